@@ -1,0 +1,69 @@
+//! One module per subcommand. Each turns clap arguments into options, calls the
+//! library, and returns an [`ExitStatus`]; clap types stop here.
+
+mod completions;
+mod printer;
+
+pub mod apply;
+pub mod import;
+pub mod plan;
+pub mod sandbox;
+pub mod schema;
+pub mod validate;
+
+pub use printer::Printer;
+
+use crate::cli::{Cli, Command, SandboxCommand};
+use crate::exit::ExitStatus;
+
+/// Runs a parsed command line to its exit status. Errors are printed here, once,
+/// as miette diagnostics.
+pub fn run(cli: Cli) -> ExitStatus {
+    let printer = Printer::new(&cli.global);
+    printer.install_error_hook();
+    init_logging(cli.global.verbose, cli.global.quiet);
+
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(&printer, args),
+        Command::Schema(args) => schema::run(&printer, args),
+        Command::Plan(args) => block_on(plan::run(&printer, &cli.global, args)),
+        Command::Apply(args) => block_on(apply::run(&printer, &cli.global, args)),
+        Command::Import(args) => block_on(import::run(&printer, &cli.global, args)),
+        Command::Sandbox(SandboxCommand::Serve(args)) => block_on(sandbox::serve(&printer, args)),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man => completions::man(),
+    };
+    match result {
+        Ok(status) => status,
+        Err(report) => {
+            printer.error(&report);
+            ExitStatus::Failure
+        }
+    }
+}
+
+fn block_on<F: std::future::Future<Output = miette::Result<ExitStatus>>>(
+    future: F,
+) -> miette::Result<ExitStatus> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| miette::miette!("could not start the async runtime: {e}"))?;
+    runtime.block_on(future)
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "zeeg=info",
+        (false, _) => "zeeg=debug",
+    };
+    // A second call (tests running commands in-process) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}

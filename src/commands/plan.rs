@@ -1,0 +1,9 @@
+//! `zeeg plan`.
+
+use crate::cli::{PlanArgs, GlobalArgs};
+use crate::commands::Printer;
+use crate::exit::ExitStatus;
+
+pub async fn run(_printer: &Printer, _global: &GlobalArgs, _args: PlanArgs) -> miette::Result<ExitStatus> {
+    Err(miette::miette!("`zeeg plan` is not built yet"))
+}

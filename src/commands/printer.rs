@@ -1,0 +1,94 @@
+//! Where output goes. Commands ask the printer instead of printing directly, so
+//! quiet mode, colour and terminal detection are decided in one place.
+
+use std::io::{IsTerminal, Write};
+
+use crate::cli::{ColorChoice, GlobalArgs};
+
+/// Decides colour, verbosity and terminal-ness for one run.
+#[derive(Debug, Clone)]
+pub struct Printer {
+    quiet: bool,
+    verbose: u8,
+    color: bool,
+    stdout_is_terminal: bool,
+    stderr_is_terminal: bool,
+}
+
+impl Printer {
+    pub fn new(global: &GlobalArgs) -> Printer {
+        let stdout_is_terminal = std::io::stdout().is_terminal();
+        let stderr_is_terminal = std::io::stderr().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match global.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => stdout_is_terminal && !no_color,
+        };
+        Printer {
+            quiet: global.quiet,
+            verbose: global.verbose,
+            color,
+            stdout_is_terminal,
+            stderr_is_terminal,
+        }
+    }
+
+    /// Whether output should carry ANSI colours.
+    pub fn color(&self) -> bool {
+        self.color
+    }
+
+    pub fn quiet(&self) -> bool {
+        self.quiet
+    }
+
+    pub fn verbose(&self) -> u8 {
+        self.verbose
+    }
+
+    /// Whether standard output is a terminal (progress bars, prompts).
+    pub fn stdout_is_terminal(&self) -> bool {
+        self.stdout_is_terminal
+    }
+
+    /// Whether standard error is a terminal.
+    pub fn stderr_is_terminal(&self) -> bool {
+        self.stderr_is_terminal
+    }
+
+    /// Writes the main output of a command (a plan, a schema) to stdout.
+    pub fn out(&self, text: &str) {
+        let mut stdout = std::io::stdout().lock();
+        // A closed pipe (`zeeg plan | head`) is not an error worth a panic.
+        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.flush();
+    }
+
+    /// Writes a status line to stderr unless quiet.
+    pub fn status(&self, line: &str) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        }
+    }
+
+    /// Prints an error report to stderr, always.
+    pub fn error(&self, report: &miette::Report) {
+        let _ = writeln!(std::io::stderr().lock(), "{report:?}");
+    }
+
+    /// Sets miette's rendering (colour, width) to match this printer.
+    pub fn install_error_hook(&self) {
+        let color = self.color;
+        let _ = miette::set_hook(Box::new(move |_| {
+            Box::new(
+                miette::MietteHandlerOpts::new()
+                    .color(color)
+                    .unicode(color)
+                    .terminal_links(false)
+                    .width(100)
+                    .build(),
+            )
+        }));
+    }
+}

@@ -1,0 +1,29 @@
+//! `zeeg` keeps the people of a Zeeg CRM workspace in YAML files in git.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! YAML files ─► manifest ─► (desired entries, with source spans)
+//!                                │
+//! API / sandbox ─► api ─► (live people) ─► plan ─► render (text | json | markdown)
+//!                                            │
+//!                                            └─► apply ─► api (PUT)
+//! ```
+//!
+//! - [`person`]: the person resource's fields and attribute slugs, shared vocabulary.
+//! - [`manifest`]: finding, parsing and validating people files.
+//! - [`api`]: the HTTP client of the Zeeg CRM API.
+//! - [`plan`]: desired vs live, the `Plan` value and its renderers.
+//! - [`apply`]: executing a plan.
+//! - [`sandbox`]: the local emulator of the Zeeg API.
+//! - [`cli`] and [`commands`]: the command line.
+
+pub mod api;
+pub mod apply;
+pub mod cli;
+pub mod commands;
+pub mod exit;
+pub mod manifest;
+pub mod person;
+pub mod plan;
+pub mod sandbox;

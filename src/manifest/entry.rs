@@ -1,0 +1,58 @@
+//! The desired side of a plan, as the manifest hands it over.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Where something was written: a file (relative to the project root when it
+/// is under it) and a 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SourceLocation {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl std::fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file.display(), self.line)
+    }
+}
+
+/// One loaded people file and the SHA-256 of its bytes (for saved plans).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub sha256: String,
+}
+
+/// One desired person, after defaults were merged and validation passed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Where the entry starts (its `-` list item).
+    pub source: SourceLocation,
+    /// The attribute slug the entry is upserted on, e.g. `email`, `phone_number`.
+    pub matching_attribute: String,
+    /// The value the entry holds for its matching attribute: for `email` the
+    /// first email; for a standard slug the mapped field; otherwise
+    /// `customAttributes[slug]`.
+    pub match_value: Value,
+    /// The managed fields, by API JSON name, exactly as they will be sent:
+    /// an absent key is unmanaged, `null` clears. `socials` and
+    /// `customAttributes`, when present, are objects holding only the managed
+    /// keys.
+    pub fields: Map<String, Value>,
+}
+
+impl Entry {
+    /// The entry's emails, when it manages them.
+    pub fn emails(&self) -> impl Iterator<Item = &str> {
+        self.fields
+            .get("emails")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+    }
+}

@@ -1,0 +1,1 @@
+//! Desired vs live: matching, field diffs, the [`Plan`] value and its renderers.

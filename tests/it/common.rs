@@ -1,0 +1,118 @@
+//! The shared test context: running `zeeg` with a clean environment, and
+//! starting a sandbox on a free loopback port.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// The token every test sandbox accepts for reading and writing.
+pub const TOKEN: &str = "test-token";
+/// A token that may only read.
+pub const READ_TOKEN: &str = "read-token";
+
+/// The `zeeg` binary under test.
+pub fn zeeg_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_zeeg"))
+}
+
+/// A `zeeg` command whose environment does not leak from the caller's: no
+/// `CI`, no `NO_COLOR`, no `ZEEG_*`, no terminal.
+pub fn zeeg() -> Command {
+    let mut command = Command::new(zeeg_bin());
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key == "CI" || key == "NO_COLOR" || key.starts_with("ZEEG_") || key == "RUST_LOG" {
+            command.env_remove(&*key);
+        }
+    }
+    command.env("RUST_BACKTRACE", "0");
+    command.stdin(Stdio::null());
+    command
+}
+
+/// Runs a command and returns its output, as text, with the exit code.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(command: &mut Command) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("the zeeg binary runs");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// A `zeeg sandbox serve` child process on a free loopback port; killed on drop.
+pub struct Sandbox {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Sandbox {
+    /// Starts a sandbox accepting [`TOKEN`] (read and write) and [`READ_TOKEN`]
+    /// (read only), plus `extra` arguments.
+    pub fn start(extra: &[&str]) -> Sandbox {
+        let mut command = zeeg();
+        command
+            .args(["sandbox", "serve", "--addr", "127.0.0.1:0"])
+            .args(["--token", TOKEN])
+            .args(["--token", &format!("{READ_TOKEN}:crm:read")])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = command.spawn().expect("the sandbox starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(url) = line.strip_prefix("listening on ") {
+                        break url.trim().to_string();
+                    }
+                }
+                _ => {
+                    let _ = child.kill();
+                    panic!("the sandbox exited before it listened");
+                }
+            }
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Sandbox { child, url }
+    }
+
+    /// The API base URL (`http://127.0.0.1:PORT/v2`).
+    pub fn api_url(&self) -> String {
+        format!("{}/v2", self.url)
+    }
+
+    /// A `zeeg` command pointed at this sandbox with the read-write token.
+    pub fn zeeg(&self) -> Command {
+        let mut command = zeeg();
+        command
+            .env("ZEEG_API_URL", self.api_url())
+            .env("ZEEG_API_TOKEN", TOKEN);
+        command
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The repository root, for fixtures and examples.
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}

@@ -1,0 +1,4 @@
+//! One integration-test binary (fast to link). Every test runs the real `zeeg`
+//! binary and, where the API is involved, a real sandbox over loopback HTTP.
+
+mod common;
