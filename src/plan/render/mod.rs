@@ -4,6 +4,8 @@
 
 mod json;
 mod markdown;
+#[cfg(test)]
+mod snapshot_tests;
 mod text;
 
 pub use json::render_json;
@@ -109,9 +111,9 @@ pub(crate) fn field_view(action: Action, field: &FieldChange, redacted: bool) ->
     }
     let shown = |v: &Value| {
         if redacted {
-            redact::value(path, v).to_string()
+            inline(&redact::value(path, v))
         } else {
-            v.to_string()
+            inline(v)
         }
     };
     FieldView::Value {
@@ -120,6 +122,17 @@ pub(crate) fn field_view(action: Action, field: &FieldChange, redacted: bool) ->
             Action::Update => Some(shown(before)),
         },
         after: shown(after),
+    }
+}
+
+/// A value on one line: JSON, with a space after each list comma.
+fn inline(value: &Value) -> String {
+    match value {
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(inline).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => other.to_string(),
     }
 }
 
