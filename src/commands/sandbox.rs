@@ -16,10 +16,12 @@ pub async fn serve(printer: &Printer, args: SandboxServeArgs) -> miette::Result<
             sandbox::DEFAULT_TOKEN
         ));
     }
+    // Installed before the line below: a script may signal as soon as it reads it.
+    let stop = stop_signal();
     let running = sandbox::start(config, args.addr).await?;
     // Scripts and tests wait for exactly this line; `out` flushes it.
     printer.out(&format!("listening on http://{}\n", running.addr()));
-    wait_for_stop_signal().await;
+    stop.await;
     running.shutdown().await?;
     Ok(ExitStatus::Success)
 }
@@ -48,17 +50,32 @@ fn config_from(args: &SandboxServeArgs) -> Result<SandboxConfig, SandboxError> {
     })
 }
 
-async fn wait_for_stop_signal() {
+/// Ctrl-C or SIGTERM. The handlers are registered when this is called, not
+/// when the future is first polled.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-            return;
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    #[cfg(not(unix))]
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
