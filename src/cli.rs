@@ -19,9 +19,16 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Base URL of the Zeeg API. Plain http:// is refused for anything but loopback.
-    #[arg(long, global = true, env = "ZEEG_API_URL", value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "ZEEG_API_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub api_url: Option<String>,
 
     /// Read the API token from this file instead of the ZEEG_API_TOKEN variable.
