@@ -57,6 +57,20 @@ impl ClientConfig {
         }
     }
 
+    /// The configuration the command line asks for: the token from
+    /// `token_file` or `ZEEG_API_TOKEN`, and `api_url` (`--api-url` /
+    /// `ZEEG_API_URL`) or the real API.
+    pub fn load(
+        api_url: Option<&str>,
+        token_file: Option<&std::path::Path>,
+    ) -> Result<ClientConfig, ApiError> {
+        let config = ClientConfig::new(Token::load(token_file)?);
+        Ok(match api_url {
+            Some(url) => config.with_base_url(url),
+            None => config,
+        })
+    }
+
     /// The same configuration for another base URL (`--api-url`, a sandbox).
     pub fn with_base_url(mut self, base_url: impl Into<String>) -> ClientConfig {
         self.base_url = base_url.into();
