@@ -5,5 +5,9 @@
 //! its managed fields as API JSON and the place it was written.
 
 mod entry;
+pub mod model;
+#[allow(dead_code)] // used by the loader, next commit
+mod yaml;
 
 pub use entry::{Entry, SourceFile, SourceLocation};
+pub use model::{config_schema, people_schema};

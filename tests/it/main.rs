@@ -2,3 +2,4 @@
 //! binary and, where the API is involved, a real sandbox over loopback HTTP.
 
 mod common;
+mod schema;
