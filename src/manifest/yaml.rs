@@ -110,12 +110,13 @@ impl<'a> Offsets<'a> {
         start..end
     }
 
-    /// From `start` to the end of its line (at most `end`).
-    fn first_line(&self, start: usize, end: usize) -> Range<usize> {
+    /// From `start` to the end of its line.
+    fn first_line(&self, start: usize) -> Range<usize> {
+        let start = start.min(self.text.len());
         let line_end = self.text[start..]
             .find(['\n', '\r'])
             .map_or(self.text.len(), |i| start + i);
-        start..line_end.min(end.max(start + 1)).min(self.text.len())
+        start..line_end
     }
 }
 
@@ -221,7 +222,7 @@ impl Builder<'_, '_> {
             Event::DocumentStart(_) => {
                 self.documents += 1;
                 if self.documents > 1 {
-                    let line = self.offsets.first_line(range.start, range.end);
+                    let line = self.offsets.first_line(range.start);
                     return Err(self.error(YamlProblem::SeveralDocuments, line));
                 }
             }
@@ -345,7 +346,7 @@ impl Builder<'_, '_> {
             }
             _ => None,
         };
-        let line = self.offsets.first_line(value_range.start, value_range.end);
+        let line = self.offsets.first_line(value_range.start);
         self.spans
             .insert(pointer(&self.path), NodeSpan { key, value: line });
     }
