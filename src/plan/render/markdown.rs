@@ -114,7 +114,11 @@ fn change_block(change: &Change, options: &RenderOptions) -> String {
                 before: None,
                 after,
             } => lines.push(format!("+ {path}: {after}")),
-            FieldView::Summary(summary) => lines.push(format!("! {path}: {summary}")),
+            FieldView::Summary(summary) => {
+                // `!` reads as "changed" in GitHub's diff colouring.
+                let sign = if *action == Action::Create { '+' } else { '!' };
+                lines.push(format!("{sign} {path}: {summary}"));
+            }
             FieldView::Lines(diff) => {
                 lines.push(format!("  {path}:"));
                 for (sign, text) in diff {
