@@ -68,6 +68,33 @@ impl Served {
         };
         (field("VmRSS:"), field("VmHWM:"))
     }
+
+    /// CPU seconds (user + system) the sandbox process has used so far.
+    fn cpu_seconds(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the parenthesised command name; utime and stime are 14 and 15.
+        let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<f64>().ok())
+                .unwrap_or(f64::NAN)
+        };
+        // Clock ticks are 1/100 s on Linux.
+        (ticks(11) + ticks(12)) / 100.0
+    }
+
+    /// Runs a phase and prints its rate and the sandbox's CPU time per request,
+    /// a figure that does not depend on how busy the rest of the machine is.
+    async fn phase<F: std::future::Future<Output = (f64, usize)>>(&self, label: &str, run: F) {
+        let cpu_before = self.cpu_seconds();
+        let (rate, requests) = run.await;
+        let cpu = self.cpu_seconds() - cpu_before;
+        let per_request = cpu / requests as f64 * 1e6;
+        println!("{label:<38} {rate:>9.0} /s   sandbox CPU {per_request:>6.1} µs/request");
+    }
 }
 
 impl Drop for Served {
@@ -96,7 +123,7 @@ async fn upserts(
     base: &str,
     range: std::ops::Range<usize>,
     round: usize,
-) -> f64 {
+) -> (f64, usize) {
     let n = range.len();
     let url = format!("{base}/crm/people?matchingAttribute=email");
     let start = Instant::now();
@@ -112,11 +139,11 @@ async fn upserts(
         .buffer_unordered(CONCURRENCY)
         .collect::<Vec<()>>()
         .await;
-    n as f64 / start.elapsed().as_secs_f64()
+    (n as f64 / start.elapsed().as_secs_f64(), n)
 }
 
-/// Reads for `duration`; returns (requests/s, people/s).
-async fn reads(client: &reqwest::Client, urls: Vec<String>, duration: Duration) -> (f64, f64) {
+/// Reads for `duration`; returns (people/s, requests); a page of 100 is 100 people.
+async fn reads(client: &reqwest::Client, urls: Vec<String>, duration: Duration) -> (f64, usize) {
     let people = Arc::new(AtomicUsize::new(0));
     let requests = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
@@ -150,8 +177,8 @@ async fn reads(client: &reqwest::Client, urls: Vec<String>, duration: Duration) 
     futures::future::join_all(workers).await;
     let secs = start.elapsed().as_secs_f64();
     (
-        requests.load(Ordering::Relaxed) as f64 / secs,
         people.load(Ordering::Relaxed) as f64 / secs,
+        requests.load(Ordering::Relaxed),
     )
 }
 
@@ -164,23 +191,39 @@ async fn main() {
 
     println!("sandbox benchmark (client and sandbox on loopback, concurrency {CONCURRENCY})");
     let memory = Served::start(&[]);
-    let created = upserts(&client, &memory.base, 0..20_000, 0).await;
-    println!("in memory: create upserts          {created:>9.0} /s");
-    let updated = upserts(&client, &memory.base, 0..10_000, 1).await;
-    println!("in memory: update upserts          {updated:>9.0} /s");
-    let more = upserts(&client, &memory.base, 20_000..100_000, 0).await;
-    println!("in memory: create upserts (to 100k) {more:>8.0} /s");
+    let base = memory.base.clone();
+    memory
+        .phase(
+            "in memory: create upserts",
+            upserts(&client, &base, 0..20_000, 0),
+        )
+        .await;
+    memory
+        .phase(
+            "in memory: update upserts",
+            upserts(&client, &base, 0..10_000, 1),
+        )
+        .await;
+    memory
+        .phase(
+            "in memory: create upserts to 100k",
+            upserts(&client, &base, 20_000..100_000, 0),
+        )
+        .await;
     let (rss, peak) = memory.rss_mb();
-    println!("in memory: RSS with 100,000 people {rss:>9.1} MB (peak {peak:.1} MB)");
+    println!("in memory: RSS holding 100,000 people  {rss:>9.1} MB (peak {peak:.1} MB)");
 
     let pages: Vec<String> = (1..=1000)
-        .map(|p| format!("{}/crm/people?page={p}&count=100", memory.base))
+        .map(|p| format!("{base}/crm/people?page={p}&count=100"))
         .collect();
-    let (page_rate, people_rate) = reads(&client, pages, Duration::from_secs(3)).await;
-    println!("in memory: list pages of 100       {page_rate:>9.0} /s = {people_rate:.0} people/s");
-
+    memory
+        .phase(
+            "in memory: people read in pages of 100",
+            reads(&client, pages, Duration::from_secs(3)),
+        )
+        .await;
     let first: Value = client
-        .get(format!("{}/crm/people?count=100", memory.base))
+        .get(format!("{base}/crm/people?count=100"))
         .bearer_auth(TOKEN)
         .send()
         .await
@@ -192,23 +235,36 @@ async fn main() {
         .as_array()
         .expect("a collection")
         .iter()
-        .map(|p| {
-            format!(
-                "{}/crm/people/{}",
-                memory.base,
-                p["id"].as_str().unwrap_or_default()
-            )
-        })
+        .map(|p| format!("{base}/crm/people/{}", p["id"].as_str().unwrap_or_default()))
         .collect();
-    let (id_rate, _) = reads(&client, by_id, Duration::from_secs(3)).await;
-    println!("in memory: reads by id             {id_rate:>9.0} /s");
+    memory
+        .phase(
+            "in memory: people read by id",
+            reads(&client, by_id, Duration::from_secs(3)),
+        )
+        .await;
     drop(memory);
 
     let dir = tempfile::tempdir().expect("a temporary directory");
     let state = dir.path().join("bench.db");
     let durable = Served::start(&["--state", state.to_str().unwrap_or_default()]);
-    let durable_rate = upserts(&client, &durable.base, 0..10_000, 0).await;
-    println!("--state:   create upserts          {durable_rate:>9.0} /s");
-    let durable_updates = upserts(&client, &durable.base, 0..5_000, 1).await;
-    println!("--state:   update upserts          {durable_updates:>9.0} /s");
+    let base = durable.base.clone();
+    durable
+        .phase(
+            "--state: create upserts",
+            upserts(&client, &base, 0..10_000, 0),
+        )
+        .await;
+    durable
+        .phase(
+            "--state: update upserts",
+            upserts(&client, &base, 0..5_000, 1),
+        )
+        .await;
+    println!(
+        "load average while measuring: {}",
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    );
 }
