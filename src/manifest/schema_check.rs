@@ -285,6 +285,9 @@ fn type_help(field: &str, expected: &str, instance: &Value, pointer: &str) -> St
                 "put the value in quotes to make it text".into()
             }
         }
+        Value::Null if field == "`people`" => {
+            "list the people under `people:`, each starting with `- `, e.g.\npeople:\n  - firstName: Jane".into()
+        }
         Value::Null => format!(
             "{field} cannot be null; remove the key to leave it unmanaged{}",
             if field == "`emails`" {
@@ -299,7 +302,8 @@ fn type_help(field: &str, expected: &str, instance: &Value, pointer: &str) -> St
         }
         Value::String(_) if expected.starts_with("a list") => {
             format!(
-                "write a list, e.g. `{field}: [{}]`",
+                "write a list, e.g. `{}: [{}]`",
+                field.trim_matches('`'),
                 instance.as_str().unwrap_or_default()
             )
         }
