@@ -7,3 +7,4 @@ mod common;
 mod recipes;
 mod sandbox;
 mod schema;
+mod validate;
