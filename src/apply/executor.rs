@@ -10,7 +10,7 @@ use tokio::task::JoinSet;
 use super::interrupt::Stop;
 use super::limiter::{Limiter, LimiterConfig};
 use super::progress::Progress;
-use super::{EntryResult, Job, Sent};
+use super::{EntryResult, Failure, Job, Sent};
 
 /// Reads how many 429 answers the API client has seen so far. The client
 /// retries 429s itself, so this running count is how the executor learns of
@@ -49,13 +49,19 @@ pub struct Execution {
     pub not_sent: usize,
     /// Whether a stop was requested before all jobs were sent.
     pub interrupted: bool,
+    /// Why the run stopped early on its own: a failure that every further
+    /// request would share.
+    pub aborted: Option<String>,
     /// The lowest concurrency limit the run fell to.
     pub min_limit: usize,
+    /// How long the run took.
+    pub elapsed: Duration,
 }
 
 /// Sends every job with `send`, at most `limit` at once, and collects the
 /// results. A failure of one job never stops the others; a stop request
 /// stops new jobs and waits (up to the grace period) for those in flight.
+/// A fatal failure stops new jobs too, and waits for those in flight.
 pub async fn execute<T, F, Fut>(
     jobs: Vec<Job<T>>,
     send: F,
@@ -67,8 +73,9 @@ pub async fn execute<T, F, Fut>(
 where
     T: Send + 'static,
     F: Fn(T) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<Sent, String>> + Send + 'static,
+    Fut: Future<Output = Result<Sent, Failure>> + Send + 'static,
 {
+    let begun = Instant::now();
     let total = jobs.len();
     let send = Arc::new(send);
     let limiter = Limiter::new(config.limiter);
@@ -80,9 +87,16 @@ where
     let mut in_flight = JoinSet::new();
     let mut pending = jobs.into_iter().enumerate().peekable();
     let mut interrupted = false;
+    let mut aborted: Option<String> = None;
 
     loop {
         if pending.peek().is_none() && in_flight.is_empty() {
+            break;
+        }
+        if aborted.is_some() {
+            while let Some(joined) = in_flight.join_next().await {
+                let _ = record(joined, &mut slots, &limiter, progress);
+            }
             break;
         }
         tokio::select! {
@@ -92,7 +106,10 @@ where
                 break;
             }
             Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
-                record(joined, &mut slots, &limiter, progress);
+                if let Some(reason) = record(joined, &mut slots, &limiter, progress) {
+                    progress.println(&format!("Stopping: {reason}"));
+                    aborted = Some(reason);
+                }
             }
             permit = limiter.acquire(), if pending.peek().is_some() => {
                 min_limit = min_limit.min(limiter.limit());
@@ -103,9 +120,12 @@ where
                         drop(permit);
                         let result = match answer {
                             Ok(sent) => EntryResult::sent(job.source, job.label, job.action, sent),
-                            Err(reason) => EntryResult::failed(job.source, job.label, job.action, reason),
+                            Err(failure) => {
+                                let result = EntryResult::failed(job.source, job.label, job.action, failure.reason.clone());
+                                return (index, result, failure.fatal.then_some(failure.reason));
+                            }
                         };
-                        (index, result)
+                        (index, result, None)
                     });
                 }
             }
@@ -119,7 +139,7 @@ where
         ));
         let drain = async {
             while let Some(joined) = in_flight.join_next().await {
-                record(joined, &mut slots, &limiter, progress);
+                let _ = record(joined, &mut slots, &limiter, progress);
             }
         };
         let finished = tokio::select! {
@@ -151,18 +171,21 @@ where
         // (whether those reached the API is unknown).
         not_sent: abandoned,
         interrupted,
+        aborted,
         min_limit,
+        elapsed: begun.elapsed(),
     }
 }
 
+/// Keeps a finished job's result; returns the reason of a fatal failure.
 fn record(
-    joined: Result<(usize, EntryResult), tokio::task::JoinError>,
+    joined: Result<(usize, EntryResult, Option<String>), tokio::task::JoinError>,
     slots: &mut [Option<EntryResult>],
     limiter: &Limiter,
     progress: &Progress,
-) {
+) -> Option<String> {
     match joined {
-        Ok((index, result)) => {
+        Ok((index, result, fatal)) => {
             if !result.is_failed() {
                 limiter.succeeded();
             }
@@ -170,10 +193,14 @@ fn record(
             if let Some(slot) = slots.get_mut(index) {
                 *slot = Some(result);
             }
+            fatal
         }
         // A task only ends this way when aborted or when the send function
         // panicked; neither leaves a result to show.
-        Err(error) => tracing::debug!("an upsert task ended without a result: {error}"),
+        Err(error) => {
+            tracing::debug!("an upsert task ended without a result: {error}");
+            None
+        }
     }
 }
 
@@ -214,6 +241,7 @@ mod tests {
     use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
     use super::*;
+    use crate::apply::Failure;
     use crate::apply::{Action, Outcome, interrupt};
     use crate::manifest::SourceLocation;
 
@@ -249,7 +277,7 @@ mod tests {
             |i: usize| async move {
                 tokio::time::sleep(Duration::from_millis((i % 7) as u64)).await;
                 if i % 10 == 3 {
-                    Err(format!("boom {i}"))
+                    Err(Failure::entry(format!("boom {i}")))
                 } else {
                     Ok(Sent {
                         created: i.is_multiple_of(2),
@@ -440,5 +468,36 @@ mod tests {
         assert!(execution.interrupted);
         assert!(execution.results.is_empty());
         assert_eq!(execution.not_sent, 10);
+    }
+
+    #[tokio::test]
+    async fn a_fatal_failure_starts_nothing_new() {
+        let started = Arc::new(AtomicUsize::new(0));
+        let s = started.clone();
+        let execution = execute(
+            jobs(100),
+            move |_| {
+                let s = s.clone();
+                async move {
+                    s.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    Err::<Sent, _>(Failure::fatal("the token may not write"))
+                }
+            },
+            &config(4),
+            None,
+            &Progress::hidden(),
+            &Stop::never(),
+        )
+        .await;
+        let started = started.load(Ordering::SeqCst);
+        assert!(started <= 8, "{started} started");
+        assert_eq!(
+            execution.aborted.as_deref(),
+            Some("the token may not write")
+        );
+        assert!(!execution.interrupted);
+        assert_eq!(execution.results.len(), started);
+        assert_eq!(execution.not_sent, 100 - started);
     }
 }

@@ -57,6 +57,34 @@ pub struct Sent {
     pub created: bool,
 }
 
+/// Why an upsert did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// In words, for the user.
+    pub reason: String,
+    /// Every further request would fail the same way (a refused token, a
+    /// missing scope): start no more.
+    pub fatal: bool,
+}
+
+impl Failure {
+    /// This entry failed; the others may still succeed.
+    pub fn entry(reason: impl Into<String>) -> Failure {
+        Failure {
+            reason: reason.into(),
+            fatal: false,
+        }
+    }
+
+    /// This entry failed and so would every other.
+    pub fn fatal(reason: impl Into<String>) -> Failure {
+        Failure {
+            reason: reason.into(),
+            fatal: true,
+        }
+    }
+}
+
 /// What became of one entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "lowercase")]

@@ -21,12 +21,31 @@ pub struct StaleChange {
     pub reason: String,
 }
 
+/// Figures about the requests of a run, for `--format json` (and the
+/// benchmark).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunStats {
+    /// HTTP requests sent by the whole command (reads included), every try counted.
+    pub requests: u64,
+    /// Of those, answered 429.
+    pub rate_limited: u64,
+    /// Tries that repeated an earlier one.
+    pub retries: u64,
+    /// Wall time of the upserts alone.
+    pub upsert_seconds: f64,
+    /// The lowest concurrency the run fell to.
+    pub min_parallelism: usize,
+}
+
 /// Everything apply has to say at the end.
 #[derive(Debug, Clone)]
 pub struct Report {
     pub execution: Execution,
     /// Changes of a saved plan refused as stale.
     pub stale: Vec<StaleChange>,
+    /// Request figures, when known.
+    pub stats: Option<RunStats>,
 }
 
 /// Counts of outcomes.
@@ -57,12 +76,14 @@ impl Report {
         summary
     }
 
-    /// 130 when interrupted, else 4 when a saved plan was partly stale, else
-    /// 3 when an entry failed, else 0.
+    /// 130 when interrupted, else 1 when stopped by a fatal failure, else 4
+    /// when a saved plan was partly stale, else 3 when an entry failed, else 0.
     pub fn exit_status(&self) -> ExitStatus {
         let summary = self.summary();
         if self.execution.interrupted {
             ExitStatus::Interrupted
+        } else if self.execution.aborted.is_some() {
+            ExitStatus::Failure
         } else if summary.stale > 0 {
             ExitStatus::Stale
         } else if summary.failed > 0 {
@@ -116,7 +137,18 @@ impl Report {
             let _ = writeln!(out, "  Run `zeeg plan` again and review the new plan.");
         }
         let summary = self.summary();
-        if self.execution.interrupted {
+        if let Some(reason) = &self.execution.aborted {
+            let _ = writeln!(
+                out,
+                "Stopped: {reason}. {} entries were not sent; every request would fail the same way.",
+                summary.not_sent
+            );
+            let _ = writeln!(
+                out,
+                "Apply stopped: {} created, {} updated, {} failed.",
+                summary.created, summary.updated, summary.failed
+            );
+        } else if self.execution.interrupted {
             let _ = writeln!(
                 out,
                 "Interrupted: {} entries were not sent. Run `zeeg apply` again to finish; it converges.",
@@ -146,15 +178,21 @@ impl Report {
             format_version: u32,
             summary: Summary,
             interrupted: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            aborted: Option<&'a str>,
             results: &'a [EntryResult],
             stale: &'a [StaleChange],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            stats: Option<RunStats>,
         }
         let json = Json {
             format_version: 1,
             summary: self.summary(),
             interrupted: self.execution.interrupted,
+            aborted: self.execution.aborted.as_deref(),
             results: &self.execution.results,
             stale: &self.stale,
+            stats: self.stats,
         };
         // Plain data with string keys: serialising cannot fail.
         let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
@@ -248,9 +286,12 @@ mod tests {
                 results,
                 not_sent,
                 interrupted,
+                aborted: None,
                 min_limit: 4,
+                elapsed: std::time::Duration::from_secs(1),
             },
             stale: Vec::new(),
+            stats: None,
         }
     }
 
