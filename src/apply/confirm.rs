@@ -1,6 +1,8 @@
 //! The confirmation prompt before anything is written.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
+
+use super::ApplyError;
 
 /// The question, asked on a terminal.
 pub const QUESTION: &str = "Apply these changes? [y/N] ";
@@ -14,6 +16,27 @@ pub fn ask(mut output: impl Write, mut input: impl BufRead) -> std::io::Result<b
     input.read_line(&mut answer)?;
     let answer = answer.trim().to_ascii_lowercase();
     Ok(answer == "y" || answer == "yes")
+}
+
+/// Whether a person can be asked: standard input and standard error are
+/// both terminals.
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Asks on the terminal (standard error, so piped output stays clean);
+/// without one, refuses. Blocks: call it off the async workers.
+pub fn confirm() -> Result<(), ApplyError> {
+    if !interactive() {
+        return Err(ApplyError::NoTerminal);
+    }
+    let agreed = ask(std::io::stderr(), std::io::stdin().lock())
+        .map_err(|source| ApplyError::Prompt { source })?;
+    if agreed {
+        Ok(())
+    } else {
+        Err(ApplyError::Declined)
+    }
 }
 
 #[cfg(test)]

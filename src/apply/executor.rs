@@ -217,6 +217,8 @@ fn watch_throttle(
     tokio::spawn(async move {
         let mut seen = probe();
         let mut last_throttle: Option<Instant> = None;
+        // What the progress shows, so it changes only when the state does.
+        let mut shown: Option<usize> = None;
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -226,9 +228,14 @@ fn watch_throttle(
                 seen = now;
                 last_throttle = Some(Instant::now());
                 limiter.throttled();
-                progress.rate_limited(Some(limiter.limit()));
+                let limit = limiter.limit();
+                if shown != Some(limit) {
+                    shown = Some(limit);
+                    progress.rate_limited(Some(limit));
+                }
             } else if last_throttle.is_some_and(|at| at.elapsed() >= linger) {
                 last_throttle = None;
+                shown = None;
                 progress.rate_limited(None);
             }
         }

@@ -14,6 +14,7 @@
 //! - [`confirm`]: the `Apply these changes? [y/N]` prompt.
 
 pub mod confirm;
+mod error;
 pub mod executor;
 pub mod interrupt;
 pub mod limiter;
@@ -25,6 +26,7 @@ use serde::Serialize;
 
 use crate::manifest::SourceLocation;
 
+pub use error::ApplyError;
 pub use executor::{Execution, ExecutorConfig, ThrottleProbe, execute};
 pub use interrupt::{Stop, StopHandle};
 pub use limiter::{Limiter, LimiterConfig};
