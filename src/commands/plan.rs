@@ -1,9 +1,13 @@
 //! `zeeg plan`.
 
-use crate::cli::{PlanArgs, GlobalArgs};
+use crate::cli::{GlobalArgs, PlanArgs};
 use crate::commands::Printer;
 use crate::exit::ExitStatus;
 
-pub async fn run(_printer: &Printer, _global: &GlobalArgs, _args: PlanArgs) -> miette::Result<ExitStatus> {
+pub async fn run(
+    _printer: &Printer,
+    _global: &GlobalArgs,
+    _args: PlanArgs,
+) -> miette::Result<ExitStatus> {
     Err(miette::miette!("`zeeg plan` is not built yet"))
 }

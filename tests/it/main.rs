@@ -1,4 +1,9 @@
 //! One integration-test binary (fast to link). Every test runs the real `zeeg`
 //! binary and, where the API is involved, a real sandbox over loopback HTTP.
 
+mod cli;
+mod client;
 mod common;
+mod recipes;
+mod sandbox;
+mod schema;
