@@ -21,6 +21,7 @@ pub mod limiter;
 pub mod progress;
 pub mod report;
 pub mod safety;
+pub mod send;
 
 use serde::Serialize;
 

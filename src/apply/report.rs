@@ -4,10 +4,8 @@
 use std::fmt::Write as _;
 
 use serde::{Serialize, Serializer};
-use serde_json::{Map, Value};
 
 use super::{EntryResult, Execution, Outcome};
-use crate::api::ErrorBody;
 use crate::exit::ExitStatus;
 use crate::manifest::SourceLocation;
 
@@ -140,7 +138,7 @@ impl Report {
         if let Some(reason) = &self.execution.aborted {
             let _ = writeln!(
                 out,
-                "Stopped: {reason}. {} entries were not sent; every request would fail the same way.",
+                "Stopped early: {reason}\n  {} entries were not sent: every request would fail the same way.",
                 summary.not_sent
             );
             let _ = writeln!(
@@ -198,50 +196,6 @@ impl Report {
         let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
         text.push('\n');
         text
-    }
-}
-
-/// A rejected upsert in words: the status, the API's message, and a 422's
-/// field errors as `field: message`.
-pub fn describe_rejection(status: u16, body: &ErrorBody) -> String {
-    let mut text = match status {
-        422 => "the API rejected the entry (422)".to_string(),
-        403 => "the token may not write (403): it needs the crm:write scope".to_string(),
-        401 => "the API refused the token (401)".to_string(),
-        status => format!("the API answered {status}"),
-    };
-    if let Some(message) = body.text().filter(|m| !m.trim().is_empty()) {
-        text.push_str(": ");
-        text.push_str(message.trim());
-    }
-    if let Some(errors) = &body.errors {
-        let fields = field_errors(errors);
-        if !fields.is_empty() {
-            text.push_str(if body.text().is_some() { " — " } else { ": " });
-            text.push_str(&fields);
-        }
-    }
-    text
-}
-
-fn field_errors(errors: &Map<String, Value>) -> String {
-    errors
-        .iter()
-        .map(|(field, messages)| {
-            let messages: Vec<String> = match messages {
-                Value::Array(items) => items.iter().map(value_text).collect(),
-                other => vec![value_text(other)],
-            };
-            format!("{field}: {}", messages.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-fn value_text(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
     }
 }
 
@@ -379,25 +333,5 @@ mod tests {
     fn json_results() {
         let report = report(sample(), false, 0);
         insta::assert_snapshot!(report.render_json());
-    }
-
-    #[test]
-    fn field_errors_in_words() {
-        let body: ErrorBody = serde_json::from_value(serde_json::json!({
-            "success": false,
-            "status": 422,
-            "message": "Validation failed",
-            "errors": {"firstName": ["is required"], "emails.0": ["must be an email", "too long"]}
-        }))
-        .unwrap();
-        assert_eq!(
-            describe_rejection(422, &body),
-            "the API rejected the entry (422): Validation failed — firstName: is required; emails.0: must be an email, too long"
-        );
-        let bare = ErrorBody {
-            error: Some("nope".into()),
-            ..ErrorBody::default()
-        };
-        assert_eq!(describe_rejection(500, &bare), "the API answered 500: nope");
     }
 }
