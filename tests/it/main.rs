@@ -4,6 +4,8 @@
 mod cli;
 mod client;
 mod common;
+mod plan;
 mod recipes;
 mod sandbox;
 mod schema;
+mod validate;
