@@ -27,19 +27,14 @@ use serde::Serialize;
 
 use crate::manifest::SourceLocation;
 
+/// What the plan intends for an entry: create or update.
+pub use crate::plan::Action;
+
 pub use error::ApplyError;
 pub use executor::{Execution, ExecutorConfig, ThrottleProbe, execute};
 pub use interrupt::{Stop, StopHandle};
 pub use limiter::{Limiter, LimiterConfig};
 pub use progress::Progress;
-
-/// What the plan intends for an entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    Create,
-    Update,
-}
 
 /// One upsert to send: where the entry was written, how to name it to the
 /// user, what the plan expects, and what the send function needs.
