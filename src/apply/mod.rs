@@ -119,8 +119,9 @@ impl EntryResult {
             (Action::Create, false) => (
                 Outcome::Updated,
                 Some(
-                    "planned as a create, but the API updated an existing person \
-                     (someone created it since the plan was made)"
+                    "planned as a create, but the API answered 200 (updated): the person \
+                     was created since the plan was made, by someone else or by an earlier \
+                     try of this request whose answer was lost"
                         .to_string(),
                 ),
             ),

@@ -103,9 +103,17 @@ impl Report {
             .collect();
         if !failed.is_empty() {
             let _ = writeln!(out, "Failed:");
+            let fatal = self.execution.aborted.as_deref();
             for result in failed {
-                if let Outcome::Failed { reason } = &result.outcome {
-                    let _ = writeln!(out, "  {} {}: {reason}", result.source, result.label);
+                match &result.outcome {
+                    // Said once, below, rather than on every line.
+                    Outcome::Failed { reason } if Some(reason.as_str()) == fatal => {
+                        let _ = writeln!(out, "  {} {}: see below", result.source, result.label);
+                    }
+                    Outcome::Failed { reason } => {
+                        let _ = writeln!(out, "  {} {}: {reason}", result.source, result.label);
+                    }
+                    _ => {}
                 }
             }
         }
@@ -333,5 +341,27 @@ mod tests {
     fn json_results() {
         let report = report(sample(), false, 0);
         insta::assert_snapshot!(report.render_json());
+    }
+
+    #[test]
+    fn a_fatal_stop_gives_its_reason_once_and_exits_1() {
+        let reason =
+            "the token may not PUT /crm/people: it lacks the crm:write scope (403 Forbidden)";
+        let results = (0..2)
+            .map(|i| {
+                EntryResult::failed(
+                    at(2 + 3 * i),
+                    format!("email p{i}@x.io"),
+                    Action::Create,
+                    reason.into(),
+                )
+            })
+            .collect();
+        let mut report = report(results, false, 10);
+        report.execution.aborted = Some(reason.into());
+        let text = report.render_text();
+        insta::assert_snapshot!(text);
+        assert_eq!(text.matches("crm:write").count(), 1);
+        assert_eq!(report.exit_status(), ExitStatus::Failure);
     }
 }

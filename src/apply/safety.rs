@@ -18,7 +18,7 @@ pub const MIN_UPDATES: usize = 10;
 #[diagnostic(
     code(zeeg::apply::safety_limit),
     help(
-        "nothing was written. Check the plan with `zeeg plan`; if the updates are intended, pass --force, or raise `apply.maxUpdatePercent` in zeeg.yaml"
+        "Nothing was written. Check the plan with `zeeg plan`; if the updates are intended, pass --force, or raise `apply.maxUpdatePercent` in zeeg.yaml"
     )
 )]
 pub struct SafetyLimitExceeded {

@@ -235,6 +235,37 @@ fn updates_are_sent_and_json_results_name_each_entry() {
 }
 
 #[test]
+fn text_output_shows_the_plan_then_the_summary() {
+    let sandbox = Sandbox::start(&[]);
+    let project = Project::new(2, engineer);
+    assert_eq!(apply(&sandbox, &project, &["--auto-approve"]).code, 0);
+    project.write(3, |i| {
+        if i == 0 {
+            "Founder".into()
+        } else {
+            "Engineer".into()
+        }
+    });
+    let applied = apply(&sandbox, &project, &["--auto-approve", "--color", "never"]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    insta::with_settings!({filters => vec![
+        (r"person [0-9a-f-]{36}", "person [id]"),
+    ]}, {
+        insta::assert_snapshot!(applied.stdout);
+    });
+    let mut lines: Vec<&str> = applied.stderr.lines().collect();
+    // Entries finish in any order; each gets exactly one line.
+    lines.sort_unstable();
+    assert_eq!(
+        lines,
+        [
+            "created people.yaml:10 email p2@example.com",
+            "updated people.yaml:2 email p0@example.com",
+        ]
+    );
+}
+
+#[test]
 fn converges_under_a_20_percent_failure_rate() {
     let sandbox = Sandbox::start(&["--fail-rate", "0.2"]);
     let project = Project::new(100, engineer);
@@ -437,6 +468,13 @@ fn sigint_mid_apply_stops_prints_the_summary_and_a_rerun_converges() {
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    // Drained as it comes: the plan of 2,000 creates is more than a pipe holds.
+    let stdout_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut text).unwrap();
+        text
+    });
     let (progress_tx, progress_rx) = std::sync::mpsc::channel::<usize>();
     let reader = std::thread::spawn(move || {
         let mut created = 0;
@@ -463,10 +501,10 @@ fn sigint_mid_apply_stops_prints_the_summary_and_a_rerun_converges() {
     let pid = child.id() as libc::pid_t;
     // SAFETY: sending a signal to our own child process.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-    let output = child.wait_with_output().unwrap();
+    let status = child.wait().unwrap();
     let stderr = reader.join().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(130), "{stdout}\n{stderr}");
+    let stdout = stdout_reader.join().unwrap();
+    assert_eq!(status.code(), Some(130), "{stdout}\n{stderr}");
     let summary = last_line(&stdout);
     assert!(summary.starts_with("Apply interrupted: "), "{stdout}");
     assert!(stdout.contains("entries were not sent"), "{stdout}");
