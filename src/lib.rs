@@ -23,6 +23,7 @@ pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod exit;
+pub mod import;
 pub mod manifest;
 pub mod person;
 pub mod plan;
