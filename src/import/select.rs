@@ -5,7 +5,9 @@
 //! every email of every live person) or on its phone number (exactly). So a
 //! person is written only when no other live person shares any of its emails
 //! (for an email entry) or its phone number (for a phone entry); the others are
-//! reported by id, never by name or contact data.
+//! reported by id, never by name or contact data. Likewise a person the
+//! manifest would reject (no name, one email listed twice) is reported rather
+//! than written as a file that fails validation.
 
 use std::collections::HashMap;
 
@@ -17,6 +19,10 @@ use crate::person::normalize_email;
 pub enum SkipReason {
     /// Neither an email nor a phone number to match on.
     NoEmailOrPhone,
+    /// Neither a first nor a last name, which every entry needs.
+    NoName,
+    /// The same email twice in the person's list.
+    RepeatedEmail,
     /// Another live person has one of the same emails.
     SharedEmail,
     /// No email, and another live person has the same phone number.
@@ -27,6 +33,8 @@ impl std::fmt::Display for SkipReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             SkipReason::NoEmailOrPhone => "without email or phone",
+            SkipReason::NoName => "without first or last name",
+            SkipReason::RepeatedEmail => "listing the same email twice",
             SkipReason::SharedEmail => "sharing an email with another person",
             SkipReason::SharedPhone => "sharing a phone number with another person",
         })
@@ -55,7 +63,8 @@ pub fn select(people: &[Person]) -> Selection<'_> {
     let mut phone_holders: HashMap<&str, usize> = HashMap::new();
     for person in people {
         let mut emails: Vec<String> = person.emails.iter().map(|e| normalize_email(e)).collect();
-        // A person listing the same address twice does not share it with anybody.
+        // A person listing the same address twice is not sharing it (it is
+        // skipped for that reason of its own).
         emails.sort();
         emails.dedup();
         for email in emails {
@@ -69,16 +78,22 @@ pub fn select(people: &[Person]) -> Selection<'_> {
     let mut selected = Vec::with_capacity(people.len());
     let mut skipped = Vec::new();
     for person in people {
-        let reason = if has_email(person) {
+        let reason = if !has_email(person) && phone(person).is_none() {
+            Some(SkipReason::NoEmailOrPhone)
+        } else if !has_name(person) {
+            Some(SkipReason::NoName)
+        } else if repeats_an_email(person) {
+            Some(SkipReason::RepeatedEmail)
+        } else if has_email(person) {
             let shared = person
                 .emails
                 .iter()
                 .any(|e| email_holders.get(&normalize_email(e)).copied().unwrap_or(0) > 1);
             shared.then_some(SkipReason::SharedEmail)
-        } else if let Some(phone) = phone(person) {
-            (phone_holders.get(phone).copied().unwrap_or(0) > 1).then_some(SkipReason::SharedPhone)
         } else {
-            Some(SkipReason::NoEmailOrPhone)
+            let shared = phone(person)
+                .is_some_and(|phone| phone_holders.get(phone).copied().unwrap_or(0) > 1);
+            shared.then_some(SkipReason::SharedPhone)
         };
         match reason {
             None => selected.push(person),
@@ -94,6 +109,18 @@ pub fn select(people: &[Person]) -> Selection<'_> {
         people: selected,
         skipped,
     }
+}
+
+fn has_name(person: &Person) -> bool {
+    [&person.first_name, &person.last_name]
+        .into_iter()
+        .any(|name| name.as_deref().is_some_and(|n| !n.trim().is_empty()))
+}
+
+fn repeats_an_email(person: &Person) -> bool {
+    let mut seen: Vec<String> = person.emails.iter().map(|e| normalize_email(e)).collect();
+    seen.sort();
+    seen.windows(2).any(|pair| pair[0] == pair[1])
 }
 
 /// Whether the person has a usable primary email.
@@ -184,11 +211,32 @@ mod tests {
     }
 
     #[test]
+    fn people_the_manifest_would_reject_are_skipped_with_the_reason() {
+        let mut nameless = person("1", &["a@x.com"], None);
+        nameless.first_name = Some(" ".into());
+        let people = vec![
+            nameless,
+            person("2", &["b@x.com", "B@x.com"], None),
+            person("3", &["c@x.com"], None),
+        ];
+        let selection = select(&people);
+        assert_eq!(ids(&selection), ["3"]);
+        assert_eq!(
+            selection
+                .skipped
+                .iter()
+                .map(|s| (s.id.as_str(), s.reason))
+                .collect::<Vec<_>>(),
+            [("1", SkipReason::NoName), ("2", SkipReason::RepeatedEmail)]
+        );
+    }
+
+    #[test]
     fn a_shared_email_in_any_position_or_case_skips_both_people() {
         let people = vec![
             person("1", &["a@x.com", "shared@x.com"], None),
             person("2", &["Shared@X.com "], None),
-            person("3", &["c@x.com", "c@x.com"], None),
+            person("3", &["c@x.com"], None),
         ];
         let selection = select(&people);
         assert_eq!(ids(&selection), ["3"]);
