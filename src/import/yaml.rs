@@ -118,10 +118,24 @@ pub fn people_file(
     }
     let entries = people.iter().map(|p| entry_document(p)).collect();
     document.push(("people".to_string(), Node::List(entries)));
+    let body = to_yaml(&Node::Map(document))?;
     let mut text = modeline(schema_ref);
-    text.push_str(&to_yaml(&Node::Map(document))?);
+    text.reserve(body.len() + people.len());
+    // A blank line between people, as a person would write it: each entry
+    // reads as a paragraph, and a diff of one person stays within its own.
+    // People start with `  - ` at column 0; scalars inside an entry are
+    // indented deeper, so no line of a value can begin that way.
+    for line in body.split_inclusive('\n') {
+        if line.starts_with(PERSON_START) && !text.ends_with("people:\n") {
+            text.push('\n');
+        }
+        text.push_str(line);
+    }
     Ok(text)
 }
+
+/// How a person's list item starts in the emitted text.
+const PERSON_START: &str = "  - ";
 
 #[cfg(test)]
 mod tests {
@@ -298,8 +312,103 @@ mod tests {
         })
     }
 
+    fn node_to_json(node: &Node) -> serde_json::Value {
+        match node {
+            Node::Null => serde_json::Value::Null,
+            Node::Bool(b) => (*b).into(),
+            Node::Number(n) => serde_json::Value::Number(n.clone()),
+            Node::Text(s) => s.clone().into(),
+            Node::List(items) => items.iter().map(node_to_json).collect(),
+            Node::Map(entries) => entries
+                .iter()
+                .map(|(k, v)| (k.clone(), node_to_json(v)))
+                .collect::<serde_json::Map<_, _>>()
+                .into(),
+        }
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[a-c \\n\\t:#\\-'\"|>!&*%@`]{0,12}",
+            Just("  - x".to_string()),
+            Just("x\n  - y\n".to_string()),
+        ]
+    }
+
+    fn person() -> impl Strategy<Value = Person> {
+        (
+            prop::option::of(text()),
+            prop::option::of(text()),
+            prop::collection::vec(text(), 0..3),
+            prop::option::of(text()),
+            prop::option::of(text()),
+        )
+            .prop_map(
+                |(first_name, description, emails, phone_number, linkedin)| Person {
+                    id: "id".into(),
+                    first_name,
+                    last_name: Some("Doe".into()),
+                    salutation: None,
+                    emails,
+                    job_title: None,
+                    description,
+                    phone_number,
+                    primary_location: None,
+                    avatar_url: None,
+                    company: None,
+                    socials: crate::api::Socials {
+                        linkedin,
+                        ..Default::default()
+                    },
+                    custom_attributes: Default::default(),
+                    created_at: String::new(),
+                    updated_at: String::new(),
+                },
+            )
+    }
+
+    #[test]
+    fn people_are_separated_by_a_blank_line() {
+        let people = [
+            serde_json::from_value::<Person>(serde_json::json!({
+                "id": "1", "firstName": "A", "emails": ["a@x.com"],
+                "description": "one\n  - two\n", "createdAt": "", "updatedAt": ""
+            }))
+            .unwrap(),
+            serde_json::from_value::<Person>(serde_json::json!({
+                "id": "2", "firstName": "B", "phoneNumber": "+491",
+                "createdAt": "", "updatedAt": ""
+            }))
+            .unwrap(),
+        ];
+        let text = people_file(&people.iter().collect::<Vec<_>>(), "s.json").unwrap();
+        assert_eq!(
+            text,
+            "# yaml-language-server: $schema=s.json\n\
+             defaults:\n  matchingAttribute: email\n\
+             people:\n\
+             \x20 - firstName: A\n    emails:\n      - a@x.com\n    description: |\n      one\n        - two\n\
+             \n\
+             \x20 - matchingAttribute: phone_number\n    firstName: B\n    phoneNumber: \"+491\"\n"
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn every_people_file_reads_back_as_its_entries(people in prop::collection::vec(person(), 1..4)) {
+            let refs: Vec<&Person> = people.iter().collect();
+            let text = people_file(&refs, "../schema/people.schema.json").unwrap();
+            let mut expected = serde_json::Map::new();
+            if refs.iter().any(|p| has_email(p)) {
+                expected.insert("defaults".into(), serde_json::json!({"matchingAttribute": "email"}));
+            }
+            let entries = refs.iter().map(|p| node_to_json(&entry_document(p))).collect();
+            expected.insert("people".into(), serde_json::Value::Array(entries));
+            assert_reads_back(&text, &serde_json::Value::Object(expected));
+        }
 
         #[test]
         fn every_emitted_value_reads_back_equal(value in json_value()) {
