@@ -51,7 +51,8 @@ pub struct Skipped {
 /// The people to write, in canonical order, and the ones left out.
 #[derive(Debug)]
 pub struct Selection<'a> {
-    /// Sorted by primary email, then phone number, then id.
+    /// Sorted by primary email, then phone number, then id; people without
+    /// an email last.
     pub people: Vec<&'a Person>,
     /// Sorted by id.
     pub skipped: Vec<Skipped>,
@@ -138,9 +139,11 @@ pub(crate) fn phone(person: &Person) -> Option<&str> {
 
 /// Primary email (case folded, then as written), phone number, id: a total
 /// order on distinct people, independent of the order the API listed them in.
-fn sort_key(person: &Person) -> (Option<String>, Option<&str>, Option<&str>, &str) {
+/// People without an email (matched on their phone) come last.
+fn sort_key(person: &Person) -> (bool, Option<String>, Option<&str>, Option<&str>, &str) {
     let primary = person.emails.first();
     (
+        primary.is_none(),
         primary.map(|e| normalize_email(e)),
         primary.map(String::as_str),
         person.phone_number.as_deref(),
@@ -186,8 +189,8 @@ mod tests {
         ];
         let mut reversed = people.clone();
         reversed.reverse();
-        assert_eq!(ids(&select(&people)), ["1", "4", "2", "3"]);
-        assert_eq!(ids(&select(&reversed)), ["1", "4", "2", "3"]);
+        assert_eq!(ids(&select(&people)), ["2", "3", "1", "4"]);
+        assert_eq!(ids(&select(&reversed)), ["2", "3", "1", "4"]);
     }
 
     #[test]
@@ -261,7 +264,7 @@ mod tests {
             person("3", &[], Some("+492")),
         ];
         let selection = select(&people);
-        assert_eq!(ids(&selection), ["3", "1"]);
+        assert_eq!(ids(&selection), ["1", "3"]);
         assert_eq!(
             selection.skipped,
             [Skipped {
