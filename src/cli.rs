@@ -253,6 +253,8 @@ pub struct SandboxServeArgs {
     pub seed: Option<PathBuf>,
 
     /// Accept this token: `TOKEN` reads and writes, `TOKEN:crm:read` only reads (repeatable).
+    /// Without any `--token`, the sandbox accepts `zeeg-sandbox-token` for reading and
+    /// writing, and says so on stderr at start.
     #[arg(long = "token", value_name = "TOKEN")]
     pub tokens: Vec<String>,
 
@@ -260,7 +262,8 @@ pub struct SandboxServeArgs {
     #[arg(long = "custom-attribute", value_name = "SLUG:TYPE")]
     pub custom_attributes: Vec<String>,
 
-    /// Answer 429 beyond this many requests per second.
+    /// Answer 429 (with `Retry-After` in seconds) beyond this many requests per second
+    /// (a token bucket with a burst of the same size).
     #[arg(long, value_name = "N")]
     pub rate_limit: Option<u32>,
 

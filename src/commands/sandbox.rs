@@ -1,9 +1,81 @@
-//! `zeeg sandbox serve`: run the local emulator.
+//! `zeeg sandbox serve`: run the local emulator until Ctrl-C or SIGTERM.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
 
 use crate::cli::SandboxServeArgs;
 use crate::commands::Printer;
 use crate::exit::ExitStatus;
+use crate::sandbox::{self, CustomAttribute, SandboxConfig, SandboxError, Token};
 
-pub async fn serve(_printer: &Printer, _args: SandboxServeArgs) -> miette::Result<ExitStatus> {
-    Err(miette::miette!("`zeeg sandbox serve` is not built yet"))
+pub async fn serve(printer: &Printer, args: SandboxServeArgs) -> miette::Result<ExitStatus> {
+    let config = config_from(&args)?;
+    if config.tokens.is_empty() {
+        printer.status(&format!(
+            "no --token given: accepting the token `{}` for reading and writing",
+            sandbox::DEFAULT_TOKEN
+        ));
+    }
+    // Installed before the line below: a script may signal as soon as it reads it.
+    let stop = stop_signal();
+    let running = sandbox::start(config, args.addr).await?;
+    // Scripts and tests wait for exactly this line; `out` flushes it.
+    printer.out(&format!("listening on http://{}\n", running.addr()));
+    stop.await;
+    running.shutdown().await?;
+    Ok(ExitStatus::Success)
+}
+
+fn config_from(args: &SandboxServeArgs) -> Result<SandboxConfig, SandboxError> {
+    let rate_limit = match args.rate_limit {
+        None => None,
+        Some(n) => Some(NonZeroU32::new(n).ok_or(SandboxError::BadRateLimit)?),
+    };
+    Ok(SandboxConfig {
+        tokens: args
+            .tokens
+            .iter()
+            .map(|t| Token::parse(t))
+            .collect::<Result<_, _>>()?,
+        custom_attributes: args
+            .custom_attributes
+            .iter()
+            .map(|a| CustomAttribute::parse(a))
+            .collect::<Result<_, _>>()?,
+        seed: args.seed.clone(),
+        state: args.state.clone(),
+        rate_limit,
+        latency: Duration::from_millis(args.latency),
+        fail_rate: args.fail_rate,
+    })
+}
+
+/// Ctrl-C or SIGTERM. The handlers are registered when this is called, not
+/// when the future is first polled.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }

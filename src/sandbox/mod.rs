@@ -1,1 +1,324 @@
-//! See the crate docs.
+//! The sandbox: a local emulator of the Zeeg CRM people API (`zeeg-api.md`),
+//! served over HTTP by `zeeg sandbox serve` and started in-process by
+//! `zeeg plan/apply/import --sandbox`.
+//!
+//! - [`start`] runs a sandbox from a [`SandboxConfig`] on an address;
+//! - [`start_for_project`] runs the sandbox of a project directory, its state
+//!   in `<root>/.zeeg/sandbox.db`, seeded from `<root>/sandbox-seed.yaml`.
+//!
+//! Inside: `http` (routes, auth, simulated conditions), `body` (reading a
+//! person, the 422 rules), `store` (the people in memory, with indexes),
+//! `durable` (the SQLite copy), `seed` (seed files), `attributes` (the people
+//! object's schema).
+
+mod attributes;
+mod body;
+mod durable;
+mod error;
+mod http;
+mod limit;
+mod seed;
+mod store;
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use attributes::{AttributeType, CustomAttribute};
+pub use error::SandboxError;
+
+use attributes::CustomAttributes;
+use durable::Durable;
+use seed::Seed;
+use store::Store;
+
+/// The token a sandbox accepts (read and write) when no token is configured,
+/// and the token of [`start_for_project`]. Not a secret: the sandbox holds no
+/// real data.
+pub const DEFAULT_TOKEN: &str = "zeeg-sandbox-token";
+
+/// The largest request body accepted; larger ones get 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scopes {
+    /// `crm:read`: the GET endpoints.
+    pub read: bool,
+    /// `crm:write`: `PUT /crm/people`.
+    pub write: bool,
+}
+
+/// A token the sandbox accepts and its scopes. `Debug` hides the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token {
+    secret: String,
+    pub scopes: Scopes,
+}
+
+impl Token {
+    /// A token with both scopes.
+    pub fn read_write(secret: impl Into<String>) -> Token {
+        Token {
+            secret: secret.into(),
+            scopes: Scopes {
+                read: true,
+                write: true,
+            },
+        }
+    }
+
+    /// Parses the `--token` form: `TOKEN` (read and write), `TOKEN:crm:read`
+    /// (read only), `TOKEN:crm:write` (write only), or `TOKEN:crm:read,crm:write`.
+    pub fn parse(spec: &str) -> Result<Token, SandboxError> {
+        let (secret, scopes) = match spec.split_once(':') {
+            None => (spec, None),
+            Some((secret, scopes)) => (secret, Some(scopes)),
+        };
+        let bad = |reason: &str| SandboxError::BadToken {
+            spec: match scopes {
+                Some(scopes) => format!("…:{scopes}"),
+                None => "…".to_string(),
+            },
+            reason: reason.to_string(),
+        };
+        if secret.is_empty() || secret.chars().any(char::is_whitespace) {
+            return Err(bad("the token must be non-empty and without spaces"));
+        }
+        let Some(scopes) = scopes else {
+            return Ok(Token::read_write(secret));
+        };
+        let mut granted = Scopes {
+            read: false,
+            write: false,
+        };
+        for scope in scopes.split(',') {
+            match scope.trim() {
+                "crm:read" => granted.read = true,
+                "crm:write" => granted.write = true,
+                _ => {
+                    return Err(bad(
+                        "the scopes after the token must be `crm:read` and/or `crm:write`",
+                    ));
+                }
+            }
+        }
+        Ok(Token {
+            secret: secret.to_string(),
+            scopes: granted,
+        })
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token")
+            .field("secret", &"<hidden>")
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+/// How to run a sandbox. `Default` is an in-memory sandbox accepting
+/// [`DEFAULT_TOKEN`], with no custom attributes and no simulated trouble.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxConfig {
+    /// The tokens accepted; empty means [`DEFAULT_TOKEN`] with both scopes.
+    pub tokens: Vec<Token>,
+    /// Custom attributes of the people object, besides those of the seed and state.
+    pub custom_attributes: Vec<CustomAttribute>,
+    /// A seed file (YAML or JSON), applied when the state is new or empty.
+    pub seed: Option<PathBuf>,
+    /// A SQLite file holding durable state; `None` keeps state in memory.
+    pub state: Option<PathBuf>,
+    /// Requests per second before 429 (token bucket, burst of the same size).
+    pub rate_limit: Option<NonZeroU32>,
+    /// A delay before every answer.
+    pub latency: Duration,
+    /// Share (0..=1) of requests that answer 500 or drop the connection.
+    pub fail_rate: f64,
+}
+
+/// A sandbox serving on a socket. Dropping it stops the server without waiting;
+/// [`shutdown`](Self::shutdown) stops it and waits until it has stopped.
+#[derive(Debug)]
+pub struct RunningSandbox {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningSandbox {
+    /// The address it listens on (with the real port when asked for port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The API base URL, `http://HOST:PORT/v2`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v2", self.addr)
+    }
+
+    /// Stops accepting requests, lets those in flight finish, and waits.
+    pub async fn shutdown(mut self) -> Result<(), SandboxError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => match task.await {
+                Ok(result) => result.map_err(|source| SandboxError::Serve { source }),
+                Err(join) => Err(SandboxError::Serve {
+                    source: std::io::Error::other(join.to_string()),
+                }),
+            },
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningSandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts a sandbox on `addr` (port 0 picks a free port): reads the seed and
+/// state, binds, and serves in the background on the current tokio runtime.
+pub async fn start(
+    config: SandboxConfig,
+    addr: SocketAddr,
+) -> Result<RunningSandbox, SandboxError> {
+    let app = build(config)?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| SandboxError::Bind { addr, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| SandboxError::Bind { addr, source })?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let router = http::router(Arc::new(app));
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(RunningSandbox {
+        addr,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
+
+/// Starts the sandbox of a project on a free loopback port: state in
+/// `<root>/.zeeg/sandbox.db` (created on first use, with a `.gitignore`),
+/// seeded from `<root>/sandbox-seed.yaml` if that exists and the state is
+/// empty. Returns the sandbox and the token it accepts ([`DEFAULT_TOKEN`]).
+pub async fn start_for_project(
+    project_root: &Path,
+) -> Result<(RunningSandbox, String), SandboxError> {
+    let dir = project_root.join(".zeeg");
+    if !dir.is_dir() {
+        std::fs::create_dir_all(&dir).map_err(|source| SandboxError::ProjectDir {
+            path: dir.clone(),
+            source,
+        })?;
+        // The sandbox state is scratch data, never something to commit.
+        let _ = std::fs::write(dir.join(".gitignore"), "*\n");
+    }
+    let seed = project_root.join("sandbox-seed.yaml");
+    let config = SandboxConfig {
+        tokens: vec![Token::read_write(DEFAULT_TOKEN)],
+        seed: seed.is_file().then_some(seed),
+        state: Some(dir.join("sandbox.db")),
+        ..SandboxConfig::default()
+    };
+    let running = start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+    Ok((running, DEFAULT_TOKEN.to_string()))
+}
+
+/// Checks the configuration, reads seed and state, and builds the app.
+fn build(config: SandboxConfig) -> Result<http::App, SandboxError> {
+    if !(0.0..=1.0).contains(&config.fail_rate) {
+        return Err(SandboxError::BadFailRate {
+            value: config.fail_rate,
+        });
+    }
+    let seed = config.seed.as_deref().map(Seed::read).transpose()?;
+    let (durable, loaded) = match &config.state {
+        Some(path) => {
+            let (durable, loaded) = Durable::open(path)?;
+            (Some(durable), Some(loaded))
+        }
+        None => (None, None),
+    };
+
+    let mut attributes = CustomAttributes::default();
+    let stored_attributes = loaded
+        .as_ref()
+        .map(|l| l.attributes.as_slice())
+        .unwrap_or(&[]);
+    let seed_attributes = seed
+        .as_ref()
+        .map(|s| s.attributes.as_slice())
+        .unwrap_or(&[]);
+    for attribute in stored_attributes
+        .iter()
+        .chain(seed_attributes)
+        .chain(&config.custom_attributes)
+    {
+        attributes.declare(attribute.clone())?;
+    }
+
+    let mut store = Store::default();
+    let stored_people = loaded.map(|l| l.people).unwrap_or_default();
+    for person in stored_people {
+        let created = person.created_at.parse::<jiff::Timestamp>().map_err(|e| {
+            SandboxError::StateCorrupt {
+                path: config.state.clone().unwrap_or_default(),
+                reason: format!("person {}: createdAt: {e}", person.id),
+            }
+        })?;
+        store.insert(person, created.as_second());
+    }
+    let mut seeded = Vec::new();
+    if store.len() == 0
+        && let Some(seed) = &seed
+    {
+        for (person, created) in seed.people(&attributes, jiff::Timestamp::now())? {
+            seeded.push(person.clone());
+            store.insert(person, created);
+        }
+    }
+    if let Some(durable) = &durable {
+        let declared: Vec<CustomAttribute> = attributes.iter().cloned().collect();
+        durable.save_all(&seeded, &declared)?;
+    }
+
+    let tokens = if config.tokens.is_empty() {
+        vec![Token::read_write(DEFAULT_TOKEN)]
+    } else {
+        config.tokens
+    };
+    let bucket = config
+        .rate_limit
+        .map(|n| Mutex::new(limit::TokenBucket::new(n.get(), Instant::now())));
+    Ok(http::App {
+        store: RwLock::new(store),
+        durable,
+        attributes,
+        tokens: tokens.into_iter().map(|t| (t.secret, t.scopes)).collect(),
+        bucket,
+        latency: config.latency,
+        fail_rate: config.fail_rate,
+    })
+}

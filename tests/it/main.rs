@@ -2,5 +2,8 @@
 //! binary and, where the API is involved, a real sandbox over loopback HTTP.
 
 mod cli;
+mod client;
 mod common;
 mod recipes;
+mod sandbox;
+mod schema;

@@ -1,0 +1,442 @@
+//! The HTTP face of the sandbox: routes, authentication, the simulated
+//! conditions (`--latency`, `--rate-limit`, `--fail-rate`) and the error bodies
+//! of `zeeg-api.md`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::attributes::CustomAttributes;
+use super::body::{self, FieldErrors, Origin};
+use super::durable::Durable;
+use super::limit::TokenBucket;
+use super::store::{MatchKey, Store};
+use super::{MAX_BODY_BYTES, Scopes};
+use crate::api::model::{ErrorBody, ListResponse, ObjectEnvelope, Pagination, Person};
+use crate::person::{MatchField, is_standard_slug};
+
+/// Everything a request handler needs.
+pub(crate) struct App {
+    pub store: RwLock<Store>,
+    pub durable: Option<Durable>,
+    pub attributes: CustomAttributes,
+    pub tokens: HashMap<String, Scopes>,
+    pub bucket: Option<Mutex<TokenBucket>>,
+    pub latency: Duration,
+    pub fail_rate: f64,
+}
+
+pub(crate) fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/v2/crm/people", get(list_people).put(upsert_person))
+        .route("/v2/crm/people/{id}", get(get_person))
+        .route("/v2/crm/objects/people", get(object_schema))
+        .fallback(|| async { ApiError::NotFound("no such endpoint") })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        // Bodies over 1 MB are refused with 413 Payload Too Large (see `ApiError::TooLarge`).
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(app.clone(), conditions))
+        .with_state(app)
+}
+
+/// The simulated conditions, applied before a request reaches its handler so
+/// that a request refused or failed here has changed nothing.
+async fn conditions(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    if !app.latency.is_zero() {
+        tokio::time::sleep(app.latency).await;
+    }
+    if let Some(bucket) = &app.bucket {
+        let taken = bucket
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .take(Instant::now());
+        if let Err(wait) = taken {
+            return ApiError::RateLimited(wait).into_response();
+        }
+    }
+    if app.fail_rate > 0.0 && fastrand::f64() < app.fail_rate {
+        return if fastrand::bool() {
+            ApiError::SimulatedFailure.into_response()
+        } else {
+            dropped_connection()
+        };
+    }
+    next.run(request).await
+}
+
+/// A response whose body fails at once: hyper then closes the connection
+/// without a complete answer, which a client sees as a dropped connection.
+fn dropped_connection() -> Response {
+    let failing = futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("connection dropped (--fail-rate)"))
+    });
+    Response::new(Body::from_stream(failing))
+}
+
+/// The scope a route needs.
+#[derive(Clone, Copy)]
+enum Need {
+    Read,
+    Write,
+}
+
+fn authorize(app: &App, headers: &HeaderMap, need: Need) -> Result<(), ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or(ApiError::Unauthorized)?;
+    let scopes = app.tokens.get(token).ok_or(ApiError::Unauthorized)?;
+    match need {
+        Need::Read if !scopes.read => Err(ApiError::Forbidden("crm:read")),
+        Need::Write if !scopes.write => Err(ApiError::Forbidden("crm:write")),
+        _ => Ok(()),
+    }
+}
+
+async fn upsert_person(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&app, &headers, Need::Write)?;
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge
+        } else {
+            ApiError::BadRequest(format!("the request body could not be read: {rejection}"))
+        }
+    })?;
+
+    let params = QueryParams::parse(query.as_deref());
+    // The upsert page's own curl example sends no `matchingAttribute`; we take
+    // that to mean `email`. [assumed]
+    let slug = params.get("matchingAttribute").unwrap_or("email");
+    let field = MatchField::for_slug(slug);
+    let known_slug = is_standard_slug(slug) || app.attributes.get(slug).is_some();
+
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("the request body is not valid JSON: {e}")))?;
+    let Value::Object(object) = value else {
+        return Err(ApiError::BadRequest(
+            "the request body must be a JSON object (a person)".into(),
+        ));
+    };
+    let mut errors = FieldErrors::default();
+    if !known_slug {
+        errors.add(
+            "matchingAttribute",
+            format!("`{slug}` is neither a standard attribute nor a custom attribute of the people object"),
+        );
+    }
+    let input = match body::parse_person(&object, &app.attributes, Origin::Request) {
+        Ok(input) => Some(input),
+        Err(field_errors) => {
+            for (field, messages) in field_errors.into_map() {
+                for message in messages.as_array().into_iter().flatten() {
+                    errors.add(field.clone(), message.as_str().unwrap_or_default());
+                }
+            }
+            None
+        }
+    };
+    let (Some(input), true) = (input, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let patch = input.patch;
+    let key = MatchKey::from_patch(field, &patch).ok_or_else(|| {
+        let path = match field {
+            MatchField::Email => "emails".to_string(),
+            MatchField::Standard(name) => name.to_string(),
+            MatchField::Custom(slug) => format!("customAttributes.{slug}"),
+        };
+        let mut errors = FieldErrors::default();
+        errors.add(
+            path,
+            format!("is required: it is the matching attribute `{slug}`"),
+        );
+        ApiError::Validation(errors)
+    })?;
+
+    let now = jiff::Timestamp::now();
+    let (person, created) = {
+        let mut store = app.store.write().unwrap_or_else(|p| p.into_inner());
+        let existing = store.find(&key).map(|p| p.id.clone());
+        let pending = store.prepare(
+            existing.as_deref(),
+            &patch,
+            || uuid::Uuid::new_v4().to_string(),
+            now,
+        );
+        if !body::has_name(&pending.person) {
+            let mut errors = FieldErrors::default();
+            let message = "firstName or lastName is required";
+            errors.add("firstName", message);
+            errors.add("lastName", message);
+            return Err(ApiError::Validation(errors));
+        }
+        if pending.changed
+            && let Some(durable) = &app.durable
+        {
+            durable.save(&pending.person).map_err(|e| {
+                tracing::error!("could not write the sandbox state: {e}");
+                ApiError::Internal
+            })?;
+        }
+        let answer = (pending.person.clone(), pending.created());
+        if pending.changed {
+            store.commit(pending);
+        }
+        answer
+    };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json(status, &PersonAnswer::new(status, &person)))
+}
+
+async fn get_person(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    authorize(&app, &headers, Need::Read)?;
+    let store = app.store.read().unwrap_or_else(|p| p.into_inner());
+    let person = store
+        .get(&id)
+        .ok_or(ApiError::NotFound("no person has this id"))?;
+    Ok(json(
+        StatusCode::OK,
+        &PersonAnswer::new(StatusCode::OK, person),
+    ))
+}
+
+/// The most people one page holds, and the default page size.
+const MAX_COUNT: u64 = 100;
+const DEFAULT_COUNT: u64 = 20;
+
+async fn list_people(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    authorize(&app, &headers, Need::Read)?;
+    let params = QueryParams::parse(query.as_deref());
+    let page = params.number("page", 1, u64::MAX, 1)?;
+    let count = params.number("count", 1, MAX_COUNT, DEFAULT_COUNT)?;
+    let search = params.get("search").filter(|s| !s.is_empty());
+
+    let store = app.store.read().unwrap_or_else(|p| p.into_inner());
+    let (collection, total) = store.page(search, page, count);
+    let total_pages = total.div_ceil(count).max(1);
+    let link = |page: u64| {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("page", &page.to_string());
+        query.append_pair("count", &count.to_string());
+        if let Some(search) = search {
+            query.append_pair("search", search);
+        }
+        format!("/v2/crm/people?{}", query.finish())
+    };
+    let pagination = Pagination {
+        total,
+        count: collection.len() as u64,
+        total_pages,
+        // Past the end, "previous" is the last page that exists.
+        previous_page: (page > 1).then(|| link((page - 1).min(total_pages))),
+        current_page: page,
+        next_page: (page < total_pages).then(|| link(page + 1)),
+    };
+    // Serialised under the read lock: the page borrows the stored people
+    // instead of cloning them.
+    Ok(json(
+        StatusCode::OK,
+        &ListResponse {
+            collection,
+            pagination,
+        },
+    ))
+}
+
+async fn object_schema(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&app, &headers, Need::Read)?;
+    Ok(json(
+        StatusCode::OK,
+        &ObjectEnvelope {
+            success: true,
+            status: 200,
+            object: app.attributes.schema(),
+        },
+    ))
+}
+
+/// `{"success": true, "status", "person"}` over a borrowed person.
+#[derive(Serialize)]
+struct PersonAnswer<'p> {
+    success: bool,
+    status: u16,
+    person: &'p Person,
+}
+
+impl<'p> PersonAnswer<'p> {
+    fn new(status: StatusCode, person: &'p Person) -> PersonAnswer<'p> {
+        PersonAnswer {
+            success: true,
+            status: status.as_u16(),
+            person,
+        }
+    }
+}
+
+fn json(status: StatusCode, value: &impl Serialize) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => ApiError::Internal.into_response(),
+    }
+}
+
+/// A request's query parameters; the first of a repeated name wins.
+struct QueryParams(Vec<(String, String)>);
+
+impl QueryParams {
+    fn parse(query: Option<&str>) -> QueryParams {
+        let pairs = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        QueryParams(pairs)
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn number(&self, name: &str, min: u64, max: u64, default: u64) -> Result<u64, ApiError> {
+        let Some(text) = self.get(name) else {
+            return Ok(default);
+        };
+        match text.parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ if max == u64::MAX => Err(ApiError::BadRequest(format!(
+                "`{name}` must be a whole number from {min}"
+            ))),
+            _ => Err(ApiError::BadRequest(format!(
+                "`{name}` must be a whole number from {min} to {max}"
+            ))),
+        }
+    }
+}
+
+/// Every refusal the sandbox answers, with the bodies of `zeeg-api.md`.
+#[derive(Debug)]
+enum ApiError {
+    BadRequest(String),
+    Unauthorized,
+    Forbidden(&'static str),
+    NotFound(&'static str),
+    MethodNotAllowed,
+    /// 413 rather than 400: it names the cause, and clients already treat any
+    /// 4xx other than 429 as final.
+    TooLarge,
+    Validation(FieldErrors),
+    RateLimited(Duration),
+    SimulatedFailure,
+    Internal,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, message, errors): (StatusCode, String, Option<Map<String, Value>>) = match self
+        {
+            ApiError::BadRequest(message) => (StatusCode::BAD_REQUEST, message, None),
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "missing or unknown API token: send `Authorization: Bearer <token>`".into(),
+                None,
+            ),
+            ApiError::Forbidden(scope) => (
+                StatusCode::FORBIDDEN,
+                format!("this token lacks the `{scope}` scope"),
+                None,
+            ),
+            ApiError::NotFound(message) => (StatusCode::NOT_FOUND, message.into(), None),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "this endpoint does not take this method".into(),
+                None,
+            ),
+            ApiError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+                None,
+            ),
+            ApiError::Validation(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the given data was invalid".into(),
+                Some(errors.into_map()),
+            ),
+            ApiError::RateLimited(wait) => {
+                let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+                let mut response = error_body(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too many requests: slow down".into(),
+                    None,
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                return response;
+            }
+            ApiError::SimulatedFailure => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "simulated server error (--fail-rate)".into(),
+                None,
+            ),
+            ApiError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal server error".into(),
+                None,
+            ),
+        };
+        error_body(status, message, errors)
+    }
+}
+
+fn error_body(status: StatusCode, message: String, errors: Option<Map<String, Value>>) -> Response {
+    let body = ErrorBody {
+        success: Some(false),
+        message: Some(message),
+        status: Some(status.as_u16()),
+        error: None,
+        errors,
+    };
+    json(status, &body)
+}

@@ -1,0 +1,338 @@
+//! The working set of people in memory, with the indexes that keep every
+//! request cheap: by id, by normalised email, and — built the first time a slug
+//! is used as a matching attribute — by any other standard or custom attribute.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::body::{self, PersonPatch};
+use crate::api::model::Person;
+use crate::person::{MatchField, normalize_email};
+
+/// The value an upsert looks a person up by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum MatchKey {
+    /// A normalised email, matched against every email of a person.
+    Email(String),
+    /// A standard string field (JSON name) and its exact value.
+    Standard(&'static str, String),
+    /// A custom attribute slug and its value as canonical JSON text.
+    Custom(String, String),
+}
+
+impl MatchKey {
+    /// The body's value for the matching attribute, or `None` when it sends none.
+    pub(crate) fn from_patch(field: MatchField<'_>, patch: &PersonPatch) -> Option<MatchKey> {
+        match field {
+            MatchField::Email => patch
+                .emails
+                .as_ref()?
+                .first()
+                .map(|email| MatchKey::Email(normalize_email(email))),
+            MatchField::Standard(name) => match patch.scalar(name)? {
+                Some(value) if !value.is_empty() => Some(MatchKey::Standard(name, value.clone())),
+                _ => None,
+            },
+            MatchField::Custom(slug) => match patch.custom_value(slug)? {
+                Value::Null => None,
+                value => Some(MatchKey::Custom(slug.to_string(), value.to_string())),
+            },
+        }
+    }
+
+    fn index(&self) -> Option<(IndexName, &str)> {
+        match self {
+            MatchKey::Email(_) => None,
+            MatchKey::Standard(field, value) => Some((IndexName::Standard(field), value)),
+            MatchKey::Custom(slug, value) => Some((IndexName::Custom(slug.clone()), value)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum IndexName {
+    Standard(&'static str),
+    Custom(String),
+}
+
+impl IndexName {
+    fn key_of(&self, person: &Person) -> Option<String> {
+        match self {
+            IndexName::Standard(field) => body::scalar(person, field)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string),
+            IndexName::Custom(slug) => person
+                .custom_attributes
+                .get(slug)
+                .filter(|v| !v.is_null())
+                .map(Value::to_string),
+        }
+    }
+}
+
+type Slot = u32;
+
+struct Record {
+    person: Person,
+    /// `createdAt` in seconds, the first key of the list order.
+    created: i64,
+}
+
+/// Everything the sandbox knows, in memory.
+#[derive(Default)]
+pub(crate) struct Store {
+    records: Vec<Record>,
+    by_id: HashMap<String, Slot>,
+    /// Slots sorted oldest first (by `createdAt`, then id): the list order.
+    order: Vec<Slot>,
+    by_email: HashMap<String, Vec<Slot>>,
+    /// Built lazily: one index per slug used to match on.
+    by_value: HashMap<IndexName, HashMap<String, Vec<Slot>>>,
+}
+
+/// An upsert worked out but not yet applied, so that it can be made durable
+/// first and dropped if that fails.
+pub(crate) struct Pending {
+    slot: Option<Slot>,
+    pub person: Person,
+    created: i64,
+    /// Whether anything differs from what is stored.
+    pub changed: bool,
+}
+
+impl Pending {
+    pub(crate) fn created(&self) -> bool {
+        self.slot.is_none()
+    }
+}
+
+impl Store {
+    pub(crate) fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub(crate) fn get(&self, id: &str) -> Option<&Person> {
+        self.by_id
+            .get(id)
+            .map(|slot| &self.records[*slot as usize].person)
+    }
+
+    /// The oldest person matching `key`.
+    pub(crate) fn find(&mut self, key: &MatchKey) -> Option<&Person> {
+        let slots: &[Slot] = match key.index() {
+            None => {
+                let MatchKey::Email(email) = key else {
+                    return None;
+                };
+                self.by_email.get(email).map(Vec::as_slice).unwrap_or(&[])
+            }
+            Some((name, value)) => {
+                if !self.by_value.contains_key(&name) {
+                    let index = self.build_index(&name);
+                    self.by_value.insert(name.clone(), index);
+                }
+                self.by_value
+                    .get(&name)
+                    .and_then(|index| index.get(value))
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+            }
+        };
+        slots
+            .iter()
+            .copied()
+            .min_by(|a, b| self.compare(*a, *b))
+            .map(|slot| &self.records[slot as usize].person)
+    }
+
+    /// Works out the result of applying `patch` to `existing` (by id) or to a
+    /// new person with the given id and time.
+    pub(crate) fn prepare(
+        &self,
+        existing: Option<&str>,
+        patch: &PersonPatch,
+        new_id: impl FnOnce() -> String,
+        now: jiff::Timestamp,
+    ) -> Pending {
+        let now_text = body::format_timestamp(now);
+        match existing.and_then(|id| self.by_id.get(id)) {
+            Some(&slot) => {
+                let record = &self.records[slot as usize];
+                let mut person = record.person.clone();
+                patch.apply(&mut person);
+                let changed = person != record.person;
+                if changed {
+                    person.updated_at = now_text;
+                }
+                Pending {
+                    slot: Some(slot),
+                    person,
+                    created: record.created,
+                    changed,
+                }
+            }
+            None => {
+                let mut person = blank_person(new_id(), now_text);
+                patch.apply(&mut person);
+                Pending {
+                    slot: None,
+                    person,
+                    created: now.as_second(),
+                    changed: true,
+                }
+            }
+        }
+    }
+
+    /// Applies a prepared upsert.
+    pub(crate) fn commit(&mut self, pending: Pending) {
+        let Pending {
+            slot,
+            person,
+            created,
+            ..
+        } = pending;
+        match slot {
+            Some(slot) => {
+                let old = std::mem::replace(&mut self.records[slot as usize].person, person);
+                self.unindex(slot, &old);
+                self.index(slot);
+            }
+            None => self.insert(person, created),
+        }
+    }
+
+    /// Adds a person (new id) at its place in the list order.
+    pub(crate) fn insert(&mut self, person: Person, created: i64) {
+        let slot = Slot::try_from(self.records.len()).unwrap_or(Slot::MAX);
+        self.by_id.insert(person.id.clone(), slot);
+        self.records.push(Record { person, created });
+        // New people are almost always the newest, so this is an append.
+        let at = self
+            .order
+            .partition_point(|other| self.compare(*other, slot) == Ordering::Less);
+        self.order.insert(at, slot);
+        self.index(slot);
+    }
+
+    /// One page of the list, oldest first, optionally filtered by `search`;
+    /// returns the page and the number of people that pass the filter.
+    pub(crate) fn page(&self, search: Option<&str>, page: u64, count: u64) -> (Vec<&Person>, u64) {
+        let skip = usize::try_from((page - 1).saturating_mul(count)).unwrap_or(usize::MAX);
+        let take = usize::try_from(count).unwrap_or(usize::MAX);
+        match search {
+            None => {
+                let people = self
+                    .order
+                    .iter()
+                    .skip(skip)
+                    .take(take)
+                    .map(|slot| &self.records[*slot as usize].person)
+                    .collect();
+                (people, self.order.len() as u64)
+            }
+            Some(text) => {
+                let needle = text.to_lowercase();
+                let mut total = 0u64;
+                let mut people = Vec::new();
+                for slot in &self.order {
+                    let person = &self.records[*slot as usize].person;
+                    if matches_search(person, &needle) {
+                        if total as usize >= skip && people.len() < take {
+                            people.push(person);
+                        }
+                        total += 1;
+                    }
+                }
+                (people, total)
+            }
+        }
+    }
+
+    fn compare(&self, a: Slot, b: Slot) -> Ordering {
+        let (a, b) = (&self.records[a as usize], &self.records[b as usize]);
+        a.created
+            .cmp(&b.created)
+            .then_with(|| a.person.id.cmp(&b.person.id))
+    }
+
+    fn build_index(&self, name: &IndexName) -> HashMap<String, Vec<Slot>> {
+        let mut index: HashMap<String, Vec<Slot>> = HashMap::new();
+        for (slot, record) in self.records.iter().enumerate() {
+            if let Some(key) = name.key_of(&record.person) {
+                index.entry(key).or_default().push(slot as Slot);
+            }
+        }
+        index
+    }
+
+    fn index(&mut self, slot: Slot) {
+        let person = &self.records[slot as usize].person;
+        for email in &person.emails {
+            let slots = self.by_email.entry(normalize_email(email)).or_default();
+            if !slots.contains(&slot) {
+                slots.push(slot);
+            }
+        }
+        for (name, index) in &mut self.by_value {
+            if let Some(key) = name.key_of(person) {
+                index.entry(key).or_default().push(slot);
+            }
+        }
+    }
+
+    fn unindex(&mut self, slot: Slot, old: &Person) {
+        for email in &old.emails {
+            remove_slot(&mut self.by_email, &normalize_email(email), slot);
+        }
+        for (name, index) in &mut self.by_value {
+            if let Some(key) = name.key_of(old) {
+                remove_slot(index, &key, slot);
+            }
+        }
+    }
+}
+
+fn remove_slot(index: &mut HashMap<String, Vec<Slot>>, key: &str, slot: Slot) {
+    if let Some(slots) = index.get_mut(key) {
+        slots.retain(|s| *s != slot);
+        if slots.is_empty() {
+            index.remove(key);
+        }
+    }
+}
+
+/// `search`: names, emails or phone number contain the text, ignoring case.
+fn matches_search(person: &Person, needle: &str) -> bool {
+    let contains = |s: &str| s.to_lowercase().contains(needle);
+    let names = [&person.first_name, &person.last_name, &person.phone_number];
+    names.iter().any(|s| s.as_deref().is_some_and(contains))
+        || person.emails.iter().any(|e| contains(e))
+        || match (&person.first_name, &person.last_name) {
+            (Some(first), Some(last)) => contains(&format!("{first} {last}")),
+            _ => false,
+        }
+}
+
+/// A person with only an id and timestamps: what a create starts from.
+pub(crate) fn blank_person(id: String, now: String) -> Person {
+    Person {
+        id,
+        first_name: None,
+        last_name: None,
+        salutation: None,
+        emails: Vec::new(),
+        job_title: None,
+        description: None,
+        phone_number: None,
+        primary_location: None,
+        avatar_url: None,
+        company: None,
+        socials: Default::default(),
+        custom_attributes: Default::default(),
+        created_at: now.clone(),
+        updated_at: now,
+    }
+}

@@ -1,0 +1,740 @@
+//! `zeeg sandbox serve` over real HTTP on loopback: the rules of `zeeg-api.md`.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::common::{self, READ_TOKEN, Sandbox, TOKEN};
+
+/// The request body of the upsert page's curl example, byte for byte.
+const SEED_PAGE_BODY: &str = r#"
+{
+"firstName": "Jane",
+"lastName": "Doe",
+"salutation": "<string>",
+"emails": [
+"jane.doe@acme.com"
+],
+"jobTitle": "<string>",
+"description": "<string>",
+"phoneNumber": "<string>",
+"primaryLocation": "<string>",
+"avatarUrl": "<string>",
+"companyId": "<string>",
+"socials": {
+"linkedin": "<string>",
+"twitter": "<string>",
+"facebook": "<string>",
+"instagram": "<string>"
+}
+}
+"#;
+
+/// A tiny client of one sandbox.
+struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    fn new(sandbox: &Sandbox) -> Api {
+        Api {
+            base: sandbox.api_url(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
+        let response = request.send().await.expect("the sandbox answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("a complete body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    /// `PUT /crm/people?matchingAttribute=SLUG` with a raw body and the write token.
+    async fn put_raw(&self, slug: &str, body: &str) -> (u16, Value) {
+        self.send(
+            self.http
+                .put(format!("{}/crm/people?matchingAttribute={slug}", self.base))
+                .bearer_auth(TOKEN)
+                .header("content-type", "application/json")
+                .body(body.to_string()),
+        )
+        .await
+    }
+
+    async fn put(&self, slug: &str, body: Value) -> (u16, Value) {
+        self.put_raw(slug, &body.to_string()).await
+    }
+
+    /// `GET` a path below the base URL with the read-only token.
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .bearer_auth(READ_TOKEN),
+        )
+        .await
+    }
+
+    /// Every person, walking `nextPage` links.
+    async fn all(&self, count: u32) -> Vec<Value> {
+        let mut people = Vec::new();
+        let mut path = format!("/crm/people?count={count}");
+        loop {
+            let (status, page) = self.get(&path).await;
+            assert_eq!(status, 200, "{page}");
+            people.extend(page["collection"].as_array().unwrap().iter().cloned());
+            match page["pagination"]["nextPage"].as_str() {
+                Some(next) => path = next.strip_prefix("/v2").unwrap().to_string(),
+                None => return people,
+            }
+        }
+    }
+
+    async fn total(&self) -> u64 {
+        let (_, page) = self.get("/crm/people").await;
+        page["pagination"]["total"].as_u64().unwrap()
+    }
+}
+
+/// Snapshot of a body with ids and timestamps replaced.
+macro_rules! assert_body_snapshot {
+    ($name:expr, $body:expr) => {
+        insta::with_settings!({filters => vec![
+            (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[id]"),
+            (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", "[timestamp]"),
+        ]}, {
+            insta::assert_snapshot!($name, serde_json::to_string_pretty(&$body).unwrap());
+        });
+    };
+}
+
+fn person(body: &Value) -> &Value {
+    &body["person"]
+}
+
+fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary directory")
+}
+
+#[tokio::test]
+async fn the_seed_page_body_creates_then_updates_the_same_person() {
+    let sandbox = Sandbox::start(&[]);
+    let api = Api::new(&sandbox);
+    let (status, created) = api.put_raw("email", SEED_PAGE_BODY).await;
+    assert_eq!(status, 201, "{created}");
+    assert_body_snapshot!("seed_page_created", created);
+    let (status, updated) = api.put_raw("email", SEED_PAGE_BODY).await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["status"], 200);
+    assert_eq!(person(&updated)["id"], person(&created)["id"]);
+    assert_eq!(api.total().await, 1);
+    let id = person(&created)["id"].as_str().unwrap();
+    let (status, read) = api.get(&format!("/crm/people/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(read["person"], created["person"]);
+}
+
+#[tokio::test]
+async fn a_secondary_email_matches_ignoring_case_and_space() {
+    let sandbox = Sandbox::start(&[]);
+    let api = Api::new(&sandbox);
+    let (_, created) = api
+        .put(
+            "email",
+            json!({"firstName": "Ann", "emails": ["ann@acme.com", "Ann.B@Home.org"]}),
+        )
+        .await;
+    let (status, updated) = api
+        .put(
+            "emails",
+            json!({"emails": ["  ann.b@HOME.ORG "], "jobTitle": "CTO"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(person(&updated)["id"], person(&created)["id"]);
+    // `emails`, when sent, replaces the list; omitted fields are kept.
+    assert_eq!(person(&updated)["emails"], json!(["  ann.b@HOME.ORG "]));
+    assert_eq!(person(&updated)["firstName"], "Ann");
+    // The old primary no longer matches anyone.
+    let (status, _) = api
+        .put(
+            "email",
+            json!({"firstName": "Ann", "emails": ["ann@acme.com"]}),
+        )
+        .await;
+    assert_eq!(status, 201);
+}
+
+#[tokio::test]
+async fn a_custom_attribute_and_a_standard_slug_match_exactly() {
+    let sandbox = Sandbox::start(&["--custom-attribute", "customer_id:text"]);
+    let api = Api::new(&sandbox);
+    let body = json!({"lastName": "Lee", "customAttributes": {"customer_id": "C-1"}});
+    let (status, created) = api.put("customer_id", body.clone()).await;
+    assert_eq!(status, 201, "{created}");
+    let (status, updated) = api
+        .put(
+            "customer_id",
+            json!({"jobTitle": "CFO", "customAttributes": {"customer_id": "C-1"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(person(&updated)["id"], person(&created)["id"]);
+    let (status, _) = api
+        .put(
+            "customer_id",
+            json!({"lastName": "Lee", "customAttributes": {"customer_id": "c-1"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "custom values compare exactly");
+
+    let (status, _) = api
+        .put(
+            "phone_number",
+            json!({"firstName": "P", "phoneNumber": "+4930"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = api
+        .put(
+            "phone_number",
+            json!({"firstName": "P", "phoneNumber": "+4930"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = api
+        .put(
+            "phone_number",
+            json!({"firstName": "P", "phoneNumber": "+49 30"}),
+        )
+        .await;
+    assert_eq!(status, 201, "standard values compare exactly");
+}
+
+#[tokio::test]
+async fn null_clears_omitted_is_kept_and_maps_merge_key_by_key() {
+    let sandbox = Sandbox::start(&[
+        "--custom-attribute",
+        "tier:select",
+        "--custom-attribute",
+        "seats:number",
+    ]);
+    let api = Api::new(&sandbox);
+    api.put(
+        "email",
+        json!({"firstName": "Bo", "lastName": "Ek", "emails": ["bo@x.io"], "jobTitle": "Dev",
+               "companyId": "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+               "socials": {"linkedin": "li/bo", "twitter": "@bo"},
+               "customAttributes": {"tier": "gold", "seats": 5}}),
+    )
+    .await;
+    let (status, body) = api
+        .put(
+            "email",
+            json!({"emails": ["bo@x.io"], "jobTitle": null, "companyId": null,
+                   "socials": {"twitter": null, "instagram": "ig/bo"},
+                   "customAttributes": {"seats": null}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let p = person(&body);
+    assert_eq!(p["firstName"], "Bo");
+    assert_eq!(p["jobTitle"], Value::Null);
+    assert_eq!(p["company"], Value::Null);
+    assert_eq!(
+        p["socials"],
+        json!({"linkedin": "li/bo", "twitter": null, "facebook": null, "instagram": "ig/bo"})
+    );
+    assert_eq!(p["customAttributes"], json!({"tier": "gold"}));
+}
+
+#[tokio::test]
+async fn several_matches_update_the_oldest() {
+    let dir = temp_dir();
+    let seed = dir.path().join("seed.json");
+    std::fs::write(
+        &seed,
+        json!([
+            {"id": "b", "firstName": "Newer", "emails": ["x@y.z"], "createdAt": "2025-02-01T00:00:00+00:00"},
+            {"id": "a", "firstName": "Older", "emails": ["other@y.z", "X@Y.Z"], "createdAt": "2025-01-01T00:00:00+00:00"}
+        ])
+        .to_string(),
+    )
+    .unwrap();
+    let sandbox = Sandbox::start(&["--seed", seed.to_str().unwrap()]);
+    let api = Api::new(&sandbox);
+    let (status, body) = api
+        .put("email", json!({"emails": ["x@y.z"], "jobTitle": "T"}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(person(&body)["id"], "a");
+    assert_eq!(person(&body)["createdAt"], "2025-01-01T00:00:00+00:00");
+    assert_ne!(person(&body)["updatedAt"], "2025-01-01T00:00:00+00:00");
+}
+
+#[tokio::test]
+async fn missing_unknown_and_read_only_tokens_are_refused() {
+    let sandbox = Sandbox::start(&[]);
+    let api = Api::new(&sandbox);
+    let url = format!("{}/crm/people", api.base);
+    let (status, missing) = api.send(api.http.get(&url)).await;
+    assert_eq!(status, 401);
+    let (status, unknown) = api.send(api.http.get(&url).bearer_auth("nope")).await;
+    assert_eq!(status, 401);
+    assert_eq!(missing, unknown);
+    assert_body_snapshot!("unauthorized", missing);
+    let (status, forbidden) = api
+        .send(
+            api.http
+                .put(&url)
+                .bearer_auth(READ_TOKEN)
+                .body(SEED_PAGE_BODY),
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_body_snapshot!("forbidden", forbidden);
+    assert_eq!(api.total().await, 0);
+}
+
+#[tokio::test]
+async fn invalid_upserts_get_422_with_field_errors_and_change_nothing() {
+    let sandbox = Sandbox::start(&["--custom-attribute", "vip:checkbox"]);
+    let api = Api::new(&sandbox);
+    let (status, _) = api
+        .put("email", json!({"firstName": "Kept", "emails": ["k@x.io"]}))
+        .await;
+    assert_eq!(status, 201);
+
+    let cases = [
+        (
+            "no_name_on_create",
+            "email",
+            json!({"emails": ["new@x.io"], "jobTitle": "CEO"}),
+        ),
+        ("no_matching_value", "email", json!({"firstName": "Al"})),
+        (
+            "unknown_slug",
+            "favourite_colour",
+            json!({"firstName": "Al", "emails": ["a@x.io"]}),
+        ),
+        (
+            "wrong_types",
+            "email",
+            json!({"firstName": 7, "emails": ["a@x.io", 3], "socials": {"linkedin": true},
+                   "customAttributes": {"vip": "yes"}}),
+        ),
+        (
+            "unknown_fields",
+            "email",
+            json!({"firstName": "Al", "emails": ["a@x.io"], "nickname": "Ally",
+                   "socials": {"myspace": "al"}, "customAttributes": {"shoe_size": 44}}),
+        ),
+        (
+            "read_only_fields",
+            "email",
+            json!({"firstName": "Al", "emails": ["a@x.io"], "id": "x", "createdAt": "2025-01-15T09:00:00+00:00",
+                   "updatedAt": "2025-01-15T09:00:00+00:00", "company": {"id": "c"}}),
+        ),
+        (
+            "clearing_both_names",
+            "email",
+            json!({"emails": ["k@x.io"], "firstName": null}),
+        ),
+    ];
+    for (name, slug, body) in cases {
+        let (status, answer) = api.put(slug, body).await;
+        assert_eq!(status, 422, "{name}: {answer}");
+        assert_body_snapshot!(format!("invalid_{name}"), answer);
+    }
+    let people = api.all(100).await;
+    assert_eq!(people.len(), 1);
+    assert_eq!(people[0]["firstName"], "Kept");
+}
+
+#[tokio::test]
+async fn malformed_requests_get_400_and_huge_bodies_413() {
+    let sandbox = Sandbox::start(&[]);
+    let api = Api::new(&sandbox);
+    let (status, malformed) = api.put_raw("email", r#"{"firstName": "Jane""#).await;
+    assert_eq!(status, 400);
+    assert_body_snapshot!("malformed_json", malformed);
+    let (status, not_object) = api.put_raw("email", r#"["jane@x.io"]"#).await;
+    assert_eq!(status, 400, "{not_object}");
+    for (name, query) in [
+        ("count_zero", "count=0"),
+        ("count_over_100", "count=101"),
+        ("page_zero", "page=0"),
+        ("page_not_a_number", "page=two"),
+    ] {
+        let (status, body) = api.get(&format!("/crm/people?{query}")).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_body_snapshot!(format!("bad_query_{name}"), body);
+    }
+    let mut huge = String::from(r#"{"firstName": ""#);
+    huge.push_str(&"a".repeat(1024 * 1024));
+    huge.push_str(r#"", "emails": ["big@x.io"]}"#);
+    let (status, body) = api.put_raw("email", &huge).await;
+    assert_eq!(status, 413, "{body}");
+    let (status, body) = api
+        .get("/crm/people/3c90c3cc-0d44-4b50-8888-8dd25736052a")
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(api.total().await, 0);
+}
+
+#[tokio::test]
+async fn pagination_returns_every_person_exactly_once_oldest_first() {
+    let sandbox = Sandbox::start(&[]);
+    let api = Api::new(&sandbox);
+    const N: usize = 47;
+    let mut ids = Vec::new();
+    for i in 0..N {
+        let (status, body) = api
+            .put(
+                "email",
+                json!({"firstName": format!("P{i}"), "emails": [format!("p{i}@x.io")]}),
+            )
+            .await;
+        assert_eq!(status, 201);
+        ids.push(person(&body)["id"].as_str().unwrap().to_string());
+    }
+    let (_, first) = api.get("/crm/people?count=10").await;
+    assert_eq!(
+        first["pagination"],
+        json!({"total": N, "count": 10, "totalPages": 5, "previousPage": null,
+               "currentPage": 1, "nextPage": "/v2/crm/people?page=2&count=10"})
+    );
+    let (_, last) = api.get("/crm/people?page=5&count=10").await;
+    assert_eq!(last["pagination"]["count"], 7);
+    assert_eq!(
+        last["pagination"]["previousPage"],
+        "/v2/crm/people?page=4&count=10"
+    );
+    assert_eq!(last["pagination"]["nextPage"], Value::Null);
+    let (_, default) = api.get("/crm/people").await;
+    assert_eq!(default["collection"].as_array().unwrap().len(), 20);
+
+    let listed = api.all(10).await;
+    let mut listed_ids: Vec<String> = listed
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect();
+    let keys: Vec<(String, String)> = listed
+        .iter()
+        .map(|p| {
+            (
+                p["createdAt"].as_str().unwrap().to_string(),
+                p["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "oldest first, by createdAt then id");
+    listed_ids.sort();
+    ids.sort();
+    assert_eq!(listed_ids, ids);
+}
+
+#[tokio::test]
+async fn search_finds_names_emails_and_phone_numbers_ignoring_case() {
+    let sandbox = Sandbox::start(&[]);
+    let api = Api::new(&sandbox);
+    api.put(
+        "email",
+        json!({"firstName": "Zoë", "lastName": "Quinn", "emails": ["zq@acme.com"]}),
+    )
+    .await;
+    api.put(
+        "email",
+        json!({"firstName": "Max", "emails": ["max@ACME.com"], "phoneNumber": "+49 555"}),
+    )
+    .await;
+    api.put(
+        "email",
+        json!({"lastName": "Other", "emails": ["o@else.org"]}),
+    )
+    .await;
+    let names = |page: &Value| -> Vec<String> {
+        page["collection"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["emails"][0].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, page) = api.get("/crm/people?search=acme").await;
+    assert_eq!(names(&page), ["zq@acme.com", "max@ACME.com"]);
+    let (_, page) = api.get("/crm/people?search=QUINN").await;
+    assert_eq!(names(&page), ["zq@acme.com"]);
+    let (_, page) = api.get("/crm/people?search=%2B49%205").await;
+    assert_eq!(names(&page), ["max@ACME.com"]);
+    let (_, page) = api.get("/crm/people?search=nobody").await;
+    assert_eq!(page["pagination"]["total"], 0);
+    let (_, page) = api.get("/crm/people?search=acme&count=1").await;
+    assert_eq!(
+        page["pagination"]["nextPage"],
+        "/v2/crm/people?page=2&count=1&search=acme"
+    );
+}
+
+#[tokio::test]
+async fn the_schema_lists_standard_and_custom_attributes() {
+    let sandbox = Sandbox::start(&[
+        "--custom-attribute",
+        "customer_tier:select",
+        "--custom-attribute",
+        "seats:number",
+    ]);
+    let api = Api::new(&sandbox);
+    let (status, body) = api.get("/crm/objects/people").await;
+    assert_eq!(status, 200);
+    assert_body_snapshot!("object_schema", body);
+}
+
+#[tokio::test]
+async fn state_survives_a_restart_and_a_kill_right_after_an_answered_write() {
+    let dir = temp_dir();
+    let state = dir.path().join("state.db");
+    let state = state.to_str().unwrap();
+    let created = {
+        let sandbox = Sandbox::start(&["--state", state]);
+        let api = Api::new(&sandbox);
+        let (status, body) = api.put_raw("email", SEED_PAGE_BODY).await;
+        assert_eq!(status, 201);
+        body
+    };
+    let mut sandbox = Sandbox::start(&["--state", state]);
+    let api = Api::new(&sandbox);
+    let (status, body) = api
+        .put(
+            "email",
+            json!({"emails": ["jane.doe@acme.com"], "jobTitle": "CEO"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(person(&body)["id"], person(&created)["id"]);
+    // SIGKILL the moment the answer is in: nothing acknowledged may be lost.
+    sandbox.child.kill().unwrap();
+    sandbox.child.wait().unwrap();
+
+    let sandbox = Sandbox::start(&["--state", state]);
+    let api = Api::new(&sandbox);
+    let people = api.all(100).await;
+    assert_eq!(people.len(), 1);
+    assert_eq!(people[0]["jobTitle"], "CEO");
+    assert_eq!(people[0]["firstName"], "Jane");
+}
+
+#[tokio::test]
+async fn a_seed_applies_only_to_a_new_state() {
+    let dir = temp_dir();
+    let seed = dir.path().join("seed.yaml");
+    std::fs::write(&seed, "- firstName: Seeded\n  emails: [s@x.io]\n").unwrap();
+    let state = dir.path().join("state.db");
+    let args = [
+        "--seed",
+        seed.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+    ];
+    {
+        let sandbox = Sandbox::start(&args);
+        let api = Api::new(&sandbox);
+        api.put(
+            "email",
+            json!({"emails": ["s@x.io"], "firstName": "Changed"}),
+        )
+        .await;
+    }
+    let sandbox = Sandbox::start(&args);
+    let people = Api::new(&sandbox).all(100).await;
+    assert_eq!(people.len(), 1);
+    assert_eq!(people[0]["firstName"], "Changed");
+}
+
+#[tokio::test]
+async fn seed_files_come_as_a_list_or_a_mapping_in_yaml_or_json() {
+    let dir = temp_dir();
+    let list = dir.path().join("list.yml");
+    std::fs::write(
+        &list,
+        "- id: 0b8e0d7e-5a4c-4f55-9a42-3d1b8f6f0a01\n  firstName: Ada\n  emails: [ada@x.io]\n  createdAt: '2025-01-15T09:00:00+00:00'\n  company: {id: c1, name: Acme, domain: acme.com}\n- lastName: Byron\n",
+    )
+    .unwrap();
+    let sandbox = Sandbox::start(&["--seed", list.to_str().unwrap()]);
+    let people = Api::new(&sandbox).all(100).await;
+    assert_eq!(people.len(), 2);
+    assert_eq!(people[0]["id"], "0b8e0d7e-5a4c-4f55-9a42-3d1b8f6f0a01");
+    assert_eq!(people[0]["createdAt"], "2025-01-15T09:00:00+00:00");
+    assert_eq!(people[0]["company"]["name"], "Acme");
+    assert_eq!(people[1]["lastName"], "Byron");
+    drop(sandbox);
+
+    let mapping = dir.path().join("seed.json");
+    std::fs::write(
+        &mapping,
+        json!({"customAttributes": {"tier": "select"},
+               "people": [{"firstName": "Cy", "customAttributes": {"tier": "gold"}}]})
+        .to_string(),
+    )
+    .unwrap();
+    let sandbox = Sandbox::start(&["--seed", mapping.to_str().unwrap()]);
+    let api = Api::new(&sandbox);
+    let (status, body) = api
+        .put(
+            "tier",
+            json!({"customAttributes": {"tier": "gold"}, "jobTitle": "X"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(person(&body)["firstName"], "Cy");
+    let (_, schema) = api.get("/crm/objects/people").await;
+    assert!(
+        schema["object"]["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["key"] == "tier")
+    );
+}
+
+#[test]
+fn a_bad_seed_or_flag_is_a_clear_error() {
+    let dir = temp_dir();
+    let seed = dir.path().join("seed.yaml");
+    std::fs::write(&seed, "- firstName: Ann\n- emails: [nobody@x.io]\n").unwrap();
+    let bad = |args: &[&str]| {
+        let mut command = common::zeeg();
+        command
+            .args(["sandbox", "serve", "--addr", "127.0.0.1:0"])
+            .args(args);
+        let run = common::run(&mut command);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(run.stdout.is_empty());
+        run.stderr.replace(dir.path().to_str().unwrap(), "[dir]")
+    };
+    let stderr = bad(&["--seed", seed.to_str().unwrap()]);
+    assert!(
+        stderr.contains("[dir]/seed.yaml is invalid at [1]: needs a firstName or a lastName"),
+        "{stderr}"
+    );
+    std::fs::write(
+        &seed,
+        "people: [{firstName: Ann, customAttributes: {tier: 1}}]\n",
+    )
+    .unwrap();
+    let stderr = bad(&["--seed", seed.to_str().unwrap()]);
+    assert!(
+        stderr.contains("invalid at people[0].customAttributes.tier"),
+        "{stderr}"
+    );
+    std::fs::write(&seed, "people: [firstName: {\n").unwrap();
+    let stderr = bad(&["--seed", seed.to_str().unwrap()]);
+    assert!(stderr.contains("is not valid YAML"), "{stderr}");
+    let stderr = bad(&["--custom-attribute", "tier:colour"]);
+    assert!(
+        stderr.contains("invalid custom attribute `tier:colour`: unknown type `colour`"),
+        "{stderr}"
+    );
+    let stderr = bad(&["--fail-rate", "1.5"]);
+    assert!(stderr.contains("invalid fail rate 1.5"), "{stderr}");
+}
+
+#[tokio::test]
+async fn the_rate_limit_answers_429_with_retry_after() {
+    let sandbox = Sandbox::start(&["--rate-limit", "3"]);
+    let api = Api::new(&sandbox);
+    let mut limited = None;
+    for _ in 0..10 {
+        let response = api
+            .http
+            .get(format!("{}/crm/people", api.base))
+            .bearer_auth(READ_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 429 {
+            limited = Some(response);
+            break;
+        }
+    }
+    let response = limited.expect("a burst beyond the limit gets 429");
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], 429);
+    tokio::time::sleep(Duration::from_secs(retry_after)).await;
+    let (status, _) = api.get("/crm/people").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn failed_requests_change_nothing() {
+    let sandbox = Sandbox::start(&["--fail-rate", "0.5"]);
+    let api = Api::new(&sandbox);
+    let mut acknowledged = Vec::new();
+    let (mut server_errors, mut dropped) = (0, 0);
+    for i in 0..40 {
+        let email = format!("f{i}@x.io");
+        let sent = api
+            .http
+            .put(format!("{}/crm/people?matchingAttribute=email", api.base))
+            .bearer_auth(TOKEN)
+            .json(&json!({"firstName": "F", "emails": [email]}))
+            .send()
+            .await;
+        match sent {
+            Ok(response) if response.status() == 201 => acknowledged.push(email),
+            Ok(response) => {
+                assert_eq!(response.status(), 500);
+                server_errors += 1;
+            }
+            Err(_) => dropped += 1,
+        }
+    }
+    assert!(
+        server_errors > 0 && dropped > 0,
+        "{server_errors} 500s, {dropped} dropped"
+    );
+    // Reads fail too; retry until one page holds everything.
+    let page = loop {
+        if let Ok(response) = api
+            .http
+            .get(format!("{}/crm/people?count=100", api.base))
+            .bearer_auth(READ_TOKEN)
+            .send()
+            .await
+            && response.status() == 200
+            && let Ok(page) = response.json::<Value>().await
+        {
+            break page;
+        }
+    };
+    let mut stored: Vec<String> = page["collection"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["emails"][0].as_str().unwrap().to_string())
+        .collect();
+    stored.sort();
+    acknowledged.sort();
+    assert_eq!(stored, acknowledged);
+}
+
+#[test]
+fn sigterm_stops_the_sandbox_cleanly() {
+    let mut sandbox = Sandbox::start(&[]);
+    let pid = sandbox.child.id() as i32;
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let status = sandbox.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}
