@@ -104,7 +104,7 @@ pub fn select(people: &[Person]) -> Selection<'_> {
             }),
         }
     }
-    selected.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    selected.sort_by_cached_key(|person| sort_key(person));
     skipped.sort();
     Selection {
         people: selected,

@@ -124,9 +124,12 @@ pub fn people_file(
     // A blank line between people, as a person would write it: each entry
     // reads as a paragraph, and a diff of one person stays within its own.
     // People start with `  - ` at column 0; scalars inside an entry are
-    // indented deeper, so no line of a value can begin that way.
+    // indented deeper, so no line of a value can begin that way. An entry
+    // that ends in a `|+` block already ends in empty lines, which belong to
+    // that text: one more would change it, so it gets none.
     for line in body.split_inclusive('\n') {
-        if line.starts_with(PERSON_START) && !text.ends_with("people:\n") {
+        if line.starts_with(PERSON_START) && !text.ends_with("people:\n") && !text.ends_with("\n\n")
+        {
             text.push('\n');
         }
         text.push_str(line);
@@ -333,6 +336,9 @@ mod tests {
             "[a-c \\n\\t:#\\-'\"|>!&*%@`]{0,12}",
             Just("  - x".to_string()),
             Just("x\n  - y\n".to_string()),
+            // Kept trailing newlines (`|+`) at the end of an entry.
+            Just("x\n\n".to_string()),
+            Just("x\ny\n\n\n".to_string()),
         ]
     }
 
@@ -366,6 +372,25 @@ mod tests {
                     updated_at: String::new(),
                 },
             )
+    }
+
+    #[test]
+    fn an_entry_ending_in_kept_newlines_keeps_exactly_them() {
+        let people: Vec<Person> = ["a\n\n", "b\n"]
+            .iter()
+            .enumerate()
+            .map(|(i, description)| {
+                serde_json::from_value(serde_json::json!({
+                    "id": i.to_string(), "firstName": "A", "emails": [format!("{i}@x.com")],
+                    "description": description, "createdAt": "", "updatedAt": ""
+                }))
+                .unwrap()
+            })
+            .collect();
+        let text = people_file(&people.iter().collect::<Vec<_>>(), "s.json").unwrap();
+        let back: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+        assert_eq!(back["people"][0]["description"], "a\n\n");
+        assert_eq!(back["people"][1]["description"], "b\n");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod cli;
 mod client;
 mod common;
+mod import;
 mod recipes;
 mod sandbox;
 mod schema;
