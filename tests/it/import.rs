@@ -284,6 +284,17 @@ fn a_thousand_varied_people_import_to_files_that_read_back_as_the_crm() {
         );
     }
 
+    // The manifest loader accepts every file as it is.
+    let validate = common::run(common::zeeg().arg("validate").arg(&out));
+    assert_eq!(validate.code, 0, "{}{}", validate.stdout, validate.stderr);
+    assert!(
+        format!("{}{}", validate.stdout, validate.stderr)
+            .contains(&format!("{imported} people in 1 file: valid")),
+        "{}{}",
+        validate.stdout,
+        validate.stderr
+    );
+
     // Every importable person is there exactly once, with exactly its fields.
     let mut written: BTreeMap<String, Value> = BTreeMap::new();
     for entry in entries(&out) {
