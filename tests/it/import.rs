@@ -422,3 +422,51 @@ fn a_small_import_in_canonical_form() {
 
 /// The sandbox's ids.
 const UUID: &str = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+
+#[test]
+fn import_with_sandbox_reads_the_projects_own_sandbox() {
+    let tmp = tempfile::tempdir().unwrap();
+    let seed = seed(12);
+    let document = json!({"customAttributes": {
+        "customer_tier": "select", "seats": "number", "newsletter": "checkbox",
+        "products": "multiselect", "notes": "text",
+    }, "people": seed.people});
+    // JSON is YAML, and the seed file reads either.
+    std::fs::write(
+        tmp.path().join("sandbox-seed.yaml"),
+        serde_json::to_string_pretty(&document).unwrap(),
+    )
+    .unwrap();
+
+    let run = common::run(common::zeeg().current_dir(tmp.path()).args([
+        "import",
+        "--sandbox",
+        "--out",
+        "people",
+    ]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let imported = seed.people.len() - seed.unmatchable.len();
+    assert!(
+        run.stderr
+            .contains(&format!("Imported {imported} people into 1 file")),
+        "{}",
+        run.stderr
+    );
+    assert!(tmp.path().join(".zeeg").is_dir());
+    assert_eq!(entries(&tmp.path().join("people")).len(), imported);
+}
+
+#[test]
+fn without_a_token_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("people");
+    let run = common::run(
+        common::zeeg()
+            .env("ZEEG_API_URL", "http://127.0.0.1:9/v2")
+            .args(["import", "--out"])
+            .arg(&out),
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("no API token"), "{}", run.stderr);
+    assert!(!out.exists());
+}
