@@ -5,6 +5,8 @@ mod cli;
 mod client;
 mod common;
 mod import;
+mod plan;
 mod recipes;
 mod sandbox;
 mod schema;
+mod validate;
