@@ -94,17 +94,22 @@ fn progress_bar(printer: &Printer, len: usize, verb: &str) -> Option<ProgressBar
     Some(bar)
 }
 
-/// The folder whose `.zeeg/` holds the sandbox's state: the nearest folder at
-/// or above the output folder with a `zeeg.yaml` or a `sandbox-seed.yaml`,
-/// else the current folder.
+/// The folder whose `.zeeg/` holds the sandbox's state, found as `zeeg plan
+/// --sandbox OUT` would find it, so that both use the same sandbox: the
+/// folder of the nearest `zeeg.yaml` at or above the output folder (not
+/// looking past a folder holding `.git`), else the output folder itself.
 fn project_root(out: &Path) -> PathBuf {
     let current = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let start = current.join(out);
-    start
-        .ancestors()
-        .find(|dir| dir.join("zeeg.yaml").is_file() || dir.join("sandbox-seed.yaml").is_file())
-        .map(Path::to_path_buf)
-        .unwrap_or(current)
+    let out = current.join(out);
+    for dir in out.ancestors() {
+        if dir.join(crate::manifest::CONFIG_FILE).is_file() {
+            return dir.to_path_buf();
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    out
 }
 
 /// One line per reason people were left out, with their ids (never names or

@@ -295,6 +295,17 @@ fn a_thousand_varied_people_import_to_files_that_read_back_as_the_crm() {
         validate.stderr
     );
 
+    // And the point of it all: planning the imported files changes nothing.
+    let plan = common::run(sandbox.zeeg().arg("plan").arg(&out));
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout
+            .contains(&format!("No changes. {imported} people up to date.")),
+        "{}{}",
+        plan.stdout,
+        plan.stderr
+    );
+
     // Every importable person is there exactly once, with exactly its fields.
     let mut written: BTreeMap<String, Value> = BTreeMap::new();
     for entry in entries(&out) {
@@ -437,6 +448,12 @@ fn import_with_sandbox_reads_the_projects_own_sandbox() {
         serde_json::to_string_pretty(&document).unwrap(),
     )
     .unwrap();
+    // The project root, where `.zeeg/` and the seed live, is zeeg.yaml's folder.
+    std::fs::write(
+        tmp.path().join("zeeg.yaml"),
+        "defaults:\n  matchingAttribute: email\n",
+    )
+    .unwrap();
 
     let run = common::run(common::zeeg().current_dir(tmp.path()).args([
         "import",
@@ -454,6 +471,16 @@ fn import_with_sandbox_reads_the_projects_own_sandbox() {
     );
     assert!(tmp.path().join(".zeeg").is_dir());
     assert_eq!(entries(&tmp.path().join("people")).len(), imported);
+
+    // `plan --sandbox` finds the same project, so the same sandbox.
+    let plan =
+        common::run(
+            common::zeeg()
+                .current_dir(tmp.path())
+                .args(["plan", "--sandbox", "people"]),
+        );
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
 }
 
 #[test]
