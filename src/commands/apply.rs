@@ -28,7 +28,7 @@ pub async fn run(
             return Ok(ExitStatus::Failure);
         }
     };
-    manifest.entries = select_entries(manifest.entries, &args.target.only, &args.target.exclude)?;
+    manifest.entries = select_entries(printer, manifest.entries, &args.target)?;
     let connection = connect(
         global,
         args.target.sandbox,
