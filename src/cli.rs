@@ -19,9 +19,16 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Base URL of the Zeeg API. Plain http:// is refused for anything but loopback.
-    #[arg(long, global = true, env = "ZEEG_API_URL", value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "ZEEG_API_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub api_url: Option<String>,
 
     /// Read the API token from this file instead of the ZEEG_API_TOKEN variable.
@@ -208,7 +215,8 @@ pub enum SplitBy {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Folder to write the YAML files into.
+    /// Folder to write the YAML files into. It must not hold YAML files yet:
+    /// import never overwrites a file.
     #[arg(long, value_name = "DIR", default_value = "people")]
     pub out: PathBuf,
 

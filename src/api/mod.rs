@@ -1,9 +1,29 @@
 //! The HTTP client of the Zeeg CRM API, and the wire model it shares with the
-//! sandbox. All knowledge of endpoints and assumed behaviours lives here.
+//! sandbox. All knowledge of endpoints and assumed behaviours lives here; the
+//! assumptions themselves sit together in [`assumed`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), zeeg::api::ApiError> {
+//! use zeeg::api::{Client, ClientConfig, Token};
+//! let token = Token::load(None)?; // ZEEG_API_TOKEN
+//! let client = Client::new(ClientConfig::new(token))?;
+//! let everyone = client.list_all().await?;
+//! println!("{} people, {} requests", everyone.len(), client.stats().requests);
+//! # Ok(()) }
+//! ```
 
+pub mod assumed;
+pub mod client;
+pub mod error;
 pub mod model;
+pub mod retry;
+pub mod token;
 
+pub use client::{Client, ClientConfig, ClientStats, Upserted};
+pub use error::{ApiError, FieldError, Scope};
 pub use model::{
     Attribute, Company, ErrorBody, ListResponse, ObjectSchema, Pagination, Person, PersonEnvelope,
     Socials,
 };
+pub use retry::RetryPolicy;
+pub use token::{TOKEN_ENV, Token};

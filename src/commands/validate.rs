@@ -1,9 +1,53 @@
 //! `zeeg validate`: offline checks of people files.
 
-use crate::cli::ValidateArgs;
+use crate::cli::{DiagnosticFormat, ValidateArgs};
 use crate::commands::Printer;
 use crate::exit::ExitStatus;
+use crate::manifest::{self, ProblemRecord};
 
-pub fn run(_printer: &Printer, _args: ValidateArgs) -> miette::Result<ExitStatus> {
-    Err(miette::miette!("`zeeg validate` is not built yet"))
+pub fn run(printer: &Printer, args: ValidateArgs) -> miette::Result<ExitStatus> {
+    let result = manifest::load(&args.paths);
+    if args.format == DiagnosticFormat::Json {
+        let records: Vec<ProblemRecord> = match &result {
+            Ok(_) => Vec::new(),
+            Err(diagnostics) => diagnostics.problems.iter().map(|p| p.to_record()).collect(),
+        };
+        let mut text = serde_json::to_string_pretty(&records)
+            .map_err(|e| miette::miette!("could not write JSON: {e}"))?;
+        text.push('\n');
+        printer.out(&text);
+        return Ok(match result {
+            Ok(_) => ExitStatus::Success,
+            Err(_) => ExitStatus::Failure,
+        });
+    }
+    match result {
+        Ok(manifest) => {
+            let people = manifest.entries.len();
+            let files = manifest.files.len();
+            printer.status(&format!(
+                "{people} {} in {files} {}: valid",
+                if people == 1 { "person" } else { "people" },
+                if files == 1 { "file" } else { "files" },
+            ));
+            Ok(ExitStatus::Success)
+        }
+        Err(diagnostics) => {
+            let count = diagnostics.problems.len();
+            let files = diagnostics.file_count();
+            for problem in diagnostics.problems {
+                printer.error(&miette::Report::new(problem));
+            }
+            printer.status(&format!(
+                "error: {count} {} found{}",
+                if count == 1 { "problem" } else { "problems" },
+                match files {
+                    0 => String::new(),
+                    1 => " in 1 file".to_string(),
+                    n => format!(" in {n} files"),
+                }
+            ));
+            Ok(ExitStatus::Failure)
+        }
+    }
 }

@@ -184,7 +184,9 @@ async fn upsert_person(
     let pending = store.prepare(
         existing.as_deref(),
         &patch,
-        || uuid::Uuid::new_v4().to_string(),
+        // Time-ordered ids (v7), so that people created within the same second still
+        // list in creation order under the "createdAt, then id" rule.
+        || uuid::Uuid::now_v7().to_string(),
         now,
     );
     if !body::has_name(&pending.person) {

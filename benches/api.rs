@@ -1,0 +1,292 @@
+//! The client and the sandbox together, on loopback: upserts per second in
+//! memory and with `--state`, person reads per second (a list page of 100 is
+//! 100 reads), and the sandbox's memory holding 100,000 people.
+//!
+//! `cargo bench --bench api`. Targets on the 2-core dev machine: ≥ 5,000
+//! upserts/s, ≥ 20,000 reads/s, ≥ 1,000 durable upserts/s, < 200 MB RSS.
+//! Knobs (environment): `ZEEG_BENCH_PEOPLE` (default 100000),
+//! `ZEEG_BENCH_CONCURRENCY` (default 32).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, TryStreamExt, stream};
+use serde_json::{Map, Value, json};
+use zeeg::api::{Client, ClientConfig, RetryPolicy, Token};
+
+const TOKEN: &str = "bench-token";
+const UPSERT_TARGET: f64 = 5_000.0;
+const READ_TARGET: f64 = 20_000.0;
+const DURABLE_TARGET: f64 = 1_000.0;
+const RSS_TARGET_MB: f64 = 200.0;
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument is not supported.
+    let people = env_usize("ZEEG_BENCH_PEOPLE", 100_000);
+    let concurrency = env_usize("ZEEG_BENCH_CONCURRENCY", 32);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(run(people, concurrency));
+}
+
+async fn run(people: usize, concurrency: usize) {
+    println!("zeeg api bench: {people} people, {concurrency} upserts in flight");
+    println!("sandbox: {}", zeeg_bin().display());
+    // Other work on the machine slows both sides; say how busy it was.
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "load average at start: {}",
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+
+    // In memory: upsert everybody (creates), then read them all back.
+    let sandbox = Sandbox::start(&[]);
+    let idle = sandbox.memory();
+    let client = connect(&sandbox.api_url());
+    let created = timed_upserts(&client, 0..people, concurrency).await;
+    let after_creates = sandbox.memory();
+    let updated = timed_upserts(&client, 0..people.min(20_000), concurrency).await;
+
+    let started = Instant::now();
+    let mut reads = 0;
+    let rounds = 3;
+    for _ in 0..rounds {
+        let all = client.list_all().await.expect("list_all");
+        assert_eq!(all.len(), people, "every person listed once");
+        reads += all.len();
+    }
+    let list_rate = reads as f64 / started.elapsed().as_secs_f64();
+    let held = sandbox.memory();
+    let stats = client.stats();
+    let sandbox_cpu = cpu_seconds(&format!("/proc/{}/stat", sandbox.child.id()));
+    let client_cpu = cpu_seconds("/proc/self/stat");
+    drop(sandbox);
+
+    // Durable: the same upserts against a sandbox with --state.
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let state = dir.path().join("sandbox.db");
+    let durable_people = people.min(20_000);
+    let sandbox = Sandbox::start(&["--state", &state.to_string_lossy()]);
+    let client = connect(&sandbox.api_url());
+    let durable = timed_upserts(&client, 0..durable_people, concurrency).await;
+    drop(sandbox);
+
+    println!();
+    report(
+        "upserts/s in memory (creates)",
+        created,
+        UPSERT_TARGET,
+        true,
+    );
+    report(
+        "upserts/s in memory (updates)",
+        updated,
+        UPSERT_TARGET,
+        true,
+    );
+    report(
+        "person reads/s (list pages of 100)",
+        list_rate,
+        READ_TARGET,
+        true,
+    );
+    report(
+        "upserts/s with --state (creates)",
+        durable,
+        DURABLE_TARGET,
+        true,
+    );
+    println!(
+        "sandbox memory: idle {:.1} MB; holding {people} people {:.1} MB RSS, peak {:.1} MB \
+         (after the creates: {:.1} MB)",
+        idle.rss_mb, held.rss_mb, held.hwm_mb, after_creates.rss_mb
+    );
+    report(
+        "peak RSS MB holding the people",
+        held.hwm_mb,
+        RSS_TARGET_MB,
+        false,
+    );
+    println!(
+        "client: {} requests, {} answered 429, {} retries",
+        stats.requests, stats.rate_limited, stats.retries
+    );
+    println!(
+        "cpu for the in-memory phases: sandbox {sandbox_cpu:.1} s, client {client_cpu:.1} s \
+         (both share the machine's cores)"
+    );
+}
+
+/// User plus system CPU time of a process, from /proc/PID/stat.
+fn cpu_seconds(stat_path: &str) -> f64 {
+    let stat = std::fs::read_to_string(stat_path).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields of the whole line.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    // SAFETY: sysconf only reads a configuration value.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) if per_second > 0.0 => (user + system) / per_second,
+        _ => f64::NAN,
+    }
+}
+
+fn report(what: &str, value: f64, target: f64, higher_is_better: bool) {
+    let met = if higher_is_better {
+        value >= target
+    } else {
+        value < target
+    };
+    let sign = if higher_is_better { "≥" } else { "<" };
+    println!(
+        "{what:<40} {value:>10.0}   target {sign} {target:.0}   {}",
+        if met { "ok" } else { "MISSED" }
+    );
+}
+
+fn connect(api_url: &str) -> Client {
+    let mut config = ClientConfig::new(Token::new(TOKEN)).with_base_url(api_url);
+    config.retry = RetryPolicy {
+        base_delay: Duration::from_millis(50),
+        ..RetryPolicy::default()
+    };
+    Client::new(config).expect("a loopback client")
+}
+
+/// Upserts people `range` by email with `concurrency` requests in flight;
+/// returns upserts per second.
+async fn timed_upserts(client: &Client, range: std::ops::Range<usize>, concurrency: usize) -> f64 {
+    let count = range.len();
+    let started = Instant::now();
+    stream::iter(range)
+        .map(|n| {
+            let body = person(n);
+            async move { client.upsert("email", &body).await }
+        })
+        .buffer_unordered(concurrency)
+        .try_for_each(|_| async { Ok(()) })
+        .await
+        .expect("every upsert succeeds");
+    count as f64 / started.elapsed().as_secs_f64()
+}
+
+/// A person of typical size: names, two emails, a job, a phone, a place, a
+/// profile link.
+fn person(n: usize) -> Map<String, Value> {
+    let Value::Object(map) = json!({
+        "firstName": format!("First{n}"),
+        "lastName": format!("Last{n}"),
+        "emails": [format!("person{n}@example.com"), format!("p{n}@example.org")],
+        "jobTitle": "Account Executive",
+        "phoneNumber": format!("+4930{n:08}"),
+        "primaryLocation": "Berlin, Germany",
+        "socials": {"linkedin": format!("https://linkedin.com/in/person{n}")},
+    }) else {
+        unreachable!("json! of an object is an object")
+    };
+    map
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The `zeeg` binary cargo built for this bench (release profile).
+fn zeeg_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_zeeg"))
+}
+
+/// A `zeeg sandbox serve` child on a free port; killed on drop.
+struct Sandbox {
+    child: Child,
+    url: String,
+}
+
+struct Memory {
+    rss_mb: f64,
+    hwm_mb: f64,
+}
+
+impl Sandbox {
+    fn start(extra: &[&str]) -> Sandbox {
+        let mut child = Command::new(zeeg_bin())
+            .args([
+                "sandbox",
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--token",
+                TOKEN,
+            ])
+            .args(extra)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the sandbox starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(url) = line.strip_prefix("listening on ") {
+                        break url.trim().to_string();
+                    }
+                }
+                _ => {
+                    let _ = child.kill();
+                    panic!("the sandbox exited before it listened");
+                }
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Sandbox { child, url }
+    }
+
+    fn api_url(&self) -> String {
+        format!("{}/v2", self.url)
+    }
+
+    /// VmRSS and VmHWM (peak) of the sandbox process, from /proc.
+    fn memory(&self) -> Memory {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                })
+                .map_or(f64::NAN, |kb| kb / 1024.0)
+        };
+        Memory {
+            rss_mb: field("VmRSS:"),
+            hwm_mb: field("VmHWM:"),
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

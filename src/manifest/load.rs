@@ -1,0 +1,580 @@
+//! Loading a project: settings, people files, entries, and the checks that
+//! span entries (identities, shared emails).
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSetBuilder};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::diagnostic::{Diagnostics, ManifestError, Problem};
+use super::discover::{self, Filters, Found};
+use super::entry::{Entry, SourceFile, SourceLocation};
+use super::model::{Config, Person, config_schema, people_schema};
+use super::schema_check::Schema;
+use super::source::SourceText;
+use super::yaml::{self, Document, YamlError, YamlProblem};
+use crate::person::{MatchField, normalize_email};
+
+/// The desired state of a project, ready for planning.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The project root: the folder of `zeeg.yaml`, or else the first path
+    /// given (its folder, for a file). Absolute.
+    pub root: PathBuf,
+    /// The settings of `zeeg.yaml` (defaults when there is none).
+    pub config: Config,
+    /// Where `zeeg.yaml` was found, if anywhere.
+    pub config_file: Option<PathBuf>,
+    /// Every entry of every people file, in file order then list order.
+    pub entries: Vec<Entry>,
+    /// The people files read, relative to the root, with their digests.
+    pub files: Vec<SourceFile>,
+}
+
+/// Reads and checks the people files under `paths` (default: `.`). Returns
+/// every problem of every file when anything is wrong.
+pub fn load(paths: &[PathBuf]) -> Result<Manifest, Diagnostics> {
+    let default_paths = [PathBuf::from(".")];
+    let paths = if paths.is_empty() {
+        &default_paths[..]
+    } else {
+        paths
+    };
+    let mut problems = Vec::new();
+
+    let start = discover::start_dir(&paths[0]);
+    let config_file = discover::find_config(&start);
+    let root = config_file
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or(start);
+    let settings = match &config_file {
+        Some(path) => load_config(path, &mut problems),
+        None => Settings::default(),
+    };
+
+    let found = discover::discover(paths, &root, &settings.filters, &mut problems);
+    if found.is_empty() && problems.is_empty() {
+        problems.push(Problem::new(ManifestError::NoFiles));
+    }
+
+    let schema = Schema::new(people_schema(), "a people file");
+    let mut files = Vec::new();
+    let mut loaded = Vec::new();
+    for item in &found {
+        if let Some(file) = load_file(
+            item,
+            &schema,
+            settings.defaults.as_ref(),
+            &mut loaded,
+            &mut problems,
+        ) {
+            files.push(file);
+        }
+    }
+    check_identities(&loaded, &mut problems);
+
+    if !problems.is_empty() {
+        let mut diagnostics = Diagnostics { problems };
+        diagnostics.sort();
+        return Err(diagnostics);
+    }
+    Ok(Manifest {
+        root,
+        config: settings.config,
+        config_file,
+        entries: loaded.into_iter().map(|l| l.entry).collect(),
+        files,
+    })
+}
+
+#[derive(Default)]
+struct Settings {
+    config: Config,
+    defaults: Option<Map<String, Value>>,
+    filters: Filters,
+}
+
+/// A path as the user would write it: relative to the current folder when
+/// under it.
+fn shown(path: &Path) -> String {
+    let current = std::env::current_dir().ok();
+    let absolute = discover::canonical(path);
+    current
+        .and_then(|c| {
+            absolute
+                .strip_prefix(discover::canonical(&c))
+                .ok()
+                .map(Path::to_path_buf)
+        })
+        .unwrap_or(absolute)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
+    let Some((source, doc)) = read_yaml(path, shown(path), problems).map(|(s, d, _)| (s, d)) else {
+        return Settings::default();
+    };
+    let schema = Schema::new(config_schema(), "zeeg.yaml");
+    let errors = schema.check(&doc, &source);
+    if !errors.is_empty() {
+        problems.extend(errors.into_iter().map(|(_, p)| p));
+        return Settings::default();
+    }
+    let config = match Config::deserialize(&doc.value) {
+        Ok(config) => config,
+        Err(e) => {
+            problems.push(
+                Problem::new(ManifestError::Schema {
+                    message: e.to_string(),
+                })
+                .at(&source, 0..0),
+            );
+            return Settings::default();
+        }
+    };
+    let mut globs = |key: &str, list: &[String]| {
+        if list.is_empty() {
+            return None;
+        }
+        let mut builder = GlobSetBuilder::new();
+        for (i, glob) in list.iter().enumerate() {
+            match Glob::new(glob) {
+                Ok(glob) => {
+                    builder.add(glob);
+                }
+                Err(source_error) => {
+                    let span = doc
+                        .span(&format!("/{key}/{i}"))
+                        .map_or(0..0, |s| s.value.clone());
+                    problems.push(
+                        Problem::new(ManifestError::BadGlob {
+                            glob: glob.clone(),
+                            source: source_error,
+                        })
+                        .at(&source, span)
+                        .label("this glob"),
+                    );
+                }
+            }
+        }
+        builder.build().ok()
+    };
+    let filters = Filters {
+        include: globs("include", &config.include),
+        exclude: globs("exclude", &config.exclude),
+    };
+    let defaults = doc
+        .value
+        .get("defaults")
+        .and_then(Value::as_object)
+        .cloned();
+    Settings {
+        config,
+        defaults,
+        filters,
+    }
+}
+
+/// Reads a YAML file into a document, or records why it could not.
+fn read_yaml(
+    path: &Path,
+    name: String,
+    problems: &mut Vec<Problem>,
+) -> Option<(SourceText, Document, String)> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(source) => {
+            problems.push(Problem::new(ManifestError::Io {
+                path: path.to_path_buf(),
+                source,
+            }));
+            return None;
+        }
+    };
+    let digest = hex::encode(Sha256::digest(&bytes));
+    // A UTF-8 byte order mark is accepted (YAML allows it; Windows editors
+    // write it) and dropped before parsing; it is invisible in positions.
+    let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+    let text = match std::str::from_utf8(body) {
+        Ok(text) => text,
+        Err(error) => {
+            let utf16 = bytes.starts_with(b"\xff\xfe") || bytes.starts_with(b"\xfe\xff");
+            let problem = if utf16 {
+                // Shown as UTF-8, UTF-16 text is noise; name the file only.
+                Problem::new(ManifestError::NotUtf8)
+                    .at(&SourceText::new(name, ""), 0..0)
+                    .help("this file is UTF-16; save it as UTF-8")
+            } else {
+                let at = error.valid_up_to();
+                let source = SourceText::new(name, String::from_utf8_lossy(body).into_owned());
+                Problem::new(ManifestError::NotUtf8)
+                    .at(&source, at..at + 1)
+                    .label("this byte is not UTF-8")
+            };
+            problems.push(problem);
+            return None;
+        }
+    };
+    let source = SourceText::new(name, text);
+    match yaml::parse(text) {
+        Ok(doc) => Some((source, doc, digest)),
+        Err(error) => {
+            problems.push(yaml_problem(&source, error));
+            None
+        }
+    }
+}
+
+fn yaml_problem(source: &SourceText, error: YamlError) -> Problem {
+    let YamlError { problem, span } = error;
+    let (error, label) = match problem {
+        YamlProblem::Syntax(message) => (ManifestError::Syntax { message }, "here"),
+        YamlProblem::Tab => (ManifestError::Tab, "tab"),
+        YamlProblem::DuplicateKey(key, first) => {
+            return Problem::new(ManifestError::DuplicateKey { key })
+                .at(source, span)
+                .label("second time")
+                .also(source, first, "first time");
+        }
+        YamlProblem::SeveralDocuments => (
+            ManifestError::SeveralDocuments,
+            "a second document starts here",
+        ),
+        YamlProblem::Empty => (ManifestError::Empty, "nothing here"),
+        YamlProblem::Alias => (ManifestError::Alias, "alias"),
+        YamlProblem::MergeKey => (ManifestError::MergeKey, "merge key"),
+        YamlProblem::Tag(tag) => (ManifestError::Tag { tag }, "tag"),
+        YamlProblem::BadTaggedValue(value) => (ManifestError::BadTaggedValue { value }, "here"),
+        YamlProblem::ComplexKey => (ManifestError::ComplexKey, "this key"),
+        YamlProblem::NotFinite => (ManifestError::NotFinite, "not a finite number"),
+    };
+    Problem::new(error).at(source, span).label(label)
+}
+
+/// One entry on its way out, with what the cross-entry checks need.
+struct Loaded {
+    entry: Entry,
+    source: SourceText,
+    /// Where the matching value is written (or the item, when it comes from
+    /// defaults or is absent).
+    match_span: Range<usize>,
+    /// Each email (normalised) and where it is written.
+    emails: Vec<(String, Range<usize>)>,
+}
+
+fn load_file(
+    found: &Found,
+    schema: &Schema,
+    project_defaults: Option<&Map<String, Value>>,
+    loaded: &mut Vec<Loaded>,
+    problems: &mut Vec<Problem>,
+) -> Option<SourceFile> {
+    let (source, doc, sha256) = read_yaml(&found.path, found.shown.clone(), problems)?;
+    let file = SourceFile {
+        path: found.relative.clone(),
+        sha256,
+    };
+    let Some(people) = doc.value.get("people") else {
+        let line = doc.span("").map_or(0..0, |s| s.value.clone());
+        problems.push(
+            Problem::new(ManifestError::NotPeopleFile {
+                rel: found.relative.to_string_lossy().into_owned(),
+            })
+            .at(&source, line)
+            .label("expected `people:` at the top level"),
+        );
+        return Some(file);
+    };
+
+    // Entries with a schema problem are reported by the schema and skipped
+    // below; the others still get every semantic check.
+    let mut bad_entries = HashSet::new();
+    let mut whole_file_bad = false;
+    for (pointer, problem) in schema.check(&doc, &source) {
+        let mut segments = pointer.split('/').skip(1);
+        match (segments.next(), segments.next()) {
+            (Some("people"), Some(index)) => {
+                if let Ok(index) = index.parse::<usize>() {
+                    bad_entries.insert(index);
+                }
+            }
+            // Unknown top-level keys do not affect the entries.
+            (Some(key), None) if key != "people" && key != "defaults" => {}
+            _ => whole_file_bad = true,
+        }
+        problems.push(problem);
+    }
+    let Some(people) = people.as_array() else {
+        return Some(file);
+    };
+    if whole_file_bad {
+        return Some(file);
+    }
+    let file_defaults = doc.value.get("defaults").and_then(Value::as_object);
+
+    for (index, item) in people.iter().enumerate() {
+        if bad_entries.contains(&index) {
+            continue;
+        }
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        let mut merged = item.clone();
+        if let Some(defaults) = file_defaults {
+            merge_under(&mut merged, defaults);
+        }
+        if let Some(defaults) = project_defaults {
+            merge_under(&mut merged, defaults);
+        }
+        let pointer = format!("/people/{index}");
+        let item_span = doc.span(&pointer).map_or(0..0, |s| s.value.clone());
+        let span_of = |suffix: &str| {
+            doc.spans
+                .get(&format!("{pointer}{suffix}"))
+                .map(|s| s.value.clone())
+        };
+        let person = match Person::deserialize(&Value::Object(merged)) {
+            Ok(person) => person,
+            Err(e) => {
+                // The project defaults were checked against the config schema,
+                // so only a mix of valid parts can fail here.
+                problems.push(
+                    Problem::new(ManifestError::Schema {
+                        message: e.to_string(),
+                    })
+                    .at(&source, item_span),
+                );
+                continue;
+            }
+        };
+        let Some(entry) = make_entry(
+            person,
+            SourceLocation {
+                file: found.relative.clone(),
+                line: source.line_col(item_span.start).0,
+                column: source.line_col(item_span.start).1,
+            },
+        ) else {
+            continue;
+        };
+
+        if !has_name(&entry) {
+            problems.push(
+                Problem::new(ManifestError::NoName)
+                    .at(&source, item_span.clone())
+                    .label("this person"),
+            );
+        }
+
+        let match_field = MatchField::for_slug(&entry.matching_attribute);
+        let match_suffix = match match_field {
+            MatchField::Email => "/emails/0".to_string(),
+            MatchField::Standard(field) => format!("/{field}"),
+            MatchField::Custom(slug) => format!("/customAttributes/{slug}"),
+        };
+        let match_span = span_of(&match_suffix).unwrap_or_else(|| item_span.clone());
+        if !has_value(&entry.match_value) {
+            let field_span = match match_field {
+                MatchField::Email => span_of("/emails"),
+                _ => span_of(&match_suffix),
+            };
+            let (label_span, label) = match (field_span, span_of("/matchingAttribute")) {
+                (Some(span), _) => (span, "no value here"),
+                (None, Some(span)) => (span, "matched on this attribute"),
+                (None, None) => (item_span.clone(), "this person"),
+            };
+            let help = match match_field {
+                MatchField::Email => "add `emails: [...]`, or set `matchingAttribute` to an attribute this person has, e.g. `phone_number`".to_string(),
+                MatchField::Standard(field) => format!("add `{field}` to this person, or match on another attribute"),
+                MatchField::Custom(slug) => format!("add `customAttributes: {{{slug}: ...}}` to this person, or match on another attribute"),
+            };
+            problems.push(
+                Problem::new(ManifestError::NoMatchValue {
+                    attribute: entry.matching_attribute.clone(),
+                })
+                .at(&source, label_span)
+                .label(label)
+                .help(help),
+            );
+        }
+
+        let mut emails: Vec<(String, Range<usize>)> = Vec::new();
+        for (k, email) in entry.emails().enumerate() {
+            let normal = normalize_email(email);
+            let span = span_of(&format!("/emails/{k}"))
+                .or_else(|| {
+                    doc.spans
+                        .get(&format!("/defaults/emails/{k}"))
+                        .map(|s| s.value.clone())
+                })
+                .unwrap_or_else(|| item_span.clone());
+            if let Some((_, first)) = emails.iter().find(|(e, _)| *e == normal) {
+                problems.push(
+                    Problem::new(ManifestError::DuplicateEmail {
+                        email: email.to_string(),
+                    })
+                    .at(&source, span.clone())
+                    .label("listed again")
+                    .also(&source, first.clone(), "first listed here"),
+                );
+                continue;
+            }
+            emails.push((normal, span));
+        }
+
+        loaded.push(Loaded {
+            entry,
+            source: source.clone(),
+            match_span,
+            emails,
+        });
+    }
+    Some(file)
+}
+
+/// Puts each key of `defaults` into `entry` unless the entry has it;
+/// `socials` and `customAttributes` merge key by key.
+fn merge_under(entry: &mut Map<String, Value>, defaults: &Map<String, Value>) {
+    for (key, value) in defaults {
+        match (entry.get_mut(key), value) {
+            (None, _) => {
+                entry.insert(key.clone(), value.clone());
+            }
+            (Some(Value::Object(mine)), Value::Object(theirs))
+                if key == "socials" || key == "customAttributes" =>
+            {
+                for (k, v) in theirs {
+                    if !mine.contains_key(k) {
+                        mine.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Turns a merged person into an [`Entry`]: the managed fields in API JSON,
+/// the matching attribute and its value.
+pub(crate) fn make_entry(person: Person, source: SourceLocation) -> Option<Entry> {
+    let matching_attribute = person
+        .matching_attribute
+        .clone()
+        .unwrap_or_else(|| "email".to_string());
+    let Ok(Value::Object(mut fields)) = serde_json::to_value(&person) else {
+        return None;
+    };
+    fields.remove("matchingAttribute");
+    let match_value = match MatchField::for_slug(&matching_attribute) {
+        MatchField::Email => fields
+            .get("emails")
+            .and_then(|e| e.get(0))
+            .cloned()
+            .unwrap_or(Value::Null),
+        MatchField::Standard(field) => fields.get(field).cloned().unwrap_or(Value::Null),
+        MatchField::Custom(slug) => fields
+            .get("customAttributes")
+            .and_then(|c| c.get(slug))
+            .cloned()
+            .unwrap_or(Value::Null),
+    };
+    Some(Entry {
+        source,
+        matching_attribute,
+        match_value,
+        fields,
+    })
+}
+
+fn has_value(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::String(s) => !s.trim().is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        _ => true,
+    }
+}
+
+fn has_name(entry: &Entry) -> bool {
+    ["firstName", "lastName"]
+        .iter()
+        .any(|f| entry.fields.get(*f).is_some_and(has_value))
+}
+
+/// Two entries with the same identity, or sharing an email, in one file or
+/// across files.
+fn check_identities(loaded: &[Loaded], problems: &mut Vec<Problem>) {
+    let mut by_email: HashMap<&str, (usize, &Range<usize>)> = HashMap::new();
+    let mut by_identity: HashMap<(&str, String), usize> = HashMap::new();
+    let mut reported: HashSet<(usize, usize)> = HashSet::new();
+    for (i, entry) in loaded.iter().enumerate() {
+        for (email, span) in &entry.emails {
+            match by_email.get(email.as_str()) {
+                Some(&(j, first)) if j != i => {
+                    if reported.insert((j, i)) {
+                        let other = &loaded[j];
+                        problems.push(
+                            Problem::new(ManifestError::SharedEmail {
+                                email: email.clone(),
+                            })
+                            .at(&entry.source, span.clone())
+                            .label("listed here")
+                            .also(
+                                &other.source,
+                                first.clone(),
+                                "and here",
+                            ),
+                        );
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    by_email.insert(email, (i, span));
+                }
+            }
+        }
+        let e = &entry.entry;
+        if matches!(
+            MatchField::for_slug(&e.matching_attribute),
+            MatchField::Email
+        ) || !has_value(&e.match_value)
+        {
+            continue;
+        }
+        let key = (e.matching_attribute.as_str(), e.match_value.to_string());
+        match by_identity.get(&key) {
+            Some(&j) => {
+                if reported.insert((j, i)) {
+                    let other = &loaded[j];
+                    let value = match &e.match_value {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    problems.push(
+                        Problem::new(ManifestError::DuplicateIdentity {
+                            attribute: e.matching_attribute.clone(),
+                            value,
+                        })
+                        .at(&entry.source, entry.match_span.clone())
+                        .label("this person")
+                        .also(
+                            &other.source,
+                            other.match_span.clone(),
+                            "same as this one",
+                        ),
+                    );
+                }
+            }
+            None => {
+                by_identity.insert(key, i);
+            }
+        }
+    }
+}

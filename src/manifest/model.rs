@@ -1,0 +1,310 @@
+//! The typed model of a people file and of `zeeg.yaml`. These types are the
+//! single source of truth: the JSON Schemas in `schema/` are generated from
+//! them, doc comments included (editors show them as help).
+//!
+//! Nullable fields are `Option<Option<T>>`: `None` is an absent key (the field
+//! is unmanaged), `Some(None)` an explicit `null` (zeeg clears the field).
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// A people file: the people zeeg keeps in the CRM, and defaults for them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "zeeg people file")]
+pub struct PeopleFile {
+    /// Values merged under every entry of this file (an entry's own value wins;
+    /// `socials` and `customAttributes` merge key by key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Person")]
+    pub defaults: Option<Person>,
+    /// The people of this file, one entry each.
+    #[schemars(length(min = 1))]
+    pub people: Vec<Person>,
+}
+
+/// One person as zeeg should keep it in the CRM. A key that is absent is left
+/// alone; a key set to `null` is cleared.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Person {
+    /// The attribute slug this entry is matched on in the CRM: `email` (the
+    /// first email), a standard attribute such as `phone_number`, or the slug
+    /// of a custom attribute. Default: `defaults`, then `zeeg.yaml`, then `email`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", regex(pattern = r"^[a-z][a-z0-9_]*$"))]
+    #[schemars(example = &"email", example = &"phone_number", example = &"employee_id")]
+    pub matching_attribute: Option<String>,
+
+    /// Given name.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(example = &"Jane")]
+    pub first_name: Option<Option<String>>,
+
+    /// Family name.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(example = &"Doe")]
+    pub last_name: Option<Option<String>>,
+
+    /// How to address the person.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(example = &"Dr")]
+    pub salutation: Option<Option<String>>,
+
+    /// Email addresses; the first is the primary one, the rest are secondary.
+    /// Matching by `email` uses the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Vec<String>", inner(email))]
+    #[schemars(example = ["jane.doe@acme.com", "jane@acme.io"])]
+    pub emails: Option<Vec<String>>,
+
+    /// Job title.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(example = &"Head of Product")]
+    pub job_title: Option<Option<String>>,
+
+    /// Free text about the person; may span several lines (use `|`).
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: Option<Option<String>>,
+
+    /// Phone number, international format. Quote it: an unquoted `+4930…`
+    /// is a number in YAML.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(example = &"+4930123456789")]
+    pub phone_number: Option<Option<String>>,
+
+    /// Where the person mostly works.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(example = &"Berlin, Germany")]
+    pub primary_location: Option<Option<String>>,
+
+    /// URL of a picture of the person.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(url, example = &"https://acme.com/team/jane.png")]
+    pub avatar_url: Option<Option<String>>,
+
+    /// The id (a UUID) of the company the person belongs to; `null` unlinks.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(extend("format" = "uuid"))]
+    #[schemars(example = &"3c90c3cc-0d44-4b50-8888-8dd25736052a")]
+    pub company_id: Option<Option<String>>,
+
+    /// Social profiles, managed network by network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Socials")]
+    pub socials: Option<Socials>,
+
+    /// Values of the workspace's custom attributes, by snake_case slug,
+    /// managed key by key. A value is a string, number, boolean, null (clear)
+    /// or a list of those.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "BTreeMap<String, CustomValue>")]
+    #[schemars(extend("propertyNames" = { "pattern": "^[a-z][a-z0-9_]*$" }))]
+    pub custom_attributes: Option<BTreeMap<String, CustomValue>>,
+}
+
+/// Social profiles by network; each a URL, or `null` to clear it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Socials {
+    /// LinkedIn profile URL.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(url, example = &"https://linkedin.com/in/janedoe")]
+    pub linkedin: Option<Option<String>>,
+    /// Twitter / X profile URL.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(url, example = &"https://twitter.com/janedoe")]
+    pub twitter: Option<Option<String>>,
+    /// Facebook profile URL.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(url, example = &"https://facebook.com/janedoe")]
+    pub facebook: Option<Option<String>>,
+    /// Instagram profile URL.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(url, example = &"https://instagram.com/janedoe")]
+    pub instagram: Option<Option<String>>,
+}
+
+/// The value of a custom attribute: a scalar, `null` (clear), or a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum CustomValue {
+    /// One value.
+    Scalar(CustomScalar),
+    /// Several values (multi-select attributes).
+    List(Vec<CustomScalar>),
+}
+
+/// A single custom attribute value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum CustomScalar {
+    /// `null`: no value.
+    Null(()),
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number.
+    Number(serde_json::Number),
+    /// Text.
+    Text(String),
+}
+
+/// `zeeg.yaml`: project settings, at the root of the project.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(title = "zeeg project settings (zeeg.yaml)")]
+pub struct Config {
+    /// Base URL of the Zeeg API; `--api-url` and `ZEEG_API_URL` win over it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", url, example = &"https://api.zeeg.me/v2")]
+    pub api_url: Option<String>,
+    /// Values merged under every entry of every people file, after the
+    /// file's own `defaults`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Person")]
+    pub defaults: Option<Person>,
+    /// Globs (relative to this file's folder) of the people files to read;
+    /// when given, other YAML files are skipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(example = ["people/**/*.yaml"])]
+    pub include: Vec<String>,
+    /// Globs (relative to this file's folder) of YAML files that are not
+    /// people files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(example = [".github/**", "docker-compose.yaml"])]
+    pub exclude: Vec<String>,
+    /// Settings of `zeeg apply`.
+    #[serde(default)]
+    pub apply: ApplyConfig,
+}
+
+/// Settings of `zeeg apply`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApplyConfig {
+    /// Requests in flight at once; `--parallelism` wins over it.
+    #[serde(default = "default_parallelism")]
+    #[schemars(range(min = 1, max = 256))]
+    pub parallelism: u16,
+    /// Safety limit: apply refuses (unless `--force`) when it would update more
+    /// than this share of the managed entries, with at least 10 updates.
+    #[serde(default = "default_max_update_percent")]
+    #[schemars(range(min = 0, max = 100))]
+    pub max_update_percent: u8,
+}
+
+impl Default for ApplyConfig {
+    fn default() -> Self {
+        ApplyConfig {
+            parallelism: default_parallelism(),
+            max_update_percent: default_max_update_percent(),
+        }
+    }
+}
+
+fn default_parallelism() -> u16 {
+    4
+}
+
+fn default_max_update_percent() -> u8 {
+    30
+}
+
+/// Keeps an explicit `null` apart from an absent key: with `#[serde(default)]`
+/// an absent key never reaches this function and stays `None`.
+fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// The JSON Schema of a people file (draft 2020-12).
+pub fn people_schema() -> serde_json::Value {
+    schema_of::<PeopleFile>()
+}
+
+/// The JSON Schema of `zeeg.yaml` (draft 2020-12).
+pub fn config_schema() -> serde_json::Value {
+    schema_of::<Config>()
+}
+
+fn schema_of<T: JsonSchema>() -> serde_json::Value {
+    let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+    generator.into_root_schema_for::<T>().to_value()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn null_and_absent_are_different() {
+        let person: Person =
+            serde_json::from_value(serde_json::json!({"firstName": "Max", "jobTitle": null}))
+                .unwrap();
+        assert_eq!(person.first_name, Some(Some("Max".into())));
+        assert_eq!(person.job_title, Some(None));
+        assert_eq!(person.last_name, None);
+        let back = serde_json::to_value(&person).unwrap();
+        assert_eq!(
+            back,
+            serde_json::json!({"firstName": "Max", "jobTitle": null})
+        );
+    }
+}

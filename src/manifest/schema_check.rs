@@ -1,0 +1,400 @@
+//! JSON Schema validation, with each violation turned into a [`Problem`] that
+//! points at the exact key or value and says how to fix it.
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::{JsonType, ValidationError, Validator};
+use serde_json::Value;
+
+use super::diagnostic::{ManifestError, Problem};
+use super::source::SourceText;
+use super::yaml::Document;
+
+/// A compiled schema and the schema itself (to list the keys a mapping allows).
+pub(crate) struct Schema {
+    validator: Validator,
+    schema: Value,
+    /// How the top level is named in messages ("a people file", "zeeg.yaml").
+    top: &'static str,
+}
+
+impl Schema {
+    pub fn new(schema: Value, top: &'static str) -> Schema {
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .build(&schema)
+            // The schema is generated from our own types; a test checks it
+            // against the meta-schema, so this cannot fail at run time.
+            .expect("the generated schema compiles");
+        Schema {
+            validator,
+            schema,
+            top,
+        }
+    }
+
+    /// Every violation in `doc`, as problems, with the JSON pointer each is about.
+    pub fn check(&self, doc: &Document, source: &SourceText) -> Vec<(String, Problem)> {
+        self.validator
+            .iter_errors(&doc.value)
+            .flat_map(|error| self.problems(&error, doc, source))
+            .collect()
+    }
+
+    fn problems(
+        &self,
+        error: &ValidationError<'_>,
+        doc: &Document,
+        source: &SourceText,
+    ) -> Vec<(String, Problem)> {
+        let pointer = error.instance_path().as_str().to_string();
+        let instance = error.instance();
+        let value_span = doc.span(&pointer).map(|s| s.value.clone()).unwrap_or(0..0);
+        let key_span = doc
+            .span(&pointer)
+            .and_then(|s| s.key.clone())
+            .unwrap_or_else(|| value_span.clone());
+        let field = field_name(&pointer);
+        let problem = match error.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let allowed = self.allowed_keys(error.schema_path().as_str());
+                return unexpected
+                    .iter()
+                    .map(|key| {
+                        let at = format!("{pointer}/{}", escape(key));
+                        let span = doc
+                            .spans
+                            .get(&at)
+                            .and_then(|s| s.key.clone())
+                            .unwrap_or_else(|| value_span.clone());
+                        let context = self.context(&pointer);
+                        let help = unknown_key_help(key, &allowed, &pointer);
+                        let problem = Problem::new(ManifestError::UnknownKey {
+                            key: key.clone(),
+                            context,
+                        })
+                        .at(source, span)
+                        .label("unknown key")
+                        .help(help);
+                        (at, problem)
+                    })
+                    .collect();
+            }
+            ValidationErrorKind::Type { kind } => {
+                let expected = expected_types(kind);
+                let found = describe(instance);
+                let help = type_help(&field, &expected, instance, &pointer);
+                let span = if instance.is_object() || instance.is_array() {
+                    key_span
+                } else {
+                    value_span
+                };
+                Problem::new(ManifestError::WrongType {
+                    field: field.clone(),
+                    expected: expected.clone(),
+                    found,
+                })
+                .at(source, span)
+                .label(format!("expected {expected}"))
+                .help(help)
+            }
+            ValidationErrorKind::Format { format } => {
+                let text = instance.as_str().unwrap_or_default();
+                let (what, help) = match format.as_str() {
+                    "email" => (
+                        "email address",
+                        "write an address like `jane.doe@acme.com`".to_string(),
+                    ),
+                    "uri" => (
+                        "URL",
+                        "write a full URL with its scheme, e.g. `https://linkedin.com/in/janedoe`"
+                            .to_string(),
+                    ),
+                    "uuid" => (
+                        "UUID",
+                        "a company id is a UUID like `3c90c3cc-0d44-4b50-8888-8dd25736052a`"
+                            .to_string(),
+                    ),
+                    other => (other, format!("write a valid {other}")),
+                };
+                Problem::new(ManifestError::Format {
+                    what: format!("`{text}` is not a valid {what}"),
+                })
+                .at(source, value_span)
+                .label(format!("not a valid {what}"))
+                .help(help)
+            }
+            ValidationErrorKind::MinItems { .. } if pointer == "/people" => {
+                Problem::new(ManifestError::EmptyPeople)
+                    .at(source, key_span)
+                    .label("no people here")
+            }
+            ValidationErrorKind::Pattern { .. } => {
+                let slug = instance.as_str().unwrap_or_default().to_string();
+                Problem::new(ManifestError::BadSlug { slug: slug.clone() })
+                    .at(source, value_span)
+                    .label("not snake_case")
+                    .help(slug_help(&slug))
+            }
+            ValidationErrorKind::PropertyNames { error } => {
+                let key = error.instance().as_str().unwrap_or_default().to_string();
+                let at = format!("{pointer}/{}", escape(&key));
+                let span = doc
+                    .spans
+                    .get(&at)
+                    .and_then(|s| s.key.clone())
+                    .unwrap_or(value_span);
+                let problem = Problem::new(ManifestError::BadSlug { slug: key.clone() })
+                    .at(source, span)
+                    .label("custom attribute slugs are snake_case")
+                    .help(slug_help(&key));
+                return vec![(at, problem)];
+            }
+            ValidationErrorKind::AnyOf { .. } if pointer.contains("/customAttributes/") => {
+                let found = match &**instance {
+                    Value::Array(items) => {
+                        match items.iter().find(|i| i.is_object() || i.is_array()) {
+                            Some(inner) => format!("a list holding {}", describe(inner)),
+                            None => describe(instance),
+                        }
+                    }
+                    other => describe(other),
+                };
+                Problem::new(ManifestError::WrongType {
+                    field: field.clone(),
+                    expected: "text, a number, true/false, null or a list of those".into(),
+                    found,
+                })
+                .at(source, key_span)
+                .label("not a custom attribute value")
+                .help("custom attribute values cannot nest; write one value or a flat list")
+            }
+            _ => Problem::new(ManifestError::Schema {
+                message: format!("`{field}`: {}", error.masked()),
+            })
+            .at(source, value_span)
+            .label("here"),
+        };
+        vec![(pointer, problem)]
+    }
+
+    /// The keys the object schema at `schema_path/..` allows.
+    fn allowed_keys(&self, schema_path: &str) -> Vec<String> {
+        let parent = schema_path
+            .strip_suffix("/additionalProperties")
+            .unwrap_or(schema_path);
+        // `$ref`s appear in the path as their own segment; the last `$defs/X`
+        // (or the root) is the object that failed.
+        let object = match parent.rfind("/$defs/") {
+            Some(i) => {
+                let rest = &parent[i + "/$defs/".len()..];
+                let name = rest.split('/').next().unwrap_or(rest);
+                self.schema.pointer(&format!("/$defs/{name}"))
+            }
+            None => self.schema.pointer(parent),
+        };
+        object
+            .and_then(|o| o.get("properties"))
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn context(&self, pointer: &str) -> String {
+        let segments: Vec<&str> = pointer.split('/').skip(1).collect();
+        match segments.as_slice() {
+            [] => self.top.to_string(),
+            ["people", _] => "a person".to_string(),
+            [.., last] => format!("`{last}`"),
+        }
+    }
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// How messages name what a pointer is about: `` `emails` `` for
+/// `/people/0/emails`, "each item of `emails`" for `/people/0/emails/1`.
+fn field_name(pointer: &str) -> String {
+    let mut segments = pointer.rsplit('/').filter(|s| !s.is_empty());
+    let last = segments.next();
+    let unescape = |s: &str| s.replace("~1", "/").replace("~0", "~");
+    match last {
+        None => "the file".to_string(),
+        Some(index) if index.parse::<usize>().is_ok() => match segments.next() {
+            Some("people") => "each person".to_string(),
+            Some(parent) => format!("each item of `{}`", unescape(parent)),
+            None => "each item".to_string(),
+        },
+        Some(key) => format!("`{}`", unescape(key)),
+    }
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(_) => "true/false".into(),
+        Value::Number(_) => "a number".into(),
+        Value::String(_) => "text".into(),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+    }
+}
+
+fn type_name(ty: JsonType) -> &'static str {
+    match ty {
+        JsonType::Null => "null",
+        JsonType::Boolean => "true/false",
+        JsonType::Integer => "a whole number",
+        JsonType::Number => "a number",
+        JsonType::String => "text",
+        JsonType::Array => "a list",
+        JsonType::Object => "a mapping",
+    }
+}
+
+fn expected_types(kind: &TypeKind) -> String {
+    let names: Vec<&str> = match kind {
+        TypeKind::Single(ty) => vec![type_name(*ty)],
+        TypeKind::Multiple(set) => set.iter().map(type_name).collect(),
+    };
+    // "text or null" reads better than "null or text".
+    let mut names = names;
+    names.sort_by_key(|n| *n == "null");
+    names.join(" or ")
+}
+
+fn type_help(field: &str, expected: &str, instance: &Value, pointer: &str) -> String {
+    if field == "each person" {
+        return "write each person as a mapping of fields after its `- `, e.g.\n  - firstName: Jane\n    emails: [jane.doe@acme.com]".into();
+    }
+    if expected == "a mapping" {
+        match field {
+            "`socials`" => return "write one URL per network, e.g.\nsocials:\n  linkedin: https://linkedin.com/in/janedoe".into(),
+            "`defaults`" => return "`defaults` holds person fields shared by every entry, e.g.\ndefaults:\n  matchingAttribute: email".into(),
+            "`customAttributes`" => return "write one value per attribute slug, e.g.\ncustomAttributes:\n  customer_tier: gold".into(),
+            _ => {}
+        }
+    }
+    match instance {
+        Value::Number(_) | Value::Bool(_) if expected.contains("text") => {
+            if field == "`phoneNumber`" {
+                "quote the phone number: YAML reads an unquoted `+49…` as a number, e.g. `phoneNumber: \"+4930123456789\"`".into()
+            } else {
+                "put the value in quotes to make it text".into()
+            }
+        }
+        Value::Null if field == "`people`" => {
+            "list the people under `people:`, each starting with `- `, e.g.\npeople:\n  - firstName: Jane".into()
+        }
+        Value::Null => format!(
+            "{field} cannot be null; remove the key to leave it unmanaged{}",
+            if field == "`emails`" {
+                ", or write `[]` to clear the emails"
+            } else {
+                ""
+            }
+        ),
+        Value::Object(_) if pointer == "/people" => {
+            "`people` is a list: start each person with `- `, e.g.\npeople:\n  - firstName: Jane"
+                .into()
+        }
+        Value::String(_) if expected.starts_with("a list") => {
+            format!(
+                "write a list, e.g. `{}: [{}]`",
+                field.trim_matches('`'),
+                instance.as_str().unwrap_or_default()
+            )
+        }
+        _ => format!("write {expected} here"),
+    }
+}
+
+fn slug_help(slug: &str) -> String {
+    let mut fixed = String::new();
+    let mut previous_lower = false;
+    for c in slug.chars() {
+        let lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        if c.is_ascii_uppercase() {
+            if previous_lower {
+                fixed.push('_');
+            }
+            fixed.push(c.to_ascii_lowercase());
+        } else if c.is_ascii_alphanumeric() {
+            fixed.push(c);
+        } else if !fixed.ends_with('_') && !fixed.is_empty() {
+            fixed.push('_');
+        }
+        previous_lower = lower;
+    }
+    let fixed = fixed.trim_end_matches('_');
+    if !fixed.is_empty() && fixed.starts_with(|c: char| c.is_ascii_lowercase()) && fixed != slug {
+        format!("attribute slugs are lowercase words joined by `_`: did you mean `{fixed}`?")
+    } else {
+        "attribute slugs are lowercase words joined by `_`, starting with a letter, e.g. `customer_tier`".into()
+    }
+}
+
+/// "did you mean" for a near-miss, else the list of keys allowed here.
+fn unknown_key_help(key: &str, allowed: &[String], pointer: &str) -> String {
+    let squash = |s: &str| s.to_ascii_lowercase().replace(['_', '-', ' '], "");
+    let best = allowed
+        .iter()
+        .map(|k| {
+            (
+                k,
+                strsim::normalized_damerau_levenshtein(&squash(key), &squash(k)),
+            )
+        })
+        .filter(|(_, score)| *score >= 0.6)
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    if let Some((suggestion, _)) = best {
+        return format!("did you mean `{suggestion}`?");
+    }
+    if matches!(key, "person" | "persons" | "contacts" | "entries") {
+        return "did you mean `people`?".into();
+    }
+    let list = allowed
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if pointer.ends_with("/socials") {
+        format!("zeeg knows the networks {list}; keep other profiles in `customAttributes`")
+    } else {
+        format!("the keys allowed here are {list}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_misses_get_a_suggestion() {
+        let allowed: Vec<String> = ["firstName", "jobTitle", "emails"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            unknown_key_help("jobtitle", &allowed, "/people/0"),
+            "did you mean `jobTitle`?"
+        );
+        assert_eq!(
+            unknown_key_help("job_title", &allowed, "/people/0"),
+            "did you mean `jobTitle`?"
+        );
+        assert_eq!(
+            unknown_key_help("email", &allowed, "/people/0"),
+            "did you mean `emails`?"
+        );
+        assert!(unknown_key_help("shoeSize", &allowed, "/people/0").starts_with("the keys"));
+    }
+
+    #[test]
+    fn slugs_get_a_snake_case_suggestion() {
+        assert!(slug_help("customerTier").contains("`customer_tier`"));
+        assert!(slug_help("Customer Tier").contains("`customer_tier`"));
+        assert!(slug_help("Employee-ID").contains("`employee_id`"));
+    }
+}

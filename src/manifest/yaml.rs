@@ -1,0 +1,459 @@
+//! YAML text to JSON, remembering where every node was written.
+//!
+//! We drive `saphyr-parser`'s event stream ourselves instead of building a
+//! saphyr tree first: one pass, no intermediate nodes, and full control over
+//! what we refuse. Aliases are refused outright (no expansion ever happens, so
+//! a "billion laughs" file costs nothing), as are merge keys (`<<`, not part of
+//! YAML 1.2), custom tags, several documents and duplicate keys.
+//!
+//! Positions: saphyr counts characters; miette wants byte offsets. Every span
+//! leaving this module is a byte range into the text that was parsed.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::ops::Range;
+
+use saphyr::Scalar;
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use serde_json::{Map, Number, Value};
+
+/// Where one node was written: its key (for mapping values) and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NodeSpan {
+    pub key: Option<Range<usize>>,
+    /// For a mapping or a list only the first line, so that a label points at
+    /// where it starts instead of underlining a whole block.
+    pub value: Range<usize>,
+}
+
+/// A parsed document and the spans of its nodes by JSON pointer.
+#[derive(Debug)]
+pub(crate) struct Document {
+    pub value: Value,
+    pub spans: HashMap<String, NodeSpan>,
+}
+
+impl Document {
+    /// The span of the node at `pointer`, or of its closest ancestor.
+    pub fn span(&self, pointer: &str) -> Option<&NodeSpan> {
+        let mut pointer = pointer;
+        loop {
+            if let Some(span) = self.spans.get(pointer) {
+                return Some(span);
+            }
+            pointer = &pointer[..pointer.rfind('/')?];
+        }
+    }
+}
+
+/// Why a YAML text could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum YamlProblem {
+    /// The scanner or parser rejected the text.
+    Syntax(String),
+    /// A tab where YAML wants spaces.
+    Tab,
+    /// A key appears twice; the range is the first occurrence.
+    DuplicateKey(String, Range<usize>),
+    /// More than one document.
+    SeveralDocuments,
+    /// No document, or an empty one.
+    Empty,
+    /// `*name`.
+    Alias,
+    /// `<<: *name`.
+    MergeKey,
+    /// A tag other than the core schema's (`!!str` …).
+    Tag(String),
+    /// A scalar whose core-schema tag does not fit its text (`!!int abc`).
+    BadTaggedValue(String),
+    /// A mapping or list used as a key.
+    ComplexKey,
+    /// `.inf` or `.nan`, which JSON cannot hold.
+    NotFinite,
+}
+
+/// A problem and where it is (bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct YamlError {
+    pub problem: YamlProblem,
+    pub span: Range<usize>,
+}
+
+/// Turns character indices into byte offsets. Free for ASCII text.
+struct Offsets<'a> {
+    text: &'a str,
+    /// Byte offset of each character, when the text is not ASCII.
+    table: Option<Vec<usize>>,
+}
+
+impl<'a> Offsets<'a> {
+    fn new(text: &'a str) -> Offsets<'a> {
+        let table = (!text.is_ascii()).then(|| {
+            let mut table: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+            table.push(text.len());
+            table
+        });
+        Offsets { text, table }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        match &self.table {
+            None => char_index.min(self.text.len()),
+            Some(table) => table.get(char_index).copied().unwrap_or(self.text.len()),
+        }
+    }
+
+    fn range(&self, span: Span) -> Range<usize> {
+        let start = self.byte(span.start.index());
+        let end = self.byte(span.end.index()).max(start);
+        start..end
+    }
+
+    /// From `start` to the end of its line.
+    fn first_line(&self, start: usize) -> Range<usize> {
+        let start = start.min(self.text.len());
+        let line_end = self.text[start..]
+            .find(['\n', '\r'])
+            .map_or(self.text.len(), |i| start + i);
+        start..line_end
+    }
+}
+
+enum Frame {
+    Sequence {
+        items: Vec<Value>,
+        start: usize,
+    },
+    Mapping {
+        map: Map<String, Value>,
+        start: usize,
+        /// The key waiting for its value, and its span.
+        key: Option<(String, Range<usize>)>,
+        keys: HashMap<String, Range<usize>>,
+    },
+}
+
+/// Parses one YAML document into JSON with the spans of its nodes.
+pub(crate) fn parse(text: &str) -> Result<Document, YamlError> {
+    let offsets = Offsets::new(text);
+    let mut parser = Parser::new_from_str(text);
+    let mut builder = Builder {
+        offsets: &offsets,
+        stack: Vec::new(),
+        path: Vec::new(),
+        spans: HashMap::new(),
+        root: None,
+        documents: 0,
+    };
+    for event in &mut parser {
+        let (event, span) = event.map_err(|e| {
+            let at = offsets.byte(e.marker().index());
+            let problem = if is_tab_error(text, at, e.info()) {
+                YamlProblem::Tab
+            } else {
+                YamlProblem::Syntax(e.info().to_string())
+            };
+            let span = tab_span(text, at).unwrap_or(at..at);
+            YamlError { problem, span }
+        })?;
+        builder.event(event, span)?;
+    }
+    match builder.root {
+        Some(value) if !(value.is_null() && is_blank(text)) => Ok(Document {
+            value,
+            spans: builder.spans,
+        }),
+        _ => Err(empty(text)),
+    }
+}
+
+fn empty(text: &str) -> YamlError {
+    YamlError {
+        problem: YamlProblem::Empty,
+        span: 0..text.len().min(1),
+    }
+}
+
+/// Whether the text holds nothing but white space and comments.
+fn is_blank(text: &str) -> bool {
+    text.lines().all(|line| {
+        let line = line.trim_start_matches('\u{feff}').trim();
+        line.is_empty() || line.starts_with('#') || line == "---" || line == "..."
+    })
+}
+
+fn is_tab_error(text: &str, at: usize, info: &str) -> bool {
+    info.contains("tab") || tab_span(text, at).is_some()
+}
+
+/// A tab in the indentation of the line of `at` or of the next line (the
+/// scanner often notices a tab only at the end of the line before it).
+fn tab_span(text: &str, at: usize) -> Option<Range<usize>> {
+    let at = at.min(text.len());
+    let mut line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    for _ in 0..2 {
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i);
+        let line = &text[line_start..line_end];
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        if let Some(i) = line[..indent].find('\t') {
+            return Some(line_start + i..line_start + i + 1);
+        }
+        if line_end >= text.len() {
+            break;
+        }
+        line_start = line_end + 1;
+    }
+    None
+}
+
+struct Builder<'o, 't> {
+    offsets: &'o Offsets<'t>,
+    stack: Vec<Frame>,
+    /// JSON pointer segments (escaped) of the node being built.
+    path: Vec<String>,
+    spans: HashMap<String, NodeSpan>,
+    root: Option<Value>,
+    documents: usize,
+}
+
+impl Builder<'_, '_> {
+    fn error(&self, problem: YamlProblem, span: Range<usize>) -> YamlError {
+        YamlError { problem, span }
+    }
+
+    fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), YamlError> {
+        let range = self.offsets.range(span);
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing | Event::DocumentEnd => {}
+            Event::DocumentStart(_) => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    let line = self.offsets.first_line(range.start);
+                    return Err(self.error(YamlProblem::SeveralDocuments, line));
+                }
+            }
+            Event::Alias(_) => return Err(self.error(YamlProblem::Alias, range)),
+            Event::Scalar(text, style, _anchor, tag) => {
+                if self.expecting_key() {
+                    return self.key(text, style, range);
+                }
+                let value = self.scalar(text, style, tag.as_deref(), range.clone())?;
+                self.value(value, range)?;
+            }
+            Event::SequenceStart(_, ref tag) | Event::MappingStart(_, ref tag) => {
+                if let Some(tag) = tag.as_deref()
+                    && !tag.is_yaml_core_schema()
+                {
+                    return Err(self.error(YamlProblem::Tag(tag.to_string()), range));
+                }
+                if self.expecting_key() {
+                    return Err(self.error(YamlProblem::ComplexKey, range));
+                }
+                let start = range.start;
+                self.open_node(range.clone());
+                self.stack
+                    .push(if matches!(event, Event::SequenceStart(..)) {
+                        Frame::Sequence {
+                            items: Vec::new(),
+                            start,
+                        }
+                    } else {
+                        Frame::Mapping {
+                            map: Map::new(),
+                            start,
+                            key: None,
+                            keys: HashMap::new(),
+                        }
+                    });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (value, start) = match self.stack.pop() {
+                    Some(Frame::Sequence { items, start }) => (Value::Array(items), start),
+                    Some(Frame::Mapping { map, start, .. }) => (Value::Object(map), start),
+                    None => return Ok(()),
+                };
+                self.close_node(value, start)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn expecting_key(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Mapping { key: None, .. }))
+    }
+
+    fn key(
+        &mut self,
+        text: Cow<'_, str>,
+        style: ScalarStyle,
+        range: Range<usize>,
+    ) -> Result<(), YamlError> {
+        if text == "<<" && style == ScalarStyle::Plain {
+            return Err(self.error(YamlProblem::MergeKey, range));
+        }
+        let Some(Frame::Mapping { key, keys, .. }) = self.stack.last_mut() else {
+            return Ok(());
+        };
+        if let Some(first) = keys.get(text.as_ref()) {
+            let problem = YamlProblem::DuplicateKey(text.into_owned(), first.clone());
+            return Err(YamlError {
+                problem,
+                span: range,
+            });
+        }
+        keys.insert(text.to_string(), range.clone());
+        *key = Some((text.into_owned(), range));
+        Ok(())
+    }
+
+    fn scalar(
+        &self,
+        text: Cow<'_, str>,
+        style: ScalarStyle,
+        tag: Option<&saphyr_parser::Tag>,
+        range: Range<usize>,
+    ) -> Result<Value, YamlError> {
+        if let Some(tag) = tag
+            && !tag.is_yaml_core_schema()
+        {
+            return Err(self.error(YamlProblem::Tag(tag.to_string()), range));
+        }
+        let shown = text.to_string();
+        let tag = tag.map(|t| Cow::Owned(t.clone()));
+        let Some(scalar) = Scalar::parse_from_cow_and_metadata(text, style, tag.as_ref()) else {
+            return Err(self.error(YamlProblem::BadTaggedValue(shown), range));
+        };
+        Ok(match scalar {
+            Scalar::Null => Value::Null,
+            Scalar::Boolean(b) => Value::Bool(b),
+            Scalar::Integer(i) => Value::Number(i.into()),
+            Scalar::FloatingPoint(f) => match Number::from_f64(f.into_inner()) {
+                Some(n) => Value::Number(n),
+                None => return Err(self.error(YamlProblem::NotFinite, range)),
+            },
+            Scalar::String(s) => Value::String(s.into_owned()),
+        })
+    }
+
+    /// Pushes the path segment of a node that starts here and records its key span.
+    fn open_node(&mut self, value_range: Range<usize>) {
+        let key = match self.stack.last_mut() {
+            Some(Frame::Sequence { items, .. }) => {
+                self.path.push(items.len().to_string());
+                None
+            }
+            Some(Frame::Mapping {
+                key: Some((k, r)), ..
+            }) => {
+                let segment = k.replace('~', "~0").replace('/', "~1");
+                let r = r.clone();
+                self.path.push(segment);
+                Some(r)
+            }
+            _ => None,
+        };
+        let line = self.offsets.first_line(value_range.start);
+        self.spans
+            .insert(pointer(&self.path), NodeSpan { key, value: line });
+    }
+
+    fn value(&mut self, value: Value, range: Range<usize>) -> Result<(), YamlError> {
+        self.open_node(range.clone());
+        // Scalars keep their whole span (a quoted string may span lines).
+        if let Some(span) = self.spans.get_mut(&pointer(&self.path)) {
+            span.value = range;
+        }
+        self.attach(value);
+        Ok(())
+    }
+
+    fn close_node(&mut self, value: Value, _start: usize) -> Result<(), YamlError> {
+        self.attach(value);
+        Ok(())
+    }
+
+    /// Puts a finished node into its parent (or makes it the root).
+    fn attach(&mut self, value: Value) {
+        match self.stack.last_mut() {
+            Some(Frame::Sequence { items, .. }) => items.push(value),
+            Some(Frame::Mapping { map, key, .. }) => {
+                if let Some((k, _)) = key.take() {
+                    map.insert(k, value);
+                }
+            }
+            None => self.root = Some(value),
+        }
+        if !self.stack.is_empty() {
+            self.path.pop();
+        }
+    }
+}
+
+fn pointer(path: &[String]) -> String {
+    let mut pointer = String::with_capacity(path.iter().map(|s| s.len() + 1).sum());
+    for segment in path {
+        pointer.push('/');
+        pointer.push_str(segment);
+    }
+    pointer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse_ok(text: &str) -> Document {
+        parse(text).unwrap()
+    }
+
+    fn problem(text: &str) -> YamlProblem {
+        parse(text).unwrap_err().problem
+    }
+
+    #[test]
+    fn converts_to_json_with_spans() {
+        let text = "people:\n  - firstName: Jäne\n    emails: [a@b.c]\n    n: 1.5\n";
+        let doc = parse_ok(text);
+        assert_eq!(
+            doc.value,
+            json!({"people": [{"firstName": "Jäne", "emails": ["a@b.c"], "n": 1.5}]})
+        );
+        let emails = &doc.spans["/people/0/emails/0"];
+        assert_eq!(&text[emails.value.clone()], "a@b.c");
+        let key = doc.spans["/people/0/emails"].key.clone().unwrap();
+        assert_eq!(&text[key], "emails");
+        let first = &doc.spans["/people/0/firstName"];
+        assert_eq!(&text[first.value.clone()], "Jäne");
+    }
+
+    #[test]
+    fn refuses_what_zeeg_does_not_read() {
+        assert!(matches!(
+            problem("a: 1\na: 2\n"),
+            YamlProblem::DuplicateKey(k, _) if k == "a"
+        ));
+        assert_eq!(problem("a: &x 1\nb: *x\n"), YamlProblem::Alias);
+        assert_eq!(
+            problem("a: &x {b: 1}\nc:\n  <<: *x\n"),
+            YamlProblem::MergeKey
+        );
+        assert_eq!(problem("a: 1\n---\nb: 2\n"), YamlProblem::SeveralDocuments);
+        assert_eq!(problem(""), YamlProblem::Empty);
+        assert_eq!(problem("# nothing\n"), YamlProblem::Empty);
+        assert_eq!(problem("a: .inf\n"), YamlProblem::NotFinite);
+        assert!(matches!(problem("a: !custom 1\n"), YamlProblem::Tag(_)));
+        assert_eq!(problem("a:\n\tb: 1\n"), YamlProblem::Tab);
+    }
+
+    #[test]
+    fn explicit_null_is_kept() {
+        assert_eq!(
+            parse_ok("a: null\nb: ~\nc:\n").value,
+            json!({"a": null, "b": null, "c": null})
+        );
+    }
+}

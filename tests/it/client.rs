@@ -1,0 +1,958 @@
+//! The API client, called as a library against per-test mock servers (axum on
+//! 127.0.0.1:0): retries, Retry-After, error mapping, pagination, and that the
+//! token never shows.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use miette::Diagnostic;
+use serde_json::{Map, Value, json};
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpStream};
+use zeeg::api::{ApiError, Client, ClientConfig, RetryPolicy, Scope, Token};
+
+const SECRET: &str = "zk_live_s3cr3t-t0ken-do-not-print";
+
+/// Fast retries so the tests take milliseconds, not the real policy's seconds.
+fn fast_retry(max_tries: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_tries,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(40),
+        max_retry_after: Duration::from_secs(5),
+    }
+}
+
+fn config(base_url: &str) -> ClientConfig {
+    let mut config = ClientConfig::new(Token::new(SECRET)).with_base_url(base_url);
+    config.retry = fast_retry(4);
+    config.request_timeout = Duration::from_secs(5);
+    config
+}
+
+fn client(base_url: &str) -> Client {
+    Client::new(config(base_url)).expect("a loopback URL is accepted")
+}
+
+/// The error as a user reads it: message and help.
+fn render(error: &ApiError) -> String {
+    let help = error.help().map(|h| h.to_string()).unwrap_or_default();
+    format!("{error}\nhelp: {help}")
+}
+
+fn person(n: usize) -> Value {
+    json!({
+        "id": format!("00000000-0000-4000-8000-{n:012}"),
+        "firstName": format!("Person{n}"),
+        "lastName": null,
+        "salutation": null,
+        "emails": [format!("p{n}@example.com")],
+        "jobTitle": null, "description": null, "phoneNumber": null,
+        "primaryLocation": null, "avatarUrl": null, "company": null,
+        "socials": {"linkedin": null, "twitter": null, "facebook": null, "instagram": null},
+        "customAttributes": {},
+        "createdAt": "2025-01-15T09:00:00+00:00",
+        "updatedAt": "2025-01-15T09:00:00+00:00"
+    })
+}
+
+fn body(fields: Value) -> Map<String, Value> {
+    match fields {
+        Value::Object(map) => map,
+        _ => unreachable!("tests pass objects"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A scripted mock: answers the n-th request with the n-th reply (the last one
+// repeats) and records what it was sent.
+
+#[derive(Clone)]
+struct Reply {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: String,
+    delay: Duration,
+}
+
+fn reply(status: u16, body: Value) -> Reply {
+    Reply {
+        status,
+        headers: Vec::new(),
+        body: body.to_string(),
+        delay: Duration::ZERO,
+    }
+}
+
+impl Reply {
+    fn header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    fn delayed(mut self, delay: Duration) -> Reply {
+        self.delay = delay;
+        self
+    }
+}
+
+fn upserted(status: u16) -> Reply {
+    reply(
+        status,
+        json!({"success": true, "status": status, "person": person(1)}),
+    )
+}
+
+fn page(people: &[Value], total: usize, page: usize, count: usize) -> Value {
+    let total_pages = total.div_ceil(count);
+    json!({
+        "collection": people,
+        "pagination": {
+            "total": total, "count": count, "totalPages": total_pages,
+            "previousPage": null, "currentPage": page, "nextPage": null
+        }
+    })
+}
+
+#[derive(Debug, Clone)]
+struct Seen {
+    method: String,
+    uri: String,
+    authorization: Option<String>,
+    user_agent: Option<String>,
+    accept: Option<String>,
+    content_type: Option<String>,
+    body: String,
+}
+
+struct Mock {
+    base: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Mock {
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+#[derive(Clone)]
+struct Script {
+    replies: Arc<Vec<Reply>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+async fn scripted_reply(State(script): State<Script>, request: Request) -> Response {
+    let headers = request.headers().clone();
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let mut seen = Seen {
+        method: request.method().to_string(),
+        uri: request.uri().to_string(),
+        authorization: header("authorization"),
+        user_agent: header("user-agent"),
+        accept: header("accept"),
+        content_type: header("content-type"),
+        body: String::new(),
+    };
+    let bytes = axum::body::to_bytes(request.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    seen.body = String::from_utf8_lossy(&bytes).into_owned();
+    let n = {
+        let mut all = script.seen.lock().unwrap();
+        all.push(seen);
+        all.len() - 1
+    };
+    let reply = script.replies[n.min(script.replies.len() - 1)].clone();
+    tokio::time::sleep(reply.delay).await;
+    let mut response = Response::new(Body::from(reply.body));
+    *response.status_mut() = StatusCode::from_u16(reply.status).unwrap();
+    for (name, value) in reply.headers {
+        response.headers_mut().insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_str(&value).unwrap(),
+        );
+    }
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    response
+}
+
+async fn serve<L>(listener: L, router: Router) -> String
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+{
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{addr}/v2")
+}
+
+async fn scripted(replies: Vec<Reply>) -> Mock {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    scripted_on(listener, replies).await
+}
+
+async fn scripted_on<L>(listener: L, replies: Vec<Reply>) -> Mock
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+{
+    let script = Script {
+        replies: Arc::new(replies),
+        seen: Arc::default(),
+    };
+    let seen = script.seen.clone();
+    let router = Router::new().fallback(scripted_reply).with_state(script);
+    Mock {
+        base: serve(listener, router).await,
+        seen,
+    }
+}
+
+/// Accepts connections, but reads the request and hangs up on the first
+/// `drops` of them without answering.
+struct HangUpFirst {
+    listener: TcpListener,
+    drops: usize,
+}
+
+impl axum::serve::Listener for HangUpFirst {
+    type Io = TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (TcpStream, SocketAddr) {
+        loop {
+            let Ok((mut stream, addr)) = self.listener.accept().await else {
+                continue;
+            };
+            if self.drops == 0 {
+                return (stream, addr);
+            }
+            self.drops -= 1;
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf).await;
+            drop(stream);
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Retries
+
+#[tokio::test]
+async fn a_429_with_retry_after_seconds_is_waited_out() {
+    let mock = scripted(vec![
+        reply(429, json!({"error": "Too many requests"})).header("retry-after", "1"),
+        upserted(201),
+    ])
+    .await;
+    let client = client(&mock.base);
+    let started = Instant::now();
+    let done = client
+        .upsert(
+            "email",
+            &body(json!({"emails": ["p1@example.com"], "firstName": "P"})),
+        )
+        .await
+        .expect("the second try succeeds");
+    assert!(done.created);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited {:?}, Retry-After said 1 s",
+        started.elapsed()
+    );
+    let stats = client.stats();
+    assert_eq!(
+        (stats.requests, stats.rate_limited, stats.retries),
+        (2, 1, 1)
+    );
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_as_http_date_is_waited_out() {
+    let when = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2));
+    let mock = scripted(vec![
+        reply(429, json!({"error": "Too many requests"})).header("retry-after", when),
+        upserted(200),
+    ])
+    .await;
+    let client = client(&mock.base);
+    let started = Instant::now();
+    let done = client
+        .upsert("email", &body(json!({"emails": ["p1@example.com"]})))
+        .await
+        .expect("the second try succeeds");
+    assert!(!done.created, "200 means updated");
+    // The date has whole seconds, so the wait is between 1 and 2 s; the
+    // backoff alone would have been 10-20 ms.
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(client.stats().rate_limited, 1);
+}
+
+#[tokio::test]
+async fn a_429_without_retry_after_backs_off_exponentially() {
+    let mock = scripted(vec![
+        reply(
+            429,
+            json!({"success": false, "message": "Slow down", "status": 429}),
+        ),
+        reply(
+            429,
+            json!({"success": false, "message": "Slow down", "status": 429}),
+        ),
+        reply(
+            429,
+            json!({"success": false, "message": "Slow down", "status": 429}),
+        ),
+        upserted(201),
+    ])
+    .await;
+    let mut config = config(&mock.base);
+    config.retry = RetryPolicy {
+        base_delay: Duration::from_millis(100),
+        max_delay: Duration::from_secs(1),
+        ..fast_retry(4)
+    };
+    let client = Client::new(config).unwrap();
+    let started = Instant::now();
+    client
+        .upsert("email", &body(json!({"emails": ["p1@example.com"]})))
+        .await
+        .expect("the fourth try succeeds");
+    // 100 + 200 + 400 ms at the least: the delay doubles each time.
+    assert!(
+        started.elapsed() >= Duration::from_millis(700),
+        "{:?}",
+        started.elapsed()
+    );
+    let stats = client.stats();
+    assert_eq!(
+        (stats.requests, stats.rate_limited, stats.retries),
+        (4, 3, 3)
+    );
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_until_success() {
+    let mock = scripted(vec![
+        reply(
+            500,
+            json!({"success": false, "message": "Internal error", "status": 500}),
+        ),
+        reply(502, json!({"error": "Bad gateway"})),
+        reply(200, page(&[person(1)], 1, 1, 100)),
+    ])
+    .await;
+    let client = client(&mock.base);
+    let people = client.list_all().await.expect("the third try succeeds");
+    assert_eq!(people.len(), 1);
+    assert_eq!(client.stats().retries, 2);
+    assert_eq!(mock.seen().len(), 3);
+}
+
+#[tokio::test]
+async fn a_dropped_connection_is_retried() {
+    let listener = HangUpFirst {
+        listener: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        drops: 2,
+    };
+    let mock = scripted_on(listener, vec![upserted(201)]).await;
+    let client = client(&mock.base);
+    let done = client
+        .upsert(
+            "email",
+            &body(json!({"emails": ["p1@example.com"], "firstName": "P"})),
+        )
+        .await
+        .expect("the try after the hang-ups succeeds");
+    assert!(done.created);
+    assert_eq!(client.stats().retries, 2);
+    assert_eq!(
+        mock.seen().len(),
+        1,
+        "only the third connection got through"
+    );
+}
+
+#[tokio::test]
+async fn a_timeout_is_retried() {
+    let mock = scripted(vec![
+        upserted(201).delayed(Duration::from_secs(3)),
+        upserted(201),
+    ])
+    .await;
+    let mut config = config(&mock.base);
+    config.request_timeout = Duration::from_millis(300);
+    let client = Client::new(config).unwrap();
+    client
+        .upsert("email", &body(json!({"emails": ["p1@example.com"]})))
+        .await
+        .expect("the second try answers in time");
+    assert_eq!(client.stats().retries, 1);
+}
+
+#[tokio::test]
+async fn exhausted_tries_end_in_an_error_that_counts_them() {
+    let mock = scripted(vec![reply(
+        503,
+        json!({"success": false, "message": "Service unavailable", "status": 503}),
+    )])
+    .await;
+    let error = client(&mock.base).list_page(1, 100).await.unwrap_err();
+    assert_eq!(mock.seen().len(), 4);
+    insta::assert_snapshot!(render(&error), @r"
+    the API failed GET /crm/people with status 503: Service unavailable (gave up after 4 tries)
+    help: Zeeg's servers are having trouble. Try again later; running again is safe.
+    ");
+
+    let mock = scripted(vec![reply(429, json!({"error": "Too many requests"}))]).await;
+    let limited = client(&mock.base);
+    let error = limited
+        .upsert("email", &body(json!({"emails": ["p1@example.com"]})))
+        .await
+        .unwrap_err();
+    assert_eq!(limited.stats().rate_limited, 4);
+    insta::assert_snapshot!(render(&error), @r"
+    the API answered PUT /crm/people with 429 Too Many Requests on all 4 tries
+    help: The workspace's rate limit is exhausted. Wait a minute, or lower --parallelism.
+    ");
+}
+
+#[tokio::test]
+async fn an_unreachable_api_is_named_without_token_or_query() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}/v2");
+    let client = client(&base);
+    let error = client.search("jane@acme.com").await.unwrap_err();
+    let text = render(&error).replace(&port.to_string(), "PORT");
+    insta::assert_snapshot!(text, @r"
+    could not reach http://127.0.0.1:PORT/v2/crm/people (gave up after 4 tries)
+    help: Check your network connection and --api-url (or ZEEG_API_URL); running again is safe.
+    ");
+    let chain = format!("{:?}", miette::Report::new(error));
+    assert!(
+        !chain.contains("jane"),
+        "the search text is contact data: {chain}"
+    );
+    assert!(!chain.contains(SECRET));
+}
+
+// ---------------------------------------------------------------------------
+// Error mapping
+
+#[tokio::test]
+async fn both_error_body_shapes_are_read() {
+    let mock = scripted(vec![reply(
+        404,
+        json!({"success": false, "message": "Person not found", "status": 404}),
+    )])
+    .await;
+    let error = client(&mock.base).get("no-such-id").await.unwrap_err();
+    assert!(matches!(error, ApiError::NotFound { .. }));
+    assert_eq!(
+        error.to_string(),
+        "not found: GET /crm/people/no-such-id (404): Person not found"
+    );
+
+    let mock = scripted(vec![reply(409, json!({"error": "Person is being merged"}))]).await;
+    let error = client(&mock.base)
+        .upsert("email", &body(json!({"emails": ["p1@example.com"]})))
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(409));
+    assert_eq!(
+        error.to_string(),
+        "the API reported a conflict for PUT /crm/people (409): Person is being merged"
+    );
+
+    // A body that is no JSON at all still gives the status's error.
+    let mock = scripted(vec![Reply {
+        body: "<html>Bad Request</html>".to_string(),
+        ..reply(400, Value::Null)
+    }])
+    .await;
+    let error = client(&mock.base).list_page(1, 10).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the API rejected GET /crm/people as malformed (400)"
+    );
+}
+
+#[tokio::test]
+async fn field_errors_of_a_422_reach_the_user() {
+    let mock = scripted(vec![reply(
+        422,
+        json!({
+            "success": false,
+            "message": "The given data was invalid.",
+            "status": 422,
+            "errors": {
+                "firstName": ["A person needs a firstName or a lastName."],
+                "customAttributes.tier": ["Unknown attribute.", "Must be one of gold, silver."]
+            }
+        }),
+    )])
+    .await;
+    let client = client(&mock.base);
+    let error = client
+        .upsert("email", &body(json!({"emails": ["p1@example.com"]})))
+        .await
+        .unwrap_err();
+    assert_eq!(mock.seen().len(), 1, "a 422 is final, not retried");
+    let ApiError::Validation { errors, .. } = &error else {
+        panic!("expected a validation error, got {error:?}");
+    };
+    assert_eq!(errors.len(), 2);
+    assert_eq!(errors[1].field, "customAttributes.tier");
+    assert_eq!(errors[1].messages.len(), 2);
+    insta::assert_snapshot!(render(&error), @r"
+    the API rejected PUT /crm/people: firstName: A person needs a firstName or a lastName.; customAttributes.tier: Unknown attribute., Must be one of gold, silver.
+    help: Fix the fields named above in the people file, then try again.
+    ");
+}
+
+#[tokio::test]
+async fn unauthorized_and_forbidden_say_what_to_fix() {
+    let mock = scripted(vec![reply(
+        401,
+        json!({"success": false, "message": "Unauthenticated.", "status": 401}),
+    )])
+    .await;
+    let error = client(&mock.base).total().await.unwrap_err();
+    assert!(error.is_auth());
+    assert_eq!(mock.seen().len(), 1, "a 401 is final, not retried");
+    insta::assert_snapshot!(render(&error), @r"
+    the API refused the token for GET /crm/people (401 Unauthorized)
+    help: The token is wrong or has expired. Check ZEEG_API_TOKEN (or the file given to --token-file), or create a new token in Zeeg.
+    ");
+
+    let mock = scripted(vec![reply(403, json!({"error": "Forbidden"}))]).await;
+    let client = client(&mock.base);
+    let write = client
+        .upsert("email", &body(json!({"emails": ["p1@example.com"]})))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        write,
+        ApiError::Forbidden {
+            scope: Scope::Write,
+            ..
+        }
+    ));
+    insta::assert_snapshot!(render(&write), @r"
+    the token may not PUT /crm/people: it lacks the crm:write scope (403 Forbidden)
+    help: Create a Zeeg API token with the crm:write scope and use it in ZEEG_API_TOKEN.
+    ");
+    let read = client.object_schema().await.unwrap_err();
+    assert!(
+        read.to_string().contains("lacks the crm:read scope"),
+        "{read}"
+    );
+}
+
+#[tokio::test]
+async fn a_success_answer_that_is_not_json_is_reported() {
+    let mock = scripted(vec![Reply {
+        body: "{\"collection\": [".to_string(),
+        ..reply(200, Value::Null)
+    }])
+    .await;
+    let error = client(&mock.base).list_all().await.unwrap_err();
+    assert!(
+        matches!(error, ApiError::InvalidResponse { .. }),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "the API answered GET /crm/people with a body zeeg cannot read"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Transport security and the token
+
+#[test]
+fn plain_http_to_another_host_is_refused() {
+    let error = Client::new(config("http://api.zeeg.me/v2")).unwrap_err();
+    insta::assert_snapshot!(render(&error), @r"
+    refusing to send the API token over plain http:// to api.zeeg.me
+    help: Use an https:// URL. Plain http:// is allowed only to this machine (127.0.0.1, ::1, localhost), for example a local `zeeg sandbox serve`.
+    ");
+    assert!(Client::new(config("http://localhost:9/v2")).is_ok());
+    assert!(Client::new(config("https://api.zeeg.me/v2")).is_ok());
+}
+
+#[test]
+fn a_missing_token_names_both_ways_to_give_one() {
+    let error = Token::resolve(None, None).unwrap_err();
+    insta::assert_snapshot!(render(&error), @r"
+    no API token: ZEEG_API_TOKEN is not set and no --token-file was given
+    help: Set ZEEG_API_TOKEN to a Zeeg API token (with the crm:read and crm:write scopes), or put the token in a file and pass --token-file PATH.
+    ");
+    assert!(matches!(
+        Token::resolve(None, Some("  ".into())),
+        Err(ApiError::MissingToken)
+    ));
+}
+
+#[tokio::test]
+async fn the_token_file_is_read_without_its_newline_and_sent_as_bearer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("token");
+    std::fs::write(&path, format!("{SECRET}\n")).unwrap();
+    // The file wins over the variable.
+    let token = Token::resolve(Some(&path), Some("from-env".into())).unwrap();
+
+    let mock = scripted(vec![reply(200, page(&[], 0, 1, 1))]).await;
+    let mut config = config(&mock.base);
+    config.token = token;
+    let client = Client::new(config).unwrap();
+    assert_eq!(client.total().await.unwrap(), 0);
+    let seen = &mock.seen()[0];
+    assert_eq!(
+        seen.authorization.as_deref(),
+        Some(&*format!("Bearer {SECRET}"))
+    );
+    assert_eq!(
+        seen.user_agent.as_deref(),
+        Some(&*format!("zeeg/{}", env!("CARGO_PKG_VERSION")))
+    );
+    assert_eq!(seen.accept.as_deref(), Some("application/json"));
+    assert_eq!(seen.uri, "/v2/crm/people?page=1&count=1");
+
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, "\n").unwrap();
+    let error = Token::resolve(Some(&empty), None).unwrap_err();
+    assert!(
+        matches!(error, ApiError::EmptyTokenFile { .. }),
+        "{error:?}"
+    );
+    let missing = Token::resolve(Some(&dir.path().join("nope")), None).unwrap_err();
+    assert!(render(&missing).contains("--token-file"), "{missing}");
+}
+
+#[tokio::test]
+async fn the_token_never_shows_in_debug_output_or_errors() {
+    let token = Token::new(SECRET);
+    let config = config("http://127.0.0.1:9/v2");
+    let mut printed = vec![format!("{token:?}"), format!("{config:?}")];
+    printed.push(format!("{:?}", Client::new(config.clone()).unwrap()));
+
+    let mock = scripted(vec![
+        reply(401, json!({"error": "Unauthenticated"})),
+        reply(422, json!({"errors": {"emails": ["Invalid."]}})),
+        reply(500, json!({"error": "boom"})),
+    ])
+    .await;
+    let mut config = config.with_base_url(&mock.base);
+    config.retry = fast_retry(1);
+    let client = Client::new(config).unwrap();
+    let fields = body(json!({"emails": ["jane@acme.com"], "description": "private notes"}));
+    for _ in 0..3 {
+        let error = client.upsert("email", &fields).await.unwrap_err();
+        printed.push(format!("{error:?}"));
+        printed.push(format!("{:?}", miette::Report::new(error)));
+    }
+    let error =
+        Client::new(ClientConfig::new(token).with_base_url("http://10.1.2.3/v2")).unwrap_err();
+    printed.push(format!("{:?}", miette::Report::new(error)));
+
+    for text in printed {
+        assert!(!text.contains(SECRET), "the token leaked: {text}");
+        assert!(
+            !text.contains("private notes"),
+            "the request body leaked: {text}"
+        );
+    }
+    let seen = mock.seen();
+    assert_eq!(seen[0].method, "PUT");
+    assert_eq!(seen[0].content_type.as_deref(), Some("application/json"));
+    assert_eq!(seen[0].uri, "/v2/crm/people?matchingAttribute=email");
+    assert!(seen[0].body.contains("private notes"), "the body was sent");
+}
+
+// ---------------------------------------------------------------------------
+// Pagination
+
+#[derive(Clone)]
+struct Listing {
+    people: Arc<Vec<Value>>,
+    in_flight: Arc<AtomicUsize>,
+    most_in_flight: Arc<AtomicUsize>,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+async fn list_people(
+    State(listing): State<Listing>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> impl IntoResponse {
+    let now = listing.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    listing.most_in_flight.fetch_max(now, Ordering::SeqCst);
+    listing
+        .requests
+        .lock()
+        .unwrap()
+        .push(format!("{:?}", query.get("page")));
+    // Long enough that the client's concurrent pages overlap.
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    listing.in_flight.fetch_sub(1, Ordering::SeqCst);
+
+    let search = query.get("search").map(|s| s.to_lowercase());
+    let matching: Vec<&Value> = listing
+        .people
+        .iter()
+        .filter(|p| match &search {
+            Some(text) => p["emails"][0].as_str().unwrap().contains(text.as_str()),
+            None => true,
+        })
+        .collect();
+    let page: usize = query["page"].parse().unwrap();
+    let count: usize = query["count"].parse().unwrap();
+    let slice: Vec<Value> = matching
+        .iter()
+        .skip((page - 1) * count)
+        .take(count)
+        .map(|p| (*p).clone())
+        .collect();
+    axum::Json(self::page(&slice, matching.len(), page, count))
+}
+
+async fn listing(n: usize) -> (String, Listing) {
+    let listing = Listing {
+        people: Arc::new((1..=n).map(person).collect()),
+        in_flight: Arc::default(),
+        most_in_flight: Arc::default(),
+        requests: Arc::default(),
+    };
+    let router = Router::new()
+        .route("/v2/crm/people", get(list_people))
+        .with_state(listing.clone());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    (serve(listener, router).await, listing)
+}
+
+#[tokio::test]
+async fn list_all_fetches_pages_concurrently_and_keeps_api_order() {
+    let (base, listing) = listing(1_050).await;
+    let mut config = config(&base);
+    config.list_concurrency = 4;
+    let client = Client::new(config).unwrap();
+    let people = client.list_all().await.unwrap();
+
+    let expected: Vec<String> = (1..=1_050)
+        .map(|n| format!("00000000-0000-4000-8000-{n:012}"))
+        .collect();
+    let ids: Vec<String> = people.into_iter().map(|p| p.id).collect();
+    assert_eq!(ids, expected, "every person once, in the API's order");
+    assert_eq!(
+        client.stats().requests,
+        11,
+        "11 pages of 100, one request each"
+    );
+    let most = listing.most_in_flight.load(Ordering::SeqCst);
+    assert!((2..=4).contains(&most), "pages in flight at once: {most}");
+}
+
+#[tokio::test]
+async fn a_person_shown_on_two_pages_is_listed_once() {
+    // Page 2 starts with the last person of page 1 again, as when someone is
+    // created (or the order shifts) while the pages are read.
+    let mut people: Vec<Value> = (1..=100).map(person).collect();
+    people.push(person(100));
+    people.extend((101..=150).map(person));
+    let mock = scripted(vec![
+        reply(200, page(&people[..100], 151, 1, 100)),
+        reply(200, page(&people[100..], 151, 2, 100)),
+    ])
+    .await;
+    let listed = client(&mock.base).list_all().await.unwrap();
+    assert_eq!(listed.len(), 150);
+    assert_eq!(listed[99].first_name.as_deref(), Some("Person100"));
+    assert_eq!(listed[100].first_name.as_deref(), Some("Person101"));
+}
+
+#[tokio::test]
+async fn search_reads_every_page_of_matches() {
+    let (base, listing) = listing(400).await;
+    let client = client(&base);
+    // p1@, p1x@: 1, 10..19, 100..199 = 111 people, two pages.
+    let found = client.search("P1").await.unwrap();
+    assert_eq!(found.len(), 111);
+    assert!(found.iter().all(|p| p.emails[0].starts_with("p1")));
+    assert_eq!(listing.requests.lock().unwrap().len(), 2);
+    assert!(client.search("nobody").await.unwrap().is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// Against the real sandbox (`zeeg sandbox serve`)
+
+use crate::common::{READ_TOKEN, Sandbox, TOKEN};
+
+fn sandbox_client(sandbox: &Sandbox, token: &str, retry: RetryPolicy) -> Client {
+    let mut config = ClientConfig::new(Token::new(token)).with_base_url(sandbox.api_url());
+    config.retry = retry;
+    Client::new(config).unwrap()
+}
+
+fn named(n: usize) -> Map<String, Value> {
+    body(json!({
+        "firstName": format!("Ada{n}"),
+        "lastName": "Lovelace",
+        "emails": [format!("ada{n}@example.com")],
+    }))
+}
+
+/// Upserts people `0..n` with `parallel` requests in flight; every one must succeed.
+async fn upsert_all(client: &Client, n: usize, parallel: usize) -> Vec<zeeg::api::Upserted> {
+    use futures::{StreamExt, TryStreamExt};
+    futures::stream::iter(0..n)
+        .map(|i| async move { client.upsert("email", &named(i)).await })
+        .buffered(parallel)
+        .try_collect()
+        .await
+        .expect("every upsert succeeds")
+}
+
+#[tokio::test]
+async fn the_client_rides_out_the_sandbox_rate_limit() {
+    let sandbox = Sandbox::start(&["--rate-limit", "50"]);
+    let client = sandbox_client(&sandbox, TOKEN, fast_retry(8));
+    let done = upsert_all(&client, 150, 8).await;
+    assert!(done.iter().all(|u| u.created));
+    assert_eq!(client.total().await.unwrap(), 150);
+    let stats = client.stats();
+    assert!(stats.rate_limited > 0, "the limit was reached: {stats:?}");
+    assert!(stats.retries >= stats.rate_limited, "{stats:?}");
+}
+
+#[tokio::test]
+async fn the_client_rides_out_sandbox_failures_without_duplicates() {
+    let sandbox = Sandbox::start(&["--fail-rate", "0.3"]);
+    // 0.3^12: a call failing every try is a one-in-two-million event.
+    let client = sandbox_client(&sandbox, TOKEN, fast_retry(12));
+    let done = upsert_all(&client, 120, 4).await;
+    assert!(done.iter().all(|u| u.created));
+    // A retried PUT whose first answer was lost updates, never duplicates.
+    let again = upsert_all(&client, 120, 4).await;
+    assert!(again.iter().all(|u| !u.created));
+    let everyone = client.list_all().await.unwrap();
+    assert_eq!(everyone.len(), 120);
+    assert_eq!(client.search("ada7").await.unwrap().len(), 11);
+    assert_eq!(client.object_schema().await.unwrap().slug, "people");
+    let stats = client.stats();
+    assert!(stats.retries > 0, "failures were injected: {stats:?}");
+}
+
+#[tokio::test]
+async fn sandbox_pagination_returns_every_person_once_in_order() {
+    let sandbox = Sandbox::start(&[]);
+    let client = sandbox_client(&sandbox, TOKEN, fast_retry(4));
+    let created = upsert_all(&client, 257, 1).await;
+    let before = client.stats().requests;
+
+    let listed = client.list_all().await.unwrap();
+    // Oldest first: by createdAt (whole seconds), then id.
+    let mut expected: Vec<(&str, &str)> = created
+        .iter()
+        .map(|u| (u.person.created_at.as_str(), u.person.id.as_str()))
+        .collect();
+    expected.sort();
+    let expected: Vec<&str> = expected.into_iter().map(|(_, id)| id).collect();
+    let ids: Vec<&str> = listed.iter().map(|p| p.id.as_str()).collect();
+    assert!(ids == expected, "each person once, in the API's order");
+    assert_eq!(client.stats().requests - before, 3, "three pages of 100");
+
+    assert_eq!(client.total().await.unwrap(), 257);
+    let last = client.list_page(3, 100).await.unwrap();
+    assert_eq!(last.collection.len(), 57);
+    assert_eq!(last.pagination.total_pages, 3);
+    let one = client.get(&created[42].person.id).await.unwrap();
+    assert_eq!(one, created[42].person);
+}
+
+#[tokio::test]
+async fn sandbox_search_ignores_case_and_spans_pages() {
+    let sandbox = Sandbox::start(&[]);
+    let client = sandbox_client(&sandbox, TOKEN, fast_retry(4));
+    upsert_all(&client, 230, 4).await;
+    client
+        .upsert(
+            "email",
+            &body(
+                json!({"firstName": "Grace", "lastName": "Hopper", "emails": ["grace@navy.mil"]}),
+            ),
+        )
+        .await
+        .unwrap();
+
+    let found = client.search("LOVELACE").await.unwrap();
+    assert_eq!(found.len(), 230, "every Lovelace, across three pages");
+    let grace = client.search("NAVY.mil").await.unwrap();
+    assert_eq!(grace.len(), 1);
+    assert_eq!(grace[0].first_name.as_deref(), Some("Grace"));
+    assert!(client.search("nobody-here").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn sandbox_refusals_come_back_as_clear_errors() {
+    let sandbox = Sandbox::start(&[]);
+    let reader = sandbox_client(&sandbox, READ_TOKEN, fast_retry(4));
+    let error = reader.upsert("email", &named(1)).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ApiError::Forbidden {
+                scope: Scope::Write,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+
+    let stranger = sandbox_client(&sandbox, "not-a-token", fast_retry(4));
+    let error = stranger.list_all().await.unwrap_err();
+    assert!(matches!(error, ApiError::Unauthorized { .. }), "{error:?}");
+
+    let writer = sandbox_client(&sandbox, TOKEN, fast_retry(4));
+    let error = writer
+        .upsert("email", &body(json!({"emails": ["nameless@example.com"]})))
+        .await
+        .unwrap_err();
+    let ApiError::Validation { errors, .. } = &error else {
+        panic!("expected a 422, got {error:?}");
+    };
+    assert!(!errors.is_empty(), "the sandbox names the fields: {error}");
+
+    let error = writer
+        .get("00000000-0000-4000-8000-000000000000")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ApiError::NotFound { .. }), "{error:?}");
+}
