@@ -529,3 +529,77 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn phone_and_email_identities_are_found_by_search() {
+    let dir = project(
+        "people:\n  - firstName: P7\n    emails: [P7@live.example]\n    jobTitle: CEO\n  - matchingAttribute: phone_number\n    phoneNumber: \"+4930100042\"\n    firstName: Renamed\n",
+    );
+    let live = Value::Array(
+        (0..1_000)
+            .map(|i| {
+                json!({"firstName": format!("P{i}"), "emails": [format!("p{i}@live.example")],
+                       "phoneNumber": format!("+4930100{i:03}")})
+            })
+            .collect(),
+    );
+    let seed = write_seed(dir.path(), &live);
+    let sandbox = Sandbox::start(&["--seed", &seed]);
+    let out = plan(&sandbox, dir.path(), &["-v"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (requests, strategy) = read_requests(&out);
+    assert_eq!(strategy, "Search");
+    assert!(requests <= 4, "{requests} read requests");
+    assert!(
+        out.stdout.contains("~ firstName: \"P42\" -> \"Renamed\""),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("~ jobTitle: null -> \"CEO\""),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .ends_with("Plan: 0 to create, 2 to update, 0 unchanged.\n")
+    );
+}
+
+#[test]
+fn only_and_exclude_narrow_the_plan() {
+    let dir = project(PEOPLE);
+    let sandbox = scenario_sandbox(dir.path());
+    let out = plan(&sandbox, dir.path(), &["--only", "*@acme.example"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .ends_with("Plan: 1 to create, 4 to update, 1 unchanged.\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr
+            .contains("entries left out by --only/--exclude; 6 selected."),
+        "the plan says how many entries it left out: {}",
+        out.stderr
+    );
+    let out = plan(
+        &sandbox,
+        dir.path(),
+        &["--only", "*@acme.example", "--exclude", "nora@*"],
+    );
+    assert!(
+        out.stdout
+            .ends_with("Plan: 0 to create, 4 to update, 1 unchanged.\n"),
+        "{}",
+        out.stdout
+    );
+    let out = plan(&sandbox, dir.path(), &["--only", "[oops"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("--only \"[oops\" is not a valid glob"),
+        "{}",
+        out.stderr
+    );
+}
