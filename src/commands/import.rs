@@ -5,11 +5,13 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::api::{Client, ClientConfig, Person, Token};
+use crate::api::{Client, Person};
 use crate::cli::{GlobalArgs, ImportArgs, SplitBy};
 use crate::commands::Printer;
+use crate::commands::plan::connect;
 use crate::exit::ExitStatus;
 use crate::import::{self, Import, SkipReason};
+use crate::manifest::Config;
 
 /// Below this many people an import is quick enough to need no progress bar.
 const PROGRESS_FROM: usize = 2_000;
@@ -27,21 +29,21 @@ pub async fn run(
     // Refuse before any request: a full read of a large CRM is not free.
     import::check_out_dir(&out)?;
 
-    let people = if sandbox {
-        let root = project_root(&out);
-        let (running, token) = crate::sandbox::start_for_project(&root).await?;
+    let (root, config_file) = project(&out);
+    let configured_url = match (&config_file, sandbox) {
+        (Some(file), false) => configured_api_url(file)?,
+        _ => None,
+    };
+    let connection = connect(global, sandbox, &root, configured_url.as_deref()).await?;
+    if sandbox {
         printer.status(&format!(
             "Using the sandbox in {}",
             root.join(".zeeg").display()
         ));
-        let config = ClientConfig::new(Token::new(token)).with_base_url(running.base_url());
-        let people = fetch(printer, &Client::new(config)?).await?;
-        running.shutdown().await?;
-        people
-    } else {
-        let config = ClientConfig::load(global.api_url.as_deref(), global.token_file.as_deref())?;
-        fetch(printer, &Client::new(config)?).await?
-    };
+    }
+    let people = fetch(printer, &connection.client).await;
+    connection.close().await;
+    let people = people?;
 
     let split_by = match split_by {
         SplitBy::None => import::SplitBy::None,
@@ -94,22 +96,37 @@ fn progress_bar(printer: &Printer, len: usize, verb: &str) -> Option<ProgressBar
     Some(bar)
 }
 
-/// The folder whose `.zeeg/` holds the sandbox's state, found as `zeeg plan
-/// --sandbox OUT` would find it, so that both use the same sandbox: the
+/// The project the output folder belongs to, found as `zeeg plan OUT` would
+/// find it, so that both use the same `apiUrl` and the same sandbox: the
 /// folder of the nearest `zeeg.yaml` at or above the output folder (not
 /// looking past a folder holding `.git`), else the output folder itself.
-fn project_root(out: &Path) -> PathBuf {
+fn project(out: &Path) -> (PathBuf, Option<PathBuf>) {
     let current = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let out = current.join(out);
     for dir in out.ancestors() {
-        if dir.join(crate::manifest::CONFIG_FILE).is_file() {
-            return dir.to_path_buf();
+        let config = dir.join(crate::manifest::CONFIG_FILE);
+        if config.is_file() {
+            return (dir.to_path_buf(), Some(config));
         }
         if dir.join(".git").exists() {
             break;
         }
     }
-    out
+    (out, None)
+}
+
+/// `apiUrl` from `zeeg.yaml`.
+fn configured_api_url(file: &Path) -> miette::Result<Option<String>> {
+    let unreadable = |reason: String| {
+        miette::miette!(
+            help = "run `zeeg validate` in the project to see what is wrong with it",
+            "could not read {}: {reason}",
+            file.display()
+        )
+    };
+    let text = std::fs::read_to_string(file).map_err(|e| unreadable(e.to_string()))?;
+    let config: Config = serde_saphyr::from_str(&text).map_err(|e| unreadable(e.to_string()))?;
+    Ok(config.api_url)
 }
 
 /// One line per reason people were left out, with their ids (never names or

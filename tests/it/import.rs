@@ -497,3 +497,27 @@ fn without_a_token_nothing_is_written() {
     assert!(run.stderr.contains("no API token"), "{}", run.stderr);
     assert!(!out.exists());
 }
+
+#[test]
+fn the_api_url_of_the_projects_zeeg_yaml_is_used() {
+    let tmp = tempfile::tempdir().unwrap();
+    let seed = seed(5);
+    let sandbox = sandbox_with(tmp.path(), &seed, &[]);
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("zeeg.yaml"),
+        format!("apiUrl: {}\n", sandbox.api_url()),
+    )
+    .unwrap();
+
+    let run = common::run(
+        common::zeeg()
+            .env("ZEEG_API_TOKEN", common::TOKEN)
+            .current_dir(&project)
+            .args(["import", "--out", "crm/people"]),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let imported = seed.people.len() - seed.unmatchable.len();
+    assert_eq!(entries(&project.join("crm/people")).len(), imported);
+}
