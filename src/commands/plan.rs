@@ -5,7 +5,6 @@
 
 use std::path::Path;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
 use miette::Context;
 
 use crate::api::{Client, ClientConfig, Token};
@@ -13,9 +12,9 @@ use crate::cli::{GlobalArgs, PlanArgs, PlanFormat, TargetArgs};
 use crate::commands::Printer;
 use crate::exit::ExitStatus;
 use crate::manifest::{self, Diagnostics, Entry};
-use crate::person::normalize_email;
 use crate::plan::{self, RenderOptions, SavedPlan};
 use crate::sandbox::RunningSandbox;
+use crate::targeting::Targeting;
 
 pub async fn run(
     printer: &Printer,
@@ -43,7 +42,7 @@ pub async fn run(
         elapsed_ms = loading.elapsed().as_millis() as u64,
         "people files loaded"
     );
-    manifest.entries = select_entries(manifest.entries, &target.only, &target.exclude)?;
+    manifest.entries = select_entries(printer, manifest.entries, &target)?;
     let connection = connect(
         global,
         target.sandbox,
@@ -165,44 +164,22 @@ pub fn report_invalid(printer: &Printer, diagnostics: Diagnostics) {
     ));
 }
 
-/// `--only` / `--exclude`: keeps the entries whose file path (relative to
-/// the project root) or one of whose emails matches an `--only` glob (all,
-/// without `--only`), and none of the `--exclude` globs.
+/// `--only` / `--exclude`: keeps the selected entries and says how many were
+/// left out, so a narrowed plan is never mistaken for the whole picture.
 pub fn select_entries(
+    printer: &Printer,
     entries: Vec<Entry>,
-    only: &[String],
-    exclude: &[String],
+    target: &TargetArgs,
 ) -> miette::Result<Vec<Entry>> {
-    if only.is_empty() && exclude.is_empty() {
+    let targeting = Targeting::new(&target.only, &target.exclude)?;
+    if !targeting.is_active() {
         return Ok(entries);
     }
-    let only = glob_set(only, "--only")?;
-    let exclude = glob_set(exclude, "--exclude")?;
-    let hits = |set: &GlobSet, entry: &Entry| {
-        set.is_match(&entry.source.file)
-            || entry
-                .emails()
-                .any(|email| set.is_match(normalize_email(email)))
-    };
-    Ok(entries
-        .into_iter()
-        .filter(|entry| (only.is_empty() || hits(&only, entry)) && !hits(&exclude, entry))
-        .collect())
-}
-
-fn glob_set(globs: &[String], flag: &str) -> miette::Result<GlobSet> {
-    let mut builder = GlobSetBuilder::new();
-    for glob in globs {
-        let parsed = Glob::new(glob).map_err(|e| {
-            miette::miette!(
-                help = "globs use `*`, `**`, `?` and `[...]`, e.g. `people/sales/*.yaml` or `*@acme.com`",
-                "invalid {flag} glob {glob:?}: {}",
-                e.kind()
-            )
-        })?;
-        builder.add(parsed);
-    }
-    builder
-        .build()
-        .map_err(|e| miette::miette!("invalid {flag} globs: {e}"))
+    let (selected, left_out) = targeting.filter(entries);
+    printer.status(&format!(
+        "{left_out} {} left out by --only/--exclude; {} selected.",
+        if left_out == 1 { "entry" } else { "entries" },
+        selected.len()
+    ));
+    Ok(selected)
 }

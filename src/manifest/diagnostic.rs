@@ -158,7 +158,7 @@ pub enum ManifestError {
     UnknownKey { key: String, context: String },
 
     /// A value of the wrong type.
-    #[error("`{field}` must be {expected}, not {found}")]
+    #[error("{field} must be {expected}, not {found}")]
     #[diagnostic(code(zeeg::schema::wrong_type))]
     WrongType {
         field: String,

@@ -205,16 +205,19 @@ fn read_yaml(
     let text = match std::str::from_utf8(body) {
         Ok(text) => text,
         Err(error) => {
-            let lossy = String::from_utf8_lossy(body).into_owned();
-            let at = error.valid_up_to();
-            let source = SourceText::new(name, lossy);
             let utf16 = bytes.starts_with(b"\xff\xfe") || bytes.starts_with(b"\xfe\xff");
-            let mut problem = Problem::new(ManifestError::NotUtf8)
-                .at(&source, at..at + 1)
-                .label("this byte is not UTF-8");
-            if utf16 {
-                problem = problem.help("this file is UTF-16; save it as UTF-8");
-            }
+            let problem = if utf16 {
+                // Shown as UTF-8, UTF-16 text is noise; name the file only.
+                Problem::new(ManifestError::NotUtf8)
+                    .at(&SourceText::new(name, ""), 0..0)
+                    .help("this file is UTF-16; save it as UTF-8")
+            } else {
+                let at = error.valid_up_to();
+                let source = SourceText::new(name, String::from_utf8_lossy(body).into_owned());
+                Problem::new(ManifestError::NotUtf8)
+                    .at(&source, at..at + 1)
+                    .label("this byte is not UTF-8")
+            };
             problems.push(problem);
             return None;
         }
@@ -378,9 +381,14 @@ fn load_file(
         };
         let match_span = span_of(&match_suffix).unwrap_or_else(|| item_span.clone());
         if !has_value(&entry.match_value) {
-            let (label_span, label) = match span_of("/matchingAttribute") {
-                Some(span) => (span, "matched on this attribute"),
-                None => (item_span.clone(), "this person"),
+            let field_span = match match_field {
+                MatchField::Email => span_of("/emails"),
+                _ => span_of(&match_suffix),
+            };
+            let (label_span, label) = match (field_span, span_of("/matchingAttribute")) {
+                (Some(span), _) => (span, "no value here"),
+                (None, Some(span)) => (span, "matched on this attribute"),
+                (None, None) => (item_span.clone(), "this person"),
             };
             let help = match match_field {
                 MatchField::Email => "add `emails: [...]`, or set `matchingAttribute` to an attribute this person has, e.g. `phone_number`".to_string(),

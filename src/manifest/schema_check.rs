@@ -151,10 +151,19 @@ impl Schema {
                 return vec![(at, problem)];
             }
             ValidationErrorKind::AnyOf { .. } if pointer.contains("/customAttributes/") => {
+                let found = match &**instance {
+                    Value::Array(items) => {
+                        match items.iter().find(|i| i.is_object() || i.is_array()) {
+                            Some(inner) => format!("a list holding {}", describe(inner)),
+                            None => describe(instance),
+                        }
+                    }
+                    other => describe(other),
+                };
                 Problem::new(ManifestError::WrongType {
                     field: field.clone(),
                     expected: "text, a number, true/false, null or a list of those".into(),
-                    found: describe(instance),
+                    found,
                 })
                 .at(source, key_span)
                 .label("not a custom attribute value")
@@ -205,13 +214,21 @@ fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
-/// The name of the field a pointer is about: `emails` for `/people/0/emails/1`.
+/// How messages name what a pointer is about: `` `emails` `` for
+/// `/people/0/emails`, "each item of `emails`" for `/people/0/emails/1`.
 fn field_name(pointer: &str) -> String {
-    pointer
-        .rsplit('/')
-        .find(|s| !s.is_empty() && s.parse::<usize>().is_err())
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .unwrap_or_else(|| "the file".to_string())
+    let mut segments = pointer.rsplit('/').filter(|s| !s.is_empty());
+    let last = segments.next();
+    let unescape = |s: &str| s.replace("~1", "/").replace("~0", "~");
+    match last {
+        None => "the file".to_string(),
+        Some(index) if index.parse::<usize>().is_ok() => match segments.next() {
+            Some("people") => "each person".to_string(),
+            Some(parent) => format!("each item of `{}`", unescape(parent)),
+            None => "each item".to_string(),
+        },
+        Some(key) => format!("`{}`", unescape(key)),
+    }
 }
 
 fn describe(value: &Value) -> String {
@@ -249,17 +266,31 @@ fn expected_types(kind: &TypeKind) -> String {
 }
 
 fn type_help(field: &str, expected: &str, instance: &Value, pointer: &str) -> String {
+    if field == "each person" {
+        return "write each person as a mapping of fields after its `- `, e.g.\n  - firstName: Jane\n    emails: [jane.doe@acme.com]".into();
+    }
+    if expected == "a mapping" {
+        match field {
+            "`socials`" => return "write one URL per network, e.g.\nsocials:\n  linkedin: https://linkedin.com/in/janedoe".into(),
+            "`defaults`" => return "`defaults` holds person fields shared by every entry, e.g.\ndefaults:\n  matchingAttribute: email".into(),
+            "`customAttributes`" => return "write one value per attribute slug, e.g.\ncustomAttributes:\n  customer_tier: gold".into(),
+            _ => {}
+        }
+    }
     match instance {
         Value::Number(_) | Value::Bool(_) if expected.contains("text") => {
-            if field == "phoneNumber" {
+            if field == "`phoneNumber`" {
                 "quote the phone number: YAML reads an unquoted `+49…` as a number, e.g. `phoneNumber: \"+4930123456789\"`".into()
             } else {
                 "put the value in quotes to make it text".into()
             }
         }
+        Value::Null if field == "`people`" => {
+            "list the people under `people:`, each starting with `- `, e.g.\npeople:\n  - firstName: Jane".into()
+        }
         Value::Null => format!(
-            "`{field}` cannot be null; remove the key to leave it unmanaged{}",
-            if field == "emails" {
+            "{field} cannot be null; remove the key to leave it unmanaged{}",
+            if field == "`emails`" {
                 ", or write `[]` to clear the emails"
             } else {
                 ""
@@ -271,7 +302,8 @@ fn type_help(field: &str, expected: &str, instance: &Value, pointer: &str) -> St
         }
         Value::String(_) if expected.starts_with("a list") => {
             format!(
-                "write a list, e.g. `{field}: [{}]`",
+                "write a list, e.g. `{}: [{}]`",
+                field.trim_matches('`'),
                 instance.as_str().unwrap_or_default()
             )
         }

@@ -187,17 +187,26 @@ fn is_tab_error(text: &str, at: usize, info: &str) -> bool {
     info.contains("tab") || tab_span(text, at).is_some()
 }
 
-/// The tab at or just before `at` on the same line, if any.
+/// A tab in the indentation of the line of `at` or of the next line (the
+/// scanner often notices a tab only at the end of the line before it).
 fn tab_span(text: &str, at: usize) -> Option<Range<usize>> {
-    let line_start = text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[line_start..]
-        .find('\n')
-        .map_or(text.len(), |i| line_start + i);
-    let line = &text[line_start..line_end];
-    let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
-    line[..indent]
-        .find('\t')
-        .map(|i| line_start + i..line_start + i + 1)
+    let at = at.min(text.len());
+    let mut line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    for _ in 0..2 {
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i);
+        let line = &text[line_start..line_end];
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        if let Some(i) = line[..indent].find('\t') {
+            return Some(line_start + i..line_start + i + 1);
+        }
+        if line_end >= text.len() {
+            break;
+        }
+        line_start = line_end + 1;
+    }
+    None
 }
 
 struct Builder<'o, 't> {

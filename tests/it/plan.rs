@@ -578,6 +578,12 @@ fn only_and_exclude_narrow_the_plan() {
         "{}",
         out.stdout
     );
+    assert!(
+        out.stderr
+            .contains("entries left out by --only/--exclude; 6 selected."),
+        "the plan says how many entries it left out: {}",
+        out.stderr
+    );
     let out = plan(
         &sandbox,
         dir.path(),
@@ -591,5 +597,9 @@ fn only_and_exclude_narrow_the_plan() {
     );
     let out = plan(&sandbox, dir.path(), &["--only", "[oops"]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("invalid --only glob"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--only \"[oops\" is not a valid glob"),
+        "{}",
+        out.stderr
+    );
 }
