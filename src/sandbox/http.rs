@@ -152,11 +152,7 @@ async fn upsert_person(
     let input = match body::parse_person(&object, &app.attributes, Origin::Request) {
         Ok(input) => Some(input),
         Err(field_errors) => {
-            for (field, messages) in field_errors.into_map() {
-                for message in messages.as_array().into_iter().flatten() {
-                    errors.add(field.clone(), message.as_str().unwrap_or_default());
-                }
-            }
+            errors.extend(field_errors);
             None
         }
     };
