@@ -36,6 +36,15 @@ fn main() {
 async fn run(people: usize, concurrency: usize) {
     println!("zeeg api bench: {people} people, {concurrency} upserts in flight");
     println!("sandbox: {}", zeeg_bin().display());
+    // Other work on the machine slows both sides; say how busy it was.
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "load average at start: {}",
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
 
     // In memory: upsert everybody (creates), then read them all back.
     let sandbox = Sandbox::start(&[]);
@@ -56,6 +65,8 @@ async fn run(people: usize, concurrency: usize) {
     let list_rate = reads as f64 / started.elapsed().as_secs_f64();
     let held = sandbox.memory();
     let stats = client.stats();
+    let sandbox_cpu = cpu_seconds(&format!("/proc/{}/stat", sandbox.child.id()));
+    let client_cpu = cpu_seconds("/proc/self/stat");
     drop(sandbox);
 
     // Durable: the same upserts against a sandbox with --state.
@@ -107,6 +118,26 @@ async fn run(people: usize, concurrency: usize) {
         "client: {} requests, {} answered 429, {} retries",
         stats.requests, stats.rate_limited, stats.retries
     );
+    println!(
+        "cpu for the in-memory phases: sandbox {sandbox_cpu:.1} s, client {client_cpu:.1} s \
+         (both share the machine's cores)"
+    );
+}
+
+/// User plus system CPU time of a process, from /proc/PID/stat.
+fn cpu_seconds(stat_path: &str) -> f64 {
+    let stat = std::fs::read_to_string(stat_path).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields of the whole line.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    // SAFETY: sysconf only reads a configuration value.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) if per_second > 0.0 => (user + system) / per_second,
+        _ => f64::NAN,
+    }
 }
 
 fn report(what: &str, value: f64, target: f64, higher_is_better: bool) {

@@ -215,7 +215,8 @@ pub enum SplitBy {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Folder to write the YAML files into.
+    /// Folder to write the YAML files into. It must not hold YAML files yet:
+    /// import never overwrites a file.
     #[arg(long, value_name = "DIR", default_value = "people")]
     pub out: PathBuf,
 

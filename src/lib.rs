@@ -16,6 +16,8 @@
 //! - [`plan`]: desired vs live, the `Plan` value and its renderers.
 //! - [`apply`]: executing a plan.
 //! - [`sandbox`]: the local emulator of the Zeeg API.
+//! - [`import`]: writing the people already in the CRM as people files.
+//! - [`targeting`]: `--only` / `--exclude`, which entries a plan works on.
 //! - [`cli`] and [`commands`]: the command line.
 
 pub mod api;
@@ -23,7 +25,9 @@ pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod exit;
+pub mod import;
 pub mod manifest;
 pub mod person;
 pub mod plan;
 pub mod sandbox;
+pub mod targeting;

@@ -1,1 +1,164 @@
-//! See the crate docs.
+//! Executing a plan: sending its creates and updates with bounded, adaptive
+//! concurrency, showing progress, and reporting what happened to each entry.
+//!
+//! The executor works on plain [`Job`]s and a send function, so it knows
+//! nothing of plans or HTTP; `commands::apply` turns a plan into jobs and the
+//! API client into the send function.
+//!
+//! - [`limiter`]: the adaptive concurrency limit.
+//! - [`executor`]: running the jobs, honouring interrupts.
+//! - [`progress`]: the progress bar or plain lines.
+//! - [`report`]: per-entry results, the summary, the exit status.
+//! - [`safety`]: the refusal to update too much at once.
+//! - [`interrupt`]: Ctrl-C and SIGTERM.
+//! - [`confirm`]: the `Apply these changes? [y/N]` prompt.
+
+pub mod confirm;
+mod error;
+pub mod executor;
+pub mod interrupt;
+pub mod limiter;
+pub mod progress;
+pub mod report;
+pub mod safety;
+pub mod send;
+
+use serde::Serialize;
+
+use crate::manifest::SourceLocation;
+
+/// What the plan intends for an entry: create or update.
+pub use crate::plan::Action;
+
+pub use error::ApplyError;
+pub use executor::{Execution, ExecutorConfig, ThrottleProbe, execute};
+pub use interrupt::{Stop, StopHandle};
+pub use limiter::{Limiter, LimiterConfig};
+pub use progress::Progress;
+
+/// One upsert to send: where the entry was written, how to name it to the
+/// user, what the plan expects, and what the send function needs.
+#[derive(Debug, Clone)]
+pub struct Job<T> {
+    pub source: SourceLocation,
+    /// How the entry is named in output, e.g. `email jane@acme.com` (already
+    /// redacted when the user asked for that).
+    pub label: String,
+    pub action: Action,
+    pub payload: T,
+}
+
+/// A successful upsert as the API answered it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    /// 201: a person was created; 200: an existing one was updated.
+    pub created: bool,
+}
+
+/// Why an upsert did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// In words, for the user.
+    pub reason: String,
+    /// Every further request would fail the same way (a refused token, a
+    /// missing scope): start no more.
+    pub fatal: bool,
+}
+
+impl Failure {
+    /// This entry failed; the others may still succeed.
+    pub fn entry(reason: impl Into<String>) -> Failure {
+        Failure {
+            reason: reason.into(),
+            fatal: false,
+        }
+    }
+
+    /// This entry failed and so would every other.
+    pub fn fatal(reason: impl Into<String>) -> Failure {
+        Failure {
+            reason: reason.into(),
+            fatal: true,
+        }
+    }
+}
+
+/// What became of one entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "lowercase")]
+pub enum Outcome {
+    Created,
+    Updated,
+    Failed { reason: String },
+}
+
+/// The result of one entry, in plan order.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryResult {
+    #[serde(serialize_with = "report::serialize_source")]
+    pub source: SourceLocation,
+    pub label: String,
+    /// What the plan expected.
+    pub action: Action,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Something the user should know although the entry succeeded, e.g. a
+    /// planned create that the API answered as an update.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl EntryResult {
+    /// Builds the result of an answered upsert, noting when the API did
+    /// something other than what the plan expected.
+    pub fn sent(source: SourceLocation, label: String, action: Action, sent: Sent) -> EntryResult {
+        let (outcome, note) = match (action, sent.created) {
+            (Action::Create, true) => (Outcome::Created, None),
+            (Action::Update, false) => (Outcome::Updated, None),
+            (Action::Create, false) => (
+                Outcome::Updated,
+                Some(
+                    "planned as a create, but the API answered 200 (updated): the person \
+                     was created since the plan was made, by someone else or by an earlier \
+                     try of this request whose answer was lost"
+                        .to_string(),
+                ),
+            ),
+            (Action::Update, true) => (
+                Outcome::Created,
+                Some(
+                    "planned as an update, but the API created a new person \
+                     (the matched person changed or disappeared since the plan was made)"
+                        .to_string(),
+                ),
+            ),
+        };
+        EntryResult {
+            source,
+            label,
+            action,
+            outcome,
+            note,
+        }
+    }
+
+    pub fn failed(
+        source: SourceLocation,
+        label: String,
+        action: Action,
+        reason: String,
+    ) -> EntryResult {
+        EntryResult {
+            source,
+            label,
+            action,
+            outcome: Outcome::Failed { reason },
+            note: None,
+        }
+    }
+
+    pub fn is_failed(&self) -> bool {
+        matches!(self.outcome, Outcome::Failed { .. })
+    }
+}

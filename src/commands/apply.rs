@@ -1,13 +1,228 @@
-//! `zeeg apply`.
+//! `zeeg apply`: plan (or check a saved plan), confirm, then upsert.
 
-use crate::cli::{ApplyArgs, GlobalArgs};
+use std::path::Path;
+
+use crate::api::Client;
+use crate::apply::report::{Report, RunStats, StaleChange};
+use crate::apply::send::{self, Upsert};
+use crate::apply::{self, ApplyError, ExecutorConfig, Job, Progress, confirm, safety};
+use crate::cli::{ApplyArgs, ApplyFormat, GlobalArgs};
 use crate::commands::Printer;
+use crate::commands::plan::{connect, report_invalid, select_entries};
 use crate::exit::ExitStatus;
+use crate::manifest::{self, Manifest};
+use crate::plan::render::identity_label;
+use crate::plan::{self, Plan, RenderOptions, SavedPlan};
 
 pub async fn run(
-    _printer: &Printer,
-    _global: &GlobalArgs,
-    _args: ApplyArgs,
+    printer: &Printer,
+    global: &GlobalArgs,
+    args: ApplyArgs,
 ) -> miette::Result<ExitStatus> {
-    Err(miette::miette!("`zeeg apply` is not built yet"))
+    // A saved plan that cannot be read fails before anything else happens.
+    let saved = args.plan.as_deref().map(SavedPlan::read).transpose()?;
+    let mut manifest = match manifest::load(&args.target.paths) {
+        Ok(manifest) => manifest,
+        Err(diagnostics) => {
+            report_invalid(printer, diagnostics);
+            return Ok(ExitStatus::Failure);
+        }
+    };
+    manifest.entries = select_entries(printer, manifest.entries, &args.target)?;
+    let connection = connect(
+        global,
+        args.target.sandbox,
+        &manifest.root,
+        manifest.config.api_url.as_deref(),
+    )
+    .await?;
+    let result = plan_and_apply(printer, &connection.client, &manifest, saved, &args).await;
+    connection.close().await;
+    result
+}
+
+async fn plan_and_apply(
+    printer: &Printer,
+    client: &Client,
+    manifest: &Manifest,
+    saved: Option<SavedPlan>,
+    args: &ApplyArgs,
+) -> miette::Result<ExitStatus> {
+    let live = plan::live::read_live(client, &manifest.entries).await?;
+    let fresh = plan::compute(&manifest.entries, &live.people)?;
+    // Redaction is opt-in here: the person applying is the one who asked.
+    let redact = args.target.redact;
+    let json = args.format == ApplyFormat::Json;
+
+    let (selected, stale) = match &saved {
+        Some(saved) => {
+            let check = saved.check(&fresh, &manifest.files);
+            let stale: Vec<StaleChange> = check
+                .stale
+                .iter()
+                .map(|stale| StaleChange {
+                    source: stale.source.clone(),
+                    label: stale
+                        .fresh
+                        .and_then(|i| fresh.changes.get(i))
+                        .map(|change| identity_label(change, redact))
+                        .unwrap_or_else(|| "(saved change)".to_string()),
+                    reason: stale.reason.to_string(),
+                })
+                .collect();
+            (check.current, stale)
+        }
+        None => ((0..fresh.changes.len()).collect::<Vec<_>>(), Vec::new()),
+    };
+
+    let must_ask = saved.is_none() && !args.auto_approve;
+    if saved.is_none() && (!printer.quiet() || must_ask) {
+        let text = plan::render_text(
+            &fresh,
+            &RenderOptions {
+                color: printer.color() && !json,
+                redact,
+            },
+        );
+        if json {
+            // Standard output holds only the JSON results.
+            eprint!("{text}");
+        } else {
+            printer.out(&text);
+        }
+    }
+    if let (Some(path), false) = (&args.plan, printer.quiet()) {
+        printer.status(&saved_plan_line(path, selected.len(), stale.len()));
+    }
+
+    if selected.is_empty() && stale.is_empty() {
+        if saved.is_some() {
+            printer.status("Nothing to apply: the saved plan holds no changes.");
+        }
+        if json {
+            printer.out(&empty_report(stale).render_json());
+        }
+        return Ok(ExitStatus::Success);
+    }
+
+    let updates = selected
+        .iter()
+        .filter(|&&i| fresh.changes[i].action == apply::Action::Update)
+        .count();
+    safety::check(
+        updates,
+        fresh.changes.len() + fresh.unchanged,
+        f64::from(manifest.config.apply.max_update_percent),
+        args.force,
+    )
+    .map_err(ApplyError::from)?;
+
+    if must_ask && !selected.is_empty() {
+        tokio::task::spawn_blocking(confirm::confirm)
+            .await
+            .map_err(|e| miette::miette!("the confirmation prompt failed: {e}"))??;
+    }
+
+    let report = execute(printer, client, manifest, &fresh, &selected, stale, args).await?;
+    printer.out(&if json {
+        report.render_json()
+    } else {
+        report.render_text()
+    });
+    Ok(report.exit_status())
+}
+
+/// Sends the selected changes, with progress, until done or interrupted.
+async fn execute(
+    printer: &Printer,
+    client: &Client,
+    manifest: &Manifest,
+    fresh: &Plan,
+    selected: &[usize],
+    stale: Vec<StaleChange>,
+    args: &ApplyArgs,
+) -> miette::Result<Report> {
+    let jobs: Vec<Job<Upsert>> = selected
+        .iter()
+        .filter_map(|&i| fresh.changes.get(i))
+        .map(|change| Job {
+            source: change.source.clone(),
+            label: identity_label(change, args.target.redact),
+            action: change.action,
+            payload: Upsert {
+                matching_attribute: change.matching_attribute.clone(),
+                body: change.body.clone(),
+            },
+        })
+        .collect();
+    let parallelism = args
+        .parallelism
+        .unwrap_or(manifest.config.apply.parallelism)
+        .max(1);
+    let config = ExecutorConfig::new(usize::from(parallelism));
+    let progress = if printer.quiet() {
+        Progress::hidden()
+    } else if printer.stderr_is_terminal() {
+        Progress::bar(jobs.len() as u64)
+    } else {
+        Progress::lines()
+    };
+
+    // Installed only now: until here Ctrl-C simply ends the process, and
+    // nothing has been written.
+    let (handle, stop) = apply::interrupt::channel();
+    let listener = handle
+        .listen_for_signals()
+        .map_err(|source| ApplyError::Signals { source })?;
+    let execution = apply::execute(
+        jobs,
+        send::sender(client.clone()),
+        &config,
+        Some(send::throttle_probe(client.clone())),
+        &progress,
+        &stop,
+    )
+    .await;
+    listener.abort();
+    progress.finish();
+
+    let stats = client.stats();
+    Ok(Report {
+        stats: Some(RunStats {
+            requests: stats.requests,
+            rate_limited: stats.rate_limited,
+            retries: stats.retries,
+            upsert_seconds: execution.elapsed.as_secs_f64(),
+            min_parallelism: execution.min_limit,
+        }),
+        execution,
+        stale,
+    })
+}
+
+fn saved_plan_line(path: &Path, current: usize, stale: usize) -> String {
+    let mut line = format!(
+        "Saved plan {}: {current} change(s) still match",
+        path.display()
+    );
+    if stale > 0 {
+        line.push_str(&format!(", {stale} stale (not applied)"));
+    }
+    line.push('.');
+    line
+}
+
+fn empty_report(stale: Vec<StaleChange>) -> Report {
+    Report {
+        execution: apply::Execution {
+            results: Vec::new(),
+            not_sent: 0,
+            interrupted: false,
+            aborted: None,
+            min_limit: 0,
+            elapsed: std::time::Duration::ZERO,
+        },
+        stale,
+        stats: None,
+    }
 }

@@ -1,13 +1,207 @@
-//! `zeeg import`.
+//! `zeeg import`: write the people already in the CRM as people files.
 
-use crate::cli::{GlobalArgs, ImportArgs};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::api::{Client, Person};
+use crate::cli::{GlobalArgs, ImportArgs, SplitBy};
 use crate::commands::Printer;
+use crate::commands::plan::connect;
 use crate::exit::ExitStatus;
+use crate::import::{self, Import, SkipReason};
+use crate::manifest::Config;
+
+/// Below this many people an import is quick enough to need no progress bar.
+const PROGRESS_FROM: usize = 2_000;
 
 pub async fn run(
-    _printer: &Printer,
-    _global: &GlobalArgs,
-    _args: ImportArgs,
+    printer: &Printer,
+    global: &GlobalArgs,
+    args: ImportArgs,
 ) -> miette::Result<ExitStatus> {
-    Err(miette::miette!("`zeeg import` is not built yet"))
+    let ImportArgs {
+        out,
+        split_by,
+        sandbox,
+    } = args;
+    // Refuse before any request: a full read of a large CRM is not free.
+    import::check_out_dir(&out)?;
+
+    let (root, config_file) = project(&out);
+    let configured_url = match (&config_file, sandbox) {
+        (Some(file), false) => configured_api_url(file)?,
+        _ => None,
+    };
+    let connection = connect(global, sandbox, &root, configured_url.as_deref()).await?;
+    if sandbox {
+        printer.status(&format!(
+            "Using the sandbox in {}",
+            root.join(".zeeg").display()
+        ));
+    }
+    let people = fetch(printer, &connection.client).await;
+    connection.close().await;
+    let people = people?;
+
+    let split_by = match split_by {
+        SplitBy::None => import::SplitBy::None,
+        SplitBy::Company => import::SplitBy::Company,
+        SplitBy::FileSize => import::SplitBy::FileSize,
+    };
+    let schema_ref = import::schema_reference(&out);
+    let bar = progress_bar(printer, people.len(), "Writing");
+    let import = import::render_with_progress(&people, split_by, &schema_ref, &mut |done| {
+        if let Some(bar) = &bar {
+            bar.set_position(done as u64);
+        }
+    })?;
+    drop(people);
+    import::write_files(&out, &import)?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+
+    for line in warnings(&import) {
+        printer.status(&line);
+    }
+    printer.status(&summary(&import));
+    Ok(ExitStatus::Success)
+}
+
+/// Reads every person, with a spinner on a terminal (the client reads pages
+/// concurrently and does not report them one by one).
+async fn fetch(printer: &Printer, client: &Client) -> miette::Result<Vec<Person>> {
+    let spinner = (printer.stderr_is_terminal() && !printer.quiet()).then(|| {
+        let spinner = ProgressBar::new_spinner().with_message("Reading people from the CRM…");
+        spinner.enable_steady_tick(Duration::from_millis(120));
+        spinner
+    });
+    let people = client.list_all().await;
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    Ok(people?)
+}
+
+fn progress_bar(printer: &Printer, len: usize, verb: &str) -> Option<ProgressBar> {
+    if len < PROGRESS_FROM || !printer.stderr_is_terminal() || printer.quiet() {
+        return None;
+    }
+    let bar = ProgressBar::new(len as u64).with_message(verb.to_string());
+    if let Ok(style) = ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} people") {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+/// The project the output folder belongs to, found as `zeeg plan OUT` would
+/// find it, so that both use the same `apiUrl` and the same sandbox: the
+/// folder of the nearest `zeeg.yaml` at or above the output folder (not
+/// looking past a folder holding `.git`), else the output folder itself.
+fn project(out: &Path) -> (PathBuf, Option<PathBuf>) {
+    let current = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let out = current.join(out);
+    for dir in out.ancestors() {
+        let config = dir.join(crate::manifest::CONFIG_FILE);
+        if config.is_file() {
+            return (dir.to_path_buf(), Some(config));
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    (out, None)
+}
+
+/// `apiUrl` from `zeeg.yaml`.
+fn configured_api_url(file: &Path) -> miette::Result<Option<String>> {
+    let unreadable = |reason: String| {
+        miette::miette!(
+            help = "run `zeeg validate` in the project to see what is wrong with it",
+            "could not read {}: {reason}",
+            file.display()
+        )
+    };
+    let text = std::fs::read_to_string(file).map_err(|e| unreadable(e.to_string()))?;
+    let config: Config = serde_saphyr::from_str(&text).map_err(|e| unreadable(e.to_string()))?;
+    Ok(config.api_url)
+}
+
+/// One line per reason people were left out, with their ids (never names or
+/// contact data) and what to do about it.
+fn warnings(import: &Import) -> Vec<String> {
+    let reasons = [
+        (
+            SkipReason::NoEmailOrPhone,
+            "give them an email or a phone number in the CRM to import them",
+        ),
+        (
+            SkipReason::NoName,
+            "give them a first or last name in the CRM to import them",
+        ),
+        (
+            SkipReason::RepeatedEmail,
+            "remove the repeated email in the CRM to import them",
+        ),
+        (
+            SkipReason::SharedEmail,
+            "an entry must match one person; merge the duplicates in the CRM to import them",
+        ),
+        (
+            SkipReason::SharedPhone,
+            "an entry without email is matched on its phone number; merge the duplicates or add an email",
+        ),
+    ];
+    reasons
+        .iter()
+        .filter_map(|(reason, advice)| {
+            let ids: Vec<&str> = import
+                .skipped
+                .iter()
+                .filter(|s| s.reason == *reason)
+                .map(|s| s.id.as_str())
+                .collect();
+            (!ids.is_empty()).then(|| {
+                format!(
+                    "warning: not imported: {} {reason} ({advice}): {}",
+                    people(ids.len()),
+                    ids.join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+/// `Imported N people into M files; skipped K without email or phone.`
+fn summary(import: &Import) -> String {
+    let files = import.files.len();
+    let mut line = format!(
+        "Imported {} into {files} file{}",
+        people(import.people()),
+        if files == 1 { "" } else { "s" },
+    );
+    let mut reasons: Vec<(SkipReason, usize)> = Vec::new();
+    for skipped in &import.skipped {
+        match reasons.iter_mut().find(|(r, _)| *r == skipped.reason) {
+            Some((_, count)) => *count += 1,
+            None => reasons.push((skipped.reason, 1)),
+        }
+    }
+    reasons.sort();
+    for (index, (reason, count)) in reasons.iter().enumerate() {
+        line.push_str(if index == 0 { "; skipped " } else { ", " });
+        line.push_str(&format!("{count} {reason}"));
+    }
+    line.push('.');
+    line
+}
+
+fn people(count: usize) -> String {
+    if count == 1 {
+        "1 person".to_string()
+    } else {
+        format!("{count} people")
+    }
 }

@@ -1,13 +1,185 @@
-//! `zeeg plan`.
+//! `zeeg plan`: validate, read the live CRM, print what apply would change.
+//!
+//! The whole output is rendered before anything is printed, so a plan that
+//! fails half-way prints no partial plan.
 
-use crate::cli::{GlobalArgs, PlanArgs};
+use std::path::Path;
+
+use miette::Context;
+
+use crate::api::{Client, ClientConfig, Token};
+use crate::cli::{GlobalArgs, PlanArgs, PlanFormat, TargetArgs};
 use crate::commands::Printer;
 use crate::exit::ExitStatus;
+use crate::manifest::{self, Diagnostics, Entry};
+use crate::plan::{self, RenderOptions, SavedPlan};
+use crate::sandbox::RunningSandbox;
+use crate::targeting::Targeting;
 
 pub async fn run(
-    _printer: &Printer,
-    _global: &GlobalArgs,
-    _args: PlanArgs,
+    printer: &Printer,
+    global: &GlobalArgs,
+    args: PlanArgs,
 ) -> miette::Result<ExitStatus> {
-    Err(miette::miette!("`zeeg plan` is not built yet"))
+    let PlanArgs {
+        target,
+        format,
+        out,
+        detailed_exitcode,
+    } = args;
+    let redact = redaction(&target, format);
+    let loading = std::time::Instant::now();
+    let mut manifest = match manifest::load(&target.paths) {
+        Ok(manifest) => manifest,
+        Err(diagnostics) => {
+            report_invalid(printer, diagnostics);
+            return Ok(ExitStatus::Failure);
+        }
+    };
+    tracing::info!(
+        entries = manifest.entries.len(),
+        files = manifest.files.len(),
+        elapsed_ms = loading.elapsed().as_millis() as u64,
+        "people files loaded"
+    );
+    manifest.entries = select_entries(printer, manifest.entries, &target)?;
+    let connection = connect(
+        global,
+        target.sandbox,
+        &manifest.root,
+        manifest.config.api_url.as_deref(),
+    )
+    .await?;
+
+    let reading = std::time::Instant::now();
+    let live = plan::live::read_live(&connection.client, &manifest.entries).await?;
+    let stats = connection.client.stats();
+    tracing::info!(
+        total = live.total,
+        read = live.people.len(),
+        strategy = ?live.strategy,
+        requests = stats.requests,
+        elapsed_ms = reading.elapsed().as_millis() as u64,
+        "live people read"
+    );
+    connection.close().await;
+
+    let plan = plan::compute(&manifest.entries, &live.people)?;
+    let options = RenderOptions {
+        color: printer.color(),
+        redact,
+    };
+    let text = match format {
+        PlanFormat::Text => plan::render_text(&plan, &options),
+        PlanFormat::Json => plan::render_json(&plan, &options),
+        PlanFormat::Markdown => plan::render_markdown(&plan, &options),
+    };
+    if let Some(path) = out {
+        SavedPlan::new(&plan, &manifest.files).write(&path)?;
+        printer.status(&format!("Saved the plan to {}.", path.display()));
+    }
+    printer.out(&text);
+
+    Ok(if detailed_exitcode && !plan.is_empty() {
+        ExitStatus::Changes
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// `--redact` / `--no-redact` win; otherwise markdown in CI (a comment
+/// anyone with access to the pull request can read) is redacted.
+fn redaction(target: &TargetArgs, format: PlanFormat) -> bool {
+    if target.redact {
+        return true;
+    }
+    if target.no_redact {
+        return false;
+    }
+    let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+    format == PlanFormat::Markdown && in_ci
+}
+
+/// A client for the API, or for an in-process sandbox kept alive as long as
+/// the connection.
+pub struct Connection {
+    pub client: Client,
+    sandbox: Option<RunningSandbox>,
+}
+
+impl Connection {
+    /// Stops the in-process sandbox, if any, once its answers are in.
+    pub async fn close(self) {
+        if let Some(sandbox) = self.sandbox
+            && let Err(error) = sandbox.shutdown().await
+        {
+            tracing::warn!("the sandbox did not stop cleanly: {error}");
+        }
+    }
+}
+
+/// Connects to the API named by `--api-url` / `ZEEG_API_URL`, else
+/// `apiUrl` in zeeg.yaml, else the real one, with the token from `ZEEG_API_TOKEN` / `--token-file`; with
+/// `--sandbox`, starts the project's sandbox (state in `<root>/.zeeg/`) and
+/// uses its built-in token instead.
+pub async fn connect(
+    global: &GlobalArgs,
+    sandbox: bool,
+    project_root: &Path,
+    configured_url: Option<&str>,
+) -> miette::Result<Connection> {
+    if sandbox {
+        let (running, token) = crate::sandbox::start_for_project(project_root)
+            .await
+            .wrap_err("could not start the in-process sandbox")?;
+        let config = ClientConfig::new(Token::new(token)).with_base_url(running.base_url());
+        let client = Client::new(config)?;
+        return Ok(Connection {
+            client,
+            sandbox: Some(running),
+        });
+    }
+    let token = Token::load(global.token_file.as_deref())?;
+    let mut config = ClientConfig::new(token);
+    // `--api-url` / ZEEG_API_URL win over `apiUrl` in zeeg.yaml.
+    if let Some(url) = global.api_url.as_deref().or(configured_url) {
+        config = config.with_base_url(url);
+    }
+    let client = Client::new(config)?;
+    Ok(Connection {
+        client,
+        sandbox: None,
+    })
+}
+
+/// Prints every problem of invalid people files, as `zeeg validate` does.
+pub fn report_invalid(printer: &Printer, diagnostics: Diagnostics) {
+    let count = diagnostics.problems.len();
+    for problem in diagnostics.problems {
+        printer.error(&miette::Report::new(problem));
+    }
+    printer.status(&format!(
+        "error: {count} {} in the people files; nothing was planned",
+        if count == 1 { "problem" } else { "problems" }
+    ));
+}
+
+/// `--only` / `--exclude`: keeps the selected entries and says how many were
+/// left out, so a narrowed plan is never mistaken for the whole picture.
+pub fn select_entries(
+    printer: &Printer,
+    entries: Vec<Entry>,
+    target: &TargetArgs,
+) -> miette::Result<Vec<Entry>> {
+    let targeting = Targeting::new(&target.only, &target.exclude)?;
+    if !targeting.is_active() {
+        return Ok(entries);
+    }
+    let (selected, left_out) = targeting.filter(entries);
+    printer.status(&format!(
+        "{left_out} {} left out by --only/--exclude; {} selected.",
+        if left_out == 1 { "entry" } else { "entries" },
+        selected.len()
+    ));
+    Ok(selected)
 }

@@ -1,1 +1,231 @@
 //! Desired vs live: matching, field diffs, the [`Plan`] value and its renderers.
+//!
+//! The flow is the same for every caller: match each [`Entry`] to at most one
+//! live [`Person`] ([`matching`]), diff the managed fields ([`diff`]), and
+//! collect the result into a [`Plan`], plain data that the renderers
+//! ([`render`]) print and `apply` executes. [`saved`] writes a plan without
+//! contact data and later tells which of its changes still hold.
+
+mod diff;
+mod error;
+pub mod live;
+mod matching;
+pub mod redact;
+pub mod render;
+pub mod saved;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::api::Person;
+use crate::manifest::{Entry, SourceLocation};
+
+pub use error::{MatchProblem, PlanError};
+pub use live::{LiveError, LiveState, ReadStrategy};
+pub use render::{RenderOptions, render_json, render_markdown, render_text};
+pub use saved::{SavedPlan, SavedPlanCheck, SavedPlanError, StaleChange, StaleReason};
+
+/// Everything `apply` would do, in manifest order, plus how many entries are
+/// already up to date.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The entries that would be created or updated, in manifest order.
+    pub changes: Vec<Change>,
+    /// How many entries already match their live person.
+    pub unchanged: usize,
+}
+
+impl Plan {
+    /// Whether applying the plan would change nothing.
+    pub fn is_empty(&self) -> bool {
+        let Plan {
+            changes,
+            unchanged: _,
+        } = self;
+        changes.is_empty()
+    }
+
+    /// How many changes create a person.
+    pub fn creates(&self) -> usize {
+        self.count(Action::Create)
+    }
+
+    /// How many changes update a person.
+    pub fn updates(&self) -> usize {
+        self.count(Action::Update)
+    }
+
+    fn count(&self, action: Action) -> usize {
+        self.changes.iter().filter(|c| c.action == action).count()
+    }
+}
+
+/// What a change does to the CRM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// No live person matches the entry: the upsert creates one.
+    Create,
+    /// One live person matches and some managed field differs.
+    Update,
+}
+
+impl Action {
+    /// The lower-case word used in every output format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+        }
+    }
+}
+
+/// One entry that would be created or updated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    /// Create or update.
+    pub action: Action,
+    /// Where the entry is written.
+    pub source: SourceLocation,
+    /// The slug the upsert matches on, e.g. `email`, `phone_number`.
+    pub matching_attribute: String,
+    /// The entry's value for its matching attribute (its identity).
+    pub match_value: Value,
+    /// The matched live person's id; `None` for a create.
+    pub person_id: Option<String>,
+    /// The matched live person's `updatedAt` when the plan was made; `None`
+    /// for a create. A saved plan is stale once this moves.
+    pub updated_at: Option<String>,
+    /// The fields that differ, in canonical field order.
+    pub fields: Vec<FieldChange>,
+    /// The JSON body of the `PUT /crm/people?matchingAttribute=…` request:
+    /// every managed field of the entry. Sending the unchanged ones too keeps
+    /// the upsert idempotent and makes a retry converge.
+    pub body: Map<String, Value>,
+}
+
+/// One field (or one key of `socials` / `customAttributes`) that differs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// The field's JSON name, or `socials.<network>` / `customAttributes.<slug>`.
+    pub path: String,
+    /// The live value (`null` when unset or on create).
+    pub before: Value,
+    /// The desired value (`null` clears).
+    pub after: Value,
+}
+
+/// Computes the plan for `entries` against the live people.
+///
+/// `live` must hold every live person that could match an entry: all of them,
+/// or at least the results of searching each entry's identity (see [`live`]).
+/// Fails, naming every problem, when an entry matches several live people or
+/// several entries match one live person.
+pub fn compute(entries: &[Entry], live: &[Person]) -> Result<Plan, PlanError> {
+    let matches = matching::match_entries(entries, live)?;
+    let mut plan = Plan::default();
+    for (entry, matched) in entries.iter().zip(matches) {
+        let person = matched.map(|index| &live[index]);
+        match diff::diff_entry(entry, person) {
+            Some(change) => plan.changes.push(change),
+            None => plan.unchanged += 1,
+        }
+    }
+    Ok(plan)
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Builders for unit tests: entries and live people from JSON.
+
+    use std::path::PathBuf;
+
+    use serde_json::{Value, json};
+
+    use crate::api::Person;
+    use crate::manifest::{Entry, SourceLocation};
+    use crate::person::MatchField;
+
+    /// An entry at `people.yaml:line` matching on `slug`, with `fields`.
+    pub fn entry(line: usize, slug: &str, fields: Value) -> Entry {
+        let Value::Object(fields) = fields else {
+            panic!("fields must be an object")
+        };
+        let match_value = match MatchField::for_slug(slug) {
+            MatchField::Email => fields["emails"][0].clone(),
+            MatchField::Standard(field) => fields[field].clone(),
+            MatchField::Custom(slug) => fields["customAttributes"][slug].clone(),
+        };
+        Entry {
+            source: SourceLocation {
+                file: PathBuf::from("people.yaml"),
+                line,
+                column: 3,
+            },
+            matching_attribute: slug.to_string(),
+            match_value,
+            fields,
+        }
+    }
+
+    /// A live person with `id` and the given fields over empty defaults.
+    pub fn person(id: &str, fields: Value) -> Person {
+        let mut base = json!({
+            "id": id,
+            "createdAt": "2025-01-15T09:00:00+00:00",
+            "updatedAt": "2025-01-15T09:00:00+00:00",
+        });
+        if let (Value::Object(base), Value::Object(fields)) = (&mut base, fields) {
+            base.extend(fields);
+        }
+        serde_json::from_value(base).expect("a valid person")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::testing::{entry, person};
+    use super::*;
+
+    #[test]
+    fn entries_become_creates_updates_and_unchanged() {
+        let entries = [
+            entry(
+                1,
+                "email",
+                json!({"firstName": "Jane", "emails": ["jane@acme.com"]}),
+            ),
+            entry(
+                5,
+                "email",
+                json!({"firstName": "Max", "emails": ["max@acme.com"]}),
+            ),
+            entry(
+                9,
+                "email",
+                json!({"firstName": "Ann", "emails": ["ann@acme.com"]}),
+            ),
+        ];
+        let live = [
+            person(
+                "p-max",
+                json!({"firstName": "Maxi", "emails": ["max@acme.com"]}),
+            ),
+            person(
+                "p-ann",
+                json!({"firstName": "Ann", "emails": ["ann@acme.com"]}),
+            ),
+        ];
+        let plan = compute(&entries, &live).unwrap();
+        assert_eq!(plan.unchanged, 1);
+        assert_eq!(plan.creates(), 1);
+        assert_eq!(plan.updates(), 1);
+        let update = &plan.changes[1];
+        assert_eq!(update.person_id.as_deref(), Some("p-max"));
+        assert_eq!(update.source.line, 5);
+        assert_eq!(update.body["firstName"], json!("Max"));
+    }
+}

@@ -153,7 +153,7 @@ impl Seed {
                 let (field, message) = errors.first().unwrap_or_default();
                 invalid(Some(&field), &message)
             })?;
-            let id = input.id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            let id = input.id.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
             if !ids.insert(id.clone()) {
                 return Err(invalid(Some("id"), "is the id of an earlier person too"));
             }

@@ -809,3 +809,150 @@ async fn search_reads_every_page_of_matches() {
     assert_eq!(listing.requests.lock().unwrap().len(), 2);
     assert!(client.search("nobody").await.unwrap().is_empty());
 }
+
+// ---------------------------------------------------------------------------
+// Against the real sandbox (`zeeg sandbox serve`)
+
+use crate::common::{READ_TOKEN, Sandbox, TOKEN};
+
+fn sandbox_client(sandbox: &Sandbox, token: &str, retry: RetryPolicy) -> Client {
+    let mut config = ClientConfig::new(Token::new(token)).with_base_url(sandbox.api_url());
+    config.retry = retry;
+    Client::new(config).unwrap()
+}
+
+fn named(n: usize) -> Map<String, Value> {
+    body(json!({
+        "firstName": format!("Ada{n}"),
+        "lastName": "Lovelace",
+        "emails": [format!("ada{n}@example.com")],
+    }))
+}
+
+/// Upserts people `0..n` with `parallel` requests in flight; every one must succeed.
+async fn upsert_all(client: &Client, n: usize, parallel: usize) -> Vec<zeeg::api::Upserted> {
+    use futures::{StreamExt, TryStreamExt};
+    futures::stream::iter(0..n)
+        .map(|i| async move { client.upsert("email", &named(i)).await })
+        .buffered(parallel)
+        .try_collect()
+        .await
+        .expect("every upsert succeeds")
+}
+
+#[tokio::test]
+async fn the_client_rides_out_the_sandbox_rate_limit() {
+    let sandbox = Sandbox::start(&["--rate-limit", "50"]);
+    let client = sandbox_client(&sandbox, TOKEN, fast_retry(8));
+    let done = upsert_all(&client, 150, 8).await;
+    assert!(done.iter().all(|u| u.created));
+    assert_eq!(client.total().await.unwrap(), 150);
+    let stats = client.stats();
+    assert!(stats.rate_limited > 0, "the limit was reached: {stats:?}");
+    assert!(stats.retries >= stats.rate_limited, "{stats:?}");
+}
+
+#[tokio::test]
+async fn the_client_rides_out_sandbox_failures_without_duplicates() {
+    let sandbox = Sandbox::start(&["--fail-rate", "0.3"]);
+    // 0.3^12: a call failing every try is a one-in-two-million event.
+    let client = sandbox_client(&sandbox, TOKEN, fast_retry(12));
+    let done = upsert_all(&client, 120, 4).await;
+    assert!(done.iter().all(|u| u.created));
+    // A retried PUT whose first answer was lost updates, never duplicates.
+    let again = upsert_all(&client, 120, 4).await;
+    assert!(again.iter().all(|u| !u.created));
+    let everyone = client.list_all().await.unwrap();
+    assert_eq!(everyone.len(), 120);
+    assert_eq!(client.search("ada7").await.unwrap().len(), 11);
+    assert_eq!(client.object_schema().await.unwrap().slug, "people");
+    let stats = client.stats();
+    assert!(stats.retries > 0, "failures were injected: {stats:?}");
+}
+
+#[tokio::test]
+async fn sandbox_pagination_returns_every_person_once_in_order() {
+    let sandbox = Sandbox::start(&[]);
+    let client = sandbox_client(&sandbox, TOKEN, fast_retry(4));
+    let created = upsert_all(&client, 257, 1).await;
+    let before = client.stats().requests;
+
+    let listed = client.list_all().await.unwrap();
+    // Oldest first: by createdAt (whole seconds), then id.
+    let mut expected: Vec<(&str, &str)> = created
+        .iter()
+        .map(|u| (u.person.created_at.as_str(), u.person.id.as_str()))
+        .collect();
+    expected.sort();
+    let expected: Vec<&str> = expected.into_iter().map(|(_, id)| id).collect();
+    let ids: Vec<&str> = listed.iter().map(|p| p.id.as_str()).collect();
+    assert!(ids == expected, "each person once, in the API's order");
+    assert_eq!(client.stats().requests - before, 3, "three pages of 100");
+
+    assert_eq!(client.total().await.unwrap(), 257);
+    let last = client.list_page(3, 100).await.unwrap();
+    assert_eq!(last.collection.len(), 57);
+    assert_eq!(last.pagination.total_pages, 3);
+    let one = client.get(&created[42].person.id).await.unwrap();
+    assert_eq!(one, created[42].person);
+}
+
+#[tokio::test]
+async fn sandbox_search_ignores_case_and_spans_pages() {
+    let sandbox = Sandbox::start(&[]);
+    let client = sandbox_client(&sandbox, TOKEN, fast_retry(4));
+    upsert_all(&client, 230, 4).await;
+    client
+        .upsert(
+            "email",
+            &body(
+                json!({"firstName": "Grace", "lastName": "Hopper", "emails": ["grace@navy.mil"]}),
+            ),
+        )
+        .await
+        .unwrap();
+
+    let found = client.search("LOVELACE").await.unwrap();
+    assert_eq!(found.len(), 230, "every Lovelace, across three pages");
+    let grace = client.search("NAVY.mil").await.unwrap();
+    assert_eq!(grace.len(), 1);
+    assert_eq!(grace[0].first_name.as_deref(), Some("Grace"));
+    assert!(client.search("nobody-here").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn sandbox_refusals_come_back_as_clear_errors() {
+    let sandbox = Sandbox::start(&[]);
+    let reader = sandbox_client(&sandbox, READ_TOKEN, fast_retry(4));
+    let error = reader.upsert("email", &named(1)).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ApiError::Forbidden {
+                scope: Scope::Write,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+
+    let stranger = sandbox_client(&sandbox, "not-a-token", fast_retry(4));
+    let error = stranger.list_all().await.unwrap_err();
+    assert!(matches!(error, ApiError::Unauthorized { .. }), "{error:?}");
+
+    let writer = sandbox_client(&sandbox, TOKEN, fast_retry(4));
+    let error = writer
+        .upsert("email", &body(json!({"emails": ["nameless@example.com"]})))
+        .await
+        .unwrap_err();
+    let ApiError::Validation { errors, .. } = &error else {
+        panic!("expected a 422, got {error:?}");
+    };
+    assert!(!errors.is_empty(), "the sandbox names the fields: {error}");
+
+    let error = writer
+        .get("00000000-0000-4000-8000-000000000000")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ApiError::NotFound { .. }), "{error:?}");
+}

@@ -1,0 +1,62 @@
+//! The confirmation prompt before anything is written.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use super::ApplyError;
+
+/// The question, asked on a terminal.
+pub const QUESTION: &str = "Apply these changes? [y/N] ";
+
+/// Asks [`QUESTION`] on `output` and reads one line from `input`: only `y`
+/// or `yes` (any case) agrees; anything else, or end of input, declines.
+pub fn ask(mut output: impl Write, mut input: impl BufRead) -> std::io::Result<bool> {
+    output.write_all(QUESTION.as_bytes())?;
+    output.flush()?;
+    let mut answer = String::new();
+    input.read_line(&mut answer)?;
+    let answer = answer.trim().to_ascii_lowercase();
+    Ok(answer == "y" || answer == "yes")
+}
+
+/// Whether a person can be asked: standard input and standard error are
+/// both terminals.
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Asks on the terminal (standard error, so piped output stays clean);
+/// without one, refuses. Blocks: call it off the async workers.
+pub fn confirm() -> Result<(), ApplyError> {
+    if !interactive() {
+        return Err(ApplyError::NoTerminal);
+    }
+    let agreed = ask(std::io::stderr(), std::io::stdin().lock())
+        .map_err(|source| ApplyError::Prompt { source })?;
+    if agreed {
+        Ok(())
+    } else {
+        Err(ApplyError::Declined)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(text: &str) -> bool {
+        let mut shown = Vec::new();
+        let agreed = ask(&mut shown, text.as_bytes()).unwrap();
+        assert_eq!(String::from_utf8(shown).unwrap(), QUESTION);
+        agreed
+    }
+
+    #[test]
+    fn only_yes_agrees() {
+        assert!(answer("y\n"));
+        assert!(answer(" YES \n"));
+        assert!(!answer("\n"));
+        assert!(!answer("n\n"));
+        assert!(!answer("yep\n"));
+        assert!(!answer(""));
+    }
+}

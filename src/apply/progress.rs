@@ -1,0 +1,133 @@
+//! Progress while applying: an indicatif bar on a terminal, one plain line
+//! per finished entry elsewhere, or nothing. Everything printed during a run
+//! goes through [`Progress::println`] so it never tears the bar.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::{EntryResult, Outcome};
+
+/// Shared by the executor's tasks; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    kind: Arc<Kind>,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Bar(ProgressBar),
+    Lines,
+    Hidden,
+}
+
+const TEMPLATE: &str = "{spinner} [{bar:30}] {pos}/{len} · {per_sec} · ETA {eta} {wide_msg}";
+
+impl Progress {
+    /// A bar on standard error (a terminal).
+    pub fn bar(total: u64) -> Progress {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template(TEMPLATE)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        bar.set_style(style);
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Progress {
+            kind: Arc::new(Kind::Bar(bar)),
+        }
+    }
+
+    /// One line per finished entry on standard error.
+    pub fn lines() -> Progress {
+        Progress {
+            kind: Arc::new(Kind::Lines),
+        }
+    }
+
+    /// Nothing at all (quiet mode, tests).
+    pub fn hidden() -> Progress {
+        Progress {
+            kind: Arc::new(Kind::Hidden),
+        }
+    }
+
+    /// An entry finished: move the bar, or print its line. Failures and notes
+    /// are printed above the bar as they happen, so a long run shows them
+    /// early.
+    pub fn entry_finished(&self, result: &EntryResult) {
+        match &*self.kind {
+            Kind::Bar(bar) => {
+                if result.is_failed() || result.note.is_some() {
+                    bar.println(entry_line(result));
+                }
+                bar.inc(1);
+            }
+            Kind::Lines => eprint_line(&entry_line(result)),
+            Kind::Hidden => {}
+        }
+    }
+
+    /// The API is rate limiting (`Some(concurrency now)`), or stopped doing
+    /// so (`None`).
+    pub fn rate_limited(&self, limit: Option<usize>) {
+        match (&*self.kind, limit) {
+            (Kind::Bar(bar), Some(limit)) => bar.set_message(format!(
+                "· waiting on the API's rate limit (concurrency {limit})"
+            )),
+            (Kind::Bar(bar), None) => bar.set_message(""),
+            (Kind::Lines, Some(limit)) => eprint_line(&format!(
+                "rate limited by the API: waiting as it asks, concurrency now {limit}"
+            )),
+            (Kind::Lines, None) | (Kind::Hidden, _) => {}
+        }
+    }
+
+    /// Prints a line on standard error without tearing the bar.
+    pub fn println(&self, line: &str) {
+        match &*self.kind {
+            Kind::Bar(bar) => bar.println(line),
+            Kind::Lines => eprint_line(line),
+            Kind::Hidden => {}
+        }
+    }
+
+    /// Runs `f` with the bar hidden, for output that is not a single line.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &*self.kind {
+            Kind::Bar(bar) => bar.suspend(f),
+            Kind::Lines | Kind::Hidden => f(),
+        }
+    }
+
+    /// Removes the bar before the summary is printed.
+    pub fn finish(&self) {
+        if let Kind::Bar(bar) = &*self.kind {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// `created people/team.yaml:4 email jane@acme.com`, with the reason of a
+/// failure and any note.
+pub fn entry_line(result: &EntryResult) -> String {
+    let mut line = match &result.outcome {
+        Outcome::Created => format!("created {} {}", result.source, result.label),
+        Outcome::Updated => format!("updated {} {}", result.source, result.label),
+        Outcome::Failed { reason } => {
+            format!("failed  {} {}: {reason}", result.source, result.label)
+        }
+    };
+    if let Some(note) = &result.note {
+        line.push_str(" (note: ");
+        line.push_str(note);
+        line.push(')');
+    }
+    line
+}
+
+fn eprint_line(line: &str) {
+    // A closed stderr is no reason to stop applying.
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}

@@ -1,0 +1,367 @@
+//! The results of a run: the failure list, the summary line, JSON, and the
+//! exit status.
+
+use std::fmt::Write as _;
+
+use serde::{Serialize, Serializer};
+
+use super::{EntryResult, Execution, Outcome};
+use crate::exit::ExitStatus;
+use crate::manifest::SourceLocation;
+
+/// A change of a saved plan that no longer matches and was not applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct StaleChange {
+    #[serde(serialize_with = "serialize_source")]
+    pub source: SourceLocation,
+    pub label: String,
+    /// Why it no longer matches, in words.
+    pub reason: String,
+}
+
+/// Figures about the requests of a run, for `--format json` (and the
+/// benchmark).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunStats {
+    /// HTTP requests sent by the whole command (reads included), every try counted.
+    pub requests: u64,
+    /// Of those, answered 429.
+    pub rate_limited: u64,
+    /// Tries that repeated an earlier one.
+    pub retries: u64,
+    /// Wall time of the upserts alone.
+    pub upsert_seconds: f64,
+    /// The lowest concurrency the run fell to.
+    pub min_parallelism: usize,
+}
+
+/// Everything apply has to say at the end.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub execution: Execution,
+    /// Changes of a saved plan refused as stale.
+    pub stale: Vec<StaleChange>,
+    /// Request figures, when known.
+    pub stats: Option<RunStats>,
+}
+
+/// Counts of outcomes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub created: usize,
+    pub updated: usize,
+    pub failed: usize,
+    pub not_sent: usize,
+    pub stale: usize,
+}
+
+impl Report {
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary {
+            not_sent: self.execution.not_sent,
+            stale: self.stale.len(),
+            ..Summary::default()
+        };
+        for result in &self.execution.results {
+            match result.outcome {
+                Outcome::Created => summary.created += 1,
+                Outcome::Updated => summary.updated += 1,
+                Outcome::Failed { .. } => summary.failed += 1,
+            }
+        }
+        summary
+    }
+
+    /// 130 when interrupted, else 1 when stopped by a fatal failure, else 4
+    /// when a saved plan was partly stale, else 3 when an entry failed, else 0.
+    pub fn exit_status(&self) -> ExitStatus {
+        let summary = self.summary();
+        if self.execution.interrupted {
+            ExitStatus::Interrupted
+        } else if self.execution.aborted.is_some() {
+            ExitStatus::Failure
+        } else if summary.stale > 0 {
+            ExitStatus::Stale
+        } else if summary.failed > 0 {
+            ExitStatus::PartialFailure
+        } else {
+            ExitStatus::Success
+        }
+    }
+
+    /// The text after the run: failures, notes and stale changes with their
+    /// file:line, then one summary line, always last.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        let failed: Vec<&EntryResult> = self
+            .execution
+            .results
+            .iter()
+            .filter(|r| r.is_failed())
+            .collect();
+        if !failed.is_empty() {
+            let _ = writeln!(out, "Failed:");
+            let fatal = self.execution.aborted.as_deref();
+            for result in failed {
+                match &result.outcome {
+                    // Said once, below, rather than on every line.
+                    Outcome::Failed { reason } if Some(reason.as_str()) == fatal => {
+                        let _ = writeln!(out, "  {} {}: see below", result.source, result.label);
+                    }
+                    Outcome::Failed { reason } => {
+                        let _ = writeln!(out, "  {} {}: {reason}", result.source, result.label);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let noted: Vec<&EntryResult> = self
+            .execution
+            .results
+            .iter()
+            .filter(|r| r.note.is_some())
+            .collect();
+        if !noted.is_empty() {
+            let _ = writeln!(out, "Notes:");
+            for result in noted {
+                if let Some(note) = &result.note {
+                    let _ = writeln!(out, "  {} {}: {note}", result.source, result.label);
+                }
+            }
+        }
+        if !self.stale.is_empty() {
+            let _ = writeln!(
+                out,
+                "Stale: {} change(s) of the saved plan no longer match and were not applied:",
+                self.stale.len()
+            );
+            for stale in &self.stale {
+                let _ = writeln!(out, "  {} {}: {}", stale.source, stale.label, stale.reason);
+            }
+            let _ = writeln!(out, "  Run `zeeg plan` again and review the new plan.");
+        }
+        let summary = self.summary();
+        if let Some(reason) = &self.execution.aborted {
+            let _ = writeln!(
+                out,
+                "Stopped early: {reason}\n  {} entries were not sent: every request would fail the same way.",
+                summary.not_sent
+            );
+            let _ = writeln!(
+                out,
+                "Apply stopped: {} created, {} updated, {} failed.",
+                summary.created, summary.updated, summary.failed
+            );
+        } else if self.execution.interrupted {
+            let _ = writeln!(
+                out,
+                "Interrupted: {} entries were not sent. Run `zeeg apply` again to finish; it converges.",
+                summary.not_sent
+            );
+            let _ = writeln!(
+                out,
+                "Apply interrupted: {} created, {} updated, {} failed.",
+                summary.created, summary.updated, summary.failed
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "Apply complete: {} created, {} updated, {} failed.",
+                summary.created, summary.updated, summary.failed
+            );
+        }
+        out
+    }
+
+    /// `{"formatVersion": 1, "summary": {…}, "interrupted", "results": […],
+    /// "stale": […]}`.
+    pub fn render_json(&self) -> String {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Json<'a> {
+            format_version: u32,
+            summary: Summary,
+            interrupted: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            aborted: Option<&'a str>,
+            results: &'a [EntryResult],
+            stale: &'a [StaleChange],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            stats: Option<RunStats>,
+        }
+        let json = Json {
+            format_version: 1,
+            summary: self.summary(),
+            interrupted: self.execution.interrupted,
+            aborted: self.execution.aborted.as_deref(),
+            results: &self.execution.results,
+            stale: &self.stale,
+            stats: self.stats,
+        };
+        // Plain data with string keys: serialising cannot fail.
+        let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
+/// A source location as `{"file", "line"}`, like the plan's JSON.
+pub fn serialize_source<S: Serializer>(
+    source: &SourceLocation,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Source<'a> {
+        file: String,
+        line: usize,
+        #[serde(skip)]
+        _marker: std::marker::PhantomData<&'a ()>,
+    }
+    Source {
+        file: source.file.display().to_string(),
+        line: source.line,
+        _marker: std::marker::PhantomData,
+    }
+    .serialize(serializer)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::apply::{Action, Sent};
+
+    fn at(line: usize) -> SourceLocation {
+        SourceLocation {
+            file: PathBuf::from("people/team.yaml"),
+            line,
+            column: 3,
+        }
+    }
+
+    fn report(results: Vec<EntryResult>, interrupted: bool, not_sent: usize) -> Report {
+        Report {
+            execution: Execution {
+                results,
+                not_sent,
+                interrupted,
+                aborted: None,
+                min_limit: 4,
+                elapsed: std::time::Duration::from_secs(1),
+            },
+            stale: Vec::new(),
+            stats: None,
+        }
+    }
+
+    fn sample() -> Vec<EntryResult> {
+        vec![
+            EntryResult::sent(
+                at(2),
+                "email a@x.io".into(),
+                Action::Create,
+                Sent { created: true },
+            ),
+            EntryResult::sent(
+                at(9),
+                "email b@x.io".into(),
+                Action::Update,
+                Sent { created: false },
+            ),
+            EntryResult::failed(
+                at(14),
+                "email c@x.io".into(),
+                Action::Create,
+                "the API rejected the entry (422): firstName: is required".into(),
+            ),
+            EntryResult::sent(
+                at(20),
+                "email d@x.io".into(),
+                Action::Create,
+                Sent { created: false },
+            ),
+        ]
+    }
+
+    #[test]
+    fn text_lists_failures_and_notes_and_ends_with_the_summary() {
+        let report = report(sample(), false, 0);
+        let text = report.render_text();
+        insta::assert_snapshot!(text);
+        assert_eq!(report.exit_status(), ExitStatus::PartialFailure);
+    }
+
+    #[test]
+    fn all_good_exits_zero() {
+        let mut results = sample();
+        results.remove(2);
+        let report = report(results, false, 0);
+        assert_eq!(report.exit_status(), ExitStatus::Success);
+        assert_eq!(
+            report.render_text().lines().last(),
+            Some("Apply complete: 1 created, 2 updated, 0 failed.")
+        );
+    }
+
+    #[test]
+    fn interrupted_says_what_was_not_sent_and_exits_130() {
+        let report = report(sample(), true, 7);
+        let text = report.render_text();
+        assert!(
+            text.contains("Interrupted: 7 entries were not sent."),
+            "{text}"
+        );
+        assert_eq!(
+            text.lines().last(),
+            Some("Apply interrupted: 1 created, 2 updated, 1 failed.")
+        );
+        assert_eq!(report.exit_status(), ExitStatus::Interrupted);
+    }
+
+    #[test]
+    fn stale_changes_exit_4_even_with_failures() {
+        let mut report = report(sample(), false, 0);
+        report.stale.push(StaleChange {
+            source: at(30),
+            label: "email e@x.io".into(),
+            reason: "the live person changed since the plan was saved".into(),
+        });
+        assert_eq!(report.exit_status(), ExitStatus::Stale);
+        assert!(
+            report
+                .render_text()
+                .contains("people/team.yaml:30 email e@x.io: the live person changed")
+        );
+    }
+
+    #[test]
+    fn json_results() {
+        let report = report(sample(), false, 0);
+        insta::assert_snapshot!(report.render_json());
+    }
+
+    #[test]
+    fn a_fatal_stop_gives_its_reason_once_and_exits_1() {
+        let reason =
+            "the token may not PUT /crm/people: it lacks the crm:write scope (403 Forbidden)";
+        let results = (0..2)
+            .map(|i| {
+                EntryResult::failed(
+                    at(2 + 3 * i),
+                    format!("email p{i}@x.io"),
+                    Action::Create,
+                    reason.into(),
+                )
+            })
+            .collect();
+        let mut report = report(results, false, 10);
+        report.execution.aborted = Some(reason.into());
+        let text = report.render_text();
+        insta::assert_snapshot!(text);
+        assert_eq!(text.matches("crm:write").count(), 1);
+        assert_eq!(report.exit_status(), ExitStatus::Failure);
+    }
+}

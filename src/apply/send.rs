@@ -1,0 +1,166 @@
+//! The executor's send function and throttle probe, made from the API client.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use miette::Diagnostic;
+use serde_json::{Map, Value};
+
+use super::executor::ThrottleProbe;
+use super::{Failure, Sent};
+use crate::api::{ApiError, Client};
+
+/// One `PUT /crm/people?matchingAttribute=…`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upsert {
+    pub matching_attribute: String,
+    /// Every managed field of the entry, nulls included.
+    pub body: Map<String, Value>,
+}
+
+/// Sends an upsert with `client` (which retries 429s, 5xx and broken
+/// connections itself) and turns its answer into the executor's terms.
+pub fn sender(
+    client: Client,
+) -> impl Fn(Upsert) -> std::pin::Pin<Box<dyn Future<Output = Result<Sent, Failure>> + Send>>
++ Send
++ Sync
++ 'static {
+    move |upsert: Upsert| {
+        let client = client.clone();
+        Box::pin(async move {
+            match client
+                .upsert(&upsert.matching_attribute, &upsert.body)
+                .await
+            {
+                Ok(upserted) => Ok(Sent {
+                    created: upserted.created,
+                }),
+                Err(error) => Err(failure(&error)),
+            }
+        })
+    }
+}
+
+/// The client's running count of 429 answers.
+pub fn throttle_probe(client: Client) -> ThrottleProbe {
+    Arc::new(move || client.stats().rate_limited)
+}
+
+/// An API error as an entry's failure. A refused token or a missing scope
+/// would fail every entry alike, so it is fatal, and carries the error's help.
+pub fn failure(error: &ApiError) -> Failure {
+    if error.is_auth() {
+        let mut reason = error.to_string();
+        if let Some(help) = error.help() {
+            reason.push_str(". ");
+            reason.push_str(&help.to_string());
+        }
+        Failure::fatal(reason)
+    } else {
+        Failure::entry(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::http::StatusCode;
+    use axum::routing::put;
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::{ClientConfig, RetryPolicy, Token};
+
+    /// A one-route mock of `PUT /v2/crm/people` answering `status` and `body`.
+    async fn mock(status: u16, body: Value) -> Client {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().route(
+            "/v2/crm/people",
+            put(move || {
+                let body = body.clone();
+                async move { (StatusCode::from_u16(status).unwrap(), axum::Json(body)) }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let mut config =
+            ClientConfig::new(Token::new("t")).with_base_url(format!("http://{addr}/v2"));
+        config.retry = RetryPolicy {
+            max_tries: 1,
+            base_delay: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        };
+        Client::new(config).unwrap()
+    }
+
+    fn upsert() -> Upsert {
+        let body = json!({"emails": ["a@x.io"], "firstName": "A"});
+        Upsert {
+            matching_attribute: "email".into(),
+            body: body.as_object().unwrap().clone(),
+        }
+    }
+
+    fn person() -> Value {
+        json!({"id": "0190c3cc-0d44-4b50-8888-8dd25736052a", "firstName": "A", "emails": ["a@x.io"],
+               "createdAt": "2025-01-15T09:00:00+00:00", "updatedAt": "2025-01-15T09:00:00+00:00"})
+    }
+
+    #[tokio::test]
+    async fn created_and_updated_come_from_the_status() {
+        let send = sender(
+            mock(
+                201,
+                json!({"success": true, "status": 201, "person": person()}),
+            )
+            .await,
+        );
+        assert_eq!(send(upsert()).await, Ok(Sent { created: true }));
+        let send = sender(
+            mock(
+                200,
+                json!({"success": true, "status": 200, "person": person()}),
+            )
+            .await,
+        );
+        assert_eq!(send(upsert()).await, Ok(Sent { created: false }));
+    }
+
+    #[tokio::test]
+    async fn a_422_fails_the_entry_with_its_field_errors_in_words() {
+        let send = sender(
+            mock(
+                422,
+                json!({"success": false, "status": 422, "message": "the given data was invalid",
+                       "errors": {"firstName": ["a person needs a first or last name"]}}),
+            )
+            .await,
+        );
+        let failure = send(upsert()).await.unwrap_err();
+        assert!(!failure.fatal);
+        assert!(
+            failure
+                .reason
+                .contains("firstName: a person needs a first or last name"),
+            "{}",
+            failure.reason
+        );
+    }
+
+    #[tokio::test]
+    async fn a_403_is_fatal_and_says_which_scope_is_missing() {
+        let send = sender(
+            mock(
+                403,
+                json!({"success": false, "status": 403, "message": "forbidden"}),
+            )
+            .await,
+        );
+        let failure = send(upsert()).await.unwrap_err();
+        assert!(failure.fatal);
+        assert!(failure.reason.contains("crm:write"), "{}", failure.reason);
+    }
+}

@@ -1,0 +1,188 @@
+//! One person as the entry that describes it: the fields it has a value for,
+//! in the schema's order.
+
+use serde_json::Value;
+
+use super::select::has_email;
+use super::yaml::Node;
+use crate::api::Person;
+use crate::person::{SOCIAL_NETWORKS, WRITABLE_FIELDS};
+
+/// The matching attribute imported files declare in their `defaults`; entries
+/// that use another one say so themselves.
+pub const DEFAULT_MATCHING_ATTRIBUTE: &str = "email";
+
+/// The entry for `person`, as a YAML mapping node.
+///
+/// Only fields with a value are written: a field the live person has no value
+/// for stays unmanaged, so the entry neither shows nor causes a change.
+/// `matchingAttribute` comes first, and only when it is not the file's default
+/// (people without an email are matched on `phone_number`).
+pub fn entry_document(person: &Person) -> Node {
+    let mut fields = Vec::new();
+    if !has_email(person) {
+        fields.push(("matchingAttribute".to_string(), Node::text("phone_number")));
+    }
+    for &field in WRITABLE_FIELDS {
+        if let Some(node) = field_value(person, field) {
+            fields.push((field.to_string(), node));
+        }
+    }
+    Node::Map(fields)
+}
+
+fn field_value(person: &Person, field: &str) -> Option<Node> {
+    let text = |value: &Option<String>| value.as_deref().map(Node::text);
+    match field {
+        "firstName" => text(&person.first_name),
+        "lastName" => text(&person.last_name),
+        "salutation" => text(&person.salutation),
+        "emails" => (!person.emails.is_empty())
+            .then(|| Node::List(person.emails.iter().map(|e| Node::text(e)).collect())),
+        "jobTitle" => text(&person.job_title),
+        "description" => text(&person.description),
+        "phoneNumber" => text(&person.phone_number),
+        "primaryLocation" => text(&person.primary_location),
+        "avatarUrl" => text(&person.avatar_url),
+        "companyId" => person.company.as_ref().map(|c| Node::text(&c.id)),
+        "socials" => {
+            let socials: Vec<_> = SOCIAL_NETWORKS
+                .iter()
+                .filter_map(|&network| {
+                    let value = person.socials.get(network)?;
+                    Some((network.to_string(), Node::text(value)))
+                })
+                .collect();
+            (!socials.is_empty()).then_some(Node::Map(socials))
+        }
+        "customAttributes" => {
+            let mut attributes: Vec<_> = person
+                .custom_attributes
+                .iter()
+                .filter(|(_, value)| !value.is_null())
+                .map(|(slug, value)| (slug.clone(), Node::from_json(value)))
+                .collect();
+            // The API's key order is not a promise; the file's order must be.
+            attributes.sort_by(|a, b| a.0.cmp(&b.0));
+            (!attributes.is_empty()).then_some(Node::Map(attributes))
+        }
+        // A writable field this module does not know yet: the compiler cannot
+        // catch it, so the test below does.
+        _ => None,
+    }
+}
+
+/// `Value` → `Node`, objects with sorted keys.
+impl Node {
+    pub(crate) fn from_json(value: &Value) -> Node {
+        match value {
+            Value::Null => Node::Null,
+            Value::Bool(b) => Node::Bool(*b),
+            Value::Number(n) => Node::Number(n.clone()),
+            Value::String(s) => Node::text(s),
+            Value::Array(items) => Node::List(items.iter().map(Node::from_json).collect()),
+            Value::Object(map) => {
+                let mut entries: Vec<_> = map
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Node::from_json(v)))
+                    .collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                Node::Map(entries)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{Company, Socials};
+    use serde_json::json;
+
+    fn full_person() -> Person {
+        Person {
+            id: "id-1".into(),
+            first_name: Some("Jane".into()),
+            last_name: Some("Doe".into()),
+            salutation: Some("Dr".into()),
+            emails: vec!["jane@acme.com".into(), "j@acme.io".into()],
+            job_title: Some("CTO".into()),
+            description: Some("Likes\nYAML\n".into()),
+            phone_number: Some("+4930123".into()),
+            primary_location: Some("Berlin".into()),
+            avatar_url: Some("https://acme.com/jane.png".into()),
+            company: Some(Company {
+                id: "3c90c3cc-0d44-4b50-8888-8dd25736052a".into(),
+                name: Some("Acme".into()),
+                domain: None,
+            }),
+            socials: Socials {
+                linkedin: Some("https://linkedin.com/in/jane".into()),
+                twitter: None,
+                facebook: None,
+                instagram: Some("jane".into()),
+            },
+            custom_attributes:
+                json!({"tier": "gold", "score": 4.5, "gone": null, "flags": ["a", true]})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+            created_at: "2025-01-15T09:00:00+00:00".into(),
+            updated_at: "2025-01-15T09:00:00+00:00".into(),
+        }
+    }
+
+    fn keys(node: &Node) -> Vec<&str> {
+        match node {
+            Node::Map(entries) => entries.iter().map(|(k, _)| k.as_str()).collect(),
+            _ => panic!("not a map"),
+        }
+    }
+
+    #[test]
+    fn every_writable_field_with_a_value_is_written_in_schema_order() {
+        assert_eq!(keys(&entry_document(&full_person())), WRITABLE_FIELDS);
+    }
+
+    #[test]
+    fn absent_values_stay_unmanaged() {
+        let mut person = full_person();
+        person.last_name = None;
+        person.company = None;
+        person.socials = Socials::default();
+        person.custom_attributes.clear();
+        let written = entry_document(&person);
+        let keys = keys(&written);
+        for absent in ["lastName", "companyId", "socials", "customAttributes"] {
+            assert!(!keys.contains(&absent), "{absent} written");
+        }
+    }
+
+    #[test]
+    fn null_socials_and_custom_attributes_are_left_out_and_the_rest_sorted() {
+        let written = entry_document(&full_person());
+        let Node::Map(entries) = written else {
+            panic!()
+        };
+        let socials = &entries.iter().find(|(k, _)| k == "socials").unwrap().1;
+        assert_eq!(keys(socials), ["linkedin", "instagram"]);
+        let custom = &entries
+            .iter()
+            .find(|(k, _)| k == "customAttributes")
+            .unwrap()
+            .1;
+        assert_eq!(keys(custom), ["flags", "score", "tier"]);
+    }
+
+    #[test]
+    fn people_without_email_match_on_phone_number_first() {
+        let mut person = full_person();
+        person.emails.clear();
+        let written = entry_document(&person);
+        assert_eq!(keys(&written)[0], "matchingAttribute");
+        let Node::Map(entries) = written else {
+            panic!()
+        };
+        assert_eq!(entries[0].1, Node::text("phone_number"));
+    }
+}

@@ -1,0 +1,329 @@
+//! Field-level comparison of one entry with the live person it matched.
+//!
+//! Only managed fields (present in the entry) are compared; `null` means
+//! "empty" and is compared as such. `emails` is an ordered list (the first is
+//! the primary, so a reorder is a change); `socials` and `customAttributes`
+//! are compared key by key, each key its own [`FieldChange`]; `companyId` is
+//! compared with the live `company.id`.
+
+use serde_json::{Map, Value};
+
+use super::{Action, Change, FieldChange};
+use crate::api::Person;
+use crate::manifest::Entry;
+use crate::person::{SOCIAL_NETWORKS, WRITABLE_FIELDS};
+
+/// The live value of a string field, by JSON name.
+pub(crate) fn live_scalar<'p>(person: &'p Person, field: &str) -> Option<&'p str> {
+    let value = match field {
+        "firstName" => &person.first_name,
+        "lastName" => &person.last_name,
+        "salutation" => &person.salutation,
+        "jobTitle" => &person.job_title,
+        "description" => &person.description,
+        "phoneNumber" => &person.phone_number,
+        "primaryLocation" => &person.primary_location,
+        "avatarUrl" => &person.avatar_url,
+        "companyId" => return person.company.as_ref().map(|c| c.id.as_str()),
+        _ => return None,
+    };
+    value.as_deref()
+}
+
+/// The change `entry` makes to `live` (a create when `None`), or `None` when
+/// every managed field already holds its desired value.
+pub(crate) fn diff_entry(entry: &Entry, live: Option<&Person>) -> Option<Change> {
+    let body = request_body(entry, live);
+    let mut fields = Vec::new();
+    for &name in WRITABLE_FIELDS {
+        let Some(after) = body.get(name) else {
+            continue;
+        };
+        match name {
+            "emails" => {
+                let before = live.map_or(Value::Null, |p| Value::from(p.emails.clone()));
+                push_if_changed(&mut fields, name.to_string(), before, after, emails_equal);
+            }
+            "socials" | "customAttributes" => {
+                let Some(keys) = after.as_object() else {
+                    continue;
+                };
+                for (key, after) in keys {
+                    let before = live.map_or(Value::Null, |p| keyed_value(p, name, key));
+                    push_if_changed(
+                        &mut fields,
+                        format!("{name}.{key}"),
+                        before,
+                        after,
+                        values_equal,
+                    );
+                }
+            }
+            "companyId" => {
+                let before = live
+                    .and_then(|p| live_scalar(p, name))
+                    .map_or(Value::Null, Value::from);
+                push_if_changed(&mut fields, name.to_string(), before, after, ids_equal);
+            }
+            _ => {
+                let before = live
+                    .and_then(|p| live_scalar(p, name))
+                    .map_or(Value::Null, Value::from);
+                push_if_changed(&mut fields, name.to_string(), before, after, values_equal);
+            }
+        }
+    }
+
+    if live.is_some() && fields.is_empty() {
+        return None;
+    }
+    Some(Change {
+        action: if live.is_some() {
+            Action::Update
+        } else {
+            Action::Create
+        },
+        source: entry.source.clone(),
+        matching_attribute: entry.matching_attribute.clone(),
+        match_value: entry.match_value.clone(),
+        person_id: live.map(|p| p.id.clone()),
+        updated_at: live.map(|p| p.updated_at.clone()),
+        fields,
+        body,
+    })
+}
+
+/// The entry's managed fields as the upsert body. A whole `socials` or
+/// `customAttributes` set to `null` is spelled out key by key, because the API
+/// merges those objects key by key and a bare `null` would be ambiguous.
+fn request_body(entry: &Entry, live: Option<&Person>) -> Map<String, Value> {
+    let mut body = entry.fields.clone();
+    if body.get("socials").is_some_and(Value::is_null) {
+        let cleared = SOCIAL_NETWORKS
+            .iter()
+            .map(|network| (network.to_string(), Value::Null))
+            .collect();
+        body.insert("socials".into(), Value::Object(cleared));
+    }
+    if body.get("customAttributes").is_some_and(Value::is_null) {
+        let cleared = live
+            .map(|p| {
+                p.custom_attributes
+                    .keys()
+                    .map(|key| (key.clone(), Value::Null))
+                    .collect()
+            })
+            .unwrap_or_default();
+        body.insert("customAttributes".into(), Value::Object(cleared));
+    }
+    body
+}
+
+fn keyed_value(person: &Person, object: &str, key: &str) -> Value {
+    match object {
+        "socials" => person.socials.get(key).map_or(Value::Null, Value::from),
+        _ => person
+            .custom_attributes
+            .get(key)
+            .cloned()
+            .unwrap_or(Value::Null),
+    }
+}
+
+/// Records a change unless the values are equal. On create (`before` null)
+/// an empty desired value is no change either: a new person starts empty.
+fn push_if_changed(
+    fields: &mut Vec<FieldChange>,
+    path: String,
+    before: Value,
+    after: &Value,
+    equal: fn(&Value, &Value) -> bool,
+) {
+    if !equal(&before, after) {
+        fields.push(FieldChange {
+            path,
+            before,
+            after: after.clone(),
+        });
+    }
+}
+
+/// JSON equality where `1` equals `1.0` (the API may echo numbers either way).
+fn values_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| values_equal(x, y))
+        }
+        _ => a == b,
+    }
+}
+
+/// Ordered list equality; `null` is the empty list. Exact: changing an
+/// address's case is a change the upsert would make.
+fn emails_equal(before: &Value, after: &Value) -> bool {
+    let empty = |v: &Value| v.is_null() || v.as_array().is_some_and(Vec::is_empty);
+    (empty(before) && empty(after)) || before == after
+}
+
+/// UUIDs compare without regard to case.
+fn ids_equal(before: &Value, after: &Value) -> bool {
+    match (before.as_str(), after.as_str()) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        _ => before == after,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::plan::testing::{entry, person};
+
+    fn paths(change: &Change) -> Vec<(&str, &Value, &Value)> {
+        change
+            .fields
+            .iter()
+            .map(|f| (f.path.as_str(), &f.before, &f.after))
+            .collect()
+    }
+
+    #[test]
+    fn absent_fields_are_unmanaged_and_equal_ones_unchanged() {
+        let e = entry(
+            1,
+            "email",
+            json!({"emails": ["jane@acme.com"], "firstName": "Jane"}),
+        );
+        let live = person(
+            "p",
+            json!({"emails": ["jane@acme.com"], "firstName": "Jane", "jobTitle": "CEO",
+                   "socials": {"linkedin": "x"}, "customAttributes": {"tier": "gold"}}),
+        );
+        assert_eq!(diff_entry(&e, Some(&live)), None);
+    }
+
+    #[test]
+    fn scalars_null_clears_and_company_id() {
+        let e = entry(
+            1,
+            "email",
+            json!({"emails": ["j@a.com"], "jobTitle": null, "lastName": "Doe",
+                   "companyId": "3C90C3CC-0D44-4B50-8888-8DD25736052A", "description": null}),
+        );
+        let live = person(
+            "p",
+            json!({"emails": ["j@a.com"], "jobTitle": "CEO", "lastName": "Do",
+                   "company": {"id": "3c90c3cc-0d44-4b50-8888-8dd25736052a"}}),
+        );
+        let change = diff_entry(&e, Some(&live)).unwrap();
+        assert_eq!(change.action, Action::Update);
+        assert_eq!(
+            change.updated_at.as_deref(),
+            Some("2025-01-15T09:00:00+00:00")
+        );
+        assert_eq!(
+            paths(&change),
+            vec![
+                ("lastName", &json!("Do"), &json!("Doe")),
+                ("jobTitle", &json!("CEO"), &json!(null)),
+            ]
+        );
+    }
+
+    #[test]
+    fn emails_are_an_ordered_list() {
+        let e = entry(
+            1,
+            "email",
+            json!({"emails": ["jane@acme.io", "jane@acme.com"]}),
+        );
+        let live = person("p", json!({"emails": ["jane@acme.com", "jane@acme.io"]}));
+        let change = diff_entry(&e, Some(&live)).unwrap();
+        assert_eq!(
+            paths(&change),
+            vec![(
+                "emails",
+                &json!(["jane@acme.com", "jane@acme.io"]),
+                &json!(["jane@acme.io", "jane@acme.com"])
+            )]
+        );
+    }
+
+    #[test]
+    fn socials_and_custom_attributes_key_by_key() {
+        let e = entry(
+            1,
+            "email",
+            json!({"emails": ["j@a.com"],
+                   "socials": {"linkedin": "https://l/new", "twitter": null, "facebook": "f"},
+                   "customAttributes": {"tier": "gold", "seats": 10, "tags": ["a", "b"], "old": null}}),
+        );
+        let live = person(
+            "p",
+            json!({"emails": ["j@a.com"],
+                   "socials": {"linkedin": "https://l/old", "twitter": "t", "facebook": "f", "instagram": "i"},
+                   "customAttributes": {"tier": "silver", "seats": 10.0, "tags": ["a", "b"], "old": "x", "other": 1}}),
+        );
+        let change = diff_entry(&e, Some(&live)).unwrap();
+        assert_eq!(
+            paths(&change),
+            vec![
+                (
+                    "socials.linkedin",
+                    &json!("https://l/old"),
+                    &json!("https://l/new")
+                ),
+                ("socials.twitter", &json!("t"), &json!(null)),
+                ("customAttributes.tier", &json!("silver"), &json!("gold")),
+                ("customAttributes.old", &json!("x"), &json!(null)),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_whole_object_set_to_null_clears_each_key() {
+        let e = entry(
+            1,
+            "email",
+            json!({"emails": ["j@a.com"], "socials": null, "customAttributes": null}),
+        );
+        let live = person(
+            "p",
+            json!({"emails": ["j@a.com"], "socials": {"twitter": "t"}, "customAttributes": {"tier": "gold"}}),
+        );
+        let change = diff_entry(&e, Some(&live)).unwrap();
+        assert_eq!(
+            paths(&change),
+            vec![
+                ("socials.twitter", &json!("t"), &json!(null)),
+                ("customAttributes.tier", &json!("gold"), &json!(null)),
+            ]
+        );
+        assert_eq!(change.body["socials"]["linkedin"], json!(null));
+        assert_eq!(change.body["customAttributes"], json!({"tier": null}));
+    }
+
+    #[test]
+    fn a_create_shows_every_managed_value() {
+        let e = entry(
+            3,
+            "email",
+            json!({"firstName": "Jane", "emails": ["j@a.com"], "jobTitle": null,
+                   "customAttributes": {"tier": "gold"}}),
+        );
+        let change = diff_entry(&e, None).unwrap();
+        assert_eq!(change.action, Action::Create);
+        assert_eq!(change.person_id, None);
+        assert_eq!(
+            paths(&change),
+            vec![
+                ("firstName", &json!(null), &json!("Jane")),
+                ("emails", &json!(null), &json!(["j@a.com"])),
+                ("customAttributes.tier", &json!(null), &json!("gold")),
+            ]
+        );
+        assert_eq!(change.body, e.fields);
+    }
+}

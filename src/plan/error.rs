@@ -1,0 +1,89 @@
+//! What can go wrong while computing a plan from entries and live people.
+
+use miette::Diagnostic;
+use thiserror::Error;
+
+use crate::manifest::SourceLocation;
+
+/// A plan could not be computed.
+#[derive(Debug, Error, Diagnostic)]
+pub enum PlanError {
+    /// Some entries do not match live people one to one; every problem is
+    /// listed as a related diagnostic.
+    #[error("{} matching problem(s) between the people files and the CRM", .problems.len())]
+    #[diagnostic(
+        code(zeeg::plan::ambiguous),
+        help(
+            "each entry must match at most one live person, and each live person at most one entry; nothing was planned"
+        )
+    )]
+    Ambiguous {
+        #[related]
+        problems: Vec<MatchProblem>,
+    },
+}
+
+/// One way entries and live people fail to pair up. Messages name places and
+/// live ids, never contact data.
+#[derive(Debug, Error, Diagnostic, PartialEq, Eq)]
+pub enum MatchProblem {
+    /// The entry's identity matches more than one live person.
+    #[error("{at}: the entry matches {} live people on `{attribute}`: {}", .live_ids.len(), .live_ids.join(", "))]
+    #[diagnostic(
+        code(zeeg::plan::entry_matches_several),
+        help(
+            "the API would update only the oldest of them; merge the duplicates in the CRM, or match this entry on an attribute whose value is unique"
+        )
+    )]
+    EntryMatchesSeveral {
+        at: SourceLocation,
+        attribute: String,
+        live_ids: Vec<String>,
+    },
+
+    /// Several entries match the same live person.
+    #[error("entries at {} all match live person {live_id}", join_sources(.sources))]
+    #[diagnostic(
+        code(zeeg::plan::several_entries_match_one),
+        help(
+            "a live person can be managed by one entry only: merge these entries, or correct the identity that matches by mistake"
+        )
+    )]
+    SeveralEntriesMatchOne {
+        live_id: String,
+        sources: Vec<SourceLocation>,
+    },
+
+    /// One of the entry's secondary emails already belongs to a live person
+    /// other than the one its first email matches. Applying would give two
+    /// people the same email, which makes every later match on it ambiguous.
+    #[error("{at}: the entry's email #{position} belongs to live person {owner_id}, but the entry {}", describe_match(.matched_id))]
+    #[diagnostic(
+        code(zeeg::plan::email_of_another_person),
+        help(
+            "an email can belong to one person only. To change a person's primary email, first list the email the CRM knows first and apply, then reorder; otherwise remove the email from one of the two"
+        )
+    )]
+    EmailOfAnotherPerson {
+        at: SourceLocation,
+        /// 1-based position of the email in the entry's `emails`.
+        position: usize,
+        owner_id: String,
+        matched_id: Option<String>,
+    },
+}
+
+fn join_sources(sources: &[SourceLocation]) -> String {
+    sources
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn describe_match(matched_id: &Option<String>) -> String {
+    match matched_id {
+        Some(id) => format!("matches live person {id}"),
+        None => "matches nobody and would create a new person".to_string(),
+    }
+}

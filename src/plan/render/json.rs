@@ -1,0 +1,130 @@
+//! `--format json`: the stable, documented machine-readable plan.
+//!
+//! ```json
+//! {"formatVersion": 1,
+//!  "summary": {"create": 1, "update": 2, "unchanged": 3},
+//!  "changes": [{"action": "update", "source": {"file": "people/acme.yaml", "line": 12},
+//!               "matchingAttribute": "email", "matchValue": "jane@acme.com",
+//!               "personId": "3c90…",
+//!               "fields": [{"path": "jobTitle", "before": "CTO", "after": null}]}]}
+//! ```
+//!
+//! The shape changes only with `formatVersion`. Under redaction the values
+//! are masked as in every other format.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::RenderOptions;
+use crate::plan::{Change, FieldChange, Plan, redact};
+
+/// The version of the JSON plan format.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonPlan {
+    format_version: u32,
+    summary: Summary,
+    changes: Vec<JsonChange>,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    create: usize,
+    update: usize,
+    unchanged: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonChange {
+    action: &'static str,
+    source: Source,
+    matching_attribute: String,
+    match_value: Value,
+    person_id: Option<String>,
+    fields: Vec<JsonField>,
+}
+
+#[derive(Serialize)]
+struct Source {
+    file: String,
+    line: usize,
+}
+
+#[derive(Serialize)]
+struct JsonField {
+    path: String,
+    before: Value,
+    after: Value,
+}
+
+/// Renders the plan as pretty-printed JSON with a trailing newline.
+pub fn render_json(plan: &Plan, options: &RenderOptions) -> String {
+    let Plan { changes, unchanged } = plan;
+    let document = JsonPlan {
+        format_version: FORMAT_VERSION,
+        summary: Summary {
+            create: plan.creates(),
+            update: plan.updates(),
+            unchanged: *unchanged,
+        },
+        changes: changes
+            .iter()
+            .map(|change| json_change(change, options.redact))
+            .collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&document)
+        .unwrap_or_else(|_| unreachable!("a plan is plain JSON data"));
+    text.push('\n');
+    text
+}
+
+fn json_change(change: &Change, redacted: bool) -> JsonChange {
+    let Change {
+        action,
+        source,
+        matching_attribute,
+        match_value,
+        person_id,
+        updated_at: _,
+        fields,
+        body: _,
+    } = change;
+    let mask = |path: &str, value: &Value| {
+        if redacted {
+            redact::value(path, value)
+        } else {
+            value.clone()
+        }
+    };
+    JsonChange {
+        action: action.as_str(),
+        source: Source {
+            file: source.file.to_string_lossy().into_owned(),
+            line: source.line,
+        },
+        matching_attribute: matching_attribute.clone(),
+        match_value: if redacted {
+            redact::identity(matching_attribute, match_value)
+        } else {
+            match_value.clone()
+        },
+        person_id: person_id.clone(),
+        fields: fields
+            .iter()
+            .map(
+                |FieldChange {
+                     path,
+                     before,
+                     after,
+                 }| JsonField {
+                    path: path.clone(),
+                    before: mask(path, before),
+                    after: mask(path, after),
+                },
+            )
+            .collect(),
+    }
+}

@@ -1,0 +1,238 @@
+//! `--format markdown`: a pull-request comment.
+//!
+//! The first line is the marker `<!-- zeeg-plan -->` so a CI job can find and
+//! update its previous comment. A summary table follows, then the changes
+//! grouped by file, each in a `diff` block (GitHub colours `+`/`-` lines),
+//! collapsed in `<details>` when long. GitHub rejects comments over 65,536
+//! characters; the output stays under [`MARKDOWN_LIMIT`] and counts what it
+//! had to leave out.
+
+use std::fmt::Write;
+
+use super::{FieldView, RenderOptions, Sign, field_view, identity_label, summary_line};
+use crate::plan::{Action, Change, Plan};
+
+/// The most characters a markdown plan may hold.
+pub const MARKDOWN_LIMIT: usize = 60_000;
+
+/// Lines of a change's diff block beyond which it is collapsed.
+const COLLAPSE_AFTER_LINES: usize = 15;
+
+/// Room kept for the notice of left-out changes and the summary line.
+const FOOTER_ROOM: usize = 400;
+
+/// Renders the plan as a markdown comment under [`MARKDOWN_LIMIT`] characters.
+pub fn render_markdown(plan: &Plan, options: &RenderOptions) -> String {
+    let Plan { changes, unchanged } = plan;
+    let mut out = String::new();
+    out.push_str("<!-- zeeg-plan -->\n");
+    out.push_str("### zeeg plan\n\n");
+    out.push_str("| | people |\n|---|---:|\n");
+    let _ = writeln!(out, "| to create | {} |", plan.creates());
+    let _ = writeln!(out, "| to update | {} |", plan.updates());
+    let _ = writeln!(out, "| unchanged | {unchanged} |");
+    out.push('\n');
+
+    let mut used = chars(&out);
+    let mut current_file = None;
+    let mut shown = 0;
+    for change in changes {
+        let mut section = String::new();
+        if current_file != Some(&change.source.file) {
+            let _ = writeln!(section, "#### `{}`\n", change.source.file.display());
+        }
+        section.push_str(&change_block(change, options));
+        let size = chars(&section);
+        if used + size + FOOTER_ROOM > MARKDOWN_LIMIT {
+            break;
+        }
+        used += size;
+        current_file = Some(&change.source.file);
+        out.push_str(&section);
+        shown += 1;
+    }
+
+    let left_out = &changes[shown..];
+    if !left_out.is_empty() {
+        let creates = left_out
+            .iter()
+            .filter(|c| c.action == Action::Create)
+            .count();
+        let _ = writeln!(
+            out,
+            "_…and {} more change(s) not shown ({} to create, {} to update) to keep this comment \
+             under {} characters. Run `zeeg plan` to see them all._\n",
+            left_out.len(),
+            creates,
+            left_out.len() - creates,
+            MARKDOWN_LIMIT
+        );
+    }
+    let _ = writeln!(out, "**{}**", summary_line(plan));
+    out
+}
+
+fn change_block(change: &Change, options: &RenderOptions) -> String {
+    let Change {
+        action,
+        source,
+        matching_attribute: _,
+        match_value: _,
+        person_id,
+        updated_at: _,
+        fields,
+        body: _,
+    } = change;
+    let title = match person_id {
+        Some(id) => format!(
+            "{} {} · line {} · person {}",
+            action.as_str(),
+            identity_label(change, options.redact),
+            source.line,
+            id
+        ),
+        None => format!(
+            "{} {} · line {}",
+            action.as_str(),
+            identity_label(change, options.redact),
+            source.line
+        ),
+    };
+
+    let mut lines = Vec::new();
+    for field in fields {
+        let path = &field.path;
+        match field_view(*action, field, options.redact) {
+            FieldView::Value {
+                before: Some(before),
+                after,
+            } => {
+                lines.push(format!("- {path}: {before}"));
+                lines.push(format!("+ {path}: {after}"));
+            }
+            FieldView::Value {
+                before: None,
+                after,
+            } => lines.push(format!("+ {path}: {after}")),
+            FieldView::Summary(summary) => {
+                // `!` reads as "changed" in GitHub's diff colouring.
+                let sign = if *action == Action::Create { '+' } else { '!' };
+                lines.push(format!("{sign} {path}: {summary}"));
+            }
+            FieldView::Lines(diff) => {
+                lines.push(format!("  {path}:"));
+                for (sign, text) in diff {
+                    let sign = match sign {
+                        Sign::Removed => '-',
+                        Sign::Added => '+',
+                        Sign::Context | Sign::Gap => ' ',
+                    };
+                    lines.push(format!("{sign}     {text}").trim_end().to_string());
+                }
+            }
+        }
+    }
+
+    let body = lines.join("\n");
+    let fence = fence_for(&body);
+    let code = format!("{fence}diff\n@@ {title} @@\n{body}\n{fence}\n");
+    if lines.len() > COLLAPSE_AFTER_LINES {
+        format!(
+            "<details><summary>{} ({} fields)</summary>\n\n{code}\n</details>\n\n",
+            escape_html(&title),
+            fields.len()
+        )
+    } else {
+        format!("{code}\n")
+    }
+}
+
+/// A code fence longer than any run of backticks inside the block.
+fn fence_for(body: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in body.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn chars(text: &str) -> usize {
+    text.chars().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use serde_json::{Map, json};
+
+    use super::*;
+    use crate::manifest::SourceLocation;
+    use crate::plan::FieldChange;
+
+    fn update(line: usize, fields: usize) -> Change {
+        Change {
+            action: Action::Update,
+            source: SourceLocation {
+                file: PathBuf::from("people/acme.yaml"),
+                line,
+                column: 3,
+            },
+            matching_attribute: "email".into(),
+            match_value: json!(format!("person{line}@acme.com")),
+            person_id: Some(format!("id-{line}")),
+            updated_at: Some("2025-01-15T09:00:00+00:00".into()),
+            fields: (0..fields)
+                .map(|i| FieldChange {
+                    path: format!("customAttributes.attr_{i}"),
+                    before: json!("x".repeat(40)),
+                    after: json!("y".repeat(40)),
+                })
+                .collect(),
+            body: Map::new(),
+        }
+    }
+
+    #[test]
+    fn a_huge_plan_stays_under_the_limit_and_counts_the_rest() {
+        let plan = Plan {
+            changes: (1..=2000).map(|i| update(i, 3)).collect(),
+            unchanged: 5,
+        };
+        let text = render_markdown(&plan, &RenderOptions::default());
+        assert!(chars(&text) < MARKDOWN_LIMIT, "{}", chars(&text));
+        assert!(text.starts_with("<!-- zeeg-plan -->\n"));
+        let shown = text.matches("@@ update").count();
+        assert!(shown > 100 && shown < 2000, "{shown}");
+        assert!(
+            text.contains(&format!("…and {} more change(s)", 2000 - shown)),
+            "{text}"
+        );
+        assert!(text.ends_with("**Plan: 0 to create, 2000 to update, 5 unchanged.**\n"));
+    }
+
+    #[test]
+    fn a_long_change_is_collapsed() {
+        let plan = Plan {
+            changes: vec![update(1, 2), update(9, 10)],
+            unchanged: 0,
+        };
+        let text = render_markdown(&plan, &RenderOptions::default());
+        assert_eq!(text.matches("<details>").count(), 1);
+        assert_eq!(text.matches("#### `people/acme.yaml`").count(), 1);
+    }
+
+    #[test]
+    fn fences_outgrow_backticks_in_values() {
+        assert_eq!(fence_for("plain"), "```");
+        assert_eq!(fence_for("a ```` b"), "`````");
+    }
+}

@@ -1,0 +1,492 @@
+//! Saved plans (`plan --out FILE`, `apply --plan FILE`).
+//!
+//! A saved plan holds no contact data in clear. Per change it keeps the
+//! entry's identity and every before/after value only as salted SHA-256
+//! hashes (the salt is random per plan, so hashes cannot be compared across
+//! plans or looked up in a table of common addresses), the field paths, the
+//! live id and `updatedAt`, and where the entry was written. It also keeps the
+//! SHA-256 of each source file.
+//!
+//! `apply --plan` recomputes the plan from the files and the live records and
+//! asks [`SavedPlan::check`] which recomputed changes are exactly the ones
+//! that were saved: those may be applied; everything else is stale.
+
+use std::path::{Path, PathBuf};
+
+use miette::Diagnostic;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use super::{Action, Change, FieldChange, Plan};
+use crate::manifest::{SourceFile, SourceLocation};
+use crate::person::{MatchField, normalize_email};
+
+/// The version of the saved-plan file format.
+pub const SAVED_FORMAT_VERSION: u32 = 1;
+
+/// A plan as written by `plan --out`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SavedPlan {
+    /// Always [`SAVED_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// Random hex salt of every hash in this file.
+    pub salt: String,
+    /// The people files the plan was computed from, with their SHA-256.
+    pub sources: Vec<SourceFile>,
+    /// How many entries were up to date.
+    pub unchanged: usize,
+    /// The planned changes, in manifest order.
+    pub changes: Vec<SavedChange>,
+}
+
+/// One planned change, fingerprinted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SavedChange {
+    /// Create or update.
+    pub action: Action,
+    /// Where the entry was written (for messages; not part of the fingerprint,
+    /// so moving an entry within its file keeps the change valid).
+    pub source: SourceLocation,
+    /// The matching attribute's slug.
+    pub matching_attribute: String,
+    /// Salted hash of the identity (the normalised match value).
+    pub identity: String,
+    /// The live person's id, for updates.
+    pub person_id: Option<String>,
+    /// The live person's `updatedAt` when planned, for updates.
+    pub updated_at: Option<String>,
+    /// The changed fields with salted hashes of their values.
+    pub fields: Vec<SavedField>,
+}
+
+/// One changed field, without its values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedField {
+    /// `jobTitle`, `socials.linkedin`, `customAttributes.tier`, …
+    pub path: String,
+    /// Salted hash of the live value.
+    pub before: String,
+    /// Salted hash of the desired value.
+    pub after: String,
+}
+
+/// Which recomputed changes a saved plan still vouches for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SavedPlanCheck {
+    /// Indices into the recomputed plan's `changes` that equal a saved change:
+    /// these, and only these, may be applied.
+    pub current: Vec<usize>,
+    /// Everything that differs from the saved plan.
+    pub stale: Vec<StaleChange>,
+    /// Source files whose contents changed since the plan was saved (or that
+    /// appeared or disappeared). Informative: the per-change check decides.
+    pub changed_sources: Vec<PathBuf>,
+}
+
+impl SavedPlanCheck {
+    /// Whether every saved change still holds and nothing new appeared.
+    pub fn is_current(&self) -> bool {
+        self.stale.is_empty()
+    }
+}
+
+/// A change that may not be applied from a saved plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaleChange {
+    /// Why.
+    pub reason: StaleReason,
+    /// Where the entry is (or was) written.
+    pub source: SourceLocation,
+    /// The index of the recomputed change, when there is one.
+    pub fresh: Option<usize>,
+}
+
+/// Why a change is stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaleReason {
+    /// The entry or its live person changed since the plan was saved, so the
+    /// recomputed change differs from the reviewed one.
+    Differs,
+    /// The saved change is no longer needed (already applied, or the entry was
+    /// removed or now matches the CRM).
+    Gone,
+    /// The recomputed plan holds a change that was never reviewed.
+    NotInSavedPlan,
+}
+
+impl std::fmt::Display for StaleReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StaleReason::Differs => "the entry or the live person changed since the plan was saved",
+            StaleReason::Gone => "the saved change is no longer needed",
+            StaleReason::NotInSavedPlan => "this change is not in the saved plan",
+        })
+    }
+}
+
+/// Reading or writing a saved plan failed.
+#[derive(Debug, Error, Diagnostic)]
+pub enum SavedPlanError {
+    /// The file could not be written.
+    #[error("could not write the saved plan to {}", path.display())]
+    #[diagnostic(
+        code(zeeg::plan::write_saved),
+        help("check that the folder exists and is writable")
+    )]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file could not be read.
+    #[error("could not read the saved plan {}", path.display())]
+    #[diagnostic(
+        code(zeeg::plan::read_saved),
+        help("pass the file written by `zeeg plan --out FILE`")
+    )]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a saved plan of this version.
+    #[error("{} is not a saved zeeg plan", path.display())]
+    #[diagnostic(
+        code(zeeg::plan::invalid_saved),
+        help("write it again with `zeeg plan --out FILE` using this version of zeeg")
+    )]
+    Invalid {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The file was written by a different format version.
+    #[error("{} is a saved plan of format version {found}; this zeeg reads version {SAVED_FORMAT_VERSION}", path.display())]
+    #[diagnostic(
+        code(zeeg::plan::saved_version),
+        help("write it again with `zeeg plan --out FILE` using this version of zeeg")
+    )]
+    Version { path: PathBuf, found: u32 },
+}
+
+impl SavedPlan {
+    /// Fingerprints `plan` with a fresh random salt.
+    pub fn new(plan: &Plan, sources: &[SourceFile]) -> SavedPlan {
+        let salt = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let Plan { changes, unchanged } = plan;
+        let changes = changes.iter().map(|c| fingerprint(&salt, c)).collect();
+        SavedPlan {
+            format_version: SAVED_FORMAT_VERSION,
+            salt,
+            sources: sources.to_vec(),
+            unchanged: *unchanged,
+            changes,
+        }
+    }
+
+    /// Writes the plan as JSON, replacing `path` only once it is complete.
+    pub fn write(&self, path: &Path) -> Result<(), SavedPlanError> {
+        let error = |source| SavedPlanError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut text = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|_| unreachable!("a saved plan is plain JSON data"));
+        text.push('\n');
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "plan".to_string());
+        let partial = path.with_file_name(format!(".{file_name}.partial"));
+        std::fs::write(&partial, text).map_err(error)?;
+        std::fs::rename(&partial, path).map_err(|e| {
+            let _ = std::fs::remove_file(&partial);
+            error(e)
+        })
+    }
+
+    /// Reads a plan written by [`SavedPlan::write`].
+    pub fn read(path: &Path) -> Result<SavedPlan, SavedPlanError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SavedPlanError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let invalid = |source| SavedPlanError::Invalid {
+            path: path.to_path_buf(),
+            source,
+        };
+        let value: Value = serde_json::from_str(&text).map_err(invalid)?;
+        let found = value.get("formatVersion").and_then(Value::as_u64);
+        if let Some(found) = found.filter(|v| *v != u64::from(SAVED_FORMAT_VERSION)) {
+            return Err(SavedPlanError::Version {
+                path: path.to_path_buf(),
+                found: u32::try_from(found).unwrap_or(u32::MAX),
+            });
+        }
+        serde_json::from_value(value).map_err(invalid)
+    }
+
+    /// Compares a freshly computed plan with this saved one, change by change.
+    pub fn check(&self, fresh: &Plan, sources: &[SourceFile]) -> SavedPlanCheck {
+        let mut check = SavedPlanCheck::default();
+        let mut used = vec![false; self.changes.len()];
+        for (index, change) in fresh.changes.iter().enumerate() {
+            let print = fingerprint(&self.salt, change);
+            let same_identity = self.changes.iter().enumerate().find(|(i, saved)| {
+                !used[*i]
+                    && saved.identity == print.identity
+                    && saved.matching_attribute == print.matching_attribute
+            });
+            match same_identity {
+                Some((i, saved)) => {
+                    used[i] = true;
+                    if same_fingerprint(saved, &print) {
+                        check.current.push(index);
+                    } else {
+                        check.stale.push(StaleChange {
+                            reason: StaleReason::Differs,
+                            source: change.source.clone(),
+                            fresh: Some(index),
+                        });
+                    }
+                }
+                None => check.stale.push(StaleChange {
+                    reason: StaleReason::NotInSavedPlan,
+                    source: change.source.clone(),
+                    fresh: Some(index),
+                }),
+            }
+        }
+        for (saved, _) in self.changes.iter().zip(&used).filter(|(_, used)| !**used) {
+            check.stale.push(StaleChange {
+                reason: StaleReason::Gone,
+                source: saved.source.clone(),
+                fresh: None,
+            });
+        }
+        for source in &self.sources {
+            let now = sources.iter().find(|s| s.path == source.path);
+            if now.is_none_or(|now| now.sha256 != source.sha256) {
+                check.changed_sources.push(source.path.clone());
+            }
+        }
+        for source in sources {
+            if !self.sources.iter().any(|s| s.path == source.path) {
+                check.changed_sources.push(source.path.clone());
+            }
+        }
+        check
+    }
+}
+
+/// Everything but the source location must match.
+fn same_fingerprint(a: &SavedChange, b: &SavedChange) -> bool {
+    let SavedChange {
+        action,
+        source: _,
+        matching_attribute,
+        identity,
+        person_id,
+        updated_at,
+        fields,
+    } = a;
+    *action == b.action
+        && *matching_attribute == b.matching_attribute
+        && *identity == b.identity
+        && *person_id == b.person_id
+        && *updated_at == b.updated_at
+        && *fields == b.fields
+}
+
+fn fingerprint(salt: &str, change: &Change) -> SavedChange {
+    let Change {
+        action,
+        source,
+        matching_attribute,
+        match_value,
+        person_id,
+        updated_at,
+        fields,
+        body: _,
+    } = change;
+    SavedChange {
+        action: *action,
+        source: source.clone(),
+        matching_attribute: matching_attribute.clone(),
+        identity: salted(
+            salt,
+            "identity",
+            &identity_text(matching_attribute, match_value),
+        ),
+        person_id: person_id.clone(),
+        updated_at: updated_at.clone(),
+        fields: fields
+            .iter()
+            .map(
+                |FieldChange {
+                     path,
+                     before,
+                     after,
+                 }| SavedField {
+                    path: path.clone(),
+                    before: salted(salt, path, &before.to_string()),
+                    after: salted(salt, path, &after.to_string()),
+                },
+            )
+            .collect(),
+    }
+}
+
+/// The identity as the API compares it: emails without case or surrounding space.
+fn identity_text(matching_attribute: &str, match_value: &Value) -> String {
+    match (MatchField::for_slug(matching_attribute), match_value) {
+        (MatchField::Email, Value::String(email)) => normalize_email(email),
+        _ => match_value.to_string(),
+    }
+}
+
+fn salted(salt: &str, label: &str, text: &str) -> String {
+    let mut hasher = Sha256::new();
+    for part in [salt, label, text] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hex::encode(hasher.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::plan::compute;
+    use crate::plan::testing::{entry, person};
+
+    fn sources(digest: &str) -> Vec<SourceFile> {
+        vec![SourceFile {
+            path: PathBuf::from("people.yaml"),
+            sha256: digest.into(),
+        }]
+    }
+
+    fn scenario() -> (Vec<crate::manifest::Entry>, Vec<crate::api::Person>) {
+        let entries = vec![
+            entry(
+                1,
+                "email",
+                json!({"emails": ["jane@acme.com"], "jobTitle": "CEO"}),
+            ),
+            entry(
+                4,
+                "email",
+                json!({"emails": ["max@acme.com"], "firstName": "Max"}),
+            ),
+            entry(
+                8,
+                "phone_number",
+                json!({"phoneNumber": "+4930", "firstName": "Ann"}),
+            ),
+        ];
+        let live = vec![
+            person(
+                "jane",
+                json!({"emails": ["jane@acme.com"], "jobTitle": "CTO"}),
+            ),
+            person("ann", json!({"phoneNumber": "+4930", "firstName": "Anne"})),
+        ];
+        (entries, live)
+    }
+
+    #[test]
+    fn a_saved_plan_holds_no_contact_data_in_clear() {
+        let (entries, live) = scenario();
+        let plan = compute(&entries, &live).unwrap();
+        let saved = SavedPlan::new(&plan, &sources("abc"));
+        let text = serde_json::to_string(&saved).unwrap();
+        for secret in ["jane@", "max@", "+4930", "CEO", "CTO", "Max", "Ann"] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
+        assert!(text.contains("jobTitle") && text.contains("\"jane\""));
+        let other = SavedPlan::new(&plan, &sources("abc"));
+        assert_ne!(saved.changes[0].identity, other.changes[0].identity);
+    }
+
+    #[test]
+    fn an_unchanged_world_keeps_every_change_current() {
+        let (entries, live) = scenario();
+        let plan = compute(&entries, &live).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zeeg.plan");
+        SavedPlan::new(&plan, &sources("abc")).write(&path).unwrap();
+        let saved = SavedPlan::read(&path).unwrap();
+        let check = saved.check(&plan, &sources("abc"));
+        assert_eq!(check.current, vec![0, 1, 2]);
+        assert!(check.is_current() && check.changed_sources.is_empty());
+    }
+
+    #[test]
+    fn a_live_edit_or_a_new_value_makes_only_that_change_stale() {
+        let (mut entries, mut live) = scenario();
+        let plan = compute(&entries, &live).unwrap();
+        let saved = SavedPlan::new(&plan, &sources("abc"));
+
+        live[0].updated_at = "2025-02-01T00:00:00+00:00".into();
+        entries[2].fields.insert("firstName".into(), json!("Annie"));
+        entries.push(entry(12, "email", json!({"emails": ["new@acme.com"]})));
+        let fresh = compute(&entries, &live).unwrap();
+        let check = saved.check(&fresh, &sources("def"));
+        assert_eq!(check.current, vec![1]);
+        let reasons: Vec<_> = check
+            .stale
+            .iter()
+            .map(|s| (s.reason, s.source.line))
+            .collect();
+        assert_eq!(
+            reasons,
+            vec![
+                (StaleReason::Differs, 1),
+                (StaleReason::Differs, 8),
+                (StaleReason::NotInSavedPlan, 12)
+            ]
+        );
+        assert_eq!(check.changed_sources, vec![PathBuf::from("people.yaml")]);
+    }
+
+    #[test]
+    fn an_applied_change_is_gone() {
+        let (entries, mut live) = scenario();
+        let plan = compute(&entries, &live).unwrap();
+        let saved = SavedPlan::new(&plan, &sources("abc"));
+        live[0].job_title = Some("CEO".into());
+        let fresh = compute(&entries, &live).unwrap();
+        let check = saved.check(&fresh, &sources("abc"));
+        assert_eq!(check.current, vec![0, 1]);
+        assert_eq!(check.stale[0].reason, StaleReason::Gone);
+        assert_eq!(check.stale[0].source.line, 1);
+    }
+
+    #[test]
+    fn unreadable_or_foreign_files_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.json");
+        std::fs::write(&path, "{\"formatVersion\": 9}").unwrap();
+        assert!(matches!(
+            SavedPlan::read(&path),
+            Err(SavedPlanError::Version { found: 9, .. })
+        ));
+        std::fs::write(&path, "people: []").unwrap();
+        assert!(matches!(
+            SavedPlan::read(&path),
+            Err(SavedPlanError::Invalid { .. })
+        ));
+    }
+}

@@ -1,0 +1,523 @@
+//! `zeeg import`: writing the people of a (sandbox) CRM as people files that
+//! plan back to no changes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::{Map, Value, json};
+
+use crate::common::{self, Sandbox};
+
+/// Strings YAML would read as something else if written plainly.
+const AMBIGUOUS: &[&str] = &[
+    "yes",
+    "no",
+    "null",
+    "~",
+    "true",
+    "False",
+    "123",
+    "1.5",
+    "-1",
+    "0x1F",
+    "1e3",
+    "- x",
+    "a: b",
+    "# x",
+    "x #y",
+    "&anchor",
+    "*alias",
+    "!tag",
+    "|pipe",
+    ">fold",
+    "'quote",
+    "\"dq",
+    "%pct",
+    "@handle",
+    "`tick",
+    " padded",
+    "padded ",
+    "",
+    "[list",
+    "{map",
+    "? q",
+    "2025-01-01",
+    "on",
+];
+
+const NAMES: &[&str] = &[
+    "Jane",
+    "Zoë",
+    "田中",
+    "Łukasz",
+    "Siobhán",
+    "José",
+    "Ünal",
+    "Müller-Lüdenscheidt",
+    "O'Connor",
+    "Nadia",
+    "Кирилл",
+    "أحمد",
+    "😀 Smile",
+    "Ana María",
+];
+
+/// Multi-line text in every shape that needs care: each chomping indicator,
+/// blank lines, things that look like YAML, white space a block would hide.
+const DESCRIPTIONS: &[&str] = &[
+    "line one\nline two",
+    "line one\nline two\n",
+    "line one\nline two\n\n\n",
+    "a: b\n# not a comment\n- not a list\n",
+    "  indented first line\nsecond",
+    "trailing space \nnext",
+    "\n\nstarts with blank lines",
+    "tab\tinside\nand\ttabs\n",
+    "Ünïcödé\n名前\n",
+    "single line description",
+    "\n",
+];
+
+const COMPANIES: &[&str] = &[
+    "5f3b8a2e-1c4d-4e6f-9a7b-2d8c0e1f3a45",
+    "0b7e2c9d-3f1a-4d5e-8b6c-7a9e1f2d3c4b",
+];
+
+/// What the sandbox is seeded with, and what the test expects of it.
+struct Seed {
+    people: Vec<Value>,
+    /// Indexes of the people with neither email nor phone.
+    unmatchable: Vec<usize>,
+}
+
+/// `count` people, varied deterministically by index.
+fn seed(count: usize) -> Seed {
+    let pick = |list: &[&'static str], i: usize| list[i % list.len()];
+    let mut people = Vec::with_capacity(count);
+    let mut unmatchable = Vec::new();
+    for i in 0..count {
+        let mut person = Map::new();
+        person.insert("firstName".into(), json!(format!("{} {i}", pick(NAMES, i))));
+        if i % 4 != 0 {
+            person.insert("lastName".into(), json!(pick(AMBIGUOUS, i)));
+        }
+        if i % 5 == 0 {
+            person.insert(
+                "salutation".into(),
+                json!(pick(&["Dr", "Ms", "null", "yes"], i)),
+            );
+        }
+        let neither = i % 50 == 7;
+        let phone_only = !neither && i % 10 == 3;
+        if neither {
+            unmatchable.push(i);
+        } else if !phone_only {
+            let mut emails = vec![format!("person.{i}@example{}.com", i % 3)];
+            if i % 3 == 0 {
+                emails.push(format!("p{i}@alt.example"));
+            }
+            if i % 9 == 0 {
+                emails.push(format!("Third.{i}@Example.org"));
+            }
+            person.insert("emails".into(), json!(emails));
+        }
+        if phone_only || i % 2 == 0 && !neither {
+            let phone = if i % 4 == 0 {
+                format!("+49 30 {i:07}")
+            } else {
+                format!("0049{i:08}")
+            };
+            person.insert("phoneNumber".into(), json!(phone));
+        }
+        if i % 3 == 1 {
+            person.insert("jobTitle".into(), json!(pick(AMBIGUOUS, i / 3)));
+        }
+        if i % 2 == 1 {
+            person.insert("description".into(), json!(pick(DESCRIPTIONS, i / 2)));
+        }
+        if i % 7 == 0 {
+            person.insert("primaryLocation".into(), json!("Berlin, Germany"));
+        }
+        if i % 11 == 0 {
+            person.insert(
+                "avatarUrl".into(),
+                json!(format!("https://avatars.example/{i}.png")),
+            );
+        }
+        if i % 3 == 2 {
+            person.insert("companyId".into(), json!(pick(COMPANIES, i)));
+        }
+        if i % 4 == 1 {
+            let mut socials = Map::new();
+            socials.insert(
+                "linkedin".into(),
+                json!(format!("https://www.linkedin.com/in/p{i}")),
+            );
+            if i % 8 == 1 {
+                socials.insert("twitter".into(), json!(format!("https://twitter.com/p{i}")));
+            }
+            person.insert("socials".into(), Value::Object(socials));
+        }
+        let mut custom = Map::new();
+        if i % 2 == 0 {
+            custom.insert(
+                "customer_tier".into(),
+                json!(pick(&["gold", "yes", "null", "123"], i)),
+            );
+        }
+        if i % 3 == 0 {
+            custom.insert(
+                "seats".into(),
+                if i % 2 == 0 {
+                    json!(i)
+                } else {
+                    json!(i as f64 + 0.5)
+                },
+            );
+        }
+        if i % 5 == 1 {
+            custom.insert("newsletter".into(), json!(i % 2 == 0));
+        }
+        if i % 6 == 2 {
+            custom.insert("products".into(), json!(["crm", "yes", "- x"]));
+        }
+        if i % 13 == 0 {
+            custom.insert("notes".into(), json!(pick(AMBIGUOUS, i)));
+        }
+        if !custom.is_empty() {
+            person.insert("customAttributes".into(), Value::Object(custom));
+        }
+        people.push(Value::Object(person));
+    }
+    Seed {
+        people,
+        unmatchable,
+    }
+}
+
+/// Starts a sandbox seeded with `seed` (plus the `notes` attribute declared on
+/// the command line, as the seed's own declarations cover the rest).
+fn sandbox_with(dir: &Path, seed: &Seed, extra: &[&str]) -> Sandbox {
+    let file = dir.join("seed.json");
+    let document = json!({
+        "customAttributes": {
+            "customer_tier": "select",
+            "seats": "number",
+            "newsletter": "checkbox",
+            "products": "multiselect",
+        },
+        "people": seed.people,
+    });
+    std::fs::write(&file, serde_json::to_vec_pretty(&document).unwrap()).unwrap();
+    let file = file.to_string_lossy().into_owned();
+    let mut args = vec!["--seed", file.as_str(), "--custom-attribute", "notes:text"];
+    args.extend_from_slice(extra);
+    Sandbox::start(&args)
+}
+
+/// The YAML files of a folder, by name, as text.
+fn files(dir: &Path) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        files.insert(name, std::fs::read_to_string(&path).unwrap());
+    }
+    files
+}
+
+/// The entries of the written files, as JSON, read back with serde-saphyr.
+fn entries(dir: &Path) -> Vec<Value> {
+    let mut entries = Vec::new();
+    for text in files(dir).values() {
+        let document: Value = serde_saphyr::from_str(text).unwrap();
+        let default = document["defaults"]["matchingAttribute"].clone();
+        for entry in document["people"].as_array().unwrap() {
+            let mut entry = entry.clone();
+            if entry.get("matchingAttribute").is_none() {
+                entry["matchingAttribute"] = default.clone();
+            }
+            entries.push(entry);
+        }
+    }
+    entries
+}
+
+/// The fields an entry for `person` (seed shape) must hold: everything with a
+/// value, nothing else.
+fn expected_entry(person: &Value) -> Value {
+    let mut expected = person.as_object().unwrap().clone();
+    let matching = if person.get("emails").is_some() {
+        "email"
+    } else {
+        "phone_number"
+    };
+    expected.insert("matchingAttribute".into(), json!(matching));
+    Value::Object(expected)
+}
+
+#[test]
+fn a_thousand_varied_people_import_to_files_that_read_back_as_the_crm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let seed = seed(1000);
+    let sandbox = sandbox_with(tmp.path(), &seed, &[]);
+    let out = tmp.path().join("people");
+
+    let run = common::run(sandbox.zeeg().args(["import", "--out"]).arg(&out));
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+
+    let imported = seed.people.len() - seed.unmatchable.len();
+    let skipped = seed.unmatchable.len();
+    assert!(
+        run.stderr.contains(&format!(
+            "Imported {imported} people into 1 file; skipped {skipped} without email or phone"
+        )),
+        "{}",
+        run.stderr
+    );
+    // The skipped people are named by id only: none of their names shows.
+    for &i in &seed.unmatchable {
+        let name = seed.people[i]["firstName"].as_str().unwrap();
+        assert!(
+            !run.stderr.contains(name) && !run.stdout.contains(name),
+            "{name} printed"
+        );
+    }
+
+    // The manifest loader accepts every file as it is.
+    let validate = common::run(common::zeeg().arg("validate").arg(&out));
+    assert_eq!(validate.code, 0, "{}{}", validate.stdout, validate.stderr);
+    assert!(
+        format!("{}{}", validate.stdout, validate.stderr)
+            .contains(&format!("{imported} people in 1 file: valid")),
+        "{}{}",
+        validate.stdout,
+        validate.stderr
+    );
+
+    // And the point of it all: planning the imported files changes nothing.
+    let plan = common::run(sandbox.zeeg().arg("plan").arg(&out));
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout
+            .contains(&format!("No changes. {imported} people up to date.")),
+        "{}{}",
+        plan.stdout,
+        plan.stderr
+    );
+
+    // Every importable person is there exactly once, with exactly its fields.
+    let mut written: BTreeMap<String, Value> = BTreeMap::new();
+    for entry in entries(&out) {
+        let key = entry["firstName"].as_str().unwrap().to_string();
+        assert!(
+            written.insert(key, entry).is_none(),
+            "a person written twice"
+        );
+    }
+    assert_eq!(written.len(), imported);
+    for (i, person) in seed.people.iter().enumerate() {
+        let name = person["firstName"].as_str().unwrap();
+        match written.get(name) {
+            Some(entry) => assert_eq!(entry, &expected_entry(person), "person {i}"),
+            None => assert!(seed.unmatchable.contains(&i), "person {i} missing"),
+        }
+    }
+}
+
+#[test]
+fn importing_the_same_crm_twice_writes_the_same_bytes_and_splits_as_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let seed = seed(1000);
+    let sandbox = sandbox_with(tmp.path(), &seed, &[]);
+    let import = |name: &str, split: &str| {
+        let out = tmp.path().join(name);
+        let run = common::run(
+            sandbox
+                .zeeg()
+                .args(["import", "--split-by", split, "--out"])
+                .arg(&out),
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        files(&out)
+    };
+
+    let first = import("a", "none");
+    assert_eq!(first.keys().collect::<Vec<_>>(), ["people.yaml"]);
+    assert_eq!(import("b", "none"), first);
+
+    let by_size = import("c", "file-size");
+    assert_eq!(
+        by_size.keys().collect::<Vec<_>>(),
+        ["people-001.yaml", "people-002.yaml"]
+    );
+    let mut by_company: Vec<String> = import("d", "company").into_keys().collect();
+    by_company.sort();
+    let mut expected: Vec<String> = COMPANIES
+        .iter()
+        .map(|id| format!("company-{id}.yaml"))
+        .collect();
+    expected.push("no-company.yaml".into());
+    expected.sort();
+    assert_eq!(by_company, expected);
+    for dir in ["c", "d"] {
+        assert_eq!(
+            entries(&tmp.path().join(dir)).len(),
+            entries(&tmp.path().join("a")).len()
+        );
+    }
+}
+
+#[test]
+fn a_folder_that_already_holds_yaml_is_refused_and_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sandbox = sandbox_with(tmp.path(), &seed(3), &[]);
+    let out = tmp.path().join("people");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("team.yaml"), "people: []\n").unwrap();
+
+    let run = common::run(sandbox.zeeg().args(["import", "--out"]).arg(&out));
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("already holds 1 YAML file(s): team.yaml"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("never overwrites"), "{}", run.stderr);
+    assert_eq!(files(&out).len(), 1);
+    assert_eq!(
+        std::fs::read_to_string(out.join("team.yaml")).unwrap(),
+        "people: []\n"
+    );
+}
+
+#[test]
+fn a_small_import_in_canonical_form() {
+    let tmp = tempfile::tempdir().unwrap();
+    let people = json!([
+        {
+            "firstName": "Jane", "lastName": "Doe", "salutation": "Dr",
+            "emails": ["jane.doe@acme.example", "jane@acme.example"],
+            "jobTitle": "Head of Product",
+            "description": "Leads product.\nLikes: YAML\n# and comments\n",
+            "phoneNumber": "+4930123456789", "primaryLocation": "Berlin, Germany",
+            "avatarUrl": "https://avatars.acme.example/jane.png",
+            "companyId": COMPANIES[0],
+            "socials": {"linkedin": "https://www.linkedin.com/in/janedoe", "twitter": null},
+            "customAttributes": {"customer_tier": "gold", "seats": 120, "products": ["crm", "yes"]}
+        },
+        {"firstName": "yes", "lastName": "null", "emails": ["Yes.Null@acme.example"],
+         "jobTitle": "- x", "description": "trailing space \nkept exactly\n\n"},
+        {"firstName": "田中", "lastName": "愛子", "phoneNumber": "0049301234",
+         "customAttributes": {"newsletter": false}},
+        {"firstName": "Max", "emails": ["max@acme.example"], "jobTitle": "a: b",
+         "primaryLocation": "# x", "description": "one line"},
+        {"firstName": "Nobody", "lastName": "Reachable", "jobTitle": "Ghost"}
+    ]);
+    let seed = Seed {
+        people: people.as_array().unwrap().clone(),
+        unmatchable: vec![4],
+    };
+    let sandbox = sandbox_with(tmp.path(), &seed, &[]);
+    let out = tmp.path().join("people");
+    let run = common::run(sandbox.zeeg().args(["import", "--out"]).arg(&out));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = &files(&out)["people.yaml"];
+    insta::assert_snapshot!("small_import_people_yaml", text);
+    let summary = run.stderr.replace(&*sandbox.url, "[SANDBOX]");
+    insta::with_settings!({filters => vec![(UUID, "[ID]")]}, {
+        insta::assert_snapshot!("small_import_output", summary);
+    });
+}
+
+/// The sandbox's ids.
+const UUID: &str = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+
+#[test]
+fn import_with_sandbox_reads_the_projects_own_sandbox() {
+    let tmp = tempfile::tempdir().unwrap();
+    let seed = seed(12);
+    let document = json!({"customAttributes": {
+        "customer_tier": "select", "seats": "number", "newsletter": "checkbox",
+        "products": "multiselect", "notes": "text",
+    }, "people": seed.people});
+    // JSON is YAML, and the seed file reads either.
+    std::fs::write(
+        tmp.path().join("sandbox-seed.yaml"),
+        serde_json::to_string_pretty(&document).unwrap(),
+    )
+    .unwrap();
+    // The project root, where `.zeeg/` and the seed live, is zeeg.yaml's folder.
+    std::fs::write(
+        tmp.path().join("zeeg.yaml"),
+        "defaults:\n  matchingAttribute: email\n",
+    )
+    .unwrap();
+
+    let run = common::run(common::zeeg().current_dir(tmp.path()).args([
+        "import",
+        "--sandbox",
+        "--out",
+        "people",
+    ]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let imported = seed.people.len() - seed.unmatchable.len();
+    assert!(
+        run.stderr
+            .contains(&format!("Imported {imported} people into 1 file")),
+        "{}",
+        run.stderr
+    );
+    assert!(tmp.path().join(".zeeg").is_dir());
+    assert_eq!(entries(&tmp.path().join("people")).len(), imported);
+
+    // `plan --sandbox` finds the same project, so the same sandbox.
+    let plan =
+        common::run(
+            common::zeeg()
+                .current_dir(tmp.path())
+                .args(["plan", "--sandbox", "people"]),
+        );
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
+}
+
+#[test]
+fn without_a_token_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("people");
+    let run = common::run(
+        common::zeeg()
+            .env("ZEEG_API_URL", "http://127.0.0.1:9/v2")
+            .args(["import", "--out"])
+            .arg(&out),
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("no API token"), "{}", run.stderr);
+    assert!(!out.exists());
+}
+
+#[test]
+fn the_api_url_of_the_projects_zeeg_yaml_is_used() {
+    let tmp = tempfile::tempdir().unwrap();
+    let seed = seed(5);
+    let sandbox = sandbox_with(tmp.path(), &seed, &[]);
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("zeeg.yaml"),
+        format!("apiUrl: {}\n", sandbox.api_url()),
+    )
+    .unwrap();
+
+    let run = common::run(
+        common::zeeg()
+            .env("ZEEG_API_TOKEN", common::TOKEN)
+            .current_dir(&project)
+            .args(["import", "--out", "crm/people"]),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let imported = seed.people.len() - seed.unmatchable.len();
+    assert_eq!(entries(&project.join("crm/people")).len(), imported);
+}

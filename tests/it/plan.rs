@@ -1,0 +1,605 @@
+//! `zeeg plan` against a real sandbox over loopback HTTP.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::common::{self, Run, Sandbox, run};
+
+/// The live side of the scenario: fixed ids so the snapshots are stable.
+fn seed() -> Value {
+    let id = |n: u32| format!("00000000-0000-4000-8000-{n:012}");
+    let description = (1..=12)
+        .map(|i| format!("Line {i} of Zoë's notes."))
+        .collect::<Vec<_>>()
+        .join("\n");
+    json!([
+        {"id": id(1), "firstName": "Jane", "lastName": "Doe", "salutation": "Ms",
+         "emails": ["jane@acme.example"], "jobTitle": "Head of Product",
+         "primaryLocation": "Berlin, Germany", "avatarUrl": "https://img.example/jane.png"},
+        {"id": id(2), "firstName": "Max", "emails": ["maxi@acme.example", "max@acme.example"]},
+        {"id": id(3), "firstName": "Ann", "lastName": "Lee",
+         "emails": ["ann@home.example", "ann@work.example"], "jobTitle": "Buyer"},
+        {"id": id(4), "firstName": "Priya", "emails": ["priya@acme.example"],
+         "socials": {"linkedin": "https://www.linkedin.com/in/priya-old", "twitter": "https://x.com/priya"},
+         "customAttributes": {"customer_tier": "silver", "seats": 10}},
+        {"id": id(5), "firstName": "Tomas", "phoneNumber": "+4930123456789"},
+        {"id": id(6), "firstName": "Kwame", "jobTitle": "Sales",
+         "customAttributes": {"employee_id": "E-1001"},
+         "company": {"id": "3c90c3cc-0d44-4b50-8888-8dd25736052a", "name": "Acme", "domain": "acme.example"}},
+        {"id": id(7), "firstName": "Zoë", "emails": ["zoe@acme.example"], "description": description},
+        {"id": id(8), "firstName": "Kim", "emails": ["kim@acme.example"], "jobTitle": "CFO"},
+        {"id": id(9), "firstName": "Nobody", "emails": ["nobody@elsewhere.example"]},
+    ])
+}
+
+/// The desired side: one entry per kind of change, and one unchanged.
+const PEOPLE: &str = r#"people:
+  - firstName: Nora
+    lastName: New
+    emails: [nora@acme.example, n.new@acme.example]
+    jobTitle: Engineer
+    phoneNumber: "+4915112345678"
+    description: |
+      Joined in March.
+      Works on billing.
+    socials:
+      linkedin: https://www.linkedin.com/in/nora-new
+    customAttributes:
+      customer_tier: gold
+  - firstName: Jane
+    lastName: Doe
+    salutation: Dr
+    emails: [jane@acme.example]
+    jobTitle: Chief Product Officer
+    primaryLocation: null
+  - firstName: Max
+    emails: [max@acme.example, maxi@acme.example]
+  - firstName: Ann
+    emails: [ann@work.example]
+    jobTitle: Head of Buying
+  - firstName: Priya
+    emails: [priya@acme.example]
+    socials:
+      linkedin: https://www.linkedin.com/in/priya
+      twitter: null
+    customAttributes:
+      customer_tier: gold
+  - matchingAttribute: phone_number
+    firstName: Tomás
+    phoneNumber: "+4930123456789"
+  - matchingAttribute: employee_id
+    firstName: Kwame
+    jobTitle: Sales Lead
+    companyId: 5b1e8a52-3f8e-4c1a-9d7e-2a4b6c8d0e1f
+    customAttributes:
+      employee_id: E-1001
+  - firstName: Zoë
+    emails: [zoe@acme.example]
+    description: |-
+      Line 1 of Zoë's notes.
+      Line 2 of Zoë's notes.
+      Line 3 of Zoë's notes.
+      Line 4 of Zoë's notes.
+      Line 5 of Zoë's notes.
+      Line 6 of Zoë's notes, now longer.
+      Line 7 of Zoë's notes.
+      Line 8 of Zoë's notes.
+      Line 9 of Zoë's notes.
+      Line 10 of Zoë's notes.
+      Line 11 of Zoë's notes.
+      Line 12 of Zoë's notes.
+  - firstName: Kim
+    emails: [kim@acme.example]
+    jobTitle: CFO
+"#;
+
+/// A project folder with `zeeg.yaml` and `people/team.yaml`.
+fn project(people: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("zeeg.yaml"), "{}\n").unwrap();
+    std::fs::create_dir(dir.path().join("people")).unwrap();
+    std::fs::write(dir.path().join("people/team.yaml"), people).unwrap();
+    dir
+}
+
+fn write_seed(dir: &Path, seed: &Value) -> String {
+    let path = dir.join("seed.json");
+    std::fs::write(&path, seed.to_string()).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn scenario_sandbox(dir: &Path) -> Sandbox {
+    let seed = write_seed(dir, &seed());
+    Sandbox::start(&[
+        "--seed",
+        &seed,
+        "--custom-attribute",
+        "customer_tier:select",
+        "--custom-attribute",
+        "employee_id:text",
+        "--custom-attribute",
+        "seats:number",
+    ])
+}
+
+fn plan(sandbox: &Sandbox, dir: &Path, args: &[&str]) -> Run {
+    run(sandbox
+        .zeeg()
+        .current_dir(dir)
+        .arg("plan")
+        .arg("people")
+        .args(args))
+}
+
+#[test]
+fn every_kind_of_change_as_text() {
+    let dir = project(PEOPLE);
+    let sandbox = scenario_sandbox(dir.path());
+    let out = plan(&sandbox, dir.path(), &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .ends_with("Plan: 1 to create, 7 to update, 1 unchanged.\n")
+    );
+    insta::assert_snapshot!(out.stdout);
+}
+
+#[test]
+fn every_kind_of_change_as_json() {
+    let dir = project(PEOPLE);
+    let sandbox = scenario_sandbox(dir.path());
+    let out = plan(&sandbox, dir.path(), &["--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let parsed: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        parsed["summary"],
+        json!({"create": 1, "update": 7, "unchanged": 1})
+    );
+    insta::assert_snapshot!(out.stdout);
+}
+
+#[test]
+fn every_kind_of_change_as_markdown_redacted_in_ci() {
+    let dir = project(PEOPLE);
+    let sandbox = scenario_sandbox(dir.path());
+    let out = run(sandbox
+        .zeeg()
+        .current_dir(dir.path())
+        .env("CI", "true")
+        .args(["plan", "people", "--format", "markdown"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.starts_with("<!-- zeeg-plan -->\n"));
+    for secret in ["nora@acme.example", "+4915112345678", "Works on billing"] {
+        assert!(!out.stdout.contains(secret), "{secret} leaked");
+    }
+    insta::assert_snapshot!(out.stdout);
+}
+
+#[test]
+fn no_redact_overrides_ci() {
+    let dir = project(PEOPLE);
+    let sandbox = scenario_sandbox(dir.path());
+    let out = run(sandbox.zeeg().current_dir(dir.path()).env("CI", "1").args([
+        "plan",
+        "people",
+        "--format",
+        "markdown",
+        "--no-redact",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("nora@acme.example"));
+}
+
+#[test]
+fn detailed_exitcode_tells_changes_from_none() {
+    let dir = project(PEOPLE);
+    let sandbox = scenario_sandbox(dir.path());
+    let out = plan(&sandbox, dir.path(), &["--detailed-exitcode"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+
+    let calm = project("people:\n  - firstName: Kim\n    emails: [kim@acme.example]\n");
+    let out = run(sandbox.zeeg().current_dir(calm.path()).args([
+        "plan",
+        "people",
+        "--detailed-exitcode",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "No changes. 1 people up to date.\n");
+}
+
+#[test]
+fn a_saved_plan_holds_no_contact_data() {
+    let dir = project(PEOPLE);
+    let sandbox = scenario_sandbox(dir.path());
+    let saved = dir.path().join("zeeg.plan");
+    let out = plan(
+        &sandbox,
+        dir.path(),
+        &["--out", saved.to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = std::fs::read_to_string(&saved).unwrap();
+    for secret in [
+        "@acme.example",
+        "+49",
+        "Zoë's notes",
+        "Chief Product",
+        "E-1001",
+    ] {
+        assert!(!text.contains(secret), "{secret} in the saved plan");
+    }
+    let parsed: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(parsed["changes"].as_array().unwrap().len(), 8);
+    assert_eq!(parsed["sources"][0]["path"], json!("people/team.yaml"));
+}
+
+#[test]
+fn an_entry_matching_two_live_people_is_refused_naming_both() {
+    let dir = project("people:\n  - firstName: Jo\n    emails: [jo@acme.example]\n");
+    let seed = write_seed(
+        dir.path(),
+        &json!([
+            {"id": "00000000-0000-4000-8000-000000000001", "firstName": "Jo", "emails": ["jo@acme.example"]},
+            {"id": "00000000-0000-4000-8000-000000000002", "firstName": "Joe", "emails": ["joe@x.example", "JO@acme.example"]},
+        ]),
+    );
+    let sandbox = Sandbox::start(&["--seed", &seed]);
+    let out = plan(&sandbox, dir.path(), &[]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "", "no partial plan");
+    let stderr = unwrapped(&out.stderr);
+    assert!(
+        stderr.contains("people/team.yaml:2: the entry matches 2 live people"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("00000000-0000-4000-8000-000000000001"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("00000000-0000-4000-8000-000000000002"),
+        "{stderr}"
+    );
+    assert!(!stderr.to_lowercase().contains("jo@acme"), "{stderr}");
+}
+
+#[test]
+fn two_entries_matching_one_live_person_are_refused_naming_both() {
+    let dir = project(
+        "people:\n  - firstName: Jo\n    emails: [jo@acme.example]\n  - matchingAttribute: phone_number\n    phoneNumber: \"+4930\"\n    firstName: Jo\n",
+    );
+    let seed = write_seed(
+        dir.path(),
+        &json!([{"id": "00000000-0000-4000-8000-000000000001", "firstName": "Jo",
+                 "emails": ["jo@acme.example"], "phoneNumber": "+4930"}]),
+    );
+    let sandbox = Sandbox::start(&["--seed", &seed]);
+    let out = plan(&sandbox, dir.path(), &[]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    let stderr = unwrapped(&out.stderr);
+    assert!(
+        stderr.contains("entries at people/team.yaml:2, people/team.yaml:4 all match live person 00000000-0000-4000-8000-000000000001"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_custom_attribute_the_workspace_lacks_is_named_with_its_place() {
+    let dir = project(
+        "people:\n  - firstName: Jo\n    emails: [jo@acme.example]\n    customAttributes:\n      custmer_tier: gold\n",
+    );
+    let sandbox = Sandbox::start(&["--custom-attribute", "customer_tier:select"]);
+    let out = plan(&sandbox, dir.path(), &[]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    let stderr = unwrapped(&out.stderr);
+    assert!(
+        stderr.contains("people/team.yaml:2: the workspace has no custom attribute `custmer_tier`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `customer_tier`"), "{stderr}");
+}
+
+/// `count` people `p{i}@live.example`, as a seed.
+fn many_people(count: usize) -> Value {
+    Value::Array(
+        (0..count)
+            .map(
+                |i| json!({"firstName": format!("P{i}"), "emails": [format!("p{i}@live.example")]}),
+            )
+            .collect(),
+    )
+}
+
+/// `count` entries, every other one already live.
+fn many_entries(count: usize) -> String {
+    let mut yaml = String::from("people:\n");
+    for i in 0..count {
+        let (name, domain) = if i % 2 == 0 {
+            (format!("P{i}"), "live")
+        } else {
+            (format!("New{i}"), "new")
+        };
+        yaml.push_str(&format!(
+            "  - firstName: {name}\n    emails: [p{i}@{domain}.example]\n"
+        ));
+    }
+    yaml
+}
+
+/// Error text with miette's line wrapping (at 100 columns) undone.
+fn unwrapped(stderr: &str) -> String {
+    let mut text = stderr.to_string();
+    for wrap in ["\n  | ", "\n    "] {
+        text = text.replace(wrap, " ");
+    }
+    // A break inside a hyphenated id leaves a space after the hyphen.
+    text.replace("- ", "-")
+}
+
+/// Text without ANSI styles.
+fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The read requests a plan made, from its `-v` log line.
+fn read_requests(out: &Run) -> (u64, String) {
+    let stderr = plain(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("live people read"))
+        .unwrap_or_else(|| panic!("no request count in: {}", out.stderr));
+    let field = |name: &str| {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name} in {line}"))
+            .to_string()
+    };
+    (field("requests").parse().unwrap(), field("strategy"))
+}
+
+#[test]
+fn few_entries_against_many_people_are_searched() {
+    let dir = project(&many_entries(50));
+    let seed = write_seed(dir.path(), &many_people(5_000));
+    let sandbox = Sandbox::start(&["--seed", &seed]);
+    let out = plan(&sandbox, dir.path(), &["-v"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .ends_with("Plan: 25 to create, 0 to update, 25 unchanged.\n")
+    );
+    let (requests, strategy) = read_requests(&out);
+    assert!(requests <= 60, "{requests} read requests");
+    assert_eq!(strategy, "List", "50 entries cost as much as 50 pages");
+
+    let dir = project(&many_entries(20));
+    let out = plan(&sandbox, dir.path(), &["-v"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .ends_with("Plan: 10 to create, 0 to update, 10 unchanged.\n")
+    );
+    let (requests, strategy) = read_requests(&out);
+    assert_eq!(strategy, "Search");
+    assert!(requests <= 22, "{requests} read requests");
+}
+
+#[test]
+fn as_many_entries_as_people_are_listed() {
+    let dir = project(&many_entries(2_000));
+    let seed = write_seed(dir.path(), &many_people(2_000));
+    let sandbox = Sandbox::start(&["--seed", &seed]);
+    let out = plan(&sandbox, dir.path(), &["-v"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (requests, strategy) = read_requests(&out);
+    assert_eq!(strategy, "List");
+    assert!(requests <= 22, "{requests} read requests");
+    assert!(
+        out.stdout
+            .ends_with("Plan: 1000 to create, 0 to update, 1000 unchanged.\n")
+    );
+}
+
+#[test]
+fn no_token_names_the_variable() {
+    let dir = project(PEOPLE);
+    let sandbox = scenario_sandbox(dir.path());
+    let out = run(sandbox
+        .zeeg()
+        .env_remove("ZEEG_API_TOKEN")
+        .current_dir(dir.path())
+        .args(["plan", "people"]));
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.contains("ZEEG_API_TOKEN"), "{}", out.stderr);
+}
+
+#[test]
+fn a_wrong_token_is_a_401_with_a_hint_and_is_never_printed() {
+    let dir = project(PEOPLE);
+    let sandbox = scenario_sandbox(dir.path());
+    let out = run(sandbox
+        .zeeg()
+        .env("ZEEG_API_TOKEN", "wrong-secret-token")
+        .current_dir(dir.path())
+        .args(["plan", "people"]));
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("401"), "{}", out.stderr);
+    assert!(out.stderr.contains("expired"), "{}", out.stderr);
+    assert!(!out.stderr.contains("wrong-secret-token"));
+}
+
+#[test]
+fn a_token_without_read_scope_is_a_403() {
+    let dir = project(PEOPLE);
+    let sandbox = Sandbox::start(&["--token", "write-only:crm:write"]);
+    let out = run(sandbox
+        .zeeg()
+        .env("ZEEG_API_TOKEN", "write-only")
+        .current_dir(dir.path())
+        .args(["plan", "people"]));
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("403"), "{}", out.stderr);
+    assert!(out.stderr.contains("crm:read"), "{}", out.stderr);
+}
+
+#[test]
+fn an_unreachable_api_names_the_url() {
+    let dir = project(PEOPLE);
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/v2");
+    let out = run(common::zeeg()
+        .env("ZEEG_API_URL", &url)
+        .env("ZEEG_API_TOKEN", common::TOKEN)
+        .current_dir(dir.path())
+        .args(["plan", "people"]));
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr.contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn plain_http_to_another_host_is_refused() {
+    let dir = project(PEOPLE);
+    let out = run(common::zeeg()
+        .env("ZEEG_API_TOKEN", common::TOKEN)
+        .current_dir(dir.path())
+        .args(["plan", "people", "--api-url", "http://api.zeeg.me/v2"]));
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("http://"), "{}", out.stderr);
+    assert!(out.stderr.contains("https://"), "{}", out.stderr);
+}
+
+#[test]
+fn the_example_plans_against_its_own_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = common::repo_root().join("examples/acme");
+    copy_dir(&example, dir.path());
+    let out = run(common::zeeg()
+        .current_dir(dir.path())
+        .args(["plan", "--sandbox", "."]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let last = out.stdout.lines().last().unwrap_or_default();
+    assert!(last.starts_with("Plan: "), "{}", out.stdout);
+    assert!(dir.path().join(".zeeg").is_dir());
+    // The state persists: a second run shows the same plan (nothing applied).
+    let again = run(common::zeeg()
+        .current_dir(dir.path())
+        .args(["plan", "--sandbox", "."]));
+    assert_eq!(again.stdout, out.stdout);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() == ".zeeg" {
+                continue;
+            }
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn phone_and_email_identities_are_found_by_search() {
+    let dir = project(
+        "people:\n  - firstName: P7\n    emails: [P7@live.example]\n    jobTitle: CEO\n  - matchingAttribute: phone_number\n    phoneNumber: \"+4930100042\"\n    firstName: Renamed\n",
+    );
+    let live = Value::Array(
+        (0..1_000)
+            .map(|i| {
+                json!({"firstName": format!("P{i}"), "emails": [format!("p{i}@live.example")],
+                       "phoneNumber": format!("+4930100{i:03}")})
+            })
+            .collect(),
+    );
+    let seed = write_seed(dir.path(), &live);
+    let sandbox = Sandbox::start(&["--seed", &seed]);
+    let out = plan(&sandbox, dir.path(), &["-v"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (requests, strategy) = read_requests(&out);
+    assert_eq!(strategy, "Search");
+    assert!(requests <= 4, "{requests} read requests");
+    assert!(
+        out.stdout.contains("~ firstName: \"P42\" -> \"Renamed\""),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("~ jobTitle: null -> \"CEO\""),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .ends_with("Plan: 0 to create, 2 to update, 0 unchanged.\n")
+    );
+}
+
+#[test]
+fn only_and_exclude_narrow_the_plan() {
+    let dir = project(PEOPLE);
+    let sandbox = scenario_sandbox(dir.path());
+    let out = plan(&sandbox, dir.path(), &["--only", "*@acme.example"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .ends_with("Plan: 1 to create, 4 to update, 1 unchanged.\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr
+            .contains("entries left out by --only/--exclude; 6 selected."),
+        "the plan says how many entries it left out: {}",
+        out.stderr
+    );
+    let out = plan(
+        &sandbox,
+        dir.path(),
+        &["--only", "*@acme.example", "--exclude", "nora@*"],
+    );
+    assert!(
+        out.stdout
+            .ends_with("Plan: 0 to create, 4 to update, 1 unchanged.\n"),
+        "{}",
+        out.stdout
+    );
+    let out = plan(&sandbox, dir.path(), &["--only", "[oops"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("--only \"[oops\" is not a valid glob"),
+        "{}",
+        out.stderr
+    );
+}
