@@ -3,7 +3,7 @@
 use crate::cli::{DiagnosticFormat, ValidateArgs};
 use crate::commands::Printer;
 use crate::exit::ExitStatus;
-use crate::manifest::{self, ProblemRecord};
+use crate::manifest::{self, Diagnostics, ProblemRecord};
 
 pub fn run(printer: &Printer, args: ValidateArgs) -> miette::Result<ExitStatus> {
     let result = manifest::load(&args.paths);
@@ -33,21 +33,27 @@ pub fn run(printer: &Printer, args: ValidateArgs) -> miette::Result<ExitStatus> 
             Ok(ExitStatus::Success)
         }
         Err(diagnostics) => {
-            let count = diagnostics.problems.len();
-            let files = diagnostics.file_count();
-            for problem in diagnostics.problems {
-                printer.error(&miette::Report::new(problem));
-            }
-            printer.status(&format!(
-                "error: {count} {} found{}",
-                if count == 1 { "problem" } else { "problems" },
-                match files {
-                    0 => String::new(),
-                    1 => " in 1 file".to_string(),
-                    n => format!(" in {n} files"),
-                }
-            ));
+            print_diagnostics(printer, diagnostics);
             Ok(ExitStatus::Failure)
         }
     }
+}
+
+/// Prints every problem, one diagnostic each, then a count. `plan` and
+/// `apply` use it too, so invalid files look the same everywhere.
+pub fn print_diagnostics(printer: &Printer, diagnostics: Diagnostics) {
+    let count = diagnostics.problems.len();
+    let files = diagnostics.file_count();
+    for problem in diagnostics.problems {
+        printer.error(&miette::Report::new(problem));
+    }
+    let in_files = match files {
+        0 => String::new(),
+        1 => " in 1 file".to_string(),
+        n => format!(" in {n} files"),
+    };
+    printer.status(&format!(
+        "error: {count} {} found{in_files}",
+        if count == 1 { "problem" } else { "problems" },
+    ));
 }

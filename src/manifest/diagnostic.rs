@@ -321,7 +321,11 @@ impl Problem {
             line,
             column,
             code,
-            message: self.to_string(),
+            // JSON has no labels: the second place goes into the message.
+            message: match &self.other {
+                Some(other) => format!("{self} ({other})"),
+                None => self.to_string(),
+            },
             help,
         }
     }

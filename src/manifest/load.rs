@@ -66,16 +66,22 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifest, Diagnostics> {
     let schema = Schema::new(people_schema(), "a people file");
     let mut files = Vec::new();
     let mut loaded = Vec::new();
-    for item in &found {
-        if let Some(file) = load_file(
+    let per_file = parallel_map(&found, |item| {
+        let mut loaded = Vec::new();
+        let mut problems = Vec::new();
+        let file = load_file(
             item,
             &schema,
             settings.defaults.as_ref(),
             &mut loaded,
             &mut problems,
-        ) {
-            files.push(file);
-        }
+        );
+        (file, loaded, problems)
+    });
+    for (file, entries, file_problems) in per_file {
+        files.extend(file);
+        loaded.extend(entries);
+        problems.extend(file_problems);
     }
     check_identities(&loaded, &mut problems);
 
@@ -90,6 +96,36 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifest, Diagnostics> {
         config_file,
         entries: loaded.into_iter().map(|l| l.entry).collect(),
         files,
+    })
+}
+
+/// Maps `f` over `items` on a few threads, keeping the order. Files are
+/// independent until the cross-file checks, which run after.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+        .min(items.len() / 4)
+        .max(1);
+    if threads == 1 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                let f = &f;
+                scope.spawn(move || part.iter().map(f).collect::<Vec<R>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(results) => results,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
     })
 }
 
@@ -354,14 +390,14 @@ fn load_file(
                 continue;
             }
         };
-        let Some(entry) = make_entry(
-            person,
+        let Some(entry) = make_entry(person, {
+            let (line, column) = source.line_col(item_span.start);
             SourceLocation {
                 file: found.relative.clone(),
-                line: source.line_col(item_span.start).0,
-                column: source.line_col(item_span.start).1,
-            },
-        ) else {
+                line,
+                column,
+            }
+        }) else {
             continue;
         };
 

@@ -4,6 +4,22 @@
 //! What the rest of zeeg sees is a [`Manifest`] from [`load`]: the desired
 //! entries, each with its managed fields as API JSON and the place it was
 //! written; or [`Diagnostics`]: every problem of every file.
+//!
+//! Decisions users can rely on:
+//! - Files: every `*.yaml`/`*.yml` under the paths given, sorted; hidden
+//!   files and folders and `zeeg.yaml` are skipped; `include`/`exclude` globs
+//!   of `zeeg.yaml` (relative to its folder) filter what folders yield, while
+//!   files named on the command line are always read. `zeeg.yaml` is looked
+//!   for from the first path upwards, stopping at the repository root (`.git`).
+//! - YAML 1.2, one document per file, UTF-8 (a byte order mark is accepted and
+//!   ignored). Aliases, merge keys, custom tags, duplicate keys and `.inf`/`.nan`
+//!   are refused; refusing an alias never expands it, so alias bombs cost nothing.
+//! - Every entry needs `firstName` or `lastName` (after defaults): any entry may
+//!   create a person, and the CRM needs one of the two to do so.
+//! - Defaults: the entry's own keys win, then the file's `defaults`, then those
+//!   of `zeeg.yaml`; `socials` and `customAttributes` merge key by key.
+//! - An entry with a schema problem is reported and left out of the semantic
+//!   checks (names, matching values, duplicates); the rest still get them.
 
 mod diagnostic;
 mod discover;

@@ -26,7 +26,9 @@ pub struct PeopleFile {
 }
 
 /// One person as zeeg should keep it in the CRM. A key that is absent is left
-/// alone; a key set to `null` is cleared.
+/// alone; a key set to `null` is cleared. Every person needs `firstName` or
+/// `lastName` (the CRM cannot create a person without one) and a value for
+/// its matching attribute.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Person {

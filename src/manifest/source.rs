@@ -1,7 +1,7 @@
 //! The text of one file, cheap to clone, that miette can point into.
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
@@ -15,6 +15,8 @@ pub struct SourceText {
 struct Inner {
     name: String,
     text: String,
+    /// Byte offset of the start of each line, built on first use.
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 impl SourceText {
@@ -23,6 +25,7 @@ impl SourceText {
             inner: Arc::new(Inner {
                 name: name.into(),
                 text: text.into(),
+                line_starts: OnceLock::new(),
             }),
         }
     }
@@ -48,10 +51,14 @@ impl SourceText {
         while !text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let before = &text[..offset];
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
-        (line, before[line_start..].chars().count() + 1)
+        let starts = self.inner.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let line = starts.partition_point(|&start| start <= offset);
+        let line_start = starts[line - 1];
+        (line, text[line_start..offset].chars().count() + 1)
     }
 
     /// A span clamped to the text, on character boundaries.

@@ -9,8 +9,9 @@
 //! Positions: saphyr counts characters; miette wants byte offsets. Every span
 //! leaving this module is a byte range into the text that was parsed.
 
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::ops::Range;
 
 use saphyr::Scalar;
@@ -30,7 +31,7 @@ pub(crate) struct NodeSpan {
 #[derive(Debug)]
 pub(crate) struct Document {
     pub value: Value,
-    pub spans: HashMap<String, NodeSpan>,
+    pub spans: FxHashMap<String, NodeSpan>,
 }
 
 impl Document {
@@ -123,14 +124,11 @@ impl<'a> Offsets<'a> {
 enum Frame {
     Sequence {
         items: Vec<Value>,
-        start: usize,
     },
     Mapping {
         map: Map<String, Value>,
-        start: usize,
         /// The key waiting for its value, and its span.
         key: Option<(String, Range<usize>)>,
-        keys: HashMap<String, Range<usize>>,
     },
 }
 
@@ -141,8 +139,9 @@ pub(crate) fn parse(text: &str) -> Result<Document, YamlError> {
     let mut builder = Builder {
         offsets: &offsets,
         stack: Vec::new(),
-        path: Vec::new(),
-        spans: HashMap::new(),
+        pointer: String::new(),
+        marks: Vec::new(),
+        spans: FxHashMap::default(),
         root: None,
         documents: 0,
     };
@@ -212,9 +211,10 @@ fn tab_span(text: &str, at: usize) -> Option<Range<usize>> {
 struct Builder<'o, 't> {
     offsets: &'o Offsets<'t>,
     stack: Vec<Frame>,
-    /// JSON pointer segments (escaped) of the node being built.
-    path: Vec<String>,
-    spans: HashMap<String, NodeSpan>,
+    /// JSON pointer of the node being built, and where each segment starts.
+    pointer: String,
+    marks: Vec<usize>,
+    spans: FxHashMap<String, NodeSpan>,
     root: Option<Value>,
     documents: usize,
 }
@@ -252,30 +252,24 @@ impl Builder<'_, '_> {
                 if self.expecting_key() {
                     return Err(self.error(YamlProblem::ComplexKey, range));
                 }
-                let start = range.start;
-                self.open_node(range.clone());
+                self.open_node(self.offsets.first_line(range.start));
                 self.stack
                     .push(if matches!(event, Event::SequenceStart(..)) {
-                        Frame::Sequence {
-                            items: Vec::new(),
-                            start,
-                        }
+                        Frame::Sequence { items: Vec::new() }
                     } else {
                         Frame::Mapping {
                             map: Map::new(),
-                            start,
                             key: None,
-                            keys: HashMap::new(),
                         }
                     });
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let (value, start) = match self.stack.pop() {
-                    Some(Frame::Sequence { items, start }) => (Value::Array(items), start),
-                    Some(Frame::Mapping { map, start, .. }) => (Value::Object(map), start),
+                let value = match self.stack.pop() {
+                    Some(Frame::Sequence { items, .. }) => Value::Array(items),
+                    Some(Frame::Mapping { map, .. }) => Value::Object(map),
                     None => return Ok(()),
                 };
-                self.close_node(value, start)?;
+                self.close_node(value)?;
             }
         }
         Ok(())
@@ -294,17 +288,23 @@ impl Builder<'_, '_> {
         if text == "<<" && style == ScalarStyle::Plain {
             return Err(self.error(YamlProblem::MergeKey, range));
         }
-        let Some(Frame::Mapping { key, keys, .. }) = self.stack.last_mut() else {
+        let Some(Frame::Mapping { key, map }) = self.stack.last_mut() else {
             return Ok(());
         };
-        if let Some(first) = keys.get(text.as_ref()) {
-            let problem = YamlProblem::DuplicateKey(text.into_owned(), first.clone());
+        // The first occurrence's value is already in the map by now.
+        if map.contains_key(text.as_ref()) {
+            let escaped = text.replace('~', "~0").replace('/', "~1");
+            let first = self
+                .spans
+                .get(&format!("{}/{escaped}", self.pointer))
+                .and_then(|s| s.key.clone())
+                .unwrap_or_else(|| range.clone());
+            let problem = YamlProblem::DuplicateKey(text.into_owned(), first);
             return Err(YamlError {
                 problem,
                 span: range,
             });
         }
-        keys.insert(text.to_string(), range.clone());
         *key = Some((text.into_owned(), range));
         Ok(())
     }
@@ -338,39 +338,41 @@ impl Builder<'_, '_> {
         })
     }
 
-    /// Pushes the path segment of a node that starts here and records its key span.
-    fn open_node(&mut self, value_range: Range<usize>) {
-        let key = match self.stack.last_mut() {
+    /// Extends the pointer with the segment of a node that starts here and
+    /// records its spans.
+    fn open_node(&mut self, value: Range<usize>) {
+        self.marks.push(self.pointer.len());
+        let key = match self.stack.last() {
             Some(Frame::Sequence { items, .. }) => {
-                self.path.push(items.len().to_string());
+                let _ = write!(self.pointer, "/{}", items.len());
                 None
             }
             Some(Frame::Mapping {
                 key: Some((k, r)), ..
             }) => {
-                let segment = k.replace('~', "~0").replace('/', "~1");
-                let r = r.clone();
-                self.path.push(segment);
-                Some(r)
+                self.pointer.push('/');
+                if k.contains(['~', '/']) {
+                    self.pointer
+                        .push_str(&k.replace('~', "~0").replace('/', "~1"));
+                } else {
+                    self.pointer.push_str(k);
+                }
+                Some(r.clone())
             }
             _ => None,
         };
-        let line = self.offsets.first_line(value_range.start);
         self.spans
-            .insert(pointer(&self.path), NodeSpan { key, value: line });
+            .insert(self.pointer.clone(), NodeSpan { key, value });
     }
 
     fn value(&mut self, value: Value, range: Range<usize>) -> Result<(), YamlError> {
-        self.open_node(range.clone());
         // Scalars keep their whole span (a quoted string may span lines).
-        if let Some(span) = self.spans.get_mut(&pointer(&self.path)) {
-            span.value = range;
-        }
+        self.open_node(range);
         self.attach(value);
         Ok(())
     }
 
-    fn close_node(&mut self, value: Value, _start: usize) -> Result<(), YamlError> {
+    fn close_node(&mut self, value: Value) -> Result<(), YamlError> {
         self.attach(value);
         Ok(())
     }
@@ -386,19 +388,10 @@ impl Builder<'_, '_> {
             }
             None => self.root = Some(value),
         }
-        if !self.stack.is_empty() {
-            self.path.pop();
+        if let Some(mark) = self.marks.pop() {
+            self.pointer.truncate(mark);
         }
     }
-}
-
-fn pointer(path: &[String]) -> String {
-    let mut pointer = String::with_capacity(path.iter().map(|s| s.len() + 1).sum());
-    for segment in path {
-        pointer.push('/');
-        pointer.push_str(segment);
-    }
-    pointer
 }
 
 #[cfg(test)]

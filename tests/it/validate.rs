@@ -517,3 +517,16 @@ proptest! {
         prop_assert_eq!(back, expected, "{}", yaml);
     }
 }
+
+#[test]
+fn json_diagnostics_are_stable_for_editors_and_ci() {
+    let out = validate(&[
+        "--format",
+        "json",
+        "tests/fixtures/invalid/11-unknown-field-jobtitle.yaml",
+        "tests/fixtures/invalid/29-duplicate-identity.yaml",
+    ]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    insta::assert_snapshot!(out.stdout);
+}
