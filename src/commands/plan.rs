@@ -152,16 +152,11 @@ pub async fn connect(
     })
 }
 
-/// Prints every problem of invalid people files, as `zeeg validate` does.
+/// Prints every problem of invalid people files exactly as `zeeg validate`
+/// does, and that nothing was sent.
 pub fn report_invalid(printer: &Printer, diagnostics: Diagnostics) {
-    let count = diagnostics.problems.len();
-    for problem in diagnostics.problems {
-        printer.error(&miette::Report::new(problem));
-    }
-    printer.status(&format!(
-        "error: {count} {} in the people files; nothing was planned",
-        if count == 1 { "problem" } else { "problems" }
-    ));
+    super::validate::print_diagnostics(printer, diagnostics);
+    printer.status("Nothing was planned or applied: fix the people files and run again.");
 }
 
 /// `--only` / `--exclude`: keeps the selected entries and says how many were
