@@ -99,7 +99,10 @@ fn main() {
     let _ = sandbox.kill();
     let _ = sandbox.wait();
 
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = strip_ansi(&String::from_utf8_lossy(&output.stderr));
+    for line in stderr.lines().filter(|l| l.contains("elapsed_ms")) {
+        println!("log: {}", line.trim());
+    }
     assert!(output.status.success(), "zeeg plan failed:\n{stderr}");
     let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let requests: u64 = stderr
@@ -130,4 +133,22 @@ fn peak_child_rss_kib() -> i64 {
     // SAFETY: getrusage writes into the struct we own.
     unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
     usage.ru_maxrss
+}
+
+/// The log is styled even into a pipe; the figures are read without styles.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -101,7 +101,7 @@ where
         }
         tokio::select! {
             biased;
-            () = stop.stopping(), if pending.peek().is_some() => {
+            () = stop.stopping() => {
                 interrupted = true;
                 break;
             }

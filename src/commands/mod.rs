@@ -21,7 +21,7 @@ use crate::exit::ExitStatus;
 pub fn run(cli: Cli) -> ExitStatus {
     let printer = Printer::new(&cli.global);
     printer.install_error_hook();
-    init_logging(cli.global.verbose, cli.global.quiet);
+    init_logging(cli.global.verbose, cli.global.quiet, printer.stderr_color());
 
     let result = match cli.command {
         Command::Validate(args) => validate::run(&printer, args),
@@ -52,7 +52,7 @@ fn block_on<F: std::future::Future<Output = miette::Result<ExitStatus>>>(
     runtime.block_on(future)
 }
 
-fn init_logging(verbose: u8, quiet: bool) {
+fn init_logging(verbose: u8, quiet: bool, ansi: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
@@ -63,6 +63,7 @@ fn init_logging(verbose: u8, quiet: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(level))
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .with_target(false)
         .without_time()
         .try_init();

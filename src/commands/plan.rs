@@ -28,6 +28,7 @@ pub async fn run(
         detailed_exitcode,
     } = args;
     let redact = redaction(&target, format);
+    let loading = std::time::Instant::now();
     let mut manifest = match manifest::load(&target.paths) {
         Ok(manifest) => manifest,
         Err(diagnostics) => {
@@ -35,6 +36,12 @@ pub async fn run(
             return Ok(ExitStatus::Failure);
         }
     };
+    tracing::info!(
+        entries = manifest.entries.len(),
+        files = manifest.files.len(),
+        elapsed_ms = loading.elapsed().as_millis() as u64,
+        "people files loaded"
+    );
     manifest.entries = select_entries(printer, manifest.entries, &target)?;
     let connection = connect(
         global,
@@ -44,6 +51,7 @@ pub async fn run(
     )
     .await?;
 
+    let reading = std::time::Instant::now();
     let live = plan::live::read_live(&connection.client, &manifest.entries).await?;
     let stats = connection.client.stats();
     tracing::info!(
@@ -51,6 +59,7 @@ pub async fn run(
         read = live.people.len(),
         strategy = ?live.strategy,
         requests = stats.requests,
+        elapsed_ms = reading.elapsed().as_millis() as u64,
         "live people read"
     );
     connection.close().await;

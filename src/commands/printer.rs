@@ -8,6 +8,8 @@ use crate::cli::{ColorChoice, GlobalArgs};
 /// Decides colour, verbosity and terminal-ness for one run.
 #[derive(Debug, Clone)]
 pub struct Printer {
+    color_choice: ColorChoice,
+    no_color: bool,
     quiet: bool,
     verbose: u8,
     color: bool,
@@ -26,11 +28,23 @@ impl Printer {
             ColorChoice::Auto => stdout_is_terminal && !no_color,
         };
         Printer {
+            color_choice: global.color,
+            no_color,
             quiet: global.quiet,
             verbose: global.verbose,
             color,
             stdout_is_terminal,
             stderr_is_terminal,
+        }
+    }
+
+    /// Whether stderr (logs, diagnostics) should carry ANSI colours: the
+    /// `--color` choice, else a terminal without `NO_COLOR`.
+    pub fn stderr_color(&self) -> bool {
+        match self.color_choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => self.stderr_is_terminal && !self.no_color,
         }
     }
 
@@ -79,7 +93,7 @@ impl Printer {
 
     /// Sets miette's rendering (colour, width) to match this printer.
     pub fn install_error_hook(&self) {
-        let color = self.color;
+        let color = self.stderr_color();
         let _ = miette::set_hook(Box::new(move |_| {
             Box::new(
                 miette::MietteHandlerOpts::new()

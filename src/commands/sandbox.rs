@@ -10,15 +10,16 @@ use crate::sandbox::{self, CustomAttribute, SandboxConfig, SandboxError, Token};
 
 pub async fn serve(printer: &Printer, args: SandboxServeArgs) -> miette::Result<ExitStatus> {
     let config = config_from(&args)?;
-    if config.tokens.is_empty() {
+    let default_token = config.tokens.is_empty();
+    // Installed before the line below: a script may signal as soon as it reads it.
+    let stop = stop_signal();
+    let running = sandbox::start(config, args.addr).await?;
+    if default_token {
         printer.status(&format!(
             "no --token given: accepting the token `{}` for reading and writing",
             sandbox::DEFAULT_TOKEN
         ));
     }
-    // Installed before the line below: a script may signal as soon as it reads it.
-    let stop = stop_signal();
-    let running = sandbox::start(config, args.addr).await?;
     // Scripts and tests wait for exactly this line; `out` flushes it.
     printer.out(&format!("listening on http://{}\n", running.addr()));
     stop.await;

@@ -23,6 +23,15 @@ impl FieldErrors {
         }
     }
 
+    /// Adds every error of `other`, after those already here.
+    pub(crate) fn extend(&mut self, other: FieldErrors) {
+        for (field, messages) in other.0 {
+            for message in messages.as_array().into_iter().flatten() {
+                self.add(field.clone(), message.as_str().unwrap_or_default());
+            }
+        }
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

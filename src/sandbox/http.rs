@@ -72,7 +72,14 @@ async fn conditions(State(app): State<Arc<App>>, request: Request, next: Next) -
             dropped_connection()
         };
     }
-    next.run(request).await
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return next.run(request).await;
+    }
+    // The path only: queries may hold search text, and bodies contact data.
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let response = next.run(request).await;
+    tracing::debug!("{method} {path} -> {}", response.status().as_u16());
+    response
 }
 
 /// A response whose body fails at once: hyper then closes the connection
@@ -145,11 +152,7 @@ async fn upsert_person(
     let input = match body::parse_person(&object, &app.attributes, Origin::Request) {
         Ok(input) => Some(input),
         Err(field_errors) => {
-            for (field, messages) in field_errors.into_map() {
-                for message in messages.as_array().into_iter().flatten() {
-                    errors.add(field.clone(), message.as_str().unwrap_or_default());
-                }
-            }
+            errors.extend(field_errors);
             None
         }
     };
@@ -172,44 +175,42 @@ async fn upsert_person(
     })?;
 
     let now = jiff::Timestamp::now();
-    let (person, created) = {
-        let mut store = app.store.write().unwrap_or_else(|p| p.into_inner());
-        let existing = store.find(&key).map(|p| p.id.clone());
-        let pending = store.prepare(
-            existing.as_deref(),
-            &patch,
-            // Time-ordered ids (v7), so that people created within the same second still
-            // list in creation order under the "createdAt, then id" rule.
-            || uuid::Uuid::now_v7().to_string(),
-            now,
-        );
-        if !body::has_name(&pending.person) {
-            let mut errors = FieldErrors::default();
-            let message = "firstName or lastName is required";
-            errors.add("firstName", message);
-            errors.add("lastName", message);
-            return Err(ApiError::Validation(errors));
-        }
-        if pending.changed
-            && let Some(durable) = &app.durable
-        {
-            durable.save(&pending.person).map_err(|e| {
-                tracing::error!("could not write the sandbox state: {e}");
-                ApiError::Internal
-            })?;
-        }
-        let answer = (pending.person.clone(), pending.created());
-        if pending.changed {
-            store.commit(pending);
-        }
-        answer
-    };
-    let status = if created {
+    let mut store = app.store.write().unwrap_or_else(|p| p.into_inner());
+    let existing = store.find(&key).map(|p| p.id.clone());
+    let pending = store.prepare(
+        existing.as_deref(),
+        &patch,
+        // Time-ordered ids (v7), so that people created within the same second still
+        // list in creation order under the "createdAt, then id" rule.
+        || uuid::Uuid::now_v7().to_string(),
+        now,
+    );
+    if !body::has_name(&pending.person) {
+        let mut errors = FieldErrors::default();
+        let message = "firstName or lastName is required";
+        errors.add("firstName", message);
+        errors.add("lastName", message);
+        return Err(ApiError::Validation(errors));
+    }
+    if pending.changed
+        && let Some(durable) = &app.durable
+    {
+        durable.save(&pending.person).map_err(|e| {
+            tracing::error!("could not write the sandbox state: {e}");
+            ApiError::Internal
+        })?;
+    }
+    let status = if pending.created() {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok(json(status, &PersonAnswer::new(status, &person)))
+    // Serialised before the commit moves the person into the store: no clone.
+    let answer = json(status, &PersonAnswer::new(status, &pending.person));
+    if pending.changed {
+        store.commit(pending);
+    }
+    Ok(answer)
 }
 
 async fn get_person(

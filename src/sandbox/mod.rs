@@ -322,3 +322,76 @@ fn build(config: SandboxConfig) -> Result<http::App, SandboxError> {
         fail_rate: config.fail_rate,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn list(base: &str, token: &str) -> serde_json::Value {
+        reqwest::Client::new()
+            .get(format!("{base}/crm/people"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_project_sandbox_seeds_once_and_keeps_its_state() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(
+            root.path().join("sandbox-seed.yaml"),
+            "customAttributes: {tier: select}\npeople:\n  - firstName: Ada\n    emails: [ada@x.io]\n",
+        )
+        .unwrap();
+        let (sandbox, token) = start_for_project(root.path()).await.unwrap();
+        assert!(sandbox.base_url().starts_with("http://127.0.0.1:"));
+        assert!(sandbox.base_url().ends_with("/v2"));
+        let answer = reqwest::Client::new()
+            .put(format!(
+                "{}/crm/people?matchingAttribute=email",
+                sandbox.base_url()
+            ))
+            .bearer_auth(&token)
+            .json(
+                &serde_json::json!({"emails": ["ADA@x.io"], "customAttributes": {"tier": "gold"}}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        sandbox.shutdown().await.unwrap();
+        assert!(root.path().join(".zeeg/sandbox.db").is_file());
+        assert!(root.path().join(".zeeg/.gitignore").is_file());
+
+        let (sandbox, token) = start_for_project(root.path()).await.unwrap();
+        let page = list(&sandbox.base_url(), &token).await;
+        assert_eq!(
+            page["pagination"]["total"], 1,
+            "the seed is not applied twice"
+        );
+        assert_eq!(page["collection"][0]["customAttributes"]["tier"], "gold");
+        let page = list(&sandbox.base_url(), "wrong").await;
+        assert_eq!(page["status"], 401);
+    }
+
+    #[test]
+    fn tokens_parse_with_their_scopes_and_hide_their_secret() {
+        let read = Token::parse("abc:crm:read").unwrap();
+        assert_eq!(
+            read.scopes,
+            Scopes {
+                read: true,
+                write: false
+            }
+        );
+        assert!(Token::parse("abc").unwrap().scopes.write);
+        assert!(Token::parse("abc:admin").is_err());
+        assert!(!format!("{read:?}").contains("abc"));
+        let error = Token::parse("secret:admin").unwrap_err().to_string();
+        assert!(!error.contains("secret"), "{error}");
+    }
+}

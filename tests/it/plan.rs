@@ -176,6 +176,53 @@ fn every_kind_of_change_as_markdown_redacted_in_ci() {
     insta::assert_snapshot!(out.stdout);
 }
 
+/// Every email and phone number of the scenario, live side and desired side.
+fn contact_data() -> Vec<String> {
+    let mut secrets = Vec::new();
+    let mut collect = |value: &Value| {
+        if let Some(emails) = value["emails"].as_array() {
+            secrets.extend(emails.iter().filter_map(Value::as_str).map(String::from));
+        }
+        if let Some(phone) = value["phoneNumber"].as_str() {
+            secrets.push(phone.to_string());
+        }
+    };
+    for person in seed().as_array().unwrap() {
+        collect(person);
+    }
+    let desired: Value = serde_saphyr::from_str(PEOPLE).unwrap();
+    for person in desired["people"].as_array().unwrap() {
+        collect(person);
+    }
+    assert!(secrets.len() > 10, "the scenario has contact data to hide");
+    secrets
+}
+
+#[test]
+fn redacted_output_in_every_format_shows_no_email_or_phone() {
+    let dir = project(PEOPLE);
+    let sandbox = scenario_sandbox(dir.path());
+    let secrets = contact_data();
+    for format in ["text", "json", "markdown"] {
+        let out = plan(&sandbox, dir.path(), &["--redact", "--format", format]);
+        assert_eq!(out.code, 0, "{format}: {}", out.stderr);
+        for secret in &secrets {
+            assert!(
+                !out.stdout.contains(secret.as_str()) && !out.stderr.contains(secret.as_str()),
+                "{format} output shows {secret} in clear"
+            );
+        }
+        assert!(
+            out.stdout.contains("n***@acme.example"),
+            "{format}: a masked email still shows its domain"
+        );
+        if format != "markdown" {
+            // The markdown form is snapshotted by the CI test above.
+            insta::assert_snapshot!(format!("redacted-{format}"), out.stdout);
+        }
+    }
+}
+
 #[test]
 fn no_redact_overrides_ci() {
     let dir = project(PEOPLE);

@@ -738,3 +738,48 @@ fn sigterm_stops_the_sandbox_cleanly() {
     let status = sandbox.child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+#[tokio::test]
+async fn without_a_token_flag_the_default_token_is_announced_and_accepted() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = common::zeeg()
+        .args([
+            "sandbox",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--latency",
+            "300",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = stdout.next().unwrap().unwrap();
+    let url = line
+        .strip_prefix("listening on ")
+        .expect("the listening line");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let notice = stderr.next().unwrap().unwrap();
+    assert_eq!(
+        notice,
+        "no --token given: accepting the token `zeeg-sandbox-token` for reading and writing"
+    );
+    let client = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    let response = client
+        .get(format!("{url}/v2/crm/people"))
+        .bearer_auth("zeeg-sandbox-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "--latency delays answers"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
