@@ -171,7 +171,33 @@ fn warnings(import: &Import) -> Vec<String> {
                 )
             })
         })
+        .chain(refused_warning(import))
         .collect()
+}
+
+/// Names the people written with values zeeg refuses, and the fields, never
+/// the values.
+fn refused_warning(import: &Import) -> Option<String> {
+    if import.refused.is_empty() {
+        return None;
+    }
+    let listed: Vec<String> = import
+        .refused
+        .iter()
+        .map(|r| format!("{} ({})", r.id, r.fields.join(", ")))
+        .collect();
+    Some(format!(
+        "warning: {} {} values zeeg does not accept (an email without @, a URL without \
+         https://, …); they are written as they are, and `zeeg plan` stops at them until they \
+         are corrected in the files (`zeeg validate` shows where) or in the CRM: {}",
+        people(import.refused.len()),
+        if import.refused.len() == 1 {
+            "holds"
+        } else {
+            "hold"
+        },
+        listed.join(", ")
+    ))
 }
 
 /// `Imported N people into M files; skipped K without email or phone.`

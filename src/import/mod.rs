@@ -14,6 +14,7 @@
 //! for (absent fields stay unmanaged) and is matched on a value that names that
 //! person and nobody else.
 
+mod check;
 mod document;
 pub mod out_dir;
 mod select;
@@ -23,6 +24,7 @@ use std::collections::BTreeMap;
 
 use crate::api::Person;
 
+pub use check::{Refused, refused};
 pub use document::{DEFAULT_MATCHING_ATTRIBUTE, entry_document};
 pub use out_dir::{
     ImportError, PUBLISHED_SCHEMA_URL, check_out_dir, schema_reference, write_files,
@@ -62,6 +64,9 @@ pub struct Import {
     pub files: Vec<PeopleFile>,
     /// The people left out, by id, in id order.
     pub skipped: Vec<Skipped>,
+    /// The people written whose entries hold values the schema refuses, in
+    /// id order: `zeeg plan` stops at them until they are corrected.
+    pub refused: Vec<Refused>,
 }
 
 impl Import {
@@ -93,6 +98,8 @@ pub fn render_with_progress(
     progress: &mut dyn FnMut(usize),
 ) -> Result<Import, ImportError> {
     let Selection { people, skipped } = select(people);
+    let mut refused = refused(&people);
+    refused.sort();
     let mut groups: BTreeMap<String, Vec<&Person>> = BTreeMap::new();
     match split_by {
         SplitBy::None => {
@@ -130,7 +137,11 @@ pub fn render_with_progress(
             text,
         });
     }
-    Ok(Import { files, skipped })
+    Ok(Import {
+        files,
+        skipped,
+        refused,
+    })
 }
 
 /// `company-<id>.yaml`, or `no-company.yaml`. Ids are UUIDs; anything else in

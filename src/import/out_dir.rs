@@ -214,6 +214,7 @@ mod tests {
                 })
                 .collect(),
             skipped: vec![],
+            refused: vec![],
         }
     }
 

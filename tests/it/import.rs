@@ -521,3 +521,29 @@ fn the_api_url_of_the_projects_zeeg_yaml_is_used() {
     let imported = seed.people.len() - seed.unmatchable.len();
     assert_eq!(entries(&project.join("crm/people")).len(), imported);
 }
+
+#[test]
+fn values_the_schema_refuses_are_written_and_pointed_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let seed = Seed {
+        people: vec![json!({
+            "firstName": "Ada", "emails": ["ada@example.com"],
+            "socials": {"linkedin": "www.linkedin.com/in/ada"}
+        })],
+        unmatchable: vec![],
+    };
+    let sandbox = sandbox_with(tmp.path(), &seed, &[]);
+    let out = tmp.path().join("people");
+    let run = common::run(sandbox.zeeg().args(["import", "--out"]).arg(&out));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("warning: 1 person holds values zeeg does not accept"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("(socials.linkedin)"), "{}", run.stderr);
+    // Named by field, never by value.
+    assert!(!run.stderr.contains("www.linkedin.com"), "{}", run.stderr);
+    assert_eq!(entries(&out).len(), 1);
+}
