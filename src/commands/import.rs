@@ -59,6 +59,9 @@ pub async fn run(
     })?;
     drop(people);
     import::write_files(&out, &import)?;
+    if schema_ref == import::SCHEMA_BESIDE {
+        write_schema_beside(&out.join(import::SCHEMA_BESIDE))?;
+    }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -68,6 +71,24 @@ pub async fn run(
     }
     printer.status(&summary(&import));
     Ok(ExitStatus::Success)
+}
+
+/// Writes the people schema the files' modeline points at, unless a file of
+/// that name is already there (import never overwrites).
+fn write_schema_beside(path: &Path) -> miette::Result<()> {
+    use std::io::Write;
+    let text = super::schema::pretty(&crate::manifest::people_schema());
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(mut file) => file
+            .write_all(text.as_bytes())
+            .map_err(|e| miette::miette!("could not write {}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(miette::miette!("could not write {}: {e}", path.display())),
+    }
 }
 
 /// Reads every person, with a spinner on a terminal (the client reads pages

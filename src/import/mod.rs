@@ -26,9 +26,7 @@ use crate::api::Person;
 
 pub use check::{Refused, refused};
 pub use document::{DEFAULT_MATCHING_ATTRIBUTE, entry_document};
-pub use out_dir::{
-    ImportError, PUBLISHED_SCHEMA_URL, check_out_dir, schema_reference, write_files,
-};
+pub use out_dir::{ImportError, SCHEMA_BESIDE, check_out_dir, schema_reference, write_files};
 pub use select::{Selection, SkipReason, Skipped, select};
 
 /// At most this many people go into one file with [`SplitBy::FileSize`].

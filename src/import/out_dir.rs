@@ -15,10 +15,10 @@ use thiserror::Error;
 
 use super::{Import, PeopleFile};
 
-/// Where `zeeg schema` output is published, for files written outside a
-/// repository that checks the schema in.
-pub const PUBLISHED_SCHEMA_URL: &str =
-    "https://raw.githubusercontent.com/zeeg/zeeg-cli/main/schema/people.schema.json";
+/// The schema file import writes beside the people files when no repository
+/// above the output folder checks one in. (There is no published URL to point
+/// at, and a modeline to nowhere helps no editor.)
+pub const SCHEMA_BESIDE: &str = "people.schema.json";
 
 /// Where a repository keeps the people schema (`zeeg schema --out schema/`).
 const SCHEMA_IN_REPO: &str = "schema/people.schema.json";
@@ -92,10 +92,10 @@ pub enum ImportError {
 /// What the schema modeline of files in `out_dir` points at: the relative path
 /// to `schema/people.schema.json` in the nearest folder above `out_dir` that has
 /// one, looking no higher than the enclosing git repository; otherwise
-/// [`PUBLISHED_SCHEMA_URL`].
+/// [`SCHEMA_BESIDE`], which the caller then writes into `out_dir`.
 pub fn schema_reference(out_dir: &Path) -> String {
     let Some(out_dir) = absolute(out_dir) else {
-        return PUBLISHED_SCHEMA_URL.to_string();
+        return SCHEMA_BESIDE.to_string();
     };
     for ancestor in out_dir.ancestors() {
         if ancestor.join(SCHEMA_IN_REPO).is_file() {
@@ -109,7 +109,7 @@ pub fn schema_reference(out_dir: &Path) -> String {
             break;
         }
     }
-    PUBLISHED_SCHEMA_URL.to_string()
+    SCHEMA_BESIDE.to_string()
 }
 
 /// `path` made absolute and free of `.`/`..`, without requiring it to exist

@@ -221,7 +221,9 @@ fn files(dir: &Path) -> BTreeMap<String, String> {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        files.insert(name, std::fs::read_to_string(&path).unwrap());
+        if name.ends_with(".yaml") {
+            files.insert(name, std::fs::read_to_string(&path).unwrap());
+        }
     }
     files
 }
@@ -425,10 +427,24 @@ fn a_small_import_in_canonical_form() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let text = &files(&out)["people.yaml"];
     insta::assert_snapshot!("small_import_people_yaml", text);
+    // Outside a repository with a checked-in schema, the modeline points at a
+    // copy written beside the files.
+    assert!(text.starts_with("# yaml-language-server: $schema=people.schema.json\n"));
+    let beside: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("people.schema.json")).unwrap())
+            .unwrap();
+    let generated = run_ok(common::zeeg().arg("schema"));
+    assert_eq!(beside, serde_json::from_str::<Value>(&generated).unwrap());
     let summary = run.stderr.replace(&*sandbox.url, "[SANDBOX]");
     insta::with_settings!({filters => vec![(UUID, "[ID]")]}, {
         insta::assert_snapshot!("small_import_output", summary);
     });
+}
+
+fn run_ok(command: &mut std::process::Command) -> String {
+    let out = common::run(command);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.stdout
 }
 
 /// The sandbox's ids.
