@@ -282,7 +282,7 @@ mod tests {
     }
 
     #[test]
-    fn without_a_schema_in_the_repo_the_modeline_points_at_the_published_one() {
+    fn without_a_schema_in_the_repo_the_modeline_points_at_a_copy_beside_the_files() {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(tmp.path().join("repo/.git")).unwrap();
         // A schema above the repository's root is not the repository's.
@@ -290,7 +290,7 @@ mod tests {
         std::fs::write(tmp.path().join(SCHEMA_IN_REPO), "{}").unwrap();
         assert_eq!(
             schema_reference(&tmp.path().join("repo/people")),
-            PUBLISHED_SCHEMA_URL
+            SCHEMA_BESIDE
         );
     }
 }
