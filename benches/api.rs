@@ -7,16 +7,16 @@
 //! Knobs (environment): `ZEEG_BENCH_PEOPLE` (default 100000),
 //! `ZEEG_BENCH_CONCURRENCY` (default 32).
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::{Map, Value, json};
 use zeeg::api::{Client, ClientConfig, RetryPolicy, Token};
 
-const TOKEN: &str = "bench-token";
+#[path = "../tests/it/common.rs"]
+mod common;
+use common::Sandbox;
+
 const UPSERT_TARGET: f64 = 5_000.0;
 const READ_TARGET: f64 = 20_000.0;
 const DURABLE_TARGET: f64 = 1_000.0;
@@ -35,7 +35,7 @@ fn main() {
 
 async fn run(people: usize, concurrency: usize) {
     println!("zeeg api bench: {people} people, {concurrency} upserts in flight");
-    println!("sandbox: {}", zeeg_bin().display());
+    println!("sandbox: {}", common::zeeg_bin().display());
     // Other work on the machine slows both sides; say how busy it was.
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
@@ -48,10 +48,10 @@ async fn run(people: usize, concurrency: usize) {
 
     // In memory: upsert everybody (creates), then read them all back.
     let sandbox = Sandbox::start(&[]);
-    let idle = sandbox.memory();
+    let idle = memory(&sandbox);
     let client = connect(&sandbox.api_url());
     let created = timed_upserts(&client, 0..people, concurrency).await;
-    let after_creates = sandbox.memory();
+    let after_creates = memory(&sandbox);
     let updated = timed_upserts(&client, 0..people.min(20_000), concurrency).await;
 
     let started = Instant::now();
@@ -63,7 +63,7 @@ async fn run(people: usize, concurrency: usize) {
         reads += all.len();
     }
     let list_rate = reads as f64 / started.elapsed().as_secs_f64();
-    let held = sandbox.memory();
+    let held = memory(&sandbox);
     let stats = client.stats();
     let sandbox_cpu = cpu_seconds(&format!("/proc/{}/stat", sandbox.child.id()));
     let client_cpu = cpu_seconds("/proc/self/stat");
@@ -154,7 +154,7 @@ fn report(what: &str, value: f64, target: f64, higher_is_better: bool) {
 }
 
 fn connect(api_url: &str) -> Client {
-    let mut config = ClientConfig::new(Token::new(TOKEN)).with_base_url(api_url);
+    let mut config = ClientConfig::new(Token::new(common::TOKEN)).with_base_url(api_url);
     config.retry = RetryPolicy {
         base_delay: Duration::from_millis(50),
         ..RetryPolicy::default()
@@ -203,90 +203,30 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// The `zeeg` binary cargo built for this bench (release profile).
-fn zeeg_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_zeeg"))
-}
-
-/// A `zeeg sandbox serve` child on a free port; killed on drop.
-struct Sandbox {
-    child: Child,
-    url: String,
-}
-
 struct Memory {
     rss_mb: f64,
     hwm_mb: f64,
 }
 
-impl Sandbox {
-    fn start(extra: &[&str]) -> Sandbox {
-        let mut child = Command::new(zeeg_bin())
-            .args([
-                "sandbox",
-                "serve",
-                "--addr",
-                "127.0.0.1:0",
-                "--token",
-                TOKEN,
-            ])
-            .args(extra)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the sandbox starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let url = loop {
-            match lines.next() {
-                Some(Ok(line)) => {
-                    if let Some(url) = line.strip_prefix("listening on ") {
-                        break url.trim().to_string();
-                    }
-                }
-                _ => {
-                    let _ = child.kill();
-                    panic!("the sandbox exited before it listened");
-                }
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
-        Sandbox { child, url }
-    }
-
-    fn api_url(&self) -> String {
-        format!("{}/v2", self.url)
-    }
-
-    /// VmRSS and VmHWM (peak) of the sandbox process, from /proc.
-    fn memory(&self) -> Memory {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix(name))
-                .and_then(|rest| {
-                    rest.trim()
-                        .trim_end_matches("kB")
-                        .trim()
-                        .parse::<f64>()
-                        .ok()
-                })
-                .map_or(f64::NAN, |kb| kb / 1024.0)
-        };
-        Memory {
-            rss_mb: field("VmRSS:"),
-            hwm_mb: field("VmHWM:"),
-        }
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// VmRSS and VmHWM (peak) of the sandbox process, from /proc.
+fn memory(sandbox: &Sandbox) -> Memory {
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", sandbox.child.id())).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    };
+    Memory {
+        rss_mb: field("VmRSS:"),
+        hwm_mb: field("VmHWM:"),
     }
 }

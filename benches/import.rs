@@ -4,23 +4,22 @@
 //! process. Run with `cargo bench --bench import`; prints the figures.
 //! `ZEEG_BENCH_PEOPLE=N` changes the size.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use serde_json::{Value, json};
 
-const TOKEN: &str = "bench-token";
 const LATENCY_MS: &str = "20";
 const WALL_BUDGET_S: f64 = 10.0;
 const RSS_BUDGET_MB: f64 = 400.0;
+
+#[path = "../tests/it/common.rs"]
+mod common;
 
 fn main() {
     let count: usize = std::env::var("ZEEG_BENCH_PEOPLE")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(100_000);
-    let zeeg = env!("CARGO_BIN_EXE_zeeg");
     let tmp = tempfile::tempdir().expect("a temporary folder");
 
     // Streamed to the file: a bench process holding 100,000 people would
@@ -30,33 +29,9 @@ fn main() {
     write_seed(&seed, count).expect("seed written");
 
     let started = Instant::now();
-    let mut sandbox = Command::new(zeeg)
-        .args([
-            "sandbox",
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--token",
-            TOKEN,
-        ])
-        .args(["--latency", LATENCY_MS, "--seed"])
-        .arg(&seed)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the sandbox starts");
-    let mut lines = BufReader::new(sandbox.stdout.take().expect("piped")).lines();
-    let url = loop {
-        match lines.next() {
-            Some(Ok(line)) => {
-                if let Some(url) = line.strip_prefix("listening on ") {
-                    break url.trim().to_string();
-                }
-            }
-            _ => panic!("the sandbox exited before it listened"),
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let sandbox =
+        common::Sandbox::start(&["--latency", LATENCY_MS, "--seed", &seed.to_string_lossy()]);
+    let url = &sandbox.url;
     println!(
         "sandbox seeded with {count} people in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -64,19 +39,17 @@ fn main() {
 
     let out = tmp.path().join("people");
     let started = Instant::now();
-    let status = Command::new(zeeg)
+    let status = common::zeeg()
         .args(["import", "--split-by", "file-size", "--out"])
         .arg(&out)
         .env("ZEEG_API_URL", format!("{url}/v2"))
-        .env("ZEEG_API_TOKEN", TOKEN)
-        .stdin(Stdio::null())
+        .env("ZEEG_API_TOKEN", common::TOKEN)
         .status()
         .expect("zeeg import runs");
     let wall = started.elapsed().as_secs_f64();
     // The largest child that has ended so far: the import (the sandbox still runs).
-    let rss_mb = peak_child_rss_kb() as f64 / 1024.0;
-    let _ = sandbox.kill();
-    let _ = sandbox.wait();
+    let rss_mb = common::peak_children_rss_kib() as f64 / 1024.0;
+    drop(sandbox);
     assert!(status.success(), "zeeg import failed: {status}");
 
     let files = std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0);
@@ -146,13 +119,4 @@ fn write_seed(path: &std::path::Path, count: usize) -> std::io::Result<()> {
     }
     file.write_all(b"]}")?;
     file.flush()
-}
-
-fn peak_child_rss_kb() -> i64 {
-    // SAFETY: getrusage only writes into the zeroed struct we pass.
-    unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
-        usage.ru_maxrss
-    }
 }

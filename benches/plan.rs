@@ -4,16 +4,15 @@
 //!
 //! Run with `cargo bench --bench plan`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
 const LIVE: usize = 100_000;
 const ENTRIES: usize = 10_000;
-const TOKEN: &str = "bench-token";
+
+#[path = "../tests/it/common.rs"]
+mod common;
 
 fn main() {
-    let zeeg = env!("CARGO_BIN_EXE_zeeg");
     let dir = tempfile::tempdir().expect("a temporary folder");
 
     // Live: p{i}@live.example. Desired: every 10th of them, half with a new
@@ -53,53 +52,27 @@ fn main() {
     std::fs::write(dir.path().join("zeeg.yaml"), "{}\n").unwrap();
 
     let started = Instant::now();
-    let mut sandbox = Command::new(zeeg)
-        .args([
-            "sandbox",
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--token",
-            TOKEN,
-        ])
-        .args(["--latency", "20", "--seed"])
-        .arg(&seed_path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the sandbox starts");
-    let mut lines = BufReader::new(sandbox.stdout.take().unwrap()).lines();
-    let url = loop {
-        match lines.next() {
-            Some(Ok(line)) => {
-                if let Some(url) = line.strip_prefix("listening on ") {
-                    break format!("{}/v2", url.trim());
-                }
-            }
-            _ => panic!("the sandbox exited before it listened"),
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let sandbox =
+        common::Sandbox::start(&["--latency", "20", "--seed", &seed_path.to_string_lossy()]);
+    let url = sandbox.api_url();
     println!(
         "sandbox seeded with {LIVE} people in {:.2} s",
         started.elapsed().as_secs_f64()
     );
 
     let started = Instant::now();
-    let output = Command::new(zeeg)
+    let output = common::zeeg()
         .current_dir(dir.path())
         .env("ZEEG_API_URL", &url)
-        .env("ZEEG_API_TOKEN", TOKEN)
-        .env_remove("CI")
+        .env("ZEEG_API_TOKEN", common::TOKEN)
         .args(["-v", "plan", "people", "--format", "json"])
         .output()
         .expect("zeeg plan runs");
     let wall = started.elapsed();
-    let rss_kib = peak_child_rss_kib();
-    let _ = sandbox.kill();
-    let _ = sandbox.wait();
+    let rss_kib = common::peak_children_rss_kib();
+    drop(sandbox);
 
-    let stderr = strip_ansi(&String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
     for line in stderr.lines().filter(|l| l.contains("elapsed_ms")) {
         println!("log: {}", line.trim());
     }
@@ -124,31 +97,4 @@ fn main() {
         "peak RSS: {:.1} MB (target ≤ 300 MB)",
         rss_kib as f64 / 1024.0
     );
-}
-
-/// The largest peak resident set of the children waited for so far (the
-/// sandbox is still running, so this is `zeeg plan`'s).
-fn peak_child_rss_kib() -> i64 {
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage writes into the struct we own.
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    usage.ru_maxrss
-}
-
-/// The log is styled even into a pipe; the figures are read without styles.
-fn strip_ansi(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

@@ -112,6 +112,17 @@ impl Drop for Sandbox {
     }
 }
 
+/// The largest peak resident set, in KiB, of the child processes waited for so
+/// far (benchmarks read it after a `zeeg` run, while the sandbox still runs).
+pub fn peak_children_rss_kib() -> i64 {
+    // SAFETY: getrusage only writes into the zeroed struct we own.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage.ru_maxrss
+    }
+}
+
 /// The repository root, for fixtures and examples.
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
