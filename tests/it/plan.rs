@@ -650,3 +650,34 @@ fn only_and_exclude_narrow_the_plan() {
         out.stderr
     );
 }
+
+#[test]
+fn colour_only_when_asked_for_or_on_a_terminal() {
+    let dir = project(PEOPLE);
+    let sandbox = scenario_sandbox(dir.path());
+    let coloured = plan(&sandbox, dir.path(), &["--color", "always"]);
+    assert_eq!(coloured.code, 0, "{}", coloured.stderr);
+    assert!(coloured.stdout.contains("\x1b["), "--color always paints");
+    // Not a terminal here: `auto` (the default) and `never` print plain text.
+    for args in [&[][..], &["--color", "never"]] {
+        let plain = plan(&sandbox, dir.path(), args);
+        assert!(
+            !plain.stdout.contains('\x1b'),
+            "{args:?} printed ANSI codes"
+        );
+        assert!(
+            !plain.stderr.contains('\x1b'),
+            "{args:?} printed ANSI codes"
+        );
+    }
+    let invalid = run(sandbox
+        .zeeg()
+        .current_dir(dir.path())
+        .args(["--color", "always", "plan", "people"])
+        .env("ZEEG_API_TOKEN", "wrong"));
+    assert_eq!(invalid.code, 1);
+    assert!(
+        invalid.stderr.contains('\x1b'),
+        "errors follow --color always too"
+    );
+}
