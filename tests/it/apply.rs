@@ -359,6 +359,64 @@ fn without_a_terminal_the_prompt_is_refused_unless_auto_approved() {
     assert_eq!(Api::new(&sandbox).total(), 0);
 }
 
+/// Runs `zeeg apply` on a pseudo-terminal (util-linux `script`), typing
+/// `answer` at the prompt.
+fn apply_on_a_terminal(sandbox: &Sandbox, project: &Project, answer: &str) -> common::Run {
+    let command = format!(
+        "{} apply --color never {}",
+        common::zeeg_bin().display(),
+        project.path().display()
+    );
+    let mut script = std::process::Command::new("script");
+    script
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .current_dir(project.path())
+        .env("ZEEG_API_URL", sandbox.api_url())
+        .env("ZEEG_API_TOKEN", TOKEN)
+        .env_remove("CI")
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut process = script.spawn().expect("util-linux `script` runs");
+    let mut stdin = process.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, answer.as_bytes()).unwrap();
+    drop(stdin);
+    let output = process.wait_with_output().unwrap();
+    common::Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).replace('\r', ""),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn on_a_terminal_the_prompt_applies_only_after_yes() {
+    let sandbox = Sandbox::start(&[]);
+    let project = Project::new(3, engineer);
+
+    let declined = apply_on_a_terminal(&sandbox, &project, "n\n");
+    assert_eq!(declined.code, 1, "{}", declined.stdout);
+    assert!(
+        declined.stdout.contains("Apply these changes? [y/N]"),
+        "{}",
+        declined.stdout
+    );
+    assert!(declined.stdout.contains("Nothing was written."));
+    assert_eq!(Api::new(&sandbox).total(), 0, "a no writes nothing");
+
+    let approved = apply_on_a_terminal(&sandbox, &project, "y\n");
+    assert_eq!(approved.code, 0, "{}", approved.stdout);
+    assert!(
+        approved
+            .stdout
+            .contains("Apply complete: 3 created, 0 updated, 0 failed."),
+        "{}",
+        approved.stdout
+    );
+    assert_converged(&sandbox, &project, 3);
+}
+
 #[test]
 fn the_safety_limit_refuses_mass_updates_unless_forced() {
     let sandbox = Sandbox::start(&[]);
