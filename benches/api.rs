@@ -48,10 +48,10 @@ async fn run(people: usize, concurrency: usize) {
 
     // In memory: upsert everybody (creates), then read them all back.
     let sandbox = Sandbox::start(&[]);
-    let idle = memory(&sandbox);
+    let idle = common::memory(sandbox.child.id());
     let client = connect(&sandbox.api_url());
     let created = timed_upserts(&client, 0..people, concurrency).await;
-    let after_creates = memory(&sandbox);
+    let after_creates = common::memory(sandbox.child.id());
     let updated = timed_upserts(&client, 0..people.min(20_000), concurrency).await;
 
     let started = Instant::now();
@@ -63,10 +63,10 @@ async fn run(people: usize, concurrency: usize) {
         reads += all.len();
     }
     let list_rate = reads as f64 / started.elapsed().as_secs_f64();
-    let held = memory(&sandbox);
+    let held = common::memory(sandbox.child.id());
     let stats = client.stats();
-    let sandbox_cpu = cpu_seconds(&format!("/proc/{}/stat", sandbox.child.id()));
-    let client_cpu = cpu_seconds("/proc/self/stat");
+    let sandbox_cpu = common::cpu_seconds(&format!("/proc/{}/stat", sandbox.child.id()));
+    let client_cpu = common::cpu_seconds("/proc/self/stat");
     drop(sandbox);
 
     // Durable: the same upserts against a sandbox with --state.
@@ -125,21 +125,6 @@ async fn run(people: usize, concurrency: usize) {
 }
 
 /// User plus system CPU time of a process, from /proc/PID/stat.
-fn cpu_seconds(stat_path: &str) -> f64 {
-    let stat = std::fs::read_to_string(stat_path).unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are the
-    // 14th and 15th fields of the whole line.
-    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
-    // SAFETY: sysconf only reads a configuration value.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    match (ticks(11), ticks(12)) {
-        (Some(user), Some(system)) if per_second > 0.0 => (user + system) / per_second,
-        _ => f64::NAN,
-    }
-}
-
 fn report(what: &str, value: f64, target: f64, higher_is_better: bool) {
     let met = if higher_is_better {
         value >= target
@@ -201,32 +186,4 @@ fn env_usize(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-struct Memory {
-    rss_mb: f64,
-    hwm_mb: f64,
-}
-
-/// VmRSS and VmHWM (peak) of the sandbox process, from /proc.
-fn memory(sandbox: &Sandbox) -> Memory {
-    let status =
-        std::fs::read_to_string(format!("/proc/{}/status", sandbox.child.id())).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| {
-                rest.trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-            })
-            .map_or(f64::NAN, |kb| kb / 1024.0)
-    };
-    Memory {
-        rss_mb: field("VmRSS:"),
-        hwm_mb: field("VmHWM:"),
-    }
 }

@@ -6,8 +6,6 @@
 //! ≥ 5,000 upserts/s in memory, ≥ 1,000/s with `--state`, ≥ 20,000 person
 //! reads/s (a page of 100 counts as 100), 100,000 people in < 200 MB RSS.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -15,75 +13,35 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use serde_json::{Value, json};
 
-const TOKEN: &str = "bench-token";
+#[path = "../tests/it/common.rs"]
+mod common;
+use common::TOKEN;
 const CONCURRENCY: usize = 16;
 
+/// A sandbox under measurement: the test context's child process.
 struct Served {
-    child: Child,
+    sandbox: common::Sandbox,
     base: String,
 }
 
 impl Served {
     fn start(extra: &[&str]) -> Served {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_zeeg"))
-            .args([
-                "sandbox",
-                "serve",
-                "--addr",
-                "127.0.0.1:0",
-                "--token",
-                TOKEN,
-            ])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("zeeg sandbox serve starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let line = lines
-            .next()
-            .and_then(Result::ok)
-            .expect("the sandbox prints its address");
-        let url = line
-            .strip_prefix("listening on ")
-            .expect("the listening line");
+        let sandbox = common::Sandbox::start(extra);
         Served {
-            base: format!("{}/v2", url.trim()),
-            child,
+            base: sandbox.api_url(),
+            sandbox,
         }
     }
 
-    /// Resident set size now and at its peak, in MB, from /proc.
+    /// Resident set size now and at its peak, in MB.
     fn rss_mb(&self) -> (f64, f64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-                .map_or(f64::NAN, |kb| kb / 1024.0)
-        };
-        (field("VmRSS:"), field("VmHWM:"))
+        let common::Memory { rss_mb, hwm_mb } = common::memory(self.sandbox.child.id());
+        (rss_mb, hwm_mb)
     }
 
     /// CPU seconds (user + system) the sandbox process has used so far.
     fn cpu_seconds(&self) -> f64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        // Fields after the parenthesised command name; utime and stime are 14 and 15.
-        let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = |i: usize| {
-            fields
-                .get(i)
-                .and_then(|f| f.parse::<f64>().ok())
-                .unwrap_or(f64::NAN)
-        };
-        // Clock ticks are 1/100 s on Linux.
-        (ticks(11) + ticks(12)) / 100.0
+        common::cpu_seconds(&format!("/proc/{}/stat", self.sandbox.child.id()))
     }
 
     /// Runs a phase and prints its rate and the sandbox's CPU time per request,
@@ -94,13 +52,6 @@ impl Served {
         let cpu = self.cpu_seconds() - cpu_before;
         let per_request = cpu / requests as f64 * 1e6;
         println!("{label:<38} {rate:>9.0} /s   sandbox CPU {per_request:>6.1} µs/request");
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -123,6 +123,51 @@ pub fn peak_children_rss_kib() -> i64 {
     }
 }
 
+/// Resident set size now and at its peak (VmRSS, VmHWM) of a process, in MB,
+/// from /proc; NaN where /proc does not say.
+pub struct Memory {
+    pub rss_mb: f64,
+    pub hwm_mb: f64,
+}
+
+pub fn memory(pid: u32) -> Memory {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    };
+    Memory {
+        rss_mb: field("VmRSS:"),
+        hwm_mb: field("VmHWM:"),
+    }
+}
+
+/// CPU seconds (user + system) a process has used so far, from a
+/// `/proc/PID/stat` file (`/proc/self/stat` for this one); NaN if unreadable.
+pub fn cpu_seconds(stat_path: &str) -> f64 {
+    let stat = std::fs::read_to_string(stat_path).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields of the whole line.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    // SAFETY: sysconf only reads a configuration value.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) if per_second > 0.0 => (user + system) / per_second,
+        _ => f64::NAN,
+    }
+}
+
 /// The repository root, for fixtures and examples.
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
