@@ -13,6 +13,10 @@ pub(crate) const PEOPLE_PATH: &str = "/crm/people";
 /// The people object's schema. [doc for the shape]
 pub(crate) const PEOPLE_OBJECT_PATH: &str = "/crm/objects/people";
 
+/// The companies collection: `PUT` upserts by domain [doc], `GET` lists
+/// [assumed, like the people list]. Only `zeeg doctor` reads it so far.
+pub(crate) const COMPANIES_PATH: &str = "/crm/companies";
+
 /// The largest `count` a list page accepts. [assumed: Zeeg's list convention
 /// for other resources allows 1..100]
 pub const MAX_PAGE_SIZE: u32 = 100;
