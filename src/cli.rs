@@ -81,8 +81,7 @@ pub enum Command {
     #[command(after_help = "Example:\n  zeeg import --out people/")]
     Import(ImportArgs),
 
-    /// Check a workspace against every assumption zeeg makes about the API.
-    /// Read-only unless --write.
+    /// Check the workspace against the API assumptions zeeg makes (read-only unless --write).
     #[command(
         after_help = "Examples:\n  zeeg doctor\n  zeeg doctor --write\n  zeeg doctor --format json > doctor.json"
     )]

@@ -7,7 +7,9 @@ use thiserror::Error;
 #[derive(Debug, Error, Diagnostic)]
 pub enum DoctorError {
     /// `--write` without a terminal to confirm on, and no `--auto-approve`.
-    #[error("refusing to send the write checks without confirmation: there is no terminal to ask on")]
+    #[error(
+        "refusing to send the write checks without confirmation: there is no terminal to ask on"
+    )]
     #[diagnostic(
         code(zeeg::doctor::no_terminal),
         help("Nothing was written. Run again with --auto-approve (as in CI), or without --write.")

@@ -219,7 +219,9 @@ fn judge_envelope(page: &Answer) -> Outcome {
     };
     if problems.is_empty() {
         let total = body.pointer("/pagination/total").and_then(Value::as_u64);
-        let pages = body.pointer("/pagination/totalPages").and_then(Value::as_u64);
+        let pages = body
+            .pointer("/pagination/totalPages")
+            .and_then(Value::as_u64);
         return ok(format!(
             "collection and the six pagination fields (total {}, totalPages {}){extra_note}",
             total.unwrap_or(0),
@@ -347,7 +349,9 @@ fn judge_people(people: &[Value]) -> Outcome {
     };
     let listed = count(people.len(), "listed person", "listed people");
     if problems.is_empty() && unreadable == 0 {
-        return ok(format!("{listed}, every documented field present{extra_note}"));
+        return ok(format!(
+            "{listed}, every documented field present{extra_note}"
+        ));
     }
     let described: Vec<String> = problems
         .iter()
@@ -415,10 +419,7 @@ fn judge_custom_values(people: &[Value], attributes: &[Attribute]) -> Outcome {
         problems.push(format!("slugs not in the schema: {}", names.join(", ")));
     }
     if !mistyped.is_empty() {
-        problems.push(format!(
-            "values not of their type: {}",
-            mistyped.join(", ")
-        ));
+        problems.push(format!("values not of their type: {}", mistyped.join(", ")));
     }
     differs(
         format!("{observed}; {}", problems.join("; ")),
@@ -437,11 +438,7 @@ fn judge_companies(people: &[Value]) -> Outcome {
             Value::Null => {}
             Value::Object(object) => {
                 let id_ok = object.get("id").is_some_and(Value::is_string);
-                let text = |k: &str| {
-                    object
-                        .get(k)
-                        .is_some_and(|v| v.is_null() || v.is_string())
-                };
+                let text = |k: &str| object.get(k).is_some_and(|v| v.is_null() || v.is_string());
                 if id_ok && text("name") && text("domain") {
                     linked += 1;
                 } else {
@@ -518,7 +515,10 @@ async fn judge_pages(
     let two = probe.get(PEOPLE_PATH, &page_query(2, size)).await?;
     let (Some(first), Some(second)) = (ids(&one), ids(&two)) else {
         return Ok(differs(
-            format!("count={size}: pages 1 and 2 answered {} and {}", one.status, two.status),
+            format!(
+                "count={size}: pages 1 and 2 answered {} and {}",
+                one.status, two.status
+            ),
             "plan, apply and import stop at the list request that fails",
         ));
     };
@@ -538,7 +538,10 @@ async fn judge_pages(
         }
         if missing > 0 {
             skipped = true;
-            problems.push(format!("{missing} of the first {} are on neither page", 2 * size));
+            problems.push(format!(
+                "{missing} of the first {} are on neither page",
+                2 * size
+            ));
         }
         if repeated == 0 && missing == 0 {
             problems.push("the two pages hold the people in another order".to_string());
@@ -554,7 +557,9 @@ async fn judge_pages(
         let want = total.div_ceil(size).max(1);
         if pages != want {
             skipped |= pages < want;
-            problems.push(format!("totalPages is {pages}, ⌈{total} / {size}⌉ is {want}"));
+            problems.push(format!(
+                "totalPages is {pages}, ⌈{total} / {size}⌉ is {want}"
+            ));
         }
     }
     let next = body

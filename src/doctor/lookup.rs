@@ -82,17 +82,14 @@ async fn search(
     let Some(email) = primary_email(sample).map(str::to_owned) else {
         return Ok(());
     };
-    let redact = probe.redact();
-    let shown = |text: &str| {
-        if redact {
-            format!("the primary email of person {id}")
-        } else {
-            format!("{text:?}")
-        }
+    // Under redaction the email is named by whose it is, never shown.
+    let what = if probe.redact() {
+        format!("the primary email of person {id}")
+    } else {
+        format!("{email:?}")
     };
     let answer = search_for(probe, &email).await?;
     let found = ids(&answer);
-    let what = shown(&email);
     let whole = listed.total.unwrap_or(listed.people.len() as u64);
     let total = answer
         .json()
@@ -101,7 +98,7 @@ async fn search(
 
     let Some(found) = found else {
         let outcome = differs(
-            format!("search for {what} answered {}", answer.status),
+            format!("search by {what} answered {}", answer.status),
             "plan stops when it searches (it does so when the files hold fewer entries than pages of people)",
         );
         checks.push(SEARCH_FINDS.with(outcome));
@@ -113,10 +110,12 @@ async fn search(
     let found_them = found.contains(&id);
     let listed_found = count(total.unwrap_or(0) as usize, "person", "people");
     checks.push(SEARCH_FINDS.with(if found_them {
-        ok(format!("search for {what} listed {listed_found}, person {id} among them"))
+        ok(format!(
+            "search by {what}: {listed_found} listed, that one among them"
+        ))
     } else {
         differs(
-            format!("search for {what} listed {listed_found}, not person {id}"),
+            format!("search by {what}: {listed_found} listed, not that one"),
             "when plan searches (fewer entries than pages of people), people it does not find show as new; apply's upsert still matches them by email, so nothing is duplicated, but the plan is wrong",
         )
     }));
@@ -126,11 +125,10 @@ async fn search(
             "needs at least 2 people; the workspace holds {whole}"
         )),
         Some(total) if total < whole => ok(format!(
-            "search for {what} listed {} of {whole}",
-            total
+            "search by the same email: {total} of {whole} people listed"
         )),
         Some(total) => differs(
-            format!("search for {what} listed {total} of {whole}: it is not applied"),
+            format!("search by the same email: {total} of {whole} people listed; it is not applied"),
             format!(
                 "search is ignored by this workspace: plan notices that its first search lists everybody and uses that answer as the whole list, reading every page ({} of 100) instead of searching",
                 count(whole.div_ceil(100) as usize, "request", "requests")
@@ -144,20 +142,24 @@ async fn search(
         not_checked("the email has no letters to change the case of")
     } else {
         let answer = search_for(probe, &other_case).await?;
-        let what = shown(&other_case);
+        let what = if probe.redact() {
+            "the same email in another case".to_string()
+        } else {
+            format!("{other_case:?}")
+        };
         match ids(&answer) {
             Some(ids) if ids.contains(&id) => ok(format!(
-                "search for {what} (in another case) found person {id}"
+                "search by {what}: person {id} found"
             )),
             Some(ids) => differs(
                 format!(
-                    "search for {what} (in another case) listed {}, not person {id}",
+                    "search by {what}: {} listed, not person {id}",
                     count(ids.len(), "person", "people")
                 ),
                 "plan searches with the files' emails in lower case; people whose email is stored in another case are not found there and show as new (apply's upsert matches them regardless, so nothing is duplicated)",
             ),
             None => differs(
-                format!("search for {what} (in another case) answered {}", answer.status),
+                format!("search by {what} answered {}", answer.status),
                 "plan stops when it searches",
             ),
         }
@@ -227,7 +229,9 @@ async fn judge_get(probe: &mut Probe, listed: &Value) -> Result<Outcome, ApiErro
             count(person.len(), "field", "fields")
         ))),
         (true, false) => Ok(differs(
-            format!("person {id}: the same person, but the envelope is not {{success, status, person}}"),
+            format!(
+                "person {id}: the same person, but the envelope is not {{success, status, person}}"
+            ),
             no_consequence,
         )),
         (false, _) => Ok(differs(

@@ -202,7 +202,10 @@ impl Report {
     }
 
     pub fn count(&self, verdict: Verdict) -> usize {
-        self.checks.iter().filter(|c| c.verdict() == verdict).count()
+        self.checks
+            .iter()
+            .filter(|c| c.verdict() == verdict)
+            .count()
     }
 }
 
@@ -241,7 +244,9 @@ impl Findings {
 pub async fn read_checks(client: &Client, options: Options) -> Result<Findings, ApiError> {
     let mut probe = Probe::new(client.clone(), options.redact);
     let mut checks = Vec::new();
-    let first = probe.get(crate::api::assumed::PEOPLE_PATH, &list::first_query()).await?;
+    let first = probe
+        .get(crate::api::assumed::PEOPLE_PATH, &list::first_query())
+        .await?;
     let can_read = access::token_read(&first, &mut checks);
     let mut sample = None;
     if can_read {
@@ -253,8 +258,12 @@ pub async fn read_checks(client: &Client, options: Options) -> Result<Findings, 
     } else {
         let reason = "the first read failed (see token.read)";
         for spec in CHECKS {
-            let skip = ![&access::TOKEN_READ, &limits::RATE_LIMITS, &access::TOKEN_WRITE]
-                .contains(spec)
+            let skip = ![
+                &access::TOKEN_READ,
+                &limits::RATE_LIMITS,
+                &access::TOKEN_WRITE,
+            ]
+            .contains(spec)
                 && !write::SPECS.contains(spec);
             if skip {
                 checks.push(spec.with(not_checked(reason)));

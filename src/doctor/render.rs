@@ -47,11 +47,18 @@ pub fn render_text(report: &Report, color: bool) -> String {
     let mut out = format!(
         "zeeg doctor: {} ({})\n\n",
         report.api_url,
-        if report.write { "with write checks" } else { "read-only" }
+        if report.write {
+            "with write checks"
+        } else {
+            "read-only"
+        }
     );
     out.push_str(&paint(
         BOLD,
-        &format!("{:id_width$}  {:verdict_width$}  OBSERVED", "CHECK", "VERDICT"),
+        &format!(
+            "{:id_width$}  {:verdict_width$}  OBSERVED",
+            "CHECK", "VERDICT"
+        ),
     ));
     out.push('\n');
     for check in &report.checks {
@@ -72,7 +79,7 @@ pub fn render_text(report: &Report, color: bool) -> String {
         out.push_str(&format!("{:id_width$}  {painted}  {line}\n", check.spec.id));
         if let Outcome::Differs { zeeg_does, .. } = &check.outcome {
             out.push_str(&format!("{indent}expected: {}\n", check.spec.expected));
-            out.push_str(&format!("{indent}zeeg: {zeeg_does}\n"));
+            out.push_str(&format!("{indent}zeeg does: {zeeg_does}\n"));
             out.push_str(&format!(
                 "{indent}assumption: {}\n",
                 check.spec.section.heading()
@@ -80,10 +87,15 @@ pub fn render_text(report: &Report, color: bool) -> String {
         }
     }
     out.push_str(&format!(
-        "\n{} checks: {} ok, {} differ, {} not checked ({} requests).\n",
+        "\n{} checks: {} ok, {} {}, {} not checked ({} requests).\n",
         report.checks.len(),
         report.count(Verdict::Ok),
         report.count(Verdict::Differs),
+        if report.count(Verdict::Differs) == 1 {
+            "differs"
+        } else {
+            "differ"
+        },
         report.count(Verdict::NotChecked),
         report.requests
     ));

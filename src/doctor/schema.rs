@@ -44,7 +44,10 @@ pub(crate) async fn run(
         Ok(envelope) => envelope,
         Err(error) => {
             checks.push(SCHEMA.with(differs(
-                format!("the body does not have that shape: {}", printable(&error.to_string())),
+                format!(
+                    "the body does not have that shape: {}",
+                    printable(&error.to_string())
+                ),
                 stop,
             )));
             checks.push(SLUGS.with(not_checked("the schema could not be read")));
@@ -110,7 +113,11 @@ fn judge_standard(attributes: &[Attribute]) -> super::Outcome {
         .filter(|slug| !attributes.iter().any(|a| a.is_standard && a.key == *slug))
         .collect();
     if missing.is_empty() {
-        ok(format!("all {} present: {}", mapped.len(), mapped.join(", ")))
+        ok(format!(
+            "all {} present: {}",
+            mapped.len(),
+            mapped.join(", ")
+        ))
     } else {
         differs(
             format!("missing: {}", missing.join(", ")),

@@ -280,7 +280,13 @@ async fn judge_omitted(
     }
     // Put the value back at once: the user agreed to checks that change nothing.
     let restored = match client.upsert(MATCH_ON, &plan.body).await {
-        Ok(again) if serde_json::to_value(&again.person).ok().and_then(|p| p.get(field).cloned()).as_ref() == plan.listed.get(field) => {
+        Ok(again)
+            if serde_json::to_value(&again.person)
+                .ok()
+                .and_then(|p| p.get(field).cloned())
+                .as_ref()
+                == plan.listed.get(field) =>
+        {
             format!("doctor sent {field} again and it is back")
         }
         _ => format!(

@@ -5,6 +5,7 @@ mod apply;
 mod cli;
 mod client;
 mod common;
+mod doctor;
 mod import;
 mod plan;
 mod recipes;
