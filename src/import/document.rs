@@ -30,18 +30,12 @@ pub fn entry_document(person: &Person) -> Node {
 }
 
 fn field_value(person: &Person, field: &str) -> Option<Node> {
-    let text = |value: &Option<String>| value.as_deref().map(Node::text);
+    if let Some(text) = person.scalar(field) {
+        return Some(Node::text(text));
+    }
     match field {
-        "firstName" => text(&person.first_name),
-        "lastName" => text(&person.last_name),
-        "salutation" => text(&person.salutation),
         "emails" => (!person.emails.is_empty())
             .then(|| Node::List(person.emails.iter().map(|e| Node::text(e)).collect())),
-        "jobTitle" => text(&person.job_title),
-        "description" => text(&person.description),
-        "phoneNumber" => text(&person.phone_number),
-        "primaryLocation" => text(&person.primary_location),
-        "avatarUrl" => text(&person.avatar_url),
         "companyId" => person.company.as_ref().map(|c| Node::text(&c.id)),
         "socials" => {
             let socials: Vec<_> = SOCIAL_NETWORKS

@@ -539,9 +539,7 @@ fn has_value(value: &Value) -> bool {
 }
 
 fn has_name(entry: &Entry) -> bool {
-    ["firstName", "lastName"]
-        .iter()
-        .any(|f| entry.fields.get(*f).is_some_and(has_value))
+    crate::person::has_name(|field| entry.fields.get(field).is_some_and(has_value))
 }
 
 /// Two entries with the same identity, or sharing an email, in one file or
