@@ -10,4 +10,5 @@ mod plan;
 mod recipes;
 mod sandbox;
 mod schema;
+mod security;
 mod validate;
