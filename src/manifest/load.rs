@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::diagnostic::{Diagnostics, ManifestError, Problem};
 use super::discover::{self, Filters, Found};
 use super::entry::{Entry, SourceFile, SourceLocation};
-use super::model::{Config, Person, config_schema, people_schema};
+use super::model::{Config, Person};
 use super::schema_check::Schema;
 use super::source::SourceText;
 use super::yaml::{self, Document, YamlError, YamlProblem};
@@ -63,7 +63,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifest, Diagnostics> {
         problems.push(Problem::new(ManifestError::NoFiles));
     }
 
-    let schema = Schema::new(people_schema(), "a people file");
+    let schema = Schema::people();
     let mut files = Vec::new();
     let mut loaded = Vec::new();
     let per_file = parallel_map(&found, |item| {
@@ -71,7 +71,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifest, Diagnostics> {
         let mut problems = Vec::new();
         let file = load_file(
             item,
-            &schema,
+            schema,
             settings.defaults.as_ref(),
             &mut loaded,
             &mut problems,
@@ -157,7 +157,7 @@ fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
     let Some((source, doc)) = read_yaml(path, shown(path), problems).map(|(s, d, _)| (s, d)) else {
         return Settings::default();
     };
-    let schema = Schema::new(config_schema(), "zeeg.yaml");
+    let schema = Schema::config();
     let errors = schema.check(&doc, &source);
     if !errors.is_empty() {
         problems.extend(errors.into_iter().map(|(_, p)| p));
@@ -539,9 +539,7 @@ fn has_value(value: &Value) -> bool {
 }
 
 fn has_name(entry: &Entry) -> bool {
-    ["firstName", "lastName"]
-        .iter()
-        .any(|f| entry.fields.get(*f).is_some_and(has_value))
+    crate::person::has_name(|field| entry.fields.get(field).is_some_and(has_value))
 }
 
 /// Two entries with the same identity, or sharing an email, in one file or

@@ -4,12 +4,17 @@
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{JsonType, ValidationError, Validator};
 use serde_json::Value;
+use std::sync::OnceLock;
 
 use super::diagnostic::{ManifestError, Problem};
+use super::model::{config_schema, people_schema};
 use super::source::SourceText;
 use super::yaml::Document;
 
 /// A compiled schema and the schema itself (to list the keys a mapping allows).
+///
+/// Each schema is compiled once per process, by [`Schema::people`] and
+/// [`Schema::config`]; import checks its entries with the same validator.
 pub(crate) struct Schema {
     validator: Validator,
     schema: Value,
@@ -18,7 +23,27 @@ pub(crate) struct Schema {
 }
 
 impl Schema {
-    pub fn new(schema: Value, top: &'static str) -> Schema {
+    /// The schema of a people file.
+    pub fn people() -> &'static Schema {
+        static PEOPLE: OnceLock<Schema> = OnceLock::new();
+        PEOPLE.get_or_init(|| Schema::new(people_schema(), "a people file"))
+    }
+
+    /// The schema of `zeeg.yaml`.
+    pub fn config() -> &'static Schema {
+        static CONFIG: OnceLock<Schema> = OnceLock::new();
+        CONFIG.get_or_init(|| Schema::new(config_schema(), "zeeg.yaml"))
+    }
+
+    /// The JSON pointers of every value in `document` that the schema refuses.
+    pub fn refused_pointers(&self, document: &Value) -> Vec<String> {
+        self.validator
+            .iter_errors(document)
+            .map(|error| error.instance_path().as_str().to_string())
+            .collect()
+    }
+
+    fn new(schema: Value, top: &'static str) -> Schema {
         let validator = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
             .should_validate_formats(true)

@@ -13,21 +13,13 @@ use crate::api::Person;
 use crate::manifest::Entry;
 use crate::person::{SOCIAL_NETWORKS, WRITABLE_FIELDS};
 
-/// The live value of a string field, by JSON name.
+/// The live value of a string field, by JSON name. `companyId` is write-only:
+/// the live person shows it as `company.id`.
 pub(crate) fn live_scalar<'p>(person: &'p Person, field: &str) -> Option<&'p str> {
-    let value = match field {
-        "firstName" => &person.first_name,
-        "lastName" => &person.last_name,
-        "salutation" => &person.salutation,
-        "jobTitle" => &person.job_title,
-        "description" => &person.description,
-        "phoneNumber" => &person.phone_number,
-        "primaryLocation" => &person.primary_location,
-        "avatarUrl" => &person.avatar_url,
-        "companyId" => return person.company.as_ref().map(|c| c.id.as_str()),
-        _ => return None,
-    };
-    value.as_deref()
+    match field {
+        "companyId" => person.company.as_ref().map(|c| c.id.as_str()),
+        _ => person.scalar(field),
+    }
 }
 
 /// The change `entry` makes to `live` (a create when `None`), or `None` when
