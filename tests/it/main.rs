@@ -5,6 +5,7 @@ mod apply;
 mod cli;
 mod client;
 mod common;
+mod exit_codes;
 mod import;
 mod plan;
 mod recipes;
