@@ -13,12 +13,13 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValu
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use url::{Host, Url};
+use url::Url;
 
 use super::assumed::{
     self, COUNT_PARAM, DEFAULT_BASE_URL, DEFAULT_LIST_CONCURRENCY, MATCHING_ATTRIBUTE_PARAM,
     MAX_PAGE_SIZE, PAGE_PARAM, PEOPLE_OBJECT_PATH, PEOPLE_PATH, SEARCH_PARAM,
 };
+use super::destination::is_loopback;
 use super::error::{ApiError, FieldError, Scope};
 use super::model::{ErrorBody, ListResponse, ObjectEnvelope, ObjectSchema, Person, PersonEnvelope};
 use super::retry::{self, RetryPolicy};
@@ -651,14 +652,6 @@ fn checked_base_url(raw: &str) -> Result<Url, ApiError> {
             host: host.to_string(),
         }),
         other => Err(invalid(&format!("scheme {other}: is not http(s)"))),
-    }
-}
-
-fn is_loopback(host: &Host<&str>) -> bool {
-    match host {
-        Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
-        Host::Ipv4(ip) => ip.is_loopback(),
-        Host::Ipv6(ip) => ip.is_loopback(),
     }
 }
 

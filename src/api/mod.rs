@@ -14,6 +14,7 @@
 
 pub mod assumed;
 pub mod client;
+pub mod destination;
 pub mod error;
 pub mod model;
 pub mod retry;

@@ -37,6 +37,51 @@ pub struct Person {
     pub updated_at: String,
 }
 
+/// Named string-or-null fields of a struct, each listed once: its JSON name
+/// and the struct field that holds it; generates the reader and the slot.
+macro_rules! named_slots {
+    ($ty:ty, $get:ident, $get_mut:ident, { $($json:literal => $field:ident),* $(,)? }) => {
+        impl $ty {
+            /// A field by JSON name; `None` when it is empty or `name` names
+            /// no such field.
+            pub fn $get(&self, name: &str) -> Option<&str> {
+                match name {
+                    $($json => self.$field.as_deref(),)*
+                    _ => None,
+                }
+            }
+
+            /// The slot of a field by JSON name, to set or clear it.
+            pub fn $get_mut(&mut self, name: &str) -> Option<&mut Option<String>> {
+                match name {
+                    $($json => Some(&mut self.$field),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+// The JSON names are those of `crate::person::SCALAR_FIELDS` (a test holds
+// the two lists together).
+named_slots!(Person, scalar, scalar_mut, {
+    "firstName" => first_name,
+    "lastName" => last_name,
+    "salutation" => salutation,
+    "jobTitle" => job_title,
+    "description" => description,
+    "phoneNumber" => phone_number,
+    "primaryLocation" => primary_location,
+    "avatarUrl" => avatar_url,
+});
+
+impl Person {
+    /// Whether the person has the name the API requires (see [`crate::person::has_name`]).
+    pub fn has_name(&self) -> bool {
+        crate::person::has_name(|field| self.scalar(field).is_some_and(crate::person::is_filled))
+    }
+}
+
 /// The read-only view of the company a person is linked to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Company {
@@ -56,18 +101,13 @@ pub struct Socials {
     pub instagram: Option<String>,
 }
 
-impl Socials {
-    /// The value for a network by name (`linkedin`, `twitter`, …).
-    pub fn get(&self, network: &str) -> Option<&str> {
-        match network {
-            "linkedin" => self.linkedin.as_deref(),
-            "twitter" => self.twitter.as_deref(),
-            "facebook" => self.facebook.as_deref(),
-            "instagram" => self.instagram.as_deref(),
-            _ => None,
-        }
-    }
-}
+// The networks of `crate::person::SOCIAL_NETWORKS`.
+named_slots!(Socials, get, get_mut, {
+    "linkedin" => linkedin,
+    "twitter" => twitter,
+    "facebook" => facebook,
+    "instagram" => instagram,
+});
 
 /// `{"success": true, "status": 200|201, "person": {…}}`: the answer of an
 /// upsert and of a read by id.
@@ -148,5 +188,68 @@ impl ErrorBody {
     /// The human message, whichever shape the body had.
     pub fn text(&self) -> Option<&str> {
         self.message.as_deref().or(self.error.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::person::{SCALAR_FIELDS, SOCIAL_NETWORKS};
+
+    fn empty_person() -> Person {
+        serde_json::from_value(serde_json::json!({"id": "p", "createdAt": "", "updatedAt": ""}))
+            .unwrap()
+    }
+
+    #[test]
+    fn every_scalar_field_has_a_slot_and_reads_back() {
+        let mut person = empty_person();
+        for field in SCALAR_FIELDS {
+            *person.scalar_mut(field).unwrap() = Some(format!("value of {field}"));
+        }
+        for field in SCALAR_FIELDS {
+            assert_eq!(
+                person.scalar(field),
+                Some(format!("value of {field}").as_str())
+            );
+        }
+        let json = serde_json::to_value(&person).unwrap();
+        for field in SCALAR_FIELDS {
+            assert_eq!(
+                json[field],
+                format!("value of {field}"),
+                "{field} is wired to its own slot"
+            );
+        }
+        assert_eq!(person.scalar("emails"), None);
+        assert!(person.scalar_mut("companyId").is_none());
+    }
+
+    #[test]
+    fn every_network_has_a_slot() {
+        let mut socials = Socials::default();
+        for network in SOCIAL_NETWORKS {
+            *socials.get_mut(network).unwrap() = Some(network.to_string());
+        }
+        for network in SOCIAL_NETWORKS {
+            assert_eq!(socials.get(network), Some(*network));
+        }
+        let json = serde_json::to_value(&socials).unwrap();
+        for network in SOCIAL_NETWORKS {
+            assert_eq!(
+                json[network], *network,
+                "{network} is wired to its own slot"
+            );
+        }
+    }
+
+    #[test]
+    fn a_blank_name_is_no_name() {
+        let mut person = empty_person();
+        assert!(!person.has_name());
+        person.last_name = Some("  ".into());
+        assert!(!person.has_name());
+        person.last_name = Some("Doe".into());
+        assert!(person.has_name());
     }
 }

@@ -44,6 +44,15 @@ pub fn run(cli: Cli) -> ExitStatus {
     }
 }
 
+/// Prints what clap has to say about a command line it did not run (help,
+/// version, or why it does not parse) and returns the status for it.
+pub fn command_line_error(error: &clap::Error) -> ExitStatus {
+    // clap chose stdout for help and version, stderr for errors; a closed
+    // pipe is not worth a panic.
+    let _ = error.print();
+    ExitStatus::for_command_line(error)
+}
+
 fn block_on<F: std::future::Future<Output = miette::Result<ExitStatus>>>(
     future: F,
 ) -> miette::Result<ExitStatus> {

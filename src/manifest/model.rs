@@ -210,7 +210,9 @@ pub enum CustomScalar {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(title = "zeeg project settings (zeeg.yaml)")]
 pub struct Config {
-    /// Base URL of the Zeeg API; `--api-url` and `ZEEG_API_URL` win over it.
+    /// Base URL of the Zeeg API: https://api.zeeg.me/v2 or this machine (a
+    /// sandbox) only, since the API token is sent there. Any other host must
+    /// be named by `--api-url` or `ZEEG_API_URL`, which win over this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "String", url, example = &"https://api.zeeg.me/v2")]
     pub api_url: Option<String>,

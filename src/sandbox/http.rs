@@ -185,7 +185,7 @@ async fn upsert_person(
         || uuid::Uuid::now_v7().to_string(),
         now,
     );
-    if !body::has_name(&pending.person) {
+    if !pending.person.has_name() {
         let mut errors = FieldErrors::default();
         let message = "firstName or lastName is required";
         errors.add("firstName", message);

@@ -164,7 +164,7 @@ impl Seed {
             if let Some(company) = input.company {
                 person.company.get_or_insert(company);
             }
-            if !body::has_name(&person) {
+            if !person.has_name() {
                 return Err(invalid(None, "needs a firstName or a lastName"));
             }
             people.push((person, created.as_second()));

@@ -65,11 +65,3 @@ fn man_page_is_roff_and_names_the_commands() {
         assert!(out.stdout.contains(command), "man page lacks {command}");
     }
 }
-
-#[test]
-fn an_unknown_flag_is_a_usage_error_not_a_panic() {
-    let out = run(zeeg().args(["plan", "--frobnicate"]));
-    assert_eq!(out.code, 2, "clap's usage error code");
-    assert!(out.stderr.contains("unexpected argument '--frobnicate'"));
-    assert!(!out.stderr.contains("panicked"));
-}
