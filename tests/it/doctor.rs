@@ -611,8 +611,8 @@ async fn write_checks_need_a_terminal_or_auto_approve() {
         run.stderr
     );
     let no_flag = doctor(&sandbox.base_url(), &["--auto-approve"]).await;
-    // A command line that does not parse (the code is cli's to map).
-    assert_ne!(no_flag.code, 0, "--auto-approve needs --write");
+    // A command line that does not parse.
+    assert_eq!(no_flag.code, 1, "--auto-approve needs --write");
     assert!(no_flag.stderr.contains("--write"), "{}", no_flag.stderr);
 }
 
