@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::diagnostic::{Diagnostics, ManifestError, Problem};
 use super::discover::{self, Filters, Found};
 use super::entry::{Entry, SourceFile, SourceLocation};
-use super::model::{Config, Person};
+use super::model::{Config, DeclaredPerson};
 use super::schema_check::Schema;
 use super::source::SourceText;
 use super::yaml::{self, Document, YamlError, YamlProblem};
@@ -410,7 +410,7 @@ impl FileInput<'_> {
         }
         let pointer = format!("/people/{index}");
         let item_span = self.doc.span(&pointer).map_or(0..0, |s| s.value.clone());
-        let person = match Person::deserialize(&Value::Object(merged)) {
+        let person = match DeclaredPerson::deserialize(&Value::Object(merged)) {
             Ok(person) => person,
             Err(e) => {
                 // The project defaults were checked against the config schema,
@@ -577,7 +577,7 @@ fn merge_under(entry: &mut Map<String, Value>, defaults: &Map<String, Value>) {
 
 /// Turns a merged person into an [`Entry`]: the managed fields in API JSON,
 /// the matching attribute and its value.
-pub(crate) fn make_entry(person: Person, source: SourceLocation) -> Option<Entry> {
+pub(crate) fn make_entry(person: DeclaredPerson, source: SourceLocation) -> Option<Entry> {
     let matching_attribute = person
         .matching_attribute
         .clone()
