@@ -26,9 +26,13 @@ fn seed() -> std::path::PathBuf {
 }
 
 async fn sandbox() -> RunningSandbox {
+    seeded(seed()).await
+}
+
+async fn seeded(seed: std::path::PathBuf) -> RunningSandbox {
     let config = SandboxConfig {
-        tokens: vec![zeeg::sandbox::Token::read_write(TOKEN)],
-        seed: Some(seed()),
+        tokens: vec![zeeg::sandbox::GrantedToken::read_write(TOKEN)],
+        seed: Some(seed),
         ..SandboxConfig::default()
     };
     let addr: SocketAddr = "127.0.0.1:0".parse().expect("an address");
@@ -626,15 +630,7 @@ async fn plan_reads_a_workspace_that_ignores_search_with_one_listing() {
         .collect();
     let seed = dir.path().join("seed.json");
     std::fs::write(&seed, Value::Array(people).to_string()).expect("the seed is written");
-    let config = SandboxConfig {
-        tokens: vec![zeeg::sandbox::Token::read_write(TOKEN)],
-        seed: Some(seed),
-        ..SandboxConfig::default()
-    };
-    let addr: SocketAddr = "127.0.0.1:0".parse().expect("an address");
-    let sandbox = zeeg::sandbox::start(config, addr)
-        .await
-        .expect("the sandbox starts");
+    let sandbox = seeded(seed).await;
     let (url, proxy) = proxy_counting(&sandbox, Break::SearchIgnored).await;
     let files = dir.path().join("people");
     std::fs::create_dir(&files).expect("a folder");
