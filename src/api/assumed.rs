@@ -21,6 +21,10 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 /// the total. [assumed: Zeeg advises against parallel bursts; 8 is modest]
 pub const DEFAULT_LIST_CONCURRENCY: usize = 8;
 
+/// How many searches a plan keeps in flight at once. [assumed, like the list
+/// concurrency above]
+pub const SEARCH_CONCURRENCY: usize = DEFAULT_LIST_CONCURRENCY;
+
 /// Pagination is page-numbered from 1 with `page` and `count` query
 /// parameters; the answer's `pagination.totalPages` says how many pages there
 /// are, and pages are ordered oldest first, stable across pages. [assumed]
@@ -31,6 +35,16 @@ pub(crate) const COUNT_PARAM: &str = "count";
 /// number contain TEXT, ignoring case; it paginates like the plain list.
 /// [assumed]
 pub(crate) const SEARCH_PARAM: &str = "search";
+
+/// The matching attributes whose values `search` looks in: the names, the
+/// emails and the phone number. [assumed, as `search` above]
+pub const SEARCHABLE_SLUGS: &[&str] =
+    &["email", "emails", "first_name", "last_name", "phone_number"];
+
+/// The person fields the upsert merges key by key: a key sent as `null` is
+/// cleared, a key not sent is kept. So clearing a whole object means sending
+/// each of its keys as `null`. [assumed, as Zeeg documents for custom records]
+pub const MERGED_KEY_BY_KEY: &[&str] = &["socials", "customAttributes"];
 
 /// Answers worth trying again: 429 (rate limited) and every 5xx. [doc for
 /// the codes; that a 5xx is transient is our choice] Network errors, timeouts

@@ -12,7 +12,7 @@ use crate::cli::{GlobalArgs, PlanArgs, PlanFormat, TargetArgs};
 use crate::commands::Printer;
 use crate::exit::ExitStatus;
 use crate::manifest::{self, Diagnostics, Entry};
-use crate::plan::{self, RenderOptions, SavedPlan};
+use crate::plan::{self, PlanOptions, RenderOptions, SavedPlan};
 use crate::sandbox::RunningSandbox;
 use crate::targeting::Targeting;
 
@@ -64,7 +64,11 @@ pub async fn run(
     );
     connection.close().await;
 
-    let plan = plan::compute(&manifest.entries, &live.people)?;
+    let plan = plan::compute(
+        &manifest.entries,
+        &live.people,
+        &plan_options(&manifest.config),
+    )?;
     let options = RenderOptions {
         color: printer.color(),
         redact,
@@ -85,6 +89,13 @@ pub async fn run(
     } else {
         ExitStatus::Success
     })
+}
+
+/// What the plan needs of zeeg.yaml to say what apply would refuse.
+pub fn plan_options(config: &manifest::Config) -> PlanOptions {
+    PlanOptions {
+        max_update_percent: f64::from(config.apply.max_update_percent),
+    }
 }
 
 /// `--redact` / `--no-redact` win; otherwise markdown in CI (a comment

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use super::{Action, Change, FieldChange};
 use crate::api::Person;
+use crate::api::assumed::MERGED_KEY_BY_KEY;
 use crate::manifest::Entry;
 use crate::person::{SOCIAL_NETWORKS, WRITABLE_FIELDS};
 
@@ -36,7 +37,7 @@ pub(crate) fn diff_entry(entry: &Entry, live: Option<&Person>) -> Option<Change>
                 let before = live.map_or(Value::Null, |p| Value::from(p.emails.clone()));
                 push_if_changed(&mut fields, name.to_string(), before, after, emails_equal);
             }
-            "socials" | "customAttributes" => {
+            name if MERGED_KEY_BY_KEY.contains(&name) => {
                 let Some(keys) = after.as_object() else {
                     continue;
                 };
@@ -90,25 +91,27 @@ pub(crate) fn diff_entry(entry: &Entry, live: Option<&Person>) -> Option<Change>
 /// merges those objects key by key and a bare `null` would be ambiguous.
 fn request_body(entry: &Entry, live: Option<&Person>) -> Map<String, Value> {
     let mut body = entry.fields.clone();
-    if body.get("socials").is_some_and(Value::is_null) {
-        let cleared = SOCIAL_NETWORKS
-            .iter()
-            .map(|network| (network.to_string(), Value::Null))
-            .collect();
-        body.insert("socials".into(), Value::Object(cleared));
-    }
-    if body.get("customAttributes").is_some_and(Value::is_null) {
-        let cleared = live
-            .map(|p| {
-                p.custom_attributes
-                    .keys()
-                    .map(|key| (key.clone(), Value::Null))
-                    .collect()
-            })
-            .unwrap_or_default();
-        body.insert("customAttributes".into(), Value::Object(cleared));
+    for &object in MERGED_KEY_BY_KEY {
+        if body.get(object).is_some_and(Value::is_null) {
+            let cleared = keys(object, live)
+                .into_iter()
+                .map(|key| (key, Value::Null))
+                .collect();
+            body.insert(object.into(), Value::Object(cleared));
+        }
     }
     body
+}
+
+/// The keys of an object merged key by key: every network for `socials`, the
+/// live person's attributes for `customAttributes`.
+fn keys(object: &str, live: Option<&Person>) -> Vec<String> {
+    match object {
+        "socials" => SOCIAL_NETWORKS.iter().map(|n| n.to_string()).collect(),
+        _ => live
+            .map(|p| p.custom_attributes.keys().cloned().collect())
+            .unwrap_or_default(),
+    }
 }
 
 fn keyed_value(person: &Person, object: &str, key: &str) -> Value {

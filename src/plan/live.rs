@@ -7,6 +7,7 @@
 //! in (names, emails, phone number). Reads stay within min(N, ⌈T/100⌉) + 2.
 
 use std::collections::HashSet;
+use std::future::Future;
 
 use futures::{StreamExt, TryStreamExt, stream};
 use miette::Diagnostic;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
 
+use crate::api::assumed::{MAX_PAGE_SIZE, SEARCH_CONCURRENCY, SEARCHABLE_SLUGS};
 use crate::api::{ApiError, Client, ObjectSchema, Person};
 use crate::manifest::{Entry, SourceLocation};
 
@@ -77,14 +79,37 @@ pub struct UnknownCustomAttribute {
     pub help: String,
 }
 
-/// Slugs whose values the API's `search` looks in (names, emails, phone).
-const SEARCHABLE_SLUGS: &[&str] = &["email", "emails", "first_name", "last_name", "phone_number"];
+/// The reads a plan makes of the CRM. Plan owns this seam, so that how it
+/// reads can be tested against a fake that counts calls; the API client
+/// implements it below.
+pub trait LiveSource: Sync {
+    /// `GET /crm/objects/people`: the custom attributes and their types.
+    fn object_schema(&self) -> impl Future<Output = Result<ObjectSchema, ApiError>> + Send;
+    /// How many people the CRM holds (one small request).
+    fn total(&self) -> impl Future<Output = Result<u64, ApiError>> + Send;
+    /// Every person, page by page.
+    fn list_all(&self) -> impl Future<Output = Result<Vec<Person>, ApiError>> + Send;
+    /// The people whose names, emails or phone number contain `text`.
+    fn search(&self, text: &str) -> impl Future<Output = Result<Vec<Person>, ApiError>> + Send;
+}
 
-/// Records per page when listing (the API's maximum).
-pub const PAGE_SIZE: u64 = 100;
+impl LiveSource for Client {
+    fn object_schema(&self) -> impl Future<Output = Result<ObjectSchema, ApiError>> + Send {
+        Client::object_schema(self)
+    }
 
-/// Searches in flight at once.
-const SEARCH_CONCURRENCY: usize = 8;
+    fn total(&self) -> impl Future<Output = Result<u64, ApiError>> + Send {
+        Client::total(self)
+    }
+
+    fn list_all(&self) -> impl Future<Output = Result<Vec<Person>, ApiError>> + Send {
+        Client::list_all(self)
+    }
+
+    fn search(&self, text: &str) -> impl Future<Output = Result<Vec<Person>, ApiError>> + Send {
+        Client::search(self, text)
+    }
+}
 
 /// Picks the cheaper way to read what `entries` need from `total` live people.
 ///
@@ -92,7 +117,7 @@ const SEARCH_CONCURRENCY: usize = 8;
 /// works only when every entry's matching attribute is searchable. Ties go to
 /// listing, which also sees every secondary email (see [`super::matching`]).
 pub fn choose_strategy(entries: &[Entry], total: u64) -> ReadStrategy {
-    let pages = total.div_ceil(PAGE_SIZE);
+    let pages = total.div_ceil(u64::from(MAX_PAGE_SIZE));
     let searchable = entries
         .iter()
         .all(|e| SEARCHABLE_SLUGS.contains(&e.matching_attribute.as_str()));
@@ -105,7 +130,10 @@ pub fn choose_strategy(entries: &[Entry], total: u64) -> ReadStrategy {
 
 /// Reads the live people `entries` may match, and checks their custom
 /// attribute slugs against the workspace's schema.
-pub async fn read_live(client: &Client, entries: &[Entry]) -> Result<LiveState, LiveError> {
+pub async fn read_live(
+    client: &impl LiveSource,
+    entries: &[Entry],
+) -> Result<LiveState, LiveError> {
     let (schema, total) = tokio::try_join!(client.object_schema(), client.total())?;
     check_custom_attributes(entries, &schema)?;
     let strategy = choose_strategy(entries, total);
@@ -129,7 +157,7 @@ pub async fn read_live(client: &Client, entries: &[Entry]) -> Result<LiveState, 
 
 /// Searches each distinct identity once, concurrently; matching happens
 /// locally afterwards, so a search finding more than the exact person is fine.
-async fn search_each(client: &Client, entries: &[Entry]) -> Result<Vec<Person>, ApiError> {
+async fn search_each(client: &impl LiveSource, entries: &[Entry]) -> Result<Vec<Person>, ApiError> {
     let mut queries: Vec<String> = entries
         .iter()
         .filter_map(|entry| match &entry.match_value {
@@ -221,9 +249,152 @@ fn missing_help(slug: &str, schema: &ObjectSchema) -> String {
 mod tests {
     use serde_json::json;
 
+    use std::sync::atomic::{AtomicU64, Ordering};
+
     use super::*;
     use crate::api::Attribute;
-    use crate::plan::testing::entry;
+    use crate::plan::testing::{entry, person};
+
+    /// An in-memory CRM that answers plan's reads and counts the requests the
+    /// API would have needed for them (a list costs one per page).
+    struct CountingCrm {
+        people: Vec<Person>,
+        requests: AtomicU64,
+        searches: AtomicU64,
+    }
+
+    impl CountingCrm {
+        fn new(people: Vec<Person>) -> CountingCrm {
+            CountingCrm {
+                people,
+                requests: AtomicU64::new(0),
+                searches: AtomicU64::new(0),
+            }
+        }
+
+        fn count(&self, requests: u64) {
+            self.requests.fetch_add(requests, Ordering::Relaxed);
+        }
+
+        fn requests(&self) -> u64 {
+            self.requests.load(Ordering::Relaxed)
+        }
+    }
+
+    impl LiveSource for CountingCrm {
+        async fn object_schema(&self) -> Result<ObjectSchema, ApiError> {
+            self.count(1);
+            Ok(ObjectSchema {
+                slug: "people".into(),
+                attributes: Vec::new(),
+            })
+        }
+
+        async fn total(&self) -> Result<u64, ApiError> {
+            self.count(1);
+            Ok(self.people.len() as u64)
+        }
+
+        async fn list_all(&self) -> Result<Vec<Person>, ApiError> {
+            let pages = (self.people.len() as u64).div_ceil(u64::from(MAX_PAGE_SIZE));
+            self.count(pages.max(1));
+            Ok(self.people.clone())
+        }
+
+        async fn search(&self, text: &str) -> Result<Vec<Person>, ApiError> {
+            self.count(1);
+            self.searches.fetch_add(1, Ordering::Relaxed);
+            let text = text.to_lowercase();
+            let holds = |value: &str| value.to_lowercase().contains(&text);
+            Ok(self
+                .people
+                .iter()
+                .filter(|p| {
+                    ["firstName", "lastName", "phoneNumber"]
+                        .iter()
+                        .any(|f| p.scalar(f).is_some_and(holds))
+                        || p.emails.iter().any(|e| holds(e))
+                })
+                .cloned()
+                .collect())
+        }
+    }
+
+    fn live_people(n: usize) -> Vec<Person> {
+        (0..n)
+            .map(|i| {
+                person(
+                    &format!("id-{i}"),
+                    json!({"firstName": format!("P{i}"), "emails": [format!("p{i}@acme.com")],
+                           "phoneNumber": format!("+4930100{i:03}")}),
+                )
+            })
+            .collect()
+    }
+
+    fn read(crm: &CountingCrm, entries: &[Entry]) -> LiveState {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(read_live(crm, entries)).unwrap()
+    }
+
+    #[test]
+    fn entries_as_many_as_pages_are_listed_and_fewer_are_searched() {
+        let crm = CountingCrm::new(live_people(5_000));
+        let state = read(&crm, &entries(50, "email"));
+        assert_eq!(
+            state.strategy,
+            ReadStrategy::List,
+            "50 entries cost as much as 50 pages"
+        );
+        assert_eq!(state.people.len(), 5_000);
+        assert!(crm.requests() <= 60, "{} read requests", crm.requests());
+
+        let crm = CountingCrm::new(live_people(5_000));
+        let state = read(&crm, &entries(20, "email"));
+        assert_eq!(state.strategy, ReadStrategy::Search);
+        assert!(crm.requests() <= 22, "{} read requests", crm.requests());
+        assert_eq!(state.people.len(), 20, "each entry's person, once");
+    }
+
+    #[test]
+    fn as_many_entries_as_people_are_listed_page_by_page() {
+        let crm = CountingCrm::new(live_people(2_000));
+        let state = read(&crm, &entries(2_000, "email"));
+        assert_eq!(state.strategy, ReadStrategy::List);
+        assert_eq!(crm.searches.load(Ordering::Relaxed), 0);
+        assert!(crm.requests() <= 22, "{} read requests", crm.requests());
+    }
+
+    #[test]
+    fn phone_and_email_identities_are_searched_once_each() {
+        let crm = CountingCrm::new(live_people(1_000));
+        let wanted = [
+            entry(1, "email", json!({"emails": ["P7@acme.com"]})),
+            entry(2, "email", json!({"emails": ["p7@acme.com"]})),
+            entry(3, "phone_number", json!({"phoneNumber": "+4930100042"})),
+        ];
+        let state = read(&crm, &wanted);
+        assert_eq!(state.strategy, ReadStrategy::Search);
+        assert_eq!(
+            crm.searches.load(Ordering::Relaxed),
+            2,
+            "one search per identity"
+        );
+        assert!(crm.requests() <= 4, "{} read requests", crm.requests());
+        let mut ids: Vec<&str> = state.people.iter().map(|p| p.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids, ["id-42", "id-7"]);
+    }
+
+    #[test]
+    fn an_empty_crm_is_not_read_further() {
+        let crm = CountingCrm::new(Vec::new());
+        let state = read(&crm, &entries(3, "email"));
+        assert!(state.people.is_empty());
+        assert_eq!(crm.requests(), 2, "the schema and the total only");
+    }
 
     fn entries(n: usize, slug: &str) -> Vec<Entry> {
         (0..n)
