@@ -19,6 +19,7 @@
 //! - [`import`]: writing the people already in the CRM as people files.
 //! - [`doctor`]: checking a workspace against the API assumptions zeeg makes.
 //! - [`targeting`]: `--only` / `--exclude`, which entries a plan works on.
+//! - [`terminal`]: escaping text from files and servers before it is printed.
 //! - [`cli`] and [`commands`]: the command line.
 
 pub mod api;
@@ -33,3 +34,4 @@ pub mod person;
 pub mod plan;
 pub mod sandbox;
 pub mod targeting;
+pub mod terminal;

@@ -7,6 +7,7 @@ mod client;
 mod common;
 mod doctor;
 mod exit_codes;
+mod hostile;
 mod import;
 mod plan;
 mod recipes;
