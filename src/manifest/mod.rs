@@ -34,6 +34,6 @@ pub use diagnostic::{Diagnostics, ManifestError, Place, Problem, ProblemRecord};
 pub use discover::CONFIG_FILE;
 pub use entry::{Entry, SourceFile, SourceLocation};
 pub use load::{Manifest, load};
-pub use model::{Config, Person, config_schema, people_schema};
+pub use model::{Config, DeclaredPerson, config_schema, people_schema};
 pub(crate) use schema_check::Schema;
 pub use source::SourceText;
