@@ -18,6 +18,7 @@
 //! - [`sandbox`]: the local emulator of the Zeeg API.
 //! - [`import`]: writing the people already in the CRM as people files.
 //! - [`targeting`]: `--only` / `--exclude`, which entries a plan works on.
+//! - [`terminal`]: escaping text from files and servers before it is printed.
 //! - [`cli`] and [`commands`]: the command line.
 
 pub mod api;
@@ -31,3 +32,4 @@ pub mod person;
 pub mod plan;
 pub mod sandbox;
 pub mod targeting;
+pub mod terminal;

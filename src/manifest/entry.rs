@@ -17,7 +17,9 @@ pub struct SourceLocation {
 
 impl std::fmt::Display for SourceLocation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.file.display(), self.line)
+        // A file name is data too: escaped like any text bound for a terminal.
+        let file = self.file.display().to_string();
+        write!(f, "{}:{}", crate::terminal::escaped(&file), self.line)
     }
 }
 

@@ -289,6 +289,12 @@ fn yaml_problem(source: &SourceText, error: YamlError) -> Problem {
     let (error, label) = match problem {
         YamlProblem::Syntax(message) => (ManifestError::Syntax { message }, "here"),
         YamlProblem::Tab => (ManifestError::Tab, "tab"),
+        YamlProblem::ControlCharacter(c) => (
+            ManifestError::ControlCharacter {
+                code: format!("U+{:04X}", c as u32),
+            },
+            "here",
+        ),
         YamlProblem::DuplicateKey(key, first) => {
             return Problem::new(ManifestError::DuplicateKey { key })
                 .at(source, span)

@@ -6,6 +6,7 @@ mod cli;
 mod client;
 mod common;
 mod exit_codes;
+mod hostile;
 mod import;
 mod plan;
 mod recipes;
