@@ -22,7 +22,7 @@ pub mod retry;
 pub mod token;
 
 pub use attribute::{AttributeType, ValueProblem, ValueRefusal};
-pub use client::{Client, ClientConfig, ClientStats, Upserted};
+pub use client::{Client, ClientConfig, ClientStats, RawAnswer, Upserted};
 pub use error::{ApiError, FieldError, Scope};
 pub use model::{
     Attribute, Company, ErrorBody, ListResponse, ObjectSchema, Pagination, Person, PersonEnvelope,
