@@ -17,6 +17,7 @@
 //! - [`apply`]: executing a plan.
 //! - [`sandbox`]: the local emulator of the Zeeg API.
 //! - [`import`]: writing the people already in the CRM as people files.
+//! - [`doctor`]: checking a workspace against the API assumptions zeeg makes.
 //! - [`targeting`]: `--only` / `--exclude`, which entries a plan works on.
 //! - [`terminal`]: escaping text from files and servers before it is printed.
 //! - [`cli`] and [`commands`]: the command line.
@@ -25,6 +26,7 @@ pub mod api;
 pub mod apply;
 pub mod cli;
 pub mod commands;
+pub mod doctor;
 pub mod exit;
 pub mod import;
 pub mod manifest;

@@ -20,7 +20,7 @@ pub mod model;
 pub mod retry;
 pub mod token;
 
-pub use client::{Client, ClientConfig, ClientStats, Upserted};
+pub use client::{Client, ClientConfig, ClientStats, RawAnswer, Upserted};
 pub use error::{ApiError, FieldError, Scope};
 pub use model::{
     Attribute, Company, ErrorBody, ListResponse, ObjectSchema, Pagination, Person, PersonEnvelope,

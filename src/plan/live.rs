@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::api::assumed::{MAX_PAGE_SIZE, SEARCH_CONCURRENCY, SEARCHABLE_SLUGS};
+use crate::api::assumed::{self, MAX_PAGE_SIZE, SEARCH_CONCURRENCY, SEARCHABLE_SLUGS};
 use crate::api::{ApiError, Client, ObjectSchema, Person};
 use crate::manifest::{Entry, SourceLocation};
 
@@ -143,10 +143,10 @@ pub async fn read_live(
         ?strategy,
         "reading live people"
     );
-    let people = match strategy {
-        _ if total == 0 => Vec::new(),
-        ReadStrategy::List => client.list_all().await?,
-        ReadStrategy::Search => search_each(client, entries).await?,
+    let (people, strategy) = match strategy {
+        _ if total == 0 => (Vec::new(), strategy),
+        ReadStrategy::List => (client.list_all().await?, strategy),
+        ReadStrategy::Search => search_each(client, entries, total).await?,
     };
     Ok(LiveState {
         people,
@@ -157,7 +157,15 @@ pub async fn read_live(
 
 /// Searches each distinct identity once, concurrently; matching happens
 /// locally afterwards, so a search finding more than the exact person is fine.
-async fn search_each(client: &impl LiveSource, entries: &[Entry]) -> Result<Vec<Person>, ApiError> {
+///
+/// The first search goes alone: if the workspace ignores `search`
+/// ([`assumed::search_ignored`]) it has listed everybody, and that answer is
+/// the whole list (read as [`ReadStrategy::List`]).
+async fn search_each(
+    client: &impl LiveSource,
+    entries: &[Entry],
+    total: u64,
+) -> Result<(Vec<Person>, ReadStrategy), ApiError> {
     let mut queries: Vec<String> = entries
         .iter()
         .filter_map(|entry| match &entry.match_value {
@@ -167,17 +175,29 @@ async fn search_each(client: &impl LiveSource, entries: &[Entry]) -> Result<Vec<
         .collect();
     queries.sort();
     queries.dedup();
-    let found: Vec<Vec<Person>> = stream::iter(queries)
-        .map(|query| async move { client.search(&query).await })
+    let Some((first, rest)) = queries.split_first() else {
+        return Ok((Vec::new(), ReadStrategy::Search));
+    };
+    let first = client.search(first).await?;
+    if assumed::search_ignored(first.len() as u64, total) {
+        tracing::info!(
+            total,
+            "search is not applied by this workspace: its answer is the whole list"
+        );
+        return Ok((first, ReadStrategy::List));
+    }
+    let found: Vec<Vec<Person>> = stream::iter(rest)
+        .map(|query| async move { client.search(query).await })
         .buffer_unordered(SEARCH_CONCURRENCY)
         .try_collect()
         .await?;
     let mut seen = HashSet::new();
-    Ok(found
+    let people = first
         .into_iter()
-        .flatten()
+        .chain(found.into_iter().flatten())
         .filter(|person| seen.insert(person.id.clone()))
-        .collect())
+        .collect();
+    Ok((people, ReadStrategy::Search))
 }
 
 /// Every custom attribute slug an entry sets or matches on must exist, and
