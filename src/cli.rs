@@ -295,7 +295,8 @@ pub struct SandboxServeArgs {
     #[arg(long = "token", value_name = "TOKEN")]
     pub tokens: Vec<String>,
 
-    /// Declare a custom attribute of the people object, e.g. `customer_tier:select` (repeatable).
+    /// Declare a custom attribute of the people object, e.g. `seats:number`, with its
+    /// options for select and multiselect: `tier:select=gold|silver` (repeatable).
     #[arg(long = "custom-attribute", value_name = "SLUG:TYPE")]
     pub custom_attributes: Vec<String>,
 

@@ -8,7 +8,6 @@ use serde_json::{Map, Value};
 use crate::api::assumed::{COUNT_PARAM, MAX_PAGE_SIZE, PAGE_PARAM, PEOPLE_PATH};
 use crate::api::{ApiError, Attribute, ListResponse, Person};
 use crate::person::SOCIAL_NETWORKS;
-use crate::sandbox::AttributeType;
 
 use super::probe::{Answer, Probe};
 use super::{Check, Outcome, Section, Spec, count, differs, not_checked, ok, printable};
@@ -395,10 +394,8 @@ fn judge_custom_values(people: &[Value], attributes: &[Attribute]) -> Outcome {
                 }
                 continue;
             };
-            let fits = attribute
-                .kind
-                .parse::<AttributeType>()
-                .map_or(true, |kind| kind.accepts(value));
+            // The rule the plan checks values with, so doctor and plan agree.
+            let fits = attribute.check_value(value).is_ok();
             let label = format!("{} ({})", printable(slug), printable(&attribute.kind));
             if !fits && !mistyped.contains(&label) {
                 mistyped.push(label);
