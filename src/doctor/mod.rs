@@ -335,3 +335,23 @@ pub(crate) fn printable(text: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_ids_are_unique_and_dotted_lower_case() {
+        let mut ids: Vec<&str> = CHECKS.iter().map(|spec| spec.id).collect();
+        for id in &ids {
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '-'),
+                "{id}"
+            );
+        }
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), CHECKS.len(), "an id is listed twice");
+    }
+}

@@ -182,3 +182,43 @@ pub fn render_json(report: &Report) -> String {
     text.push('\n');
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::{access, differs, lookup, ok};
+
+    fn report() -> Report {
+        Report {
+            api_url: "https://api.zeeg.me/v2".to_string(),
+            write: false,
+            checks: vec![
+                access::TOKEN_READ.with(ok("GET /crm/people answered 200")),
+                lookup::SEARCH_NARROWS.with(differs("23 of 23 listed", "plan lists every page")),
+            ],
+            requests: 2,
+        }
+    }
+
+    #[test]
+    fn colour_only_when_asked_and_the_verdicts_say_so() {
+        let plain = render_text(&report(), false);
+        assert!(!plain.contains('\x1b'), "{plain}");
+        assert!(plain.contains("2 checks: 1 ok, 1 differs, 0 not checked (2 requests)."));
+        assert!(plain.contains("zeeg does: plan lists every page"));
+        let coloured = render_text(&report(), true);
+        assert!(coloured.contains("\x1b[32mok "), "{coloured}");
+        assert!(coloured.contains("\x1b[31mdiffers"), "{coloured}");
+    }
+
+    #[test]
+    fn json_names_the_verdict_and_the_assumption() {
+        let json: serde_json::Value = serde_json::from_str(&render_json(&report())).expect("JSON");
+        assert_eq!(json["formatVersion"], 1);
+        assert_eq!(json["summary"]["differs"], 1);
+        assert_eq!(json["checks"][1]["verdict"], "differs");
+        assert_eq!(json["checks"][1]["assumption"], "Reads");
+        assert_eq!(json["checks"][1]["zeegDoes"], "plan lists every page");
+        assert_eq!(json["checks"][0]["zeegDoes"], serde_json::Value::Null);
+    }
+}

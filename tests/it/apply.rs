@@ -367,27 +367,12 @@ fn apply_on_a_terminal(sandbox: &Sandbox, project: &Project, answer: &str) -> co
         common::zeeg_bin().display(),
         project.path().display()
     );
-    let mut script = std::process::Command::new("script");
-    script
-        .args(["-q", "-e", "-c", &command, "/dev/null"])
-        .current_dir(project.path())
-        .env("ZEEG_API_URL", sandbox.api_url())
-        .env("ZEEG_API_TOKEN", TOKEN)
-        .env_remove("CI")
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut process = script.spawn().expect("util-linux `script` runs");
-    let mut stdin = process.stdin.take().unwrap();
-    std::io::Write::write_all(&mut stdin, answer.as_bytes()).unwrap();
-    drop(stdin);
-    let output = process.wait_with_output().unwrap();
-    common::Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).replace('\r', ""),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    let api_url = sandbox.api_url();
+    let env = [
+        ("ZEEG_API_URL", api_url.as_str()),
+        ("ZEEG_API_TOKEN", TOKEN),
+    ];
+    common::on_a_terminal(&command, project.path(), &env, answer)
 }
 
 #[test]

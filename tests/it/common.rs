@@ -51,6 +51,32 @@ pub fn run(command: &mut Command) -> Run {
     }
 }
 
+/// Runs `command_line` (a shell line, with the `zeeg` binary's full path) on
+/// a pseudo-terminal (util-linux `script`) in `dir`, with `env` and no `CI` or
+/// `NO_COLOR`, typing `answer`. The terminal merges stderr into stdout.
+pub fn on_a_terminal(command_line: &str, dir: &Path, env: &[(&str, &str)], answer: &str) -> Run {
+    let mut script = Command::new("script");
+    script
+        .args(["-q", "-e", "-c", command_line, "/dev/null"])
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .env_remove("CI")
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut process = script.spawn().expect("util-linux `script` runs");
+    if let Some(mut stdin) = process.stdin.take() {
+        std::io::Write::write_all(&mut stdin, answer.as_bytes()).expect("the answer is typed");
+    }
+    let output = process.wait_with_output().expect("the run finishes");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).replace('\r', ""),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
 /// A `zeeg sandbox serve` child process on a free loopback port; killed on drop.
 pub struct Sandbox {
     pub child: Child,

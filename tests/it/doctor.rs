@@ -30,8 +30,12 @@ async fn sandbox() -> RunningSandbox {
 }
 
 async fn seeded(seed: std::path::PathBuf) -> RunningSandbox {
+    let read_only = format!("{}:crm:read", common::READ_TOKEN);
     let config = SandboxConfig {
-        tokens: vec![zeeg::sandbox::GrantedToken::read_write(TOKEN)],
+        tokens: vec![
+            zeeg::sandbox::GrantedToken::read_write(TOKEN),
+            zeeg::sandbox::GrantedToken::parse(&read_only).expect("a token spec"),
+        ],
         seed: Some(seed),
         ..SandboxConfig::default()
     };
@@ -44,6 +48,8 @@ async fn seeded(seed: std::path::PathBuf) -> RunningSandbox {
 /// One assumption the proxy breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Break {
+    /// Nothing: the proxy only counts.
+    Nothing,
     /// Lists report `hasMore` instead of `nextPage`/`previousPage`.
     HasMore,
     /// `search` is not applied.
@@ -76,6 +82,7 @@ struct Proxy {
     brk: Break,
     seen_queries: Mutex<HashSet<String>>,
     requests: Mutex<u32>,
+    puts: Mutex<u32>,
 }
 
 async fn forward(
@@ -157,6 +164,9 @@ async fn bend(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
         *requests += 1;
         *requests == 1
     };
+    if method == "PUT" {
+        *proxy.puts.lock().expect("not poisoned") += 1;
+    }
     let is_list = method == "GET" && path == "/v2/crm/people";
     let mut pairs = query_pairs(&query);
     match proxy.brk {
@@ -288,6 +298,7 @@ async fn proxy_counting(sandbox: &RunningSandbox, brk: Break) -> (String, Arc<Pr
         brk,
         seen_queries: Mutex::new(HashSet::new()),
         requests: Mutex::new(0),
+        puts: Mutex::new(0),
     });
     let router = Router::new().fallback(bend).with_state(proxy.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -300,10 +311,15 @@ async fn proxy_counting(sandbox: &RunningSandbox, brk: Break) -> (String, Arc<Pr
 
 /// Runs `zeeg doctor ARGS` against `api_url` off the async workers.
 async fn doctor(api_url: &str, args: &[&str]) -> common::Run {
+    doctor_as(api_url, TOKEN, args).await
+}
+
+/// [`doctor`] with another token.
+async fn doctor_as(api_url: &str, token: &str, args: &[&str]) -> common::Run {
     let mut command = common::zeeg();
     command
         .env("ZEEG_API_URL", api_url)
-        .env("ZEEG_API_TOKEN", TOKEN)
+        .env("ZEEG_API_TOKEN", token)
         .arg("doctor")
         .args(args);
     tokio::task::spawn_blocking(move || common::run(&mut command))
@@ -315,17 +331,16 @@ async fn doctor(api_url: &str, args: &[&str]) -> common::Run {
 fn verdicts(run: &common::Run) -> BTreeMap<String, String> {
     let report: Value = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("JSON on stdout ({e}):\n{}\n{}", run.stdout, run.stderr));
-    report["checks"]
-        .as_array()
-        .expect("a list of checks")
-        .iter()
-        .map(|c| {
-            (
-                c["id"].as_str().expect("an id").to_string(),
-                c["verdict"].as_str().expect("a verdict").to_string(),
-            )
-        })
-        .collect()
+    let mut verdicts = BTreeMap::new();
+    for check in report["checks"].as_array().expect("a list of checks") {
+        let id = check["id"].as_str().expect("an id").to_string();
+        let verdict = check["verdict"].as_str().expect("a verdict").to_string();
+        assert!(
+            verdicts.insert(id, verdict).is_none(),
+            "a check reported twice"
+        );
+    }
+    verdicts
 }
 
 fn with_verdict(verdicts: &BTreeMap<String, String>, verdict: &str) -> Vec<String> {
@@ -708,4 +723,75 @@ fn an_empty_workspace_says_what_it_cannot_check() {
     insta::with_settings!({filters => filters()}, {
         insta::assert_snapshot!("empty-workspace-table", run.stdout);
     });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_that_may_only_read_is_named_by_token_write() {
+    let sandbox = sandbox().await;
+    let args = ["--write", "--auto-approve", "--format", "json"];
+    let run = doctor_as(&sandbox.base_url(), common::READ_TOKEN, &args).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let verdicts = verdicts(&run);
+    assert_eq!(with_verdict(&verdicts, "differs"), ["token.write"]);
+    assert_eq!(verdicts["token.read"], "ok");
+    for id in [
+        "upsert.same-values",
+        "upsert.omitted-kept",
+        "errors.validation",
+    ] {
+        assert_eq!(verdicts[id], "not checked", "{id}");
+    }
+    let write = check(&run, "token.write");
+    assert_eq!(write["observed"], "PUT /crm/people answered 403");
+}
+
+/// Runs `zeeg doctor --write` on a pseudo-terminal (util-linux `script`),
+/// typing `answer` at the prompt.
+fn doctor_on_a_terminal(api_url: &str, answer: &str) -> common::Run {
+    let command = format!(
+        "{} doctor --write --color never",
+        common::zeeg_bin().display()
+    );
+    let env = [("ZEEG_API_URL", api_url), ("ZEEG_API_TOKEN", TOKEN)];
+    common::on_a_terminal(&command, &std::env::temp_dir(), &env, answer)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_the_write_checks_are_sent_only_after_yes() {
+    let sandbox = sandbox().await;
+    let (url, proxy) = proxy_counting(&sandbox, Break::Nothing).await;
+
+    let declined = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || doctor_on_a_terminal(&url, "n\n"))
+            .await
+            .expect("the run finishes")
+    };
+    assert_eq!(declined.code, 1, "{}", declined.stdout);
+    assert!(
+        declined.stdout.contains("Send these requests? [y/N]"),
+        "{}",
+        declined.stdout
+    );
+    assert!(
+        declined.stdout.contains("Nothing was written."),
+        "{}",
+        declined.stdout
+    );
+    assert_eq!(
+        *proxy.puts.lock().expect("not poisoned"),
+        0,
+        "a no sends nothing"
+    );
+
+    let approved = tokio::task::spawn_blocking(move || doctor_on_a_terminal(&url, "y\n"))
+        .await
+        .expect("the run finishes");
+    assert_eq!(approved.code, 0, "{}", approved.stdout);
+    assert!(
+        approved.stdout.contains("22 checks: 20 ok, 0 differ"),
+        "{}",
+        approved.stdout
+    );
+    assert_eq!(*proxy.puts.lock().expect("not poisoned"), 3);
 }
