@@ -13,6 +13,7 @@ mod plan;
 mod project;
 mod recipes;
 mod sandbox;
+mod sandbox_state;
 mod schema;
 mod security;
 mod validate;
