@@ -20,11 +20,11 @@ pub mod model;
 pub mod retry;
 pub mod token;
 
-pub use client::{Client, ClientConfig, ClientStats, Upserted};
+pub use client::{AssertedCompany, Client, ClientConfig, ClientStats, Upserted};
 pub use error::{ApiError, FieldError, Scope};
 pub use model::{
-    Attribute, Company, ErrorBody, ListResponse, ObjectSchema, Pagination, Person, PersonEnvelope,
-    Socials,
+    Attribute, Company, CompanyEnvelope, CompanyRef, ErrorBody, ListResponse, ObjectSchema,
+    Pagination, Person, PersonEnvelope, Socials,
 };
 pub use retry::RetryPolicy;
 pub use token::{TOKEN_ENV, Token};
