@@ -113,7 +113,7 @@ fn write_seed(path: &std::path::Path, count: usize) -> std::io::Result<()> {
     // The company the people link to must exist: the sandbox refuses an
     // unknown companyId, in a seed as in an upsert.
     file.write_all(
-        br#"{"customAttributes": {"tier": "select", "seats": "number"},
+        br#"{"customAttributes": {"tier": "select=gold|silver", "seats": "number"},
             "companies": [{"id": "5f3b8a2e-1c4d-4e6f-9a7b-2d8c0e1f3a45", "name": "Acme", "domain": "acme.example"}],
             "people": ["#,
     )?;

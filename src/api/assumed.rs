@@ -64,6 +64,15 @@ pub(crate) const COUNT_PARAM: &str = "count";
 /// [assumed]
 pub(crate) const SEARCH_PARAM: &str = "search";
 
+/// A variant zeeg tolerates: a workspace that does not apply `search` answers
+/// every person. A search that lists as many people as the whole list is
+/// taken for that, and its answer is used as the whole list (it has read
+/// every page already) instead of searching again. `zeeg doctor` reports the
+/// variant as `people.search.narrows`.
+pub fn search_ignored(found: u64, total: u64) -> bool {
+    total > 1 && found >= total
+}
+
 /// The matching attributes whose values `search` looks in: the names, the
 /// emails and the phone number. [assumed, as `search` above]
 pub const SEARCHABLE_SLUGS: &[&str] =

@@ -505,6 +505,73 @@ impl Client {
     }
 }
 
+/// An answer exactly as it came, for callers that check the API's shapes
+/// themselves (`zeeg doctor`) rather than trusting them.
+#[derive(Debug, Clone)]
+pub struct RawAnswer {
+    /// The HTTP status.
+    pub status: u16,
+    /// Every header, by lower-case name, with values that are not visible
+    /// ASCII left out (they cannot be printed faithfully).
+    pub headers: Vec<(String, String)>,
+    /// The body, undecoded.
+    pub body: Vec<u8>,
+}
+
+impl Client {
+    /// `GET path?query` below the base URL, once: no retry, no decoding, any
+    /// status returned as it came. Kept apart from [`Client::execute`] so the
+    /// typed endpoints never depend on it.
+    pub async fn get_raw(&self, path: &str, query: &[(&str, &str)]) -> Result<RawAnswer, ApiError> {
+        let mut url = self.inner.base.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments
+                .pop_if_empty()
+                .extend(path.split('/').filter(|s| !s.is_empty()));
+        }
+        let bare = url.to_string();
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query.iter().copied());
+        }
+        self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
+        let failed = |error: reqwest::Error| {
+            if error.is_timeout() {
+                ApiError::Timeout {
+                    url: bare.clone(),
+                    timeout: human(self.inner.request_timeout),
+                    tries: 1,
+                }
+            } else {
+                ApiError::Unreachable {
+                    url: bare.clone(),
+                    tries: 1,
+                    source: error.without_url(),
+                }
+            }
+        };
+        let response = self.inner.http.get(url).send().await.map_err(failed)?;
+        let status = response.status().as_u16();
+        if status == 429 {
+            self.inner
+                .counters
+                .rate_limited
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_string())))
+            .collect();
+        let body = response.bytes().await.map_err(failed)?.to_vec();
+        tracing::debug!(path, status, "api raw request");
+        Ok(RawAnswer {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")

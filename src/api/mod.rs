@@ -13,6 +13,7 @@
 //! ```
 
 pub mod assumed;
+pub mod attribute;
 pub mod client;
 pub mod destination;
 pub mod error;
@@ -20,7 +21,8 @@ pub mod model;
 pub mod retry;
 pub mod token;
 
-pub use client::{AssertedCompany, Client, ClientConfig, ClientStats, Upserted};
+pub use attribute::{AttributeType, ValueProblem, ValueRefusal};
+pub use client::{AssertedCompany, Client, ClientConfig, ClientStats, RawAnswer, Upserted};
 pub use error::{ApiError, FieldError, Scope};
 pub use model::{
     Attribute, Company, CompanyEnvelope, CompanyRef, ErrorBody, ListResponse, ObjectSchema,

@@ -153,7 +153,11 @@ impl EntryResult {
             source,
             label,
             action,
-            outcome: Outcome::Failed { reason },
+            // A reason may quote the server: escaped once, here, for every
+            // output that shows it.
+            outcome: Outcome::Failed {
+                reason: crate::terminal::escaped(&reason).into_owned(),
+            },
             note: None,
         }
     }

@@ -5,6 +5,7 @@ mod completions;
 mod printer;
 
 pub mod apply;
+pub mod doctor;
 pub mod import;
 pub mod plan;
 pub mod sandbox;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Plan(args) => block_on(plan::run(&printer, &cli.global, args)),
         Command::Apply(args) => block_on(apply::run(&printer, &cli.global, args)),
         Command::Import(args) => block_on(import::run(&printer, &cli.global, args)),
+        Command::Doctor(args) => block_on(doctor::run(&printer, &cli.global, args)),
         Command::Sandbox(SandboxCommand::Serve(args)) => block_on(sandbox::serve(&printer, args)),
         Command::Completions(args) => completions::completions(args),
         Command::Man => completions::man(),

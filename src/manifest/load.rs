@@ -73,6 +73,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifest, Diagnostics> {
             item,
             schema,
             settings.defaults.as_ref(),
+            &settings.custom_defaults_at,
             &mut loaded,
             &mut problems,
         );
@@ -133,6 +134,8 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
 struct Settings {
     config: Config,
     defaults: Option<Map<String, Value>>,
+    /// Where zeeg.yaml writes each `defaults.customAttributes` value.
+    custom_defaults_at: HashMap<String, SourceLocation>,
     filters: Filters,
 }
 
@@ -211,9 +214,22 @@ fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
         .get("defaults")
         .and_then(Value::as_object)
         .cloned();
+    let relative = PathBuf::from(path.file_name().unwrap_or(path.as_os_str()));
+    let custom_defaults_at = custom_value_spans(&doc, "/defaults")
+        .map(|(slug, span)| {
+            let (line, column) = source.line_col(span.start);
+            let at = SourceLocation {
+                file: relative.clone(),
+                line,
+                column,
+            };
+            (slug, at)
+        })
+        .collect();
     Settings {
         config,
         defaults,
+        custom_defaults_at,
         filters,
     }
 }
@@ -273,6 +289,12 @@ fn yaml_problem(source: &SourceText, error: YamlError) -> Problem {
     let (error, label) = match problem {
         YamlProblem::Syntax(message) => (ManifestError::Syntax { message }, "here"),
         YamlProblem::Tab => (ManifestError::Tab, "tab"),
+        YamlProblem::ControlCharacter(c) => (
+            ManifestError::ControlCharacter {
+                code: format!("U+{:04X}", c as u32),
+            },
+            "here",
+        ),
         YamlProblem::DuplicateKey(key, first) => {
             return Problem::new(ManifestError::DuplicateKey { key })
                 .at(source, span)
@@ -305,10 +327,29 @@ struct Loaded {
     emails: Vec<(String, Range<usize>)>,
 }
 
+/// Each key of the `customAttributes` mapping under `parent` and the span of
+/// its value.
+fn custom_value_spans<'d>(
+    doc: &'d Document,
+    parent: &str,
+) -> impl Iterator<Item = (String, Range<usize>)> + 'd {
+    let pointer = format!("{parent}/customAttributes");
+    doc.value
+        .pointer(&pointer)
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|values| values.keys())
+        .filter_map(move |slug| {
+            let span = doc.spans.get(&format!("{pointer}/{slug}"))?;
+            Some((slug.clone(), span.value.clone()))
+        })
+}
+
 fn load_file(
     found: &Found,
     schema: &Schema,
     project_defaults: Option<&Map<String, Value>>,
+    project_defaults_at: &HashMap<String, SourceLocation>,
     loaded: &mut Vec<Loaded>,
     problems: &mut Vec<Problem>,
 ) -> Option<SourceFile> {
@@ -341,6 +382,7 @@ fn load_file(
         source: &source,
         file_defaults: doc.value.get("defaults").and_then(Value::as_object),
         project_defaults,
+        project_defaults_at,
     };
     for (index, item) in people.iter().enumerate() {
         // Entries with a schema problem were reported by the schema; the
@@ -390,6 +432,8 @@ struct FileInput<'a> {
     source: &'a SourceText,
     file_defaults: Option<&'a Map<String, Value>>,
     project_defaults: Option<&'a Map<String, Value>>,
+    /// Where zeeg.yaml writes each `defaults.customAttributes` value.
+    project_defaults_at: &'a HashMap<String, SourceLocation>,
 }
 
 impl FileInput<'_> {
@@ -424,13 +468,31 @@ impl FileInput<'_> {
                 return None;
             }
         };
-        let (line, column) = self.source.line_col(item_span.start);
-        let location = SourceLocation {
-            file: self.found.relative.clone(),
-            line,
-            column,
+        let at = |span: Range<usize>| {
+            let (line, column) = self.source.line_col(span.start);
+            SourceLocation {
+                file: self.found.relative.clone(),
+                line,
+                column,
+            }
         };
-        let entry = make_entry(person, location)?;
+        let mut entry = make_entry(person, at(item_span.clone()))?;
+        // Most specific first: the entry's own value, then its file's
+        // defaults, then zeeg.yaml's.
+        let mut value_at = self.project_defaults_at.clone();
+        value_at
+            .extend(custom_value_spans(self.doc, "/defaults").map(|(slug, span)| (slug, at(span))));
+        value_at
+            .extend(custom_value_spans(self.doc, &pointer).map(|(slug, span)| (slug, at(span))));
+        entry.custom_value_at = value_at
+            .into_iter()
+            .filter(|(slug, _)| {
+                entry
+                    .fields
+                    .get("customAttributes")
+                    .is_some_and(|values| values.get(slug).is_some())
+            })
+            .collect();
         if !has_name(&entry) {
             problems.push(
                 Problem::new(ManifestError::NoName)
@@ -604,6 +666,7 @@ pub(crate) fn make_entry(person: DeclaredPerson, source: SourceLocation) -> Opti
         matching_attribute,
         match_value,
         fields,
+        custom_value_at: Default::default(),
     })
 }
 

@@ -24,6 +24,7 @@
 mod diagnostic;
 mod discover;
 mod entry;
+mod excerpt;
 mod load;
 pub mod model;
 mod schema_check;

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::api::assumed::{MAX_PAGE_SIZE, SEARCH_CONCURRENCY, SEARCHABLE_SLUGS};
-use crate::api::{ApiError, Client, ObjectSchema, Person};
+use crate::api::assumed::{self, MAX_PAGE_SIZE, SEARCH_CONCURRENCY, SEARCHABLE_SLUGS};
+use crate::api::{ApiError, Client, ObjectSchema, Person, ValueRefusal};
 use crate::manifest::{Entry, SourceLocation};
 
 /// How the live people are read.
@@ -49,21 +49,46 @@ pub enum LiveError {
     #[diagnostic(transparent)]
     Api(#[from] ApiError),
 
-    /// People files use custom attributes the workspace does not have.
-    #[error("{} custom attribute(s) in the people files are not in the workspace", .problems.len())]
+    /// People files use custom attributes the workspace does not have, or
+    /// values their attributes' types refuse.
+    #[error("{} custom attribute problem(s) in the people files: the API would refuse them", .problems.len())]
     #[diagnostic(
-        code(zeeg::plan::unknown_custom_attributes),
-        help("nothing was planned; every problem is listed below")
+        code(zeeg::plan::custom_attributes),
+        help("nothing was planned; every problem is listed below: fix them and plan again")
     )]
-    UnknownCustomAttributes {
+    CustomAttributes {
         #[related]
-        problems: Vec<UnknownCustomAttribute>,
+        problems: Vec<CustomAttributeProblem>,
     },
+}
+
+/// One custom attribute problem of an entry.
+#[derive(Debug, Error, Diagnostic, PartialEq, Eq)]
+pub enum CustomAttributeProblem {
+    /// The slug is not an active attribute of the workspace.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Unknown(UnknownCustomAttribute),
+    /// The value does not fit the attribute's type.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Value(InvalidCustomValue),
+}
+
+/// A custom attribute value the API would refuse, at the place it is written.
+#[derive(Debug, Error, Diagnostic, PartialEq, Eq)]
+#[error("{at}:{}: {refusal}", .at.column)]
+#[diagnostic(code(zeeg::plan::custom_attribute_value), help("{}", .refusal.hint()))]
+pub struct InvalidCustomValue {
+    /// Where the value is written.
+    pub at: SourceLocation,
+    /// What the attribute's type says.
+    pub refusal: ValueRefusal,
 }
 
 /// One custom attribute slug the workspace lacks (or has archived).
 #[derive(Debug, Error, Diagnostic, PartialEq, Eq)]
-#[error("{at}: the workspace has no {}custom attribute `{slug}`", if *.archived { "active " } else { "" })]
+#[error("{at}:{}: the workspace has no {}custom attribute `{slug}`", .at.column, if *.archived { "active " } else { "" })]
 #[diagnostic(
     code(zeeg::plan::unknown_custom_attribute),
     help("{}", .help)
@@ -143,10 +168,10 @@ pub async fn read_live(
         ?strategy,
         "reading live people"
     );
-    let people = match strategy {
-        _ if total == 0 => Vec::new(),
-        ReadStrategy::List => client.list_all().await?,
-        ReadStrategy::Search => search_each(client, entries).await?,
+    let (people, strategy) = match strategy {
+        _ if total == 0 => (Vec::new(), strategy),
+        ReadStrategy::List => (client.list_all().await?, strategy),
+        ReadStrategy::Search => search_each(client, entries, total).await?,
     };
     Ok(LiveState {
         people,
@@ -157,7 +182,15 @@ pub async fn read_live(
 
 /// Searches each distinct identity once, concurrently; matching happens
 /// locally afterwards, so a search finding more than the exact person is fine.
-async fn search_each(client: &impl LiveSource, entries: &[Entry]) -> Result<Vec<Person>, ApiError> {
+///
+/// The first search goes alone: if the workspace ignores `search`
+/// ([`assumed::search_ignored`]) it has listed everybody, and that answer is
+/// the whole list (read as [`ReadStrategy::List`]).
+async fn search_each(
+    client: &impl LiveSource,
+    entries: &[Entry],
+    total: u64,
+) -> Result<(Vec<Person>, ReadStrategy), ApiError> {
     let mut queries: Vec<String> = entries
         .iter()
         .filter_map(|entry| match &entry.match_value {
@@ -167,24 +200,71 @@ async fn search_each(client: &impl LiveSource, entries: &[Entry]) -> Result<Vec<
         .collect();
     queries.sort();
     queries.dedup();
-    let found: Vec<Vec<Person>> = stream::iter(queries)
-        .map(|query| async move { client.search(&query).await })
+    let Some((first, rest)) = queries.split_first() else {
+        return Ok((Vec::new(), ReadStrategy::Search));
+    };
+    let first = client.search(first).await?;
+    if assumed::search_ignored(first.len() as u64, total) {
+        tracing::info!(
+            total,
+            "search is not applied by this workspace: its answer is the whole list"
+        );
+        return Ok((first, ReadStrategy::List));
+    }
+    let found: Vec<Vec<Person>> = stream::iter(rest)
+        .map(|query| async move { client.search(query).await })
         .buffer_unordered(SEARCH_CONCURRENCY)
         .try_collect()
         .await?;
     let mut seen = HashSet::new();
-    Ok(found
+    let people = first
         .into_iter()
-        .flatten()
+        .chain(found.into_iter().flatten())
         .filter(|person| seen.insert(person.id.clone()))
-        .collect())
+        .collect();
+    Ok((people, ReadStrategy::Search))
 }
 
 /// Every custom attribute slug an entry sets or matches on must exist, and
-/// not be archived, in the workspace.
+/// not be archived, in the workspace; and every value must be one its type
+/// accepts (the rule of [`crate::api::attribute`], which the sandbox applies
+/// to writes too).
 pub fn check_custom_attributes(entries: &[Entry], schema: &ObjectSchema) -> Result<(), LiveError> {
     let mut problems = Vec::new();
     for entry in entries {
+        // The value's own place when it has one (the matching attribute's
+        // slug may have none), else the entry's.
+        let at_of = |slug: &str| {
+            entry
+                .custom_value_at
+                .get(slug)
+                .cloned()
+                .unwrap_or_else(|| entry.source.clone())
+        };
+        let values = entry
+            .fields
+            .get("customAttributes")
+            .and_then(Value::as_object);
+        for (slug, value) in values.into_iter().flatten() {
+            // Unknown and archived slugs are reported below, once.
+            let Some(attribute) = schema
+                .attributes
+                .iter()
+                .find(|a| a.key == *slug && !a.is_archived)
+            else {
+                continue;
+            };
+            if let Err(refusal) = attribute.check_value(value) {
+                let problem = CustomAttributeProblem::Value(InvalidCustomValue {
+                    at: at_of(slug),
+                    refusal,
+                });
+                // A value from defaults is wrong once, not once per entry.
+                if !problems.contains(&problem) {
+                    problems.push(problem);
+                }
+            }
+        }
         let mut slugs: Vec<&str> = entry
             .fields
             .get("customAttributes")
@@ -198,11 +278,11 @@ pub fn check_custom_attributes(entries: &[Entry], schema: &ObjectSchema) -> Resu
         slugs.dedup();
         for slug in slugs {
             let known = schema.attributes.iter().find(|a| a.key == slug);
-            let problem = match known {
+            let problem = CustomAttributeProblem::Unknown(match known {
                 Some(attribute) if !attribute.is_archived => continue,
                 Some(_) => UnknownCustomAttribute {
                     slug: slug.to_string(),
-                    at: entry.source.clone(),
+                    at: at_of(slug),
                     archived: true,
                     help: format!(
                         "`{slug}` is archived in Zeeg: restore it there, or remove it from this entry"
@@ -210,11 +290,11 @@ pub fn check_custom_attributes(entries: &[Entry], schema: &ObjectSchema) -> Resu
                 },
                 None => UnknownCustomAttribute {
                     slug: slug.to_string(),
-                    at: entry.source.clone(),
+                    at: at_of(slug),
                     archived: false,
                     help: missing_help(slug, schema),
                 },
-            };
+            });
             if !problems.contains(&problem) {
                 problems.push(problem);
             }
@@ -223,7 +303,18 @@ pub fn check_custom_attributes(entries: &[Entry], schema: &ObjectSchema) -> Resu
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(LiveError::UnknownCustomAttributes { problems })
+        // In the order of the files, as `validate` reports.
+        problems.sort_by(|a, b| a.at().cmp(b.at()));
+        Err(LiveError::CustomAttributes { problems })
+    }
+}
+
+impl CustomAttributeProblem {
+    fn at(&self) -> &SourceLocation {
+        match self {
+            CustomAttributeProblem::Unknown(problem) => &problem.at,
+            CustomAttributeProblem::Value(problem) => &problem.at,
+        }
     }
 }
 
@@ -461,7 +552,7 @@ mod tests {
             ),
             entry(9, "legacy", json!({"customAttributes": {"legacy": 1}})),
         ];
-        let Err(LiveError::UnknownCustomAttributes { problems }) =
+        let Err(LiveError::CustomAttributes { problems }) =
             check_custom_attributes(&entries, &schema)
         else {
             panic!("expected unknown attributes")
@@ -470,11 +561,14 @@ mod tests {
         assert_eq!(
             messages,
             vec![
-                "people.yaml:3: the workspace has no custom attribute `custmer_tier`",
-                "people.yaml:9: the workspace has no active custom attribute `legacy`",
+                "people.yaml:5:7: the workspace has no custom attribute `custmer_tier`",
+                "people.yaml:10:7: the workspace has no active custom attribute `legacy`",
             ]
         );
-        assert!(problems[0].help.contains("did you mean `customer_tier`"));
+        let CustomAttributeProblem::Unknown(first) = &problems[0] else {
+            panic!("expected an unknown attribute")
+        };
+        assert!(first.help.contains("did you mean `customer_tier`"));
         assert!(check_custom_attributes(&entries[..0], &schema).is_ok());
     }
 }

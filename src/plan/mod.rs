@@ -214,6 +214,22 @@ pub(crate) mod testing {
             },
             matching_attribute: slug.to_string(),
             match_value,
+            // Each custom value on a line of its own below the entry.
+            custom_value_at: fields
+                .get("customAttributes")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|values| values.keys())
+                .enumerate()
+                .map(|(k, slug)| {
+                    let at = SourceLocation {
+                        file: PathBuf::from("people.yaml"),
+                        line: line + 1 + k,
+                        column: 7,
+                    };
+                    (slug.clone(), at)
+                })
+                .collect(),
             fields,
         }
     }

@@ -205,13 +205,9 @@ fn parse_custom(
             let mut merge = Vec::with_capacity(values.len());
             for (slug, value) in values {
                 let path = format!("customAttributes.{slug}");
-                match attributes.get(slug) {
-                    None => errors.add(path, "is not a custom attribute of the people object"),
-                    Some(kind) if !value.is_null() && !kind.accepts(value) => errors.add(
-                        path,
-                        format!("must be {} (a `{kind}` attribute) or null", kind.expected()),
-                    ),
-                    Some(_) => merge.push((slug.clone(), value.clone())),
+                match attributes.check_value(slug, value) {
+                    Ok(()) => merge.push((slug.clone(), value.clone())),
+                    Err(message) => errors.add(path, message),
                 }
             }
             Some(MapPatch::Merge(merge))

@@ -79,9 +79,8 @@ impl Durable {
             while let Some(row) = rows.next().map_err(state_err)? {
                 let slug: String = row.get(0).map_err(state_err)?;
                 let kind: String = row.get(1).map_err(state_err)?;
-                let attribute = kind
-                    .parse()
-                    .and_then(|kind| CustomAttribute::new(&slug, kind))
+                // `TYPE` or `TYPE=A|B`: options need no column of their own.
+                let attribute = CustomAttribute::with_type(&slug, &kind)
                     .map_err(|e| corrupt(format!("custom attribute {slug}: {e}")))?;
                 attributes.push(attribute);
             }
@@ -166,7 +165,7 @@ impl Durable {
             if known.is_none() {
                 tx.execute(
                     "INSERT INTO custom_attributes (slug, type) VALUES (?1, ?2)",
-                    params![attribute.slug, attribute.kind.as_str()],
+                    params![attribute.slug, attribute.type_spec()],
                 )
                 .map_err(state_err)?;
             }

@@ -36,7 +36,7 @@ pub enum SandboxError {
     #[diagnostic(
         code(zeeg::sandbox::attribute_conflict),
         help(
-            "declare each custom attribute with one type across `--custom-attribute`, the seed file and the existing state"
+            "declare each custom attribute with one type and the same options across `--custom-attribute`, the seed file and the existing state (delete the state file to start over)"
         )
     )]
     AttributeConflict {

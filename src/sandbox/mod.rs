@@ -361,7 +361,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         std::fs::write(
             root.path().join("sandbox-seed.yaml"),
-            "customAttributes: {tier: select}\npeople:\n  - firstName: Ada\n    emails: [ada@x.io]\n",
+            "customAttributes: {tier: select=gold|silver}\npeople:\n  - firstName: Ada\n    emails: [ada@x.io]\n",
         )
         .unwrap();
         let (sandbox, token) = start_for_project(root.path()).await.unwrap();

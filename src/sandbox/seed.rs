@@ -2,11 +2,12 @@
 //! with.
 //!
 //! Two shapes, in YAML or JSON: a list of people in the API's shape, or a
-//! mapping `{people: [...], companies: [...], customAttributes: {slug: type}}`.
-//! Ids and timestamps are optional and generated when missing. A person links
-//! to a company with `companyId`, or with `company: {id, name, domain}` (the
-//! API's read shape), which also declares that company when `companies` does
-//! not hold it; so a list-shaped seed can link people too.
+//! mapping `{people: [...], companies: [...], customAttributes: {slug: type}}`,
+//! where a type may carry its options: `select=gold|silver`. Ids and
+//! timestamps are optional and generated when missing. A person links to a
+//! company with `companyId`, or with `company: {id, name, domain}` (the API's
+//! read shape), which also declares that company when `companies` does not
+//! hold it; so a list-shaped seed can link people too.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -108,12 +109,13 @@ impl Seed {
             Some(Value::Object(declared)) => {
                 for (slug, kind) in declared {
                     let at = format!("customAttributes.{slug}");
-                    let kind = kind
-                        .as_str()
-                        .ok_or_else(|| invalid(&at, "must be an attribute type such as `text`"))?;
-                    let attribute = kind
-                        .parse()
-                        .and_then(|kind| CustomAttribute::new(&slug, kind))
+                    let kind = kind.as_str().ok_or_else(|| {
+                        invalid(
+                            &at,
+                            "must be an attribute type such as `text`, or `select=gold|silver` with options",
+                        )
+                    })?;
+                    let attribute = CustomAttribute::with_type(&slug, kind)
                         .map_err(|reason| invalid(&at, &reason))?;
                     attributes.push(attribute);
                 }

@@ -47,7 +47,8 @@ pub fn render_markdown(plan: &Plan, options: &RenderOptions) -> String {
     for change in changes {
         let mut section = String::new();
         if current_file != Some(&change.source.file) {
-            let _ = writeln!(section, "#### `{}`\n", change.source.file.display());
+            let file = change.source.file.display().to_string();
+            let _ = writeln!(section, "#### `{}`\n", crate::terminal::escaped(&file));
         }
         section.push_str(&change_block(change, options));
         let size = chars(&section);
