@@ -7,6 +7,46 @@ use std::time::Duration;
 /// Where the real service lives. [doc]
 pub const DEFAULT_BASE_URL: &str = "https://api.zeeg.me/v2";
 
+/// Fields the client reads as empty when the API sends `null` (or leaves
+/// them out), rather than refusing the whole answer: one live person with
+/// `"emails": null` must not stop a plan or an import. [assumed: the API
+/// documents these as lists and objects, but a client cannot rule out null]
+/// In a person: `emails` (null items in it are dropped too), `socials`,
+/// `customAttributes`; in a list page: `collection`; in the people object:
+/// `attributes`, and each attribute's `label` (empty) and `isStandard`,
+/// `isUnique`, `isRequired`, `isArchived` (false).
+pub const NULL_AS_EMPTY: &[&str] = &[
+    "emails",
+    "socials",
+    "customAttributes",
+    "collection",
+    "attributes",
+    "label",
+    "isStandard",
+    "isUnique",
+    "isRequired",
+    "isArchived",
+];
+
+/// Reads one of [`NULL_AS_EMPTY`]: `null` as the type's empty value.
+pub(crate) fn null_as_empty<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + serde::Deserialize<'de>,
+{
+    Ok(<Option<T> as serde::Deserialize>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// Reads `emails`, one of [`NULL_AS_EMPTY`]: `null` as no emails, and null
+/// items left out.
+pub(crate) fn emails<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let items: Vec<Option<String>> = null_as_empty(deserializer)?;
+    Ok(items.into_iter().flatten().collect())
+}
+
 /// The people collection: `PUT` upserts, `GET` lists. [doc for PUT, assumed for GET]
 pub(crate) const PEOPLE_PATH: &str = "/crm/people";
 

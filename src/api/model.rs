@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::assumed;
+
 /// A CRM person as the API returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -15,7 +17,7 @@ pub struct Person {
     pub last_name: Option<String>,
     #[serde(default)]
     pub salutation: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "assumed::emails")]
     pub emails: Vec<String>,
     #[serde(default)]
     pub job_title: Option<String>,
@@ -29,9 +31,9 @@ pub struct Person {
     pub avatar_url: Option<String>,
     #[serde(default)]
     pub company: Option<CompanyRef>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "assumed::null_as_empty")]
     pub socials: Socials,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "assumed::null_as_empty")]
     pub custom_attributes: Map<String, Value>,
     pub created_at: String,
     pub updated_at: String,
@@ -175,6 +177,11 @@ pub struct PersonEnvelope {
 /// One page of a list.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ListResponse<T> {
+    #[serde(
+        default = "Vec::new",
+        deserialize_with = "assumed::null_as_empty",
+        bound(deserialize = "T: Deserialize<'de>")
+    )]
     pub collection: Vec<T>,
     pub pagination: Pagination,
 }
@@ -203,6 +210,7 @@ pub struct ObjectEnvelope {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ObjectSchema {
     pub slug: String,
+    #[serde(default, deserialize_with = "assumed::null_as_empty")]
     pub attributes: Vec<Attribute>,
 }
 
@@ -211,12 +219,17 @@ pub struct ObjectSchema {
 #[serde(rename_all = "camelCase")]
 pub struct Attribute {
     pub key: String,
+    #[serde(default, deserialize_with = "assumed::null_as_empty")]
     pub label: String,
     #[serde(rename = "type")]
     pub kind: String,
+    #[serde(default, deserialize_with = "assumed::null_as_empty")]
     pub is_standard: bool,
+    #[serde(default, deserialize_with = "assumed::null_as_empty")]
     pub is_unique: bool,
+    #[serde(default, deserialize_with = "assumed::null_as_empty")]
     pub is_required: bool,
+    #[serde(default, deserialize_with = "assumed::null_as_empty")]
     pub is_archived: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<Value>>,
@@ -247,6 +260,8 @@ impl ErrorBody {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
     use crate::person::{SCALAR_FIELDS, SOCIAL_NETWORKS};
 
@@ -295,6 +310,64 @@ mod tests {
                 "{network} is wired to its own slot"
             );
         }
+    }
+
+    #[test]
+    fn every_field_assumed_null_as_empty_reads_null_as_empty() {
+        let person_fields = ["emails", "socials", "customAttributes"];
+        let attribute_fields = [
+            "label",
+            "isStandard",
+            "isUnique",
+            "isRequired",
+            "isArchived",
+        ];
+        let mut listed: Vec<&str> = [
+            &person_fields[..],
+            &attribute_fields,
+            &["collection", "attributes"],
+        ]
+        .concat();
+        listed.sort_unstable();
+        let mut assumed = assumed::NULL_AS_EMPTY.to_vec();
+        assumed.sort_unstable();
+        assert_eq!(
+            listed, assumed,
+            "the test covers exactly the assumed fields"
+        );
+
+        let mut person = json!({"id": "p", "createdAt": "", "updatedAt": ""});
+        for field in person_fields {
+            person[field] = Value::Null;
+        }
+        let person: Person = serde_json::from_value(person).unwrap();
+        assert!(person.emails.is_empty() && person.custom_attributes.is_empty());
+        assert_eq!(person.socials, Socials::default());
+
+        let mut attribute = json!({"key": "tier", "type": "text"});
+        for field in attribute_fields {
+            attribute[field] = Value::Null;
+        }
+        let attribute: Attribute = serde_json::from_value(attribute).unwrap();
+        assert!(attribute.label.is_empty() && !attribute.is_archived && !attribute.is_unique);
+
+        let page: ListResponse<Person> = serde_json::from_value(json!({"collection": null,
+            "pagination": {"total": 0, "count": 0, "totalPages": 0, "previousPage": null,
+                "currentPage": 1, "nextPage": null}}))
+        .unwrap();
+        assert!(page.collection.is_empty());
+        let object: ObjectSchema =
+            serde_json::from_value(json!({"slug": "people", "attributes": null})).unwrap();
+        assert!(object.attributes.is_empty());
+    }
+
+    #[test]
+    fn null_emails_are_left_out() {
+        let person: Person = serde_json::from_value(
+            json!({"id": "p", "createdAt": "", "updatedAt": "", "emails": [null, "a@b.example"]}),
+        )
+        .unwrap();
+        assert_eq!(person.emails, ["a@b.example"]);
     }
 
     #[test]

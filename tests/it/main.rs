@@ -12,6 +12,7 @@ mod import;
 mod plan;
 mod recipes;
 mod sandbox;
+mod sandbox_state;
 mod schema;
 mod security;
 mod validate;
