@@ -1,10 +1,11 @@
-//! The companies endpoints. This zeeg does not use them yet, so they are
-//! probed for the record and never judged.
+//! The companies endpoints. The client can read them, but plan, apply and
+//! import do not use them yet, so they are probed for the record (saying
+//! whether the client's reader accepts the answer) and never judged.
 
 use serde_json::Value;
 
-use crate::api::ApiError;
 use crate::api::assumed::COMPANIES_PATH;
+use crate::api::{ApiError, Company, CompanyEnvelope, ListResponse};
 
 use super::probe::Probe;
 use super::{Check, Outcome, Section, Spec, count, printable};
@@ -21,7 +22,7 @@ pub const GET: Spec = Spec {
     expected: "GET /crm/companies/{id} answers {success, status, company: {id, name, domain, createdAt, updatedAt}}",
 };
 
-const UNUSED: &str = "this zeeg does not use companies yet";
+const UNUSED: &str = "plan, apply and import do not use companies yet";
 
 pub(crate) async fn run(probe: &mut Probe, checks: &mut Vec<Check>) -> Result<(), ApiError> {
     let query = [("page", "1".to_string()), ("count", "1".to_string())];
@@ -32,11 +33,13 @@ pub(crate) async fn run(probe: &mut Probe, checks: &mut Vec<Check>) -> Result<()
         let total = b.pointer("/pagination/total")?.as_u64()?;
         Some((collection.first().cloned(), total))
     });
+    let readable = list.decode::<ListResponse<Company>>().is_ok();
     let observed = match &shape {
         Some((_, total)) => format!(
-            "GET /crm/companies answered {} with the list envelope ({})",
+            "GET /crm/companies answered {} with the list envelope ({}), {}",
             list.status,
-            count(*total as usize, "company", "companies")
+            count(*total as usize, "company", "companies"),
+            reads(readable)
         ),
         None => format!("GET /crm/companies answered {}", list.status),
     };
@@ -51,10 +54,15 @@ pub(crate) async fn run(probe: &mut Probe, checks: &mut Vec<Check>) -> Result<()
             let has_company = answer
                 .json()
                 .is_some_and(|b| b.get("company").is_some_and(Value::is_object));
+            let readable = answer.decode::<CompanyEnvelope>().is_ok();
             Some(format!(
                 "GET /crm/companies/{id} answered {}{}",
                 answer.status,
-                if has_company { " with a company" } else { "" }
+                if has_company {
+                    format!(" with a company, {}", reads(readable))
+                } else {
+                    String::new()
+                }
             ))
         }
         None => None,
@@ -64,6 +72,14 @@ pub(crate) async fn run(probe: &mut Probe, checks: &mut Vec<Check>) -> Result<()
         observed,
     }));
     Ok(())
+}
+
+fn reads(readable: bool) -> &'static str {
+    if readable {
+        "which zeeg's client reads"
+    } else {
+        "which zeeg's client cannot read"
+    }
 }
 
 fn unused(observed: String) -> Outcome {

@@ -72,7 +72,7 @@ pub fn render_text(report: &Report, color: bool) -> String {
         let line = match &check.outcome {
             Outcome::Ok { observed } | Outcome::Differs { observed, .. } => observed.clone(),
             Outcome::NotChecked { reason, observed } => match observed {
-                Some(observed) => format!("{reason} ({observed})"),
+                Some(observed) => format!("{reason}; {observed}"),
                 None => reason.clone(),
             },
         };
