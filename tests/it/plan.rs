@@ -792,6 +792,34 @@ fn only_and_exclude_narrow_the_plan() {
         "{}",
         out.stdout
     );
+    // A typo selects nothing: an error, never "No changes".
+    let out = plan(&sandbox, dir.path(), &["--only", "people/tema.yaml"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert_eq!(out.stdout, "");
+    insta::assert_snapshot!("only-selects-nothing", out.stderr);
+    let out = plan(
+        &sandbox,
+        dir.path(),
+        &["--only", "*@acme.example", "--exclude", "people/**"],
+    );
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        unwrapped(&out.stderr).contains(
+            "--only \"*@acme.example\" --exclude \"people/**\" selected none of the 9 entries"
+        ),
+        "{}",
+        out.stderr
+    );
+    let applied = run(sandbox.zeeg().current_dir(dir.path()).args([
+        "apply",
+        "--auto-approve",
+        "people",
+        "--only",
+        "nobody@*",
+    ]));
+    assert_eq!(applied.code, 1, "{}", applied.stdout);
+    assert!(applied.stderr.contains("selected none of the 9 entries"));
+
     let out = plan(&sandbox, dir.path(), &["--only", "[oops"]);
     assert_eq!(out.code, 1);
     assert!(
