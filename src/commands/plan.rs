@@ -177,8 +177,11 @@ fn shown(path: &Path) -> PathBuf {
 /// Prints every problem of invalid people files exactly as `zeeg validate`
 /// does, and that nothing was sent.
 pub fn report_invalid(printer: &Printer, diagnostics: Diagnostics) {
+    let what = diagnostics.what_to_fix();
     super::validate::print_diagnostics(printer, diagnostics);
-    printer.status("Nothing was planned or applied: fix the people files and run again.");
+    printer.status(&format!(
+        "Nothing was planned or applied: fix {what} and run again."
+    ));
 }
 
 /// `--only` / `--exclude`: keeps the selected entries and says how many were
