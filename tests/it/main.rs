@@ -11,6 +11,7 @@ mod hostile;
 mod import;
 mod plan;
 mod recipes;
+mod redaction;
 mod sandbox;
 mod sandbox_state;
 mod schema;
