@@ -22,11 +22,11 @@ pub mod retry;
 pub mod token;
 
 pub use attribute::{AttributeType, ValueProblem, ValueRefusal};
-pub use client::{Client, ClientConfig, ClientStats, RawAnswer, Upserted};
+pub use client::{AssertedCompany, Client, ClientConfig, ClientStats, RawAnswer, Upserted};
 pub use error::{ApiError, FieldError, Scope};
 pub use model::{
-    Attribute, Company, ErrorBody, ListResponse, ObjectSchema, Pagination, Person, PersonEnvelope,
-    Socials,
+    Attribute, Company, CompanyEnvelope, CompanyRef, ErrorBody, ListResponse, ObjectSchema,
+    Pagination, Person, PersonEnvelope, Socials,
 };
 pub use retry::RetryPolicy;
 pub use token::{TOKEN_ENV, Token};
