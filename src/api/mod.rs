@@ -16,14 +16,16 @@ pub mod assumed;
 pub mod client;
 pub mod error;
 pub mod model;
+pub mod pace;
 pub mod retry;
 pub mod token;
 
-pub use client::{Client, ClientConfig, ClientStats, Upserted};
+pub use client::{Client, ClientConfig, ClientStats, Notices, TryFailure, Upserted};
 pub use error::{ApiError, FieldError, Scope};
 pub use model::{
     Attribute, Company, ErrorBody, ListResponse, ObjectSchema, Pagination, Person, PersonEnvelope,
     Socials,
 };
-pub use retry::RetryPolicy;
+pub use pace::{PaceConfig, Pacer};
+pub use retry::{Cause, Retry, RetryPolicy};
 pub use token::{TOKEN_ENV, Token};

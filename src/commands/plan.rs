@@ -44,6 +44,7 @@ pub async fn run(
     );
     manifest.entries = select_entries(printer, manifest.entries, &target)?;
     let connection = connect(
+        printer,
         global,
         target.sandbox,
         &manifest.root,
@@ -123,6 +124,7 @@ impl Connection {
 /// `--sandbox`, starts the project's sandbox (state in `<root>/.zeeg/`) and
 /// uses its built-in token instead.
 pub async fn connect(
+    printer: &Printer,
     global: &GlobalArgs,
     sandbox: bool,
     project_root: &Path,
@@ -132,7 +134,8 @@ pub async fn connect(
         let (running, token) = crate::sandbox::start_for_project(project_root)
             .await
             .wrap_err("could not start the in-process sandbox")?;
-        let config = ClientConfig::new(Token::new(token)).with_base_url(running.base_url());
+        let mut config = ClientConfig::new(Token::new(token)).with_base_url(running.base_url());
+        config.notices = printer.notices();
         let client = Client::new(config)?;
         return Ok(Connection {
             client,
@@ -141,6 +144,7 @@ pub async fn connect(
     }
     let token = Token::load(global.token_file.as_deref())?;
     let mut config = ClientConfig::new(token);
+    config.notices = printer.notices();
     // `--api-url` / ZEEG_API_URL win over `apiUrl` in zeeg.yaml.
     if let Some(url) = global.api_url.as_deref().or(configured_url) {
         config = config.with_base_url(url);

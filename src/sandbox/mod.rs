@@ -16,7 +16,7 @@ mod body;
 mod durable;
 mod error;
 mod http;
-mod limit;
+pub(crate) mod limit;
 mod seed;
 mod store;
 

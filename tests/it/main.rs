@@ -8,6 +8,7 @@ mod common;
 mod import;
 mod plan;
 mod recipes;
+mod resilience;
 mod sandbox;
 mod schema;
 mod validate;
