@@ -110,7 +110,9 @@ fn person(i: usize) -> Value {
 fn write_seed(path: &std::path::Path, count: usize) -> std::io::Result<()> {
     use std::io::Write;
     let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
-    file.write_all(br#"{"customAttributes": {"tier": "select", "seats": "number"}, "people": ["#)?;
+    file.write_all(
+        br#"{"customAttributes": {"tier": "select=gold|silver", "seats": "number"}, "people": ["#,
+    )?;
     for i in 0..count {
         if i > 0 {
             file.write_all(b",")?;

@@ -81,6 +81,12 @@ pub enum Command {
     #[command(after_help = "Example:\n  zeeg import --out people/")]
     Import(ImportArgs),
 
+    /// Check the workspace against the API assumptions zeeg makes (read-only unless --write).
+    #[command(
+        after_help = "Examples:\n  zeeg doctor\n  zeeg doctor --write\n  zeeg doctor --format json > doctor.json"
+    )]
+    Doctor(DoctorArgs),
+
     /// Run the local emulator of the Zeeg API.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -203,6 +209,36 @@ pub struct ApplyArgs {
     pub format: ApplyFormat,
 }
 
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The project folder: its zeeg.yaml's `apiUrl`, and its sandbox for --sandbox
+    /// (default: the current folder).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+
+    /// Check the in-process sandbox whose state lives in `.zeeg/`.
+    #[arg(long)]
+    pub sandbox: bool,
+
+    /// Also run the checks that write: re-assert one existing person with its
+    /// own values (which changes nothing if the API behaves as zeeg assumes).
+    #[arg(long)]
+    pub write: bool,
+
+    /// Do not ask before the write checks (needed for --write without a terminal).
+    #[arg(long, requires = "write")]
+    pub auto_approve: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiagnosticFormat::Text)]
+    pub format: DiagnosticFormat,
+
+    /// Show contact data in what the checks observed (by default only counts,
+    /// ids and field names).
+    #[arg(long)]
+    pub no_redact: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SplitBy {
     /// One file for everybody.
@@ -259,7 +295,8 @@ pub struct SandboxServeArgs {
     #[arg(long = "token", value_name = "TOKEN")]
     pub tokens: Vec<String>,
 
-    /// Declare a custom attribute of the people object, e.g. `customer_tier:select` (repeatable).
+    /// Declare a custom attribute of the people object, e.g. `seats:number`, with its
+    /// options for select and multiselect: `tier:select=gold|silver` (repeatable).
     #[arg(long = "custom-attribute", value_name = "SLUG:TYPE")]
     pub custom_attributes: Vec<String>,
 

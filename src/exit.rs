@@ -28,6 +28,17 @@ impl ExitStatus {
             ExitStatus::Interrupted => 130,
         }
     }
+
+    /// The status of a command line clap did not run: `--help` and
+    /// `--version` succeed; anything that does not parse is an error (1), never
+    /// clap's own 2, which `plan --detailed-exitcode` reserves for "changes".
+    pub fn for_command_line(error: &clap::Error) -> ExitStatus {
+        use clap::error::ErrorKind;
+        match error.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitStatus::Success,
+            _ => ExitStatus::Failure,
+        }
+    }
 }
 
 impl From<ExitStatus> for std::process::ExitCode {

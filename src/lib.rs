@@ -17,13 +17,16 @@
 //! - [`apply`]: executing a plan.
 //! - [`sandbox`]: the local emulator of the Zeeg API.
 //! - [`import`]: writing the people already in the CRM as people files.
+//! - [`doctor`]: checking a workspace against the API assumptions zeeg makes.
 //! - [`targeting`]: `--only` / `--exclude`, which entries a plan works on.
+//! - [`terminal`]: escaping text from files and servers before it is printed.
 //! - [`cli`] and [`commands`]: the command line.
 
 pub mod api;
 pub mod apply;
 pub mod cli;
 pub mod commands;
+pub mod doctor;
 pub mod exit;
 pub mod import;
 pub mod manifest;
@@ -31,3 +34,4 @@ pub mod person;
 pub mod plan;
 pub mod sandbox;
 pub mod targeting;
+pub mod terminal;

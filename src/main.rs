@@ -1,6 +1,8 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let cli = zeeg::cli::Cli::parse();
-    zeeg::commands::run(cli).into()
+    match zeeg::cli::Cli::try_parse() {
+        Ok(cli) => zeeg::commands::run(cli).into(),
+        Err(error) => zeeg::commands::command_line_error(&error).into(),
+    }
 }

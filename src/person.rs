@@ -81,6 +81,21 @@ pub fn is_standard_slug(slug: &str) -> bool {
     STANDARD_SLUGS.iter().any(|(s, _)| *s == slug)
 }
 
+/// The fields of which a person needs at least one: the CRM refuses to create
+/// a person with neither. [doc]
+pub const NAME_FIELDS: &[&str] = &["firstName", "lastName"];
+
+/// Whether a person has a name, given how to tell that one of its fields is
+/// filled: each model (a people-file entry, a live person) says that itself.
+pub fn has_name(filled: impl Fn(&str) -> bool) -> bool {
+    NAME_FIELDS.iter().any(|field| filled(field))
+}
+
+/// Whether a text value counts as given: white space alone does not.
+pub fn is_filled(text: &str) -> bool {
+    !text.trim().is_empty()
+}
+
 /// Normalises an email for matching: surrounding white space trimmed, ASCII
 /// case folded. (Assumed; the API documents only that secondary emails match.)
 pub fn normalize_email(email: &str) -> String {

@@ -174,6 +174,7 @@ mod tests {
             matching_attribute: "email".into(),
             match_value: json!(emails.first()),
             fields,
+            custom_value_at: Default::default(),
         }
     }
 

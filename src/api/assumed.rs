@@ -9,11 +9,55 @@ use super::model::Pagination;
 /// Where the real service lives. [doc]
 pub const DEFAULT_BASE_URL: &str = "https://api.zeeg.me/v2";
 
+/// Fields the client reads as empty when the API sends `null` (or leaves
+/// them out), rather than refusing the whole answer: one live person with
+/// `"emails": null` must not stop a plan or an import. [assumed: the API
+/// documents these as lists and objects, but a client cannot rule out null]
+/// In a person: `emails` (null items in it are dropped too), `socials`,
+/// `customAttributes`; in a list page: `collection`; in the people object:
+/// `attributes`, and each attribute's `label` (empty) and `isStandard`,
+/// `isUnique`, `isRequired`, `isArchived` (false).
+pub const NULL_AS_EMPTY: &[&str] = &[
+    "emails",
+    "socials",
+    "customAttributes",
+    "collection",
+    "attributes",
+    "label",
+    "isStandard",
+    "isUnique",
+    "isRequired",
+    "isArchived",
+];
+
+/// Reads one of [`NULL_AS_EMPTY`]: `null` as the type's empty value.
+pub(crate) fn null_as_empty<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + serde::Deserialize<'de>,
+{
+    Ok(<Option<T> as serde::Deserialize>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// Reads `emails`, one of [`NULL_AS_EMPTY`]: `null` as no emails, and null
+/// items left out.
+pub(crate) fn emails<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let items: Vec<Option<String>> = null_as_empty(deserializer)?;
+    Ok(items.into_iter().flatten().collect())
+}
+
 /// The people collection: `PUT` upserts, `GET` lists. [doc for PUT, assumed for GET]
 pub(crate) const PEOPLE_PATH: &str = "/crm/people";
 
 /// The people object's schema. [doc for the shape]
 pub(crate) const PEOPLE_OBJECT_PATH: &str = "/crm/objects/people";
+
+/// The companies collection: `PUT` upserts by domain [doc], `GET` lists
+/// [assumed, like the people list]. Only `zeeg doctor` reads it so far.
+pub(crate) const COMPANIES_PATH: &str = "/crm/companies";
 
 /// The largest `count` a list page accepts. [assumed: Zeeg's list convention
 /// for other resources allows 1..100]
@@ -22,6 +66,10 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 /// How many list pages the client fetches at once after the first page told it
 /// the total. [assumed: Zeeg advises against parallel bursts; 8 is modest]
 pub const DEFAULT_LIST_CONCURRENCY: usize = 8;
+
+/// How many searches a plan keeps in flight at once. [assumed, like the list
+/// concurrency above]
+pub const SEARCH_CONCURRENCY: usize = DEFAULT_LIST_CONCURRENCY;
 
 /// Pagination is page-numbered from 1 with `page` and `count` query
 /// parameters; the answer's `pagination.totalPages` says how many pages there
@@ -65,6 +113,25 @@ pub const MAX_SERVER_TEXT_CHARS: usize = 300;
 /// number contain TEXT, ignoring case; it paginates like the plain list.
 /// [assumed]
 pub(crate) const SEARCH_PARAM: &str = "search";
+
+/// A variant zeeg tolerates: a workspace that does not apply `search` answers
+/// every person. A search that lists as many people as the whole list is
+/// taken for that, and its answer is used as the whole list (it has read
+/// every page already) instead of searching again. `zeeg doctor` reports the
+/// variant as `people.search.narrows`.
+pub fn search_ignored(found: u64, total: u64) -> bool {
+    total > 1 && found >= total
+}
+
+/// The matching attributes whose values `search` looks in: the names, the
+/// emails and the phone number. [assumed, as `search` above]
+pub const SEARCHABLE_SLUGS: &[&str] =
+    &["email", "emails", "first_name", "last_name", "phone_number"];
+
+/// The person fields the upsert merges key by key: a key sent as `null` is
+/// cleared, a key not sent is kept. So clearing a whole object means sending
+/// each of its keys as `null`. [assumed, as Zeeg documents for custom records]
+pub const MERGED_KEY_BY_KEY: &[&str] = &["socials", "customAttributes"];
 
 /// Answers worth trying again: 429 (rate limited) and every 5xx. [doc for
 /// the codes; that a 5xx is transient is our choice] Network errors, timeouts

@@ -13,12 +13,13 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValu
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use url::{Host, Url};
+use url::Url;
 
 use super::assumed::{
     self, COUNT_PARAM, DEFAULT_BASE_URL, DEFAULT_LIST_CONCURRENCY, MATCHING_ATTRIBUTE_PARAM,
     MAX_PAGE_SIZE, PAGE_PARAM, PEOPLE_OBJECT_PATH, PEOPLE_PATH, SEARCH_PARAM,
 };
+use super::destination::is_loopback;
 use super::error::{ApiError, FieldError, Scope};
 use super::model::{ErrorBody, ListResponse, ObjectEnvelope, ObjectSchema, Person, PersonEnvelope};
 use super::pace::{PaceConfig, Pacer};
@@ -643,6 +644,74 @@ impl Client {
     }
 }
 
+/// An answer exactly as it came, for callers that check the API's shapes
+/// themselves (`zeeg doctor`) rather than trusting them.
+#[derive(Debug, Clone)]
+pub struct RawAnswer {
+    /// The HTTP status.
+    pub status: u16,
+    /// Every header, by lower-case name, with values that are not visible
+    /// ASCII left out (they cannot be printed faithfully).
+    pub headers: Vec<(String, String)>,
+    /// The body, undecoded.
+    pub body: Vec<u8>,
+}
+
+impl Client {
+    /// `GET path?query` below the base URL, once: no retry, no decoding, any
+    /// status returned as it came. Kept apart from [`Client::execute`] so the
+    /// typed endpoints never depend on it.
+    pub async fn get_raw(&self, path: &str, query: &[(&str, &str)]) -> Result<RawAnswer, ApiError> {
+        let mut url = self.inner.base.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments
+                .pop_if_empty()
+                .extend(path.split('/').filter(|s| !s.is_empty()));
+        }
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query.iter().copied());
+        }
+        // One command, one pace: the raw reads wait their turn too.
+        self.inner.pacer.ready().await;
+        self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
+        let call = Call::new(Method::GET, path, Scope::Read);
+        let failed = |failure: Failure| match failure {
+            Failure::Fatal(error) => error,
+            Failure::Transient(transient) => self.gave_up(&call, transient, 1),
+        };
+        let response = self
+            .inner
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| failed(self.transport(&call, e)))?;
+        let status = response.status().as_u16();
+        if status == 429 {
+            self.inner
+                .counters
+                .rate_limited
+                .fetch_add(1, Ordering::Relaxed);
+            let retry_after = retry::retry_after(response.headers(), SystemTime::now());
+            self.inner.pacer.throttled(retry_after);
+        } else {
+            self.inner.pacer.accepted();
+        }
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_string())))
+            .collect();
+        let body = self.read_body(&call, response).await.map_err(failed)?;
+        tracing::debug!(path, status, "api raw request");
+        Ok(RawAnswer {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
@@ -835,14 +904,6 @@ fn checked_base_url(raw: &str) -> Result<Url, ApiError> {
             host: host.to_string(),
         }),
         other => Err(invalid(&format!("scheme {other}: is not http(s)"))),
-    }
-}
-
-fn is_loopback(host: &Host<&str>) -> bool {
-    match host {
-        Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
-        Host::Ipv4(ip) => ip.is_loopback(),
-        Host::Ipv6(ip) => ip.is_loopback(),
     }
 }
 

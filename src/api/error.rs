@@ -56,7 +56,7 @@ pub enum ApiError {
     MalformedToken { origin: String },
 
     /// The base URL does not parse, or is not http(s).
-    #[error("invalid API URL {url:?}: {reason}")]
+    #[error("invalid API URL {:?}: {reason}", masked_url(url))]
     #[diagnostic(
         code(zeeg::api::invalid_url),
         help("Pass a URL such as https://api.zeeg.me/v2 with --api-url or ZEEG_API_URL.")
@@ -73,6 +73,23 @@ pub enum ApiError {
         )
     )]
     InsecureUrl { host: String },
+
+    /// `apiUrl` in zeeg.yaml names a host other than the real API or this
+    /// machine; the token goes to such a host only when the user names it.
+    #[error(
+        "refusing to send the API token to {host}, named by apiUrl in {}",
+        file.display()
+    )]
+    #[diagnostic(
+        code(zeeg::api::untrusted_configured_url),
+        help(
+            "zeeg.yaml belongs to the repository, and anyone who can change it (a pull \
+             request, say) could otherwise receive your token, so its apiUrl may only name \
+             https://api.zeeg.me/v2 or this machine. To use {host}, remove apiUrl from \
+             zeeg.yaml and pass --api-url URL or set ZEEG_API_URL."
+        )
+    )]
+    UntrustedConfiguredUrl { file: PathBuf, host: String },
 
     /// The HTTP client could not be set up (TLS roots, for example).
     #[error("could not set up the HTTP client")]
@@ -347,6 +364,27 @@ impl fmt::Display for FieldError {
     }
 }
 
+/// A URL as it may be printed: credentials (`user:secret@`) and the query
+/// (which may hold a key) masked. Works on text that does not parse, since
+/// that is exactly what an invalid URL may be.
+pub(crate) fn masked_url(url: &str) -> String {
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => url.split_at(i + 3),
+        None => ("", url),
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let authority = match authority.rfind('@') {
+        Some(at) => format!("***@{}", &authority[at + 1..]),
+        None => authority.to_string(),
+    };
+    let tail = match tail.find(['?', '#']) {
+        Some(cut) => format!("{}{}***", &tail[..cut], &tail[cut..=cut]),
+        None => tail.to_string(),
+    };
+    format!("{scheme}{authority}{tail}")
+}
+
 /// "1 try", "6 tries".
 struct Tries(u32);
 
@@ -383,5 +421,43 @@ impl fmt::Display for Summary<'_> {
             write!(f, "{error}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_url_never_shows_its_credentials_or_query() {
+        for (url, shown) in [
+            (
+                "https://u:SECRET@evil.example/v2",
+                "https://***@evil.example/v2",
+            ),
+            ("https://SECRET@evil.example", "https://***@evil.example"),
+            (
+                "https://a@b:SECRET@evil.example/",
+                "https://***@evil.example/",
+            ),
+            ("u:SECRET@evil.example/v2", "***@evil.example/v2"),
+            (
+                "https://api.zeeg.me/v2?key=SECRET",
+                "https://api.zeeg.me/v2?***",
+            ),
+            (
+                "https://api.zeeg.me/v2#SECRET",
+                "https://api.zeeg.me/v2#***",
+            ),
+            ("https://api.zeeg.me/v2", "https://api.zeeg.me/v2"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(masked_url(url), shown, "{url}");
+        }
+        let error = ApiError::InvalidUrl {
+            url: "https://u:SECRET@evil.example/v2".into(),
+            reason: "it holds credentials".into(),
+        };
+        assert!(!error.to_string().contains("SECRET"), "{error}");
     }
 }

@@ -13,14 +13,17 @@
 //! ```
 
 pub mod assumed;
+pub mod attribute;
 pub mod client;
+pub mod destination;
 pub mod error;
 pub mod model;
 pub mod pace;
 pub mod retry;
 pub mod token;
 
-pub use client::{Client, ClientConfig, ClientStats, Notices, TryFailure, Upserted};
+pub use attribute::{AttributeType, ValueProblem, ValueRefusal};
+pub use client::{Client, ClientConfig, ClientStats, Notices, RawAnswer, TryFailure, Upserted};
 pub use error::{ApiError, FieldError, Scope};
 pub use model::{
     Attribute, Company, ErrorBody, ListResponse, ObjectSchema, Pagination, Person, PersonEnvelope,

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::assumed;
+
 /// A CRM person as the API returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -15,7 +17,7 @@ pub struct Person {
     pub last_name: Option<String>,
     #[serde(default)]
     pub salutation: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "assumed::emails")]
     pub emails: Vec<String>,
     #[serde(default)]
     pub job_title: Option<String>,
@@ -29,12 +31,57 @@ pub struct Person {
     pub avatar_url: Option<String>,
     #[serde(default)]
     pub company: Option<Company>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "assumed::null_as_empty")]
     pub socials: Socials,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "assumed::null_as_empty")]
     pub custom_attributes: Map<String, Value>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// Named string-or-null fields of a struct, each listed once: its JSON name
+/// and the struct field that holds it; generates the reader and the slot.
+macro_rules! named_slots {
+    ($ty:ty, $get:ident, $get_mut:ident, { $($json:literal => $field:ident),* $(,)? }) => {
+        impl $ty {
+            /// A field by JSON name; `None` when it is empty or `name` names
+            /// no such field.
+            pub fn $get(&self, name: &str) -> Option<&str> {
+                match name {
+                    $($json => self.$field.as_deref(),)*
+                    _ => None,
+                }
+            }
+
+            /// The slot of a field by JSON name, to set or clear it.
+            pub fn $get_mut(&mut self, name: &str) -> Option<&mut Option<String>> {
+                match name {
+                    $($json => Some(&mut self.$field),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+// The JSON names are those of `crate::person::SCALAR_FIELDS` (a test holds
+// the two lists together).
+named_slots!(Person, scalar, scalar_mut, {
+    "firstName" => first_name,
+    "lastName" => last_name,
+    "salutation" => salutation,
+    "jobTitle" => job_title,
+    "description" => description,
+    "phoneNumber" => phone_number,
+    "primaryLocation" => primary_location,
+    "avatarUrl" => avatar_url,
+});
+
+impl Person {
+    /// Whether the person has the name the API requires (see [`crate::person::has_name`]).
+    pub fn has_name(&self) -> bool {
+        crate::person::has_name(|field| self.scalar(field).is_some_and(crate::person::is_filled))
+    }
 }
 
 /// The read-only view of the company a person is linked to.
@@ -56,18 +103,13 @@ pub struct Socials {
     pub instagram: Option<String>,
 }
 
-impl Socials {
-    /// The value for a network by name (`linkedin`, `twitter`, …).
-    pub fn get(&self, network: &str) -> Option<&str> {
-        match network {
-            "linkedin" => self.linkedin.as_deref(),
-            "twitter" => self.twitter.as_deref(),
-            "facebook" => self.facebook.as_deref(),
-            "instagram" => self.instagram.as_deref(),
-            _ => None,
-        }
-    }
-}
+// The networks of `crate::person::SOCIAL_NETWORKS`.
+named_slots!(Socials, get, get_mut, {
+    "linkedin" => linkedin,
+    "twitter" => twitter,
+    "facebook" => facebook,
+    "instagram" => instagram,
+});
 
 /// `{"success": true, "status": 200|201, "person": {…}}`: the answer of an
 /// upsert and of a read by id.
@@ -81,6 +123,11 @@ pub struct PersonEnvelope {
 /// One page of a list.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ListResponse<T> {
+    #[serde(
+        default = "Vec::new",
+        deserialize_with = "assumed::null_as_empty",
+        bound(deserialize = "T: Deserialize<'de>")
+    )]
     pub collection: Vec<T>,
     pub pagination: Pagination,
 }
@@ -109,6 +156,7 @@ pub struct ObjectEnvelope {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ObjectSchema {
     pub slug: String,
+    #[serde(default, deserialize_with = "assumed::null_as_empty")]
     pub attributes: Vec<Attribute>,
 }
 
@@ -117,12 +165,17 @@ pub struct ObjectSchema {
 #[serde(rename_all = "camelCase")]
 pub struct Attribute {
     pub key: String,
+    #[serde(default, deserialize_with = "assumed::null_as_empty")]
     pub label: String,
     #[serde(rename = "type")]
     pub kind: String,
+    #[serde(default, deserialize_with = "assumed::null_as_empty")]
     pub is_standard: bool,
+    #[serde(default, deserialize_with = "assumed::null_as_empty")]
     pub is_unique: bool,
+    #[serde(default, deserialize_with = "assumed::null_as_empty")]
     pub is_required: bool,
+    #[serde(default, deserialize_with = "assumed::null_as_empty")]
     pub is_archived: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<Value>>,
@@ -148,5 +201,128 @@ impl ErrorBody {
     /// The human message, whichever shape the body had.
     pub fn text(&self) -> Option<&str> {
         self.message.as_deref().or(self.error.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::person::{SCALAR_FIELDS, SOCIAL_NETWORKS};
+
+    fn empty_person() -> Person {
+        serde_json::from_value(serde_json::json!({"id": "p", "createdAt": "", "updatedAt": ""}))
+            .unwrap()
+    }
+
+    #[test]
+    fn every_scalar_field_has_a_slot_and_reads_back() {
+        let mut person = empty_person();
+        for field in SCALAR_FIELDS {
+            *person.scalar_mut(field).unwrap() = Some(format!("value of {field}"));
+        }
+        for field in SCALAR_FIELDS {
+            assert_eq!(
+                person.scalar(field),
+                Some(format!("value of {field}").as_str())
+            );
+        }
+        let json = serde_json::to_value(&person).unwrap();
+        for field in SCALAR_FIELDS {
+            assert_eq!(
+                json[field],
+                format!("value of {field}"),
+                "{field} is wired to its own slot"
+            );
+        }
+        assert_eq!(person.scalar("emails"), None);
+        assert!(person.scalar_mut("companyId").is_none());
+    }
+
+    #[test]
+    fn every_network_has_a_slot() {
+        let mut socials = Socials::default();
+        for network in SOCIAL_NETWORKS {
+            *socials.get_mut(network).unwrap() = Some(network.to_string());
+        }
+        for network in SOCIAL_NETWORKS {
+            assert_eq!(socials.get(network), Some(*network));
+        }
+        let json = serde_json::to_value(&socials).unwrap();
+        for network in SOCIAL_NETWORKS {
+            assert_eq!(
+                json[network], *network,
+                "{network} is wired to its own slot"
+            );
+        }
+    }
+
+    #[test]
+    fn every_field_assumed_null_as_empty_reads_null_as_empty() {
+        let person_fields = ["emails", "socials", "customAttributes"];
+        let attribute_fields = [
+            "label",
+            "isStandard",
+            "isUnique",
+            "isRequired",
+            "isArchived",
+        ];
+        let mut listed: Vec<&str> = [
+            &person_fields[..],
+            &attribute_fields,
+            &["collection", "attributes"],
+        ]
+        .concat();
+        listed.sort_unstable();
+        let mut assumed = assumed::NULL_AS_EMPTY.to_vec();
+        assumed.sort_unstable();
+        assert_eq!(
+            listed, assumed,
+            "the test covers exactly the assumed fields"
+        );
+
+        let mut person = json!({"id": "p", "createdAt": "", "updatedAt": ""});
+        for field in person_fields {
+            person[field] = Value::Null;
+        }
+        let person: Person = serde_json::from_value(person).unwrap();
+        assert!(person.emails.is_empty() && person.custom_attributes.is_empty());
+        assert_eq!(person.socials, Socials::default());
+
+        let mut attribute = json!({"key": "tier", "type": "text"});
+        for field in attribute_fields {
+            attribute[field] = Value::Null;
+        }
+        let attribute: Attribute = serde_json::from_value(attribute).unwrap();
+        assert!(attribute.label.is_empty() && !attribute.is_archived && !attribute.is_unique);
+
+        let page: ListResponse<Person> = serde_json::from_value(json!({"collection": null,
+            "pagination": {"total": 0, "count": 0, "totalPages": 0, "previousPage": null,
+                "currentPage": 1, "nextPage": null}}))
+        .unwrap();
+        assert!(page.collection.is_empty());
+        let object: ObjectSchema =
+            serde_json::from_value(json!({"slug": "people", "attributes": null})).unwrap();
+        assert!(object.attributes.is_empty());
+    }
+
+    #[test]
+    fn null_emails_are_left_out() {
+        let person: Person = serde_json::from_value(
+            json!({"id": "p", "createdAt": "", "updatedAt": "", "emails": [null, "a@b.example"]}),
+        )
+        .unwrap();
+        assert_eq!(person.emails, ["a@b.example"]);
+    }
+
+    #[test]
+    fn a_blank_name_is_no_name() {
+        let mut person = empty_person();
+        assert!(!person.has_name());
+        person.last_name = Some("  ".into());
+        assert!(!person.has_name());
+        person.last_name = Some("Doe".into());
+        assert!(person.has_name());
     }
 }

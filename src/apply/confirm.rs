@@ -9,8 +9,17 @@ pub const QUESTION: &str = "Apply these changes? [y/N] ";
 
 /// Asks [`QUESTION`] on `output` and reads one line from `input`: only `y`
 /// or `yes` (any case) agrees; anything else, or end of input, declines.
-pub fn ask(mut output: impl Write, mut input: impl BufRead) -> std::io::Result<bool> {
-    output.write_all(QUESTION.as_bytes())?;
+pub fn ask(output: impl Write, input: impl BufRead) -> std::io::Result<bool> {
+    ask_with(QUESTION, output, input)
+}
+
+/// [`ask`] with another question (`zeeg doctor --write` asks its own).
+pub fn ask_with(
+    question: &str,
+    mut output: impl Write,
+    mut input: impl BufRead,
+) -> std::io::Result<bool> {
+    output.write_all(question.as_bytes())?;
     output.flush()?;
     let mut answer = String::new();
     input.read_line(&mut answer)?;

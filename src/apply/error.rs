@@ -3,7 +3,7 @@
 use miette::Diagnostic;
 use thiserror::Error;
 
-use super::safety::SafetyLimitExceeded;
+use crate::plan::safety::SafetyLimitExceeded;
 
 /// An apply refused or unable to start.
 #[derive(Debug, Error, Diagnostic)]

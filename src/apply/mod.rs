@@ -9,7 +9,8 @@
 //! - [`executor`]: running the jobs, honouring interrupts.
 //! - [`progress`]: the progress bar or plain lines.
 //! - [`report`]: per-entry results, the summary, the exit status.
-//! - [`safety`]: the refusal to update too much at once.
+//! - the safety limit is the plan's ([`crate::plan::safety`]): a plan says
+//!   when apply will refuse it.
 //! - [`interrupt`]: Ctrl-C and SIGTERM.
 //! - [`confirm`]: the `Apply these changes? [y/N]` prompt.
 
@@ -20,7 +21,6 @@ pub mod interrupt;
 pub mod limiter;
 pub mod progress;
 pub mod report;
-pub mod safety;
 pub mod send;
 
 use serde::Serialize;
@@ -168,7 +168,11 @@ impl EntryResult {
             source,
             label,
             action,
-            outcome: Outcome::Failed { reason },
+            // A reason may quote the server: escaped once, here, for every
+            // output that shows it.
+            outcome: Outcome::Failed {
+                reason: crate::terminal::escaped(&reason).into_owned(),
+            },
             note: None,
         }
     }

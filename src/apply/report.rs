@@ -103,11 +103,16 @@ impl Report {
             .collect();
         if !failed.is_empty() {
             let _ = writeln!(out, "Failed:");
-            let fatal = self.execution.aborted.as_deref();
+            // Compared as escaped, like every failure reason.
+            let fatal = self
+                .execution
+                .aborted
+                .as_deref()
+                .map(crate::terminal::escaped);
             for result in failed {
                 match &result.outcome {
                     // Said once, below, rather than on every line.
-                    Outcome::Failed { reason } if Some(reason.as_str()) == fatal => {
+                    Outcome::Failed { reason } if fatal.as_deref() == Some(reason.as_str()) => {
                         let _ = writeln!(out, "  {} {}: see below", result.source, result.label);
                     }
                     Outcome::Failed { reason } => {
@@ -144,6 +149,7 @@ impl Report {
         }
         let summary = self.summary();
         if let Some(reason) = &self.execution.aborted {
+            let reason = crate::terminal::escaped(reason);
             let _ = writeln!(
                 out,
                 "Stopped early: {reason}\n  {} entries were not sent: every request would fail the same way.",

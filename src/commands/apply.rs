@@ -5,14 +5,14 @@ use std::path::Path;
 use crate::api::Client;
 use crate::apply::report::{Report, RunStats, StaleChange};
 use crate::apply::send::{self, Upsert};
-use crate::apply::{self, ApplyError, ExecutorConfig, Job, Progress, confirm, safety};
+use crate::apply::{self, ApplyError, ExecutorConfig, Job, Progress, confirm};
 use crate::cli::{ApplyArgs, ApplyFormat, GlobalArgs};
 use crate::commands::Printer;
-use crate::commands::plan::{connect, report_invalid, select_entries};
+use crate::commands::plan::{connect, plan_options, report_invalid, select_entries};
 use crate::exit::ExitStatus;
 use crate::manifest::{self, Manifest};
 use crate::plan::render::identity_label;
-use crate::plan::{self, Plan, RenderOptions, SavedPlan};
+use crate::plan::{self, Plan, RenderOptions, SavedPlan, WarningCode, safety};
 
 pub async fn run(
     printer: &Printer,
@@ -50,7 +50,17 @@ async fn plan_and_apply(
     args: &ApplyArgs,
 ) -> miette::Result<ExitStatus> {
     let live = plan::live::read_live(client, &manifest.entries).await?;
-    let fresh = plan::compute(&manifest.entries, &live.people)?;
+    let mut fresh = plan::compute(
+        &manifest.entries,
+        &live.people,
+        &plan_options(&manifest.config),
+    )?;
+    if args.force {
+        // --force is the answer to that warning: printing it would mislead.
+        fresh
+            .warnings
+            .retain(|warning| warning.code != WarningCode::SafetyLimit);
+    }
     // Redaction is opt-in here: the person applying is the one who asked.
     let redact = args.target.redact;
     let json = args.format == ApplyFormat::Json;
@@ -113,7 +123,7 @@ async fn plan_and_apply(
     safety::check(
         updates,
         fresh.changes.len() + fresh.unchanged,
-        f64::from(manifest.config.apply.max_update_percent),
+        plan_options(&manifest.config).max_update_percent,
         args.force,
     )
     .map_err(ApplyError::from)?;

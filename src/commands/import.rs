@@ -124,7 +124,7 @@ fn progress_bar(printer: &Printer, len: usize, verb: &str) -> Option<ProgressBar
 /// find it, so that both use the same `apiUrl` and the same sandbox: the
 /// folder of the nearest `zeeg.yaml` at or above the output folder (not
 /// looking past a folder holding `.git`), else the output folder itself.
-fn project(out: &Path) -> (PathBuf, Option<PathBuf>) {
+pub(crate) fn project(out: &Path) -> (PathBuf, Option<PathBuf>) {
     let current = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let out = current.join(out);
     for dir in out.ancestors() {
@@ -140,7 +140,7 @@ fn project(out: &Path) -> (PathBuf, Option<PathBuf>) {
 }
 
 /// `apiUrl` from `zeeg.yaml`.
-fn configured_api_url(file: &Path) -> miette::Result<Option<String>> {
+pub(crate) fn configured_api_url(file: &Path) -> miette::Result<Option<String>> {
     let unreadable = |reason: String| {
         miette::miette!(
             help = "run `zeeg validate` in the project to see what is wrong with it",

@@ -5,6 +5,7 @@ mod completions;
 mod printer;
 
 pub mod apply;
+pub mod doctor;
 pub mod import;
 pub mod plan;
 pub mod sandbox;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> ExitStatus {
             &printer,
             import::run(&printer, &cli.global, args),
         )),
+        Command::Doctor(args) => block_on(doctor::run(&printer, &cli.global, args)),
         Command::Sandbox(SandboxCommand::Serve(args)) => block_on(sandbox::serve(&printer, args)),
         Command::Completions(args) => completions::completions(args),
         Command::Man => completions::man(),
@@ -46,6 +48,15 @@ pub fn run(cli: Cli) -> ExitStatus {
             ExitStatus::Failure
         }
     }
+}
+
+/// Prints what clap has to say about a command line it did not run (help,
+/// version, or why it does not parse) and returns the status for it.
+pub fn command_line_error(error: &clap::Error) -> ExitStatus {
+    // clap chose stdout for help and version, stderr for errors; a closed
+    // pipe is not worth a panic.
+    let _ = error.print();
+    ExitStatus::for_command_line(error)
 }
 
 fn block_on<F: std::future::Future<Output = miette::Result<ExitStatus>>>(

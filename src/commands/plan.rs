@@ -3,16 +3,16 @@
 //! The whole output is rendered before anything is printed, so a plan that
 //! fails half-way prints no partial plan.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use miette::Context;
 
-use crate::api::{Client, ClientConfig, Token};
+use crate::api::{Client, ClientConfig, Token, destination};
 use crate::cli::{GlobalArgs, PlanArgs, PlanFormat, TargetArgs};
 use crate::commands::Printer;
 use crate::exit::ExitStatus;
 use crate::manifest::{self, Diagnostics, Entry};
-use crate::plan::{self, RenderOptions, SavedPlan};
+use crate::plan::{self, PlanOptions, RenderOptions, SavedPlan};
 use crate::sandbox::RunningSandbox;
 use crate::targeting::Targeting;
 
@@ -65,7 +65,11 @@ pub async fn run(
     );
     connection.close().await;
 
-    let plan = plan::compute(&manifest.entries, &live.people)?;
+    let plan = plan::compute(
+        &manifest.entries,
+        &live.people,
+        &plan_options(&manifest.config),
+    )?;
     let options = RenderOptions {
         color: printer.color(),
         redact,
@@ -86,6 +90,13 @@ pub async fn run(
     } else {
         ExitStatus::Success
     })
+}
+
+/// What the plan needs of zeeg.yaml to say what apply would refuse.
+pub fn plan_options(config: &manifest::Config) -> PlanOptions {
+    PlanOptions {
+        max_update_percent: f64::from(config.apply.max_update_percent),
+    }
 }
 
 /// `--redact` / `--no-redact` win; otherwise markdown in CI (a comment
@@ -119,8 +130,10 @@ impl Connection {
     }
 }
 
-/// Connects to the API named by `--api-url` / `ZEEG_API_URL`, else
-/// `apiUrl` in zeeg.yaml, else the real one, with the token from `ZEEG_API_TOKEN` / `--token-file`; with
+/// Connects to the API [`destination::base_url`] chooses (`--api-url` /
+/// `ZEEG_API_URL`, else `apiUrl` in the project's zeeg.yaml if it may receive
+/// the token, else the real one), with the token from `ZEEG_API_TOKEN` /
+/// `--token-file`; with
 /// `--sandbox`, starts the project's sandbox (state in `<root>/.zeeg/`) and
 /// uses its built-in token instead.
 pub async fn connect(
@@ -142,18 +155,28 @@ pub async fn connect(
             sandbox: Some(running),
         });
     }
+    // Before the token is read: a refused host is refused whatever the token.
+    let base_url = destination::base_url(
+        global.api_url.as_deref(),
+        configured_url,
+        &shown(&project_root.join(crate::manifest::CONFIG_FILE)),
+    )?;
     let token = Token::load(global.token_file.as_deref())?;
-    let mut config = ClientConfig::new(token);
+    let mut config = ClientConfig::new(token).with_base_url(base_url);
     config.notices = printer.notices();
-    // `--api-url` / ZEEG_API_URL win over `apiUrl` in zeeg.yaml.
-    if let Some(url) = global.api_url.as_deref().or(configured_url) {
-        config = config.with_base_url(url);
-    }
     let client = Client::new(config)?;
     Ok(Connection {
         client,
         sandbox: None,
     })
+}
+
+/// A path relative to the current folder when under it, as a user would type it.
+fn shown(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|current| path.strip_prefix(current).ok())
+        .map_or_else(|| path.to_path_buf(), Path::to_path_buf)
 }
 
 /// Prints every problem of invalid people files exactly as `zeeg validate`

@@ -1,13 +1,16 @@
 //! Where output goes. Commands ask the printer instead of printing directly, so
 //! quiet mode, colour and terminal detection are decided in one place.
 
+use std::fmt;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 
 use indicatif::ProgressBar;
+use miette::{Diagnostic, LabeledSpan};
 
 use crate::api::Notices;
 use crate::cli::{ColorChoice, GlobalArgs};
+use crate::terminal;
 
 /// Decides colour, verbosity and terminal-ness for one run.
 #[derive(Debug, Clone)]
@@ -125,23 +128,162 @@ impl Printer {
         Notices::to(move |line| printer.status(line))
     }
 
-    /// Prints an error report to stderr, always.
+    /// Prints an error report to stderr, always, with every word of it that
+    /// may come from a file or a server escaped (see [`crate::terminal`]).
     pub fn error(&self, report: &miette::Report) {
-        let _ = writeln!(std::io::stderr().lock(), "{report:?}");
+        let escaped = Escaped::new(report.as_ref());
+        let shown = Shown(&handler(self.stderr_color()), &escaped);
+        let _ = writeln!(std::io::stderr().lock(), "{shown:?}");
     }
 
-    /// Sets miette's rendering (colour, width) to match this printer.
+    /// Sets miette's rendering (colour, width) to match this printer, for
+    /// the reports printed elsewhere than [`Printer::error`].
     pub fn install_error_hook(&self) {
         let color = self.stderr_color();
-        let _ = miette::set_hook(Box::new(move |_| {
-            Box::new(
-                miette::MietteHandlerOpts::new()
-                    .color(color)
-                    .unicode(color)
-                    .terminal_links(false)
-                    .width(100)
-                    .build(),
-            )
-        }));
+        let _ = miette::set_hook(Box::new(move |_| Box::new(handler(color))));
+    }
+}
+
+fn handler(color: bool) -> miette::MietteHandler {
+    miette::MietteHandlerOpts::new()
+        .color(color)
+        .unicode(color)
+        .terminal_links(false)
+        .width(100)
+        .build()
+}
+
+/// A diagnostic rendered by a handler.
+struct Shown<'a>(&'a miette::MietteHandler, &'a dyn Diagnostic);
+
+impl fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        miette::ReportHandler::debug(self.0, self.1, f)
+    }
+}
+
+/// A diagnostic whose message, help, labels and causes are escaped; its
+/// source snippet is the inner one's (people files give escaped excerpts).
+struct Escaped<'a> {
+    inner: &'a dyn Diagnostic,
+    message: String,
+    help: Option<String>,
+    cause: Option<Box<Cause>>,
+    related: Vec<Escaped<'a>>,
+}
+
+impl<'a> Escaped<'a> {
+    fn new(inner: &'a dyn Diagnostic) -> Escaped<'a> {
+        Escaped {
+            inner,
+            message: terminal::escaped(&inner.to_string()).into_owned(),
+            help: inner
+                .help()
+                .map(|help| terminal::escaped_keeping_lines(&help.to_string()).into_owned()),
+            cause: Cause::chain(inner.diagnostic_source().map_or_else(
+                || inner.source(),
+                |source| Some(source as &dyn std::error::Error),
+            )),
+            related: inner
+                .related()
+                .into_iter()
+                .flatten()
+                .map(Escaped::new)
+                .collect(),
+        }
+    }
+}
+
+impl fmt::Debug for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Escaped<'_> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl Diagnostic for Escaped<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.inner.code()
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        self.inner.severity()
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.help
+            .as_ref()
+            .map(|help| Box::new(help) as Box<dyn fmt::Display>)
+    }
+
+    fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.inner.url()
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.inner.source_code()
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let labels = self.inner.labels()?.map(|label| {
+            let text = label.label().map(|l| terminal::escaped(l).into_owned());
+            if label.primary() {
+                LabeledSpan::new_primary_with_span(text, *label.inner())
+            } else {
+                LabeledSpan::new_with_span(text, *label.inner())
+            }
+        });
+        Some(Box::new(labels.collect::<Vec<_>>().into_iter()))
+    }
+
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|r| r as &dyn Diagnostic)))
+    }
+}
+
+/// One cause of an error, escaped, and its own cause.
+#[derive(Debug)]
+struct Cause {
+    message: String,
+    source: Option<Box<Cause>>,
+}
+
+impl Cause {
+    fn chain(error: Option<&dyn std::error::Error>) -> Option<Box<Cause>> {
+        let error = error?;
+        Some(Box::new(Cause {
+            message: terminal::escaped(&error.to_string()).into_owned(),
+            source: Cause::chain(error.source()),
+        }))
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|c| c as &(dyn std::error::Error + 'static))
     }
 }

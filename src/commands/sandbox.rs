@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::cli::SandboxServeArgs;
 use crate::commands::Printer;
 use crate::exit::ExitStatus;
-use crate::sandbox::{self, CustomAttribute, SandboxConfig, SandboxError, Token};
+use crate::sandbox::{self, CustomAttribute, GrantedToken, SandboxConfig, SandboxError};
 
 pub async fn serve(printer: &Printer, args: SandboxServeArgs) -> miette::Result<ExitStatus> {
     let config = config_from(&args)?;
@@ -36,7 +36,7 @@ fn config_from(args: &SandboxServeArgs) -> Result<SandboxConfig, SandboxError> {
         tokens: args
             .tokens
             .iter()
-            .map(|t| Token::parse(t))
+            .map(|t| GrantedToken::parse(t))
             .collect::<Result<_, _>>()?,
         custom_attributes: args
             .custom_attributes

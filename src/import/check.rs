@@ -4,11 +4,11 @@
 //! schema `zeeg plan` will, and names the people and fields (never the
 //! values) so the user can correct them before planning.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::document::entry_document;
-use super::yaml::Node;
 use crate::api::Person;
+use crate::manifest::Schema;
 
 /// A person whose entry holds values the people-file schema refuses.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -21,25 +21,14 @@ pub struct Refused {
 
 /// Checks the entries of `people`, in order.
 pub fn refused(people: &[&Person]) -> Vec<Refused> {
-    let validator = match jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft202012)
-        .should_validate_formats(true)
-        .build(&crate::manifest::people_schema())
-    {
-        Ok(validator) => validator,
-        // The schema is generated from our own types and checked by the
-        // manifest's tests; without it there is nothing to check against.
-        Err(error) => {
-            tracing::warn!("the people schema does not compile: {error}");
-            return Vec::new();
-        }
-    };
+    let schema = Schema::people();
     let mut refused = Vec::new();
     for person in people {
-        let document = json!({ "people": [to_json(&entry_document(person))] });
-        let mut fields: Vec<String> = validator
-            .iter_errors(&document)
-            .map(|error| field_path(error.instance_path().as_str()))
+        let document = json!({ "people": [entry_document(person).to_json()] });
+        let mut fields: Vec<String> = schema
+            .refused_pointers(&document)
+            .iter()
+            .map(|pointer| field_path(pointer))
             .collect();
         if !fields.is_empty() {
             fields.sort();
@@ -68,24 +57,10 @@ fn field_path(pointer: &str) -> String {
     }
 }
 
-fn to_json(node: &Node) -> Value {
-    match node {
-        Node::Null => Value::Null,
-        Node::Bool(b) => Value::Bool(*b),
-        Node::Number(n) => Value::Number(n.clone()),
-        Node::Text(s) => Value::String(s.clone()),
-        Node::List(items) => items.iter().map(to_json).collect(),
-        Node::Map(entries) => entries
-            .iter()
-            .map(|(k, v)| (k.clone(), to_json(v)))
-            .collect::<serde_json::Map<_, _>>()
-            .into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn person(value: Value) -> Person {
         let mut value = value;

@@ -1,10 +1,8 @@
 //! One person as the entry that describes it: the fields it has a value for,
 //! in the schema's order.
 
-use serde_json::Value;
-
+use super::node::Node;
 use super::select::has_email;
-use super::yaml::Node;
 use crate::api::Person;
 use crate::person::{SOCIAL_NETWORKS, WRITABLE_FIELDS};
 
@@ -32,18 +30,12 @@ pub fn entry_document(person: &Person) -> Node {
 }
 
 fn field_value(person: &Person, field: &str) -> Option<Node> {
-    let text = |value: &Option<String>| value.as_deref().map(Node::text);
+    if let Some(text) = person.scalar(field) {
+        return Some(Node::text(text));
+    }
     match field {
-        "firstName" => text(&person.first_name),
-        "lastName" => text(&person.last_name),
-        "salutation" => text(&person.salutation),
         "emails" => (!person.emails.is_empty())
             .then(|| Node::List(person.emails.iter().map(|e| Node::text(e)).collect())),
-        "jobTitle" => text(&person.job_title),
-        "description" => text(&person.description),
-        "phoneNumber" => text(&person.phone_number),
-        "primaryLocation" => text(&person.primary_location),
-        "avatarUrl" => text(&person.avatar_url),
         "companyId" => person.company.as_ref().map(|c| Node::text(&c.id)),
         "socials" => {
             let socials: Vec<_> = SOCIAL_NETWORKS
@@ -69,27 +61,6 @@ fn field_value(person: &Person, field: &str) -> Option<Node> {
         // A writable field this module does not know yet: the compiler cannot
         // catch it, so the test below does.
         _ => None,
-    }
-}
-
-/// `Value` → `Node`, objects with sorted keys.
-impl Node {
-    pub(crate) fn from_json(value: &Value) -> Node {
-        match value {
-            Value::Null => Node::Null,
-            Value::Bool(b) => Node::Bool(*b),
-            Value::Number(n) => Node::Number(n.clone()),
-            Value::String(s) => Node::text(s),
-            Value::Array(items) => Node::List(items.iter().map(Node::from_json).collect()),
-            Value::Object(map) => {
-                let mut entries: Vec<_> = map
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Node::from_json(v)))
-                    .collect();
-                entries.sort_by(|a, b| a.0.cmp(&b.0));
-                Node::Map(entries)
-            }
-        }
     }
 }
 

@@ -16,6 +16,7 @@
 
 mod check;
 mod document;
+mod node;
 pub mod out_dir;
 mod select;
 pub mod yaml;
@@ -26,6 +27,7 @@ use crate::api::Person;
 
 pub use check::{Refused, refused};
 pub use document::{DEFAULT_MATCHING_ATTRIBUTE, entry_document};
+pub use node::Node;
 pub use out_dir::{ImportError, SCHEMA_BESIDE, check_out_dir, schema_reference, write_files};
 pub use select::{Selection, SkipReason, Skipped, select};
 

@@ -81,7 +81,7 @@ pub fn select(people: &[Person]) -> Selection<'_> {
     for person in people {
         let reason = if !has_email(person) && phone(person).is_none() {
             Some(SkipReason::NoEmailOrPhone)
-        } else if !has_name(person) {
+        } else if !person.has_name() {
             Some(SkipReason::NoName)
         } else if repeats_an_email(person) {
             Some(SkipReason::RepeatedEmail)
@@ -110,12 +110,6 @@ pub fn select(people: &[Person]) -> Selection<'_> {
         people: selected,
         skipped,
     }
-}
-
-fn has_name(person: &Person) -> bool {
-    [&person.first_name, &person.last_name]
-        .into_iter()
-        .any(|name| name.as_deref().is_some_and(|n| !n.trim().is_empty()))
 }
 
 fn repeats_an_email(person: &Person) -> bool {

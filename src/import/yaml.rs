@@ -13,68 +13,12 @@
 //! indicator), or nothing but newlines — is written double-quoted with escapes
 //! instead, so what is in the file is exactly what is in the CRM.
 
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use serde_saphyr::{DoubleQuoted, SerializerOptions};
+use serde_saphyr::SerializerOptions;
 
 use super::document::{DEFAULT_MATCHING_ATTRIBUTE, entry_document};
+use super::node::Node;
 use super::select::has_email;
 use crate::api::Person;
-
-/// A YAML value in canonical order: mappings keep the order they were built in.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Node {
-    Null,
-    Bool(bool),
-    Number(serde_json::Number),
-    Text(String),
-    List(Vec<Node>),
-    Map(Vec<(String, Node)>),
-}
-
-impl Node {
-    /// A string node.
-    pub fn text(value: &str) -> Node {
-        Node::Text(value.to_string())
-    }
-}
-
-impl Serialize for Node {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Node::Null => serializer.serialize_unit(),
-            Node::Bool(b) => serializer.serialize_bool(*b),
-            Node::Number(n) => n.serialize(serializer),
-            Node::Text(s) if quote_instead_of_block(s) => {
-                DoubleQuoted(s.as_str()).serialize(serializer)
-            }
-            Node::Text(s) => serializer.serialize_str(s),
-            Node::List(items) => {
-                let mut seq = serializer.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(item)?;
-                }
-                seq.end()
-            }
-            Node::Map(entries) => {
-                let mut map = serializer.serialize_map(Some(entries.len()))?;
-                for (key, value) in entries {
-                    map.serialize_entry(key, value)?;
-                }
-                map.end()
-            }
-        }
-    }
-}
-
-/// Whether multi-line `text` goes double-quoted rather than in a block scalar
-/// (see the module docs).
-pub(crate) fn quote_instead_of_block(text: &str) -> bool {
-    text.contains('\n')
-        && (text.split('\n').any(|line| line.ends_with([' ', '\t']))
-            || text.starts_with([' ', '\t'])
-            || text.trim_start_matches('\n').starts_with([' ', '\t'])
-            || text.trim_matches('\n').is_empty())
-}
 
 /// The serializer settings of the canonical form.
 fn options() -> SerializerOptions {

@@ -7,11 +7,13 @@
 
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use miette::{Diagnostic, LabeledSpan, Severity, SourceCode};
 use serde::Serialize;
 use thiserror::Error;
 
+use super::excerpt::Excerpt;
 use super::source::SourceText;
 
 /// Everything that can be wrong with the people files of a project.
@@ -76,6 +78,17 @@ pub enum ManifestError {
         help("YAML indents with spaces only; replace the tab with spaces")
     )]
     Tab,
+
+    /// A character YAML does not allow in a file, such as NUL or ESC.
+    #[error("control character {code} in the file")]
+    #[diagnostic(
+        code(zeeg::yaml::control_character),
+        help(
+            "YAML files may not hold control characters: delete it, or if the value needs it, \
+             write it as an escape inside double quotes, e.g. \"\\e\" or \"\\x1b\""
+        )
+    )]
+    ControlCharacter { code: String },
 
     /// A key appears twice in one mapping.
     #[error("duplicate key `{key}`")]
@@ -247,7 +260,12 @@ pub struct Place {
     pub source: SourceText,
     pub span: Range<usize>,
     pub label: String,
+    shown: Shown,
 }
+
+/// What miette is given to print, made on first use: an [`Excerpt`] of the
+/// file and the labels' spans moved into it.
+type Shown = OnceLock<(Excerpt, Vec<Range<usize>>)>;
 
 /// One problem: what, where, and how to fix it.
 #[derive(Debug)]
@@ -259,6 +277,7 @@ pub struct Problem {
     /// A hint for this occurrence; replaces the error's general help.
     pub help: Option<String>,
     pub other: Option<Place>,
+    shown: Shown,
 }
 
 impl Problem {
@@ -269,6 +288,7 @@ impl Problem {
             label: None,
             help: None,
             other: None,
+            shown: Shown::new(),
         }
     }
 
@@ -297,6 +317,7 @@ impl Problem {
             source: source.clone(),
             span: source.clamp(span),
             label: label.into(),
+            shown: Shown::new(),
         });
         self
     }
@@ -328,6 +349,23 @@ impl Problem {
             },
             help,
         }
+    }
+}
+
+impl Problem {
+    /// The excerpt of the file around this problem's place (and the other
+    /// place, when it is in the same file).
+    fn shown(&self) -> Option<&(Excerpt, Vec<Range<usize>>)> {
+        let (source, span) = self.at.as_ref()?;
+        Some(self.shown.get_or_init(|| {
+            let mut spans = vec![span.clone()];
+            if let Some(other) = &self.other
+                && other.source.same(source)
+            {
+                spans.push(other.span.clone());
+            }
+            Excerpt::new(source, &spans)
+        }))
     }
 }
 
@@ -367,23 +405,19 @@ impl Diagnostic for Problem {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.at
-            .as_ref()
-            .map(|(source, _)| source as &dyn SourceCode)
+        self.shown().map(|(excerpt, _)| excerpt as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let (source, span) = self.at.as_ref()?;
+        let (_, spans) = self.shown()?;
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             self.label.clone(),
-            span.clone(),
+            spans[0].clone(),
         )];
-        if let Some(other) = &self.other
-            && other.source.same(source)
-        {
+        if let (Some(other), Some(span)) = (&self.other, spans.get(1)) {
             labels.push(LabeledSpan::new_with_span(
                 Some(other.label.clone()),
-                other.span.clone(),
+                span.clone(),
             ));
         }
         Some(Box::new(labels.into_iter()))
@@ -414,13 +448,20 @@ impl Diagnostic for Place {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source)
+        Some(&self.shown().0)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(Some(self.label.clone()), self.span.clone()),
+            LabeledSpan::new_primary_with_span(Some(self.label.clone()), self.shown().1[0].clone()),
         )))
+    }
+}
+
+impl Place {
+    fn shown(&self) -> &(Excerpt, Vec<Range<usize>>) {
+        self.shown
+            .get_or_init(|| Excerpt::new(&self.source, std::slice::from_ref(&self.span)))
     }
 }
 

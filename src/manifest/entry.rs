@@ -1,5 +1,6 @@
 //! The desired side of a plan, as the manifest hands it over.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,9 @@ pub struct SourceLocation {
 
 impl std::fmt::Display for SourceLocation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.file.display(), self.line)
+        // A file name is data too: escaped like any text bound for a terminal.
+        let file = self.file.display().to_string();
+        write!(f, "{}:{}", crate::terminal::escaped(&file), self.line)
     }
 }
 
@@ -43,6 +46,11 @@ pub struct Entry {
     /// `customAttributes`, when present, are objects holding only the managed
     /// keys.
     pub fields: Map<String, Value>,
+    /// Where each custom attribute value is written, by slug: in the entry,
+    /// in its file's `defaults`, or in zeeg.yaml's. The plan checks values
+    /// against the workspace's attribute types and points here.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom_value_at: BTreeMap<String, SourceLocation>,
 }
 
 impl Entry {

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::diagnostic::{Diagnostics, ManifestError, Problem};
 use super::discover::{self, Filters, Found};
 use super::entry::{Entry, SourceFile, SourceLocation};
-use super::model::{Config, Person, config_schema, people_schema};
+use super::model::{Config, DeclaredPerson};
 use super::schema_check::Schema;
 use super::source::SourceText;
 use super::yaml::{self, Document, YamlError, YamlProblem};
@@ -63,7 +63,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifest, Diagnostics> {
         problems.push(Problem::new(ManifestError::NoFiles));
     }
 
-    let schema = Schema::new(people_schema(), "a people file");
+    let schema = Schema::people();
     let mut files = Vec::new();
     let mut loaded = Vec::new();
     let per_file = parallel_map(&found, |item| {
@@ -71,8 +71,9 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifest, Diagnostics> {
         let mut problems = Vec::new();
         let file = load_file(
             item,
-            &schema,
+            schema,
             settings.defaults.as_ref(),
+            &settings.custom_defaults_at,
             &mut loaded,
             &mut problems,
         );
@@ -133,6 +134,8 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
 struct Settings {
     config: Config,
     defaults: Option<Map<String, Value>>,
+    /// Where zeeg.yaml writes each `defaults.customAttributes` value.
+    custom_defaults_at: HashMap<String, SourceLocation>,
     filters: Filters,
 }
 
@@ -157,7 +160,7 @@ fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
     let Some((source, doc)) = read_yaml(path, shown(path), problems).map(|(s, d, _)| (s, d)) else {
         return Settings::default();
     };
-    let schema = Schema::new(config_schema(), "zeeg.yaml");
+    let schema = Schema::config();
     let errors = schema.check(&doc, &source);
     if !errors.is_empty() {
         problems.extend(errors.into_iter().map(|(_, p)| p));
@@ -211,9 +214,22 @@ fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
         .get("defaults")
         .and_then(Value::as_object)
         .cloned();
+    let relative = PathBuf::from(path.file_name().unwrap_or(path.as_os_str()));
+    let custom_defaults_at = custom_value_spans(&doc, "/defaults")
+        .map(|(slug, span)| {
+            let (line, column) = source.line_col(span.start);
+            let at = SourceLocation {
+                file: relative.clone(),
+                line,
+                column,
+            };
+            (slug, at)
+        })
+        .collect();
     Settings {
         config,
         defaults,
+        custom_defaults_at,
         filters,
     }
 }
@@ -273,6 +289,12 @@ fn yaml_problem(source: &SourceText, error: YamlError) -> Problem {
     let (error, label) = match problem {
         YamlProblem::Syntax(message) => (ManifestError::Syntax { message }, "here"),
         YamlProblem::Tab => (ManifestError::Tab, "tab"),
+        YamlProblem::ControlCharacter(c) => (
+            ManifestError::ControlCharacter {
+                code: format!("U+{:04X}", c as u32),
+            },
+            "here",
+        ),
         YamlProblem::DuplicateKey(key, first) => {
             return Problem::new(ManifestError::DuplicateKey { key })
                 .at(source, span)
@@ -305,10 +327,29 @@ struct Loaded {
     emails: Vec<(String, Range<usize>)>,
 }
 
+/// Each key of the `customAttributes` mapping under `parent` and the span of
+/// its value.
+fn custom_value_spans<'d>(
+    doc: &'d Document,
+    parent: &str,
+) -> impl Iterator<Item = (String, Range<usize>)> + 'd {
+    let pointer = format!("{parent}/customAttributes");
+    doc.value
+        .pointer(&pointer)
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|values| values.keys())
+        .filter_map(move |slug| {
+            let span = doc.spans.get(&format!("{pointer}/{slug}"))?;
+            Some((slug.clone(), span.value.clone()))
+        })
+}
+
 fn load_file(
     found: &Found,
     schema: &Schema,
     project_defaults: Option<&Map<String, Value>>,
+    project_defaults_at: &HashMap<String, SourceLocation>,
     loaded: &mut Vec<Loaded>,
     problems: &mut Vec<Problem>,
 ) -> Option<SourceFile> {
@@ -328,12 +369,45 @@ fn load_file(
         );
         return Some(file);
     };
+    let Some(bad_entries) = schema_problems(schema, &doc, &source, problems) else {
+        return Some(file);
+    };
+    let Some(people) = people.as_array() else {
+        return Some(file);
+    };
+    let file = FileInput {
+        found,
+        file,
+        doc: &doc,
+        source: &source,
+        file_defaults: doc.value.get("defaults").and_then(Value::as_object),
+        project_defaults,
+        project_defaults_at,
+    };
+    for (index, item) in people.iter().enumerate() {
+        // Entries with a schema problem were reported by the schema; the
+        // others still get every semantic check.
+        if bad_entries.contains(&index) {
+            continue;
+        }
+        if let Some(item) = item.as_object() {
+            loaded.extend(file.load_entry(index, item, problems));
+        }
+    }
+    Some(file.file)
+}
 
-    // Entries with a schema problem are reported by the schema and skipped
-    // below; the others still get every semantic check.
+/// Reports every schema problem of a file. Returns the indices of the
+/// entries that have one, or `None` when the file as a whole is unusable.
+fn schema_problems(
+    schema: &Schema,
+    doc: &Document,
+    source: &SourceText,
+    problems: &mut Vec<Problem>,
+) -> Option<HashSet<usize>> {
     let mut bad_entries = HashSet::new();
     let mut whole_file_bad = false;
-    for (pointer, problem) in schema.check(&doc, &source) {
+    for (pointer, problem) in schema.check(doc, source) {
         let mut segments = pointer.split('/').skip(1);
         match (segments.next(), segments.next()) {
             (Some("people"), Some(index)) => {
@@ -347,36 +421,40 @@ fn load_file(
         }
         problems.push(problem);
     }
-    let Some(people) = people.as_array() else {
-        return Some(file);
-    };
-    if whole_file_bad {
-        return Some(file);
-    }
-    let file_defaults = doc.value.get("defaults").and_then(Value::as_object);
+    (!whole_file_bad).then_some(bad_entries)
+}
 
-    for (index, item) in people.iter().enumerate() {
-        if bad_entries.contains(&index) {
-            continue;
-        }
-        let Some(item) = item.as_object() else {
-            continue;
-        };
+/// A people file that passed the schema, on its way to entries.
+struct FileInput<'a> {
+    found: &'a Found,
+    file: SourceFile,
+    doc: &'a Document,
+    source: &'a SourceText,
+    file_defaults: Option<&'a Map<String, Value>>,
+    project_defaults: Option<&'a Map<String, Value>>,
+    /// Where zeeg.yaml writes each `defaults.customAttributes` value.
+    project_defaults_at: &'a HashMap<String, SourceLocation>,
+}
+
+impl FileInput<'_> {
+    /// The entry at `people[index]` with the defaults merged under it, and
+    /// the checks that need only the entry itself.
+    fn load_entry(
+        &self,
+        index: usize,
+        item: &Map<String, Value>,
+        problems: &mut Vec<Problem>,
+    ) -> Option<Loaded> {
         let mut merged = item.clone();
-        if let Some(defaults) = file_defaults {
-            merge_under(&mut merged, defaults);
-        }
-        if let Some(defaults) = project_defaults {
+        for defaults in [self.file_defaults, self.project_defaults]
+            .into_iter()
+            .flatten()
+        {
             merge_under(&mut merged, defaults);
         }
         let pointer = format!("/people/{index}");
-        let item_span = doc.span(&pointer).map_or(0..0, |s| s.value.clone());
-        let span_of = |suffix: &str| {
-            doc.spans
-                .get(&format!("{pointer}{suffix}"))
-                .map(|s| s.value.clone())
-        };
-        let person = match Person::deserialize(&Value::Object(merged)) {
+        let item_span = self.doc.span(&pointer).map_or(0..0, |s| s.value.clone());
+        let person = match DeclaredPerson::deserialize(&Value::Object(merged)) {
             Ok(person) => person,
             Err(e) => {
                 // The project defaults were checked against the config schema,
@@ -385,94 +463,156 @@ fn load_file(
                     Problem::new(ManifestError::Schema {
                         message: e.to_string(),
                     })
-                    .at(&source, item_span),
+                    .at(self.source, item_span),
                 );
-                continue;
+                return None;
             }
         };
-        let Some(entry) = make_entry(person, {
-            let (line, column) = source.line_col(item_span.start);
+        let at = |span: Range<usize>| {
+            let (line, column) = self.source.line_col(span.start);
             SourceLocation {
-                file: found.relative.clone(),
+                file: self.found.relative.clone(),
                 line,
                 column,
             }
-        }) else {
-            continue;
         };
-
+        let mut entry = make_entry(person, at(item_span.clone()))?;
+        // Most specific first: the entry's own value, then its file's
+        // defaults, then zeeg.yaml's.
+        let mut value_at = self.project_defaults_at.clone();
+        value_at
+            .extend(custom_value_spans(self.doc, "/defaults").map(|(slug, span)| (slug, at(span))));
+        value_at
+            .extend(custom_value_spans(self.doc, &pointer).map(|(slug, span)| (slug, at(span))));
+        entry.custom_value_at = value_at
+            .into_iter()
+            .filter(|(slug, _)| {
+                entry
+                    .fields
+                    .get("customAttributes")
+                    .is_some_and(|values| values.get(slug).is_some())
+            })
+            .collect();
         if !has_name(&entry) {
             problems.push(
                 Problem::new(ManifestError::NoName)
-                    .at(&source, item_span.clone())
+                    .at(self.source, item_span.clone())
                     .label("this person"),
             );
         }
+        let at = EntryAt {
+            doc: self.doc,
+            pointer,
+            item_span,
+        };
+        let match_span = self.check_match_value(&entry, &at, problems);
+        let emails = self.entry_emails(&entry, &at, problems);
+        Some(Loaded {
+            entry,
+            source: self.source.clone(),
+            match_span,
+            emails,
+        })
+    }
 
+    /// An entry needs a value for its matching attribute. Returns where that
+    /// value is written (or the entry, when it is absent or inherited).
+    fn check_match_value(
+        &self,
+        entry: &Entry,
+        at: &EntryAt,
+        problems: &mut Vec<Problem>,
+    ) -> Range<usize> {
         let match_field = MatchField::for_slug(&entry.matching_attribute);
         let match_suffix = match match_field {
             MatchField::Email => "/emails/0".to_string(),
             MatchField::Standard(field) => format!("/{field}"),
             MatchField::Custom(slug) => format!("/customAttributes/{slug}"),
         };
-        let match_span = span_of(&match_suffix).unwrap_or_else(|| item_span.clone());
-        if !has_value(&entry.match_value) {
-            let field_span = match match_field {
-                MatchField::Email => span_of("/emails"),
-                _ => span_of(&match_suffix),
-            };
-            let (label_span, label) = match (field_span, span_of("/matchingAttribute")) {
-                (Some(span), _) => (span, "no value here"),
-                (None, Some(span)) => (span, "matched on this attribute"),
-                (None, None) => (item_span.clone(), "this person"),
-            };
-            let help = match match_field {
-                MatchField::Email => "add `emails: [...]`, or set `matchingAttribute` to an attribute this person has, e.g. `phone_number`".to_string(),
-                MatchField::Standard(field) => format!("add `{field}` to this person, or match on another attribute"),
-                MatchField::Custom(slug) => format!("add `customAttributes: {{{slug}: ...}}` to this person, or match on another attribute"),
-            };
-            problems.push(
-                Problem::new(ManifestError::NoMatchValue {
-                    attribute: entry.matching_attribute.clone(),
-                })
-                .at(&source, label_span)
-                .label(label)
-                .help(help),
-            );
+        let match_span = at
+            .span_of(&match_suffix)
+            .unwrap_or_else(|| at.item_span.clone());
+        if has_value(&entry.match_value) {
+            return match_span;
         }
+        let field_span = match match_field {
+            MatchField::Email => at.span_of("/emails"),
+            _ => at.span_of(&match_suffix),
+        };
+        let (label_span, label) = match (field_span, at.span_of("/matchingAttribute")) {
+            (Some(span), _) => (span, "no value here"),
+            (None, Some(span)) => (span, "matched on this attribute"),
+            (None, None) => (at.item_span.clone(), "this person"),
+        };
+        let help = match match_field {
+            MatchField::Email => "add `emails: [...]`, or set `matchingAttribute` to an attribute this person has, e.g. `phone_number`".to_string(),
+            MatchField::Standard(field) => format!("add `{field}` to this person, or match on another attribute"),
+            MatchField::Custom(slug) => format!("add `customAttributes: {{{slug}: ...}}` to this person, or match on another attribute"),
+        };
+        problems.push(
+            Problem::new(ManifestError::NoMatchValue {
+                attribute: entry.matching_attribute.clone(),
+            })
+            .at(self.source, label_span)
+            .label(label)
+            .help(help),
+        );
+        match_span
+    }
 
+    /// The entry's emails, normalised, each with where it is written; an
+    /// email listed twice in one entry is reported and kept once.
+    fn entry_emails(
+        &self,
+        entry: &Entry,
+        at: &EntryAt,
+        problems: &mut Vec<Problem>,
+    ) -> Vec<(String, Range<usize>)> {
         let mut emails: Vec<(String, Range<usize>)> = Vec::new();
         for (k, email) in entry.emails().enumerate() {
             let normal = normalize_email(email);
-            let span = span_of(&format!("/emails/{k}"))
+            let span = at
+                .span_of(&format!("/emails/{k}"))
                 .or_else(|| {
-                    doc.spans
+                    self.doc
+                        .spans
                         .get(&format!("/defaults/emails/{k}"))
                         .map(|s| s.value.clone())
                 })
-                .unwrap_or_else(|| item_span.clone());
+                .unwrap_or_else(|| at.item_span.clone());
             if let Some((_, first)) = emails.iter().find(|(e, _)| *e == normal) {
                 problems.push(
                     Problem::new(ManifestError::DuplicateEmail {
                         email: email.to_string(),
                     })
-                    .at(&source, span.clone())
+                    .at(self.source, span.clone())
                     .label("listed again")
-                    .also(&source, first.clone(), "first listed here"),
+                    .also(self.source, first.clone(), "first listed here"),
                 );
                 continue;
             }
             emails.push((normal, span));
         }
-
-        loaded.push(Loaded {
-            entry,
-            source: source.clone(),
-            match_span,
-            emails,
-        });
+        emails
     }
-    Some(file)
+}
+
+/// Where an entry sits in its document, to point diagnostics into it.
+struct EntryAt<'a> {
+    doc: &'a Document,
+    /// `/people/N`.
+    pointer: String,
+    item_span: Range<usize>,
+}
+
+impl EntryAt<'_> {
+    /// The span of a value inside the entry, by pointer suffix (`/emails/0`).
+    fn span_of(&self, suffix: &str) -> Option<Range<usize>> {
+        self.doc
+            .spans
+            .get(&format!("{}{suffix}", self.pointer))
+            .map(|s| s.value.clone())
+    }
 }
 
 /// Puts each key of `defaults` into `entry` unless the entry has it;
@@ -499,7 +639,7 @@ fn merge_under(entry: &mut Map<String, Value>, defaults: &Map<String, Value>) {
 
 /// Turns a merged person into an [`Entry`]: the managed fields in API JSON,
 /// the matching attribute and its value.
-pub(crate) fn make_entry(person: Person, source: SourceLocation) -> Option<Entry> {
+pub(crate) fn make_entry(person: DeclaredPerson, source: SourceLocation) -> Option<Entry> {
     let matching_attribute = person
         .matching_attribute
         .clone()
@@ -526,6 +666,7 @@ pub(crate) fn make_entry(person: Person, source: SourceLocation) -> Option<Entry
         matching_attribute,
         match_value,
         fields,
+        custom_value_at: Default::default(),
     })
 }
 
@@ -539,9 +680,7 @@ fn has_value(value: &Value) -> bool {
 }
 
 fn has_name(entry: &Entry) -> bool {
-    ["firstName", "lastName"]
-        .iter()
-        .any(|f| entry.fields.get(*f).is_some_and(has_value))
+    crate::person::has_name(|field| entry.fields.get(field).is_some_and(has_value))
 }
 
 /// Two entries with the same identity, or sharing an email, in one file or

@@ -24,6 +24,7 @@
 mod diagnostic;
 mod discover;
 mod entry;
+mod excerpt;
 mod load;
 pub mod model;
 mod schema_check;
@@ -34,5 +35,6 @@ pub use diagnostic::{Diagnostics, ManifestError, Place, Problem, ProblemRecord};
 pub use discover::CONFIG_FILE;
 pub use entry::{Entry, SourceFile, SourceLocation};
 pub use load::{Manifest, load};
-pub use model::{Config, Person, config_schema, people_schema};
+pub use model::{Config, DeclaredPerson, config_schema, people_schema};
+pub(crate) use schema_check::Schema;
 pub use source::SourceText;

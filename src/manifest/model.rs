@@ -18,11 +18,11 @@ pub struct PeopleFile {
     /// Values merged under every entry of this file (an entry's own value wins;
     /// `socials` and `customAttributes` merge key by key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Person")]
-    pub defaults: Option<Person>,
+    #[schemars(with = "DeclaredPerson")]
+    pub defaults: Option<DeclaredPerson>,
     /// The people of this file, one entry each.
     #[schemars(length(min = 1))]
-    pub people: Vec<Person>,
+    pub people: Vec<DeclaredPerson>,
 }
 
 /// One person as zeeg should keep it in the CRM. A key that is absent is left
@@ -31,7 +31,10 @@ pub struct PeopleFile {
 /// its matching attribute.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Person {
+// Named for the file's reader (editors show the title), not for the code,
+// where `api::Person` is the live one.
+#[schemars(rename = "Person")]
+pub struct DeclaredPerson {
     /// The attribute slug this entry is matched on in the CRM: `email` (the
     /// first email), a standard attribute such as `phone_number`, or the slug
     /// of a custom attribute. Default: `defaults`, then `zeeg.yaml`, then `email`.
@@ -210,15 +213,17 @@ pub enum CustomScalar {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(title = "zeeg project settings (zeeg.yaml)")]
 pub struct Config {
-    /// Base URL of the Zeeg API; `--api-url` and `ZEEG_API_URL` win over it.
+    /// Base URL of the Zeeg API: https://api.zeeg.me/v2 or this machine (a
+    /// sandbox) only, since the API token is sent there. Any other host must
+    /// be named by `--api-url` or `ZEEG_API_URL`, which win over this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "String", url, example = &"https://api.zeeg.me/v2")]
     pub api_url: Option<String>,
     /// Values merged under every entry of every people file, after the
     /// file's own `defaults`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Person")]
-    pub defaults: Option<Person>,
+    #[schemars(with = "DeclaredPerson")]
+    pub defaults: Option<DeclaredPerson>,
     /// Globs (relative to this file's folder) of the people files to read;
     /// when given, other YAML files are skipped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -297,7 +302,7 @@ mod tests {
 
     #[test]
     fn null_and_absent_are_different() {
-        let person: Person =
+        let person: DeclaredPerson =
             serde_json::from_value(serde_json::json!({"firstName": "Max", "jobTitle": null}))
                 .unwrap();
         assert_eq!(person.first_name, Some(Some("Max".into())));

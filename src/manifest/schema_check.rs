@@ -4,12 +4,17 @@
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{JsonType, ValidationError, Validator};
 use serde_json::Value;
+use std::sync::OnceLock;
 
 use super::diagnostic::{ManifestError, Problem};
+use super::model::{config_schema, people_schema};
 use super::source::SourceText;
 use super::yaml::Document;
 
 /// A compiled schema and the schema itself (to list the keys a mapping allows).
+///
+/// Each schema is compiled once per process, by [`Schema::people`] and
+/// [`Schema::config`]; import checks its entries with the same validator.
 pub(crate) struct Schema {
     validator: Validator,
     schema: Value,
@@ -18,7 +23,27 @@ pub(crate) struct Schema {
 }
 
 impl Schema {
-    pub fn new(schema: Value, top: &'static str) -> Schema {
+    /// The schema of a people file.
+    pub fn people() -> &'static Schema {
+        static PEOPLE: OnceLock<Schema> = OnceLock::new();
+        PEOPLE.get_or_init(|| Schema::new(people_schema(), "a people file"))
+    }
+
+    /// The schema of `zeeg.yaml`.
+    pub fn config() -> &'static Schema {
+        static CONFIG: OnceLock<Schema> = OnceLock::new();
+        CONFIG.get_or_init(|| Schema::new(config_schema(), "zeeg.yaml"))
+    }
+
+    /// The JSON pointers of every value in `document` that the schema refuses.
+    pub fn refused_pointers(&self, document: &Value) -> Vec<String> {
+        self.validator
+            .iter_errors(document)
+            .map(|error| error.instance_path().as_str().to_string())
+            .collect()
+    }
+
+    fn new(schema: Value, top: &'static str) -> Schema {
         let validator = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
             .should_validate_formats(true)
@@ -41,6 +66,8 @@ impl Schema {
             .collect()
     }
 
+    /// The problems one violation makes: usually one, one per key for
+    /// unknown keys.
     fn problems(
         &self,
         error: &ValidationError<'_>,
@@ -55,74 +82,45 @@ impl Schema {
             .and_then(|s| s.key.clone())
             .unwrap_or_else(|| value_span.clone());
         let field = field_name(&pointer);
+        // The key of `pointer/key` in the document, for problems about a key.
+        let key_at = |key: &str| {
+            let at = format!("{pointer}/{}", escape(key));
+            let span = doc
+                .spans
+                .get(&at)
+                .and_then(|s| s.key.clone())
+                .unwrap_or_else(|| value_span.clone());
+            (at, span)
+        };
         let problem = match error.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let allowed = self.allowed_keys(error.schema_path().as_str());
+                let context = self.context(&pointer);
                 return unexpected
                     .iter()
                     .map(|key| {
-                        let at = format!("{pointer}/{}", escape(key));
-                        let span = doc
-                            .spans
-                            .get(&at)
-                            .and_then(|s| s.key.clone())
-                            .unwrap_or_else(|| value_span.clone());
-                        let context = self.context(&pointer);
-                        let help = unknown_key_help(key, &allowed, &pointer);
+                        let (at, span) = key_at(key);
                         let problem = Problem::new(ManifestError::UnknownKey {
                             key: key.clone(),
-                            context,
+                            context: context.clone(),
                         })
                         .at(source, span)
                         .label("unknown key")
-                        .help(help);
+                        .help(unknown_key_help(key, &allowed, &pointer));
                         (at, problem)
                     })
                     .collect();
             }
             ValidationErrorKind::Type { kind } => {
-                let expected = expected_types(kind);
-                let found = describe(instance);
-                let help = type_help(&field, &expected, instance, &pointer);
                 let span = if instance.is_object() || instance.is_array() {
                     key_span
                 } else {
                     value_span
                 };
-                Problem::new(ManifestError::WrongType {
-                    field: field.clone(),
-                    expected: expected.clone(),
-                    found,
-                })
-                .at(source, span)
-                .label(format!("expected {expected}"))
-                .help(help)
+                wrong_type(&field, kind, instance, &pointer).at(source, span)
             }
             ValidationErrorKind::Format { format } => {
-                let text = instance.as_str().unwrap_or_default();
-                let (what, help) = match format.as_str() {
-                    "email" => (
-                        "email address",
-                        "write an address like `jane.doe@acme.com`".to_string(),
-                    ),
-                    "uri" => (
-                        "URL",
-                        "write a full URL with its scheme, e.g. `https://linkedin.com/in/janedoe`"
-                            .to_string(),
-                    ),
-                    "uuid" => (
-                        "UUID",
-                        "a company id is a UUID like `3c90c3cc-0d44-4b50-8888-8dd25736052a`"
-                            .to_string(),
-                    ),
-                    other => (other, format!("write a valid {other}")),
-                };
-                Problem::new(ManifestError::Format {
-                    what: format!("`{text}` is not a valid {what}"),
-                })
-                .at(source, value_span)
-                .label(format!("not a valid {what}"))
-                .help(help)
+                bad_format(format, instance).at(source, value_span)
             }
             ValidationErrorKind::MinItems { .. } if pointer == "/people" => {
                 Problem::new(ManifestError::EmptyPeople)
@@ -138,12 +136,7 @@ impl Schema {
             }
             ValidationErrorKind::PropertyNames { error } => {
                 let key = error.instance().as_str().unwrap_or_default().to_string();
-                let at = format!("{pointer}/{}", escape(&key));
-                let span = doc
-                    .spans
-                    .get(&at)
-                    .and_then(|s| s.key.clone())
-                    .unwrap_or(value_span);
+                let (at, span) = key_at(&key);
                 let problem = Problem::new(ManifestError::BadSlug { slug: key.clone() })
                     .at(source, span)
                     .label("custom attribute slugs are snake_case")
@@ -151,23 +144,7 @@ impl Schema {
                 return vec![(at, problem)];
             }
             ValidationErrorKind::AnyOf { .. } if pointer.contains("/customAttributes/") => {
-                let found = match &**instance {
-                    Value::Array(items) => {
-                        match items.iter().find(|i| i.is_object() || i.is_array()) {
-                            Some(inner) => format!("a list holding {}", describe(inner)),
-                            None => describe(instance),
-                        }
-                    }
-                    other => describe(other),
-                };
-                Problem::new(ManifestError::WrongType {
-                    field: field.clone(),
-                    expected: "text, a number, true/false, null or a list of those".into(),
-                    found,
-                })
-                .at(source, key_span)
-                .label("not a custom attribute value")
-                .help("custom attribute values cannot nest; write one value or a flat list")
+                nested_custom_value(&field, instance).at(source, key_span)
             }
             _ => Problem::new(ManifestError::Schema {
                 message: format!("`{field}`: {}", error.masked()),
@@ -208,6 +185,62 @@ impl Schema {
             [.., last] => format!("`{last}`"),
         }
     }
+}
+
+/// A value of the wrong JSON type. (The span is the caller's to set.)
+fn wrong_type(field: &str, kind: &TypeKind, instance: &Value, pointer: &str) -> Problem {
+    let expected = expected_types(kind);
+    let help = type_help(field, &expected, instance, pointer);
+    Problem::new(ManifestError::WrongType {
+        field: field.to_string(),
+        expected: expected.clone(),
+        found: describe(instance),
+    })
+    .label(format!("expected {expected}"))
+    .help(help)
+}
+
+/// A string that is not a valid email, URL or UUID.
+fn bad_format(format: &str, instance: &Value) -> Problem {
+    let text = instance.as_str().unwrap_or_default();
+    let (what, help) = match format {
+        "email" => (
+            "email address",
+            "write an address like `jane.doe@acme.com`".to_string(),
+        ),
+        "uri" => (
+            "URL",
+            "write a full URL with its scheme, e.g. `https://linkedin.com/in/janedoe`".to_string(),
+        ),
+        "uuid" => (
+            "UUID",
+            "a company id is a UUID like `3c90c3cc-0d44-4b50-8888-8dd25736052a`".to_string(),
+        ),
+        other => (other, format!("write a valid {other}")),
+    };
+    Problem::new(ManifestError::Format {
+        what: format!("`{text}` is not a valid {what}"),
+    })
+    .label(format!("not a valid {what}"))
+    .help(help)
+}
+
+/// A custom attribute value that nests (an object, or a list holding one).
+fn nested_custom_value(field: &str, instance: &Value) -> Problem {
+    let found = match instance {
+        Value::Array(items) => match items.iter().find(|i| i.is_object() || i.is_array()) {
+            Some(inner) => format!("a list holding {}", describe(inner)),
+            None => describe(instance),
+        },
+        other => describe(other),
+    };
+    Problem::new(ManifestError::WrongType {
+        field: field.to_string(),
+        expected: "text, a number, true/false, null or a list of those".into(),
+        found,
+    })
+    .label("not a custom attribute value")
+    .help("custom attribute values cannot nest; write one value or a flat list")
 }
 
 fn escape(key: &str) -> String {

@@ -3,8 +3,6 @@
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
-use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
-
 /// A file's name (as shown to the user) and its text.
 #[derive(Debug, Clone)]
 pub struct SourceText {
@@ -46,19 +44,55 @@ impl SourceText {
 
     /// The 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = self.clamp(offset..offset).start;
+        let line = self.line_of(offset);
+        let start = self.line_starts()[line];
+        (line + 1, self.text()[start..offset].chars().count() + 1)
+    }
+
+    /// The 0-based line of a byte offset.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.line_starts()
+            .partition_point(|&start| start <= offset)
+            .saturating_sub(1)
+    }
+
+    /// How many lines the text has (an empty text has one, empty).
+    pub fn line_count(&self) -> usize {
+        self.line_starts().len()
+    }
+
+    /// The bytes of a 0-based line, without its line break.
+    pub fn line_bounds(&self, line: usize) -> Range<usize> {
+        let starts = self.line_starts();
         let text = self.text();
-        let mut offset = offset.min(text.len());
-        while !text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let starts = self.inner.line_starts.get_or_init(|| {
-            std::iter::once(0)
-                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-                .collect()
+        let start = starts[line.min(starts.len() - 1)];
+        let end = starts.get(line + 1).map_or(text.len(), |&next| {
+            let bytes = text.as_bytes();
+            let mut end = next - 1;
+            if bytes[end] == b'\n' && end > start && bytes[end - 1] == b'\r' {
+                end -= 1;
+            }
+            end
         });
-        let line = starts.partition_point(|&start| start <= offset);
-        let line_start = starts[line - 1];
-        (line, text[line_start..offset].chars().count() + 1)
+        start..end.max(start)
+    }
+
+    /// Byte offset of the start of each line. A line ends at `\n`, `\r\n`
+    /// or a lone `\r`, as YAML counts them, so a file saved with old Mac
+    /// line endings is numbered as its parser numbers it.
+    fn line_starts(&self) -> &[usize] {
+        self.inner.line_starts.get_or_init(|| {
+            let bytes = self.text().as_bytes();
+            let mut starts = vec![0];
+            for (i, &byte) in bytes.iter().enumerate() {
+                let breaks = byte == b'\n' || (byte == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+                if breaks {
+                    starts.push(i + 1);
+                }
+            }
+            starts
+        })
     }
 
     /// A span clamped to the text, on character boundaries.
@@ -76,27 +110,6 @@ impl SourceText {
     }
 }
 
-impl SourceCode for SourceText {
-    fn read_span<'a>(
-        &'a self,
-        span: &SourceSpan,
-        context_lines_before: usize,
-        context_lines_after: usize,
-    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let contents = self
-            .text()
-            .read_span(span, context_lines_before, context_lines_after)?;
-        Ok(Box::new(MietteSpanContents::new_named(
-            self.name().to_string(),
-            contents.data(),
-            *contents.span(),
-            contents.line(),
-            contents.column(),
-            contents.line_count(),
-        )))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +121,17 @@ mod tests {
         assert_eq!(source.line_col(5), (2, 1));
         let x = source.text().find('X').unwrap();
         assert_eq!(source.line_col(x), (2, 12));
+    }
+
+    #[test]
+    fn every_kind_of_line_break_ends_a_line() {
+        let source = SourceText::new("a.yaml", "a\r\nb\rc\nd");
+        assert_eq!(source.line_count(), 4);
+        let lines: Vec<&str> = (0..4)
+            .map(|i| &source.text()[source.line_bounds(i)])
+            .collect();
+        assert_eq!(lines, ["a", "b", "c", "d"]);
+        assert_eq!(source.line_col(source.text().find('d').unwrap()), (4, 1));
+        assert_eq!(source.line_of(1), 0, "the \\r of \\r\\n is on its line");
     }
 }

@@ -54,6 +54,8 @@ pub(crate) enum YamlProblem {
     Syntax(String),
     /// A tab where YAML wants spaces.
     Tab,
+    /// A character YAML does not allow in a file (NUL, ESC, DEL…).
+    ControlCharacter(char),
     /// A key appears twice; the range is the first occurrence.
     DuplicateKey(String, Range<usize>),
     /// More than one document.
@@ -134,6 +136,12 @@ enum Frame {
 
 /// Parses one YAML document into JSON with the spans of its nodes.
 pub(crate) fn parse(text: &str) -> Result<Document, YamlError> {
+    if let Some((at, c)) = text.char_indices().find(|&(_, c)| !is_yaml_printable(c)) {
+        return Err(YamlError {
+            problem: YamlProblem::ControlCharacter(c),
+            span: at..at + c.len_utf8(),
+        });
+    }
     let offsets = Offsets::new(text);
     let mut parser = Parser::new_from_str(text);
     let mut builder = Builder {
@@ -180,6 +188,13 @@ fn is_blank(text: &str) -> bool {
         let line = line.trim_start_matches('\u{feff}').trim();
         line.is_empty() || line.starts_with('#') || line == "---" || line == "..."
     })
+}
+
+/// YAML 1.2's printable set (§5.1): a file may hold nothing else. Checked
+/// before parsing, since the scanner reports some of these (NUL) as a tab.
+fn is_yaml_printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{85}')
+        || !(c.is_control() || c == '\u{fffe}' || c == '\u{ffff}')
 }
 
 fn is_tab_error(text: &str, at: usize, info: &str) -> bool {
@@ -440,6 +455,11 @@ mod tests {
         assert_eq!(problem("a: .inf\n"), YamlProblem::NotFinite);
         assert!(matches!(problem("a: !custom 1\n"), YamlProblem::Tag(_)));
         assert_eq!(problem("a:\n\tb: 1\n"), YamlProblem::Tab);
+        assert_eq!(problem("a: x\0y\n"), YamlProblem::ControlCharacter('\0'));
+        assert_eq!(
+            problem("a: \"\x1b[2K\"\n"),
+            YamlProblem::ControlCharacter('\x1b')
+        );
     }
 
     #[test]

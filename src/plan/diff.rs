@@ -10,24 +10,17 @@ use serde_json::{Map, Value};
 
 use super::{Action, Change, FieldChange};
 use crate::api::Person;
+use crate::api::assumed::MERGED_KEY_BY_KEY;
 use crate::manifest::Entry;
 use crate::person::{SOCIAL_NETWORKS, WRITABLE_FIELDS};
 
-/// The live value of a string field, by JSON name.
+/// The live value of a string field, by JSON name. `companyId` is write-only:
+/// the live person shows it as `company.id`.
 pub(crate) fn live_scalar<'p>(person: &'p Person, field: &str) -> Option<&'p str> {
-    let value = match field {
-        "firstName" => &person.first_name,
-        "lastName" => &person.last_name,
-        "salutation" => &person.salutation,
-        "jobTitle" => &person.job_title,
-        "description" => &person.description,
-        "phoneNumber" => &person.phone_number,
-        "primaryLocation" => &person.primary_location,
-        "avatarUrl" => &person.avatar_url,
-        "companyId" => return person.company.as_ref().map(|c| c.id.as_str()),
-        _ => return None,
-    };
-    value.as_deref()
+    match field {
+        "companyId" => person.company.as_ref().map(|c| c.id.as_str()),
+        _ => person.scalar(field),
+    }
 }
 
 /// The change `entry` makes to `live` (a create when `None`), or `None` when
@@ -44,7 +37,7 @@ pub(crate) fn diff_entry(entry: &Entry, live: Option<&Person>) -> Option<Change>
                 let before = live.map_or(Value::Null, |p| Value::from(p.emails.clone()));
                 push_if_changed(&mut fields, name.to_string(), before, after, emails_equal);
             }
-            "socials" | "customAttributes" => {
+            name if MERGED_KEY_BY_KEY.contains(&name) => {
                 let Some(keys) = after.as_object() else {
                     continue;
                 };
@@ -98,25 +91,27 @@ pub(crate) fn diff_entry(entry: &Entry, live: Option<&Person>) -> Option<Change>
 /// merges those objects key by key and a bare `null` would be ambiguous.
 fn request_body(entry: &Entry, live: Option<&Person>) -> Map<String, Value> {
     let mut body = entry.fields.clone();
-    if body.get("socials").is_some_and(Value::is_null) {
-        let cleared = SOCIAL_NETWORKS
-            .iter()
-            .map(|network| (network.to_string(), Value::Null))
-            .collect();
-        body.insert("socials".into(), Value::Object(cleared));
-    }
-    if body.get("customAttributes").is_some_and(Value::is_null) {
-        let cleared = live
-            .map(|p| {
-                p.custom_attributes
-                    .keys()
-                    .map(|key| (key.clone(), Value::Null))
-                    .collect()
-            })
-            .unwrap_or_default();
-        body.insert("customAttributes".into(), Value::Object(cleared));
+    for &object in MERGED_KEY_BY_KEY {
+        if body.get(object).is_some_and(Value::is_null) {
+            let cleared = keys(object, live)
+                .into_iter()
+                .map(|key| (key, Value::Null))
+                .collect();
+            body.insert(object.into(), Value::Object(cleared));
+        }
     }
     body
+}
+
+/// The keys of an object merged key by key: every network for `socials`, the
+/// live person's attributes for `customAttributes`.
+fn keys(object: &str, live: Option<&Person>) -> Vec<String> {
+    match object {
+        "socials" => SOCIAL_NETWORKS.iter().map(|n| n.to_string()).collect(),
+        _ => live
+            .map(|p| p.custom_attributes.keys().cloned().collect())
+            .unwrap_or_default(),
+    }
 }
 
 fn keyed_value(person: &Person, object: &str, key: &str) -> Value {

@@ -7,6 +7,7 @@
 //! in (names, emails, phone number). Reads stay within min(N, ⌈T/100⌉) + 2.
 
 use std::collections::HashSet;
+use std::future::Future;
 
 use futures::{StreamExt, TryStreamExt, stream};
 use miette::Diagnostic;
@@ -14,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::api::{ApiError, Client, ObjectSchema, Person};
+use crate::api::assumed::{self, MAX_PAGE_SIZE, SEARCH_CONCURRENCY, SEARCHABLE_SLUGS};
+use crate::api::{ApiError, Client, ObjectSchema, Person, ValueRefusal};
 use crate::manifest::{Entry, SourceLocation};
 
 /// How the live people are read.
@@ -47,21 +49,46 @@ pub enum LiveError {
     #[diagnostic(transparent)]
     Api(#[from] ApiError),
 
-    /// People files use custom attributes the workspace does not have.
-    #[error("{} custom attribute(s) in the people files are not in the workspace", .problems.len())]
+    /// People files use custom attributes the workspace does not have, or
+    /// values their attributes' types refuse.
+    #[error("{} custom attribute problem(s) in the people files: the API would refuse them", .problems.len())]
     #[diagnostic(
-        code(zeeg::plan::unknown_custom_attributes),
-        help("nothing was planned; every problem is listed below")
+        code(zeeg::plan::custom_attributes),
+        help("nothing was planned; every problem is listed below: fix them and plan again")
     )]
-    UnknownCustomAttributes {
+    CustomAttributes {
         #[related]
-        problems: Vec<UnknownCustomAttribute>,
+        problems: Vec<CustomAttributeProblem>,
     },
+}
+
+/// One custom attribute problem of an entry.
+#[derive(Debug, Error, Diagnostic, PartialEq, Eq)]
+pub enum CustomAttributeProblem {
+    /// The slug is not an active attribute of the workspace.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Unknown(UnknownCustomAttribute),
+    /// The value does not fit the attribute's type.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Value(InvalidCustomValue),
+}
+
+/// A custom attribute value the API would refuse, at the place it is written.
+#[derive(Debug, Error, Diagnostic, PartialEq, Eq)]
+#[error("{at}:{}: {refusal}", .at.column)]
+#[diagnostic(code(zeeg::plan::custom_attribute_value), help("{}", .refusal.hint()))]
+pub struct InvalidCustomValue {
+    /// Where the value is written.
+    pub at: SourceLocation,
+    /// What the attribute's type says.
+    pub refusal: ValueRefusal,
 }
 
 /// One custom attribute slug the workspace lacks (or has archived).
 #[derive(Debug, Error, Diagnostic, PartialEq, Eq)]
-#[error("{at}: the workspace has no {}custom attribute `{slug}`", if *.archived { "active " } else { "" })]
+#[error("{at}:{}: the workspace has no {}custom attribute `{slug}`", .at.column, if *.archived { "active " } else { "" })]
 #[diagnostic(
     code(zeeg::plan::unknown_custom_attribute),
     help("{}", .help)
@@ -77,14 +104,37 @@ pub struct UnknownCustomAttribute {
     pub help: String,
 }
 
-/// Slugs whose values the API's `search` looks in (names, emails, phone).
-const SEARCHABLE_SLUGS: &[&str] = &["email", "emails", "first_name", "last_name", "phone_number"];
+/// The reads a plan makes of the CRM. Plan owns this seam, so that how it
+/// reads can be tested against a fake that counts calls; the API client
+/// implements it below.
+pub trait LiveSource: Sync {
+    /// `GET /crm/objects/people`: the custom attributes and their types.
+    fn object_schema(&self) -> impl Future<Output = Result<ObjectSchema, ApiError>> + Send;
+    /// How many people the CRM holds (one small request).
+    fn total(&self) -> impl Future<Output = Result<u64, ApiError>> + Send;
+    /// Every person, page by page.
+    fn list_all(&self) -> impl Future<Output = Result<Vec<Person>, ApiError>> + Send;
+    /// The people whose names, emails or phone number contain `text`.
+    fn search(&self, text: &str) -> impl Future<Output = Result<Vec<Person>, ApiError>> + Send;
+}
 
-/// Records per page when listing (the API's maximum).
-pub const PAGE_SIZE: u64 = 100;
+impl LiveSource for Client {
+    fn object_schema(&self) -> impl Future<Output = Result<ObjectSchema, ApiError>> + Send {
+        Client::object_schema(self)
+    }
 
-/// Searches in flight at once.
-const SEARCH_CONCURRENCY: usize = 8;
+    fn total(&self) -> impl Future<Output = Result<u64, ApiError>> + Send {
+        Client::total(self)
+    }
+
+    fn list_all(&self) -> impl Future<Output = Result<Vec<Person>, ApiError>> + Send {
+        Client::list_all(self)
+    }
+
+    fn search(&self, text: &str) -> impl Future<Output = Result<Vec<Person>, ApiError>> + Send {
+        Client::search(self, text)
+    }
+}
 
 /// Picks the cheaper way to read what `entries` need from `total` live people.
 ///
@@ -92,7 +142,7 @@ const SEARCH_CONCURRENCY: usize = 8;
 /// works only when every entry's matching attribute is searchable. Ties go to
 /// listing, which also sees every secondary email (see [`super::matching`]).
 pub fn choose_strategy(entries: &[Entry], total: u64) -> ReadStrategy {
-    let pages = total.div_ceil(PAGE_SIZE);
+    let pages = total.div_ceil(u64::from(MAX_PAGE_SIZE));
     let searchable = entries
         .iter()
         .all(|e| SEARCHABLE_SLUGS.contains(&e.matching_attribute.as_str()));
@@ -105,7 +155,10 @@ pub fn choose_strategy(entries: &[Entry], total: u64) -> ReadStrategy {
 
 /// Reads the live people `entries` may match, and checks their custom
 /// attribute slugs against the workspace's schema.
-pub async fn read_live(client: &Client, entries: &[Entry]) -> Result<LiveState, LiveError> {
+pub async fn read_live(
+    client: &impl LiveSource,
+    entries: &[Entry],
+) -> Result<LiveState, LiveError> {
     let (schema, total) = tokio::try_join!(client.object_schema(), client.total())?;
     check_custom_attributes(entries, &schema)?;
     let strategy = choose_strategy(entries, total);
@@ -115,10 +168,10 @@ pub async fn read_live(client: &Client, entries: &[Entry]) -> Result<LiveState, 
         ?strategy,
         "reading live people"
     );
-    let people = match strategy {
-        _ if total == 0 => Vec::new(),
-        ReadStrategy::List => client.list_all().await?,
-        ReadStrategy::Search => search_each(client, entries).await?,
+    let (people, strategy) = match strategy {
+        _ if total == 0 => (Vec::new(), strategy),
+        ReadStrategy::List => (client.list_all().await?, strategy),
+        ReadStrategy::Search => search_each(client, entries, total).await?,
     };
     Ok(LiveState {
         people,
@@ -129,7 +182,15 @@ pub async fn read_live(client: &Client, entries: &[Entry]) -> Result<LiveState, 
 
 /// Searches each distinct identity once, concurrently; matching happens
 /// locally afterwards, so a search finding more than the exact person is fine.
-async fn search_each(client: &Client, entries: &[Entry]) -> Result<Vec<Person>, ApiError> {
+///
+/// The first search goes alone: if the workspace ignores `search`
+/// ([`assumed::search_ignored`]) it has listed everybody, and that answer is
+/// the whole list (read as [`ReadStrategy::List`]).
+async fn search_each(
+    client: &impl LiveSource,
+    entries: &[Entry],
+    total: u64,
+) -> Result<(Vec<Person>, ReadStrategy), ApiError> {
     let mut queries: Vec<String> = entries
         .iter()
         .filter_map(|entry| match &entry.match_value {
@@ -139,24 +200,71 @@ async fn search_each(client: &Client, entries: &[Entry]) -> Result<Vec<Person>, 
         .collect();
     queries.sort();
     queries.dedup();
-    let found: Vec<Vec<Person>> = stream::iter(queries)
-        .map(|query| async move { client.search(&query).await })
+    let Some((first, rest)) = queries.split_first() else {
+        return Ok((Vec::new(), ReadStrategy::Search));
+    };
+    let first = client.search(first).await?;
+    if assumed::search_ignored(first.len() as u64, total) {
+        tracing::info!(
+            total,
+            "search is not applied by this workspace: its answer is the whole list"
+        );
+        return Ok((first, ReadStrategy::List));
+    }
+    let found: Vec<Vec<Person>> = stream::iter(rest)
+        .map(|query| async move { client.search(query).await })
         .buffer_unordered(SEARCH_CONCURRENCY)
         .try_collect()
         .await?;
     let mut seen = HashSet::new();
-    Ok(found
+    let people = first
         .into_iter()
-        .flatten()
+        .chain(found.into_iter().flatten())
         .filter(|person| seen.insert(person.id.clone()))
-        .collect())
+        .collect();
+    Ok((people, ReadStrategy::Search))
 }
 
 /// Every custom attribute slug an entry sets or matches on must exist, and
-/// not be archived, in the workspace.
+/// not be archived, in the workspace; and every value must be one its type
+/// accepts (the rule of [`crate::api::attribute`], which the sandbox applies
+/// to writes too).
 pub fn check_custom_attributes(entries: &[Entry], schema: &ObjectSchema) -> Result<(), LiveError> {
     let mut problems = Vec::new();
     for entry in entries {
+        // The value's own place when it has one (the matching attribute's
+        // slug may have none), else the entry's.
+        let at_of = |slug: &str| {
+            entry
+                .custom_value_at
+                .get(slug)
+                .cloned()
+                .unwrap_or_else(|| entry.source.clone())
+        };
+        let values = entry
+            .fields
+            .get("customAttributes")
+            .and_then(Value::as_object);
+        for (slug, value) in values.into_iter().flatten() {
+            // Unknown and archived slugs are reported below, once.
+            let Some(attribute) = schema
+                .attributes
+                .iter()
+                .find(|a| a.key == *slug && !a.is_archived)
+            else {
+                continue;
+            };
+            if let Err(refusal) = attribute.check_value(value) {
+                let problem = CustomAttributeProblem::Value(InvalidCustomValue {
+                    at: at_of(slug),
+                    refusal,
+                });
+                // A value from defaults is wrong once, not once per entry.
+                if !problems.contains(&problem) {
+                    problems.push(problem);
+                }
+            }
+        }
         let mut slugs: Vec<&str> = entry
             .fields
             .get("customAttributes")
@@ -170,11 +278,11 @@ pub fn check_custom_attributes(entries: &[Entry], schema: &ObjectSchema) -> Resu
         slugs.dedup();
         for slug in slugs {
             let known = schema.attributes.iter().find(|a| a.key == slug);
-            let problem = match known {
+            let problem = CustomAttributeProblem::Unknown(match known {
                 Some(attribute) if !attribute.is_archived => continue,
                 Some(_) => UnknownCustomAttribute {
                     slug: slug.to_string(),
-                    at: entry.source.clone(),
+                    at: at_of(slug),
                     archived: true,
                     help: format!(
                         "`{slug}` is archived in Zeeg: restore it there, or remove it from this entry"
@@ -182,11 +290,11 @@ pub fn check_custom_attributes(entries: &[Entry], schema: &ObjectSchema) -> Resu
                 },
                 None => UnknownCustomAttribute {
                     slug: slug.to_string(),
-                    at: entry.source.clone(),
+                    at: at_of(slug),
                     archived: false,
                     help: missing_help(slug, schema),
                 },
-            };
+            });
             if !problems.contains(&problem) {
                 problems.push(problem);
             }
@@ -195,7 +303,18 @@ pub fn check_custom_attributes(entries: &[Entry], schema: &ObjectSchema) -> Resu
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(LiveError::UnknownCustomAttributes { problems })
+        // In the order of the files, as `validate` reports.
+        problems.sort_by(|a, b| a.at().cmp(b.at()));
+        Err(LiveError::CustomAttributes { problems })
+    }
+}
+
+impl CustomAttributeProblem {
+    fn at(&self) -> &SourceLocation {
+        match self {
+            CustomAttributeProblem::Unknown(problem) => &problem.at,
+            CustomAttributeProblem::Value(problem) => &problem.at,
+        }
     }
 }
 
@@ -221,9 +340,152 @@ fn missing_help(slug: &str, schema: &ObjectSchema) -> String {
 mod tests {
     use serde_json::json;
 
+    use std::sync::atomic::{AtomicU64, Ordering};
+
     use super::*;
     use crate::api::Attribute;
-    use crate::plan::testing::entry;
+    use crate::plan::testing::{entry, person};
+
+    /// An in-memory CRM that answers plan's reads and counts the requests the
+    /// API would have needed for them (a list costs one per page).
+    struct CountingCrm {
+        people: Vec<Person>,
+        requests: AtomicU64,
+        searches: AtomicU64,
+    }
+
+    impl CountingCrm {
+        fn new(people: Vec<Person>) -> CountingCrm {
+            CountingCrm {
+                people,
+                requests: AtomicU64::new(0),
+                searches: AtomicU64::new(0),
+            }
+        }
+
+        fn count(&self, requests: u64) {
+            self.requests.fetch_add(requests, Ordering::Relaxed);
+        }
+
+        fn requests(&self) -> u64 {
+            self.requests.load(Ordering::Relaxed)
+        }
+    }
+
+    impl LiveSource for CountingCrm {
+        async fn object_schema(&self) -> Result<ObjectSchema, ApiError> {
+            self.count(1);
+            Ok(ObjectSchema {
+                slug: "people".into(),
+                attributes: Vec::new(),
+            })
+        }
+
+        async fn total(&self) -> Result<u64, ApiError> {
+            self.count(1);
+            Ok(self.people.len() as u64)
+        }
+
+        async fn list_all(&self) -> Result<Vec<Person>, ApiError> {
+            let pages = (self.people.len() as u64).div_ceil(u64::from(MAX_PAGE_SIZE));
+            self.count(pages.max(1));
+            Ok(self.people.clone())
+        }
+
+        async fn search(&self, text: &str) -> Result<Vec<Person>, ApiError> {
+            self.count(1);
+            self.searches.fetch_add(1, Ordering::Relaxed);
+            let text = text.to_lowercase();
+            let holds = |value: &str| value.to_lowercase().contains(&text);
+            Ok(self
+                .people
+                .iter()
+                .filter(|p| {
+                    ["firstName", "lastName", "phoneNumber"]
+                        .iter()
+                        .any(|f| p.scalar(f).is_some_and(holds))
+                        || p.emails.iter().any(|e| holds(e))
+                })
+                .cloned()
+                .collect())
+        }
+    }
+
+    fn live_people(n: usize) -> Vec<Person> {
+        (0..n)
+            .map(|i| {
+                person(
+                    &format!("id-{i}"),
+                    json!({"firstName": format!("P{i}"), "emails": [format!("p{i}@acme.com")],
+                           "phoneNumber": format!("+4930100{i:03}")}),
+                )
+            })
+            .collect()
+    }
+
+    fn read(crm: &CountingCrm, entries: &[Entry]) -> LiveState {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(read_live(crm, entries)).unwrap()
+    }
+
+    #[test]
+    fn entries_as_many_as_pages_are_listed_and_fewer_are_searched() {
+        let crm = CountingCrm::new(live_people(5_000));
+        let state = read(&crm, &entries(50, "email"));
+        assert_eq!(
+            state.strategy,
+            ReadStrategy::List,
+            "50 entries cost as much as 50 pages"
+        );
+        assert_eq!(state.people.len(), 5_000);
+        assert!(crm.requests() <= 60, "{} read requests", crm.requests());
+
+        let crm = CountingCrm::new(live_people(5_000));
+        let state = read(&crm, &entries(20, "email"));
+        assert_eq!(state.strategy, ReadStrategy::Search);
+        assert!(crm.requests() <= 22, "{} read requests", crm.requests());
+        assert_eq!(state.people.len(), 20, "each entry's person, once");
+    }
+
+    #[test]
+    fn as_many_entries_as_people_are_listed_page_by_page() {
+        let crm = CountingCrm::new(live_people(2_000));
+        let state = read(&crm, &entries(2_000, "email"));
+        assert_eq!(state.strategy, ReadStrategy::List);
+        assert_eq!(crm.searches.load(Ordering::Relaxed), 0);
+        assert!(crm.requests() <= 22, "{} read requests", crm.requests());
+    }
+
+    #[test]
+    fn phone_and_email_identities_are_searched_once_each() {
+        let crm = CountingCrm::new(live_people(1_000));
+        let wanted = [
+            entry(1, "email", json!({"emails": ["P7@acme.com"]})),
+            entry(2, "email", json!({"emails": ["p7@acme.com"]})),
+            entry(3, "phone_number", json!({"phoneNumber": "+4930100042"})),
+        ];
+        let state = read(&crm, &wanted);
+        assert_eq!(state.strategy, ReadStrategy::Search);
+        assert_eq!(
+            crm.searches.load(Ordering::Relaxed),
+            2,
+            "one search per identity"
+        );
+        assert!(crm.requests() <= 4, "{} read requests", crm.requests());
+        let mut ids: Vec<&str> = state.people.iter().map(|p| p.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids, ["id-42", "id-7"]);
+    }
+
+    #[test]
+    fn an_empty_crm_is_not_read_further() {
+        let crm = CountingCrm::new(Vec::new());
+        let state = read(&crm, &entries(3, "email"));
+        assert!(state.people.is_empty());
+        assert_eq!(crm.requests(), 2, "the schema and the total only");
+    }
 
     fn entries(n: usize, slug: &str) -> Vec<Entry> {
         (0..n)
@@ -290,7 +552,7 @@ mod tests {
             ),
             entry(9, "legacy", json!({"customAttributes": {"legacy": 1}})),
         ];
-        let Err(LiveError::UnknownCustomAttributes { problems }) =
+        let Err(LiveError::CustomAttributes { problems }) =
             check_custom_attributes(&entries, &schema)
         else {
             panic!("expected unknown attributes")
@@ -299,11 +561,14 @@ mod tests {
         assert_eq!(
             messages,
             vec![
-                "people.yaml:3: the workspace has no custom attribute `custmer_tier`",
-                "people.yaml:9: the workspace has no active custom attribute `legacy`",
+                "people.yaml:5:7: the workspace has no custom attribute `custmer_tier`",
+                "people.yaml:10:7: the workspace has no active custom attribute `legacy`",
             ]
         );
-        assert!(problems[0].help.contains("did you mean `customer_tier`"));
+        let CustomAttributeProblem::Unknown(first) = &problems[0] else {
+            panic!("expected an unknown attribute")
+        };
+        assert!(first.help.contains("did you mean `customer_tier`"));
         assert!(check_custom_attributes(&entries[..0], &schema).is_ok());
     }
 }

@@ -33,8 +33,26 @@ pub(crate) fn match_entries(
 ) -> Result<Vec<Option<usize>>, PlanError> {
     let mut index = LiveIndex::new(live);
     let mut problems = Vec::new();
-    let mut matched = Vec::with_capacity(entries.len());
+    let matched = look_up_each(entries, live, &mut index, &mut problems);
+    let claims = claims(&matched);
+    report_shared_people(entries, live, &claims, &mut problems);
+    report_emails_of_others(entries, live, &matched, &claims, &mut index, &mut problems);
+    if problems.is_empty() {
+        Ok(matched)
+    } else {
+        Err(PlanError::Ambiguous { problems })
+    }
+}
 
+/// Each entry's live person; an entry that matches several is reported and
+/// matches none.
+fn look_up_each(
+    entries: &[Entry],
+    live: &[Person],
+    index: &mut LiveIndex,
+    problems: &mut Vec<MatchProblem>,
+) -> Vec<Option<usize>> {
+    let mut matched = Vec::with_capacity(entries.len());
     for entry in entries {
         let candidates = index.lookup(entry);
         match candidates.as_slice() {
@@ -50,14 +68,27 @@ pub(crate) fn match_entries(
             }
         }
     }
+    matched
+}
 
-    // Which entries claim each live person, in manifest order.
+/// Which entries claim each live person, in manifest order.
+fn claims(matched: &[Option<usize>]) -> HashMap<usize, Vec<usize>> {
     let mut claims: HashMap<usize, Vec<usize>> = HashMap::new();
     for (entry_index, person) in matched.iter().enumerate() {
         if let Some(person) = person {
             claims.entry(*person).or_default().push(entry_index);
         }
     }
+    claims
+}
+
+/// Two entries matching one live person, in the order of their first entry.
+fn report_shared_people(
+    entries: &[Entry],
+    live: &[Person],
+    claims: &HashMap<usize, Vec<usize>>,
+    problems: &mut Vec<MatchProblem>,
+) {
     let mut shared: Vec<(usize, &Vec<usize>)> = claims
         .iter()
         .filter(|(_, entries)| entries.len() > 1)
@@ -73,7 +104,18 @@ pub(crate) fn match_entries(
                 .collect(),
         });
     }
+}
 
+/// An entry's other emails held by a different live person (see the module
+/// docs), unless an entry managing that person's emails moves them away.
+fn report_emails_of_others(
+    entries: &[Entry],
+    live: &[Person],
+    matched: &[Option<usize>],
+    claims: &HashMap<usize, Vec<usize>>,
+    index: &mut LiveIndex,
+    problems: &mut Vec<MatchProblem>,
+) {
     for (entry_index, entry) in entries.iter().enumerate() {
         let own = matched[entry_index];
         let skip_first = MatchField::for_slug(&entry.matching_attribute) == MatchField::Email;
@@ -102,12 +144,6 @@ pub(crate) fn match_entries(
                 });
             }
         }
-    }
-
-    if problems.is_empty() {
-        Ok(matched)
-    } else {
-        Err(PlanError::Ambiguous { problems })
     }
 }
 

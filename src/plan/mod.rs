@@ -12,6 +12,7 @@ pub mod live;
 mod matching;
 pub mod redact;
 pub mod render;
+pub mod safety;
 pub mod saved;
 
 use serde::{Deserialize, Serialize};
@@ -26,13 +27,48 @@ pub use render::{RenderOptions, render_json, render_markdown, render_text};
 pub use saved::{SavedPlan, SavedPlanCheck, SavedPlanError, StaleChange, StaleReason};
 
 /// Everything `apply` would do, in manifest order, plus how many entries are
-/// already up to date.
+/// already up to date and what apply would refuse.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     /// The entries that would be created or updated, in manifest order.
     pub changes: Vec<Change>,
     /// How many entries already match their live person.
     pub unchanged: usize,
+    /// What `apply` would refuse or skip, known before it runs. Every format
+    /// shows these: the plan a reviewer approves is what apply does.
+    pub warnings: Vec<Warning>,
+}
+
+/// The project settings a plan depends on besides entries and live people.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanOptions {
+    /// `apply.maxUpdatePercent` of zeeg.yaml: the safety limit.
+    pub max_update_percent: f64,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            max_update_percent: safety::DEFAULT_MAX_UPDATE_PERCENT,
+        }
+    }
+}
+
+/// Something `apply` would refuse, said by the plan beforehand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// Stable, for scripts: `safety_limit`.
+    pub code: WarningCode,
+    /// One sentence for people: what apply will do and how to change it.
+    pub message: String,
+}
+
+/// The kinds of [`Warning`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningCode {
+    /// More updates than `apply.maxUpdatePercent` allows: apply needs `--force`.
+    SafetyLimit,
 }
 
 impl Plan {
@@ -41,6 +77,7 @@ impl Plan {
         let Plan {
             changes,
             unchanged: _,
+            warnings: _,
         } = self;
         changes.is_empty()
     }
@@ -122,7 +159,11 @@ pub struct FieldChange {
 /// or at least the results of searching each entry's identity (see [`live`]).
 /// Fails, naming every problem, when an entry matches several live people or
 /// several entries match one live person.
-pub fn compute(entries: &[Entry], live: &[Person]) -> Result<Plan, PlanError> {
+pub fn compute(
+    entries: &[Entry],
+    live: &[Person],
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
     let matches = matching::match_entries(entries, live)?;
     let mut plan = Plan::default();
     for (entry, matched) in entries.iter().zip(matches) {
@@ -131,6 +172,14 @@ pub fn compute(entries: &[Entry], live: &[Person]) -> Result<Plan, PlanError> {
             Some(change) => plan.changes.push(change),
             None => plan.unchanged += 1,
         }
+    }
+    let managed = plan.changes.len() + plan.unchanged;
+    if let Err(refusal) = safety::check(plan.updates(), managed, options.max_update_percent, false)
+    {
+        plan.warnings.push(Warning {
+            code: WarningCode::SafetyLimit,
+            message: refusal.warning(),
+        });
     }
     Ok(plan)
 }
@@ -165,6 +214,22 @@ pub(crate) mod testing {
             },
             matching_attribute: slug.to_string(),
             match_value,
+            // Each custom value on a line of its own below the entry.
+            custom_value_at: fields
+                .get("customAttributes")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|values| values.keys())
+                .enumerate()
+                .map(|(k, slug)| {
+                    let at = SourceLocation {
+                        file: PathBuf::from("people.yaml"),
+                        line: line + 1 + k,
+                        column: 7,
+                    };
+                    (slug.clone(), at)
+                })
+                .collect(),
             fields,
         }
     }
@@ -219,7 +284,7 @@ mod tests {
                 json!({"firstName": "Ann", "emails": ["ann@acme.com"]}),
             ),
         ];
-        let plan = compute(&entries, &live).unwrap();
+        let plan = compute(&entries, &live, &PlanOptions::default()).unwrap();
         assert_eq!(plan.unchanged, 1);
         assert_eq!(plan.creates(), 1);
         assert_eq!(plan.updates(), 1);

@@ -182,7 +182,11 @@ impl SavedPlan {
             uuid::Uuid::new_v4().simple(),
             uuid::Uuid::new_v4().simple()
         );
-        let Plan { changes, unchanged } = plan;
+        let Plan {
+            changes,
+            unchanged,
+            warnings: _,
+        } = plan;
         let changes = changes.iter().map(|c| fingerprint(&salt, c)).collect();
         SavedPlan {
             format_version: SAVED_FORMAT_VERSION,
@@ -409,7 +413,7 @@ mod tests {
     #[test]
     fn a_saved_plan_holds_no_contact_data_in_clear() {
         let (entries, live) = scenario();
-        let plan = compute(&entries, &live).unwrap();
+        let plan = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
         let saved = SavedPlan::new(&plan, &sources("abc"));
         let text = serde_json::to_string(&saved).unwrap();
         for secret in ["jane@", "max@", "+4930", "CEO", "CTO", "Max", "Ann"] {
@@ -423,7 +427,7 @@ mod tests {
     #[test]
     fn an_unchanged_world_keeps_every_change_current() {
         let (entries, live) = scenario();
-        let plan = compute(&entries, &live).unwrap();
+        let plan = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("zeeg.plan");
         SavedPlan::new(&plan, &sources("abc")).write(&path).unwrap();
@@ -436,13 +440,13 @@ mod tests {
     #[test]
     fn a_live_edit_or_a_new_value_makes_only_that_change_stale() {
         let (mut entries, mut live) = scenario();
-        let plan = compute(&entries, &live).unwrap();
+        let plan = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
         let saved = SavedPlan::new(&plan, &sources("abc"));
 
         live[0].updated_at = "2025-02-01T00:00:00+00:00".into();
         entries[2].fields.insert("firstName".into(), json!("Annie"));
         entries.push(entry(12, "email", json!({"emails": ["new@acme.com"]})));
-        let fresh = compute(&entries, &live).unwrap();
+        let fresh = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
         let check = saved.check(&fresh, &sources("def"));
         assert_eq!(check.current, vec![1]);
         let reasons: Vec<_> = check
@@ -464,10 +468,10 @@ mod tests {
     #[test]
     fn an_applied_change_is_gone() {
         let (entries, mut live) = scenario();
-        let plan = compute(&entries, &live).unwrap();
+        let plan = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
         let saved = SavedPlan::new(&plan, &sources("abc"));
         live[0].job_title = Some("CEO".into());
-        let fresh = compute(&entries, &live).unwrap();
+        let fresh = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
         let check = saved.check(&fresh, &sources("abc"));
         assert_eq!(check.current, vec![0, 1]);
         assert_eq!(check.stale[0].reason, StaleReason::Gone);

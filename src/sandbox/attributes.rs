@@ -1,121 +1,29 @@
 //! The people object's attributes: the standard ones and the workspace's custom
-//! attributes, their declared types, and the loose type check of custom values.
+//! attributes with their declared types and options. Values are checked by the
+//! rule the plan uses, [`Attribute::check_value`], so a write is refused exactly
+//! when a plan would have said so.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde_json::Value;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use super::SandboxError;
+pub use crate::api::attribute::AttributeType;
 use crate::api::model::{Attribute, ObjectSchema};
 use crate::person;
 
-/// The type of an attribute, as `GET /crm/objects/people` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttributeType {
-    Text,
-    Number,
-    PhoneNumber,
-    Date,
-    Datetime,
-    Checkbox,
-    Select,
-    Multiselect,
-    Rating,
-    Relation,
-    Status,
-    User,
-    Currency,
-}
-
-impl AttributeType {
-    /// Every type, in the order the API documents them.
-    pub const ALL: [AttributeType; 13] = [
-        AttributeType::Text,
-        AttributeType::Number,
-        AttributeType::PhoneNumber,
-        AttributeType::Date,
-        AttributeType::Datetime,
-        AttributeType::Checkbox,
-        AttributeType::Select,
-        AttributeType::Multiselect,
-        AttributeType::Rating,
-        AttributeType::Relation,
-        AttributeType::Status,
-        AttributeType::User,
-        AttributeType::Currency,
-    ];
-
-    /// The API's name of the type.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AttributeType::Text => "text",
-            AttributeType::Number => "number",
-            AttributeType::PhoneNumber => "phone_number",
-            AttributeType::Date => "date",
-            AttributeType::Datetime => "datetime",
-            AttributeType::Checkbox => "checkbox",
-            AttributeType::Select => "select",
-            AttributeType::Multiselect => "multiselect",
-            AttributeType::Rating => "rating",
-            AttributeType::Relation => "relation",
-            AttributeType::Status => "status",
-            AttributeType::User => "user",
-            AttributeType::Currency => "currency",
-        }
-    }
-
-    /// Whether `value` (not null) fits this type. Deliberately loose: the API does
-    /// not document its value formats, so only the JSON kind is checked.
-    pub(crate) fn accepts(self, value: &Value) -> bool {
-        match self {
-            AttributeType::Number | AttributeType::Rating | AttributeType::Currency => {
-                value.is_number()
-            }
-            AttributeType::Checkbox => value.is_boolean(),
-            AttributeType::Multiselect => value.is_array(),
-            _ => value.is_string(),
-        }
-    }
-
-    /// What [`accepts`](Self::accepts) wants, for a 422 message.
-    pub(crate) fn expected(self) -> &'static str {
-        match self {
-            AttributeType::Number | AttributeType::Rating | AttributeType::Currency => "a number",
-            AttributeType::Checkbox => "true or false",
-            AttributeType::Multiselect => "a list",
-            _ => "a string",
-        }
-    }
-}
-
-impl fmt::Display for AttributeType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for AttributeType {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AttributeType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| format!("unknown type `{s}`"))
-    }
-}
-
-/// A custom attribute of the people object: a slug and its type.
+/// A custom attribute of the people object: a slug, its type and, for
+/// select, multiselect and status, its option values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomAttribute {
     /// The snake_case slug, the key in `customAttributes`.
     pub slug: String,
     pub kind: AttributeType,
+    /// The option values, in declaration order.
+    pub options: Vec<String>,
 }
 
 impl CustomAttribute {
-    /// Checks a slug and pairs it with a type.
+    /// Checks a slug and pairs it with a type, without options.
     pub fn new(slug: &str, kind: AttributeType) -> Result<CustomAttribute, String> {
         let well_formed = slug.chars().next().is_some_and(|c| c.is_ascii_lowercase())
             && slug
@@ -130,10 +38,39 @@ impl CustomAttribute {
         Ok(CustomAttribute {
             slug: slug.to_string(),
             kind,
+            options: Vec::new(),
         })
     }
 
-    /// Parses `SLUG:TYPE`, the form of `--custom-attribute`.
+    /// Reads a type with its options, `TYPE` or `TYPE=A|B|C` (the part after
+    /// the colon of `--custom-attribute`, and a seed's `customAttributes` value).
+    pub fn with_type(slug: &str, type_spec: &str) -> Result<CustomAttribute, String> {
+        let (kind, options) = match type_spec.split_once('=') {
+            Some((kind, options)) => (kind, Some(options)),
+            None => (type_spec, None),
+        };
+        let mut attribute = CustomAttribute::new(slug, kind.trim().parse()?)?;
+        if let Some(options) = options {
+            if !attribute.kind.has_options() {
+                return Err(format!(
+                    "a {} attribute has no options; only select, multiselect and status do",
+                    attribute.kind
+                ));
+            }
+            for option in options.split('|').map(str::trim) {
+                if option.is_empty() {
+                    return Err("an option value may not be empty".into());
+                }
+                if attribute.options.iter().any(|o| o == option) {
+                    return Err(format!("the option `{option}` is listed twice"));
+                }
+                attribute.options.push(option.to_string());
+            }
+        }
+        Ok(attribute)
+    }
+
+    /// Parses `SLUG:TYPE` or `SLUG:TYPE=A|B`, the form of `--custom-attribute`.
     pub fn parse(spec: &str) -> Result<CustomAttribute, SandboxError> {
         let bad = |reason: String| SandboxError::BadCustomAttribute {
             spec: spec.to_string(),
@@ -141,10 +78,60 @@ impl CustomAttribute {
         };
         let (slug, kind) = spec
             .split_once(':')
-            .ok_or_else(|| bad("expected SLUG:TYPE".into()))?;
-        let kind = kind.parse().map_err(bad)?;
-        CustomAttribute::new(slug, kind).map_err(bad)
+            .ok_or_else(|| bad("expected SLUG:TYPE or SLUG:TYPE=OPTION|OPTION".into()))?;
+        CustomAttribute::with_type(slug, kind).map_err(bad)
     }
+
+    /// The type with its options, as [`with_type`](Self::with_type) reads it
+    /// (how the state file keeps it).
+    pub fn type_spec(&self) -> String {
+        if self.options.is_empty() {
+            self.kind.to_string()
+        } else {
+            format!("{}={}", self.kind, self.options.join("|"))
+        }
+    }
+
+    /// The attribute as `GET /crm/objects/people` lists it.
+    fn to_api(&self) -> Attribute {
+        Attribute {
+            key: self.slug.clone(),
+            label: label_for(&self.slug),
+            kind: self.kind.to_string(),
+            is_standard: false,
+            is_unique: false,
+            is_required: false,
+            is_archived: false,
+            options: self.kind.has_options().then(|| {
+                self.options
+                    .iter()
+                    .enumerate()
+                    .map(|(i, value)| {
+                        json!({
+                            "id": option_id(&self.slug, value),
+                            "value": value,
+                            "color": OPTION_COLORS[i % OPTION_COLORS.len()],
+                        })
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
+/// Colours the sandbox gives options, in turn. [assumed: Zeeg documents
+/// `color` on options but not its values]
+const OPTION_COLORS: &[&str] = &["blue", "green", "yellow", "orange", "red", "purple", "gray"];
+
+/// A stable id for an option: the same declaration lists the same ids in
+/// every run, so snapshots and saved states agree.
+fn option_id(slug: &str, value: &str) -> String {
+    let digest = Sha256::digest(format!("{slug}\0{value}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 /// The custom attributes declared for a sandbox, in declaration order.
@@ -154,14 +141,15 @@ pub(crate) struct CustomAttributes {
 }
 
 impl CustomAttributes {
-    /// Adds a declaration; the same slug twice is fine with the same type.
+    /// Adds a declaration; the same slug twice is fine with the same type
+    /// and options.
     pub(crate) fn declare(&mut self, attribute: CustomAttribute) -> Result<(), SandboxError> {
-        match self.get(&attribute.slug) {
-            Some(kind) if kind == attribute.kind => Ok(()),
-            Some(kind) => Err(SandboxError::AttributeConflict {
-                slug: attribute.slug,
-                first: kind.to_string(),
-                second: attribute.kind.to_string(),
+        match self.declared.iter().find(|a| a.slug == attribute.slug) {
+            Some(known) if *known == attribute => Ok(()),
+            Some(known) => Err(SandboxError::AttributeConflict {
+                slug: attribute.slug.clone(),
+                first: known.type_spec(),
+                second: attribute.type_spec(),
             }),
             None => {
                 self.declared.push(attribute);
@@ -170,11 +158,20 @@ impl CustomAttributes {
         }
     }
 
-    pub(crate) fn get(&self, slug: &str) -> Option<AttributeType> {
-        self.declared
-            .iter()
-            .find(|a| a.slug == slug)
-            .map(|a| a.kind)
+    pub(crate) fn get(&self, slug: &str) -> Option<&CustomAttribute> {
+        self.declared.iter().find(|a| a.slug == slug)
+    }
+
+    /// Checks a write of `value` to the custom attribute `slug` with the
+    /// plan's rule; `Err` holds the 422 message.
+    pub(crate) fn check_value(&self, slug: &str, value: &Value) -> Result<(), String> {
+        let attribute = self
+            .get(slug)
+            .ok_or_else(|| "is not a custom attribute of the people object".to_string())?;
+        attribute
+            .to_api()
+            .check_value(value)
+            .map_err(|refusal| refusal.to_string())
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &CustomAttribute> {
@@ -195,20 +192,7 @@ impl CustomAttributes {
                 is_archived: false,
                 options: None,
             });
-        let custom = self.declared.iter().map(|a| Attribute {
-            key: a.slug.clone(),
-            label: label_for(&a.slug),
-            kind: a.kind.to_string(),
-            is_standard: false,
-            is_unique: false,
-            is_required: false,
-            is_archived: false,
-            options: matches!(
-                a.kind,
-                AttributeType::Select | AttributeType::Multiselect | AttributeType::Status
-            )
-            .then(Vec::new),
-        });
+        let custom = self.declared.iter().map(CustomAttribute::to_api);
         ObjectSchema {
             slug: "people".to_string(),
             attributes: standard.chain(custom).collect(),
@@ -253,6 +237,45 @@ mod tests {
         assert!(CustomAttribute::parse("tier:colour").is_err());
         assert!(CustomAttribute::parse("Tier:text").is_err());
         assert!(CustomAttribute::parse("job_title:text").is_err());
+        let tier = CustomAttribute::parse("tier:select=gold|silver").unwrap();
+        assert_eq!(tier.options, vec!["gold", "silver"]);
+        assert_eq!(tier.type_spec(), "select=gold|silver");
+        assert!(CustomAttribute::parse("tier:text=gold").is_err());
+        assert!(CustomAttribute::parse("tier:select=gold||silver").is_err());
+        assert!(CustomAttribute::parse("tier:select=gold|gold").is_err());
+    }
+
+    #[test]
+    fn options_are_listed_with_stable_ids_and_values_checked_against_them() {
+        let mut attributes = CustomAttributes::default();
+        attributes
+            .declare(CustomAttribute::parse("tier:select=gold|silver").unwrap())
+            .unwrap();
+        let schema = attributes.schema();
+        let tier = schema.attributes.iter().find(|a| a.key == "tier").unwrap();
+        let options = tier.options.as_ref().unwrap();
+        assert_eq!(options[0]["value"], "gold");
+        assert_eq!(options[1]["color"], "green");
+        assert_eq!(
+            options[0]["id"],
+            attributes
+                .schema()
+                .attributes
+                .last()
+                .unwrap()
+                .options
+                .as_ref()
+                .unwrap()[0]["id"]
+        );
+        assert!(attributes.check_value("tier", &json!("gold")).is_ok());
+        assert!(attributes.check_value("tier", &json!("bronze")).is_err());
+        assert!(attributes.check_value("nope", &json!("x")).is_err());
+        assert!(
+            attributes
+                .declare(CustomAttribute::parse("tier:select=gold").unwrap())
+                .is_err(),
+            "other options are another declaration"
+        );
     }
 
     #[test]

@@ -201,13 +201,9 @@ fn parse_custom(
             let mut merge = Vec::with_capacity(values.len());
             for (slug, value) in values {
                 let path = format!("customAttributes.{slug}");
-                match attributes.get(slug) {
-                    None => errors.add(path, "is not a custom attribute of the people object"),
-                    Some(kind) if !value.is_null() && !kind.accepts(value) => errors.add(
-                        path,
-                        format!("must be {} (a `{kind}` attribute) or null", kind.expected()),
-                    ),
-                    Some(_) => merge.push((slug.clone(), value.clone())),
+                match attributes.check_value(slug, value) {
+                    Ok(()) => merge.push((slug.clone(), value.clone())),
+                    Err(message) => errors.add(path, message),
                 }
             }
             Some(MapPatch::Merge(merge))
@@ -237,7 +233,7 @@ impl PersonPatch {
     /// the list, `socials` and `customAttributes` merge key by key.
     pub(crate) fn apply(&self, person: &mut Person) {
         for (field, value) in &self.scalars {
-            if let Some(slot) = scalar_mut(person, field) {
+            if let Some(slot) = person.scalar_mut(field) {
                 slot.clone_from(value);
             }
         }
@@ -256,7 +252,7 @@ impl PersonPatch {
             Some(MapPatch::Clear) => person.socials = Socials::default(),
             Some(MapPatch::Merge(networks)) => {
                 for (network, value) in networks {
-                    if let Some(slot) = social_mut(&mut person.socials, network) {
+                    if let Some(slot) = person.socials.get_mut(network) {
                         slot.clone_from(value);
                     }
                 }
@@ -293,51 +289,6 @@ impl PersonPatch {
             _ => None,
         }
     }
-}
-
-/// A scalar field of a person by JSON name.
-pub(crate) fn scalar<'p>(person: &'p Person, field: &str) -> Option<&'p str> {
-    match field {
-        "firstName" => person.first_name.as_deref(),
-        "lastName" => person.last_name.as_deref(),
-        "salutation" => person.salutation.as_deref(),
-        "jobTitle" => person.job_title.as_deref(),
-        "description" => person.description.as_deref(),
-        "phoneNumber" => person.phone_number.as_deref(),
-        "primaryLocation" => person.primary_location.as_deref(),
-        "avatarUrl" => person.avatar_url.as_deref(),
-        _ => None,
-    }
-}
-
-fn scalar_mut<'p>(person: &'p mut Person, field: &str) -> Option<&'p mut Option<String>> {
-    match field {
-        "firstName" => Some(&mut person.first_name),
-        "lastName" => Some(&mut person.last_name),
-        "salutation" => Some(&mut person.salutation),
-        "jobTitle" => Some(&mut person.job_title),
-        "description" => Some(&mut person.description),
-        "phoneNumber" => Some(&mut person.phone_number),
-        "primaryLocation" => Some(&mut person.primary_location),
-        "avatarUrl" => Some(&mut person.avatar_url),
-        _ => None,
-    }
-}
-
-fn social_mut<'s>(socials: &'s mut Socials, network: &str) -> Option<&'s mut Option<String>> {
-    match network {
-        "linkedin" => Some(&mut socials.linkedin),
-        "twitter" => Some(&mut socials.twitter),
-        "facebook" => Some(&mut socials.facebook),
-        "instagram" => Some(&mut socials.instagram),
-        _ => None,
-    }
-}
-
-/// Whether a person has the name the API requires: a first or a last name.
-pub(crate) fn has_name(person: &Person) -> bool {
-    let present = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.trim().is_empty());
-    present(&person.first_name) || present(&person.last_name)
 }
 
 /// The API's timestamp format: ISO 8601, UTC offset, no fraction.

@@ -16,6 +16,11 @@ use crate::api::model::Person;
 /// The open state file.
 pub(crate) struct Durable {
     path: PathBuf,
+    /// The exclusive lock on `<state>.lock`, held as long as the sandbox
+    /// runs: two processes writing one state would each keep their own copy
+    /// in memory and store people twice (two holders of one email). The OS
+    /// drops the lock when the process ends, however it ends.
+    _owner: std::fs::File,
     // `Connection` is not `Sync`; writes are serialised by the store's lock anyway.
     conn: Mutex<Connection>,
 }
@@ -24,6 +29,31 @@ pub(crate) struct Durable {
 pub(crate) struct Loaded {
     pub people: Vec<Person>,
     pub attributes: Vec<CustomAttribute>,
+}
+
+/// Takes the state's lock, or says who has it. A separate file rather than
+/// the database itself, so the lock never meets SQLite's own locking.
+fn lock(path: &Path) -> Result<std::fs::File, SandboxError> {
+    let lock_path = Durable::lock_path(path);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|source| SandboxError::StateLock {
+            path: lock_path.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(SandboxError::StateInUse {
+            path: path.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::Error(source)) => Err(SandboxError::StateLock {
+            path: lock_path,
+            source,
+        }),
+    }
 }
 
 const SCHEMA: &str = "
@@ -38,6 +68,7 @@ impl Durable {
             path: path.to_path_buf(),
             source,
         };
+        let owner = lock(path)?;
         let conn = Connection::open(path).map_err(state_err)?;
         // WAL with synchronous=NORMAL: a committed transaction is in the WAL file
         // before the answer goes out, so it survives a killed process (`kill -9`);
@@ -78,18 +109,25 @@ impl Durable {
             while let Some(row) = rows.next().map_err(state_err)? {
                 let slug: String = row.get(0).map_err(state_err)?;
                 let kind: String = row.get(1).map_err(state_err)?;
-                let attribute = kind
-                    .parse()
-                    .and_then(|kind| CustomAttribute::new(&slug, kind))
+                // `TYPE` or `TYPE=A|B`: options need no column of their own.
+                let attribute = CustomAttribute::with_type(&slug, &kind)
                     .map_err(|e| corrupt(format!("custom attribute {slug}: {e}")))?;
                 attributes.push(attribute);
             }
         }
         let durable = Durable {
             path: path.to_path_buf(),
+            _owner: owner,
             conn: Mutex::new(conn),
         };
         Ok((durable, Loaded { people, attributes }))
+    }
+
+    /// The lock file beside a state file.
+    pub(crate) fn lock_path(path: &Path) -> PathBuf {
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(".lock");
+        path.with_file_name(name)
     }
 
     /// Writes one person; returns once the transaction is committed.
@@ -135,7 +173,7 @@ impl Durable {
             if known.is_none() {
                 tx.execute(
                     "INSERT INTO custom_attributes (slug, type) VALUES (?1, ?2)",
-                    params![attribute.slug, attribute.kind.as_str()],
+                    params![attribute.slug, attribute.type_spec()],
                 )
                 .map_err(state_err)?;
             }

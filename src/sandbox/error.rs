@@ -36,13 +36,37 @@ pub enum SandboxError {
     #[diagnostic(
         code(zeeg::sandbox::attribute_conflict),
         help(
-            "declare each custom attribute with one type across `--custom-attribute`, the seed file and the existing state"
+            "declare each custom attribute with one type and the same options across `--custom-attribute`, the seed file and the existing state (delete the state file to start over)"
         )
     )]
     AttributeConflict {
         slug: String,
         first: String,
         second: String,
+    },
+
+    /// Another process runs a sandbox on the same state file.
+    #[error("the sandbox state {} is in use by another zeeg process", path.display())]
+    #[diagnostic(
+        code(zeeg::sandbox::state_in_use),
+        help(
+            "one sandbox at a time may own a state: stop the other `zeeg sandbox serve --state` \
+             (or wait for the other `--sandbox` command to finish), or give this one another \
+             --state file"
+        )
+    )]
+    StateInUse { path: PathBuf },
+
+    /// The lock file beside the state could not be opened or locked.
+    #[error("could not lock the sandbox state with {}", path.display())]
+    #[diagnostic(
+        code(zeeg::sandbox::state_lock),
+        help("check that the folder of the state file is writable")
+    )]
+    StateLock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
     },
 
     /// `--fail-rate` is not a share between 0 and 1.

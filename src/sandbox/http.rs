@@ -42,9 +42,9 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/v2/crm/people", get(list_people).put(upsert_person))
         .route("/v2/crm/people/{id}", get(get_person))
         .route("/v2/crm/objects/people", get(object_schema))
-        .fallback(|| async { ApiError::NotFound("no such endpoint") })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        // Bodies over 1 MB are refused with 413 Payload Too Large (see `ApiError::TooLarge`).
+        .fallback(|| async { Refusal::NotFound("no such endpoint") })
+        .method_not_allowed_fallback(|| async { Refusal::MethodNotAllowed })
+        // Bodies over 1 MB are refused with 413 Payload Too Large (see `Refusal::TooLarge`).
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(app.clone(), conditions))
         .with_state(app)
@@ -62,12 +62,12 @@ async fn conditions(State(app): State<Arc<App>>, request: Request, next: Next) -
             .unwrap_or_else(|poison| poison.into_inner())
             .take(Instant::now());
         if let Err(wait) = taken {
-            return ApiError::RateLimited(wait).into_response();
+            return Refusal::RateLimited(wait).into_response();
         }
     }
     if app.fail_rate > 0.0 && fastrand::f64() < app.fail_rate {
         return if fastrand::bool() {
-            ApiError::SimulatedFailure.into_response()
+            Refusal::SimulatedFailure.into_response()
         } else {
             dropped_connection()
         };
@@ -98,17 +98,17 @@ enum Need {
     Write,
 }
 
-fn authorize(app: &App, headers: &HeaderMap, need: Need) -> Result<(), ApiError> {
+fn authorize(app: &App, headers: &HeaderMap, need: Need) -> Result<(), Refusal> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim)
-        .ok_or(ApiError::Unauthorized)?;
-    let scopes = app.tokens.get(token).ok_or(ApiError::Unauthorized)?;
+        .ok_or(Refusal::Unauthorized)?;
+    let scopes = app.tokens.get(token).ok_or(Refusal::Unauthorized)?;
     match need {
-        Need::Read if !scopes.read => Err(ApiError::Forbidden("crm:read")),
-        Need::Write if !scopes.write => Err(ApiError::Forbidden("crm:write")),
+        Need::Read if !scopes.read => Err(Refusal::Forbidden("crm:read")),
+        Need::Write if !scopes.write => Err(Refusal::Forbidden("crm:write")),
         _ => Ok(()),
     }
 }
@@ -118,13 +118,13 @@ async fn upsert_person(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Refusal> {
     authorize(&app, &headers, Need::Write)?;
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge
+            Refusal::TooLarge
         } else {
-            ApiError::BadRequest(format!("the request body could not be read: {rejection}"))
+            Refusal::BadRequest(format!("the request body could not be read: {rejection}"))
         }
     })?;
 
@@ -136,9 +136,9 @@ async fn upsert_person(
     let known_slug = is_standard_slug(slug) || app.attributes.get(slug).is_some();
 
     let value: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("the request body is not valid JSON: {e}")))?;
+        .map_err(|e| Refusal::BadRequest(format!("the request body is not valid JSON: {e}")))?;
     let Value::Object(object) = value else {
-        return Err(ApiError::BadRequest(
+        return Err(Refusal::BadRequest(
             "the request body must be a JSON object (a person)".into(),
         ));
     };
@@ -157,7 +157,7 @@ async fn upsert_person(
         }
     };
     let (Some(input), true) = (input, errors.is_empty()) else {
-        return Err(ApiError::Validation(errors));
+        return Err(Refusal::Validation(errors));
     };
     let patch = input.patch;
     let key = MatchKey::from_patch(field, &patch).ok_or_else(|| {
@@ -171,7 +171,7 @@ async fn upsert_person(
             path,
             format!("is required: it is the matching attribute `{slug}`"),
         );
-        ApiError::Validation(errors)
+        Refusal::Validation(errors)
     })?;
 
     let now = jiff::Timestamp::now();
@@ -185,19 +185,19 @@ async fn upsert_person(
         || uuid::Uuid::now_v7().to_string(),
         now,
     );
-    if !body::has_name(&pending.person) {
+    if !pending.person.has_name() {
         let mut errors = FieldErrors::default();
         let message = "firstName or lastName is required";
         errors.add("firstName", message);
         errors.add("lastName", message);
-        return Err(ApiError::Validation(errors));
+        return Err(Refusal::Validation(errors));
     }
     if pending.changed
         && let Some(durable) = &app.durable
     {
         durable.save(&pending.person).map_err(|e| {
             tracing::error!("could not write the sandbox state: {e}");
-            ApiError::Internal
+            Refusal::Internal
         })?;
     }
     let status = if pending.created() {
@@ -217,12 +217,12 @@ async fn get_person(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Refusal> {
     authorize(&app, &headers, Need::Read)?;
     let store = app.store.read().unwrap_or_else(|p| p.into_inner());
     let person = store
         .get(&id)
-        .ok_or(ApiError::NotFound("no person has this id"))?;
+        .ok_or(Refusal::NotFound("no person has this id"))?;
     Ok(json(
         StatusCode::OK,
         &PersonAnswer::new(StatusCode::OK, person),
@@ -237,7 +237,7 @@ async fn list_people(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Refusal> {
     authorize(&app, &headers, Need::Read)?;
     let params = QueryParams::parse(query.as_deref());
     let page = params.number("page", 1, u64::MAX, 1)?;
@@ -279,7 +279,7 @@ async fn list_people(
 async fn object_schema(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Refusal> {
     authorize(&app, &headers, Need::Read)?;
     Ok(json(
         StatusCode::OK,
@@ -320,7 +320,7 @@ fn json(status: StatusCode, value: &impl Serialize) -> Response {
             bytes,
         )
             .into_response(),
-        Err(_) => ApiError::Internal.into_response(),
+        Err(_) => Refusal::Internal.into_response(),
     }
 }
 
@@ -342,16 +342,16 @@ impl QueryParams {
             .map(|(_, v)| v.as_str())
     }
 
-    fn number(&self, name: &str, min: u64, max: u64, default: u64) -> Result<u64, ApiError> {
+    fn number(&self, name: &str, min: u64, max: u64, default: u64) -> Result<u64, Refusal> {
         let Some(text) = self.get(name) else {
             return Ok(default);
         };
         match text.parse::<u64>() {
             Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ if max == u64::MAX => Err(ApiError::BadRequest(format!(
+            _ if max == u64::MAX => Err(Refusal::BadRequest(format!(
                 "`{name}` must be a whole number from {min}"
             ))),
-            _ => Err(ApiError::BadRequest(format!(
+            _ => Err(Refusal::BadRequest(format!(
                 "`{name}` must be a whole number from {min} to {max}"
             ))),
         }
@@ -360,7 +360,7 @@ impl QueryParams {
 
 /// Every refusal the sandbox answers, with the bodies of `zeeg-api.md`.
 #[derive(Debug)]
-enum ApiError {
+enum Refusal {
     BadRequest(String),
     Unauthorized,
     Forbidden(&'static str),
@@ -375,38 +375,38 @@ enum ApiError {
     Internal,
 }
 
-impl IntoResponse for ApiError {
+impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let (status, message, errors): (StatusCode, String, Option<Map<String, Value>>) = match self
         {
-            ApiError::BadRequest(message) => (StatusCode::BAD_REQUEST, message, None),
-            ApiError::Unauthorized => (
+            Refusal::BadRequest(message) => (StatusCode::BAD_REQUEST, message, None),
+            Refusal::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "missing or unknown API token: send `Authorization: Bearer <token>`".into(),
                 None,
             ),
-            ApiError::Forbidden(scope) => (
+            Refusal::Forbidden(scope) => (
                 StatusCode::FORBIDDEN,
                 format!("this token lacks the `{scope}` scope"),
                 None,
             ),
-            ApiError::NotFound(message) => (StatusCode::NOT_FOUND, message.into(), None),
-            ApiError::MethodNotAllowed => (
+            Refusal::NotFound(message) => (StatusCode::NOT_FOUND, message.into(), None),
+            Refusal::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "this endpoint does not take this method".into(),
                 None,
             ),
-            ApiError::TooLarge => (
+            Refusal::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
                 None,
             ),
-            ApiError::Validation(errors) => (
+            Refusal::Validation(errors) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "the given data was invalid".into(),
                 Some(errors.into_map()),
             ),
-            ApiError::RateLimited(wait) => {
+            Refusal::RateLimited(wait) => {
                 let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
                 let mut response = error_body(
                     StatusCode::TOO_MANY_REQUESTS,
@@ -418,12 +418,12 @@ impl IntoResponse for ApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
                 return response;
             }
-            ApiError::SimulatedFailure => (
+            Refusal::SimulatedFailure => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "simulated server error (--fail-rate)".into(),
                 None,
             ),
-            ApiError::Internal => (
+            Refusal::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal server error".into(),
                 None,

@@ -57,15 +57,15 @@ pub struct Scopes {
 
 /// A token the sandbox accepts and its scopes. `Debug` hides the secret.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Token {
+pub struct GrantedToken {
     secret: String,
     pub scopes: Scopes,
 }
 
-impl Token {
+impl GrantedToken {
     /// A token with both scopes.
-    pub fn read_write(secret: impl Into<String>) -> Token {
-        Token {
+    pub fn read_write(secret: impl Into<String>) -> GrantedToken {
+        GrantedToken {
             secret: secret.into(),
             scopes: Scopes {
                 read: true,
@@ -76,7 +76,7 @@ impl Token {
 
     /// Parses the `--token` form: `TOKEN` (read and write), `TOKEN:crm:read`
     /// (read only), `TOKEN:crm:write` (write only), or `TOKEN:crm:read,crm:write`.
-    pub fn parse(spec: &str) -> Result<Token, SandboxError> {
+    pub fn parse(spec: &str) -> Result<GrantedToken, SandboxError> {
         let (secret, scopes) = match spec.split_once(':') {
             None => (spec, None),
             Some((secret, scopes)) => (secret, Some(scopes)),
@@ -92,7 +92,7 @@ impl Token {
             return Err(bad("the token must be non-empty and without spaces"));
         }
         let Some(scopes) = scopes else {
-            return Ok(Token::read_write(secret));
+            return Ok(GrantedToken::read_write(secret));
         };
         let mut granted = Scopes {
             read: false,
@@ -109,16 +109,16 @@ impl Token {
                 }
             }
         }
-        Ok(Token {
+        Ok(GrantedToken {
             secret: secret.to_string(),
             scopes: granted,
         })
     }
 }
 
-impl fmt::Debug for Token {
+impl fmt::Debug for GrantedToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Token")
+        f.debug_struct("GrantedToken")
             .field("secret", &"<hidden>")
             .field("scopes", &self.scopes)
             .finish()
@@ -130,7 +130,7 @@ impl fmt::Debug for Token {
 #[derive(Debug, Clone, Default)]
 pub struct SandboxConfig {
     /// The tokens accepted; empty means [`DEFAULT_TOKEN`] with both scopes.
-    pub tokens: Vec<Token>,
+    pub tokens: Vec<GrantedToken>,
     /// Custom attributes of the people object, besides those of the seed and state.
     pub custom_attributes: Vec<CustomAttribute>,
     /// A seed file (YAML or JSON), applied when the state is new or empty.
@@ -237,7 +237,7 @@ pub async fn start_for_project(
     }
     let seed = project_root.join("sandbox-seed.yaml");
     let config = SandboxConfig {
-        tokens: vec![Token::read_write(DEFAULT_TOKEN)],
+        tokens: vec![GrantedToken::read_write(DEFAULT_TOKEN)],
         seed: seed.is_file().then_some(seed),
         state: Some(dir.join("sandbox.db")),
         ..SandboxConfig::default()
@@ -305,7 +305,7 @@ fn build(config: SandboxConfig) -> Result<http::App, SandboxError> {
     }
 
     let tokens = if config.tokens.is_empty() {
-        vec![Token::read_write(DEFAULT_TOKEN)]
+        vec![GrantedToken::read_write(DEFAULT_TOKEN)]
     } else {
         config.tokens
     };
@@ -344,7 +344,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         std::fs::write(
             root.path().join("sandbox-seed.yaml"),
-            "customAttributes: {tier: select}\npeople:\n  - firstName: Ada\n    emails: [ada@x.io]\n",
+            "customAttributes: {tier: select=gold|silver}\npeople:\n  - firstName: Ada\n    emails: [ada@x.io]\n",
         )
         .unwrap();
         let (sandbox, token) = start_for_project(root.path()).await.unwrap();
@@ -380,7 +380,7 @@ mod tests {
 
     #[test]
     fn tokens_parse_with_their_scopes_and_hide_their_secret() {
-        let read = Token::parse("abc:crm:read").unwrap();
+        let read = GrantedToken::parse("abc:crm:read").unwrap();
         assert_eq!(
             read.scopes,
             Scopes {
@@ -388,10 +388,10 @@ mod tests {
                 write: false
             }
         );
-        assert!(Token::parse("abc").unwrap().scopes.write);
-        assert!(Token::parse("abc:admin").is_err());
+        assert!(GrantedToken::parse("abc").unwrap().scopes.write);
+        assert!(GrantedToken::parse("abc:admin").is_err());
         assert!(!format!("{read:?}").contains("abc"));
-        let error = Token::parse("secret:admin").unwrap_err().to_string();
+        let error = GrantedToken::parse("secret:admin").unwrap_err().to_string();
         assert!(!error.contains("secret"), "{error}");
     }
 }

@@ -1,7 +1,8 @@
 //! Seed files: the people (and custom attributes) a sandbox starts with.
 //!
 //! Two shapes, in YAML or JSON: a list of people in the API's shape, or a
-//! mapping `{people: [...], customAttributes: {slug: type}}`. Ids and
+//! mapping `{people: [...], customAttributes: {slug: type}}`, where a type may carry
+//! its options: `select=gold|silver`. Ids and
 //! timestamps are optional and generated when missing.
 
 use std::collections::HashSet;
@@ -99,12 +100,13 @@ impl Seed {
             Some(Value::Object(declared)) => {
                 for (slug, kind) in declared {
                     let at = format!("customAttributes.{slug}");
-                    let kind = kind
-                        .as_str()
-                        .ok_or_else(|| invalid(&at, "must be an attribute type such as `text`"))?;
-                    let attribute = kind
-                        .parse()
-                        .and_then(|kind| CustomAttribute::new(&slug, kind))
+                    let kind = kind.as_str().ok_or_else(|| {
+                        invalid(
+                            &at,
+                            "must be an attribute type such as `text`, or `select=gold|silver` with options",
+                        )
+                    })?;
+                    let attribute = CustomAttribute::with_type(&slug, kind)
                         .map_err(|reason| invalid(&at, &reason))?;
                     attributes.push(attribute);
                 }
@@ -164,7 +166,7 @@ impl Seed {
             if let Some(company) = input.company {
                 person.company.get_or_insert(company);
             }
-            if !body::has_name(&person) {
+            if !person.has_name() {
                 return Err(invalid(None, "needs a firstName or a lastName"));
             }
             people.push((person, created.as_second()));

@@ -60,7 +60,8 @@ enum IndexName {
 impl IndexName {
     fn key_of(&self, person: &Person) -> Option<String> {
         match self {
-            IndexName::Standard(field) => body::scalar(person, field)
+            IndexName::Standard(field) => person
+                .scalar(field)
                 .filter(|v| !v.is_empty())
                 .map(str::to_string),
             IndexName::Custom(slug) => person

@@ -431,8 +431,23 @@ fn the_safety_limit_refuses_mass_updates_unless_forced() {
         }
     });
 
+    // The plan says beforehand what apply will do, in every format.
+    let warning = "apply will refuse this plan: it updates 10 of 20 managed entries (50%)";
+    for format in ["text", "markdown"] {
+        let planned = plan(&sandbox, &project, &["--format", format]);
+        assert_eq!(planned.code, 0, "{}", planned.stderr);
+        assert!(planned.stdout.contains(warning), "{}", planned.stdout);
+        assert!(planned.stdout.contains("--force"), "{}", planned.stdout);
+    }
+    let json = plan(&sandbox, &project, &["--format", "json"]);
+    let json: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["warnings"][0]["code"], "safety_limit");
+    let message = json["warnings"][0]["message"].as_str().unwrap();
+    assert!(message.starts_with(warning), "{message}");
+
     let refused = apply(&sandbox, &project, &["--auto-approve"]);
     assert_eq!(refused.code, 1, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(refused.stdout.contains(warning), "{}", refused.stdout);
     assert!(refused.stderr.contains("10 of 20"), "{}", refused.stderr);
     assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
     let api = Api::new(&sandbox);
@@ -455,6 +470,9 @@ fn the_safety_limit_refuses_mass_updates_unless_forced() {
             "Engineer".into()
         }
     });
+    let within = plan(&sandbox, &project, &["--format", "json"]);
+    let within: Value = serde_json::from_str(&within.stdout).unwrap();
+    assert_eq!(within["warnings"], json!([]), "50% is within a 60% limit");
     let raised = apply(&sandbox, &project, &["--auto-approve"]);
     assert_eq!(raised.code, 0, "{}\n{}", raised.stdout, raised.stderr);
     assert_eq!(api.person("p0@example.com")["jobTitle"], "Lead");
@@ -470,6 +488,11 @@ fn the_safety_limit_refuses_mass_updates_unless_forced() {
     });
     let forced = apply(&sandbox, &project, &["--auto-approve", "--force"]);
     assert_eq!(forced.code, 0, "{}\n{}", forced.stdout, forced.stderr);
+    assert!(
+        !forced.stdout.contains("Warning:"),
+        "--force answers the warning: {}",
+        forced.stdout
+    );
     assert_eq!(
         last_line(&forced.stdout),
         "Apply complete: 0 created, 10 updated, 0 failed."

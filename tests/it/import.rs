@@ -201,10 +201,10 @@ fn sandbox_with(dir: &Path, seed: &Seed, extra: &[&str]) -> Sandbox {
     let file = dir.join("seed.json");
     let document = json!({
         "customAttributes": {
-            "customer_tier": "select",
+            "customer_tier": "select=gold|yes|null|123",
             "seats": "number",
             "newsletter": "checkbox",
-            "products": "multiselect",
+            "products": "multiselect=crm|yes|- x",
         },
         "people": seed.people,
     });
@@ -455,8 +455,8 @@ fn import_with_sandbox_reads_the_projects_own_sandbox() {
     let tmp = tempfile::tempdir().unwrap();
     let seed = seed(12);
     let document = json!({"customAttributes": {
-        "customer_tier": "select", "seats": "number", "newsletter": "checkbox",
-        "products": "multiselect", "notes": "text",
+        "customer_tier": "select=gold|yes|null|123", "seats": "number", "newsletter": "checkbox",
+        "products": "multiselect=crm|yes|- x", "notes": "text",
     }, "people": seed.people});
     // JSON is YAML, and the seed file reads either.
     std::fs::write(

@@ -218,7 +218,7 @@ async fn a_custom_attribute_and_a_standard_slug_match_exactly() {
 async fn null_clears_omitted_is_kept_and_maps_merge_key_by_key() {
     let sandbox = Sandbox::start(&[
         "--custom-attribute",
-        "tier:select",
+        "tier:select=gold|silver",
         "--custom-attribute",
         "seats:number",
     ]);
@@ -485,7 +485,7 @@ async fn search_finds_names_emails_and_phone_numbers_ignoring_case() {
 async fn the_schema_lists_standard_and_custom_attributes() {
     let sandbox = Sandbox::start(&[
         "--custom-attribute",
-        "customer_tier:select",
+        "customer_tier:select=gold|silver",
         "--custom-attribute",
         "seats:number",
     ]);
@@ -577,7 +577,7 @@ async fn seed_files_come_as_a_list_or_a_mapping_in_yaml_or_json() {
     let mapping = dir.path().join("seed.json");
     std::fs::write(
         &mapping,
-        json!({"customAttributes": {"tier": "select"},
+        json!({"customAttributes": {"tier": "select=gold|silver"},
                "people": [{"firstName": "Cy", "customAttributes": {"tier": "gold"}}]})
         .to_string(),
     )

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use zeeg::manifest::model::{CustomScalar, CustomValue, Person, Socials};
+use zeeg::manifest::model::{CustomScalar, CustomValue, DeclaredPerson, Socials};
 use zeeg::manifest::{Entry, load};
 
 use crate::common::{repo_root, run, zeeg};
@@ -477,8 +477,8 @@ prop_compose! {
         custom_attributes in proptest::option::of(
             proptest::collection::btree_map("[a-z][a-z0-9_]{0,12}", custom_value(), 0..4)
         ),
-    ) -> Person {
-        Person {
+    ) -> DeclaredPerson {
+        DeclaredPerson {
             matching_attribute: explicit_email.then(|| "email".to_string()),
             first_name: Some(Some(first_name)),
             last_name,
@@ -511,7 +511,7 @@ proptest! {
         let [entry] = &manifest.entries[..] else { panic!("one entry") };
         let mut back = entry.fields.clone();
         back.insert("matchingAttribute".into(), json!(entry.matching_attribute));
-        let back: Person = serde_json::from_value(Value::Object(back)).unwrap();
+        let back: DeclaredPerson = serde_json::from_value(Value::Object(back)).unwrap();
         let mut expected = person.clone();
         expected.matching_attribute = Some("email".into());
         prop_assert_eq!(back, expected, "{}", yaml);

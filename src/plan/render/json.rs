@@ -3,6 +3,7 @@
 //! ```json
 //! {"formatVersion": 1,
 //!  "summary": {"create": 1, "update": 2, "unchanged": 3},
+//!  "warnings": [{"code": "safety_limit", "message": "apply will refuse this plan: …"}],
 //!  "changes": [{"action": "update", "source": {"file": "people/acme.yaml", "line": 12},
 //!               "matchingAttribute": "email", "matchValue": "jane@acme.com",
 //!               "personId": "3c90…",
@@ -16,7 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::RenderOptions;
-use crate::plan::{Change, FieldChange, Plan, redact};
+use crate::plan::{Change, FieldChange, Plan, Warning, WarningCode, redact};
 
 /// The version of the JSON plan format.
 pub const FORMAT_VERSION: u32 = 1;
@@ -26,7 +27,16 @@ pub const FORMAT_VERSION: u32 = 1;
 struct JsonPlan {
     format_version: u32,
     summary: Summary,
+    /// Always present (empty when there is nothing to say), so a script can
+    /// read `.warnings` without a default.
+    warnings: Vec<JsonWarning>,
     changes: Vec<JsonChange>,
+}
+
+#[derive(Serialize)]
+struct JsonWarning {
+    code: WarningCode,
+    message: String,
 }
 
 #[derive(Serialize)]
@@ -62,7 +72,11 @@ struct JsonField {
 
 /// Renders the plan as pretty-printed JSON with a trailing newline.
 pub fn render_json(plan: &Plan, options: &RenderOptions) -> String {
-    let Plan { changes, unchanged } = plan;
+    let Plan {
+        changes,
+        unchanged,
+        warnings,
+    } = plan;
     let document = JsonPlan {
         format_version: FORMAT_VERSION,
         summary: Summary {
@@ -70,6 +84,13 @@ pub fn render_json(plan: &Plan, options: &RenderOptions) -> String {
             update: plan.updates(),
             unchanged: *unchanged,
         },
+        warnings: warnings
+            .iter()
+            .map(|Warning { code, message }| JsonWarning {
+                code: *code,
+                message: message.clone(),
+            })
+            .collect(),
         changes: changes
             .iter()
             .map(|change| json_change(change, options.redact))

@@ -23,7 +23,11 @@ const FOOTER_ROOM: usize = 400;
 
 /// Renders the plan as a markdown comment under [`MARKDOWN_LIMIT`] characters.
 pub fn render_markdown(plan: &Plan, options: &RenderOptions) -> String {
-    let Plan { changes, unchanged } = plan;
+    let Plan {
+        changes,
+        unchanged,
+        warnings,
+    } = plan;
     let mut out = String::new();
     out.push_str("<!-- zeeg-plan -->\n");
     out.push_str("### zeeg plan\n\n");
@@ -32,6 +36,10 @@ pub fn render_markdown(plan: &Plan, options: &RenderOptions) -> String {
     let _ = writeln!(out, "| to update | {} |", plan.updates());
     let _ = writeln!(out, "| unchanged | {unchanged} |");
     out.push('\n');
+    // Right under the table: a reviewer must see it before approving.
+    for warning in warnings {
+        let _ = writeln!(out, "> [!WARNING]\n> {}\n", warning.message);
+    }
 
     let mut used = chars(&out);
     let mut current_file = None;
@@ -39,7 +47,8 @@ pub fn render_markdown(plan: &Plan, options: &RenderOptions) -> String {
     for change in changes {
         let mut section = String::new();
         if current_file != Some(&change.source.file) {
-            let _ = writeln!(section, "#### `{}`\n", change.source.file.display());
+            let file = change.source.file.display().to_string();
+            let _ = writeln!(section, "#### `{}`\n", crate::terminal::escaped(&file));
         }
         section.push_str(&change_block(change, options));
         let size = chars(&section);
@@ -206,6 +215,7 @@ mod tests {
         let plan = Plan {
             changes: (1..=2000).map(|i| update(i, 3)).collect(),
             unchanged: 5,
+            warnings: Vec::new(),
         };
         let text = render_markdown(&plan, &RenderOptions::default());
         assert!(chars(&text) < MARKDOWN_LIMIT, "{}", chars(&text));
@@ -224,6 +234,7 @@ mod tests {
         let plan = Plan {
             changes: vec![update(1, 2), update(9, 10)],
             unchanged: 0,
+            warnings: Vec::new(),
         };
         let text = render_markdown(&plan, &RenderOptions::default());
         assert_eq!(text.matches("<details>").count(), 1);

@@ -47,7 +47,8 @@ pub(crate) fn identity_label(change: &Change, redacted: bool) -> String {
     } else {
         change.match_value.clone()
     };
-    format!("{} {}", change.matching_attribute, plain(&value))
+    let label = format!("{} {}", change.matching_attribute, plain(&value));
+    crate::terminal::escaped(&label).into_owned()
 }
 
 /// A value as a reader wants it in a heading: strings unquoted.
@@ -109,12 +110,14 @@ pub(crate) fn field_view(action: Action, field: &FieldChange, redacted: bool) ->
             after.as_str().unwrap_or(""),
         ));
     }
+    // JSON escapes control characters, not bidirectional overrides.
     let shown = |v: &Value| {
-        if redacted {
+        let text = if redacted {
             inline(&redact::value(path, v))
         } else {
             inline(v)
-        }
+        };
+        crate::terminal::escaped(&text).into_owned()
     };
     FieldView::Value {
         before: match action {
@@ -150,7 +153,10 @@ fn line_diff(before: &str, after: &str) -> Vec<(Sign, String)> {
                     ChangeTag::Insert => Sign::Added,
                     ChangeTag::Equal => Sign::Context,
                 };
-                let text = change.value().trim_end_matches(['\n', '\r']).to_string();
+                // Each line alone on the terminal: what is left of control
+                // characters (ESC, a lone CR) is escaped, never obeyed.
+                let text = change.value().trim_end_matches(['\n', '\r']);
+                let text = crate::terminal::escaped(text).into_owned();
                 lines.push((sign, text));
             }
         }
@@ -197,6 +203,40 @@ mod tests {
             .collect();
         assert_eq!(signs, " -+  …  - ");
         assert_eq!(lines[1].1, "line 2");
+    }
+
+    #[test]
+    fn control_characters_in_values_and_line_diffs_are_escaped() {
+        let live = "notes\n\x1b[2K\x1b[1Aerased\r\nmore";
+        let view = field_view(
+            Action::Update,
+            &field("description", json!(live), json!("notes\nnew")),
+            false,
+        );
+        let FieldView::Lines(lines) = view else {
+            panic!("expected a line diff, got {view:?}")
+        };
+        assert!(
+            lines.iter().all(|(_, text)| !text.contains('\x1b')),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|(_, text)| text == "\\u{1b}[2K\\u{1b}[1Aerased")
+        );
+        let view = field_view(
+            Action::Update,
+            &field("jobTitle", json!("a\u{202e}b"), json!("c")),
+            false,
+        );
+        assert_eq!(
+            view,
+            FieldView::Value {
+                before: Some("\"a\\u{202e}b\"".into()),
+                after: "\"c\"".into()
+            }
+        );
     }
 
     #[test]

@@ -93,7 +93,7 @@ fn scenario() -> Plan {
             json!({"emails": ["kim@acme.example"], "jobTitle": "CFO"}),
         ),
     ];
-    compute(&entries, &live).unwrap()
+    compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap()
 }
 
 const PLAIN: RenderOptions = RenderOptions {
@@ -149,6 +149,7 @@ fn no_changes() {
     let plan = Plan {
         changes: Vec::new(),
         unchanged: 3,
+        warnings: Vec::new(),
     };
     assert_eq!(
         render_text(&plan, &PLAIN),
@@ -157,6 +158,51 @@ fn no_changes() {
     assert!(render_markdown(&plan, &PLAIN).ends_with("**No changes. 3 people up to date.**\n"));
     assert_eq!(
         render_json(&plan, &PLAIN),
-        "{\n  \"formatVersion\": 1,\n  \"summary\": {\n    \"create\": 0,\n    \"update\": 0,\n    \"unchanged\": 3\n  },\n  \"changes\": []\n}\n"
+        "{\n  \"formatVersion\": 1,\n  \"summary\": {\n    \"create\": 0,\n    \"update\": 0,\n    \"unchanged\": 3\n  },\n  \"warnings\": [],\n  \"changes\": []\n}\n"
     );
+}
+
+/// 10 of 15 managed entries updated: over the default 30 % safety limit.
+fn over_the_safety_limit() -> Plan {
+    let entries: Vec<_> = (0..15)
+        .map(|i| {
+            entry(
+                2 + 3 * i,
+                "email",
+                json!({"emails": [format!("p{i}@acme.example")], "jobTitle": "Manager"}),
+            )
+        })
+        .collect();
+    let live: Vec<_> = (0..15)
+        .map(|i| {
+            let title = if i < 10 { "Engineer" } else { "Manager" };
+            person(
+                &format!("id-{i}"),
+                json!({"emails": [format!("p{i}@acme.example")], "jobTitle": title}),
+            )
+        })
+        .collect();
+    compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap()
+}
+
+#[test]
+fn the_safety_limit_warning_in_every_format() {
+    let plan = over_the_safety_limit();
+    assert_eq!(plan.warnings.len(), 1);
+    insta::assert_snapshot!("safety_limit_text", render_text(&plan, &PLAIN));
+    insta::assert_snapshot!("safety_limit_markdown", render_markdown(&plan, &PLAIN));
+    insta::assert_snapshot!("safety_limit_json", render_json(&plan, &PLAIN));
+}
+
+#[test]
+fn within_the_limit_there_is_no_warning() {
+    let plan = compute(
+        &[entry(2, "email", json!({"emails": ["a@acme.example"]}))],
+        &[],
+        &crate::plan::PlanOptions::default(),
+    )
+    .unwrap();
+    assert!(plan.warnings.is_empty());
+    assert!(render_json(&plan, &PLAIN).contains("\"warnings\": []"));
+    assert!(!render_text(&plan, &PLAIN).contains("Warning"));
 }

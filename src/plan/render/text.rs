@@ -12,6 +12,8 @@
 //!
 //! Plan: 1 to create, 1 to update, 4 unchanged.
 //! ```
+//!
+//! Warnings (what apply would refuse) come just before the last line.
 
 use std::fmt::Write;
 
@@ -30,12 +32,22 @@ pub fn render_text(plan: &Plan, options: &RenderOptions) -> String {
     let Plan {
         changes,
         unchanged: _,
+        warnings,
     } = plan;
     let paint = Paint(options.color);
     let mut out = String::new();
     for change in changes {
         write_change(&mut out, change, options, paint);
         out.push('\n');
+    }
+    // Just above the summary, where a reader of a CI log looks last.
+    for warning in warnings {
+        let _ = writeln!(
+            out,
+            "{} {}\n",
+            paint.wrap(YELLOW, "Warning:"),
+            warning.message
+        );
     }
     let _ = writeln!(out, "{}", paint.wrap(BOLD, &summary_line(plan)));
     out

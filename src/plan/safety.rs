@@ -1,6 +1,9 @@
 //! The safety limit: an apply that would update a large share of the
 //! managed people is more likely a mistake (a bad default, a wrong folder)
 //! than an intent, so it is refused unless forced. Creates are not limited.
+//!
+//! The rule lives with the plan because the plan is the contract: the same
+//! [`check`] makes `apply` refuse and makes every plan format warn that it will.
 
 use miette::Diagnostic;
 use thiserror::Error;
@@ -26,6 +29,23 @@ pub struct SafetyLimitExceeded {
     pub managed: usize,
     pub percent: f64,
     pub limit: f64,
+}
+
+impl SafetyLimitExceeded {
+    /// What a plan says beforehand: apply will refuse, and what to do.
+    pub fn warning(&self) -> String {
+        let SafetyLimitExceeded {
+            updates,
+            managed,
+            percent,
+            limit,
+        } = self;
+        format!(
+            "apply will refuse this plan: it updates {updates} of {managed} managed entries \
+             ({percent:.0}%), more than apply.maxUpdatePercent ({limit}%) allows. If the updates \
+             are intended, run apply with --force, or raise apply.maxUpdatePercent in zeeg.yaml."
+        )
+    }
 }
 
 /// Refuses when `updates` is more than `max_percent` of `managed` and at

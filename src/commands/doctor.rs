@@ -1,0 +1,98 @@
+//! `zeeg doctor`: probe the workspace, print one verdict per assumption.
+
+use std::path::PathBuf;
+
+use crate::api::Client;
+use crate::apply::confirm;
+use crate::cli::{DiagnosticFormat, DoctorArgs, GlobalArgs};
+use crate::commands::Printer;
+use crate::commands::import::{configured_api_url, project};
+use crate::commands::plan::connect;
+use crate::doctor::{self, DoctorError, Options, Report};
+use crate::exit::ExitStatus;
+
+/// The question before the write checks.
+const QUESTION: &str = "Send these requests? [y/N] ";
+
+pub async fn run(
+    printer: &Printer,
+    global: &GlobalArgs,
+    args: DoctorArgs,
+) -> miette::Result<ExitStatus> {
+    let folder = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    // The same project, apiUrl and sandbox as `zeeg plan FOLDER` would use.
+    let (root, config_file) = project(&folder);
+    let configured_url = match (&config_file, args.sandbox) {
+        (Some(file), false) => configured_api_url(file)?,
+        _ => None,
+    };
+    let connection = connect(
+        printer,
+        global,
+        args.sandbox,
+        &root,
+        configured_url.as_deref(),
+    )
+    .await?;
+    let report = diagnose(printer, &connection.client, &args).await;
+    connection.close().await;
+    let report = report?;
+    printer.out(&match args.format {
+        DiagnosticFormat::Text => doctor::render_text(&report, printer.color()),
+        DiagnosticFormat::Json => doctor::render_json(&report),
+    });
+    Ok(if report.differs() {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+async fn diagnose(printer: &Printer, client: &Client, args: &DoctorArgs) -> miette::Result<Report> {
+    let options = Options {
+        redact: !args.no_redact,
+    };
+    let findings = doctor::read_checks(client, options).await?;
+    let write = if args.write {
+        let plan = findings.write_plan();
+        if let Ok(plan) = &plan {
+            let must_ask = !args.auto_approve;
+            if must_ask || !printer.quiet() {
+                eprintln!(
+                    "zeeg doctor --write will send {} to {}. Each re-asserts what is already \
+                     there, so none changes data if the API behaves as zeeg assumes; if it does \
+                     not, one field of person {} may change, and doctor sends it back:",
+                    doctor::count(plan.describe().len(), "request", "requests"),
+                    client.base_url(),
+                    plan.person_id
+                );
+                for line in plan.describe() {
+                    eprintln!("  {line}");
+                }
+            }
+            if must_ask {
+                tokio::task::spawn_blocking(ask)
+                    .await
+                    .map_err(|e| miette::miette!("the confirmation prompt failed: {e}"))??;
+            }
+        }
+        Some(plan)
+    } else {
+        None
+    };
+    Ok(doctor::finish(client, findings, write).await)
+}
+
+/// Asks on the terminal; without one, refuses.
+fn ask() -> Result<(), DoctorError> {
+    if !confirm::interactive() {
+        return Err(DoctorError::NoTerminal);
+    }
+    let agreed = confirm::ask_with(QUESTION, std::io::stderr(), std::io::stdin().lock())
+        .map_err(|source| DoctorError::Prompt { source })?;
+    if agreed {
+        Ok(())
+    } else {
+        Err(DoctorError::Declined)
+    }
+}

@@ -1,0 +1,184 @@
+//! The report as a table (text) and as JSON (`--format json`).
+//!
+//! ```json
+//! {"formatVersion": 1, "apiUrl": "https://api.zeeg.me/v2", "write": false,
+//!  "summary": {"ok": 17, "differs": 1, "notChecked": 4},
+//!  "checks": [{"id": "people.search.narrows", "verdict": "differs",
+//!              "expected": "…", "observed": "…", "assumption": "Reads",
+//!              "zeegDoes": "…", "reason": null}]}
+//! ```
+//!
+//! `verdict` is `ok`, `differs` or `not checked`; `zeegDoes` is set when a
+//! check differs, `reason` when it was not checked. The shape changes only
+//! with `formatVersion`.
+
+use serde::Serialize;
+
+use super::{Check, Outcome, Report, Verdict};
+
+/// The version of the JSON report format.
+pub const FORMAT_VERSION: u32 = 1;
+
+const GREEN: &str = "\x1b[32m";
+const RED: &str = "\x1b[31m";
+const DIM: &str = "\x1b[2m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+/// The table: one line per check (id, verdict, what was observed), and
+/// under a check that differs what was expected and what zeeg does.
+pub fn render_text(report: &Report, color: bool) -> String {
+    let paint = |code: &str, text: &str| {
+        if color {
+            format!("{code}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    };
+    let id_width = report
+        .checks
+        .iter()
+        .map(|c| c.spec.id.len())
+        .max()
+        .unwrap_or(5)
+        .max("CHECK".len());
+    let verdict_width = "not checked".len();
+    let indent = " ".repeat(id_width + verdict_width + 4);
+    let mut out = format!(
+        "zeeg doctor: {} ({})\n\n",
+        report.api_url,
+        if report.write {
+            "with write checks"
+        } else {
+            "read-only"
+        }
+    );
+    out.push_str(&paint(
+        BOLD,
+        &format!(
+            "{:id_width$}  {:verdict_width$}  OBSERVED",
+            "CHECK", "VERDICT"
+        ),
+    ));
+    out.push('\n');
+    for check in &report.checks {
+        let verdict = check.verdict();
+        let padded = format!("{:verdict_width$}", verdict.as_str());
+        let painted = match verdict {
+            Verdict::Ok => paint(GREEN, &padded),
+            Verdict::Differs => paint(RED, &padded),
+            Verdict::NotChecked => paint(DIM, &padded),
+        };
+        let line = match &check.outcome {
+            Outcome::Ok { observed } | Outcome::Differs { observed, .. } => observed.clone(),
+            Outcome::NotChecked { reason, observed } => match observed {
+                Some(observed) => format!("{reason} ({observed})"),
+                None => reason.clone(),
+            },
+        };
+        out.push_str(&format!("{:id_width$}  {painted}  {line}\n", check.spec.id));
+        if let Outcome::Differs { zeeg_does, .. } = &check.outcome {
+            out.push_str(&format!("{indent}expected: {}\n", check.spec.expected));
+            out.push_str(&format!("{indent}zeeg does: {zeeg_does}\n"));
+            out.push_str(&format!(
+                "{indent}assumption: {}\n",
+                check.spec.section.heading()
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "\n{} checks: {} ok, {} {}, {} not checked ({} requests).\n",
+        report.checks.len(),
+        report.count(Verdict::Ok),
+        report.count(Verdict::Differs),
+        if report.count(Verdict::Differs) == 1 {
+            "differs"
+        } else {
+            "differ"
+        },
+        report.count(Verdict::NotChecked),
+        report.requests
+    ));
+    if report.differs() {
+        out.push_str(
+            "Some of zeeg's assumptions do not hold here. Please open an issue with the output of \
+             `zeeg doctor --format json`.\n",
+        );
+    } else if !report.write {
+        out.push_str("Run `zeeg doctor --write` once to check writes too.\n");
+    }
+    out
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonReport<'r> {
+    format_version: u32,
+    api_url: &'r str,
+    write: bool,
+    summary: Summary,
+    checks: Vec<JsonCheck<'r>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary {
+    ok: usize,
+    differs: usize,
+    not_checked: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonCheck<'r> {
+    id: &'static str,
+    verdict: Verdict,
+    expected: &'static str,
+    observed: Option<&'r str>,
+    assumption: &'static str,
+    zeeg_does: Option<&'r str>,
+    reason: Option<&'r str>,
+}
+
+impl<'r> JsonCheck<'r> {
+    fn new(check: &'r Check) -> JsonCheck<'r> {
+        let (observed, zeeg_does, reason) = match &check.outcome {
+            Outcome::Ok { observed } => (Some(observed.as_str()), None, None),
+            Outcome::Differs {
+                observed,
+                zeeg_does,
+            } => (Some(observed.as_str()), Some(zeeg_does.as_str()), None),
+            Outcome::NotChecked { reason, observed } => {
+                (observed.as_deref(), None, Some(reason.as_str()))
+            }
+        };
+        JsonCheck {
+            id: check.spec.id,
+            verdict: check.verdict(),
+            expected: check.spec.expected,
+            observed,
+            assumption: check.spec.section.heading(),
+            zeeg_does,
+            reason,
+        }
+    }
+}
+
+/// `--format json`, pretty-printed, with a final newline.
+pub fn render_json(report: &Report) -> String {
+    let json = JsonReport {
+        format_version: FORMAT_VERSION,
+        api_url: &report.api_url,
+        write: report.write,
+        summary: Summary {
+            ok: report.count(Verdict::Ok),
+            differs: report.count(Verdict::Differs),
+            not_checked: report.count(Verdict::NotChecked),
+        },
+        checks: report.checks.iter().map(JsonCheck::new).collect(),
+    };
+    // Serialising plain strings and numbers cannot fail.
+    let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
+    text.push('\n');
+    text
+}

@@ -1,0 +1,127 @@
+//! `GET /crm/objects/people`: the shape plan reads before anything is shown,
+//! and the standard slugs zeeg maps to person fields.
+
+use crate::api::assumed::PEOPLE_OBJECT_PATH;
+use crate::api::model::ObjectEnvelope;
+use crate::api::{ApiError, Attribute};
+use crate::person::STANDARD_SLUGS;
+// The documented attribute types, as the sandbox emulates them: the one
+// reading of them zeeg has.
+use crate::sandbox::AttributeType;
+
+use super::probe::Probe;
+use super::{Check, Section, Spec, count, differs, not_checked, ok, printable};
+
+pub const SCHEMA: Spec = Spec {
+    id: "people.schema",
+    section: Section::Reads,
+    expected: "GET /crm/objects/people answers {success, status, object: {slug, attributes: [{key, label, type, isStandard, isUnique, isRequired, isArchived, options?}]}}, every type a documented one",
+};
+
+pub const SLUGS: Spec = Spec {
+    id: "people.schema.standard-slugs",
+    section: Section::PersonResource,
+    expected: "the standard attributes include every slug zeeg maps to a person field",
+};
+
+/// Reads the schema once and judges both checks; returns the attributes,
+/// when they could be read, for the checks of listed people.
+pub(crate) async fn run(
+    probe: &mut Probe,
+    checks: &mut Vec<Check>,
+) -> Result<Option<Vec<Attribute>>, ApiError> {
+    let answer = probe.get(PEOPLE_OBJECT_PATH, &[]).await?;
+    let stop = "plan and apply stop before showing anything: they check the custom attributes of the people files against this schema";
+    if !(200..300).contains(&answer.status) {
+        checks.push(SCHEMA.with(differs(
+            format!("GET /crm/objects/people answered {}", answer.status),
+            stop,
+        )));
+        checks.push(SLUGS.with(not_checked("the schema could not be read")));
+        return Ok(None);
+    }
+    let envelope: ObjectEnvelope = match answer.decode() {
+        Ok(envelope) => envelope,
+        Err(error) => {
+            checks.push(SCHEMA.with(differs(
+                format!(
+                    "the body does not have that shape: {}",
+                    printable(&error.to_string())
+                ),
+                stop,
+            )));
+            checks.push(SLUGS.with(not_checked("the schema could not be read")));
+            return Ok(None);
+        }
+    };
+    let attributes = envelope.object.attributes;
+    checks.push(SCHEMA.with(judge_types(&attributes)));
+    checks.push(SLUGS.with(judge_standard(&attributes)));
+    Ok(Some(attributes))
+}
+
+fn judge_types(attributes: &[Attribute]) -> super::Outcome {
+    let standard = attributes.iter().filter(|a| a.is_standard).count();
+    let custom: Vec<&Attribute> = attributes.iter().filter(|a| !a.is_standard).collect();
+    let unknown: Vec<String> = attributes
+        .iter()
+        .filter(|a| a.kind.parse::<AttributeType>().is_err())
+        .map(|a| format!("{} ({})", printable(&a.key), printable(&a.kind)))
+        .collect();
+    let listed: Vec<String> = custom
+        .iter()
+        .map(|a| {
+            let mut text = format!("{} ({}", printable(&a.key), printable(&a.kind));
+            if let Some(options) = &a.options {
+                text.push_str(&format!(", {}", count(options.len(), "option", "options")));
+            }
+            if a.is_archived {
+                text.push_str(", archived");
+            }
+            text.push(')');
+            text
+        })
+        .collect();
+    let mut observed = format!(
+        "{} standard and {}",
+        standard,
+        count(custom.len(), "custom attribute", "custom attributes")
+    );
+    if !listed.is_empty() {
+        observed.push_str(&format!(": {}", listed.join(", ")));
+    }
+    if unknown.is_empty() {
+        ok(observed)
+    } else {
+        differs(
+            format!("{observed}; undocumented types: {}", unknown.join(", ")),
+            "values of these attributes are sent as written: zeeg cannot check them before apply, and the API decides",
+        )
+    }
+}
+
+fn judge_standard(attributes: &[Attribute]) -> super::Outcome {
+    // `emails` is zeeg's alias of `email`, not an attribute of its own.
+    let mapped: Vec<&str> = STANDARD_SLUGS
+        .iter()
+        .map(|(slug, _)| *slug)
+        .filter(|slug| *slug != "emails")
+        .collect();
+    let missing: Vec<&str> = mapped
+        .iter()
+        .copied()
+        .filter(|slug| !attributes.iter().any(|a| a.is_standard && a.key == *slug))
+        .collect();
+    if missing.is_empty() {
+        ok(format!(
+            "all {} present: {}",
+            mapped.len(),
+            mapped.join(", ")
+        ))
+    } else {
+        differs(
+            format!("missing: {}", missing.join(", ")),
+            "zeeg still sends these slugs as `matchingAttribute`, and the API may refuse them (422); match those entries on email instead",
+        )
+    }
+}

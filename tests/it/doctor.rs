@@ -1,0 +1,663 @@
+//! `zeeg doctor`, the real binary: against the sandbox every check holds;
+//! against a per-test mock that breaks one assumption, that check (and only
+//! the checks that depend on it) says `differs`, the exit code is 1, and the
+//! rest still run.
+//!
+//! The mock is a proxy in front of an in-process sandbox that bends one kind
+//! of answer, so each test states only what it breaks.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+use zeeg::sandbox::{RunningSandbox, SandboxConfig};
+
+use crate::common::{self, TOKEN};
+
+/// The seed of the example project: 23 people, five custom attributes.
+fn seed() -> std::path::PathBuf {
+    common::repo_root().join("examples/acme/sandbox-seed.yaml")
+}
+
+async fn sandbox() -> RunningSandbox {
+    seeded(seed()).await
+}
+
+async fn seeded(seed: std::path::PathBuf) -> RunningSandbox {
+    let config = SandboxConfig {
+        tokens: vec![zeeg::sandbox::GrantedToken::read_write(TOKEN)],
+        seed: Some(seed),
+        ..SandboxConfig::default()
+    };
+    let addr: SocketAddr = "127.0.0.1:0".parse().expect("an address");
+    zeeg::sandbox::start(config, addr)
+        .await
+        .expect("the sandbox starts")
+}
+
+/// One assumption the proxy breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Break {
+    /// Lists report `hasMore` instead of `nextPage`/`previousPage`.
+    HasMore,
+    /// `search` is not applied.
+    SearchIgnored,
+    /// `search` is case-sensitive.
+    SearchCaseSensitive,
+    /// A 404 answers a plain-text body.
+    PlainNotFound,
+    /// `count` is ignored: every page holds up to 20.
+    CountIgnored,
+    /// Page 2 and later start one person early.
+    PagesOverlap,
+    /// A list read a second time comes back in reverse order.
+    UnstableOrder,
+    /// Every request is refused with 403.
+    NoReadScope,
+    /// A custom attribute of an undocumented type.
+    UnknownType,
+    /// Numbers of custom attributes come back as strings.
+    NumbersAsStrings,
+    /// The first request is a 429 with a Retry-After nobody can read.
+    UnreadableRetryAfter,
+    /// An upsert that leaves out jobTitle clears it.
+    OmittedCleared,
+}
+
+struct Proxy {
+    upstream: String,
+    http: reqwest::Client,
+    brk: Break,
+    seen_queries: Mutex<HashSet<String>>,
+    requests: Mutex<u32>,
+}
+
+async fn forward(
+    proxy: &Proxy,
+    method: &str,
+    path_and_query: &str,
+    body: Vec<u8>,
+) -> (u16, Vec<u8>) {
+    let url = format!("{}{path_and_query}", proxy.upstream);
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+    let answer = proxy
+        .http
+        .request(method, url)
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("the sandbox answers");
+    let status = answer.status().as_u16();
+    (status, answer.bytes().await.expect("a body").to_vec())
+}
+
+fn respond(status: u16, body: Vec<u8>, content_type: &'static str) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = StatusCode::from_u16(status).expect("a status");
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static(content_type));
+    response
+}
+
+fn query_pairs(query: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn with_query(path: &str, pairs: &[(String, String)]) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        query.append_pair(k, v);
+    }
+    format!("{path}?{}", query.finish())
+}
+
+fn param(pairs: &[(String, String)], name: &str) -> Option<String> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+}
+
+fn set_param(pairs: &mut Vec<(String, String)>, name: &str, value: String) {
+    pairs.retain(|(k, _)| k != name);
+    pairs.push((name.to_string(), value));
+}
+
+fn strings_for_numbers(person: &mut Value) {
+    if let Some(Value::Object(custom)) = person.get_mut("customAttributes") {
+        for value in custom.values_mut() {
+            if let Value::Number(n) = value {
+                *value = Value::String(n.to_string());
+            }
+        }
+    }
+}
+
+async fn bend(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
+    let method = request.method().to_string();
+    let path = request.uri().path().to_string();
+    let query = request.uri().query().unwrap_or_default().to_string();
+    let body = axum::body::to_bytes(request.into_body(), usize::MAX)
+        .await
+        .expect("a request body")
+        .to_vec();
+    let first = {
+        let mut requests = proxy.requests.lock().expect("not poisoned");
+        *requests += 1;
+        *requests == 1
+    };
+    let is_list = method == "GET" && path == "/v2/crm/people";
+    let mut pairs = query_pairs(&query);
+    match proxy.brk {
+        Break::NoReadScope => {
+            let body = json!({"success": false, "message": "forbidden", "status": 403});
+            return respond(403, body.to_string().into_bytes(), "application/json");
+        }
+        Break::UnreadableRetryAfter if first => {
+            let mut response = respond(429, b"{}".to_vec(), "application/json");
+            response
+                .headers_mut()
+                .insert("retry-after", HeaderValue::from_static("soon"));
+            return response;
+        }
+        Break::SearchIgnored if is_list => pairs.retain(|(k, _)| k != "search"),
+        Break::SearchCaseSensitive
+            if is_list
+                && param(&pairs, "search")
+                    .is_some_and(|s| s.chars().any(|c| c.is_ascii_uppercase())) =>
+        {
+            let body = json!({"collection": [], "pagination": {"total": 0, "count": 0,
+                "totalPages": 1, "previousPage": null, "currentPage": 1, "nextPage": null}});
+            return respond(200, body.to_string().into_bytes(), "application/json");
+        }
+        Break::CountIgnored if is_list => set_param(&mut pairs, "count", "20".into()),
+        Break::PagesOverlap if is_list => {
+            let page: usize = param(&pairs, "page")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(1);
+            let count: usize = param(&pairs, "count")
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(20);
+            if page > 1 {
+                let mut whole = pairs.clone();
+                set_param(&mut whole, "page", "1".into());
+                set_param(&mut whole, "count", (page * count).to_string());
+                let (status, answer) =
+                    forward(&proxy, "GET", &with_query(&path, &whole), Vec::new()).await;
+                let mut answer: Value = serde_json::from_slice(&answer).expect("JSON");
+                let people = answer["collection"].as_array().cloned().unwrap_or_default();
+                let start = (page - 1) * count - 1;
+                let shifted: Vec<Value> = people.into_iter().skip(start).take(count).collect();
+                answer["collection"] = Value::Array(shifted);
+                return respond(status, answer.to_string().into_bytes(), "application/json");
+            }
+        }
+        Break::OmittedCleared if method == "PUT" => {
+            let mut sent: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            if let Value::Object(fields) = &mut sent
+                && !fields.is_empty()
+                && !fields.contains_key("jobTitle")
+            {
+                fields.insert("jobTitle".into(), Value::Null);
+            }
+            let (status, answer) = forward(
+                &proxy,
+                "PUT",
+                &with_query(&path, &pairs),
+                sent.to_string().into_bytes(),
+            )
+            .await;
+            return respond(status, answer, "application/json");
+        }
+        _ => {}
+    }
+    let target = if pairs.is_empty() {
+        path.clone()
+    } else {
+        with_query(&path, &pairs)
+    };
+    let (status, answer) = forward(&proxy, &method, &target, body).await;
+    if status == 404 && proxy.brk == Break::PlainNotFound {
+        return respond(404, b"Not Found".to_vec(), "text/plain");
+    }
+    let Ok(mut json) = serde_json::from_slice::<Value>(&answer) else {
+        return respond(status, answer, "application/json");
+    };
+    match proxy.brk {
+        Break::HasMore if is_list => {
+            if let Some(Value::Object(pagination)) = json.get_mut("pagination") {
+                let more = pagination.get("nextPage").is_some_and(|n| !n.is_null());
+                pagination.remove("nextPage");
+                pagination.remove("previousPage");
+                pagination.insert("hasMore".into(), Value::Bool(more));
+            }
+        }
+        Break::UnstableOrder if is_list => {
+            let again = !proxy
+                .seen_queries
+                .lock()
+                .expect("not poisoned")
+                .insert(query.clone());
+            if again && let Some(Value::Array(people)) = json.get_mut("collection") {
+                people.reverse();
+            }
+        }
+        Break::UnknownType if path == "/v2/crm/objects/people" => {
+            if let Some(Value::Array(attributes)) = json.pointer_mut("/object/attributes") {
+                for attribute in attributes {
+                    if attribute["key"] == "customer_tier" {
+                        attribute["type"] = json!("formula");
+                    }
+                }
+            }
+        }
+        Break::NumbersAsStrings => {
+            if let Some(Value::Array(people)) = json.get_mut("collection") {
+                people.iter_mut().for_each(strings_for_numbers);
+            }
+            if let Some(person) = json.get_mut("person") {
+                strings_for_numbers(person);
+            }
+        }
+        _ => {}
+    }
+    respond(status, json.to_string().into_bytes(), "application/json")
+}
+
+/// A proxy in front of `sandbox` that breaks `brk`; returns its base URL.
+async fn proxy(sandbox: &RunningSandbox, brk: Break) -> String {
+    proxy_counting(sandbox, brk).await.0
+}
+
+/// [`proxy`], and the proxy itself, which counts the requests it answers.
+async fn proxy_counting(sandbox: &RunningSandbox, brk: Break) -> (String, Arc<Proxy>) {
+    let proxy = Arc::new(Proxy {
+        upstream: format!("http://{}", sandbox.addr()),
+        http: reqwest::Client::new(),
+        brk,
+        seen_queries: Mutex::new(HashSet::new()),
+        requests: Mutex::new(0),
+    });
+    let router = Router::new().fallback(bend).with_state(proxy.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let addr = listener.local_addr().expect("an address");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (format!("http://{addr}/v2"), proxy)
+}
+
+/// Runs `zeeg doctor ARGS` against `api_url` off the async workers.
+async fn doctor(api_url: &str, args: &[&str]) -> common::Run {
+    let mut command = common::zeeg();
+    command
+        .env("ZEEG_API_URL", api_url)
+        .env("ZEEG_API_TOKEN", TOKEN)
+        .arg("doctor")
+        .args(args);
+    tokio::task::spawn_blocking(move || common::run(&mut command))
+        .await
+        .expect("the run finishes")
+}
+
+/// The verdict of every check, by id, from `--format json`.
+fn verdicts(run: &common::Run) -> BTreeMap<String, String> {
+    let report: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("JSON on stdout ({e}):\n{}\n{}", run.stdout, run.stderr));
+    report["checks"]
+        .as_array()
+        .expect("a list of checks")
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().expect("an id").to_string(),
+                c["verdict"].as_str().expect("a verdict").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn with_verdict(verdicts: &BTreeMap<String, String>, verdict: &str) -> Vec<String> {
+    verdicts
+        .iter()
+        .filter(|(_, v)| *v == verdict)
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
+/// What varies between runs: the port and the ids the sandbox makes.
+fn filters() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[id]",
+        ),
+    ]
+}
+
+/// The checks that are `not checked` against a sandbox: companies, which
+/// this zeeg does not use yet.
+const COMPANIES: &[&str] = &["companies.get", "companies.list"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn against_the_sandbox_every_check_zeeg_relies_on_holds() {
+    let sandbox = sandbox().await;
+    let url = sandbox.base_url();
+
+    let read = doctor(&url, &[]).await;
+    assert_eq!(read.code, 0, "{}\n{}", read.stdout, read.stderr);
+    insta::with_settings!({filters => filters()}, {
+        insta::assert_snapshot!("sandbox-table", read.stdout);
+    });
+
+    let write = doctor(&url, &["--write", "--auto-approve", "--format", "json"]).await;
+    assert_eq!(write.code, 0, "{}\n{}", write.stdout, write.stderr);
+    let verdicts = verdicts(&write);
+    assert!(with_verdict(&verdicts, "differs").is_empty());
+    assert_eq!(with_verdict(&verdicts, "not checked"), COMPANIES);
+    assert_eq!(verdicts.len(), zeeg::doctor::CHECKS.len());
+    insta::with_settings!({filters => filters()}, {
+        insta::assert_snapshot!("sandbox-write-json", write.stdout);
+    });
+    // What --write sends is announced on stderr, by id and field names only.
+    assert!(
+        write
+            .stderr
+            .contains("PUT /crm/people?matchingAttribute=email: the same, without jobTitle"),
+        "{}",
+        write.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn observed_names_no_contact_data_unless_no_redact() {
+    let sandbox = sandbox().await;
+    let url = sandbox.base_url();
+    let seed = std::fs::read_to_string(seed()).expect("the seed");
+    let emails: Vec<&str> = seed
+        .split(|c: char| c.is_whitespace() || "[],\"'".contains(c))
+        .filter(|word| word.contains('@'))
+        .collect();
+    assert!(emails.len() > 10, "the seed holds emails");
+
+    let redacted = doctor(&url, &["--write", "--auto-approve", "--format", "json"]).await;
+    let printed = format!("{}{}", redacted.stdout, redacted.stderr).to_lowercase();
+    for email in &emails {
+        assert!(!printed.contains(&email.to_lowercase()), "{email} printed");
+    }
+    assert!(!printed.contains("procurement"), "a job title printed");
+
+    let clear = doctor(&url, &["--no-redact", "--format", "json"]).await;
+    assert!(
+        emails.iter().any(|email| clear.stdout.contains(email)),
+        "--no-redact shows the email searched for:\n{}",
+        clear.stdout
+    );
+}
+
+/// Runs the read-only doctor (and `extra`) against a proxy breaking `brk`;
+/// asserts exit 1 and exactly `differ` differing, the rest as against the
+/// sandbox. Returns the run.
+async fn breaks(brk: Break, extra: &[&str], differ: &[&str]) -> common::Run {
+    let sandbox = sandbox().await;
+    let url = proxy(&sandbox, brk).await;
+    let mut args = vec!["--format", "json"];
+    args.extend_from_slice(extra);
+    let run = doctor(&url, &args).await;
+    let verdicts = verdicts(&run);
+    assert_eq!(
+        with_verdict(&verdicts, "differs"),
+        differ,
+        "{brk:?}: {}",
+        run.stdout
+    );
+    assert_eq!(run.code, 1, "{brk:?}: {}", run.stderr);
+    assert_eq!(
+        verdicts.len(),
+        zeeg::doctor::CHECKS.len(),
+        "every check reported"
+    );
+    run
+}
+
+/// The checks `not checked` in the report, except companies and (read-only)
+/// the write checks.
+fn skipped_besides_the_usual(run: &common::Run) -> Vec<String> {
+    let usual = [
+        "companies.get",
+        "companies.list",
+        "errors.validation",
+        "token.write",
+        "upsert.omitted-kept",
+        "upsert.same-values",
+    ];
+    with_verdict(&verdicts(run), "not checked")
+        .into_iter()
+        .filter(|id| !usual.contains(&id.as_str()))
+        .collect()
+}
+
+fn check(run: &common::Run, id: &str) -> Value {
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    report["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|c| c["id"] == id))
+        .cloned()
+        .unwrap_or_else(|| panic!("no check {id}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_reporting_has_more_instead_of_next_page() {
+    let run = breaks(Break::HasMore, &[], &["people.list.envelope"]).await;
+    assert!(skipped_besides_the_usual(&run).is_empty());
+    let envelope = check(&run, "people.list.envelope");
+    assert!(
+        envelope["observed"]
+            .as_str()
+            .is_some_and(|o| o.contains("previousPage, nextPage") && o.contains("hasMore")),
+        "{envelope}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_that_is_not_applied() {
+    let run = breaks(Break::SearchIgnored, &[], &["people.search.narrows"]).await;
+    let narrows = check(&run, "people.search.narrows");
+    assert_eq!(narrows["assumption"], "Reads");
+    assert!(
+        narrows["zeegDoes"]
+            .as_str()
+            .is_some_and(|z| z.starts_with("search is ignored by this workspace: plan")),
+        "{narrows}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_sensitive_search() {
+    breaks(Break::SearchCaseSensitive, &[], &["people.search.case"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_not_found_without_a_json_body() {
+    breaks(Break::PlainNotFound, &[], &["errors.not-found"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_that_ignores_count() {
+    breaks(
+        Break::CountIgnored,
+        &[],
+        &["people.list.count", "people.list.pages"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_that_overlap() {
+    let run = breaks(Break::PagesOverlap, &[], &["people.list.pages"]).await;
+    let pages = check(&run, "people.list.pages");
+    assert!(
+        pages["observed"]
+            .as_str()
+            .is_some_and(|o| o.contains("page 2 repeats 1 of page 1")),
+        "{pages}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_that_changes_between_reads() {
+    breaks(Break::UnstableOrder, &[], &["people.list.order"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_without_the_read_scope() {
+    let run = breaks(Break::NoReadScope, &[], &["token.read"]).await;
+    let verdicts = verdicts(&run);
+    assert_eq!(verdicts["rate-limits"], "ok", "still reported");
+    assert_eq!(
+        with_verdict(&verdicts, "ok"),
+        ["rate-limits"],
+        "nothing else can be checked"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attribute_of_an_undocumented_type() {
+    breaks(Break::UnknownType, &[], &["people.schema"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numbers_that_come_back_as_strings() {
+    breaks(Break::NumbersAsStrings, &[], &["people.custom-values"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_nobody_can_read() {
+    let run = breaks(Break::UnreadableRetryAfter, &[], &["rate-limits"]).await;
+    let limits = check(&run, "rate-limits");
+    assert!(
+        limits["observed"]
+            .as_str()
+            .is_some_and(|o| o.contains("1 request answered 429 (Retry-After soon)")),
+        "{limits}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upsert_that_clears_an_omitted_field_is_caught_and_mended() {
+    let sandbox = sandbox().await;
+    let before = everyone(&sandbox).await;
+    let url = proxy(&sandbox, Break::OmittedCleared).await;
+    let run = doctor(&url, &["--write", "--auto-approve", "--format", "json"]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        with_verdict(&verdicts(&run), "differs"),
+        ["upsert.omitted-kept"]
+    );
+    let omitted = check(&run, "upsert.omitted-kept");
+    assert!(
+        omitted["observed"].as_str().is_some_and(
+            |o| o.contains("jobTitle was cleared; doctor sent jobTitle again and it is back")
+        ),
+        "{omitted}"
+    );
+    let text = doctor_text(&url).await;
+    insta::with_settings!({filters => filters()}, {
+        insta::assert_snapshot!("omitted-cleared-text", text);
+    });
+    // The sandbox holds what it held (but for updatedAt): the field is back.
+    assert_eq!(everyone(&sandbox).await, before);
+}
+
+/// Every person in the sandbox, without `updatedAt`.
+async fn everyone(sandbox: &RunningSandbox) -> Vec<Value> {
+    let config = zeeg::api::ClientConfig::new(zeeg::api::Token::new(TOKEN))
+        .with_base_url(sandbox.base_url());
+    let client = zeeg::api::Client::new(config).expect("a loopback URL");
+    let people = client.list_all().await.expect("the sandbox lists");
+    people
+        .into_iter()
+        .map(|person| {
+            let mut value = serde_json::to_value(person).expect("a person");
+            value["updatedAt"] = Value::Null;
+            value
+        })
+        .collect()
+}
+
+/// The table of a `--write` run, as a user reads it.
+async fn doctor_text(url: &str) -> String {
+    doctor(url, &["--write", "--auto-approve"]).await.stdout
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_checks_need_a_terminal_or_auto_approve() {
+    let sandbox = sandbox().await;
+    let run = doctor(&sandbox.base_url(), &["--write"]).await;
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.is_empty(), "no report: {}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("refusing to send the write checks without confirmation"),
+        "{}",
+        run.stderr
+    );
+    let no_flag = doctor(&sandbox.base_url(), &["--auto-approve"]).await;
+    // A command line that does not parse.
+    assert_eq!(no_flag.code, 1, "--auto-approve needs --write");
+    assert!(no_flag.stderr.contains("--write"), "{}", no_flag.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_reads_a_workspace_that_ignores_search_with_one_listing() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let people: Vec<Value> = (0..250)
+        .map(
+            |n| json!({"firstName": format!("Person{n}"), "emails": [format!("p{n}@example.com")]}),
+        )
+        .collect();
+    let seed = dir.path().join("seed.json");
+    std::fs::write(&seed, Value::Array(people).to_string()).expect("the seed is written");
+    let sandbox = seeded(seed).await;
+    let (url, proxy) = proxy_counting(&sandbox, Break::SearchIgnored).await;
+    let files = dir.path().join("people");
+    std::fs::create_dir(&files).expect("a folder");
+    std::fs::write(
+        files.join("two.yaml"),
+        "people:\n  - firstName: Person7\n    emails: [p7@example.com]\n    jobTitle: Engineer\n  - firstName: Person8\n    emails: [p8@example.com]\n",
+    )
+    .expect("a people file");
+
+    let mut command = common::zeeg();
+    command
+        .env("ZEEG_API_URL", &url)
+        .env("ZEEG_API_TOKEN", TOKEN)
+        .arg("plan")
+        .arg(&files)
+        .args(["--format", "json"]);
+    let run = tokio::task::spawn_blocking(move || common::run(&mut command))
+        .await
+        .expect("the run finishes");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let plan: Value = serde_json::from_str(&run.stdout).expect("a JSON plan");
+    assert_eq!(
+        plan["summary"],
+        json!({"create": 0, "update": 1, "unchanged": 1})
+    );
+    // The schema, the total, then one search that lists all 3 pages and is
+    // taken for the whole list; searching on would have cost 3 pages more.
+    let requests = *proxy.requests.lock().expect("not poisoned");
+    assert_eq!(requests, 5, "requests to the workspace");
+}

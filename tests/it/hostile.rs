@@ -1,0 +1,161 @@
+//! People files and live data written to hurt: whatever they hold, zeeg
+//! answers with a diagnostic (exit 1) or a plan, never a panic, and prints
+//! them as data.
+
+use axum::Router;
+use axum::http::Uri;
+use serde_json::{Value, json};
+
+use crate::common::{self, Sandbox, repo_root};
+
+fn invalid(name: &str) -> String {
+    format!("tests/fixtures/invalid/{name}")
+}
+
+#[test]
+fn an_error_past_column_65535_is_reported_by_plan_without_a_panic() {
+    let run = common::run(
+        common::zeeg()
+            .current_dir(repo_root())
+            .env("ZEEG_API_TOKEN", common::TOKEN)
+            .env("ZEEG_API_URL", "http://127.0.0.1:9/v2")
+            .args(["plan", &invalid("49-error-past-column-65535.yaml")]),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("49-error-past-column-65535.yaml:3:70045]"),
+        "{}",
+        run.stderr
+    );
+    // The 70,000-character line is cut to a readable excerpt.
+    assert!(run.stderr.len() < 2_000, "{} bytes", run.stderr.len());
+    assert!(run.stderr.contains("Nothing was planned"), "{}", run.stderr);
+}
+
+#[test]
+fn escape_sequences_in_a_file_never_reach_the_terminal() {
+    for args in [
+        &["validate"][..],
+        &["plan"],
+        &["--color", "always", "validate"],
+    ] {
+        let run = common::run(
+            common::zeeg()
+                .current_dir(repo_root())
+                .env("ZEEG_API_TOKEN", common::TOKEN)
+                .args(args)
+                .arg(invalid("50-escape-sequences.yaml")),
+        );
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        // Colour codes of zeeg's own are `ESC[` followed by digits and `m`;
+        // the file's `ESC[2K` (erase line) must not appear.
+        assert!(
+            !run.stderr.contains("\x1b[2K"),
+            "{args:?}: {:?}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("\\u{1b}[2K"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_live_description_cannot_erase_lines_of_the_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let seed = tmp.path().join("seed.json");
+    let live = json!([{"firstName": "Ada", "emails": ["ada@example.com"],
+        "description": "Notes.\n\u{1b}[2K\u{1b}[1AApproved by legal.\rsecond"}]);
+    std::fs::write(&seed, live.to_string()).unwrap();
+    let sandbox = Sandbox::start(&["--seed", seed.to_str().unwrap()]);
+    std::fs::write(
+        tmp.path().join("people.yaml"),
+        "people:\n  - firstName: Ada\n    emails: [ada@example.com]\n    description: |\n      Notes.\n      Reviewed.\n",
+    )
+    .unwrap();
+    let run = common::run(sandbox.zeeg().current_dir(tmp.path()).arg("plan"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains('\x1b'), "{:?}", run.stdout);
+    assert!(!run.stdout.contains('\r'), "{:?}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("- \\u{1b}[2K\\u{1b}[1AApproved by legal.\n"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// A server on loopback that answers every list with `people` (one page) and
+/// the people object with no custom attributes: the shapes of the API, with
+/// whatever values a test wants it to send.
+fn mock_api(people: Value) -> String {
+    let page = json!({"collection": people, "pagination": {"total": 1, "count": 1,
+        "totalPages": 1, "previousPage": null, "currentPage": 1, "nextPage": null}});
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let router = Router::new().fallback(move |uri: Uri| {
+                let page = page.clone();
+                async move {
+                    if uri.path().ends_with("/crm/objects/people") {
+                        axum::Json(json!({"success": true, "status": 200,
+                            "object": {"slug": "people", "attributes": null}}))
+                    } else {
+                        axum::Json(page)
+                    }
+                }
+            });
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, router).await.unwrap();
+        });
+    });
+    format!("http://{}/v2", rx.recv().unwrap())
+}
+
+#[test]
+fn a_live_person_with_null_lists_and_objects_is_read_as_empty() {
+    let api = mock_api(json!([{"id": "00000000-0000-4000-8000-000000000001",
+        "firstName": "Ada", "emails": null, "phoneNumber": "+4930123456",
+        "socials": null, "customAttributes": null, "company": null,
+        "createdAt": "2025-01-15T09:00:00+00:00", "updatedAt": "2025-01-15T09:00:00+00:00"}]));
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("people.yaml"),
+        "people:\n  - matchingAttribute: phone_number\n    firstName: Ada\n    phoneNumber: \"+4930123456\"\n    emails: [ada@example.com]\n",
+    )
+    .unwrap();
+    let zeeg = || {
+        let mut command = common::zeeg();
+        command
+            .current_dir(tmp.path())
+            .env("ZEEG_API_URL", &api)
+            .env("ZEEG_API_TOKEN", common::TOKEN);
+        command
+    };
+    let plan = common::run(zeeg().arg("plan"));
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stdout
+            .contains("~ emails: [] -> [\"ada@example.com\"]"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("Plan: 0 to create, 1 to update"),
+        "{}",
+        plan.stdout
+    );
+
+    let import = common::run(zeeg().args(["import", "--out", "imported"]));
+    assert_eq!(import.code, 0, "{}", import.stderr);
+    let written = std::fs::read_dir(tmp.path().join("imported"))
+        .unwrap()
+        .count();
+    assert!(written >= 1);
+}
