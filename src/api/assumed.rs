@@ -74,6 +74,12 @@ pub const SEARCH_CONCURRENCY: usize = DEFAULT_LIST_CONCURRENCY;
 /// Pagination is page-numbered from 1 with `page` and `count` query
 /// parameters; the answer's `pagination.totalPages` says how many pages there
 /// are, and pages are ordered oldest first, stable across pages. [assumed]
+///
+/// A variant zeeg tolerates: the client pages by number up to `totalPages`
+/// and never follows the `nextPage`/`previousPage` links, so a list that
+/// leaves them out (reporting, say, `hasMore` instead) is read the same:
+/// absent links read as none in [`super::model::Pagination`]. `zeeg doctor`
+/// reports the variant as `people.list.envelope`.
 pub(crate) const PAGE_PARAM: &str = "page";
 pub(crate) const COUNT_PARAM: &str = "count";
 

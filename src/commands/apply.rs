@@ -21,13 +21,25 @@ pub async fn run(
 ) -> miette::Result<ExitStatus> {
     // A saved plan that cannot be read fails before anything else happens.
     let saved = args.plan.as_deref().map(SavedPlan::read).transpose()?;
-    let mut manifest = match manifest::load(&args.target.paths) {
+    // A saved plan knows the paths it was made from: without paths, read those.
+    let paths = match (&saved, args.target.paths.is_empty()) {
+        (Some(saved), true) if !saved.paths.is_empty() => {
+            let root = manifest::project_root(Path::new(".")).root;
+            saved.paths.iter().map(|path| root.join(path)).collect()
+        }
+        _ => args.target.paths.clone(),
+    };
+    let mut manifest = match manifest::load(&paths) {
         Ok(manifest) => manifest,
         Err(diagnostics) => {
             report_invalid(printer, diagnostics);
             return Ok(ExitStatus::Failure);
         }
     };
+    if let (Some(saved), Some(file)) = (&saved, &args.plan) {
+        saved.check_paths(file, &manifest.paths)?;
+        saved.check_files(file, &manifest.files)?;
+    }
     manifest.entries = select_entries(printer, manifest.entries, &args.target)?;
     let connection = connect(
         printer,

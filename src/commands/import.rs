@@ -120,23 +120,12 @@ fn progress_bar(printer: &Printer, len: usize, verb: &str) -> Option<ProgressBar
     Some(bar)
 }
 
-/// The project the output folder belongs to, found as `zeeg plan OUT` would
-/// find it, so that both use the same `apiUrl` and the same sandbox: the
-/// folder of the nearest `zeeg.yaml` at or above the output folder (not
-/// looking past a folder holding `.git`), else the output folder itself.
+/// The project the output folder belongs to, found as `zeeg plan OUT` finds
+/// it ([`crate::manifest::project_root`]), so that both use the same `apiUrl`
+/// and the same sandbox.
 pub(crate) fn project(out: &Path) -> (PathBuf, Option<PathBuf>) {
-    let current = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let out = current.join(out);
-    for dir in out.ancestors() {
-        let config = dir.join(crate::manifest::CONFIG_FILE);
-        if config.is_file() {
-            return (dir.to_path_buf(), Some(config));
-        }
-        if dir.join(".git").exists() {
-            break;
-        }
-    }
-    (out, None)
+    let crate::manifest::ProjectRoot { root, config_file } = crate::manifest::project_root(out);
+    (root, config_file)
 }
 
 /// `apiUrl` from `zeeg.yaml`.

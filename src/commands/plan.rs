@@ -80,7 +80,7 @@ pub async fn run(
         PlanFormat::Markdown => plan::render_markdown(&plan, &options),
     };
     if let Some(path) = out {
-        SavedPlan::new(&plan, &manifest.files).write(&path)?;
+        SavedPlan::new(&plan, &manifest.files, &manifest.paths).write(&path)?;
         printer.status(&format!("Saved the plan to {}.", path.display()));
     }
     printer.out(&text);

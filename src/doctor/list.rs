@@ -416,7 +416,10 @@ fn judge_custom_values(people: &[Value], attributes: &[Attribute]) -> Outcome {
         problems.push(format!("slugs not in the schema: {}", names.join(", ")));
     }
     if !mistyped.is_empty() {
-        problems.push(format!("values not of their type: {}", mistyped.join(", ")));
+        problems.push(format!(
+            "values their attribute refuses (type, options or length): {}",
+            mistyped.join(", ")
+        ));
     }
     differs(
         format!("{observed}; {}", problems.join("; ")),

@@ -53,6 +53,7 @@ pub(crate) async fn run(
         None => {
             let reason = match listed {
                 None => "the list could not be read (see people.list.envelope)",
+                Some(listed) if listed.people.is_empty() => "the workspace holds no people",
                 Some(_) => "no listed person has an email to search for",
             };
             for spec in [&SEARCH_FINDS, &SEARCH_NARROWS, &SEARCH_CASE] {

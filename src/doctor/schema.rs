@@ -5,9 +5,6 @@ use crate::api::assumed::PEOPLE_OBJECT_PATH;
 use crate::api::model::ObjectEnvelope;
 use crate::api::{ApiError, Attribute};
 use crate::person::STANDARD_SLUGS;
-// The documented attribute types, as the sandbox emulates them: the one
-// reading of them zeeg has.
-use crate::sandbox::AttributeType;
 
 use super::probe::Probe;
 use super::{Check, Section, Spec, count, differs, not_checked, ok, printable};
@@ -65,7 +62,7 @@ fn judge_types(attributes: &[Attribute]) -> super::Outcome {
     let custom: Vec<&Attribute> = attributes.iter().filter(|a| !a.is_standard).collect();
     let unknown: Vec<String> = attributes
         .iter()
-        .filter(|a| a.kind.parse::<AttributeType>().is_err())
+        .filter(|a| a.attribute_type().is_none())
         .map(|a| format!("{} ({})", printable(&a.key), printable(&a.kind)))
         .collect();
     let listed: Vec<String> = custom

@@ -1,5 +1,11 @@
 //! Which files are people files: the project root (where `zeeg.yaml` is), and
-//! every `*.yaml`/`*.yml` under the paths given.
+//! every `*.yaml`/`*.yml` under the paths given; and how paths are shown.
+//!
+//! The project root is the nearest folder at or above the first path that
+//! holds `zeeg.yaml`, not looking above the git work tree's root; else the git
+//! work tree's root; else the current folder. `.zeeg/` lives there, and saved
+//! plans store paths relative to it. Paths shown to people are relative to
+//! the current folder, so they can be opened as printed.
 
 use std::path::{Path, PathBuf};
 
@@ -10,21 +16,84 @@ use super::diagnostic::{ManifestError, Problem};
 /// The name of the project settings file.
 pub const CONFIG_FILE: &str = "zeeg.yaml";
 
-/// Finds `zeeg.yaml` by walking up from `start`. The walk stops at the first
-/// folder holding `.git`, so a repository never picks up a stray file above it.
-pub(crate) fn find_config(start: &Path) -> Option<PathBuf> {
-    let mut dir = Some(start);
-    while let Some(current) = dir {
-        let candidate = current.join(CONFIG_FILE);
+/// A project: its root folder (absolute, canonical) and its `zeeg.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectRoot {
+    pub root: PathBuf,
+    pub config_file: Option<PathBuf>,
+}
+
+/// Finds the project of `first` (a file or folder, existing or not). The
+/// walk up for `zeeg.yaml` stops at the first folder holding `.git`, so a
+/// repository never picks up a stray file above it.
+pub fn project_root(first: &Path) -> ProjectRoot {
+    let start = start_dir(first);
+    for dir in start.ancestors() {
+        let candidate = dir.join(CONFIG_FILE);
         if candidate.is_file() {
-            return Some(candidate);
+            return ProjectRoot {
+                root: dir.to_path_buf(),
+                config_file: Some(candidate),
+            };
         }
-        if current.join(".git").exists() {
-            return None;
+        if dir.join(".git").exists() {
+            return ProjectRoot {
+                root: dir.to_path_buf(),
+                config_file: None,
+            };
         }
-        dir = current.parent();
     }
-    None
+    ProjectRoot {
+        root: current_dir(),
+        config_file: None,
+    }
+}
+
+/// The current folder, canonical (so it compares with canonical paths).
+fn current_dir() -> PathBuf {
+    std::env::current_dir()
+        .map(|dir| canonical(&dir))
+        .unwrap_or_else(|_| PathBuf::from("."))
+}
+
+/// `path` as a person at the shell should see it: relative to the current
+/// folder (with `..` when it is beside it), absolute when the two share
+/// nothing but the filesystem root.
+pub fn shown(path: &Path) -> PathBuf {
+    relative_to(&canonical(path), &current_dir())
+}
+
+/// `path` relative to `base`, both absolute.
+pub(crate) fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let path_parts: Vec<_> = path.components().collect();
+    let base_parts: Vec<_> = base.components().collect();
+    let common = path_parts
+        .iter()
+        .zip(&base_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    // Only the root (or a drive) in common: `../../..` would say less than
+    // the absolute path.
+    if common <= 1 {
+        return path.to_path_buf();
+    }
+    let mut relative = PathBuf::new();
+    for _ in common..base_parts.len() {
+        relative.push("..");
+    }
+    for part in &path_parts[common..] {
+        relative.push(part);
+    }
+    if relative.as_os_str().is_empty() {
+        relative.push(".");
+    }
+    relative
+}
+
+/// `path` (as given, relative to the current folder) relative to `root`, as
+/// saved plans store it; `.` for the root itself.
+pub fn in_project(path: &Path, root: &Path) -> PathBuf {
+    relative_to(&canonical(path), root)
 }
 
 /// The folder the search for `zeeg.yaml` starts from: the first path, or its
@@ -118,11 +187,7 @@ pub(crate) fn discover(
 }
 
 fn make_found(path: &Path, root: &Path) -> Found {
-    let shown = path
-        .strip_prefix(".")
-        .unwrap_or(path)
-        .to_string_lossy()
-        .into_owned();
+    let shown = shown(path).to_string_lossy().into_owned();
     let absolute = canonical(path);
     let relative = absolute
         .strip_prefix(root)

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// Where something was written: a file (relative to the project root when it
-/// is under it) and a 1-based line and column.
+/// Where something was written: a file, as shown to the user (relative to the
+/// current folder), and a 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SourceLocation {
     pub file: PathBuf,
@@ -26,7 +26,12 @@ impl std::fmt::Display for SourceLocation {
 /// One loaded people file and the SHA-256 of its bytes (for saved plans).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceFile {
+    /// Relative to the project root: how saved plans name it.
     pub path: PathBuf,
+    /// As shown to the user, relative to the current folder (the `file` of
+    /// its entries' [`SourceLocation`]s). Not saved.
+    #[serde(skip)]
+    pub shown: PathBuf,
     pub sha256: String,
 }
 
@@ -51,6 +56,10 @@ pub struct Entry {
     /// against the workspace's attribute types and points here.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub custom_value_at: BTreeMap<String, SourceLocation>,
+    /// The entry's file relative to the project root, whatever the current
+    /// folder: what `--only`/`--exclude` globs match.
+    #[serde(default)]
+    pub project_path: PathBuf,
 }
 
 impl Entry {

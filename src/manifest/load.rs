@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::diagnostic::{Diagnostics, ManifestError, Problem};
-use super::discover::{self, Filters, Found};
+use super::discover::{self, Filters, Found, ProjectRoot};
 use super::entry::{Entry, SourceFile, SourceLocation};
 use super::model::{Config, DeclaredPerson};
 use super::schema_check::Schema;
@@ -22,8 +22,9 @@ use crate::person::{MatchField, normalize_email};
 /// The desired state of a project, ready for planning.
 #[derive(Debug, Clone)]
 pub struct Manifest {
-    /// The project root: the folder of `zeeg.yaml`, or else the first path
-    /// given (its folder, for a file). Absolute.
+    /// The project root: the folder of `zeeg.yaml` at or above the first
+    /// path, else the git work tree's root, else the current folder.
+    /// Absolute.
     pub root: PathBuf,
     /// The settings of `zeeg.yaml` (defaults when there is none).
     pub config: Config,
@@ -33,6 +34,9 @@ pub struct Manifest {
     pub entries: Vec<Entry>,
     /// The people files read, relative to the root, with their digests.
     pub files: Vec<SourceFile>,
+    /// The paths the files were found under (default `.`), relative to the
+    /// root: what a saved plan records so `apply --plan` reads the same.
+    pub paths: Vec<PathBuf>,
 }
 
 /// Reads and checks the people files under `paths` (default: `.`). Returns
@@ -46,13 +50,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifest, Diagnostics> {
     };
     let mut problems = Vec::new();
 
-    let start = discover::start_dir(&paths[0]);
-    let config_file = discover::find_config(&start);
-    let root = config_file
-        .as_deref()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or(start);
+    let ProjectRoot { root, config_file } = discover::project_root(&paths[0]);
     let settings = match &config_file {
         Some(path) => load_config(path, &mut problems),
         None => Settings::default(),
@@ -92,11 +90,15 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifest, Diagnostics> {
         return Err(diagnostics);
     }
     Ok(Manifest {
-        root,
         config: settings.config,
         config_file,
         entries: loaded.into_iter().map(|l| l.entry).collect(),
         files,
+        paths: paths
+            .iter()
+            .map(|path| discover::in_project(path, &root))
+            .collect(),
+        root,
     })
 }
 
@@ -139,25 +141,14 @@ struct Settings {
     filters: Filters,
 }
 
-/// A path as the user would write it: relative to the current folder when
-/// under it.
-fn shown(path: &Path) -> String {
-    let current = std::env::current_dir().ok();
-    let absolute = discover::canonical(path);
-    current
-        .and_then(|c| {
-            absolute
-                .strip_prefix(discover::canonical(&c))
-                .ok()
-                .map(Path::to_path_buf)
-        })
-        .unwrap_or(absolute)
-        .to_string_lossy()
-        .into_owned()
+/// A path as diagnostics name it (see [`discover::shown`]).
+fn shown_name(path: &Path) -> String {
+    discover::shown(path).to_string_lossy().into_owned()
 }
 
 fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
-    let Some((source, doc)) = read_yaml(path, shown(path), problems).map(|(s, d, _)| (s, d)) else {
+    let Some((source, doc)) = read_yaml(path, shown_name(path), problems).map(|(s, d, _)| (s, d))
+    else {
         return Settings::default();
     };
     let schema = Schema::config();
@@ -214,7 +205,7 @@ fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
         .get("defaults")
         .and_then(Value::as_object)
         .cloned();
-    let relative = PathBuf::from(path.file_name().unwrap_or(path.as_os_str()));
+    let relative = discover::shown(path);
     let custom_defaults_at = custom_value_spans(&doc, "/defaults")
         .map(|(slug, span)| {
             let (line, column) = source.line_col(span.start);
@@ -356,6 +347,7 @@ fn load_file(
     let (source, doc, sha256) = read_yaml(&found.path, found.shown.clone(), problems)?;
     let file = SourceFile {
         path: found.relative.clone(),
+        shown: PathBuf::from(&found.shown),
         sha256,
     };
     let Some(people) = doc.value.get("people") else {
@@ -471,12 +463,13 @@ impl FileInput<'_> {
         let at = |span: Range<usize>| {
             let (line, column) = self.source.line_col(span.start);
             SourceLocation {
-                file: self.found.relative.clone(),
+                file: PathBuf::from(&self.found.shown),
                 line,
                 column,
             }
         };
         let mut entry = make_entry(person, at(item_span.clone()))?;
+        entry.project_path = self.found.relative.clone();
         // Most specific first: the entry's own value, then its file's
         // defaults, then zeeg.yaml's.
         let mut value_at = self.project_defaults_at.clone();
@@ -667,6 +660,7 @@ pub(crate) fn make_entry(person: DeclaredPerson, source: SourceLocation) -> Opti
         match_value,
         fields,
         custom_value_at: Default::default(),
+        project_path: PathBuf::new(),
     })
 }
 

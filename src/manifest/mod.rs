@@ -11,6 +11,10 @@
 //!   of `zeeg.yaml` (relative to its folder) filter what folders yield, while
 //!   files named on the command line are always read. `zeeg.yaml` is looked
 //!   for from the first path upwards, stopping at the repository root (`.git`).
+//! - The project root ([`project_root`]): `zeeg.yaml`'s folder, else the git
+//!   work tree's root, else the current folder. Entries' [`SourceLocation`]s
+//!   name files as shown to the user (relative to the current folder);
+//!   [`Entry::project_path`] and [`SourceFile::path`] are relative to the root.
 //! - YAML 1.2, one document per file, UTF-8 (a byte order mark is accepted and
 //!   ignored). Aliases, merge keys, custom tags, duplicate keys and `.inf`/`.nan`
 //!   are refused; refusing an alias never expands it, so alias bombs cost nothing.
@@ -32,7 +36,7 @@ mod source;
 mod yaml;
 
 pub use diagnostic::{Diagnostics, ManifestError, Place, Problem, ProblemRecord};
-pub use discover::CONFIG_FILE;
+pub use discover::{CONFIG_FILE, ProjectRoot, in_project, project_root, shown};
 pub use entry::{Entry, SourceFile, SourceLocation};
 pub use load::{Manifest, load};
 pub use model::{Config, DeclaredPerson, config_schema, people_schema};

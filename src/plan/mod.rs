@@ -231,6 +231,7 @@ pub(crate) mod testing {
                 })
                 .collect(),
             fields,
+            project_path: PathBuf::from("people.yaml"),
         }
     }
 

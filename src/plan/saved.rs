@@ -34,8 +34,14 @@ pub struct SavedPlan {
     pub format_version: u32,
     /// Random hex salt of every hash in this file.
     pub salt: String,
-    /// The people files the plan was computed from, with their SHA-256.
+    /// The people files the plan was computed from, relative to the project
+    /// root, with their SHA-256.
     pub sources: Vec<SourceFile>,
+    /// The paths the files were found under (the `PATH` arguments of `plan`,
+    /// default `.`), relative to the project root: `apply --plan` reads the
+    /// same ones. Empty in plans of earlier versions of zeeg.
+    #[serde(default)]
+    pub paths: Vec<PathBuf>,
     /// How many entries were up to date.
     pub unchanged: usize,
     /// The planned changes, in manifest order.
@@ -165,6 +171,39 @@ pub enum SavedPlanError {
         #[source]
         source: serde_json::Error,
     },
+    /// Paths were given to `apply --plan`, and they are not the plan's.
+    #[error(
+        "{} was made from {}, not from {}",
+        plan.display(),
+        list(.saved),
+        list(.given)
+    )]
+    #[diagnostic(
+        code(zeeg::plan::saved_paths),
+        help(
+            "run `zeeg apply --plan FILE` without paths: it reads the paths the plan was made from (relative to the project root)"
+        )
+    )]
+    PathsDiffer {
+        plan: PathBuf,
+        saved: Vec<PathBuf>,
+        given: Vec<PathBuf>,
+    },
+
+    /// None of the files the plan was made from is among those read now.
+    #[error(
+        "{} was made from other people files ({}) than those of this project",
+        plan.display(),
+        list(.saved)
+    )]
+    #[diagnostic(
+        code(zeeg::plan::saved_other_project),
+        help(
+            "run apply from the project the plan was made in (paths are relative to its root: the folder of zeeg.yaml, else of .git)"
+        )
+    )]
+    OtherFiles { plan: PathBuf, saved: Vec<PathBuf> },
+
     /// The file was written by a different format version.
     #[error("{} is a saved plan of format version {found}; this zeeg reads version {SAVED_FORMAT_VERSION}", path.display())]
     #[diagnostic(
@@ -174,9 +213,60 @@ pub enum SavedPlanError {
     Version { path: PathBuf, found: u32 },
 }
 
+/// `a, b` for messages (at most a few names).
+fn list(paths: &[PathBuf]) -> String {
+    let mut names: Vec<String> = paths
+        .iter()
+        .take(5)
+        .map(|p| format!("`{}`", p.display()))
+        .collect();
+    if paths.len() > 5 {
+        names.push(format!("and {} more", paths.len() - 5));
+    }
+    names.join(", ")
+}
+
 impl SavedPlan {
-    /// Fingerprints `plan` with a fresh random salt.
-    pub fn new(plan: &Plan, sources: &[SourceFile]) -> SavedPlan {
+    /// Refuses paths given to `apply --plan` (relative to the project root,
+    /// as [`crate::manifest::Manifest::paths`]) that are not the ones the plan
+    /// was made from. A plan that records none (an earlier zeeg's) takes any.
+    pub fn check_paths(&self, plan: &Path, given: &[PathBuf]) -> Result<(), SavedPlanError> {
+        let normal = |paths: &[PathBuf]| {
+            let mut paths = paths.to_vec();
+            paths.sort();
+            paths.dedup();
+            paths
+        };
+        if self.paths.is_empty() || normal(&self.paths) == normal(given) {
+            return Ok(());
+        }
+        Err(SavedPlanError::PathsDiffer {
+            plan: plan.to_path_buf(),
+            saved: self.paths.clone(),
+            given: given.to_vec(),
+        })
+    }
+
+    /// Refuses a plan none of whose files were read now: it was made in
+    /// another project (or for files since renamed).
+    pub fn check_files(&self, plan: &Path, sources: &[SourceFile]) -> Result<(), SavedPlanError> {
+        let any_read = self
+            .sources
+            .iter()
+            .any(|saved| sources.iter().any(|now| now.path == saved.path));
+        if self.sources.is_empty() || any_read {
+            return Ok(());
+        }
+        Err(SavedPlanError::OtherFiles {
+            plan: plan.to_path_buf(),
+            saved: self.sources.iter().map(|s| s.path.clone()).collect(),
+        })
+    }
+
+    /// Fingerprints `plan` with a fresh random salt. `sources` are the files
+    /// it was computed from and `paths` where they were found, as the
+    /// manifest has them (relative to the project root).
+    pub fn new(plan: &Plan, sources: &[SourceFile], paths: &[PathBuf]) -> SavedPlan {
         let salt = format!(
             "{}{}",
             uuid::Uuid::new_v4().simple(),
@@ -187,11 +277,23 @@ impl SavedPlan {
             unchanged,
             warnings: _,
         } = plan;
-        let changes = changes.iter().map(|c| fingerprint(&salt, c)).collect();
+        let changes = changes
+            .iter()
+            .map(|change| {
+                let mut saved = fingerprint(&salt, change);
+                // Saved relative to the root, so it means the same file from
+                // whichever folder apply runs.
+                if let Some(file) = sources.iter().find(|s| s.shown == saved.source.file) {
+                    saved.source.file = file.path.clone();
+                }
+                saved
+            })
+            .collect();
         SavedPlan {
             format_version: SAVED_FORMAT_VERSION,
             salt,
             sources: sources.to_vec(),
+            paths: paths.to_vec(),
             unchanged: *unchanged,
             changes,
         }
@@ -271,9 +373,14 @@ impl SavedPlan {
             }
         }
         for (saved, _) in self.changes.iter().zip(&used).filter(|(_, used)| !**used) {
+            let mut source = saved.source.clone();
+            // Shown like every other place: relative to the current folder.
+            if let Some(file) = sources.iter().find(|s| s.path == source.file) {
+                source.file = file.shown.clone();
+            }
             check.stale.push(StaleChange {
                 reason: StaleReason::Gone,
-                source: saved.source.clone(),
+                source,
                 fresh: None,
             });
         }
@@ -378,6 +485,7 @@ mod tests {
     fn sources(digest: &str) -> Vec<SourceFile> {
         vec![SourceFile {
             path: PathBuf::from("people.yaml"),
+            shown: PathBuf::from("people.yaml"),
             sha256: digest.into(),
         }]
     }
@@ -414,13 +522,13 @@ mod tests {
     fn a_saved_plan_holds_no_contact_data_in_clear() {
         let (entries, live) = scenario();
         let plan = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
-        let saved = SavedPlan::new(&plan, &sources("abc"));
+        let saved = SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")]);
         let text = serde_json::to_string(&saved).unwrap();
         for secret in ["jane@", "max@", "+4930", "CEO", "CTO", "Max", "Ann"] {
             assert!(!text.contains(secret), "{secret} leaked: {text}");
         }
         assert!(text.contains("jobTitle") && text.contains("\"jane\""));
-        let other = SavedPlan::new(&plan, &sources("abc"));
+        let other = SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")]);
         assert_ne!(saved.changes[0].identity, other.changes[0].identity);
     }
 
@@ -430,7 +538,9 @@ mod tests {
         let plan = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("zeeg.plan");
-        SavedPlan::new(&plan, &sources("abc")).write(&path).unwrap();
+        SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")])
+            .write(&path)
+            .unwrap();
         let saved = SavedPlan::read(&path).unwrap();
         let check = saved.check(&plan, &sources("abc"));
         assert_eq!(check.current, vec![0, 1, 2]);
@@ -441,7 +551,7 @@ mod tests {
     fn a_live_edit_or_a_new_value_makes_only_that_change_stale() {
         let (mut entries, mut live) = scenario();
         let plan = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
-        let saved = SavedPlan::new(&plan, &sources("abc"));
+        let saved = SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")]);
 
         live[0].updated_at = "2025-02-01T00:00:00+00:00".into();
         entries[2].fields.insert("firstName".into(), json!("Annie"));
@@ -469,7 +579,7 @@ mod tests {
     fn an_applied_change_is_gone() {
         let (entries, mut live) = scenario();
         let plan = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
-        let saved = SavedPlan::new(&plan, &sources("abc"));
+        let saved = SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")]);
         live[0].job_title = Some("CEO".into());
         let fresh = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
         let check = saved.check(&fresh, &sources("abc"));

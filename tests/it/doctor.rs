@@ -469,6 +469,39 @@ async fn a_list_reporting_has_more_instead_of_next_page() {
             .is_some_and(|o| o.contains("previousPage, nextPage") && o.contains("hasMore")),
         "{envelope}"
     );
+    assert!(
+        envelope["zeegDoes"]
+            .as_str()
+            .is_some_and(|z| z.starts_with("zeeg reads this list anyway")),
+        "{envelope}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_reads_a_list_without_page_links() {
+    let sandbox = sandbox().await;
+    let url = proxy(&sandbox, Break::HasMore).await;
+    let run = plan_json(&url, &common::repo_root().join("examples/acme")).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let plan: Value = serde_json::from_str(&run.stdout).expect("a JSON plan");
+    assert_eq!(
+        plan["summary"],
+        json!({"create": 8, "update": 9, "unchanged": 11})
+    );
+}
+
+/// `zeeg plan PATH --format json` against `api_url`.
+async fn plan_json(api_url: &str, path: &std::path::Path) -> common::Run {
+    let mut command = common::zeeg();
+    command
+        .env("ZEEG_API_URL", api_url)
+        .env("ZEEG_API_TOKEN", TOKEN)
+        .arg("plan")
+        .arg(path)
+        .args(["--format", "json"]);
+    tokio::task::spawn_blocking(move || common::run(&mut command))
+        .await
+        .expect("the run finishes")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -640,16 +673,7 @@ async fn plan_reads_a_workspace_that_ignores_search_with_one_listing() {
     )
     .expect("a people file");
 
-    let mut command = common::zeeg();
-    command
-        .env("ZEEG_API_URL", &url)
-        .env("ZEEG_API_TOKEN", TOKEN)
-        .arg("plan")
-        .arg(&files)
-        .args(["--format", "json"]);
-    let run = tokio::task::spawn_blocking(move || common::run(&mut command))
-        .await
-        .expect("the run finishes");
+    let run = plan_json(&url, &files).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let plan: Value = serde_json::from_str(&run.stdout).expect("a JSON plan");
     assert_eq!(
@@ -660,4 +684,28 @@ async fn plan_reads_a_workspace_that_ignores_search_with_one_listing() {
     // taken for the whole list; searching on would have cost 3 pages more.
     let requests = *proxy.requests.lock().expect("not poisoned");
     assert_eq!(requests, 5, "requests to the workspace");
+}
+
+#[test]
+fn an_empty_workspace_says_what_it_cannot_check() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(
+        dir.path().join("zeeg.yaml"),
+        "defaults:\n  matchingAttribute: email\n",
+    )
+    .expect("zeeg.yaml");
+    let run = common::run(
+        common::zeeg()
+            .args(["doctor", "--sandbox", "--write", "--auto-approve"])
+            .arg(dir.path()),
+    );
+    assert_eq!(
+        run.code, 0,
+        "nothing differs: {}\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(dir.path().join(".zeeg").is_dir(), "the project's sandbox");
+    insta::with_settings!({filters => filters()}, {
+        insta::assert_snapshot!("empty-workspace-table", run.stdout);
+    });
 }

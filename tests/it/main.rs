@@ -10,6 +10,7 @@ mod exit_codes;
 mod hostile;
 mod import;
 mod plan;
+mod project;
 mod recipes;
 mod resilience;
 mod sandbox;
