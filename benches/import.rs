@@ -110,8 +110,12 @@ fn person(i: usize) -> Value {
 fn write_seed(path: &std::path::Path, count: usize) -> std::io::Result<()> {
     use std::io::Write;
     let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    // The company the people link to must exist: the sandbox refuses an
+    // unknown companyId, in a seed as in an upsert.
     file.write_all(
-        br#"{"customAttributes": {"tier": "select=gold|silver", "seats": "number"}, "people": ["#,
+        br#"{"customAttributes": {"tier": "select=gold|silver", "seats": "number"},
+            "companies": [{"id": "5f3b8a2e-1c4d-4e6f-9a7b-2d8c0e1f3a45", "name": "Acme", "domain": "acme.example"}],
+            "people": ["#,
     )?;
     for i in 0..count {
         if i > 0 {

@@ -284,8 +284,8 @@ pub struct SandboxServeArgs {
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
 
-    /// Start with these people (YAML or JSON): a list of persons, or a mapping
-    /// with `people` and `customAttributes`.
+    /// Start with these people and companies (YAML or JSON): a list of
+    /// persons, or a mapping with `people`, `companies` and `customAttributes`.
     #[arg(long, value_name = "FILE")]
     pub seed: Option<PathBuf>,
 

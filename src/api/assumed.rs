@@ -55,9 +55,33 @@ pub(crate) const PEOPLE_PATH: &str = "/crm/people";
 /// The people object's schema. [doc for the shape]
 pub(crate) const PEOPLE_OBJECT_PATH: &str = "/crm/objects/people";
 
-/// The companies collection: `PUT` upserts by domain [doc], `GET` lists
-/// [assumed, like the people list]. Only `zeeg doctor` reads it so far.
+/// The companies collection: `PUT` asserts a company by domain, `GET` lists,
+/// `GET /{id}` reads one. [doc for PUT, assumed for the reads] The list has
+/// the envelope, paging and order of the people list, and its `search=TEXT`
+/// keeps only companies whose name or domain contains TEXT, ignoring case.
+/// [assumed]
 pub(crate) const COMPANIES_PATH: &str = "/crm/companies";
+
+/// The one matching attribute companies support: `domain`. [doc] The API
+/// refuses any other with 422. [assumed]
+pub const COMPANY_MATCHING_ATTRIBUTE: &str = "domain";
+
+/// Two company domains are the same company when they are equal ignoring
+/// ASCII case and surrounding white space; a domain is stored as sent (the
+/// last assert's spelling wins). [assumed] The body of a company assert is
+/// `{name, domain}` (camelCase like people; no other writable field is
+/// known); `domain` is required, `name` on create only, and a field left out
+/// of an update is kept. [assumed] Both answers are
+/// `{success, status: 200|201, company}`. [assumed]
+pub fn normalize_domain(domain: &str) -> String {
+    domain.trim().to_ascii_lowercase()
+}
+
+/// A person upsert whose `companyId` names no company is refused with 422
+/// and `errors.companyId` (the field named here); `companyId: null` unlinks;
+/// a person's `company` shows the linked company as it is now
+/// (`{id, name, domain}`, a renamed company with its new name). [assumed]
+pub const UNKNOWN_COMPANY_FIELD: &str = "companyId";
 
 /// The largest `count` a list page accepts. [assumed: Zeeg's list convention
 /// for other resources allows 1..100]
@@ -115,7 +139,7 @@ pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 /// [our choice]
 pub const MAX_SERVER_TEXT_CHARS: usize = 300;
 
-/// `search=TEXT` on the list keeps only people whose names, emails or phone
+/// `search=TEXT` on the people list keeps only people whose names, emails or phone
 /// number contain TEXT, ignoring case; it paginates like the plain list.
 /// [assumed]
 pub(crate) const SEARCH_PARAM: &str = "search";

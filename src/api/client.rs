@@ -16,12 +16,16 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use super::assumed::{
-    self, COUNT_PARAM, DEFAULT_BASE_URL, DEFAULT_LIST_CONCURRENCY, MATCHING_ATTRIBUTE_PARAM,
-    MAX_PAGE_SIZE, PAGE_PARAM, PEOPLE_OBJECT_PATH, PEOPLE_PATH, SEARCH_PARAM,
+    self, COMPANIES_PATH, COMPANY_MATCHING_ATTRIBUTE, COUNT_PARAM, DEFAULT_BASE_URL,
+    DEFAULT_LIST_CONCURRENCY, MATCHING_ATTRIBUTE_PARAM, MAX_PAGE_SIZE, PAGE_PARAM,
+    PEOPLE_OBJECT_PATH, PEOPLE_PATH, SEARCH_PARAM,
 };
 use super::destination::is_loopback;
 use super::error::{ApiError, FieldError, Scope};
-use super::model::{ErrorBody, ListResponse, ObjectEnvelope, ObjectSchema, Person, PersonEnvelope};
+use super::model::{
+    Company, CompanyEnvelope, ErrorBody, ListResponse, Listed, ObjectEnvelope, ObjectSchema,
+    Person, PersonEnvelope,
+};
 use super::pace::{PaceConfig, Pacer};
 use super::retry::{self, Cause, Retry, RetryPolicy};
 use super::token::Token;
@@ -170,6 +174,16 @@ pub struct Upserted {
     pub person: Person,
 }
 
+/// The answer of a company assert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssertedCompany {
+    /// Whether the API created the company (201) rather than finding it by
+    /// its domain (200).
+    pub created: bool,
+    /// The company as the API holds it now.
+    pub company: Company,
+}
+
 impl Client {
     /// Sets up a client. Refuses a base URL that is not http(s), and plain
     /// `http://` to anything but this machine, since the token would travel
@@ -260,24 +274,28 @@ impl Client {
     /// `GET /crm/people?page=P&count=C`: one page of people, oldest first.
     /// `count` is clamped to 1..=100.
     pub async fn list_page(&self, page: u64, count: u32) -> Result<ListResponse<Person>, ApiError> {
-        self.page(page, count, None).await
+        self.page(PEOPLE_PATH, page, count, None).await
     }
 
     /// How many people the CRM holds, in one small request.
     pub async fn total(&self) -> Result<u64, ApiError> {
-        Ok(self.page(1, 1, None).await?.pagination.total)
+        Ok(self
+            .page::<Person>(PEOPLE_PATH, 1, 1, None)
+            .await?
+            .pagination
+            .total)
     }
 
     /// Every person, in the API's order (oldest first), each once: the first
     /// page, then the rest concurrently once the total is known.
     pub async fn list_all(&self) -> Result<Vec<Person>, ApiError> {
-        self.all_pages(None).await
+        self.all_pages(PEOPLE_PATH, None).await
     }
 
     /// Every person whose names, emails or phone number contain `text`,
     /// ignoring case (all pages).
     pub async fn search(&self, text: &str) -> Result<Vec<Person>, ApiError> {
-        self.all_pages(Some(text)).await
+        self.all_pages(PEOPLE_PATH, Some(text)).await
     }
 
     /// `GET /crm/people/{id}`. An unknown id is [`ApiError::NotFound`].
@@ -296,13 +314,71 @@ impl Client {
         Ok(envelope.object)
     }
 
-    async fn page(
+    /// `PUT /crm/companies?matchingAttribute=domain`: finds the company whose
+    /// domain is `domain` (ignoring ASCII case and surrounding white space)
+    /// and updates it, or creates it. `name` is needed to create one; `None`
+    /// leaves the name of a found company as it is.
+    pub async fn assert_company(
+        &self,
+        domain: &str,
+        name: Option<&str>,
+    ) -> Result<AssertedCompany, ApiError> {
+        let mut body = Map::new();
+        if let Some(name) = name {
+            body.insert("name".into(), Value::from(name));
+        }
+        body.insert("domain".into(), Value::from(domain));
+        let call = Call::new(Method::PUT, COMPANIES_PATH, Scope::Write)
+            .query(MATCHING_ATTRIBUTE_PARAM, COMPANY_MATCHING_ATTRIBUTE)
+            .body(Value::Object(body).to_string().into_bytes());
+        let (status, answer) = self.execute(&call).await?;
+        let envelope: CompanyEnvelope = decode(&call, &answer)?;
+        Ok(AssertedCompany {
+            created: status == StatusCode::CREATED,
+            company: envelope.company,
+        })
+    }
+
+    /// `GET /crm/companies?page=P&count=C`: one page of companies, oldest
+    /// first, only those whose name or domain contains `search` (ignoring
+    /// case) when it is given. `count` is clamped to 1..=100.
+    pub async fn companies_page(
         &self,
         page: u64,
         count: u32,
         search: Option<&str>,
-    ) -> Result<ListResponse<Person>, ApiError> {
-        let mut call = Call::new(Method::GET, PEOPLE_PATH, Scope::Read)
+    ) -> Result<ListResponse<Company>, ApiError> {
+        self.page(COMPANIES_PATH, page, count, search).await
+    }
+
+    /// Every company, oldest first, each once (all pages, as [`Client::list_all`]).
+    pub async fn list_companies(&self) -> Result<Vec<Company>, ApiError> {
+        self.all_pages(COMPANIES_PATH, None).await
+    }
+
+    /// Every company whose name or domain contains `text`, ignoring case
+    /// (all pages).
+    pub async fn search_companies(&self, text: &str) -> Result<Vec<Company>, ApiError> {
+        self.all_pages(COMPANIES_PATH, Some(text)).await
+    }
+
+    /// `GET /crm/companies/{id}`. An unknown id is [`ApiError::NotFound`].
+    pub async fn get_company(&self, id: &str) -> Result<Company, ApiError> {
+        let call = Call::new(Method::GET, COMPANIES_PATH, Scope::Read).segment(id);
+        let (_, answer) = self.execute(&call).await?;
+        let envelope: CompanyEnvelope = decode(&call, &answer)?;
+        Ok(envelope.company)
+    }
+
+    /// One page of the list at `path` (people or companies).
+    async fn page<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        page: u64,
+        count: u32,
+        search: Option<&str>,
+    ) -> Result<ListResponse<T>, ApiError> {
+        let mut call = Call::new(Method::GET, path, Scope::Read)
             .query(PAGE_PARAM, &page.max(1).to_string())
             .query(COUNT_PARAM, &count.clamp(1, MAX_PAGE_SIZE).to_string());
         if let Some(text) = search {
@@ -312,25 +388,32 @@ impl Client {
         decode(&call, &answer)
     }
 
-    async fn all_pages(&self, search: Option<&str>) -> Result<Vec<Person>, ApiError> {
-        let first = self.page(1, MAX_PAGE_SIZE, search).await?;
+    /// Every item of the list at `path` (people or companies), in order,
+    /// read as far as the rules of [`assumed::pages_to_read`] allow.
+    async fn all_pages<T: DeserializeOwned + Listed>(
+        &self,
+        path: &str,
+        search: Option<&str>,
+    ) -> Result<Vec<T>, ApiError> {
+        let first = self.page::<T>(path, 1, MAX_PAGE_SIZE, search).await?;
         let pages = assumed::pages_to_read(&first.pagination, first.collection.len() as u64);
         if pages > assumed::MAX_PAGES {
             return Err(ApiError::TooManyPages {
-                request: format!("GET {PEOPLE_PATH}"),
+                request: format!("GET {path}"),
                 pages,
                 max: assumed::MAX_PAGES,
             });
         }
         let mut people = Vec::new();
-        let mut previous: Vec<String> = first.collection.iter().map(|p| p.id.clone()).collect();
+        let mut previous: Vec<String> =
+            first.collection.iter().map(|p| p.id().to_owned()).collect();
         people.extend(first.collection);
         // `buffered` keeps the pages in order while several are in flight.
         let mut rest = stream::iter(2..=pages)
-            .map(|page| self.page(page, MAX_PAGE_SIZE, search))
+            .map(|page| self.page::<T>(path, page, MAX_PAGE_SIZE, search))
             .buffered(self.inner.list_concurrency);
         while let Some(page) = rest.try_next().await? {
-            let ids: Vec<String> = page.collection.iter().map(|p| p.id.clone()).collect();
+            let ids: Vec<String> = page.collection.iter().map(|p| p.id().to_owned()).collect();
             if ids.is_empty() || ids == previous {
                 // An empty page ends the list whatever the pagination
                 // claimed; the same page twice means the server ignores
@@ -354,7 +437,7 @@ impl Client {
         // A person created while the pages were read shifts the later pages
         // by one, which shows the last of a page again on the next.
         let mut seen = HashSet::with_capacity(people.len());
-        people.retain(|person| seen.insert(person.id.clone()));
+        people.retain(|person| seen.insert(person.id().to_owned()));
         Ok(people)
     }
 

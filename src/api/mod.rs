@@ -23,11 +23,13 @@ pub mod retry;
 pub mod token;
 
 pub use attribute::{AttributeType, ValueProblem, ValueRefusal};
-pub use client::{Client, ClientConfig, ClientStats, Notices, RawAnswer, TryFailure, Upserted};
+pub use client::{
+    AssertedCompany, Client, ClientConfig, ClientStats, Notices, RawAnswer, TryFailure, Upserted,
+};
 pub use error::{ApiError, FieldError, Scope};
 pub use model::{
-    Attribute, Company, ErrorBody, ListResponse, ObjectSchema, Pagination, Person, PersonEnvelope,
-    Socials,
+    Attribute, Company, CompanyEnvelope, CompanyRef, ErrorBody, ListResponse, ObjectSchema,
+    Pagination, Person, PersonEnvelope, Socials,
 };
 pub use pace::{PaceConfig, Pacer};
 pub use retry::{Cause, Retry, RetryPolicy};

@@ -30,7 +30,7 @@ pub struct Person {
     #[serde(default)]
     pub avatar_url: Option<String>,
     #[serde(default)]
-    pub company: Option<Company>,
+    pub company: Option<CompanyRef>,
     #[serde(default, deserialize_with = "assumed::null_as_empty")]
     pub socials: Socials,
     #[serde(default, deserialize_with = "assumed::null_as_empty")]
@@ -84,14 +84,68 @@ impl Person {
     }
 }
 
-/// The read-only view of the company a person is linked to.
+/// A person's read-only view of the company it is linked to: the company as
+/// it is now (a renamed company shows its new name).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompanyRef {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub domain: Option<String>,
+}
+
+/// A CRM company as the API returns it (`/crm/companies`). Companies that
+/// bookings create on their own may lack a name or a domain, so both are
+/// read as optional; zeeg itself only ever asserts companies by domain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Company {
     pub id: String,
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
     pub domain: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The view of a company that a person linked to it shows.
+impl From<&Company> for CompanyRef {
+    fn from(company: &Company) -> CompanyRef {
+        CompanyRef {
+            id: company.id.clone(),
+            name: company.name.clone(),
+            domain: company.domain.clone(),
+        }
+    }
+}
+
+/// `{"success": true, "status": 200|201, "company": {…}}`: the answer of a
+/// company assert and of a read by id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CompanyEnvelope {
+    pub success: bool,
+    pub status: u16,
+    pub company: Company,
+}
+
+/// A resource that lists come in pages of: each has an id, which is how a
+/// list read across pages drops the repeats a concurrent create causes.
+pub trait Listed {
+    fn id(&self) -> &str;
+}
+
+impl Listed for Person {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Listed for Company {
+    fn id(&self) -> &str {
+        &self.id
+    }
 }
 
 /// A person's social profiles; every network is always present, null when unset.

@@ -67,7 +67,7 @@ fn field_value(person: &Person, field: &str) -> Option<Node> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{Company, Socials};
+    use crate::api::{CompanyRef, Socials};
     use serde_json::json;
 
     fn full_person() -> Person {
@@ -82,7 +82,7 @@ mod tests {
             phone_number: Some("+4930123".into()),
             primary_location: Some("Berlin".into()),
             avatar_url: Some("https://acme.com/jane.png".into()),
-            company: Some(Company {
+            company: Some(CompanyRef {
                 id: "3c90c3cc-0d44-4b50-8888-8dd25736052a".into(),
                 name: Some("Acme".into()),
                 domain: None,

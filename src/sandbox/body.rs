@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use super::attributes::CustomAttributes;
-use crate::api::model::{Company, Person, Socials};
+use crate::api::model::{CompanyRef, Person, Socials};
 use crate::person::{SCALAR_FIELDS, SOCIAL_NETWORKS};
 
 /// Field errors of a 422, in the order found: JSON path → messages.
@@ -34,6 +34,10 @@ impl FieldErrors {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    pub(crate) fn contains(&self, field: &str) -> bool {
+        self.0.contains_key(field)
     }
 
     pub(crate) fn into_map(self) -> Map<String, Value> {
@@ -81,7 +85,7 @@ pub(crate) struct PersonInput {
     pub id: Option<String>,
     pub created_at: Option<Timestamp>,
     pub updated_at: Option<Timestamp>,
-    pub company: Option<Company>,
+    pub company: Option<CompanyRef>,
 }
 
 /// Reads a JSON object into a patch, or every field error found.
@@ -119,7 +123,7 @@ pub(crate) fn parse_person(
             },
             ("createdAt", Origin::Seed) => input.created_at = parse_timestamp(key, value, &mut errors),
             ("updatedAt", Origin::Seed) => input.updated_at = parse_timestamp(key, value, &mut errors),
-            ("company", Origin::Seed) => match serde_json::from_value::<Option<Company>>(value.clone()) {
+            ("company", Origin::Seed) => match serde_json::from_value::<Option<CompanyRef>>(value.clone()) {
                 Ok(company) => input.company = company,
                 Err(_) => errors.add(key, "must be null or an object with a string `id`, and `name` and `domain` (string or null)"),
             },
@@ -215,7 +219,11 @@ fn parse_custom(
     }
 }
 
-fn parse_timestamp(key: &str, value: &Value, errors: &mut FieldErrors) -> Option<Timestamp> {
+pub(crate) fn parse_timestamp(
+    key: &str,
+    value: &Value,
+    errors: &mut FieldErrors,
+) -> Option<Timestamp> {
     match value.as_str().map(str::parse::<Timestamp>) {
         Some(Ok(ts)) => Some(ts),
         _ => {
@@ -241,7 +249,7 @@ impl PersonPatch {
             person.emails.clone_from(emails);
         }
         if let Some(company_id) = &self.company_id {
-            person.company = company_id.as_ref().map(|id| Company {
+            person.company = company_id.as_ref().map(|id| CompanyRef {
                 id: id.clone(),
                 name: None,
                 domain: None,

@@ -1,5 +1,6 @@
 //! The durable copy of the sandbox's state: a SQLite file in WAL mode, one row
-//! per person (its JSON), written in one transaction per answered write.
+//! per person and per company (its JSON), written in one transaction per
+//! answered write.
 //!
 //! The working set lives in memory ([`super::store`]); this file is read once
 //! at start and then only written.
@@ -11,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SandboxError;
 use super::attributes::CustomAttribute;
-use crate::api::model::Person;
+use crate::api::model::{Company, Person};
 
 /// The open state file.
 pub(crate) struct Durable {
@@ -28,7 +29,15 @@ pub(crate) struct Durable {
 /// What the state file held at start.
 pub(crate) struct Loaded {
     pub people: Vec<Person>,
+    pub companies: Vec<Company>,
     pub attributes: Vec<CustomAttribute>,
+}
+
+/// What a seed added to a new state.
+#[derive(Default)]
+pub(crate) struct Seeded {
+    pub people: Vec<Person>,
+    pub companies: Vec<Company>,
 }
 
 /// Takes the state's lock, or says who has it. A separate file rather than
@@ -59,6 +68,7 @@ fn lock(path: &Path) -> Result<std::fs::File, SandboxError> {
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS people (id TEXT PRIMARY KEY, person TEXT NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS custom_attributes (slug TEXT PRIMARY KEY, type TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS companies (id TEXT PRIMARY KEY, company TEXT NOT NULL) STRICT;
 ";
 
 impl Durable {
@@ -86,20 +96,11 @@ impl Durable {
             path: path.to_path_buf(),
             reason,
         };
-        let mut people = Vec::new();
-        {
-            let mut statement = conn
-                .prepare("SELECT id, person FROM people")
-                .map_err(state_err)?;
-            let mut rows = statement.query([]).map_err(state_err)?;
-            while let Some(row) = rows.next().map_err(state_err)? {
-                let id: String = row.get(0).map_err(state_err)?;
-                let json: String = row.get(1).map_err(state_err)?;
-                let person: Person = serde_json::from_str(&json)
-                    .map_err(|e| corrupt(format!("person {id}: {e}")))?;
-                people.push(person);
-            }
-        }
+        let people: Vec<Person> = read_rows(&conn, "SELECT id, person FROM people", "person")
+            .map_err(|e| e.into_error(path))?;
+        let companies: Vec<Company> =
+            read_rows(&conn, "SELECT id, company FROM companies", "company")
+                .map_err(|e| e.into_error(path))?;
         let mut attributes = Vec::new();
         {
             let mut statement = conn
@@ -120,7 +121,14 @@ impl Durable {
             _owner: owner,
             conn: Mutex::new(conn),
         };
-        Ok((durable, Loaded { people, attributes }))
+        Ok((
+            durable,
+            Loaded {
+                people,
+                companies,
+                attributes,
+            },
+        ))
     }
 
     /// The lock file beside a state file.
@@ -132,24 +140,47 @@ impl Durable {
 
     /// Writes one person; returns once the transaction is committed.
     pub(crate) fn save(&self, person: &Person) -> Result<(), rusqlite::Error> {
-        let json = serde_json::to_string(person)
+        self.save_row(
+            "INSERT INTO people (id, person) VALUES (?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET person = excluded.person",
+            &person.id,
+            person,
+        )
+    }
+
+    /// Writes one company; returns once the transaction is committed. The
+    /// people linked to it are not rewritten: they show their company as
+    /// stored when the state is read again.
+    pub(crate) fn save_company(&self, company: &Company) -> Result<(), rusqlite::Error> {
+        self.save_row(
+            "INSERT INTO companies (id, company) VALUES (?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET company = excluded.company",
+            &company.id,
+            company,
+        )
+    }
+
+    fn save_row(
+        &self,
+        sql: &str,
+        id: &str,
+        value: &impl serde::Serialize,
+    ) -> Result<(), rusqlite::Error> {
+        let json = serde_json::to_string(value)
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         let conn = self
             .conn
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        conn.prepare_cached(
-            "INSERT INTO people (id, person) VALUES (?1, ?2)
-             ON CONFLICT (id) DO UPDATE SET person = excluded.person",
-        )?
-        .execute(params![person.id, json])?;
+        conn.prepare_cached(sql)?.execute(params![id, json])?;
         Ok(())
     }
 
-    /// Writes the seed's people and every attribute declaration in one transaction.
+    /// Writes the seed's companies and people and every attribute declaration
+    /// in one transaction.
     pub(crate) fn save_all(
         &self,
-        people: &[Person],
+        seeded: &Seeded,
         attributes: &[CustomAttribute],
     ) -> Result<(), SandboxError> {
         let state_err = |source| SandboxError::State {
@@ -178,15 +209,70 @@ impl Durable {
                 .map_err(state_err)?;
             }
         }
-        for person in people {
-            let json = serde_json::to_string(person)
-                .map_err(|e| state_err(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
-            tx.execute(
-                "INSERT INTO people (id, person) VALUES (?1, ?2)",
-                params![person.id, json],
-            )
-            .map_err(state_err)?;
+        let rows = seeded
+            .companies
+            .iter()
+            .map(|c| {
+                (
+                    "INSERT INTO companies (id, company) VALUES (?1, ?2)",
+                    &c.id,
+                    serde_json::to_string(c),
+                )
+            })
+            .chain(seeded.people.iter().map(|p| {
+                (
+                    "INSERT INTO people (id, person) VALUES (?1, ?2)",
+                    &p.id,
+                    serde_json::to_string(p),
+                )
+            }));
+        for (sql, id, json) in rows {
+            let json =
+                json.map_err(|e| state_err(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
+            tx.execute(sql, params![id, json]).map_err(state_err)?;
         }
         tx.commit().map_err(state_err)
     }
+}
+
+/// Why rows could not be read: the database, or a row that is not JSON of
+/// the expected shape.
+enum RowError {
+    Sql(rusqlite::Error),
+    Corrupt(String),
+}
+
+impl RowError {
+    fn into_error(self, path: &Path) -> SandboxError {
+        match self {
+            RowError::Sql(source) => SandboxError::State {
+                path: path.to_path_buf(),
+                source,
+            },
+            RowError::Corrupt(reason) => SandboxError::StateCorrupt {
+                path: path.to_path_buf(),
+                reason,
+            },
+        }
+    }
+}
+
+/// Every row of `sql` (selecting id, then JSON), read as `T`; `what` names
+/// the kind of record in an error.
+fn read_rows<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+    what: &str,
+) -> Result<Vec<T>, RowError> {
+    let mut statement = conn.prepare(sql).map_err(RowError::Sql)?;
+    let mut rows = statement.query([]).map_err(RowError::Sql)?;
+    let mut items = Vec::new();
+    while let Some(row) = rows.next().map_err(RowError::Sql)? {
+        let id: String = row.get(0).map_err(RowError::Sql)?;
+        let json: String = row.get(1).map_err(RowError::Sql)?;
+        let item = serde_json::from_str(&json)
+            .map_err(|e| RowError::Corrupt(format!("{what} {id}: {e}")))?;
+        items.push(item);
+    }
+    Ok(items)
 }

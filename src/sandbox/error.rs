@@ -102,7 +102,7 @@ pub enum SandboxError {
     #[diagnostic(
         code(zeeg::sandbox::seed_syntax),
         help(
-            "a seed is a list of people in the API's shape, or a mapping with `people` and `customAttributes`"
+            "a seed is a list of people in the API's shape, or a mapping with `people`, `companies` and `customAttributes`"
         )
     )]
     SeedSyntax {
@@ -116,7 +116,7 @@ pub enum SandboxError {
     #[diagnostic(
         code(zeeg::sandbox::seed_invalid),
         help(
-            "a seed is a list of people in the API's shape, or a mapping with `people` and `customAttributes` (slug → type); fix the value named above"
+            "a seed is a list of people in the API's shape, or a mapping with `people`, `companies` (both in the API's shape) and `customAttributes` (slug → type); fix the value named above"
         )
     )]
     SeedInvalid {

@@ -19,11 +19,13 @@ use serde_json::{Map, Value};
 
 use super::attributes::CustomAttributes;
 use super::body::{self, FieldErrors, Origin};
+use super::companies::parse_company;
 use super::durable::Durable;
 use super::limit::TokenBucket;
 use super::store::{MatchKey, Store};
 use super::{MAX_BODY_BYTES, Scopes};
-use crate::api::model::{ErrorBody, ListResponse, ObjectEnvelope, Pagination, Person};
+use crate::api::assumed::{COMPANY_MATCHING_ATTRIBUTE, UNKNOWN_COMPANY_FIELD};
+use crate::api::model::{Company, ErrorBody, ListResponse, ObjectEnvelope, Pagination, Person};
 use crate::person::{MatchField, is_standard_slug};
 
 /// Everything a request handler needs.
@@ -42,6 +44,8 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/v2/crm/people", get(list_people).put(upsert_person))
         .route("/v2/crm/people/{id}", get(get_person))
         .route("/v2/crm/objects/people", get(object_schema))
+        .route("/v2/crm/companies", get(list_companies).put(assert_company))
+        .route("/v2/crm/companies/{id}", get(get_company))
         .fallback(|| async { Refusal::NotFound("no such endpoint") })
         .method_not_allowed_fallback(|| async { Refusal::MethodNotAllowed })
         // Bodies over 1 MB are refused with 413 Payload Too Large (see `Refusal::TooLarge`).
@@ -120,14 +124,7 @@ async fn upsert_person(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Refusal> {
     authorize(&app, &headers, Need::Write)?;
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Refusal::TooLarge
-        } else {
-            Refusal::BadRequest(format!("the request body could not be read: {rejection}"))
-        }
-    })?;
-
+    let object = body_object(body, "a person")?;
     let params = QueryParams::parse(query.as_deref());
     // The upsert page's own curl example sends no `matchingAttribute`; we take
     // that to mean `email`. [assumed]
@@ -135,13 +132,6 @@ async fn upsert_person(
     let field = MatchField::for_slug(slug);
     let known_slug = is_standard_slug(slug) || app.attributes.get(slug).is_some();
 
-    let value: Value = serde_json::from_slice(&body)
-        .map_err(|e| Refusal::BadRequest(format!("the request body is not valid JSON: {e}")))?;
-    let Value::Object(object) = value else {
-        return Err(Refusal::BadRequest(
-            "the request body must be a JSON object (a person)".into(),
-        ));
-    };
     let mut errors = FieldErrors::default();
     if !known_slug {
         errors.add(
@@ -176,6 +166,16 @@ async fn upsert_person(
 
     let now = jiff::Timestamp::now();
     let mut store = app.store.write().unwrap_or_else(|p| p.into_inner());
+    if let Some(Some(company_id)) = &patch.company_id
+        && store.companies.get(company_id).is_none()
+    {
+        let mut errors = FieldErrors::default();
+        errors.add(
+            UNKNOWN_COMPANY_FIELD,
+            "names no company: assert the company first (PUT /crm/companies?matchingAttribute=domain) and send the id it answers",
+        );
+        return Err(Refusal::Validation(errors));
+    }
     let existing = store.find(&key).map(|p| p.id.clone());
     let pending = store.prepare(
         existing.as_deref(),
@@ -195,22 +195,33 @@ async fn upsert_person(
     if pending.changed
         && let Some(durable) = &app.durable
     {
-        durable.save(&pending.person).map_err(|e| {
-            tracing::error!("could not write the sandbox state: {e}");
-            Refusal::Internal
-        })?;
+        durably(durable.save(&pending.person))?;
     }
-    let status = if pending.created() {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let status = write_status(pending.created());
     // Serialised before the commit moves the person into the store: no clone.
     let answer = json(status, &PersonAnswer::new(status, &pending.person));
     if pending.changed {
         store.commit(pending);
     }
     Ok(answer)
+}
+
+/// A write the state file refused is a 500: an answer never claims a
+/// change that would not survive a restart.
+fn durably(write: Result<(), rusqlite::Error>) -> Result<(), Refusal> {
+    write.map_err(|e| {
+        tracing::error!("could not write the sandbox state: {e}");
+        Refusal::Internal
+    })
+}
+
+/// 201 for a create, 200 for an update (changed or not).
+fn write_status(created: bool) -> StatusCode {
+    if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    }
 }
 
 async fn get_person(
@@ -239,41 +250,181 @@ async fn list_people(
     RawQuery(query): RawQuery,
 ) -> Result<Response, Refusal> {
     authorize(&app, &headers, Need::Read)?;
-    let params = QueryParams::parse(query.as_deref());
-    let page = params.number("page", 1, u64::MAX, 1)?;
-    let count = params.number("count", 1, MAX_COUNT, DEFAULT_COUNT)?;
-    let search = params.get("search").filter(|s| !s.is_empty());
-
+    let list = ListQuery::parse(query.as_deref())?;
     let store = app.store.read().unwrap_or_else(|p| p.into_inner());
-    let (collection, total) = store.page(search, page, count);
-    let total_pages = total.div_ceil(count).max(1);
-    let link = |page: u64| {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        query.append_pair("page", &page.to_string());
-        query.append_pair("count", &count.to_string());
-        if let Some(search) = search {
-            query.append_pair("search", search);
-        }
-        format!("/v2/crm/people?{}", query.finish())
-    };
-    let pagination = Pagination {
-        total,
-        count: collection.len() as u64,
-        total_pages,
-        // Past the end, "previous" is the last page that exists.
-        previous_page: (page > 1).then(|| link((page - 1).min(total_pages))),
-        current_page: page,
-        next_page: (page < total_pages).then(|| link(page + 1)),
-    };
+    let (collection, total) = store.page(list.search(), list.page, list.count);
     // Serialised under the read lock: the page borrows the stored people
     // instead of cloning them.
+    Ok(list.answer("/v2/crm/people", collection, total))
+}
+
+async fn list_companies(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Refusal> {
+    authorize(&app, &headers, Need::Read)?;
+    let list = ListQuery::parse(query.as_deref())?;
+    let store = app.store.read().unwrap_or_else(|p| p.into_inner());
+    let (collection, total) = store.companies.page(list.search(), list.page, list.count);
+    Ok(list.answer("/v2/crm/companies", collection, total))
+}
+
+/// The paging and search of a list request.
+struct ListQuery {
+    page: u64,
+    count: u64,
+    search: Option<String>,
+}
+
+impl ListQuery {
+    fn parse(query: Option<&str>) -> Result<ListQuery, Refusal> {
+        let params = QueryParams::parse(query);
+        Ok(ListQuery {
+            page: params.number("page", 1, u64::MAX, 1)?,
+            count: params.number("count", 1, MAX_COUNT, DEFAULT_COUNT)?,
+            search: params
+                .get("search")
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+        })
+    }
+
+    fn search(&self) -> Option<&str> {
+        self.search.as_deref()
+    }
+
+    /// The list answer: this page of `collection` out of `total`, with links
+    /// to the pages beside it below `path`.
+    fn answer<T: Serialize>(&self, path: &str, collection: Vec<&T>, total: u64) -> Response {
+        let (page, count) = (self.page, self.count);
+        let total_pages = total.div_ceil(count).max(1);
+        let link = |page: u64| {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            query.append_pair("page", &page.to_string());
+            query.append_pair("count", &count.to_string());
+            if let Some(search) = self.search() {
+                query.append_pair("search", search);
+            }
+            format!("{path}?{}", query.finish())
+        };
+        let pagination = Pagination {
+            total,
+            count: collection.len() as u64,
+            total_pages,
+            // Past the end, "previous" is the last page that exists.
+            previous_page: (page > 1).then(|| link((page - 1).min(total_pages))),
+            current_page: page,
+            next_page: (page < total_pages).then(|| link(page + 1)),
+        };
+        json(
+            StatusCode::OK,
+            &ListResponse {
+                collection,
+                pagination,
+            },
+        )
+    }
+}
+
+/// `PUT /crm/companies?matchingAttribute=domain`: the company with the
+/// body's domain, updated with the fields sent, or a new one.
+async fn assert_company(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Refusal> {
+    authorize(&app, &headers, Need::Write)?;
+    let object = body_object(body, "a company")?;
+    let params = QueryParams::parse(query.as_deref());
+    let mut errors = FieldErrors::default();
+    // Like a person upsert without one, an assert without `matchingAttribute`
+    // matches on the only attribute there is. [assumed]
+    let slug = params
+        .get("matchingAttribute")
+        .unwrap_or(COMPANY_MATCHING_ATTRIBUTE);
+    if slug != COMPANY_MATCHING_ATTRIBUTE {
+        errors.add(
+            "matchingAttribute",
+            format!("`{slug}` is not a matching attribute of companies: only `{COMPANY_MATCHING_ATTRIBUTE}` is"),
+        );
+    }
+    let input = match parse_company(&object, Origin::Request) {
+        Ok(input) => Some(input),
+        Err(field_errors) => {
+            errors.extend(field_errors);
+            None
+        }
+    };
+    let (Some(input), true) = (input, errors.is_empty()) else {
+        return Err(Refusal::Validation(errors));
+    };
+
+    let mut store = app.store.write().unwrap_or_else(|p| p.into_inner());
+    let pending = store
+        .companies
+        .prepare(
+            &input,
+            || uuid::Uuid::now_v7().to_string(),
+            jiff::Timestamp::now(),
+        )
+        .ok_or_else(|| {
+            let mut errors = FieldErrors::default();
+            errors.add("name", "is required to create a company");
+            Refusal::Validation(errors)
+        })?;
+    if pending.changed
+        && let Some(durable) = &app.durable
+    {
+        durably(durable.save_company(&pending.company))?;
+    }
+    let status = write_status(pending.created());
+    let answer = json(status, &CompanyAnswer::new(status, &pending.company));
+    if pending.changed {
+        store.commit_company(pending);
+    }
+    Ok(answer)
+}
+
+async fn get_company(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Refusal> {
+    authorize(&app, &headers, Need::Read)?;
+    let store = app.store.read().unwrap_or_else(|p| p.into_inner());
+    let company = store
+        .companies
+        .get(&id)
+        .ok_or(Refusal::NotFound("no company has this id"))?;
     Ok(json(
         StatusCode::OK,
-        &ListResponse {
-            collection,
-            pagination,
-        },
+        &CompanyAnswer::new(StatusCode::OK, company),
     ))
+}
+
+/// A write's body as a JSON object (`what` says what it should hold), or
+/// the 400/413 that says why it is not one.
+fn body_object(
+    body: Result<Bytes, BytesRejection>,
+    what: &str,
+) -> Result<Map<String, Value>, Refusal> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Refusal::TooLarge
+        } else {
+            Refusal::BadRequest(format!("the request body could not be read: {rejection}"))
+        }
+    })?;
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|e| Refusal::BadRequest(format!("the request body is not valid JSON: {e}")))?;
+    match value {
+        Value::Object(object) => Ok(object),
+        _ => Err(Refusal::BadRequest(format!(
+            "the request body must be a JSON object ({what})"
+        ))),
+    }
 }
 
 async fn object_schema(
@@ -305,6 +456,24 @@ impl<'p> PersonAnswer<'p> {
             success: true,
             status: status.as_u16(),
             person,
+        }
+    }
+}
+
+/// `{"success": true, "status", "company"}` over a borrowed company.
+#[derive(Serialize)]
+struct CompanyAnswer<'c> {
+    success: bool,
+    status: u16,
+    company: &'c Company,
+}
+
+impl<'c> CompanyAnswer<'c> {
+    fn new(status: StatusCode, company: &'c Company) -> CompanyAnswer<'c> {
+        CompanyAnswer {
+            success: true,
+            status: status.as_u16(),
+            company,
         }
     }
 }

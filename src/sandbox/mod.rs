@@ -7,12 +7,14 @@
 //!   in `<root>/.zeeg/sandbox.db`, seeded from `<root>/sandbox-seed.yaml`.
 //!
 //! Inside: `http` (routes, auth, simulated conditions), `body` (reading a
-//! person, the 422 rules), `store` (the people in memory, with indexes),
-//! `durable` (the SQLite copy), `seed` (seed files), `attributes` (the people
-//! object's schema).
+//! person, the 422 rules), `companies` (reading a company, the companies in
+//! memory), `store` (the people in memory, with indexes, beside the
+//! companies), `durable` (the SQLite copy), `seed` (seed files), `attributes`
+//! (the people object's schema).
 
 mod attributes;
 mod body;
+mod companies;
 mod durable;
 mod error;
 mod http;
@@ -34,7 +36,7 @@ pub use attributes::{AttributeType, CustomAttribute};
 pub use error::SandboxError;
 
 use attributes::CustomAttributes;
-use durable::Durable;
+use durable::{Durable, Seeded};
 use seed::Seed;
 use store::Store;
 
@@ -51,7 +53,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct Scopes {
     /// `crm:read`: the GET endpoints.
     pub read: bool,
-    /// `crm:write`: `PUT /crm/people`.
+    /// `crm:write`: `PUT /crm/people` and `PUT /crm/companies`.
     pub write: bool,
 }
 
@@ -280,22 +282,37 @@ fn build(config: SandboxConfig) -> Result<http::App, SandboxError> {
     }
 
     let mut store = Store::default();
-    let stored_people = loaded.map(|l| l.people).unwrap_or_default();
-    for person in stored_people {
-        let created = person.created_at.parse::<jiff::Timestamp>().map_err(|e| {
-            SandboxError::StateCorrupt {
+    let (stored_companies, stored_people) =
+        loaded.map(|l| (l.companies, l.people)).unwrap_or_default();
+    let created_of = |what: &str, id: &str, created_at: &str| {
+        created_at
+            .parse::<jiff::Timestamp>()
+            .map(|created| created.as_second())
+            .map_err(|e| SandboxError::StateCorrupt {
                 path: config.state.clone().unwrap_or_default(),
-                reason: format!("person {}: createdAt: {e}", person.id),
-            }
-        })?;
-        store.insert(person, created.as_second());
+                reason: format!("{what} {id}: createdAt: {e}"),
+            })
+    };
+    // Companies first: each person then shows its company as stored.
+    for company in stored_companies {
+        let created = created_of("company", &company.id, &company.created_at)?;
+        store.companies.insert(company, created);
     }
-    let mut seeded = Vec::new();
-    if store.len() == 0
+    for person in stored_people {
+        let created = created_of("person", &person.id, &person.created_at)?;
+        store.insert(person, created);
+    }
+    let mut seeded = Seeded::default();
+    if store.is_empty()
         && let Some(seed) = &seed
     {
-        for (person, created) in seed.people(&attributes, jiff::Timestamp::now())? {
-            seeded.push(person.clone());
+        let (companies, people) = seed.contents(&attributes, jiff::Timestamp::now())?;
+        for (company, created) in companies {
+            seeded.companies.push(company.clone());
+            store.companies.insert(company, created);
+        }
+        for (person, created) in people {
+            seeded.people.push(person.clone());
             store.insert(person, created);
         }
     }

@@ -1,11 +1,15 @@
-//! Seed files: the people (and custom attributes) a sandbox starts with.
+//! Seed files: the people, companies and custom attributes a sandbox starts
+//! with.
 //!
 //! Two shapes, in YAML or JSON: a list of people in the API's shape, or a
-//! mapping `{people: [...], customAttributes: {slug: type}}`, where a type may carry
-//! its options: `select=gold|silver`. Ids and
-//! timestamps are optional and generated when missing.
+//! mapping `{people: [...], companies: [...], customAttributes: {slug: type}}`,
+//! where a type may carry its options: `select=gold|silver`. Ids and
+//! timestamps are optional and generated when missing. A person links to a
+//! company with `companyId`, or with `company: {id, name, domain}` (the API's
+//! read shape), which also declares that company when `companies` does not
+//! hold it; so a list-shaped seed can link people too.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
@@ -14,14 +18,17 @@ use serde_json::Value;
 use super::SandboxError;
 use super::attributes::{CustomAttribute, CustomAttributes};
 use super::body::{self, Origin};
+use super::companies::{self, parse_company};
 use super::store::blank_person;
-use crate::api::model::Person;
+use crate::api::assumed::normalize_domain;
+use crate::api::model::{Company, CompanyRef, Person};
 
 /// A parsed seed file whose people are not yet checked (that needs every
 /// attribute declaration, including those of the state file).
 pub(crate) struct Seed {
     path: PathBuf,
     people: Vec<Value>,
+    companies: Vec<Value>,
     /// Whether the file was the mapping shape (for error paths).
     mapping: bool,
     pub attributes: Vec<CustomAttribute>,
@@ -66,31 +73,33 @@ impl Seed {
             at: at.to_string(),
             message: message.to_string(),
         };
-        let (people, mapping, declared) = match value {
+        let (people, companies, mapping, declared) = match value {
             // An empty file reads as null: no people.
-            Value::Null => (Vec::new(), false, None),
-            Value::Array(people) => (people, false, None),
+            Value::Null => (Vec::new(), Vec::new(), false, None),
+            Value::Array(people) => (people, Vec::new(), false, None),
             Value::Object(mut map) => {
                 if let Some(key) = map
                     .keys()
-                    .find(|k| *k != "people" && *k != "customAttributes")
+                    .find(|k| !["people", "companies", "customAttributes"].contains(&k.as_str()))
                 {
                     return Err(invalid(
                         key,
-                        "unknown key; the mapping shape has only `people` and `customAttributes`",
+                        "unknown key; the mapping shape has only `people`, `companies` and `customAttributes`",
                     ));
                 }
-                let people = match map.remove("people") {
-                    None | Some(Value::Null) => Vec::new(),
-                    Some(Value::Array(people)) => people,
-                    Some(_) => return Err(invalid("people", "must be a list of people")),
+                let mut list = |key: &str, what: &str| match map.remove(key) {
+                    None | Some(Value::Null) => Ok(Vec::new()),
+                    Some(Value::Array(items)) => Ok(items),
+                    Some(_) => Err(invalid(key, what)),
                 };
-                (people, true, map.remove("customAttributes"))
+                let people = list("people", "must be a list of people")?;
+                let companies = list("companies", "must be a list of companies")?;
+                (people, companies, true, map.remove("customAttributes"))
             }
             _ => {
                 return Err(invalid(
                     "the top level",
-                    "must be a list of people or a mapping with `people` and `customAttributes`",
+                    "must be a list of people or a mapping with `people`, `companies` and `customAttributes`",
                 ));
             }
         };
@@ -121,32 +130,139 @@ impl Seed {
         Ok(Seed {
             path: path.to_path_buf(),
             people,
+            companies,
             mapping,
             attributes,
         })
     }
 
-    /// Checks every person against the API's rules and builds them.
-    pub(crate) fn people(
+    /// Checks every company and person against the API's rules and builds
+    /// them, each person showing its company; with `createdAt` in seconds.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn contents(
         &self,
         attributes: &CustomAttributes,
         now: Timestamp,
-    ) -> Result<Vec<(Person, i64)>, SandboxError> {
+    ) -> Result<(Vec<(Company, i64)>, Vec<(Person, i64)>), SandboxError> {
+        let mut companies = self.companies(now)?;
+        let mut people = self.people(attributes, now)?;
+        let mut by_id: HashMap<String, usize> = companies
+            .iter()
+            .enumerate()
+            .map(|(i, (company, _))| (company.id.clone(), i))
+            .collect();
+        let mut domains: HashSet<String> = companies
+            .iter()
+            .filter_map(|(company, _)| company.domain.as_deref().map(normalize_domain))
+            .collect();
+        for (i, (person, _, linked_by)) in people.iter_mut().enumerate() {
+            let Some(link) = &mut person.company else {
+                continue;
+            };
+            let company = match (by_id.get(&link.id), *linked_by) {
+                (Some(&at), _) => &companies[at].0,
+                (None, Link::Object) => {
+                    // The read shape's `company` declares a company of its own.
+                    if let Some(domain) = &link.domain
+                        && !domains.insert(normalize_domain(domain))
+                    {
+                        return Err(self.invalid(
+                            &format!("{}.company.domain", self.person_at(i)),
+                            "is the domain of another company of the seed",
+                        ));
+                    }
+                    let company = Company {
+                        id: link.id.clone(),
+                        name: link.name.clone(),
+                        domain: link.domain.clone(),
+                        created_at: body::format_timestamp(now),
+                        updated_at: body::format_timestamp(now),
+                    };
+                    by_id.insert(company.id.clone(), companies.len());
+                    companies.push((company, now.as_second()));
+                    &companies[companies.len() - 1].0
+                }
+                (None, Link::Id) => {
+                    return Err(self.invalid(
+                        &format!("{}.companyId", self.person_at(i)),
+                        "names no company of the seed; declare it under `companies` (the mapping shape), or give the person `company: {id, name, domain}`",
+                    ));
+                }
+            };
+            *link = CompanyRef::from(company);
+        }
+        let people = people
+            .into_iter()
+            .map(|(person, created, _)| (person, created))
+            .collect();
+        Ok((companies, people))
+    }
+
+    fn invalid(&self, at: &str, message: &str) -> SandboxError {
+        SandboxError::SeedInvalid {
+            path: self.path.clone(),
+            at: at.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    fn person_at(&self, i: usize) -> String {
+        if self.mapping {
+            format!("people[{i}]")
+        } else {
+            format!("[{i}]")
+        }
+    }
+
+    /// Checks every company of `companies`: fields, unique ids and domains.
+    fn companies(&self, now: Timestamp) -> Result<Vec<(Company, i64)>, SandboxError> {
+        let mut ids = HashSet::new();
+        let mut domains = HashSet::new();
+        let mut companies = Vec::with_capacity(self.companies.len());
+        for (i, value) in self.companies.iter().enumerate() {
+            let at = |field: Option<&str>| match field {
+                Some(field) => format!("companies[{i}].{field}"),
+                None => format!("companies[{i}]"),
+            };
+            let object = value.as_object().ok_or_else(|| {
+                self.invalid(&at(None), "must be a company (a mapping of fields)")
+            })?;
+            let input = parse_company(object, Origin::Seed).map_err(|errors| {
+                let (field, message) = errors.first().unwrap_or_default();
+                self.invalid(&at(Some(&field)), &message)
+            })?;
+            let (company, created) =
+                companies::seeded(input, uuid::Uuid::now_v7().to_string(), now);
+            if !ids.insert(company.id.clone()) {
+                return Err(self.invalid(&at(Some("id")), "is the id of an earlier company too"));
+            }
+            if let Some(domain) = &company.domain
+                && !domains.insert(normalize_domain(domain))
+            {
+                return Err(self.invalid(
+                    &at(Some("domain")),
+                    "is the domain of an earlier company too (domains compare ignoring case)",
+                ));
+            }
+            companies.push((company, created));
+        }
+        Ok(companies)
+    }
+
+    /// Checks every person against the API's rules and builds them, with how
+    /// each names its company (if it does).
+    fn people(
+        &self,
+        attributes: &CustomAttributes,
+        now: Timestamp,
+    ) -> Result<Vec<(Person, i64, Link)>, SandboxError> {
         let mut ids = HashSet::new();
         let mut people = Vec::with_capacity(self.people.len());
         for (i, value) in self.people.iter().enumerate() {
-            let at = if self.mapping {
-                format!("people[{i}]")
-            } else {
-                format!("[{i}]")
-            };
-            let invalid = |field: Option<&str>, message: &str| SandboxError::SeedInvalid {
-                path: self.path.clone(),
-                at: match field {
-                    Some(field) => format!("{at}.{field}"),
-                    None => at.clone(),
-                },
-                message: message.to_string(),
+            let at = self.person_at(i);
+            let invalid = |field: Option<&str>, message: &str| match field {
+                Some(field) => self.invalid(&format!("{at}.{field}"), message),
+                None => self.invalid(&at, message),
             };
             let object = value
                 .as_object()
@@ -163,14 +279,27 @@ impl Seed {
             let mut person = blank_person(id, body::format_timestamp(created));
             person.updated_at = body::format_timestamp(input.updated_at.unwrap_or(created));
             input.patch.apply(&mut person);
-            if let Some(company) = input.company {
-                person.company.get_or_insert(company);
-            }
+            // `companyId` wins over the read shape's `company`.
+            let link = if person.company.is_some() {
+                Link::Id
+            } else {
+                person.company = input.company;
+                Link::Object
+            };
             if !person.has_name() {
                 return Err(invalid(None, "needs a firstName or a lastName"));
             }
-            people.push((person, created.as_second()));
+            people.push((person, created.as_second(), link));
         }
         Ok(people)
     }
+}
+
+/// How a seed person names its company.
+#[derive(Debug, Clone, Copy)]
+enum Link {
+    /// `companyId`: the company must be in the seed.
+    Id,
+    /// `company: {id, name, domain}`: declares the company if need be.
+    Object,
 }

@@ -1,6 +1,8 @@
 //! The working set of people in memory, with the indexes that keep every
-//! request cheap: by id, by normalised email, and — built the first time a slug
-//! is used as a matching attribute — by any other standard or custom attribute.
+//! request cheap: by id, by normalised email, by linked company, and — built
+//! the first time a slug is used as a matching attribute — by any other
+//! standard or custom attribute. The companies live beside them, so that a
+//! person's `company` always shows the company as it is now.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -8,7 +10,8 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::body::{self, PersonPatch};
-use crate::api::model::Person;
+use super::companies::{Companies, PendingCompany};
+use crate::api::model::{CompanyRef, Person};
 use crate::person::{MatchField, normalize_email};
 
 /// The value an upsert looks a person up by.
@@ -92,6 +95,9 @@ pub(crate) struct Store {
     by_email: HashMap<String, Vec<Slot>>,
     /// Built lazily: one index per slug used to match on.
     by_value: HashMap<IndexName, HashMap<String, Vec<Slot>>>,
+    /// Company id → the people linked to it, to show a rename on each.
+    by_company: HashMap<String, Vec<Slot>>,
+    pub companies: Companies,
 }
 
 /// An upsert worked out but not yet applied, so that it can be made durable
@@ -111,8 +117,9 @@ impl Pending {
 }
 
 impl Store {
-    pub(crate) fn len(&self) -> usize {
-        self.records.len()
+    /// Whether it holds neither people nor companies: a seed applies then.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.companies.len() == 0
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<&Person> {
@@ -164,6 +171,7 @@ impl Store {
                 let record = &self.records[slot as usize];
                 let mut person = (*record.person).clone();
                 patch.apply(&mut person);
+                self.resolve_company(&mut person);
                 let changed = person != *record.person;
                 if changed {
                     person.updated_at = now_text;
@@ -178,6 +186,7 @@ impl Store {
             None => {
                 let mut person = blank_person(new_id(), now_text);
                 patch.apply(&mut person);
+                self.resolve_company(&mut person);
                 Pending {
                     slot: None,
                     person,
@@ -206,8 +215,10 @@ impl Store {
         }
     }
 
-    /// Adds a person (new id) at its place in the list order.
-    pub(crate) fn insert(&mut self, person: Person, created: i64) {
+    /// Adds a person (new id) at its place in the list order, showing its
+    /// company as stored.
+    pub(crate) fn insert(&mut self, mut person: Person, created: i64) {
+        self.resolve_company(&mut person);
         let slot = Slot::try_from(self.records.len()).unwrap_or(Slot::MAX);
         self.by_id.insert(person.id.clone(), slot);
         self.records.push(Record {
@@ -225,34 +236,35 @@ impl Store {
     /// One page of the list, oldest first, optionally filtered by `search`;
     /// returns the page and the number of people that pass the filter.
     pub(crate) fn page(&self, search: Option<&str>, page: u64, count: u64) -> (Vec<&Person>, u64) {
-        let skip = usize::try_from((page - 1).saturating_mul(count)).unwrap_or(usize::MAX);
-        let take = usize::try_from(count).unwrap_or(usize::MAX);
-        match search {
-            None => {
-                let people = self
-                    .order
-                    .iter()
-                    .skip(skip)
-                    .take(take)
-                    .map(|slot| &*self.records[*slot as usize].person)
-                    .collect();
-                (people, self.order.len() as u64)
-            }
-            Some(text) => {
-                let needle = text.to_lowercase();
-                let mut total = 0u64;
-                let mut people = Vec::new();
-                for slot in &self.order {
-                    let person = &*self.records[*slot as usize].person;
-                    if matches_search(person, &needle) {
-                        if total as usize >= skip && people.len() < take {
-                            people.push(person);
-                        }
-                        total += 1;
-                    }
-                }
-                (people, total)
-            }
+        let needle = search.map(str::to_lowercase);
+        let keep = needle
+            .as_deref()
+            .map(|needle| move |person: &Person| matches_search(person, needle));
+        let ordered = self
+            .order
+            .iter()
+            .map(|slot| &*self.records[*slot as usize].person);
+        page_of(ordered, keep, page, count)
+    }
+
+    /// A person's `company` as the company is now; a link to a company the
+    /// store does not hold (a state written before companies were kept)
+    /// stays as it was.
+    fn resolve_company(&self, person: &mut Person) {
+        if let Some(link) = &mut person.company
+            && let Some(company) = self.companies.get(&link.id)
+        {
+            *link = CompanyRef::from(company);
+        }
+    }
+
+    /// Applies a prepared company assert, and shows a new name or domain on
+    /// every person linked to the company (their `updatedAt` stays: the
+    /// person did not change).
+    pub(crate) fn commit_company(&mut self, pending: PendingCompany) {
+        let link = CompanyRef::from(self.companies.commit(pending));
+        for slot in self.by_company.get(&link.id).into_iter().flatten() {
+            self.records[*slot as usize].person.company = Some(link.clone());
         }
     }
 
@@ -275,6 +287,12 @@ impl Store {
 
     fn index(&mut self, slot: Slot) {
         let person = &self.records[slot as usize].person;
+        if let Some(company) = &person.company {
+            self.by_company
+                .entry(company.id.clone())
+                .or_default()
+                .push(slot);
+        }
         for email in &person.emails {
             let slots = self.by_email.entry(normalize_email(email)).or_default();
             if !slots.contains(&slot) {
@@ -289,6 +307,9 @@ impl Store {
     }
 
     fn unindex(&mut self, slot: Slot, old: &Person) {
+        if let Some(company) = &old.company {
+            remove_slot(&mut self.by_company, &company.id, slot);
+        }
         for email in &old.emails {
             remove_slot(&mut self.by_email, &normalize_email(email), slot);
         }
@@ -309,6 +330,34 @@ fn remove_slot(index: &mut HashMap<String, Vec<Slot>>, key: &str, slot: Slot) {
     }
 }
 
+/// One page of `ordered` (a list in its order), keeping only what `keep`
+/// accepts when there is a filter; returns the page and how many pass.
+/// Without a filter it walks only as far as the page.
+pub(crate) fn page_of<'a, T: 'a>(
+    ordered: impl ExactSizeIterator<Item = &'a T>,
+    keep: Option<impl Fn(&T) -> bool>,
+    page: u64,
+    count: u64,
+) -> (Vec<&'a T>, u64) {
+    let skip = usize::try_from((page - 1).saturating_mul(count)).unwrap_or(usize::MAX);
+    let take = usize::try_from(count).unwrap_or(usize::MAX);
+    let Some(keep) = keep else {
+        let total = ordered.len() as u64;
+        return (ordered.skip(skip).take(take).collect(), total);
+    };
+    let mut total = 0u64;
+    let mut items = Vec::new();
+    for item in ordered {
+        if keep(item) {
+            if total as usize >= skip && items.len() < take {
+                items.push(item);
+            }
+            total += 1;
+        }
+    }
+    (items, total)
+}
+
 /// `search`: names, emails or phone number contain the text, ignoring case.
 /// `needle` is already lower-case.
 fn matches_search(person: &Person, needle: &str) -> bool {
@@ -326,7 +375,7 @@ fn matches_search(person: &Person, needle: &str) -> bool {
 
 /// Substring test ignoring case, without allocating for an ASCII needle (the
 /// common case: a scan of 100,000 people per search request).
-fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
+pub(crate) fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
     if needle.is_ascii() {
         let needle = needle.as_bytes();
         haystack.len() >= needle.len()

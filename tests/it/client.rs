@@ -1044,6 +1044,72 @@ async fn search_reads_every_page_of_matches() {
     assert!(client.search("nobody").await.unwrap().is_empty());
 }
 
+fn company(n: usize) -> Value {
+    json!({
+        "id": format!("c0000000-0000-4000-8000-{n:012}"),
+        "name": format!("Company {n}"),
+        "domain": format!("c{n}.example"),
+        "createdAt": "2025-01-15T09:00:00+00:00",
+        "updatedAt": "2025-01-15T09:00:00+00:00"
+    })
+}
+
+#[tokio::test]
+async fn companies_are_asserted_by_domain_listed_and_read_at_their_paths() {
+    let mock = scripted(vec![
+        reply(
+            201,
+            json!({"success": true, "status": 201, "company": company(1)}),
+        ),
+        reply(
+            200,
+            json!({"success": true, "status": 200, "company": company(1)}),
+        ),
+        reply(200, page(&[company(1), company(2)], 2, 1, 100)),
+        reply(
+            200,
+            json!({"success": true, "status": 200, "company": company(2)}),
+        ),
+    ])
+    .await;
+    let client = client(&mock.base);
+    let created = client
+        .assert_company("c1.example", Some("Company 1"))
+        .await
+        .unwrap();
+    assert!(created.created);
+    assert_eq!(created.company.name.as_deref(), Some("Company 1"));
+    let found = client.assert_company("C1.example", None).await.unwrap();
+    assert!(!found.created, "200 is an update");
+    let listed = client.search_companies("Company & co").await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[1].domain.as_deref(), Some("c2.example"));
+    let read = client.get_company(&listed[1].id).await.unwrap();
+    assert_eq!(read, listed[1]);
+
+    let seen = mock.seen();
+    assert_eq!(seen[0].method, "PUT");
+    assert_eq!(seen[0].uri, "/v2/crm/companies?matchingAttribute=domain");
+    assert_eq!(seen[0].content_type.as_deref(), Some("application/json"));
+    let sent: Value = serde_json::from_str(&seen[0].body).unwrap();
+    assert_eq!(sent, json!({"name": "Company 1", "domain": "c1.example"}));
+    let sent: Value = serde_json::from_str(&seen[1].body).unwrap();
+    assert_eq!(
+        sent,
+        json!({"domain": "C1.example"}),
+        "no name: the found company keeps its own"
+    );
+    assert_eq!(
+        seen[2].uri,
+        "/v2/crm/companies?page=1&count=100&search=Company+%26+co"
+    );
+    assert_eq!(seen[2].method, "GET");
+    assert_eq!(
+        seen[3].uri,
+        "/v2/crm/companies/c0000000-0000-4000-8000-000000000002"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Against the real sandbox (`zeeg sandbox serve`)
 
@@ -1189,4 +1255,116 @@ async fn sandbox_refusals_come_back_as_clear_errors() {
         .await
         .unwrap_err();
     assert!(matches!(error, ApiError::NotFound { .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn sandbox_companies_through_the_client() {
+    let sandbox = Sandbox::start(&[]);
+    let client = sandbox_client(&sandbox, TOKEN, fast_retry(4));
+    let mut created = Vec::new();
+    for n in 0..205 {
+        let domain = format!("c{n}.example");
+        let asserted = client
+            .assert_company(&domain, Some(&format!("Company {n}")))
+            .await
+            .unwrap();
+        assert!(asserted.created);
+        created.push(asserted.company);
+    }
+    let again = client
+        .assert_company(" C7.EXAMPLE ", Some("Company Seven"))
+        .await
+        .unwrap();
+    assert!(!again.created, "the same domain in another spelling");
+    assert_eq!(again.company.id, created[7].id);
+
+    let before = client.stats().requests;
+    let listed = client.list_companies().await.unwrap();
+    assert_eq!(client.stats().requests - before, 3, "three pages of 100");
+    let ids: Vec<&str> = listed.iter().map(|c| c.id.as_str()).collect();
+    let expected: Vec<&str> = created.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, expected, "each company once, oldest first");
+    assert_eq!(listed[7].name.as_deref(), Some("Company Seven"));
+    let page = client.companies_page(3, 100, None).await.unwrap();
+    assert_eq!(page.collection.len(), 5);
+    assert_eq!(page.pagination.total, 205);
+
+    let found = client.search_companies("SEVEN").await.unwrap();
+    assert_eq!(found.len(), 1, "by name");
+    let found = client.search_companies("c20").await.unwrap();
+    // c20, c200 … c204, by domain.
+    assert_eq!(found.len(), 6);
+    assert_eq!(
+        client.get_company(&created[42].id).await.unwrap(),
+        created[42]
+    );
+    let error = client
+        .get_company("00000000-0000-4000-8000-000000000000")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ApiError::NotFound { .. }), "{error:?}");
+
+    let error = client
+        .assert_company("new.example", None)
+        .await
+        .unwrap_err();
+    let ApiError::Validation { errors, .. } = &error else {
+        panic!("expected a 422, got {error:?}");
+    };
+    assert_eq!(errors[0].field, "name", "a create needs a name: {error}");
+
+    // A person links by id and shows the company as it is now.
+    let linked = client
+        .upsert(
+            "email",
+            &body(json!({"firstName": "Ada", "emails": ["ada@c7.example"],
+                         "companyId": created[7].id})),
+        )
+        .await
+        .unwrap();
+    let link = linked.person.company.expect("linked");
+    assert_eq!(link.name.as_deref(), Some("Company Seven"));
+    client
+        .assert_company("c7.example", Some("Seven Ltd"))
+        .await
+        .unwrap();
+    let read = client.get(&linked.person.id).await.unwrap();
+    let link = read.company.expect("still linked");
+    assert_eq!(
+        (
+            link.id.as_str(),
+            link.name.as_deref(),
+            link.domain.as_deref()
+        ),
+        (
+            created[7].id.as_str(),
+            Some("Seven Ltd"),
+            Some("c7.example")
+        )
+    );
+    let error = client
+        .upsert(
+            "email",
+            &body(json!({"emails": ["ada@c7.example"], "companyId": "no-such-company"})),
+        )
+        .await
+        .unwrap_err();
+    let ApiError::Validation { errors, .. } = &error else {
+        panic!("expected a 422, got {error:?}");
+    };
+    assert_eq!(errors[0].field, "companyId", "{error}");
+
+    let reader = sandbox_client(&sandbox, READ_TOKEN, fast_retry(4));
+    let error = reader.assert_company("c1.example", None).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ApiError::Forbidden {
+                scope: Scope::Write,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(reader.list_companies().await.unwrap().len(), 205);
 }

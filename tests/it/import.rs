@@ -83,6 +83,14 @@ const COMPANIES: &[&str] = &[
     "0b7e2c9d-3f1a-4d5e-8b6c-7a9e1f2d3c4b",
 ];
 
+/// The seed's `companies`: those of [`COMPANIES`], which seed people link to.
+fn seed_companies() -> Value {
+    json!([
+        {"id": COMPANIES[0], "name": "Acme", "domain": "acme.example"},
+        {"id": COMPANIES[1], "name": "Initech", "domain": "initech.example"},
+    ])
+}
+
 /// What the sandbox is seeded with, and what the test expects of it.
 struct Seed {
     people: Vec<Value>,
@@ -206,6 +214,7 @@ fn sandbox_with(dir: &Path, seed: &Seed, extra: &[&str]) -> Sandbox {
             "newsletter": "checkbox",
             "products": "multiselect=crm|yes|- x",
         },
+        "companies": seed_companies(),
         "people": seed.people,
     });
     std::fs::write(&file, serde_json::to_vec_pretty(&document).unwrap()).unwrap();
@@ -457,7 +466,7 @@ fn import_with_sandbox_reads_the_projects_own_sandbox() {
     let document = json!({"customAttributes": {
         "customer_tier": "select=gold|yes|null|123", "seats": "number", "newsletter": "checkbox",
         "products": "multiselect=crm|yes|- x", "notes": "text",
-    }, "people": seed.people});
+    }, "companies": seed_companies(), "people": seed.people});
     // JSON is YAML, and the seed file reads either.
     std::fs::write(
         tmp.path().join("sandbox-seed.yaml"),

@@ -68,6 +68,24 @@ impl Api {
         self.put_raw(slug, &body.to_string()).await
     }
 
+    /// `PUT /crm/companies?QUERY` with the write token.
+    async fn put_company(&self, query: &str, body: Value) -> (u16, Value) {
+        self.send(
+            self.http
+                .put(format!("{}/crm/companies?{query}", self.base))
+                .bearer_auth(TOKEN)
+                .json(&body),
+        )
+        .await
+    }
+
+    /// Asserts a company by domain, which must answer 200 or 201.
+    async fn assert_company(&self, body: Value) -> Value {
+        let (status, answer) = self.put_company("matchingAttribute=domain", body).await;
+        assert!(status == 200 || status == 201, "{status} {answer}");
+        answer
+    }
+
     /// `GET` a path below the base URL with the read-only token.
     async fn get(&self, path: &str) -> (u16, Value) {
         self.send(
@@ -119,9 +137,22 @@ fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary directory")
 }
 
+/// A seed holding the company that [`SEED_PAGE_BODY`]'s `companyId` names:
+/// the sandbox refuses a `companyId` of no company.
+fn page_company_seed(dir: &tempfile::TempDir) -> String {
+    let seed = dir.path().join("companies.yaml");
+    std::fs::write(
+        &seed,
+        "companies:\n  - {id: <string>, name: Acme Corp, domain: acme.com}\n",
+    )
+    .expect("the seed is written");
+    seed.to_str().expect("a UTF-8 path").to_string()
+}
+
 #[tokio::test]
 async fn the_seed_page_body_creates_then_updates_the_same_person() {
-    let sandbox = Sandbox::start(&[]);
+    let dir = temp_dir();
+    let sandbox = Sandbox::start(&["--seed", &page_company_seed(&dir)]);
     let api = Api::new(&sandbox);
     let (status, created) = api.put_raw("email", SEED_PAGE_BODY).await;
     assert_eq!(status, 201, "{created}");
@@ -223,10 +254,13 @@ async fn null_clears_omitted_is_kept_and_maps_merge_key_by_key() {
         "seats:number",
     ]);
     let api = Api::new(&sandbox);
+    let company = api
+        .assert_company(json!({"name": "Acme", "domain": "acme.com"}))
+        .await;
     api.put(
         "email",
         json!({"firstName": "Bo", "lastName": "Ek", "emails": ["bo@x.io"], "jobTitle": "Dev",
-               "companyId": "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+               "companyId": company["company"]["id"],
                "socials": {"linkedin": "li/bo", "twitter": "@bo"},
                "customAttributes": {"tier": "gold", "seats": 5}}),
     )
@@ -500,8 +534,9 @@ async fn state_survives_a_restart_and_a_kill_right_after_an_answered_write() {
     let dir = temp_dir();
     let state = dir.path().join("state.db");
     let state = state.to_str().unwrap();
+    let seed = page_company_seed(&dir);
     let created = {
-        let sandbox = Sandbox::start(&["--state", state]);
+        let sandbox = Sandbox::start(&["--state", state, "--seed", &seed]);
         let api = Api::new(&sandbox);
         let (status, body) = api.put_raw("email", SEED_PAGE_BODY).await;
         assert_eq!(status, 201);
@@ -782,4 +817,427 @@ async fn without_a_token_flag_the_default_token_is_announced_and_accepted() {
     );
     let _ = child.kill();
     let _ = child.wait();
+}
+
+// ---------------------------------------------------------------------------
+// Companies
+
+fn company(body: &Value) -> &Value {
+    &body["company"]
+}
+
+#[tokio::test]
+async fn a_company_is_asserted_by_domain_ignoring_case_and_space() {
+    let sandbox = Sandbox::start(&[]);
+    let api = Api::new(&sandbox);
+    let (status, created) = api
+        .put_company(
+            "matchingAttribute=domain",
+            json!({"name": "Acme Corp", "domain": "acme.com"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_body_snapshot!("company_created", created);
+    let id = company(&created)["id"].clone();
+
+    // Found by its domain in another spelling: the name sent replaces, and the
+    // domain is stored as sent.
+    let (status, renamed) = api
+        .put_company(
+            "matchingAttribute=domain",
+            json!({"name": "Acme Inc", "domain": "  ACME.com "}),
+        )
+        .await;
+    assert_eq!(status, 200, "{renamed}");
+    assert_eq!(renamed["status"], 200);
+    assert_eq!(company(&renamed)["id"], id);
+    assert_eq!(company(&renamed)["name"], "Acme Inc");
+    assert_eq!(company(&renamed)["domain"], "  ACME.com ");
+    assert_eq!(
+        company(&renamed)["createdAt"],
+        company(&created)["createdAt"]
+    );
+
+    // A field left out of an update is kept.
+    let (status, kept) = api
+        .put_company("matchingAttribute=domain", json!({"domain": "acme.COM"}))
+        .await;
+    assert_eq!(status, 200, "{kept}");
+    assert_eq!(company(&kept)["name"], "Acme Inc");
+    assert_eq!(company(&kept)["domain"], "acme.COM");
+
+    let (status, read) = api
+        .get(&format!("/crm/companies/{}", id.as_str().unwrap()))
+        .await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(
+        read,
+        json!({"success": true, "status": 200, "company": company(&kept)})
+    );
+    let (status, missing) = api
+        .get("/crm/companies/00000000-0000-4000-8000-000000000000")
+        .await;
+    assert_eq!(status, 404, "{missing}");
+    assert_eq!(missing["message"], "no company has this id");
+    let (_, list) = api.get("/crm/companies").await;
+    assert_eq!(list["pagination"]["total"], 1, "one domain, one company");
+}
+
+#[tokio::test]
+async fn invalid_company_asserts_get_422_with_field_errors_and_change_nothing() {
+    let sandbox = Sandbox::start(&[]);
+    let api = Api::new(&sandbox);
+    let refused = |query: &'static str, body: Value| {
+        let api = &api;
+        async move {
+            let (status, answer) = api.put_company(query, body).await;
+            assert_eq!(status, 422, "{answer}");
+            let fields: Vec<String> = answer["errors"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect();
+            fields
+        }
+    };
+    assert_eq!(
+        refused("matchingAttribute=domain", json!({"name": "Acme"})).await,
+        ["domain"]
+    );
+    assert_eq!(
+        refused("matchingAttribute=domain", json!({"domain": "acme.com"})).await,
+        ["name"],
+        "a create needs a name"
+    );
+    assert_eq!(
+        refused(
+            "matchingAttribute=name",
+            json!({"name": "Acme", "domain": "acme.com"})
+        )
+        .await,
+        ["matchingAttribute"]
+    );
+    assert_eq!(
+        refused(
+            "matchingAttribute=domain",
+            json!({"name": null, "domain": "", "id": "x", "industry": "Retail"})
+        )
+        .await,
+        ["name", "domain", "id", "industry"]
+    );
+    let (status, answer) = api
+        .put_company("matchingAttribute=name", json!({"name": "Acme"}))
+        .await;
+    assert_eq!(status, 422);
+    assert_body_snapshot!("company_refused", answer);
+
+    let url = format!("{}/crm/companies?matchingAttribute=domain", api.base);
+    let (status, _) = api
+        .send(api.http.put(&url).bearer_auth(TOKEN).body("[1]"))
+        .await;
+    assert_eq!(status, 400, "a body that is not an object");
+    let acme = json!({"name": "Acme", "domain": "acme.com"});
+    let (status, _) = api
+        .send(api.http.put(&url).bearer_auth(READ_TOKEN).json(&acme))
+        .await;
+    assert_eq!(status, 403, "asserting needs crm:write");
+    let (status, _) = api.send(api.http.put(&url).json(&acme)).await;
+    assert_eq!(status, 401);
+    let (status, _) = api
+        .send(api.http.get(format!("{}/crm/companies", api.base)))
+        .await;
+    assert_eq!(status, 401, "listing needs a token");
+
+    let (_, list) = api.get("/crm/companies").await;
+    assert_eq!(list["pagination"]["total"], 0, "{list}");
+}
+
+#[tokio::test]
+async fn companies_list_oldest_first_in_pages_and_search_name_or_domain() {
+    let sandbox = Sandbox::start(&[]);
+    let api = Api::new(&sandbox);
+    let names = ["Acme", "Initech", "Globex", "Umbrella", "Hooli"];
+    let mut ids = Vec::new();
+    for name in names {
+        let domain = format!("{}.example", name.to_lowercase());
+        let answer = api
+            .assert_company(json!({"name": name, "domain": domain}))
+            .await;
+        ids.push(company(&answer)["id"].clone());
+    }
+    let mut listed = Vec::new();
+    let mut path = "/crm/companies?count=2".to_string();
+    let mut pages = 0;
+    loop {
+        let (status, page) = api.get(&path).await;
+        assert_eq!(status, 200, "{page}");
+        pages += 1;
+        assert_eq!(page["pagination"]["total"], 5);
+        assert_eq!(page["pagination"]["totalPages"], 3);
+        listed.extend(
+            page["collection"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].clone()),
+        );
+        match page["pagination"]["nextPage"].as_str() {
+            Some(next) => {
+                assert!(next.starts_with("/v2/crm/companies?"), "{next}");
+                path = next.strip_prefix("/v2").unwrap().to_string();
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(listed, ids, "each company once, oldest first");
+
+    let (_, found) = api.get("/crm/companies?search=INIT").await;
+    assert_eq!(found["pagination"]["total"], 1, "{found}");
+    assert_eq!(found["collection"][0]["name"], "Initech");
+    // The domain is searched too: every company's ends in .example.
+    let (_, found) = api
+        .get("/crm/companies?search=.EXAMPLE&count=2&page=3")
+        .await;
+    assert_eq!(found["pagination"]["total"], 5, "{found}");
+    assert_eq!(found["collection"][0]["name"], "Hooli");
+    assert_eq!(
+        found["pagination"]["previousPage"],
+        "/v2/crm/companies?page=2&count=2&search=.EXAMPLE"
+    );
+    let (_, none) = api.get("/crm/companies?search=nobody").await;
+    assert_eq!(none["collection"], json!([]));
+    let (status, _) = api.get("/crm/companies?count=101").await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn a_person_shows_its_company_as_it_is_now() {
+    let sandbox = Sandbox::start(&[]);
+    let api = Api::new(&sandbox);
+    let acme = api
+        .assert_company(json!({"name": "Acme", "domain": "acme.com"}))
+        .await;
+    let acme_id = company(&acme)["id"].clone();
+    let (status, linked) = api
+        .put(
+            "email",
+            json!({"firstName": "Ada", "emails": ["ada@acme.com"], "companyId": acme_id}),
+        )
+        .await;
+    assert_eq!(status, 201, "{linked}");
+    assert_eq!(
+        person(&linked)["company"],
+        json!({"id": acme_id, "name": "Acme", "domain": "acme.com"})
+    );
+    let person_id = person(&linked)["id"].as_str().unwrap().to_string();
+
+    // The rename shows through the person, who did not change.
+    api.assert_company(json!({"name": "Acme Corp", "domain": "ACME.com"}))
+        .await;
+    let (_, read) = api.get(&format!("/crm/people/{person_id}")).await;
+    assert_eq!(
+        read["person"]["company"],
+        json!({"id": acme_id, "name": "Acme Corp", "domain": "ACME.com"})
+    );
+    assert_eq!(read["person"]["updatedAt"], person(&linked)["updatedAt"]);
+    let (_, list) = api.get("/crm/people?search=ada").await;
+    assert_eq!(list["collection"][0]["company"]["name"], "Acme Corp");
+
+    // An unknown company is refused and changes nothing.
+    let (status, refused) = api
+        .put(
+            "email",
+            json!({"emails": ["ada@acme.com"], "jobTitle": "CTO",
+                   "companyId": "00000000-0000-4000-8000-000000000000"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert_body_snapshot!("unknown_company_refused", refused);
+    let (status, _) = api
+        .put(
+            "email",
+            json!({"firstName": "Bo", "emails": ["bo@acme.com"], "companyId": "nope"}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(api.total().await, 1, "nobody created");
+    let (_, read) = api.get(&format!("/crm/people/{person_id}")).await;
+    assert_eq!(read["person"]["jobTitle"], Value::Null);
+
+    // Moved to another company, then unlinked.
+    let initech = api
+        .assert_company(json!({"name": "Initech", "domain": "initech.example"}))
+        .await;
+    let (_, moved) = api
+        .put(
+            "email",
+            json!({"emails": ["ada@acme.com"], "companyId": company(&initech)["id"]}),
+        )
+        .await;
+    assert_eq!(person(&moved)["company"]["name"], "Initech");
+    api.assert_company(json!({"name": "Acme Renamed", "domain": "acme.com"}))
+        .await;
+    let (_, read) = api.get(&format!("/crm/people/{person_id}")).await;
+    assert_eq!(
+        read["person"]["company"]["name"], "Initech",
+        "no longer Acme's"
+    );
+    let (_, unlinked) = api
+        .put(
+            "email",
+            json!({"emails": ["ada@acme.com"], "companyId": null}),
+        )
+        .await;
+    assert_eq!(person(&unlinked)["company"], Value::Null);
+}
+
+#[tokio::test]
+async fn companies_and_links_survive_a_restart_and_a_kill() {
+    let dir = temp_dir();
+    let state = dir.path().join("state.db");
+    let state = state.to_str().unwrap();
+    let (acme_id, person_id) = {
+        let sandbox = Sandbox::start(&["--state", state]);
+        let api = Api::new(&sandbox);
+        let acme = api
+            .assert_company(json!({"name": "Acme", "domain": "acme.com"}))
+            .await;
+        let acme_id = company(&acme)["id"].clone();
+        let (_, linked) = api
+            .put(
+                "email",
+                json!({"firstName": "Ada", "emails": ["ada@acme.com"], "companyId": acme_id}),
+            )
+            .await;
+        (acme_id, person(&linked)["id"].as_str().unwrap().to_string())
+    };
+    let mut sandbox = Sandbox::start(&["--state", state]);
+    let api = Api::new(&sandbox);
+    let (status, _) = api
+        .put_company(
+            "matchingAttribute=domain",
+            json!({"name": "Acme Corp", "domain": "acme.com"}),
+        )
+        .await;
+    assert_eq!(status, 200, "the company came back from the state");
+    // SIGKILL the moment the answer is in: nothing acknowledged may be lost.
+    sandbox.child.kill().unwrap();
+    sandbox.child.wait().unwrap();
+
+    let sandbox = Sandbox::start(&["--state", state]);
+    let api = Api::new(&sandbox);
+    let (_, list) = api.get("/crm/companies").await;
+    assert_eq!(list["pagination"]["total"], 1, "{list}");
+    assert_eq!(list["collection"][0]["id"], acme_id);
+    assert_eq!(list["collection"][0]["name"], "Acme Corp");
+    let (_, read) = api.get(&format!("/crm/people/{person_id}")).await;
+    assert_eq!(
+        read["person"]["company"],
+        json!({"id": acme_id, "name": "Acme Corp", "domain": "acme.com"}),
+        "the person shows the renamed company after a restart"
+    );
+}
+
+#[tokio::test]
+async fn seeds_hold_companies_and_people_link_to_them() {
+    let dir = temp_dir();
+    let mapping = dir.path().join("seed.yaml");
+    std::fs::write(
+        &mapping,
+        "companies:\n  - id: c-acme\n    name: Acme\n    domain: acme.com\n    createdAt: '2025-01-15T09:00:00+00:00'\n  - name: Initech\n    domain: initech.example\n  - id: c-booked\n    name: null\n    domain: booked.example\npeople:\n  - firstName: Ada\n    companyId: c-acme\n  - firstName: Cy\n    company: {id: c-acme, name: Old name, domain: old.example}\n",
+    )
+    .unwrap();
+    let sandbox = Sandbox::start(&["--seed", mapping.to_str().unwrap()]);
+    let api = Api::new(&sandbox);
+    let (_, list) = api.get("/crm/companies").await;
+    let names: Vec<&Value> = list["collection"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["name"])
+        .collect();
+    assert_eq!(names, [&json!("Acme"), &json!("Initech"), &Value::Null]);
+    assert_eq!(
+        list["collection"][0]["createdAt"],
+        "2025-01-15T09:00:00+00:00"
+    );
+    let people = api.all(100).await;
+    let acme = json!({"id": "c-acme", "name": "Acme", "domain": "acme.com"});
+    assert_eq!(people[0]["company"], acme);
+    assert_eq!(
+        people[1]["company"], acme,
+        "a seeded company wins over a stale view"
+    );
+    // The seeded companies are there to assert, by domain.
+    let (status, _) = api
+        .put_company(
+            "matchingAttribute=domain",
+            json!({"domain": "INITECH.example"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    drop(sandbox);
+
+    // A list-shaped seed declares a company through a person's `company`.
+    let list_seed = dir.path().join("list.json");
+    std::fs::write(
+        &list_seed,
+        json!([
+            {"firstName": "Ada", "company": {"id": "c1", "name": "Acme", "domain": "acme.com"}},
+            {"firstName": "Bo", "companyId": "c1"},
+        ])
+        .to_string(),
+    )
+    .unwrap();
+    let sandbox = Sandbox::start(&["--seed", list_seed.to_str().unwrap()]);
+    let api = Api::new(&sandbox);
+    let (_, read) = api.get("/crm/companies/c1").await;
+    assert_eq!(read["company"]["name"], "Acme", "{read}");
+    let people = api.all(100).await;
+    assert_eq!(people[1]["company"]["domain"], "acme.com");
+}
+
+#[test]
+fn a_seed_with_a_bad_company_is_a_clear_error() {
+    let dir = temp_dir();
+    let seed = dir.path().join("seed.yaml");
+    let refused = |text: &str| {
+        std::fs::write(&seed, text).unwrap();
+        let mut command = common::zeeg();
+        command
+            .args(["sandbox", "serve", "--addr", "127.0.0.1:0", "--seed"])
+            .arg(&seed);
+        let run = common::run(&mut command);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        // One line per message, however the terminal width wrapped it.
+        run.stderr
+            .replace("\n  | ", " ")
+            .replace(dir.path().to_str().unwrap(), "[dir]")
+    };
+    let stderr = refused("people:\n  - firstName: Ann\n    companyId: nowhere\n");
+    assert!(
+        stderr.contains(
+            "[dir]/seed.yaml is invalid at people[0].companyId: names no company of the seed"
+        ),
+        "{stderr}"
+    );
+    let stderr = refused(
+        "companies:\n  - {name: A, domain: acme.com}\n  - {name: B, domain: ' ACME.com'}\n",
+    );
+    assert!(
+        stderr.contains("invalid at companies[1].domain: is the domain of an earlier company too"),
+        "{stderr}"
+    );
+    let stderr = refused("companies:\n  - {name: A, domain: acme.com, industry: x}\n");
+    assert!(
+        stderr.contains("invalid at companies[0].industry: is not a field of a company"),
+        "{stderr}"
+    );
+    let stderr = refused("companies: {acme.com: Acme}\n");
+    assert!(
+        stderr.contains("invalid at companies: must be a list of companies"),
+        "{stderr}"
+    );
 }
