@@ -45,6 +45,33 @@ pub enum TargetingError {
         #[source]
         source: globset::Error,
     },
+
+    /// The globs left no entry: planning nothing would look like "no changes".
+    #[error("{} selected none of the {entries} {}", describe(.only, .exclude), if *.entries == 1 { "entry" } else { "entries" })]
+    #[diagnostic(
+        code(zeeg::targeting::nothing_selected),
+        help(
+            "a glob matches a file path relative to the project root (`people/sales.yaml`, \
+             `people/**`), a file name without `/` (`sales.yaml`), or an email (`*@acme.com`); \
+             the people files here are: {files}"
+        )
+    )]
+    NothingSelected {
+        only: Vec<String>,
+        exclude: Vec<String>,
+        entries: usize,
+        /// A few of the files read, relative to the project root.
+        files: String,
+    },
+}
+
+/// `--only "a" --exclude "b"`, as typed.
+fn describe(only: &[String], exclude: &[String]) -> String {
+    let flags = only
+        .iter()
+        .map(|g| format!("--only {g:?}"))
+        .chain(exclude.iter().map(|g| format!("--exclude {g:?}")));
+    flags.collect::<Vec<_>>().join(" ")
 }
 
 /// The compiled `--only` and `--exclude` globs.
@@ -74,6 +101,40 @@ impl Targeting {
         let path = slash_path(&entry.project_path);
         let matches = |m: &Matcher| m.matches(&path, &emails);
         self.only.as_ref().is_none_or(matches) && !self.exclude.as_ref().is_some_and(matches)
+    }
+
+    /// Keeps the selected entries, in order, and counts the ones left out;
+    /// refuses globs that leave nothing (of some entries).
+    pub fn select(
+        &self,
+        only: &[String],
+        exclude: &[String],
+        entries: Vec<Entry>,
+    ) -> Result<(Vec<Entry>, usize), TargetingError> {
+        let mut files: Vec<String> = entries
+            .iter()
+            .map(|e| slash_path(&e.project_path))
+            .collect();
+        files.dedup();
+        let (selected, left_out) = self.filter(entries);
+        if selected.is_empty() && left_out > 0 {
+            let shown = files.len().min(5);
+            let mut list = files[..shown]
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if files.len() > shown {
+                list.push_str(&format!(" and {} more", files.len() - shown));
+            }
+            return Err(TargetingError::NothingSelected {
+                only: only.to_vec(),
+                exclude: exclude.to_vec(),
+                entries: left_out,
+                files: list,
+            });
+        }
+        Ok((selected, left_out))
     }
 
     /// Keeps the selected entries, in order, and counts the ones left out.

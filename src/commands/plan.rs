@@ -182,12 +182,16 @@ fn shown(path: &Path) -> PathBuf {
 /// Prints every problem of invalid people files exactly as `zeeg validate`
 /// does, and that nothing was sent.
 pub fn report_invalid(printer: &Printer, diagnostics: Diagnostics) {
+    let what = diagnostics.what_to_fix();
     super::validate::print_diagnostics(printer, diagnostics);
-    printer.status("Nothing was planned or applied: fix the people files and run again.");
+    printer.status(&format!(
+        "Nothing was planned or applied: fix {what} and run again."
+    ));
 }
 
 /// `--only` / `--exclude`: keeps the selected entries and says how many were
-/// left out, so a narrowed plan is never mistaken for the whole picture.
+/// left out, so a narrowed plan is never mistaken for the whole picture;
+/// globs that select nothing are an error, not an empty plan.
 pub fn select_entries(
     printer: &Printer,
     entries: Vec<Entry>,
@@ -197,7 +201,7 @@ pub fn select_entries(
     if !targeting.is_active() {
         return Ok(entries);
     }
-    let (selected, left_out) = targeting.filter(entries);
+    let (selected, left_out) = targeting.select(&target.only, &target.exclude, entries)?;
     printer.status(&format!(
         "{left_out} {} left out by --only/--exclude; {} selected.",
         if left_out == 1 { "entry" } else { "entries" },

@@ -215,6 +215,15 @@ pub enum ManifestError {
     #[diagnostic(code(zeeg::person::no_match_value))]
     NoMatchValue { attribute: String },
 
+    /// A default `matchingAttribute` that entries inherit without a value.
+    #[error(
+        "{entries} {} on `{attribute}` by default but {} no value for it",
+        if *.entries == 1 { "entry matches" } else { "entries match" },
+        if *.entries == 1 { "has" } else { "have" }
+    )]
+    #[diagnostic(code(zeeg::config::matching_attribute))]
+    DefaultWithoutValues { attribute: String, entries: usize },
+
     /// Two entries with the same identity.
     #[error("two people have the same {attribute} `{value}`")]
     #[diagnostic(
@@ -489,6 +498,46 @@ impl Diagnostics {
             };
             key(a).cmp(&key(b))
         });
+    }
+
+    /// What to fix, for the line that closes a failed plan or apply: the
+    /// paths given, zeeg.yaml, the people files, or some of these.
+    pub fn what_to_fix(&self) -> String {
+        let mut paths = false;
+        let mut config = false;
+        let mut people = false;
+        for problem in &self.problems {
+            let named = |name: &std::path::Path| {
+                name.file_name()
+                    .is_some_and(|n| n == super::discover::CONFIG_FILE)
+            };
+            match (&problem.error, &problem.at) {
+                (
+                    ManifestError::PathNotFound { .. }
+                    | ManifestError::NoFiles
+                    | ManifestError::Walk { .. },
+                    _,
+                ) => paths = true,
+                (ManifestError::Io { path, .. }, _) if named(path) => config = true,
+                (_, Some((source, _))) if named(std::path::Path::new(source.name())) => {
+                    config = true
+                }
+                _ => people = true,
+            }
+        }
+        let parts: Vec<&str> = [
+            (paths, "the paths given"),
+            (config, "zeeg.yaml"),
+            (people, "the people files"),
+        ]
+        .into_iter()
+        .filter_map(|(wrong, what)| wrong.then_some(what))
+        .collect();
+        match parts.as_slice() {
+            [] => "the problems above".to_string(),
+            [one] => one.to_string(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        }
     }
 
     /// How many distinct files have problems.

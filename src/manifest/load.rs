@@ -83,6 +83,11 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifest, Diagnostics> {
         problems.extend(file_problems);
     }
     check_identities(&loaded, &mut problems);
+    report_unmatched_defaults(
+        &loaded,
+        settings.matching_default_at.as_ref(),
+        &mut problems,
+    );
 
     if !problems.is_empty() {
         let mut diagnostics = Diagnostics { problems };
@@ -138,6 +143,8 @@ struct Settings {
     defaults: Option<Map<String, Value>>,
     /// Where zeeg.yaml writes each `defaults.customAttributes` value.
     custom_defaults_at: HashMap<String, SourceLocation>,
+    /// zeeg.yaml and where it writes `defaults.matchingAttribute`.
+    matching_default_at: Option<(SourceText, Range<usize>)>,
     filters: Filters,
 }
 
@@ -217,10 +224,15 @@ fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
             (slug, at)
         })
         .collect();
+    let matching_default_at = doc
+        .spans
+        .get("/defaults/matchingAttribute")
+        .map(|span| (source.clone(), span.value.clone()));
     Settings {
         config,
         defaults,
         custom_defaults_at,
+        matching_default_at,
         filters,
     }
 }
@@ -316,6 +328,18 @@ struct Loaded {
     match_span: Range<usize>,
     /// Each email (normalised) and where it is written.
     emails: Vec<(String, Range<usize>)>,
+    /// Set when the entry has no value for a matching attribute it takes
+    /// from defaults: reported once, at the default, not once per entry.
+    unmatched_default: Option<DefaultAt>,
+}
+
+/// Where an inherited `matchingAttribute` is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DefaultAt {
+    /// The file's own `defaults`, at this span of the entry's file.
+    File(Range<usize>),
+    /// zeeg.yaml's `defaults`.
+    Project,
 }
 
 /// Each key of the `customAttributes` mapping under `parent` and the span of
@@ -498,24 +522,27 @@ impl FileInput<'_> {
             pointer,
             item_span,
         };
-        let match_span = self.check_match_value(&entry, &at, problems);
+        let (match_span, unmatched_default) = self.check_match_value(&entry, &at, problems);
         let emails = self.entry_emails(&entry, &at, problems);
         Some(Loaded {
             entry,
             source: self.source.clone(),
             match_span,
             emails,
+            unmatched_default,
         })
     }
 
     /// An entry needs a value for its matching attribute. Returns where that
-    /// value is written (or the entry, when it is absent or inherited).
+    /// value is written (or the entry, when it is absent or inherited), and,
+    /// when the value is missing for an attribute the entry inherits, where
+    /// the default is (reported once for all such entries by the caller).
     fn check_match_value(
         &self,
         entry: &Entry,
         at: &EntryAt,
         problems: &mut Vec<Problem>,
-    ) -> Range<usize> {
+    ) -> (Range<usize>, Option<DefaultAt>) {
         let match_field = MatchField::for_slug(&entry.matching_attribute);
         let match_suffix = match match_field {
             MatchField::Email => "/emails/0".to_string(),
@@ -526,7 +553,22 @@ impl FileInput<'_> {
             .span_of(&match_suffix)
             .unwrap_or_else(|| at.item_span.clone());
         if has_value(&entry.match_value) {
-            return match_span;
+            return (match_span, None);
+        }
+        if at.span_of("/matchingAttribute").is_none() {
+            let from_file = self
+                .doc
+                .spans
+                .get("/defaults/matchingAttribute")
+                .map(|span| DefaultAt::File(span.value.clone()));
+            let inherited = from_file.or_else(|| {
+                self.project_defaults
+                    .is_some_and(|d| d.contains_key("matchingAttribute"))
+                    .then_some(DefaultAt::Project)
+            });
+            if inherited.is_some() {
+                return (match_span, inherited);
+            }
         }
         let field_span = match match_field {
             MatchField::Email => at.span_of("/emails"),
@@ -550,7 +592,7 @@ impl FileInput<'_> {
             .label(label)
             .help(help),
         );
-        match_span
+        (match_span, None)
     }
 
     /// The entry's emails, normalised, each with where it is written; an
@@ -605,6 +647,100 @@ impl EntryAt<'_> {
             .spans
             .get(&format!("{}{suffix}", self.pointer))
             .map(|s| s.value.clone())
+    }
+}
+
+/// One problem per `defaults.matchingAttribute` that entries inherit without
+/// having a value for it: a wrong slug in zeeg.yaml is one error at its line,
+/// with a "did you mean" over the slugs the project knows, not one per person.
+fn report_unmatched_defaults(
+    loaded: &[Loaded],
+    project_default: Option<&(SourceText, Range<usize>)>,
+    problems: &mut Vec<Problem>,
+) {
+    // The slugs a matching attribute could mean: the standard ones and every
+    // custom attribute the entries set.
+    let mut known: Vec<&str> = crate::person::STANDARD_SLUGS
+        .iter()
+        .map(|(slug, _)| *slug)
+        .collect();
+    for item in loaded {
+        let custom = item
+            .entry
+            .fields
+            .get("customAttributes")
+            .and_then(Value::as_object);
+        for slug in custom.into_iter().flat_map(|c| c.keys()) {
+            if !known.contains(&slug.as_str()) {
+                known.push(slug);
+            }
+        }
+    }
+    // Where the default is, its attribute, and the entries without a value.
+    type Group<'l> = ((SourceText, Range<usize>), &'l str, Vec<&'l Loaded>);
+    let mut groups: Vec<Group> = Vec::new();
+    for item in loaded {
+        let place = match (&item.unmatched_default, project_default) {
+            (None, _) => continue,
+            (Some(DefaultAt::File(span)), _) => (item.source.clone(), span.clone()),
+            (Some(DefaultAt::Project), Some(place)) => place.clone(),
+            (Some(DefaultAt::Project), None) => continue,
+        };
+        let attribute = item.entry.matching_attribute.as_str();
+        match groups
+            .iter_mut()
+            .find(|(p, a, _)| p.0.same(&place.0) && p.1 == place.1 && *a == attribute)
+        {
+            Some((_, _, items)) => items.push(item),
+            None => groups.push((place, attribute, vec![item])),
+        }
+    }
+    for ((source, span), attribute, items) in groups {
+        let first = &items[0].entry.source;
+        let suggestion = known
+            .iter()
+            .filter(|slug| **slug != attribute)
+            .map(|slug| (strsim::jaro_winkler(attribute, slug), *slug))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let fix = format!(
+            "or give each of them a value for `{attribute}` (the first is {}:{})",
+            first.file.display(),
+            first.line
+        );
+        let help = match suggestion {
+            Some((_, slug)) => format!("did you mean `{slug}`? {}", capitalised_or(&fix)),
+            None => format!(
+                "use a slug the entries have a value for: {}; {fix}",
+                known
+                    .iter()
+                    .take(10)
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        problems.push(
+            Problem::new(ManifestError::DefaultWithoutValues {
+                attribute: attribute.to_string(),
+                entries: items.len(),
+            })
+            .at(&source, span)
+            .label(format!(
+                "the matching attribute of {} {}",
+                items.len(),
+                if items.len() == 1 { "entry" } else { "entries" }
+            ))
+            .help(help),
+        );
+    }
+}
+
+/// `or give …` after a question: `Or give …`.
+fn capitalised_or(text: &str) -> String {
+    match text.strip_prefix("or ") {
+        Some(rest) => format!("Or {rest}"),
+        None => text.to_string(),
     }
 }
 

@@ -792,6 +792,34 @@ fn only_and_exclude_narrow_the_plan() {
         "{}",
         out.stdout
     );
+    // A typo selects nothing: an error, never "No changes".
+    let out = plan(&sandbox, dir.path(), &["--only", "people/tema.yaml"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert_eq!(out.stdout, "");
+    insta::assert_snapshot!("only-selects-nothing", out.stderr);
+    let out = plan(
+        &sandbox,
+        dir.path(),
+        &["--only", "*@acme.example", "--exclude", "people/**"],
+    );
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        unwrapped(&out.stderr).contains(
+            "--only \"*@acme.example\" --exclude \"people/**\" selected none of the 9 entries"
+        ),
+        "{}",
+        out.stderr
+    );
+    let applied = run(sandbox.zeeg().current_dir(dir.path()).args([
+        "apply",
+        "--auto-approve",
+        "people",
+        "--only",
+        "nobody@*",
+    ]));
+    assert_eq!(applied.code, 1, "{}", applied.stdout);
+    assert!(applied.stderr.contains("selected none of the 9 entries"));
+
     let out = plan(&sandbox, dir.path(), &["--only", "[oops"]);
     assert_eq!(out.code, 1);
     assert!(
@@ -829,5 +857,75 @@ fn colour_only_when_asked_for_or_on_a_terminal() {
     assert!(
         invalid.stderr.contains('\x1b'),
         "errors follow --color always too"
+    );
+}
+
+#[test]
+fn a_wrong_default_matching_attribute_is_one_error_in_zeeg_yaml() {
+    let mut people = String::from("people:\n");
+    for i in 0..30 {
+        people.push_str(&format!(
+            "  - firstName: P{i}\n    phoneNumber: \"+49301234{i:02}\"\n"
+        ));
+    }
+    let dir = project(&people);
+    std::fs::write(
+        dir.path().join("zeeg.yaml"),
+        "apply:\n  parallelism: 2\ndefaults:\n  matchingAttribute: phone\n",
+    )
+    .unwrap();
+    let sandbox = Sandbox::start(&[]);
+    let out = plan(&sandbox, dir.path(), &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert_eq!(out.stdout, "");
+    insta::assert_snapshot!("default-matching-attribute-in-zeeg-yaml", out.stderr);
+
+    // The same default in the file's own `defaults` points there.
+    std::fs::write(dir.path().join("zeeg.yaml"), "{}\n").unwrap();
+    let people = people.replacen(
+        "people:\n",
+        "defaults:\n  matchingAttribute: phone\npeople:\n",
+        1,
+    );
+    std::fs::write(dir.path().join("people/team.yaml"), people).unwrap();
+    let out = plan(&sandbox, dir.path(), &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let stderr = unwrapped(&out.stderr);
+    assert_eq!(
+        stderr.matches("match on `phone` by default").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("[people/team.yaml:2:22]"), "{stderr}");
+    assert!(
+        stderr.ends_with("Nothing was planned or applied: fix the people files and run again.\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_closing_hint_names_what_to_fix() {
+    let dir = project("people:\n  - firstName: Jo\n    emails: [jo@acme.example]\n");
+    let sandbox = Sandbox::start(&[]);
+    let out = plan(&sandbox, dir.path(), &["no-such-folder"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .ends_with("Nothing was planned or applied: fix the paths given and run again.\n"),
+        "{}",
+        out.stderr
+    );
+    std::fs::write(
+        dir.path().join("zeeg.yaml"),
+        "apply:\n  parallelism: many\n",
+    )
+    .unwrap();
+    let out = plan(&sandbox, dir.path(), &[]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .ends_with("Nothing was planned or applied: fix zeeg.yaml and run again.\n"),
+        "{}",
+        out.stderr
     );
 }
