@@ -1,74 +1,228 @@
-//! The companies endpoints. This zeeg does not use them yet, so they are
-//! probed for the record and never judged.
+//! The companies endpoints, read the way zeeg's client reads them: the list
+//! envelope, a read by id, `search` by domain in another case, and whether a
+//! person's `company` shows the company as it is now. No command of this
+//! zeeg reads companies yet (people files still link them by `companyId`), so
+//! a difference here changes nothing today; it says what the zeeg that names
+//! companies by domain will meet.
 
 use serde_json::Value;
 
-use crate::api::ApiError;
-use crate::api::assumed::COMPANIES_PATH;
+use crate::api::assumed::{COMPANIES_PATH, COUNT_PARAM, MAX_PAGE_SIZE, PAGE_PARAM, SEARCH_PARAM};
+use crate::api::{ApiError, Company, CompanyEnvelope, ListResponse};
 
-use super::probe::Probe;
-use super::{Check, Outcome, Section, Spec, count, printable};
+use super::list::{Listed, id_of};
+use super::lookup::swap_case;
+use super::probe::{Answer, Probe};
+use super::{Check, Outcome, Section, Spec, count, differs, not_checked, ok, printable};
 
 pub const LIST: Spec = Spec {
     id: "companies.list",
     section: Section::Companies,
-    expected: "GET /crm/companies answers the list envelope of the people list",
+    expected: "GET /crm/companies answers the list envelope of the people list, of companies {id, name, domain, createdAt, updatedAt}",
 };
 
 pub const GET: Spec = Spec {
     id: "companies.get",
     section: Section::Companies,
-    expected: "GET /crm/companies/{id} answers {success, status, company: {id, name, domain, createdAt, updatedAt}}",
+    expected: "GET /crm/companies/{id} answers {success, status, company} with the company the list shows",
 };
 
-const UNUSED: &str = "this zeeg does not use companies yet";
+pub const SEARCH: Spec = Spec {
+    id: "companies.search",
+    section: Section::Companies,
+    expected: "search=DOMAIN finds the company with that domain, ignoring case",
+};
 
-pub(crate) async fn run(probe: &mut Probe, checks: &mut Vec<Check>) -> Result<(), ApiError> {
-    let query = [("page", "1".to_string()), ("count", "1".to_string())];
-    let list = probe.get(COMPANIES_PATH, &query).await?;
-    let body = list.json();
-    let shape = body.as_ref().and_then(|b| {
-        let collection = b.get("collection")?.as_array()?;
-        let total = b.pointer("/pagination/total")?.as_u64()?;
-        Some((collection.first().cloned(), total))
-    });
-    let observed = match &shape {
-        Some((_, total)) => format!(
-            "GET /crm/companies answered {} with the list envelope ({})",
-            list.status,
-            count(*total as usize, "company", "companies")
-        ),
-        None => format!("GET /crm/companies answered {}", list.status),
-    };
-    checks.push(LIST.with(unused(observed)));
+pub const CURRENT: Spec = Spec {
+    id: "people.company.current",
+    section: Section::Companies,
+    expected: "a person's company shows the name and domain that GET /crm/companies/{id} has now",
+};
 
-    let first_id = shape
-        .and_then(|(first, _)| first)
-        .and_then(|c| c.get("id").and_then(Value::as_str).map(printable));
-    let observed = match first_id {
-        Some(id) => {
-            let answer = probe.get(&format!("{COMPANIES_PATH}/{id}"), &[]).await?;
-            let has_company = answer
-                .json()
-                .is_some_and(|b| b.get("company").is_some_and(Value::is_object));
-            Some(format!(
-                "GET /crm/companies/{id} answered {}{}",
-                answer.status,
-                if has_company { " with a company" } else { "" }
-            ))
-        }
-        None => None,
-    };
-    checks.push(GET.with(Outcome::NotChecked {
-        reason: UNUSED.to_string(),
-        observed,
+/// What a difference here does today.
+const NOTHING_YET: &str = "nothing yet: no command of this zeeg reads companies (people files link them by companyId); the client's companies calls would fail or mislead as described";
+
+pub(crate) async fn run(
+    probe: &mut Probe,
+    listed: Option<&Listed>,
+    checks: &mut Vec<Check>,
+) -> Result<(), ApiError> {
+    let query = [
+        (PAGE_PARAM, "1".to_string()),
+        (COUNT_PARAM, MAX_PAGE_SIZE.to_string()),
+    ];
+    let answer = probe.get(COMPANIES_PATH, &query).await?;
+    let page = judge_list(&answer, checks);
+    let first = page.as_ref().and_then(|p| p.collection.first());
+    checks.push(GET.with(match first {
+        Some(company) => judge_get(probe, company).await?,
+        None => not_checked(no_company(&page)),
     }));
+    let with_domain = page.as_ref().and_then(|p| {
+        p.collection
+            .iter()
+            .find(|c| has_letters(c.domain.as_deref()))
+    });
+    checks.push(SEARCH.with(match with_domain {
+        Some(company) => judge_search(probe, company).await?,
+        None if first.is_some() => not_checked("no listed company has a domain with letters"),
+        None => not_checked(no_company(&page)),
+    }));
+    checks.push(CURRENT.with(judge_current(probe, listed).await?));
     Ok(())
 }
 
-fn unused(observed: String) -> Outcome {
-    Outcome::NotChecked {
-        reason: UNUSED.to_string(),
-        observed: Some(observed),
+fn no_company(page: &Option<ListResponse<Company>>) -> &'static str {
+    match page {
+        None => "the list could not be read (see companies.list)",
+        Some(_) => "the workspace holds no companies",
     }
+}
+
+fn has_letters(domain: Option<&str>) -> bool {
+    domain.is_some_and(|d| d.chars().any(|c| c.is_ascii_alphabetic()))
+}
+
+/// The list as the client reads it, or why not.
+fn judge_list(answer: &Answer, checks: &mut Vec<Check>) -> Option<ListResponse<Company>> {
+    let request = "GET /crm/companies";
+    if !(200..300).contains(&answer.status) {
+        checks.push(LIST.with(differs(
+            format!("{request} answered {}", answer.status),
+            NOTHING_YET,
+        )));
+        return None;
+    }
+    match answer.decode::<ListResponse<Company>>() {
+        Ok(page) => {
+            checks.push(LIST.with(ok(format!(
+                "{request} answered {} with the list envelope ({})",
+                answer.status,
+                count(page.pagination.total as usize, "company", "companies")
+            ))));
+            Some(page)
+        }
+        Err(error) => {
+            checks.push(LIST.with(differs(
+                format!(
+                    "{request} answered {} with a body zeeg cannot read: {}",
+                    answer.status,
+                    printable(&error.to_string())
+                ),
+                NOTHING_YET,
+            )));
+            None
+        }
+    }
+}
+
+async fn judge_get(probe: &mut Probe, listed: &Company) -> Result<Outcome, ApiError> {
+    let id = printable(&listed.id);
+    let answer = probe.get(&format!("{COMPANIES_PATH}/{id}"), &[]).await?;
+    let request = format!("GET /crm/companies/{id}");
+    if !(200..300).contains(&answer.status) {
+        return Ok(differs(
+            format!("{request} answered {}", answer.status),
+            NOTHING_YET,
+        ));
+    }
+    Ok(match answer.decode::<CompanyEnvelope>() {
+        Ok(envelope) if envelope.company == *listed => ok(format!(
+            "{request} answered {} with the company the list shows",
+            answer.status
+        )),
+        Ok(_) => differs(
+            format!("{request}: a company other than the list shows"),
+            NOTHING_YET,
+        ),
+        Err(_) => differs(
+            format!("{request}: the answer is not {{success, status, company}}"),
+            NOTHING_YET,
+        ),
+    })
+}
+
+async fn judge_search(probe: &mut Probe, company: &Company) -> Result<Outcome, ApiError> {
+    let id = printable(&company.id);
+    let domain = company.domain.as_deref().unwrap_or_default();
+    let other_case = swap_case(domain);
+    let what = if probe.redact() {
+        format!("the domain of company {id} in another case")
+    } else {
+        format!("{other_case:?}")
+    };
+    let query = [
+        (PAGE_PARAM, "1".to_string()),
+        (COUNT_PARAM, MAX_PAGE_SIZE.to_string()),
+        (SEARCH_PARAM, other_case),
+    ];
+    let answer = probe.get(COMPANIES_PATH, &query).await?;
+    Ok(match answer.decode::<ListResponse<Company>>() {
+        Ok(found) if found.collection.iter().any(|c| c.id == company.id) => {
+            ok(format!("search by {what}: company {id} found"))
+        }
+        Ok(found) => differs(
+            format!(
+                "search by {what}: {} listed, not company {id}",
+                count(found.collection.len(), "company", "companies")
+            ),
+            NOTHING_YET,
+        ),
+        Err(_) => differs(
+            format!("search by {what} answered {}", answer.status),
+            NOTHING_YET,
+        ),
+    })
+}
+
+/// The first listed person linked to a company, against the company read by id.
+async fn judge_current(probe: &mut Probe, listed: Option<&Listed>) -> Result<Outcome, ApiError> {
+    let Some(listed) = listed else {
+        return Ok(not_checked(
+            "the people list could not be read (see people.list.envelope)",
+        ));
+    };
+    let linked = listed.people.iter().find_map(|person| {
+        let company = person.get("company")?;
+        let company_id = company.get("id")?.as_str()?;
+        Some((person, company, company_id))
+    });
+    let Some((person, link, company_id)) = linked else {
+        return Ok(not_checked("no listed person is linked to a company"));
+    };
+    let (person_id, company_id) = (id_of(person), printable(company_id));
+    let answer = probe
+        .get(&format!("{COMPANIES_PATH}/{company_id}"), &[])
+        .await?;
+    let Ok(envelope) = answer.decode::<CompanyEnvelope>() else {
+        return Ok(differs(
+            format!(
+                "person {person_id} is linked to company {company_id}, and GET /crm/companies/{company_id} answered {} without a company",
+                answer.status
+            ),
+            NOTHING_YET,
+        ));
+    };
+    let company = envelope.company;
+    let text = |value: Option<&Value>| value.and_then(Value::as_str).map(str::to_owned);
+    let mut stale = Vec::new();
+    if text(link.get("name")) != company.name {
+        stale.push("name");
+    }
+    if text(link.get("domain")) != company.domain {
+        stale.push("domain");
+    }
+    Ok(if stale.is_empty() {
+        ok(format!(
+            "person {person_id} shows company {company_id} with its current name and domain"
+        ))
+    } else {
+        differs(
+            format!(
+                "person {person_id} shows company {company_id} with another {} than the company has",
+                stale.join(" and ")
+            ),
+            NOTHING_YET,
+        )
+    })
 }

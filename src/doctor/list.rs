@@ -449,7 +449,7 @@ fn judge_companies(people: &[Value]) -> Outcome {
         }
     }
     let observed = format!(
-        "{} of {} linked to a company; not compared with GET /crm/companies (this zeeg does not use companies yet)",
+        "{} of {} linked to a company (compared with GET /crm/companies in people.company.current)",
         linked,
         count(people.len(), "listed person", "listed people")
     );

@@ -181,8 +181,8 @@ async fn search_for(probe: &mut Probe, text: &str) -> Result<Answer, ApiError> {
         .await
 }
 
-/// The email with its letters in upper case (or lower, if already upper).
-fn swap_case(email: &str) -> String {
+/// The text with its letters in upper case (or lower, if already upper).
+pub(crate) fn swap_case(email: &str) -> String {
     let upper = email.to_ascii_uppercase();
     if upper == email {
         email.to_ascii_lowercase()

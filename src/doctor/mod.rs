@@ -54,6 +54,8 @@ pub const CHECKS: &[&Spec] = &[
     &lookup::NOT_FOUND,
     &companies::LIST,
     &companies::GET,
+    &companies::SEARCH,
+    &companies::CURRENT,
     &limits::RATE_LIMITS,
     &write::SAME_VALUES,
     &write::OMITTED_KEPT,
@@ -253,7 +255,7 @@ pub async fn read_checks(client: &Client, options: Options) -> Result<Findings, 
         let attributes = schema::run(&mut probe, &mut checks).await?;
         let listed = list::run(&mut probe, &first, attributes.as_deref(), &mut checks).await?;
         lookup::run(&mut probe, listed.as_ref(), &mut checks).await?;
-        companies::run(&mut probe, &mut checks).await?;
+        companies::run(&mut probe, listed.as_ref(), &mut checks).await?;
         sample = listed.and_then(|l| l.sample);
     } else {
         let reason = "the first read failed (see token.read)";
