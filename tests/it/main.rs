@@ -12,6 +12,8 @@ mod import;
 mod plan;
 mod project;
 mod recipes;
+mod redaction;
+mod resilience;
 mod sandbox;
 mod sandbox_state;
 mod schema;
