@@ -42,6 +42,7 @@ pub async fn run(
     }
     manifest.entries = select_entries(printer, manifest.entries, &args.target)?;
     let connection = connect(
+        printer,
         global,
         args.target.sandbox,
         &manifest.root,
@@ -141,17 +142,25 @@ async fn plan_and_apply(
     .map_err(ApplyError::from)?;
 
     if must_ask && !selected.is_empty() {
+        if !printer.stdout_is_terminal() {
+            // The plan went to a file or a pipe: whoever answers the prompt
+            // on the terminal still sees what they agree to.
+            printer.errors(&format!("{}\n", plan::render::summary_line(&fresh)));
+        }
         tokio::task::spawn_blocking(confirm::confirm)
             .await
             .map_err(|e| miette::miette!("the confirmation prompt failed: {e}"))??;
     }
 
     let report = execute(printer, client, manifest, &fresh, &selected, stale, args).await?;
-    printer.out(&if json {
-        report.render_json()
+    if json {
+        printer.out(&report.render_json());
+    } else if printer.quiet() {
+        // -q: errors only, on stderr; the exit status says the rest.
+        printer.errors(&report.render_errors());
     } else {
-        report.render_text()
-    });
+        printer.out(&report.render_text());
+    }
     Ok(report.exit_status())
 }
 
@@ -197,17 +206,24 @@ async fn execute(
     let listener = handle
         .listen_for_signals()
         .map_err(|source| ApplyError::Signals { source })?;
+    // The client's own lines (a slow answer) go above the bar too.
+    printer.progress_drawn(progress.bar_handle());
     let execution = apply::execute(
         jobs,
         send::sender(client.clone()),
         &config,
-        Some(send::throttle_probe(client.clone())),
         &progress,
         &stop,
     )
     .await;
     listener.abort();
-    progress.finish();
+    printer.progress_done();
+    if execution.interrupted {
+        // Left on screen at its final count, the one the summary gives.
+        progress.abandon();
+    } else {
+        progress.finish();
+    }
 
     let stats = client.stats();
     Ok(Report {

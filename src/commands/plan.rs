@@ -44,6 +44,7 @@ pub async fn run(
     );
     manifest.entries = select_entries(printer, manifest.entries, &target)?;
     let connection = connect(
+        printer,
         global,
         target.sandbox,
         &manifest.root,
@@ -139,6 +140,7 @@ impl Connection {
 /// `--sandbox`, starts the project's sandbox (state in `<root>/.zeeg/`) and
 /// uses its built-in token instead.
 pub async fn connect(
+    printer: &Printer,
     global: &GlobalArgs,
     sandbox: bool,
     project_root: &Path,
@@ -150,7 +152,9 @@ pub async fn connect(
             .wrap_err("could not start the in-process sandbox")?;
         let token = Token::new(token);
         let plan_key = PlanKey::from_token(&token);
-        let client = Client::new(ClientConfig::new(token).with_base_url(running.base_url()))?;
+        let mut config = ClientConfig::new(token).with_base_url(running.base_url());
+        config.notices = printer.notices();
+        let client = Client::new(config)?;
         return Ok(Connection {
             client,
             plan_key,
@@ -165,7 +169,9 @@ pub async fn connect(
     )?;
     let token = Token::load(global.token_file.as_deref())?;
     let plan_key = PlanKey::from_token(&token);
-    let client = Client::new(ClientConfig::new(token).with_base_url(base_url))?;
+    let mut config = ClientConfig::new(token).with_base_url(base_url);
+    config.notices = printer.notices();
+    let client = Client::new(config)?;
     Ok(Connection {
         client,
         plan_key,
