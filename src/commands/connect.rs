@@ -8,12 +8,15 @@ use miette::Context;
 use crate::api::{Client, ClientConfig, Token, destination};
 use crate::cli::GlobalArgs;
 use crate::commands::Printer;
+use crate::plan::PlanKey;
 use crate::sandbox::RunningSandbox;
 
 /// A client for the API, or for an in-process sandbox kept alive as long as
 /// the connection.
 pub struct Connection {
     pub client: Client,
+    /// The key of saved plans made or applied over this connection.
+    pub plan_key: PlanKey,
     sandbox: Option<RunningSandbox>,
 }
 
@@ -45,11 +48,14 @@ pub async fn connect(
         let (running, token) = crate::sandbox::start_for_project(project_root)
             .await
             .wrap_err("could not start the in-process sandbox")?;
-        let mut config = ClientConfig::new(Token::new(token)).with_base_url(running.base_url());
+        let token = Token::new(token);
+        let plan_key = PlanKey::from_token(&token);
+        let mut config = ClientConfig::new(token).with_base_url(running.base_url());
         config.notices = printer.notices();
         let client = Client::new(config)?;
         return Ok(Connection {
             client,
+            plan_key,
             sandbox: Some(running),
         });
     }
@@ -60,11 +66,13 @@ pub async fn connect(
         &shown(&project_root.join(crate::manifest::CONFIG_FILE)),
     )?;
     let token = Token::load(global.token_file.as_deref())?;
+    let plan_key = PlanKey::from_token(&token);
     let mut config = ClientConfig::new(token).with_base_url(base_url);
     config.notices = printer.notices();
     let client = Client::new(config)?;
     Ok(Connection {
         client,
+        plan_key,
         sandbox: None,
     })
 }

@@ -37,6 +37,7 @@ pub async fn run(
     )
     .await?;
     let live = read_live(&connection.client, &manifest.entries).await;
+    let plan_key = connection.plan_key.clone();
     connection.close().await;
 
     let plan = plan::compute(
@@ -54,7 +55,7 @@ pub async fn run(
         PlanFormat::Markdown => plan::render_markdown(&plan, &options),
     };
     if let Some(path) = out {
-        SavedPlan::new(&plan, &manifest.files, &manifest.paths).write(&path)?;
+        SavedPlan::new(&plan, &manifest.files, &manifest.paths, &plan_key).write(&path)?;
         printer.status(&format!("Saved the plan to {}.", path.display()));
     }
     printer.out(&text);
