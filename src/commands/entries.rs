@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 
-use crate::cli::TargetArgs;
 use crate::commands::Printer;
 use crate::manifest::{self, Diagnostics, Entry, Manifest};
 use crate::plan::PlanOptions;
@@ -59,13 +58,14 @@ pub fn report_invalid(printer: &Printer, diagnostics: Diagnostics, redact: bool)
 pub fn select_entries(
     printer: &Printer,
     entries: Vec<Entry>,
-    target: &TargetArgs,
+    only: &[String],
+    exclude: &[String],
 ) -> miette::Result<Vec<Entry>> {
-    let targeting = Targeting::new(&target.only, &target.exclude)?;
+    let targeting = Targeting::new(only, exclude)?;
     if !targeting.is_active() {
         return Ok(entries);
     }
-    let (selected, left_out) = targeting.select(&target.only, &target.exclude, entries)?;
+    let (selected, left_out) = targeting.select(only, exclude, entries)?;
     printer.status(&format!(
         "{left_out} {} left out by --only/--exclude; {} selected.",
         if left_out == 1 { "entry" } else { "entries" },

@@ -27,7 +27,7 @@ pub async fn run(
     let Some(mut manifest) = load(printer, &target.paths, redact) else {
         return Ok(ExitStatus::Failure);
     };
-    manifest.entries = select_entries(printer, manifest.entries, &target)?;
+    manifest.entries = select_entries(printer, manifest.entries, &target.only, &target.exclude)?;
     let connection = connect(
         printer,
         global,
@@ -55,7 +55,9 @@ pub async fn run(
         PlanFormat::Markdown => plan::render_markdown(&plan, &options),
     };
     if let Some(path) = out {
-        SavedPlan::new(&plan, &manifest.files, &manifest.paths, &plan_key).write(&path)?;
+        SavedPlan::new(&plan, &manifest.files, &manifest.paths, &plan_key)
+            .with_targeting(&target.only, &target.exclude)
+            .write(&path)?;
         printer.status(&format!("Saved the plan to {}.", path.display()));
     }
     printer.out(&text);
