@@ -42,7 +42,7 @@ fn main() {
     let status = common::zeeg()
         .args(["import", "--split-by", "file-size", "--out"])
         .arg(&out)
-        .env("ZEEG_API_URL", format!("{url}/v2"))
+        .env("ZEEG_API_URL", url)
         .env("ZEEG_API_TOKEN", common::TOKEN)
         .status()
         .expect("zeeg import runs");

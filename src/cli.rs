@@ -267,7 +267,8 @@ pub struct ImportArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum SandboxCommand {
-    /// Serve the emulator until Ctrl-C. Prints `listening on http://HOST:PORT`.
+    /// Serve the emulator until Ctrl-C. Prints `listening on http://HOST:PORT/v2`, the URL for
+    /// ZEEG_API_URL, and the token when it is the built-in one.
     #[command(
         after_help = "Example:\n  zeeg sandbox serve --addr 127.0.0.1:8080 --token dev-token --state sandbox.db"
     )]

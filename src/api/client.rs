@@ -447,7 +447,12 @@ impl Client {
                 request,
                 scope: call.scope,
             },
-            404 => ApiError::NotFound { request, message },
+            404 => ApiError::NotFound {
+                request,
+                // Without the query, which may hold a searched email.
+                url: self.url(call, false).to_string(),
+                message,
+            },
             409 => ApiError::Conflict { request, message },
             422 => ApiError::Validation {
                 request,

@@ -129,14 +129,21 @@ pub enum ApiError {
     )]
     Forbidden { request: String, scope: Scope },
 
-    /// 404: nothing at that path, e.g. an unknown person id.
-    #[error("not found: {request} (404){}", detail(message))]
+    /// 404: nothing at that path, e.g. an unknown person id or a base URL
+    /// without `/v2`. The message names the whole URL tried.
+    #[error(
+        "{request} answered 404 Not Found (the URL tried: {url}){}",
+        detail(message)
+    )]
     #[diagnostic(
         code(zeeg::api::not_found),
-        help("Check the id, and that --api-url points at the Zeeg API (…/v2).")
+        help(
+            "Check that --api-url (or ZEEG_API_URL) is the API's base URL, /v2 included: https://api.zeeg.me/v2, or the URL `zeeg sandbox serve` prints (http://127.0.0.1:PORT/v2)."
+        )
     )]
     NotFound {
         request: String,
+        url: String,
         message: Option<String>,
     },
 

@@ -14,14 +14,26 @@ pub async fn serve(printer: &Printer, args: SandboxServeArgs) -> miette::Result<
     // Installed before the line below: a script may signal as soon as it reads it.
     let stop = stop_signal();
     let running = sandbox::start(config, args.addr).await?;
+    // Scripts and tests wait for exactly this line; `out` flushes it. The URL
+    // is the API's base URL, `/v2` included: what ZEEG_API_URL takes.
+    let url = running.base_url();
+    printer.out(&format!("listening on {url}\n"));
     if default_token {
-        printer.status(&format!(
-            "no --token given: accepting the token `{}` for reading and writing",
+        // Not a secret: it is the sandbox's built-in token, printed so that a
+        // newcomer can copy both lines.
+        printer.out(&format!(
+            "token: {} (no --token given; it reads and writes)\n",
             sandbox::DEFAULT_TOKEN
         ));
     }
-    // Scripts and tests wait for exactly this line; `out` flushes it.
-    printer.out(&format!("listening on http://{}\n", running.addr()));
+    printer.status(&format!(
+        "Try: ZEEG_API_URL={url} ZEEG_API_TOKEN={} zeeg plan PATH",
+        if default_token {
+            sandbox::DEFAULT_TOKEN
+        } else {
+            "<a --token>"
+        }
+    ));
     stop.await;
     running.shutdown().await?;
     Ok(ExitStatus::Success)

@@ -478,7 +478,10 @@ async fn both_error_body_shapes_are_read() {
     assert!(matches!(error, ApiError::NotFound { .. }));
     assert_eq!(
         error.to_string(),
-        "not found: GET /crm/people/no-such-id (404): Person not found"
+        format!(
+            "GET /crm/people/no-such-id answered 404 Not Found (the URL tried: {}/crm/people/no-such-id): Person not found",
+            mock.base
+        )
     );
 
     let mock = scripted(vec![reply(409, json!({"error": "Person is being merged"}))]).await;

@@ -90,9 +90,9 @@ impl Sandbox {
         Sandbox { child, url }
     }
 
-    /// The API base URL (`http://127.0.0.1:PORT/v2`).
+    /// The API base URL (`http://127.0.0.1:PORT/v2`), as the sandbox prints it.
     pub fn api_url(&self) -> String {
-        format!("{}/v2", self.url)
+        self.url.clone()
     }
 
     /// A `zeeg` command pointed at this sandbox with the read-write token.

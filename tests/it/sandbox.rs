@@ -775,7 +775,7 @@ fn sigterm_stops_the_sandbox_cleanly() {
 }
 
 #[tokio::test]
-async fn without_a_token_flag_the_default_token_is_announced_and_accepted() {
+async fn the_sandbox_prints_the_url_and_the_token_to_use_as_they_are() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
     let mut child = common::zeeg()
@@ -793,19 +793,63 @@ async fn without_a_token_flag_the_default_token_is_announced_and_accepted() {
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let line = stdout.next().unwrap().unwrap();
+    // The URL to use as it is: the API's base, `/v2` included.
     let url = line
         .strip_prefix("listening on ")
-        .expect("the listening line");
+        .expect("the listening line")
+        .to_string();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/v2"),
+        "{url}"
+    );
+    let token = stdout.next().unwrap().unwrap();
+    assert_eq!(
+        token,
+        "token: zeeg-sandbox-token (no --token given; it reads and writes)"
+    );
     let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
     let notice = stderr.next().unwrap().unwrap();
     assert_eq!(
         notice,
-        "no --token given: accepting the token `zeeg-sandbox-token` for reading and writing"
+        format!("Try: ZEEG_API_URL={url} ZEEG_API_TOKEN=zeeg-sandbox-token zeeg plan PATH")
     );
+    // What it printed works as printed, with zeeg itself.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("people.yaml"),
+        "people:\n  - firstName: Ada\n    emails: [ada@acme.example]\n",
+    )
+    .unwrap();
+    let planned = common::run(
+        common::zeeg()
+            .env("ZEEG_API_URL", &url)
+            .env("ZEEG_API_TOKEN", "zeeg-sandbox-token")
+            .current_dir(dir.path())
+            .arg("plan"),
+    );
+    assert_eq!(planned.code, 0, "{}", planned.stderr);
+    // Without `/v2`, the 404 names the whole URL it tried.
+    let bare = url.trim_end_matches("/v2");
+    let wrong = common::run(
+        common::zeeg()
+            .env("ZEEG_API_URL", bare)
+            .env("ZEEG_API_TOKEN", "zeeg-sandbox-token")
+            .current_dir(dir.path())
+            .arg("plan"),
+    );
+    assert_eq!(wrong.code, 1);
+    assert!(
+        wrong
+            .stderr
+            .contains(&format!("404 Not Found (the URL tried: {bare}/crm/")),
+        "{}",
+        wrong.stderr
+    );
+    assert!(wrong.stderr.contains("/v2 included"), "{}", wrong.stderr);
     let client = reqwest::Client::new();
     let started = std::time::Instant::now();
     let response = client
-        .get(format!("{url}/v2/crm/people"))
+        .get(format!("{url}/crm/people"))
         .bearer_auth("zeeg-sandbox-token")
         .send()
         .await
