@@ -14,6 +14,7 @@
 //! - [`manifest`]: finding, parsing and validating people files.
 //! - [`api`]: the HTTP client of the Zeeg CRM API.
 //! - [`plan`]: desired vs live, the `Plan` value and its renderers.
+//! - [`redact`]: masking contact data in what `--redact` prints.
 //! - [`apply`]: executing a plan.
 //! - [`sandbox`]: the local emulator of the Zeeg API.
 //! - [`import`]: writing the people already in the CRM as people files.
@@ -32,6 +33,7 @@ pub mod import;
 pub mod manifest;
 pub mod person;
 pub mod plan;
+pub mod redact;
 pub mod sandbox;
 pub mod targeting;
 pub mod terminal;

@@ -32,7 +32,7 @@ pub async fn run(
     let mut manifest = match manifest::load(&paths) {
         Ok(manifest) => manifest,
         Err(diagnostics) => {
-            report_invalid(printer, diagnostics);
+            report_invalid(printer, diagnostics, args.target.redact);
             return Ok(ExitStatus::Failure);
         }
     };

@@ -32,7 +32,7 @@ pub async fn run(
     let mut manifest = match manifest::load(&target.paths) {
         Ok(manifest) => manifest,
         Err(diagnostics) => {
-            report_invalid(printer, diagnostics);
+            report_invalid(printer, diagnostics, redact);
             return Ok(ExitStatus::Failure);
         }
     };
@@ -175,9 +175,14 @@ fn shown(path: &Path) -> PathBuf {
 }
 
 /// Prints every problem of invalid people files exactly as `zeeg validate`
-/// does, and that nothing was sent.
-pub fn report_invalid(printer: &Printer, diagnostics: Diagnostics) {
+/// does (with contact data masked under `--redact`), and that nothing was sent.
+pub fn report_invalid(printer: &Printer, diagnostics: Diagnostics, redact: bool) {
     let what = diagnostics.what_to_fix();
+    let diagnostics = if redact {
+        diagnostics.redacted()
+    } else {
+        diagnostics
+    };
     super::validate::print_diagnostics(printer, diagnostics);
     printer.status(&format!(
         "Nothing was planned or applied: fix {what} and run again."

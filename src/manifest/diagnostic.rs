@@ -269,6 +269,7 @@ pub struct Place {
     pub source: SourceText,
     pub span: Range<usize>,
     pub label: String,
+    redacted: bool,
     shown: Shown,
 }
 
@@ -286,6 +287,8 @@ pub struct Problem {
     /// A hint for this occurrence; replaces the error's general help.
     pub help: Option<String>,
     pub other: Option<Place>,
+    /// Whether emails and phone numbers are masked when printed (`--redact`).
+    redacted: bool,
     shown: Shown,
 }
 
@@ -297,6 +300,7 @@ impl Problem {
             label: None,
             help: None,
             other: None,
+            redacted: false,
             shown: Shown::new(),
         }
     }
@@ -326,6 +330,7 @@ impl Problem {
             source: source.clone(),
             span: source.clamp(span),
             label: label.into(),
+            redacted: false,
             shown: Shown::new(),
         });
         self
@@ -373,7 +378,7 @@ impl Problem {
             {
                 spans.push(other.span.clone());
             }
-            Excerpt::new(source, &spans)
+            Excerpt::new(source, &spans, self.redacted)
         }))
     }
 }
@@ -391,7 +396,11 @@ pub struct ProblemRecord {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.error.fmt(f)
+        if self.redacted {
+            f.write_str(&crate::redact::mask_text(&self.error.to_string()))
+        } else {
+            self.error.fmt(f)
+        }
     }
 }
 
@@ -407,10 +416,14 @@ impl Diagnostic for Problem {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        match &self.help {
-            Some(help) => Some(Box::new(help)),
-            None => self.error.help(),
+        let help = match &self.help {
+            Some(help) => Box::new(help),
+            None => self.error.help()?,
+        };
+        if self.redacted {
+            return Some(Box::new(crate::redact::mask_text(&help.to_string())));
         }
+        Some(help)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -469,8 +482,13 @@ impl Diagnostic for Place {
 
 impl Place {
     fn shown(&self) -> &(Excerpt, Vec<Range<usize>>) {
-        self.shown
-            .get_or_init(|| Excerpt::new(&self.source, std::slice::from_ref(&self.span)))
+        self.shown.get_or_init(|| {
+            Excerpt::new(
+                &self.source,
+                std::slice::from_ref(&self.span),
+                self.redacted,
+            )
+        })
     }
 }
 
@@ -483,6 +501,18 @@ pub struct Diagnostics {
 impl Diagnostics {
     pub fn is_empty(&self) -> bool {
         self.problems.is_empty()
+    }
+
+    /// The same problems, printed with emails and phone numbers masked in
+    /// messages and snippets (`plan --redact`, markdown in CI).
+    pub fn redacted(mut self) -> Diagnostics {
+        for problem in &mut self.problems {
+            problem.redacted = true;
+            if let Some(other) = &mut problem.other {
+                other.redacted = true;
+            }
+        }
+        self
     }
 
     pub fn push(&mut self, problem: Problem) {

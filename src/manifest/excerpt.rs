@@ -67,7 +67,13 @@ struct Mark {
 impl Excerpt {
     /// The excerpt around `spans` (byte ranges of `source`), and the spans
     /// moved into it, in the same order.
-    pub(crate) fn new(source: &SourceText, spans: &[Range<usize>]) -> (Excerpt, Vec<Range<usize>>) {
+    /// With `redact`, emails and phone numbers in the lines are masked
+    /// ([`crate::redact::mask_text`]).
+    pub(crate) fn new(
+        source: &SourceText,
+        spans: &[Range<usize>],
+        redact: bool,
+    ) -> (Excerpt, Vec<Range<usize>>) {
         // The empty "line" after a final line break is no context worth
         // showing (though a label at the very end is shown on it).
         let text = source.text();
@@ -121,7 +127,7 @@ impl Excerpt {
                         .map(|span| source.line_col(span.start).1 - 1)
                         .min()
                         .unwrap_or(0);
-                    excerpt.push_line(source, line, anchor)
+                    excerpt.push_line(source, line, anchor, redact)
                 })
                 .collect();
             excerpt.chunks.push(Chunk {
@@ -140,7 +146,13 @@ impl Excerpt {
     }
 
     /// Appends line `line` of the file, cut around column `anchor` if long.
-    fn push_line(&mut self, source: &SourceText, line: usize, anchor: usize) -> ShownLine {
+    fn push_line(
+        &mut self,
+        source: &SourceText,
+        line: usize,
+        anchor: usize,
+        redact: bool,
+    ) -> ShownLine {
         let bounds = source.line_bounds(line);
         let text = &source.text()[bounds.clone()];
         let chars = text.chars().count();
@@ -155,19 +167,26 @@ impl Excerpt {
             self.text.push_str(CUT);
         }
         let mut marks = Vec::with_capacity(to - from + 1);
-        let mut end_byte = text.len();
-        for (column, (byte, c)) in text.char_indices().enumerate().skip(from) {
-            if column == to {
-                end_byte = byte;
-                break;
-            }
+        let shown: Vec<(usize, char)> = text.char_indices().skip(from).take(to - from).collect();
+        // Masking keeps the number of characters, so each keeps its place.
+        let masked: Vec<char> = if redact {
+            let window: String = shown.iter().map(|&(_, c)| c).collect();
+            crate::redact::mask_text(&window).chars().collect()
+        } else {
+            shown.iter().map(|&(_, c)| c).collect()
+        };
+        for (i, (&(byte, _), &c)) in shown.iter().zip(&masked).enumerate() {
             marks.push(Mark {
                 file: bounds.start + byte,
                 excerpt: self.text.len(),
-                column,
+                column: from + i,
             });
             terminal::push_escaped(&mut self.text, c);
         }
+        let end_byte = text
+            .char_indices()
+            .nth(to)
+            .map_or(text.len(), |(byte, _)| byte);
         marks.push(Mark {
             file: bounds.start + end_byte,
             excerpt: self.text.len(),
@@ -259,7 +278,19 @@ mod tests {
     use super::*;
 
     fn shown(text: &str, spans: &[Range<usize>]) -> (Excerpt, Vec<Range<usize>>) {
-        Excerpt::new(&SourceText::new("a.yaml", text), spans)
+        Excerpt::new(&SourceText::new("a.yaml", text), spans, false)
+    }
+
+    #[test]
+    fn a_redacted_excerpt_masks_contact_data_in_place() {
+        let text = "people:\n  - emails: [jane.doe@acme.com]\n    phoneNumber: \"+4930123456\"\n";
+        let at = text.find("jane").unwrap();
+        let (excerpt, spans) = Excerpt::new(&SourceText::new("a.yaml", text), &[at..at + 17], true);
+        assert_eq!(
+            excerpt.text,
+            "people:\n  - emails: [j*******@acme.com]\n    phoneNumber: \"+********56\"\n"
+        );
+        assert_eq!(&excerpt.text[spans[0].clone()], "j*******@acme.com");
     }
 
     #[test]

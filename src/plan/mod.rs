@@ -10,7 +10,7 @@ mod diff;
 mod error;
 pub mod live;
 mod matching;
-pub mod redact;
+pub use crate::redact;
 pub mod render;
 pub mod safety;
 pub mod saved;

@@ -12,6 +12,7 @@ mod import;
 mod plan;
 mod project;
 mod recipes;
+mod redaction;
 mod sandbox;
 mod sandbox_state;
 mod schema;
