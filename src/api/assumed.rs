@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use super::model::Pagination;
+
 /// Where the real service lives. [doc]
 pub const DEFAULT_BASE_URL: &str = "https://api.zeeg.me/v2";
 
@@ -104,6 +106,38 @@ pub const SEARCH_CONCURRENCY: usize = DEFAULT_LIST_CONCURRENCY;
 /// reports the variant as `people.list.envelope`.
 pub(crate) const PAGE_PARAM: &str = "page";
 pub(crate) const COUNT_PARAM: &str = "count";
+
+/// How many pages a list is read to, from its first page. [assumed: the
+/// pagination envelope Zeeg documents for other resources]
+///
+/// `totalPages` is believed only as far as `total` backs it, at the page
+/// size the first page showed: a claim of ten billion pages over 150 people
+/// reads two. A first page that holds everyone (or no one) is the only one.
+/// Reading also stops at the first empty page and at a page that repeats the
+/// one before (a server that ignores `page`), and refuses more than
+/// [`MAX_PAGES`].
+pub(crate) fn pages_to_read(pagination: &Pagination, first_page_len: u64) -> u64 {
+    if first_page_len == 0 || first_page_len >= pagination.total {
+        return 1;
+    }
+    pagination
+        .total_pages
+        .min(pagination.total.div_ceil(first_page_len))
+}
+
+/// The most pages a list is read to: 2,000,000 people at 100 a page, far
+/// beyond any workspace zeeg is made for, and a bound on memory against a
+/// server whose `total` is absurd. [our choice]
+pub const MAX_PAGES: u64 = 20_000;
+
+/// The largest response body read: a page of 100 people is well under 1 MB.
+/// A body beyond it (or a stream that never ends) is refused. [our choice]
+pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Text a server writes into an error (its `message`, a 422's field
+/// messages) is cut to this many characters before it reaches a message.
+/// [our choice]
+pub const MAX_SERVER_TEXT_CHARS: usize = 300;
 
 /// `search=TEXT` on the people list keeps only people whose names, emails or phone
 /// number contain TEXT, ignoring case; it paginates like the plain list.

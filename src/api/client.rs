@@ -3,11 +3,11 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use backon::Retryable;
 use futures::{StreamExt, TryStreamExt, stream};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -26,7 +26,8 @@ use super::model::{
     Company, CompanyEnvelope, ErrorBody, ListResponse, Listed, ObjectEnvelope, ObjectSchema,
     Person, PersonEnvelope,
 };
-use super::retry::{self, RetryPolicy};
+use super::pace::{PaceConfig, Pacer};
+use super::retry::{self, Cause, Retry, RetryPolicy};
 use super::token::Token;
 
 const USER_AGENT: &str = concat!("zeeg/", env!("CARGO_PKG_VERSION"));
@@ -47,6 +48,44 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// How many list pages [`Client::list_all`] and [`Client::search`] fetch at once.
     pub list_concurrency: usize,
+    /// How the shared request rate adapts to 429s.
+    pub pace: PaceConfig,
+    /// A request without an answer says so this often.
+    pub slow_notice: Duration,
+    /// Where the lines about waiting go (retries, slow answers).
+    pub notices: Notices,
+}
+
+/// Where the client's lines about waiting go: a retry about to wait, a
+/// request that has had no answer for a while. By default, nowhere; the
+/// command line prints them on stderr at default verbosity.
+#[derive(Clone, Default)]
+pub struct Notices(Option<Arc<NoticeSink>>);
+
+type NoticeSink = dyn Fn(&str) + Send + Sync;
+
+impl Notices {
+    /// Lines go to `sink`.
+    pub fn to(sink: impl Fn(&str) + Send + Sync + 'static) -> Notices {
+        Notices(Some(Arc::new(sink)))
+    }
+
+    /// Says `line`, if anyone listens.
+    pub fn notify(&self, line: &str) {
+        if let Some(sink) = &self.0 {
+            sink(line);
+        }
+    }
+}
+
+impl fmt::Debug for Notices {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Notices(on)"
+        } else {
+            "Notices(off)"
+        })
+    }
 }
 
 impl ClientConfig {
@@ -59,6 +98,9 @@ impl ClientConfig {
             request_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             list_concurrency: DEFAULT_LIST_CONCURRENCY,
+            pace: PaceConfig::default(),
+            slow_notice: Duration::from_secs(10),
+            notices: Notices::default(),
         }
     }
 
@@ -97,6 +139,12 @@ struct Inner {
     retry: RetryPolicy,
     list_concurrency: usize,
     counters: Counters,
+    /// Shared by every request of every clone: one command, one pace.
+    pacer: Pacer,
+    slow_notice: Duration,
+    notices: Notices,
+    /// Cut out of whatever a server writes back.
+    token: Token,
 }
 
 #[derive(Default)]
@@ -173,6 +221,10 @@ impl Client {
                 },
                 list_concurrency: config.list_concurrency.max(1),
                 counters: Counters::default(),
+                pacer: Pacer::new(config.pace),
+                slow_notice: config.slow_notice.max(Duration::from_millis(10)),
+                notices: config.notices,
+                token: config.token,
             }),
         })
     }
@@ -199,17 +251,24 @@ impl Client {
         matching_attribute: &str,
         body: &Map<String, Value>,
     ) -> Result<Upserted, ApiError> {
-        // Display of a Value cannot fail, unlike serde_json::to_vec.
-        let bytes = Value::Object(body.clone()).to_string().into_bytes();
-        let call = Call::new(Method::PUT, PEOPLE_PATH, Scope::Write)
-            .query(MATCHING_ATTRIBUTE_PARAM, matching_attribute)
-            .body(bytes);
+        let call = upsert_call(matching_attribute, body);
         let (status, answer) = self.execute(&call).await?;
-        let envelope: PersonEnvelope = decode(&call, &answer)?;
-        Ok(Upserted {
-            created: status == StatusCode::CREATED,
-            person: envelope.person,
-        })
+        upserted(&call, status, &answer)
+    }
+
+    /// One try of [`Client::upsert`], number `tries` (from 1), for a caller
+    /// that waits between tries itself: a transient failure comes back as
+    /// the retry policy's [`Retry`] (how long, and the line to show), or as
+    /// the final error once the policy gives up.
+    pub async fn upsert_try(
+        &self,
+        matching_attribute: &str,
+        body: &Map<String, Value>,
+        tries: u32,
+    ) -> Result<Upserted, TryFailure> {
+        let call = upsert_call(matching_attribute, body);
+        let (status, answer) = self.try_call(&call, tries.max(1)).await?;
+        upserted(&call, status, &answer).map_err(TryFailure::Failed)
     }
 
     /// `GET /crm/people?page=P&count=C`: one page of people, oldest first.
@@ -329,23 +388,51 @@ impl Client {
         decode(&call, &answer)
     }
 
-    /// Every item of the list at `path` (people or companies), in order.
+    /// Every item of the list at `path` (people or companies), in order,
+    /// read as far as the rules of [`assumed::pages_to_read`] allow.
     async fn all_pages<T: DeserializeOwned + Listed>(
         &self,
         path: &str,
         search: Option<&str>,
     ) -> Result<Vec<T>, ApiError> {
-        let first = self.page(path, 1, MAX_PAGE_SIZE, search).await?;
-        let total_pages = first.pagination.total_pages;
-        let mut people = first.collection;
+        let first = self.page::<T>(path, 1, MAX_PAGE_SIZE, search).await?;
+        let pages = assumed::pages_to_read(&first.pagination, first.collection.len() as u64);
+        if pages > assumed::MAX_PAGES {
+            return Err(ApiError::TooManyPages {
+                request: format!("GET {path}"),
+                pages,
+                max: assumed::MAX_PAGES,
+            });
+        }
+        let mut people = Vec::new();
+        let mut previous: Vec<String> =
+            first.collection.iter().map(|p| p.id().to_owned()).collect();
+        people.extend(first.collection);
         // `buffered` keeps the pages in order while several are in flight.
-        let rest: Vec<ListResponse<T>> = stream::iter(2..=total_pages)
-            .map(|page| self.page(path, page, MAX_PAGE_SIZE, search))
-            .buffered(self.inner.list_concurrency)
-            .try_collect()
-            .await?;
-        for page in rest {
+        let mut rest = stream::iter(2..=pages)
+            .map(|page| self.page::<T>(path, page, MAX_PAGE_SIZE, search))
+            .buffered(self.inner.list_concurrency);
+        while let Some(page) = rest.try_next().await? {
+            let ids: Vec<String> = page.collection.iter().map(|p| p.id().to_owned()).collect();
+            if ids.is_empty() || ids == previous {
+                // An empty page ends the list whatever the pagination
+                // claimed; the same page twice means the server ignores
+                // `page`, and reading on would only repeat it.
+                tracing::warn!(
+                    read = people.len(),
+                    claimed = first.pagination.total,
+                    "the API's list ended early: page {} is {}",
+                    page.pagination.current_page,
+                    if ids.is_empty() {
+                        "empty"
+                    } else {
+                        "the same as the one before"
+                    }
+                );
+                break;
+            }
             people.extend(page.collection);
+            previous = ids;
         }
         // A person created while the pages were read shifts the later pages
         // by one, which shows the last of a page again on the next.
@@ -354,48 +441,42 @@ impl Client {
         Ok(people)
     }
 
-    /// Sends a call, trying again after transient failures; returns the
-    /// status and body of a 2xx answer.
+    /// Sends a call, trying again after transient failures as the retry
+    /// policy says, and saying so before each wait; returns the status and
+    /// body of a 2xx answer.
     async fn execute(&self, call: &Call) -> Result<(StatusCode, Vec<u8>), ApiError> {
-        let policy = &self.inner.retry;
-        let tries = AtomicU32::new(0);
-        let result = (|| async {
-            let attempt = tries.fetch_add(1, Ordering::Relaxed) + 1;
-            self.attempt(call, attempt).await
-        })
-        .retry(policy.backoff())
-        .sleep(tokio::time::sleep)
-        .when(|failure| matches!(failure, Failure::Transient(_)))
-        .adjust(|failure, backoff| {
-            let retry_after = match failure {
-                Failure::Transient(transient) => transient.retry_after,
-                Failure::Fatal(_) => None,
-            };
-            backoff.map(|backoff| policy.delay(retry_after, backoff))
-        })
-        .notify(|failure, delay| {
-            self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
-            if let Failure::Transient(transient) = failure {
-                tracing::debug!(
-                    method = %call.method,
-                    path = %call.path,
-                    reason = %transient.kind,
-                    delay_ms = delay.as_millis() as u64,
-                    "api retry"
-                );
+        let mut tries = 1;
+        loop {
+            match self.try_call(call, tries).await {
+                Ok(answer) => return Ok(answer),
+                Err(TryFailure::Failed(error)) => return Err(error),
+                Err(TryFailure::Retry(retry)) => {
+                    self.notify(&retry.line(&call.describe()));
+                    tokio::time::sleep(retry.wait).await;
+                    tries = retry.next_try;
+                }
             }
-        })
-        .await;
-        match result {
+        }
+    }
+
+    /// One try of a call, number `tries` (from 1): waits for the shared pace,
+    /// sends, and reads the answer. A transient failure comes back as the
+    /// policy's decision to retry, or as the final error once it says no.
+    async fn try_call(&self, call: &Call, tries: u32) -> Result<(StatusCode, Vec<u8>), TryFailure> {
+        match self.attempt(call, tries).await {
             Ok(answer) => Ok(answer),
-            Err(Failure::Fatal(error)) => Err(error),
+            Err(Failure::Fatal(error)) => Err(TryFailure::Failed(error)),
             Err(Failure::Transient(transient)) => {
-                Err(self.gave_up(call, transient, tries.load(Ordering::Relaxed)))
+                match self.inner.retry.after(&transient.cause, tries) {
+                    Some(retry) => Err(TryFailure::Retry(retry)),
+                    None => Err(TryFailure::Failed(self.gave_up(call, transient, tries))),
+                }
             }
         }
     }
 
     async fn attempt(&self, call: &Call, attempt: u32) -> Result<(StatusCode, Vec<u8>), Failure> {
+        self.inner.pacer.ready().await;
         let url = self.url(call, true);
         let mut request = self.inner.http.request(call.method.clone(), url);
         if let Some(body) = &call.body {
@@ -403,18 +484,27 @@ impl Client {
                 .header(CONTENT_TYPE, "application/json")
                 .body(body.clone());
         }
-        self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
-        let started = Instant::now();
-        let response = request.send().await.map_err(|e| transport(call, e))?;
-        let status = response.status();
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            self.inner
-                .counters
-                .rate_limited
-                .fetch_add(1, Ordering::Relaxed);
+        let counters = &self.inner.counters;
+        counters.requests.fetch_add(1, Ordering::Relaxed);
+        if attempt > 1 {
+            counters.retries.fetch_add(1, Ordering::Relaxed);
         }
-        let retry_after = retry::retry_after(response.headers(), SystemTime::now());
-        let answer = response.bytes().await.map_err(|e| transport(call, e))?;
+        let started = Instant::now();
+        let (status, retry_after, answer) = self
+            .watched(call, async {
+                let response = request.send().await.map_err(|e| self.transport(call, e))?;
+                let status = response.status();
+                let retry_after = retry::retry_after(response.headers(), SystemTime::now());
+                let answer = self.read_body(call, response).await?;
+                Ok((status, retry_after, answer))
+            })
+            .await?;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+            self.inner.pacer.throttled(retry_after);
+        } else {
+            self.inner.pacer.accepted();
+        }
         tracing::debug!(
             method = %call.method,
             path = %call.path,
@@ -424,19 +514,24 @@ impl Client {
             "api request"
         );
         if status.is_success() {
-            return Ok((status, answer.to_vec()));
+            return Ok((status, answer));
         }
         // Bodies vary by endpoint: branch on the status, read what is there.
+        // What the server wrote is data: the token is cut out of it and its
+        // length is capped before it can reach a message.
         let body: ErrorBody = serde_json::from_slice(&answer).unwrap_or_default();
-        let message = body.text().map(str::to_owned);
+        let message = body.text().map(|text| self.server_text(text));
         let code = status.as_u16();
         if assumed::is_transient_status(code) {
+            let cause = if code == 429 {
+                Cause::RateLimited { retry_after }
+            } else {
+                Cause::Server { status: code }
+            };
             return Err(Failure::Transient(Transient {
-                kind: TransientKind::Status {
-                    status: code,
-                    message,
-                },
-                retry_after,
+                cause,
+                message,
+                source: None,
             }));
         }
         let request = call.describe();
@@ -457,7 +552,7 @@ impl Client {
             422 => ApiError::Validation {
                 request,
                 message,
-                errors: field_errors(body.errors.unwrap_or_default()),
+                errors: self.field_errors(body.errors.unwrap_or_default()),
             },
             _ => ApiError::UnexpectedStatus {
                 request,
@@ -467,31 +562,158 @@ impl Client {
         }))
     }
 
+    /// Runs a request to its answer, saying every so often that it has had
+    /// none yet: a slow server is never silence.
+    async fn watched<T>(&self, call: &Call, request: impl Future<Output = T>) -> T {
+        let every = self.inner.slow_notice;
+        tokio::pin!(request);
+        let mut waited = Duration::ZERO;
+        loop {
+            tokio::select! {
+                answer = &mut request => return answer,
+                () = tokio::time::sleep(every) => {
+                    waited += every;
+                    self.notify(&format!(
+                        "still waiting for an answer to {} after {} (gives up after {})",
+                        call.describe(),
+                        retry::seconds(waited),
+                        retry::seconds(self.inner.request_timeout),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Reads a body, refusing one over [`assumed::MAX_RESPONSE_BYTES`]
+    /// before it is all in memory: a server streaming forever must not.
+    async fn read_body(
+        &self,
+        call: &Call,
+        mut response: reqwest::Response,
+    ) -> Result<Vec<u8>, Failure> {
+        let limit = assumed::MAX_RESPONSE_BYTES;
+        let too_large = || {
+            Failure::Fatal(ApiError::ResponseTooLarge {
+                url: self.url(call, false).to_string(),
+                limit: limit / (1024 * 1024),
+            })
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport(call, e))?
+        {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    /// Text a server sent, made safe to print: without the token (a server
+    /// may echo the request's headers) and at most a few hundred characters.
+    fn server_text(&self, text: &str) -> String {
+        let token = self.inner.token.expose();
+        // A token of a few characters (a test's) would cut ordinary words
+        // apart; real tokens are long.
+        let clean = if token.len() < 8 {
+            text.to_string()
+        } else {
+            text.replace(token, "[token]")
+        };
+        let limit = assumed::MAX_SERVER_TEXT_CHARS;
+        match clean.char_indices().nth(limit) {
+            Some((cut, _)) => format!("{}… (cut at {limit} characters)", &clean[..cut]),
+            None => clean,
+        }
+    }
+
+    /// `{"field": ["message", …]}` as a list; a lone string or any other value
+    /// becomes one message, so nothing the API said is lost.
+    fn field_errors(&self, errors: Map<String, Value>) -> Vec<FieldError> {
+        field_errors(errors)
+            .into_iter()
+            .map(|error| FieldError {
+                field: self.server_text(&error.field),
+                messages: error.messages.iter().map(|m| self.server_text(m)).collect(),
+            })
+            .collect()
+    }
+
+    fn notify(&self, line: &str) {
+        self.inner.notices.notify(line);
+    }
+
+    /// A request that got no (complete) answer, sorted into what a retry may
+    /// mend and what it cannot. The URL is dropped from the error: reqwest's
+    /// would include the query string.
+    fn transport(&self, call: &Call, error: reqwest::Error) -> Failure {
+        if error.is_builder() {
+            return Failure::Fatal(ApiError::InvalidUrl {
+                url: call.path.clone(),
+                reason: error.without_url().to_string(),
+            });
+        }
+        let host = self.inner.base.host_str().unwrap_or_default().to_string();
+        let cause = match network_cause(&error) {
+            NetworkCause::UnknownHost => {
+                return Failure::Fatal(ApiError::UnknownHost {
+                    host,
+                    source: error.without_url(),
+                });
+            }
+            NetworkCause::Certificate(reason) => {
+                return Failure::Fatal(ApiError::Certificate {
+                    host,
+                    reason: self.server_text(&reason),
+                });
+            }
+            NetworkCause::Refused => Cause::Refused,
+            NetworkCause::Timeout => Cause::Timeout,
+            NetworkCause::Other => Cause::Dropped,
+        };
+        Failure::Transient(Transient {
+            cause,
+            message: None,
+            source: Some(error.without_url()),
+        })
+    }
+
+    /// The error of a call whose last try failed transiently.
     fn gave_up(&self, call: &Call, transient: Transient, tries: u32) -> ApiError {
-        match transient.kind {
-            TransientKind::Status {
-                status: 429,
-                message: _,
-            } => ApiError::RateLimited {
+        let Transient {
+            cause,
+            message,
+            source,
+        } = transient;
+        let url = self.url(call, false).to_string();
+        match (cause, source) {
+            (Cause::RateLimited { .. }, _) => ApiError::RateLimited {
                 request: call.describe(),
                 tries,
             },
-            TransientKind::Status { status, message } => ApiError::Server {
+            (Cause::Server { status }, _) => ApiError::Server {
                 request: call.describe(),
                 status,
                 tries,
                 message,
             },
-            TransientKind::Timeout => ApiError::Timeout {
-                url: self.url(call, false).to_string(),
-                timeout: human(self.inner.request_timeout),
+            (Cause::Timeout, _) => ApiError::Timeout {
+                url,
+                timeout: retry::seconds(self.inner.request_timeout),
                 tries,
             },
-            TransientKind::Connection(source) => ApiError::Unreachable {
-                url: self.url(call, false).to_string(),
-                tries,
-                source,
-            },
+            (Cause::Refused, _) => ApiError::Refused { url, tries },
+            (Cause::Dropped, Some(source)) => ApiError::Unreachable { url, tries, source },
+            (Cause::Dropped, None) => ApiError::Refused { url, tries },
         }
     }
 
@@ -534,40 +756,41 @@ impl Client {
                 .pop_if_empty()
                 .extend(path.split('/').filter(|s| !s.is_empty()));
         }
-        let bare = url.to_string();
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query.iter().copied());
         }
+        // One command, one pace: the raw reads wait their turn too.
+        self.inner.pacer.ready().await;
         self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
-        let failed = |error: reqwest::Error| {
-            if error.is_timeout() {
-                ApiError::Timeout {
-                    url: bare.clone(),
-                    timeout: human(self.inner.request_timeout),
-                    tries: 1,
-                }
-            } else {
-                ApiError::Unreachable {
-                    url: bare.clone(),
-                    tries: 1,
-                    source: error.without_url(),
-                }
-            }
+        let call = Call::new(Method::GET, path, Scope::Read);
+        let failed = |failure: Failure| match failure {
+            Failure::Fatal(error) => error,
+            Failure::Transient(transient) => self.gave_up(&call, transient, 1),
         };
-        let response = self.inner.http.get(url).send().await.map_err(failed)?;
+        let response = self
+            .inner
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| failed(self.transport(&call, e)))?;
         let status = response.status().as_u16();
         if status == 429 {
             self.inner
                 .counters
                 .rate_limited
                 .fetch_add(1, Ordering::Relaxed);
+            let retry_after = retry::retry_after(response.headers(), SystemTime::now());
+            self.inner.pacer.throttled(retry_after);
+        } else {
+            self.inner.pacer.accepted();
         }
         let headers = response
             .headers()
             .iter()
             .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_string())))
             .collect();
-        let body = response.bytes().await.map_err(failed)?.to_vec();
+        let body = self.read_body(&call, response).await.map_err(failed)?;
         tracing::debug!(path, status, "api raw request");
         Ok(RawAnswer {
             status,
@@ -641,46 +864,77 @@ enum Failure {
 }
 
 struct Transient {
-    kind: TransientKind,
-    retry_after: Option<Duration>,
+    cause: Cause,
+    /// What the server said, for the final error.
+    message: Option<String>,
+    /// The network error, for the final error's chain.
+    source: Option<reqwest::Error>,
 }
 
-enum TransientKind {
-    Status {
-        status: u16,
-        message: Option<String>,
-    },
+/// The outcome of one failed try of an upsert, for a caller that schedules
+/// the retries itself (apply's executor, so that a waiting entry holds no
+/// concurrency slot).
+#[derive(Debug)]
+pub enum TryFailure {
+    /// Worth another try after [`Retry::wait`]; the policy said so.
+    Retry(Retry),
+    /// Final: no retry can mend it, or the tries are used up.
+    Failed(ApiError),
+}
+
+/// What a network error means for retrying.
+enum NetworkCause {
+    UnknownHost,
+    Certificate(String),
+    Refused,
     Timeout,
-    Connection(reqwest::Error),
+    Other,
 }
 
-impl fmt::Display for TransientKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TransientKind::Status { status, .. } => write!(f, "status {status}"),
-            TransientKind::Timeout => f.write_str("timeout"),
-            TransientKind::Connection(error) => write!(f, "{error}"),
+/// Sorts a network error by walking its chain: reqwest only says "error
+/// sending request"; the resolver, the TLS library and the socket say why.
+fn network_cause(error: &reqwest::Error) -> NetworkCause {
+    if error.is_timeout() {
+        return NetworkCause::Timeout;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return NetworkCause::Refused,
+                std::io::ErrorKind::TimedOut => return NetworkCause::Timeout,
+                _ => {}
+            }
         }
+        let text = current.to_string();
+        // hyper-util's resolver error, and rustls's "invalid peer
+        // certificate: UnknownIssuer" (their types are not ours to name).
+        if text.starts_with("dns error") {
+            return NetworkCause::UnknownHost;
+        }
+        if text.contains("invalid peer certificate")
+            || text.contains("certificate") && text.contains("invalid")
+        {
+            return NetworkCause::Certificate(text);
+        }
+        source = current.source();
     }
+    NetworkCause::Other
 }
 
-/// A request that got no (complete) answer. The URL is dropped from the
-/// error: reqwest's would include the query string.
-fn transport(call: &Call, error: reqwest::Error) -> Failure {
-    if error.is_builder() {
-        return Failure::Fatal(ApiError::InvalidUrl {
-            url: call.path.clone(),
-            reason: error.without_url().to_string(),
-        });
-    }
-    let kind = if error.is_timeout() {
-        TransientKind::Timeout
-    } else {
-        TransientKind::Connection(error.without_url())
-    };
-    Failure::Transient(Transient {
-        kind,
-        retry_after: None,
+fn upsert_call(matching_attribute: &str, body: &Map<String, Value>) -> Call {
+    // Display of a Value cannot fail, unlike serde_json::to_vec.
+    let bytes = Value::Object(body.clone()).to_string().into_bytes();
+    Call::new(Method::PUT, PEOPLE_PATH, Scope::Write)
+        .query(MATCHING_ATTRIBUTE_PARAM, matching_attribute)
+        .body(bytes)
+}
+
+fn upserted(call: &Call, status: StatusCode, answer: &[u8]) -> Result<Upserted, ApiError> {
+    let envelope: PersonEnvelope = decode(call, answer)?;
+    Ok(Upserted {
+        created: status == StatusCode::CREATED,
+        person: envelope.person,
     })
 }
 
@@ -738,14 +992,6 @@ fn checked_base_url(raw: &str) -> Result<Url, ApiError> {
             host: host.to_string(),
         }),
         other => Err(invalid(&format!("scheme {other}: is not http(s)"))),
-    }
-}
-
-fn human(duration: Duration) -> String {
-    if duration >= Duration::from_secs(1) && duration.subsec_millis() == 0 {
-        format!("{} s", duration.as_secs())
-    } else {
-        format!("{} ms", duration.as_millis())
     }
 }
 

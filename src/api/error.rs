@@ -203,6 +203,71 @@ pub enum ApiError {
         tries: u32,
     },
 
+    /// The API's host name does not resolve: no retry will make it.
+    #[error("the API host {host} is unknown: the name does not resolve")]
+    #[diagnostic(
+        code(zeeg::api::unknown_host),
+        help(
+            "Check the host in --api-url or ZEEG_API_URL (or apiUrl in zeeg.yaml) for a typo; \
+             the real API is https://api.zeeg.me/v2. Nothing was retried: a name that does not \
+             resolve will not resolve in a second either."
+        )
+    )]
+    UnknownHost {
+        host: String,
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The server's TLS certificate does not verify: no retry will make it.
+    #[error("the TLS certificate of {host} could not be verified ({reason})")]
+    #[diagnostic(
+        code(zeeg::api::certificate),
+        help(
+            "This is not a network problem, and it was not retried: the server did not prove \
+             it is {host}, so the token was not sent. zeeg trusts the public certificate \
+             authorities (the Mozilla list). A self-signed or private certificate (a test \
+             server, a company proxy) cannot be verified; check that --api-url names the real API."
+        )
+    )]
+    Certificate { host: String, reason: String },
+
+    /// Nothing listens at the API's address.
+    #[error("could not connect to {url}: connection refused (gave up after {})", Tries(*tries))]
+    #[diagnostic(
+        code(zeeg::api::refused),
+        help(
+            "Nothing accepts connections there. Check the port and host in --api-url or \
+             ZEEG_API_URL; for a local sandbox, check that `zeeg sandbox serve` is running."
+        )
+    )]
+    Refused { url: String, tries: u32 },
+
+    /// A response body larger than any real answer, or one that never ended.
+    #[error("the answer from {url} is larger than {limit} MB; zeeg stopped reading it")]
+    #[diagnostic(
+        code(zeeg::api::response_too_large),
+        help(
+            "No answer of the Zeeg API is that large. Check that --api-url points at the Zeeg API (…/v2)."
+        )
+    )]
+    ResponseTooLarge { url: String, limit: usize },
+
+    /// A list whose pagination claims more pages than zeeg reads.
+    #[error("the API claims {pages} pages for {request}, more than the {max} zeeg reads")]
+    #[diagnostic(
+        code(zeeg::api::too_many_pages),
+        help(
+            "Reading that many pages would not end. Check that --api-url points at the Zeeg API (…/v2); \
+             if it does, its pagination is broken: nothing was planned."
+        )
+    )]
+    TooManyPages {
+        request: String,
+        pages: u64,
+        max: u64,
+    },
+
     /// Could not connect, or the connection broke, on the last try.
     #[error("could not reach {url} (gave up after {})", Tries(*tries))]
     #[diagnostic(

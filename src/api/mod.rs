@@ -18,15 +18,19 @@ pub mod client;
 pub mod destination;
 pub mod error;
 pub mod model;
+pub mod pace;
 pub mod retry;
 pub mod token;
 
 pub use attribute::{AttributeType, ValueProblem, ValueRefusal};
-pub use client::{AssertedCompany, Client, ClientConfig, ClientStats, RawAnswer, Upserted};
+pub use client::{
+    AssertedCompany, Client, ClientConfig, ClientStats, Notices, RawAnswer, TryFailure, Upserted,
+};
 pub use error::{ApiError, FieldError, Scope};
 pub use model::{
     Attribute, Company, CompanyEnvelope, CompanyRef, ErrorBody, ListResponse, ObjectSchema,
     Pagination, Person, PersonEnvelope, Socials,
 };
-pub use retry::RetryPolicy;
+pub use pace::{PaceConfig, Pacer};
+pub use retry::{Cause, Retry, RetryPolicy};
 pub use token::{TOKEN_ENV, Token};

@@ -1,20 +1,36 @@
-//! How long to wait before trying a request again.
+//! Whether, when and how often a request is tried again: the one place that
+//! decides it. The client's own loop (reads) and apply's executor (writes,
+//! which wait without holding a concurrency slot) both ask [`RetryPolicy::after`];
+//! neither has rules of its own.
 
+use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use backon::{ExponentialBackoff, ExponentialBuilder};
+use backon::{BackoffBuilder, ExponentialBuilder};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 use super::assumed::DEFAULT_MAX_RETRY_AFTER;
 
-/// When and how often the client tries a request again after a 429, a 5xx, a
-/// timeout or a broken connection.
+/// When and how often the client tries a request again.
+///
+/// - 429: after its `Retry-After`, else 1 s, 2 s, 4 s … (`base_delay`,
+///   doubling up to `max_delay`), as Zeeg advises; `max_tries` in all.
+/// - 5xx and dropped connections: the same doubling from a quarter of
+///   `base_delay`: they are usually a blip, not a signal to slow down, and
+///   six tries are over within about 8 s.
+/// - Connection refused and timeouts: at most 3 tries; refused waits
+///   2 × and 4 × `base_delay`, so it gives up within about 10 s.
+/// - Everything else (an unknown host, a certificate that does not verify,
+///   400/401/403/404/422): never; no retry can mend it.
+///
+/// Each wait gets up to a tenth more of random jitter (Zeeg advises a small
+/// one), so that parallel requests spread out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Tries in all, the first included; at least 1.
+    /// Tries in all for 429s, 5xx and dropped connections, the first
+    /// included; at least 1.
     pub max_tries: u32,
-    /// The first backoff; each further one doubles, plus up to as much again
-    /// of random jitter so that parallel requests spread out.
+    /// The first backoff after a 429 without `Retry-After`.
     pub base_delay: Duration,
     /// The longest backoff (before jitter).
     pub max_delay: Duration,
@@ -22,41 +38,125 @@ pub struct RetryPolicy {
     pub max_retry_after: Duration,
 }
 
+/// Tries in all for a refused connection or a request without an answer.
+pub const HOPELESS_TRIES: u32 = 3;
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
             max_tries: 6,
             base_delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(30),
+            max_delay: Duration::from_secs(60),
             max_retry_after: DEFAULT_MAX_RETRY_AFTER,
         }
     }
 }
 
-impl RetryPolicy {
-    /// The backoff delays between tries, `max_tries - 1` of them.
-    pub(crate) fn backoff(&self) -> ExponentialBackoff {
-        use backon::BackoffBuilder;
-        ExponentialBuilder::default()
-            .with_min_delay(self.base_delay)
-            .with_max_delay(self.max_delay)
-            .with_factor(2.0)
-            .with_jitter()
-            .with_max_times(self.max_tries.saturating_sub(1) as usize)
-            .build()
-    }
+/// Why a try failed in a way another try may mend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    /// 429, with the server's `Retry-After` if it sent one.
+    RateLimited { retry_after: Option<Duration> },
+    /// A 5xx.
+    Server { status: u16 },
+    /// Nothing listens at the address.
+    Refused,
+    /// No (complete) answer within the request timeout.
+    Timeout,
+    /// The connection broke before a complete answer.
+    Dropped,
+}
 
-    /// The wait before the next try: the server's `Retry-After` when it gave
-    /// one (capped, plus a little jitter so that waiting requests do not all
-    /// return in the same instant), else the backoff's delay.
-    pub(crate) fn delay(&self, retry_after: Option<Duration>, backoff: Duration) -> Duration {
-        match retry_after {
-            Some(wait) => {
-                let spread = self.base_delay.min(Duration::from_millis(250));
-                wait.min(self.max_retry_after) + spread.mul_f64(fastrand::f64())
-            }
-            None => backoff,
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cause::RateLimited { .. } => f.write_str("429 Too Many Requests"),
+            Cause::Server { status } => write!(f, "server error {status}"),
+            Cause::Refused => f.write_str("connection refused"),
+            Cause::Timeout => f.write_str("no answer in time"),
+            Cause::Dropped => f.write_str("connection closed before an answer"),
         }
+    }
+}
+
+/// The decision to try again: how long to wait, and the line that says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retry {
+    pub wait: Duration,
+    /// The try that comes next (2 for the first retry).
+    pub next_try: u32,
+    /// The most tries this cause gets.
+    pub max_tries: u32,
+    pub cause: Cause,
+}
+
+impl fmt::Display for Retry {
+    /// `retrying in 2 s: connection refused (try 2 of 3)`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "retrying in {}: {} (try {} of {})",
+            seconds(self.wait),
+            self.cause,
+            self.next_try,
+            self.max_tries
+        )
+    }
+}
+
+impl Retry {
+    /// The line that says so, naming what waits: `retrying GET
+    /// /crm/people in 2 s: connection refused (try 2 of 3)`.
+    pub fn line(&self, subject: &str) -> String {
+        format!(
+            "retrying {subject} in {}: {} (try {} of {})",
+            seconds(self.wait),
+            self.cause,
+            self.next_try,
+            self.max_tries
+        )
+    }
+}
+
+impl RetryPolicy {
+    /// Whether to try again after try number `tries` (from 1) failed with
+    /// `cause`, and after how long; `None` means give up.
+    pub fn after(&self, cause: &Cause, tries: u32) -> Option<Retry> {
+        let (max_tries, first) = match cause {
+            Cause::RateLimited { .. } => (self.max_tries, self.base_delay),
+            Cause::Server { .. } | Cause::Dropped => (self.max_tries, self.base_delay / 4),
+            Cause::Refused => (HOPELESS_TRIES, self.base_delay * 2),
+            Cause::Timeout => (HOPELESS_TRIES, self.base_delay),
+        };
+        let max_tries = max_tries.max(1);
+        if tries >= max_tries {
+            return None;
+        }
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(first)
+            .with_max_delay(self.max_delay.max(first))
+            .with_factor(2.0)
+            .with_max_times(tries as usize)
+            .build()
+            .last()
+            .unwrap_or(first);
+        let wait = match cause {
+            Cause::RateLimited {
+                retry_after: Some(wait),
+            } => {
+                // A little spread, so that the requests a burst of 429s
+                // sent back do not all return in the same instant.
+                let spread = self.base_delay.min(Duration::from_millis(250));
+                (*wait).min(self.max_retry_after) + spread.mul_f64(fastrand::f64())
+            }
+            _ => backoff + backoff.mul_f64(fastrand::f64() / 10.0),
+        };
+        Some(Retry {
+            wait,
+            next_try: tries + 1,
+            max_tries,
+            cause: cause.clone(),
+        })
     }
 }
 
@@ -69,6 +169,18 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// `2 s`, `1.5 s`, `250 ms`: how a wait is shown.
+pub fn seconds(duration: Duration) -> String {
+    let ms = duration.as_millis();
+    if ms < 1_000 {
+        format!("{ms} ms")
+    } else if ms < 10_000 && ms % 1_000 >= 100 {
+        format!("{:.1} s", duration.as_secs_f64())
+    } else {
+        format!("{} s", duration.as_secs())
+    }
 }
 
 #[cfg(test)]
@@ -100,24 +212,48 @@ mod tests {
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
     }
 
-    #[test]
-    fn backoff_doubles_with_jitter_up_to_the_cap() {
-        let policy = RetryPolicy {
-            max_tries: 6,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(400),
-            ..RetryPolicy::default()
-        };
-        let delays: Vec<Duration> = policy.backoff().collect();
-        assert_eq!(delays.len(), 5, "one delay between each pair of tries");
-        let floors = [100, 200, 400, 400, 400];
-        for (delay, floor) in delays.iter().zip(floors) {
-            let floor = Duration::from_millis(floor);
+    fn waits(policy: &RetryPolicy, cause: &Cause) -> Vec<Duration> {
+        (1..)
+            .map_while(|tries| policy.after(cause, tries))
+            .map(|retry| retry.wait)
+            .collect()
+    }
+
+    fn within(delays: &[Duration], floors_ms: &[u64]) {
+        assert_eq!(delays.len(), floors_ms.len(), "{delays:?}");
+        for (delay, floor) in delays.iter().zip(floors_ms) {
+            let floor = Duration::from_millis(*floor);
             assert!(
-                *delay >= floor && *delay < floor * 2,
+                *delay >= floor && *delay <= floor.mul_f64(1.1),
                 "{delay:?} vs {floor:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_429_without_retry_after_backs_off_from_one_second_doubling_to_the_cap() {
+        let policy = RetryPolicy {
+            max_delay: Duration::from_secs(4),
+            ..RetryPolicy::default()
+        };
+        let delays = waits(&policy, &Cause::RateLimited { retry_after: None });
+        within(&delays, &[1_000, 2_000, 4_000, 4_000, 4_000]);
+    }
+
+    #[test]
+    fn server_errors_back_off_from_a_quarter_second() {
+        let delays = waits(&RetryPolicy::default(), &Cause::Server { status: 503 });
+        within(&delays, &[250, 500, 1_000, 2_000, 4_000]);
+        let dropped = waits(&RetryPolicy::default(), &Cause::Dropped);
+        assert_eq!(dropped.len(), 5);
+    }
+
+    #[test]
+    fn a_refused_connection_gets_three_tries_within_ten_seconds() {
+        let delays = waits(&RetryPolicy::default(), &Cause::Refused);
+        within(&delays, &[2_000, 4_000]);
+        assert!(delays.iter().sum::<Duration>() < Duration::from_secs(8));
+        assert_eq!(waits(&RetryPolicy::default(), &Cause::Timeout).len(), 2);
     }
 
     #[test]
@@ -126,11 +262,29 @@ mod tests {
             max_retry_after: Duration::from_secs(10),
             ..RetryPolicy::default()
         };
-        let backoff = Duration::from_secs(1);
-        let wait = policy.delay(Some(Duration::from_secs(3)), backoff);
+        let cause = |seconds| Cause::RateLimited {
+            retry_after: Some(Duration::from_secs(seconds)),
+        };
+        let wait = policy.after(&cause(3), 1).unwrap().wait;
         assert!(wait >= Duration::from_secs(3) && wait < Duration::from_millis(3250));
-        let capped = policy.delay(Some(Duration::from_secs(3600)), backoff);
+        let capped = policy.after(&cause(3600), 1).unwrap().wait;
         assert!(capped < Duration::from_millis(10_250));
-        assert_eq!(policy.delay(None, backoff), backoff);
+    }
+
+    #[test]
+    fn the_retry_line_says_how_long_why_and_which_try() {
+        let retry = Retry {
+            wait: Duration::from_secs(2),
+            next_try: 2,
+            max_tries: 3,
+            cause: Cause::Refused,
+        };
+        assert_eq!(
+            retry.to_string(),
+            "retrying in 2 s: connection refused (try 2 of 3)"
+        );
+        assert_eq!(seconds(Duration::from_millis(1_540)), "1.5 s");
+        assert_eq!(seconds(Duration::from_millis(4_020)), "4 s");
+        assert_eq!(seconds(Duration::from_millis(250)), "250 ms");
     }
 }

@@ -1,28 +1,31 @@
 //! Runs jobs through a send function under the adaptive limit, until all are
 //! done or a stop is requested.
+//!
+//! A job whose try failed transiently (the send function says when it may
+//! be tried again, as the API's retry policy decided) goes back into a queue
+//! ordered by that instant and gives up its slot: the next entry is sent
+//! meanwhile, so a few failures cost their own backoff, not the run's
+//! throughput. A retry that is due goes before fresh entries.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 use super::interrupt::Stop;
 use super::limiter::{Limiter, LimiterConfig};
 use super::progress::Progress;
 use super::{EntryResult, Failure, Job, Sent};
-
-/// Reads how many 429 answers the API client has seen so far. The client
-/// retries 429s itself, so this running count is how the executor learns of
-/// them.
-pub type ThrottleProbe = Arc<dyn Fn() -> u64 + Send + Sync>;
+use crate::api::Cause;
 
 /// How to run.
 #[derive(Debug, Clone)]
 pub struct ExecutorConfig {
     pub limiter: LimiterConfig,
-    /// How often the throttle probe is read.
-    pub probe_interval: Duration,
     /// The rate-limit note stays up this long after the last 429.
     pub note_linger: Duration,
     /// After a stop, how long requests in flight may take to finish.
@@ -33,7 +36,6 @@ impl ExecutorConfig {
     pub fn new(parallelism: usize) -> ExecutorConfig {
         ExecutorConfig {
             limiter: LimiterConfig::new(parallelism),
-            probe_interval: Duration::from_millis(50),
             note_linger: Duration::from_secs(2),
             grace: Duration::from_secs(30),
         }
@@ -58,47 +60,52 @@ pub struct Execution {
     pub elapsed: Duration,
 }
 
-/// Sends every job with `send`, at most `limit` at once, and collects the
-/// results. A failure of one job never stops the others; a stop request
-/// stops new jobs and waits (up to the grace period) for those in flight.
-/// A fatal failure stops new jobs too, and waits for those in flight.
+/// What a finished try hands back to the loop.
+type Tried = (usize, Result<Sent, Failure>);
+
+/// Sends every job with `send(payload, try)` (tries count from 1), at most
+/// `limit` at once, and collects the results. A failure of one job never
+/// stops the others; a failure that says to retry puts the job back for
+/// later without holding a slot. A stop request stops new sends and waits
+/// (up to the grace period) for those in flight; a fatal failure stops new
+/// sends too. Jobs still waiting to be retried then fail with their last
+/// reason.
 pub async fn execute<T, F, Fut>(
     jobs: Vec<Job<T>>,
     send: F,
     config: &ExecutorConfig,
-    throttle: Option<ThrottleProbe>,
     progress: &Progress,
     stop: &Stop,
 ) -> Execution
 where
-    T: Send + 'static,
-    F: Fn(T) -> Fut + Send + Sync + 'static,
+    T: Send + Sync + 'static,
+    F: Fn(Arc<T>, u32) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Sent, Failure>> + Send + 'static,
 {
     let begun = Instant::now();
-    let total = jobs.len();
+    let mut run = Run::new(jobs, config, progress);
     let send = Arc::new(send);
-    let limiter = Limiter::new(config.limiter);
-    let watcher =
-        throttle.map(|probe| watch_throttle(probe, limiter.clone(), progress.clone(), config));
-
-    let mut slots: Vec<Option<EntryResult>> = vec![None; total];
-    let mut min_limit = limiter.limit();
-    let mut in_flight = JoinSet::new();
-    let mut pending = jobs.into_iter().enumerate().peekable();
+    let mut in_flight: JoinSet<Tried> = JoinSet::new();
+    let mut min_limit = run.limiter.limit();
     let mut interrupted = false;
-    let mut aborted: Option<String> = None;
 
     loop {
-        if pending.peek().is_none() && in_flight.is_empty() {
+        let now = Instant::now();
+        let due = run
+            .waiting
+            .peek()
+            .is_some_and(|Reverse((at, _))| *at <= now);
+        let fresh = run.next_fresh < run.jobs.len();
+        if !fresh && run.waiting.is_empty() && in_flight.is_empty() {
             break;
         }
-        if aborted.is_some() {
+        if run.aborted.is_some() {
             while let Some(joined) = in_flight.join_next().await {
-                let _ = record(joined, &mut slots, &limiter, progress);
+                run.finished(joined, Some("apply stopped"));
             }
             break;
         }
+        let wake = run.waiting.peek().map(|Reverse((at, _))| *at);
         tokio::select! {
             biased;
             () = stop.stopping() => {
@@ -106,29 +113,23 @@ where
                 break;
             }
             Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
-                if let Some(reason) = record(joined, &mut slots, &limiter, progress) {
-                    progress.println(&format!("Stopping: {reason}"));
-                    aborted = Some(reason);
-                }
+                run.finished(joined, None);
             }
-            permit = limiter.acquire(), if pending.peek().is_some() => {
-                min_limit = min_limit.min(limiter.limit());
-                if let Some((index, job)) = pending.next() {
-                    let send = Arc::clone(&send);
-                    in_flight.spawn(async move {
-                        let answer = send(job.payload).await;
-                        drop(permit);
-                        let result = match answer {
-                            Ok(sent) => EntryResult::sent(job.source, job.label, job.action, sent),
-                            Err(failure) => {
-                                let result = EntryResult::failed(job.source, job.label, job.action, failure.reason.clone());
-                                return (index, result, failure.fatal.then_some(failure.reason));
-                            }
-                        };
-                        (index, result, None)
-                    });
-                }
+            permit = run.limiter.acquire(), if due || fresh => {
+                min_limit = min_limit.min(run.limiter.limit());
+                let Some(index) = run.next_job() else {
+                    continue;
+                };
+                let send = Arc::clone(&send);
+                let payload = Arc::clone(&run.jobs[index].payload);
+                let tries = run.tries[index];
+                in_flight.spawn(async move {
+                    let answer = send(payload, tries).await;
+                    drop(permit);
+                    (index, answer)
+                });
             }
+            () = sleep_until_some(wake), if !due && wake.is_some() => {}
         }
     }
 
@@ -139,7 +140,7 @@ where
         ));
         let drain = async {
             while let Some(joined) = in_flight.join_next().await {
-                let _ = record(joined, &mut slots, &limiter, progress);
+                run.finished(joined, Some("apply was interrupted"));
             }
         };
         let finished = tokio::select! {
@@ -153,13 +154,16 @@ where
             in_flight.abort_all();
         }
     }
-    if let Some(watcher) = watcher {
-        watcher.abort();
-    }
+    let stopped = if interrupted {
+        "apply was interrupted"
+    } else {
+        "apply stopped"
+    };
+    run.give_up_waiting(stopped);
 
-    let mut results = Vec::with_capacity(total);
+    let mut results = Vec::with_capacity(run.jobs.len());
     let mut abandoned = 0;
-    for slot in slots {
+    for slot in run.results {
         match slot {
             Some(result) => results.push(result),
             None => abandoned += 1,
@@ -171,86 +175,177 @@ where
         // (whether those reached the API is unknown).
         not_sent: abandoned,
         interrupted,
-        aborted,
+        aborted: run.aborted,
         min_limit,
         elapsed: begun.elapsed(),
     }
 }
 
-/// Keeps a finished job's result; returns the reason of a fatal failure.
-fn record(
-    joined: Result<(usize, EntryResult, Option<String>), tokio::task::JoinError>,
-    slots: &mut [Option<EntryResult>],
-    limiter: &Limiter,
-    progress: &Progress,
-) -> Option<String> {
-    match joined {
-        Ok((index, result, fatal)) => {
-            if !result.is_failed() {
-                limiter.succeeded();
-            }
-            progress.entry_finished(&result);
-            if let Some(slot) = slots.get_mut(index) {
-                *slot = Some(result);
-            }
-            fatal
-        }
-        // A task only ends this way when aborted or when the send function
-        // panicked; neither leaves a result to show.
-        Err(error) => {
-            tracing::debug!("an upsert task ended without a result: {error}");
-            None
-        }
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
-/// Reads the throttle probe on a timer: a rising count halves the limit and
-/// shows the rate-limit note until 429s stop for a while.
-fn watch_throttle(
-    probe: ThrottleProbe,
+/// The loop's bookkeeping: jobs by index, their tries, the retry queue.
+struct Run<'a, T> {
+    jobs: Vec<Job<Arc<T>>>,
+    results: Vec<Option<EntryResult>>,
+    /// The try each job is at (1 before its first send).
+    tries: Vec<u32>,
+    /// The last failure of each job waiting to be retried.
+    reasons: Vec<Option<String>>,
+    next_fresh: usize,
+    /// Jobs waiting to be retried, earliest instant first.
+    waiting: BinaryHeap<Reverse<(Instant, usize)>>,
     limiter: Limiter,
-    progress: Progress,
-    config: &ExecutorConfig,
-) -> tokio::task::JoinHandle<()> {
-    let interval = config.probe_interval;
-    let linger = config.note_linger;
-    tokio::spawn(async move {
-        let mut seen = probe();
-        let mut last_throttle: Option<Instant> = None;
-        // What the progress shows, so it changes only when the state does.
-        let mut shown: Option<usize> = None;
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            let now = probe();
-            if now > seen {
-                seen = now;
-                last_throttle = Some(Instant::now());
-                limiter.throttled();
-                let limit = limiter.limit();
-                if shown != Some(limit) {
-                    shown = Some(limit);
-                    progress.rate_limited(Some(limit));
-                }
-            } else if last_throttle.is_some_and(|at| at.elapsed() >= linger) {
-                last_throttle = None;
-                shown = None;
-                progress.rate_limited(None);
-            }
+    progress: &'a Progress,
+    aborted: Option<String>,
+    last_throttle: Option<Instant>,
+    note_linger: Duration,
+}
+
+impl<'a, T> Run<'a, T> {
+    fn new(jobs: Vec<Job<T>>, config: &ExecutorConfig, progress: &'a Progress) -> Run<'a, T> {
+        let total = jobs.len();
+        let jobs: Vec<Job<Arc<T>>> = jobs
+            .into_iter()
+            .map(|job| Job {
+                source: job.source,
+                label: job.label,
+                action: job.action,
+                payload: Arc::new(job.payload),
+            })
+            .collect();
+        Run {
+            jobs,
+            results: vec![None; total],
+            tries: vec![1; total],
+            reasons: vec![None; total],
+            next_fresh: 0,
+            waiting: BinaryHeap::new(),
+            limiter: Limiter::new(config.limiter),
+            progress,
+            aborted: None,
+            last_throttle: None,
+            note_linger: config.note_linger,
         }
-    })
+    }
+
+    /// The job to send next: a retry that is due, else the next fresh one.
+    fn next_job(&mut self) -> Option<usize> {
+        let now = Instant::now();
+        if self
+            .waiting
+            .peek()
+            .is_some_and(|Reverse((at, _))| *at <= now)
+        {
+            return self.waiting.pop().map(|Reverse((_, index))| index);
+        }
+        if self.next_fresh < self.jobs.len() {
+            self.next_fresh += 1;
+            return Some(self.next_fresh - 1);
+        }
+        None
+    }
+
+    /// Takes in a finished try. After a stop (`stopped` says which), a try
+    /// that asks to be retried fails instead.
+    fn finished(&mut self, joined: Result<Tried, tokio::task::JoinError>, stopped: Option<&str>) {
+        let (index, answer) = match joined {
+            Ok(tried) => tried,
+            // A task only ends this way when aborted or when the send
+            // function panicked; neither leaves a result to show.
+            Err(error) => {
+                tracing::debug!("an upsert task ended without a result: {error}");
+                return;
+            }
+        };
+        let Some(job) = self.jobs.get(index) else {
+            return;
+        };
+        let result = match answer {
+            Ok(sent) => {
+                self.limiter.succeeded();
+                if self
+                    .last_throttle
+                    .is_some_and(|at| at.elapsed() >= self.note_linger)
+                {
+                    self.last_throttle = None;
+                    self.progress.rate_limited(None);
+                }
+                EntryResult::sent(job.source.clone(), job.label.clone(), job.action, sent)
+            }
+            Err(Failure {
+                reason,
+                retry: Some(retry),
+                ..
+            }) if stopped.is_none() => {
+                if matches!(retry.cause, Cause::RateLimited { .. }) {
+                    self.limiter.throttled();
+                    self.last_throttle = Some(Instant::now());
+                    self.progress.rate_limited(Some(self.limiter.limit()));
+                }
+                self.progress.println(&retry.line(&job.source.to_string()));
+                self.tries[index] = retry.next_try;
+                self.reasons[index] = Some(reason);
+                self.waiting
+                    .push(Reverse((Instant::now() + retry.wait, index)));
+                return;
+            }
+            Err(Failure {
+                reason,
+                fatal,
+                retry,
+            }) => {
+                let reason = match (retry, stopped) {
+                    (Some(_), Some(stopped)) => format!("{reason} (not retried: {stopped})"),
+                    _ => reason,
+                };
+                if fatal && self.aborted.is_none() {
+                    self.progress.println(&format!("Stopping: {reason}"));
+                    self.aborted = Some(reason.clone());
+                }
+                EntryResult::failed(job.source.clone(), job.label.clone(), job.action, reason)
+            }
+        };
+        self.progress.entry_finished(&result);
+        self.results[index] = Some(result);
+    }
+
+    /// After a stop, the jobs still waiting to be retried fail with the
+    /// reason of their last try.
+    fn give_up_waiting(&mut self, stopped: &str) {
+        while let Some(Reverse((_, index))) = self.waiting.pop() {
+            let Some(job) = self.jobs.get(index) else {
+                continue;
+            };
+            let last = self.reasons[index].take().unwrap_or_default();
+            let result = EntryResult::failed(
+                job.source.clone(),
+                job.label.clone(),
+                job.action,
+                format!("{last} (not retried: {stopped})"),
+            );
+            self.progress.entry_finished(&result);
+            self.results[index] = Some(result);
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
-    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
+    use crate::api::{Pacer, RetryPolicy};
     use crate::apply::Failure;
     use crate::apply::{Action, Outcome, interrupt};
     use crate::manifest::SourceLocation;
+    use crate::sandbox::limit::TokenBucket;
 
     fn jobs(n: usize) -> Vec<Job<usize>> {
         (0..n)
@@ -272,16 +367,23 @@ mod tests {
     }
 
     fn config(parallelism: usize) -> ExecutorConfig {
-        let mut config = ExecutorConfig::new(parallelism);
-        config.probe_interval = Duration::from_millis(5);
-        config
+        ExecutorConfig::new(parallelism)
+    }
+
+    /// The retry the API's policy decides after try `tries` failed with `cause`.
+    fn retry(cause: Cause, tries: u32) -> Failure {
+        match RetryPolicy::default().after(&cause, tries) {
+            Some(retry) => Failure::retry(retry),
+            None => Failure::entry(cause.to_string()),
+        }
     }
 
     #[tokio::test]
     async fn every_job_gets_a_result_in_order_and_failures_do_not_stop_others() {
         let execution = execute(
             jobs(50),
-            |i: usize| async move {
+            |i: Arc<usize>, _| async move {
+                let i = *i;
                 tokio::time::sleep(Duration::from_millis((i % 7) as u64)).await;
                 if i % 10 == 3 {
                     Err(Failure::entry(format!("boom {i}")))
@@ -292,7 +394,6 @@ mod tests {
                 }
             },
             &config(4),
-            None,
             &Progress::hidden(),
             &Stop::never(),
         )
@@ -323,7 +424,7 @@ mod tests {
         let (c, p) = (current.clone(), peak.clone());
         execute(
             jobs(40),
-            move |_| {
+            move |_, _| {
                 let (c, p) = (c.clone(), p.clone());
                 async move {
                     let now = c.fetch_add(1, Ordering::SeqCst) + 1;
@@ -334,7 +435,6 @@ mod tests {
                 }
             },
             &config(3),
-            None,
             &Progress::hidden(),
             &Stop::never(),
         )
@@ -342,14 +442,212 @@ mod tests {
         assert_eq!(peak.load(Ordering::SeqCst), 3);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_job_does_not_delay_the_others() {
+        // One slot only: if the job waiting to be retried kept it, the other
+        // 29 would wait behind its backoff.
+        let finished = Arc::new(Mutex::new(Vec::new()));
+        let f = finished.clone();
+        let begun = Instant::now();
+        let execution = execute(
+            jobs(30),
+            move |i: Arc<usize>, tries| {
+                let f = f.clone();
+                async move {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    if *i == 0 && tries < 3 {
+                        return Err(retry(Cause::Server { status: 503 }, tries));
+                    }
+                    f.lock().unwrap().push((*i, tries, begun.elapsed()));
+                    Ok(Sent { created: true })
+                }
+            },
+            &config(1),
+            &Progress::hidden(),
+            &Stop::never(),
+        )
+        .await;
+        assert!(execution.results.iter().all(|r| !r.is_failed()));
+        let finished = finished.lock().unwrap();
+        let others = finished.iter().filter(|(i, ..)| *i != 0);
+        let last_other = others.map(|(.., at)| *at).max().unwrap();
+        // 31 tries of 10 ms: the others are done in about 0.3 s, while job 0
+        // waits 0.25 s and then 0.5 s (plus jitter) between its three tries.
+        assert!(last_other < Duration::from_millis(350), "{last_other:?}");
+        let (_, tries, at) = finished.iter().find(|(i, ..)| *i == 0).unwrap();
+        assert_eq!(*tries, 3);
+        assert!(*at >= Duration::from_millis(750), "{at:?}");
+        assert!(execution.elapsed < Duration::from_millis(1_000));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_with_retry_after_pauses_new_sends() {
+        let pacer = Pacer::default();
+        let starts = Arc::new(Mutex::new(Vec::new()));
+        let (p, s) = (pacer.clone(), starts.clone());
+        let begun = Instant::now();
+        let execution = execute(
+            jobs(20),
+            move |i: Arc<usize>, tries| {
+                let (p, s) = (p.clone(), s.clone());
+                async move {
+                    p.ready().await;
+                    s.lock().unwrap().push((*i, tries, begun.elapsed()));
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    if *i == 5 && tries == 1 {
+                        let retry_after = Some(Duration::from_secs(1));
+                        p.throttled(retry_after);
+                        return Err(retry(Cause::RateLimited { retry_after }, tries));
+                    }
+                    p.accepted();
+                    Ok(Sent { created: true })
+                }
+            },
+            &config(2),
+            &Progress::hidden(),
+            &Stop::never(),
+        )
+        .await;
+        assert!(execution.results.iter().all(|r| !r.is_failed()));
+        let starts = starts.lock().unwrap();
+        let (_, _, throttled_at) = starts.iter().find(|(i, ..)| *i == 5).unwrap();
+        let answered = *throttled_at + Duration::from_millis(5);
+        // The job sent alongside it may have started before the 429 came;
+        // nothing starts after the 429 until its Retry-After has passed.
+        let early: Vec<_> = starts
+            .iter()
+            .filter(|(.., at)| *at > answered && *at < answered + Duration::from_secs(1))
+            .collect();
+        assert!(early.is_empty(), "sent during the pause: {early:?}");
+        assert!(starts.iter().any(|(i, tries, _)| *i == 5 && *tries == 2));
+        assert_eq!(starts.len(), 21);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_paced_rate_converges_under_a_simulated_limit() {
+        // The sandbox's own limit: 50 per second with a burst of 50, and a
+        // Retry-After of whole seconds.
+        let limit = Arc::new(Mutex::new(TokenBucket::new(50, Instant::now().into_std())));
+        let pacer = Pacer::default();
+        let refused = Arc::new(AtomicUsize::new(0));
+        let (l, p, r) = (limit.clone(), pacer.clone(), refused.clone());
+        let begun = Instant::now();
+        let n = 500;
+        let execution = execute(
+            jobs(n),
+            move |_, tries| {
+                let (l, p, r) = (l.clone(), p.clone(), r.clone());
+                async move {
+                    p.ready().await;
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    let taken = l.lock().unwrap().take(Instant::now().into_std());
+                    match taken {
+                        Ok(()) => {
+                            p.accepted();
+                            Ok(Sent { created: true })
+                        }
+                        Err(wait) => {
+                            let wait =
+                                Duration::from_secs(wait.as_secs_f64().ceil().max(1.0) as u64);
+                            r.fetch_add(1, Ordering::SeqCst);
+                            p.throttled(Some(wait));
+                            Err(retry(
+                                Cause::RateLimited {
+                                    retry_after: Some(wait),
+                                },
+                                tries,
+                            ))
+                        }
+                    }
+                }
+            },
+            &config(8),
+            &Progress::hidden(),
+            &Stop::never(),
+        )
+        .await;
+        assert!(execution.results.iter().all(|r| !r.is_failed()));
+        let refused = refused.load(Ordering::SeqCst);
+        let elapsed = begun.elapsed().as_secs_f64();
+        // The ideal: a burst of 50, then 450 at 50/s = 9 s.
+        assert!(elapsed < 9.0 * 1.15, "{elapsed:.2} s");
+        assert!(
+            refused as f64 <= 0.03 * n as f64,
+            "{refused} of {n} were answered 429"
+        );
+        let rate = pacer.rate().expect("the 429s set a rate");
+        assert!((35.0..60.0).contains(&rate), "learned {rate:.1}/s");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_during_a_wait_to_retry_ends_at_once() {
+        let (handle, stop) = interrupt::channel();
+        let begun = Instant::now();
+        let execution = execute(
+            jobs(3),
+            move |i: Arc<usize>, tries| {
+                let handle = handle.clone();
+                async move {
+                    if *i == 2 {
+                        handle.request();
+                    }
+                    Err::<Sent, _>(retry(Cause::Refused, tries))
+                }
+            },
+            &config(1),
+            &Progress::hidden(),
+            &stop,
+        )
+        .await;
+        assert!(begun.elapsed() < Duration::from_millis(100));
+        assert!(execution.interrupted);
+        assert_eq!(execution.results.len(), 3, "each was sent once");
+        for result in &execution.results {
+            assert_eq!(
+                result.outcome,
+                Outcome::Failed {
+                    reason: "connection refused (not retried: apply was interrupted)".into()
+                }
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_job_that_keeps_failing_ends_with_its_last_reason() {
+        let execution = execute(
+            jobs(1),
+            |_, tries| async move {
+                // What the client gives once the policy says no more.
+                if tries >= 2 {
+                    return Err(Failure::entry("gave up after 2 tries"));
+                }
+                Err(Failure::retry(crate::api::Retry {
+                    wait: Duration::from_millis(5),
+                    next_try: tries + 1,
+                    max_tries: 2,
+                    cause: Cause::Dropped,
+                }))
+            },
+            &config(1),
+            &Progress::hidden(),
+            &Stop::never(),
+        )
+        .await;
+        assert_eq!(
+            execution.results[0].outcome,
+            Outcome::Failed {
+                reason: "gave up after 2 tries".into()
+            }
+        );
+    }
+
     #[tokio::test]
     async fn a_surprising_status_is_noted() {
         let execution = execute(
             jobs(2),
             // Job 0 is a planned create answered 200; job 1 a planned update answered 201.
-            |i: usize| async move { Ok(Sent { created: i == 1 }) },
+            |i: Arc<usize>, _| async move { Ok(Sent { created: *i == 1 }) },
             &config(2),
-            None,
             &Progress::hidden(),
             &Stop::never(),
         )
@@ -373,58 +671,18 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn throttles_seen_by_the_probe_lower_the_concurrency() {
-        let throttles = Arc::new(AtomicU64::new(0));
-        let current = Arc::new(AtomicUsize::new(0));
-        let late_peak = Arc::new(AtomicUsize::new(0));
-        let (t, c, lp) = (throttles.clone(), current.clone(), late_peak.clone());
-        let probe_source = throttles.clone();
-        let probe: ThrottleProbe = Arc::new(move || probe_source.load(Ordering::SeqCst));
-        let mut config = config(8);
-        config.limiter.grow_after = 1_000;
-        let execution = execute(
-            jobs(120),
-            move |i: usize| {
-                let (t, c, lp) = (t.clone(), c.clone(), lp.clone());
-                async move {
-                    let now = c.fetch_add(1, Ordering::SeqCst) + 1;
-                    if i == 10 {
-                        t.fetch_add(1, Ordering::SeqCst);
-                    }
-                    if i >= 80 {
-                        lp.fetch_max(now, Ordering::SeqCst);
-                    }
-                    tokio::time::sleep(Duration::from_millis(2)).await;
-                    c.fetch_sub(1, Ordering::SeqCst);
-                    Ok(Sent { created: true })
-                }
-            },
-            &config,
-            Some(probe),
-            &Progress::hidden(),
-            &Stop::never(),
-        )
-        .await;
-        assert_eq!(execution.min_limit, 4);
-        assert!(
-            late_peak.load(Ordering::SeqCst) <= 4,
-            "concurrency after the 429 stays halved"
-        );
-    }
-
-    #[tokio::test]
     async fn a_stop_starts_nothing_new_and_lets_in_flight_finish() {
         let (handle, stop) = interrupt::channel();
         let started = Arc::new(AtomicUsize::new(0));
         let s = started.clone();
         let execution = execute(
             jobs(100),
-            move |i: usize| {
+            move |i: Arc<usize>, _| {
                 let s = s.clone();
                 let handle = handle.clone();
                 async move {
                     s.fetch_add(1, Ordering::SeqCst);
-                    if i == 10 {
+                    if *i == 10 {
                         handle.request();
                     }
                     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -432,7 +690,6 @@ mod tests {
                 }
             },
             &config(4),
-            None,
             &Progress::hidden(),
             &stop,
         )
@@ -454,10 +711,10 @@ mod tests {
         let begun = Instant::now();
         let execution = execute(
             jobs(10),
-            move |i: usize| {
+            move |i: Arc<usize>, _| {
                 let handle = handle.clone();
                 async move {
-                    if i == 0 {
+                    if *i == 0 {
                         handle.request();
                         handle.request();
                     }
@@ -466,7 +723,6 @@ mod tests {
                 }
             },
             &config(2),
-            None,
             &Progress::hidden(),
             &stop,
         )
@@ -483,7 +739,7 @@ mod tests {
         let s = started.clone();
         let execution = execute(
             jobs(100),
-            move |_| {
+            move |_, _| {
                 let s = s.clone();
                 async move {
                     s.fetch_add(1, Ordering::SeqCst);
@@ -492,7 +748,6 @@ mod tests {
                 }
             },
             &config(4),
-            None,
             &Progress::hidden(),
             &Stop::never(),
         )

@@ -25,13 +25,14 @@ pub mod send;
 
 use serde::Serialize;
 
+use crate::api::Retry;
 use crate::manifest::SourceLocation;
 
 /// What the plan intends for an entry: create or update.
 pub use crate::plan::Action;
 
 pub use error::ApplyError;
-pub use executor::{Execution, ExecutorConfig, ThrottleProbe, execute};
+pub use executor::{Execution, ExecutorConfig, execute};
 pub use interrupt::{Stop, StopHandle};
 pub use limiter::{Limiter, LimiterConfig};
 pub use progress::Progress;
@@ -55,7 +56,7 @@ pub struct Sent {
     pub created: bool,
 }
 
-/// Why an upsert did not succeed.
+/// Why a try of an upsert did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     /// In words, for the user.
@@ -63,6 +64,9 @@ pub struct Failure {
     /// Every further request would fail the same way (a refused token, a
     /// missing scope): start no more.
     pub fatal: bool,
+    /// The API's retry policy says to try again, when and why; the entry
+    /// waits without holding a slot.
+    pub retry: Option<Retry>,
 }
 
 impl Failure {
@@ -71,6 +75,7 @@ impl Failure {
         Failure {
             reason: reason.into(),
             fatal: false,
+            retry: None,
         }
     }
 
@@ -79,6 +84,16 @@ impl Failure {
         Failure {
             reason: reason.into(),
             fatal: true,
+            retry: None,
+        }
+    }
+
+    /// This try failed, and another may succeed after `retry.wait`.
+    pub fn retry(retry: Retry) -> Failure {
+        Failure {
+            reason: retry.cause.to_string(),
+            fatal: false,
+            retry: Some(retry),
         }
     }
 }

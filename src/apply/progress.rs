@@ -84,6 +84,14 @@ impl Progress {
         }
     }
 
+    /// The bar, when there is one, so that other output can go above it.
+    pub fn bar_handle(&self) -> Option<ProgressBar> {
+        match &*self.kind {
+            Kind::Bar(bar) => Some(bar.clone()),
+            Kind::Lines | Kind::Hidden => None,
+        }
+    }
+
     /// Prints a line on standard error without tearing the bar.
     pub fn println(&self, line: &str) {
         match &*self.kind {

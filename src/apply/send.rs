@@ -6,9 +6,8 @@ use std::sync::Arc;
 use miette::Diagnostic;
 use serde_json::{Map, Value};
 
-use super::executor::ThrottleProbe;
 use super::{Failure, Sent};
-use crate::api::{ApiError, Client};
+use crate::api::{ApiError, Client, TryFailure};
 
 /// One `PUT /crm/people?matchingAttribute=…`.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,33 +17,28 @@ pub struct Upsert {
     pub body: Map<String, Value>,
 }
 
-/// Sends an upsert with `client` (which retries 429s, 5xx and broken
-/// connections itself) and turns its answer into the executor's terms.
-pub fn sender(
-    client: Client,
-) -> impl Fn(Upsert) -> std::pin::Pin<Box<dyn Future<Output = Result<Sent, Failure>> + Send>>
-+ Send
-+ Sync
-+ 'static {
-    move |upsert: Upsert| {
+/// One try of an upsert, in flight.
+pub type SendFuture = std::pin::Pin<Box<dyn Future<Output = Result<Sent, Failure>> + Send>>;
+
+/// Sends one try of an upsert with `client`, which paces it with the
+/// command's shared rate; a transient failure comes back with the retry
+/// policy's decision, for the executor to wait out without holding a slot.
+pub fn sender(client: Client) -> impl Fn(Arc<Upsert>, u32) -> SendFuture + Send + Sync + 'static {
+    move |upsert: Arc<Upsert>, tries: u32| {
         let client = client.clone();
         Box::pin(async move {
             match client
-                .upsert(&upsert.matching_attribute, &upsert.body)
+                .upsert_try(&upsert.matching_attribute, &upsert.body, tries)
                 .await
             {
                 Ok(upserted) => Ok(Sent {
                     created: upserted.created,
                 }),
-                Err(error) => Err(failure(&error)),
+                Err(TryFailure::Retry(retry)) => Err(Failure::retry(retry)),
+                Err(TryFailure::Failed(error)) => Err(failure(&error)),
             }
         })
     }
-}
-
-/// The client's running count of 429 answers.
-pub fn throttle_probe(client: Client) -> ThrottleProbe {
-    Arc::new(move || client.stats().rate_limited)
 }
 
 /// An API error as an entry's failure. A refused token or a missing scope
@@ -96,12 +90,12 @@ mod tests {
         Client::new(config).unwrap()
     }
 
-    fn upsert() -> Upsert {
+    fn upsert() -> Arc<Upsert> {
         let body = json!({"emails": ["a@x.io"], "firstName": "A"});
-        Upsert {
+        Arc::new(Upsert {
             matching_attribute: "email".into(),
             body: body.as_object().unwrap().clone(),
-        }
+        })
     }
 
     fn person() -> Value {
@@ -118,7 +112,7 @@ mod tests {
             )
             .await,
         );
-        assert_eq!(send(upsert()).await, Ok(Sent { created: true }));
+        assert_eq!(send(upsert(), 1).await, Ok(Sent { created: true }));
         let send = sender(
             mock(
                 200,
@@ -126,7 +120,7 @@ mod tests {
             )
             .await,
         );
-        assert_eq!(send(upsert()).await, Ok(Sent { created: false }));
+        assert_eq!(send(upsert(), 1).await, Ok(Sent { created: false }));
     }
 
     #[tokio::test]
@@ -139,7 +133,7 @@ mod tests {
             )
             .await,
         );
-        let failure = send(upsert()).await.unwrap_err();
+        let failure = send(upsert(), 1).await.unwrap_err();
         assert!(!failure.fatal);
         assert!(
             failure
@@ -159,7 +153,7 @@ mod tests {
             )
             .await,
         );
-        let failure = send(upsert()).await.unwrap_err();
+        let failure = send(upsert(), 1).await.unwrap_err();
         assert!(failure.fatal);
         assert!(failure.reason.contains("crm:write"), "{}", failure.reason);
     }

@@ -42,6 +42,7 @@ pub async fn run(
     }
     manifest.entries = select_entries(printer, manifest.entries, &args.target)?;
     let connection = connect(
+        printer,
         global,
         args.target.sandbox,
         &manifest.root,
@@ -196,16 +197,18 @@ async fn execute(
     let listener = handle
         .listen_for_signals()
         .map_err(|source| ApplyError::Signals { source })?;
+    // The client's own lines (a slow answer) go above the bar too.
+    printer.progress_drawn(progress.bar_handle());
     let execution = apply::execute(
         jobs,
         send::sender(client.clone()),
         &config,
-        Some(send::throttle_probe(client.clone())),
         &progress,
         &stop,
     )
     .await;
     listener.abort();
+    printer.progress_done();
     progress.finish();
 
     let stats = client.stats();

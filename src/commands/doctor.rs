@@ -26,7 +26,14 @@ pub async fn run(
         (Some(file), false) => configured_api_url(file)?,
         _ => None,
     };
-    let connection = connect(global, args.sandbox, &root, configured_url.as_deref()).await?;
+    let connection = connect(
+        printer,
+        global,
+        args.sandbox,
+        &root,
+        configured_url.as_deref(),
+    )
+    .await?;
     let report = diagnose(printer, &connection.client, &args).await;
     connection.close().await;
     let report = report?;

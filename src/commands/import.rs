@@ -34,7 +34,7 @@ pub async fn run(
         (Some(file), false) => configured_api_url(file)?,
         _ => None,
     };
-    let connection = connect(global, sandbox, &root, configured_url.as_deref()).await?;
+    let connection = connect(printer, global, sandbox, &root, configured_url.as_deref()).await?;
     if sandbox {
         printer.status(&format!(
             "Using the sandbox in {}",
@@ -99,7 +99,10 @@ async fn fetch(printer: &Printer, client: &Client) -> miette::Result<Vec<Person>
         spinner.enable_steady_tick(Duration::from_millis(120));
         spinner
     });
+    // Lines about waiting (a retry, a slow page) go above the spinner.
+    printer.progress_drawn(spinner.clone());
     let people = client.list_all().await;
+    printer.progress_done();
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();
     }

@@ -27,9 +27,15 @@ pub fn run(cli: Cli) -> ExitStatus {
     let result = match cli.command {
         Command::Validate(args) => validate::run(&printer, args),
         Command::Schema(args) => schema::run(&printer, args),
-        Command::Plan(args) => block_on(plan::run(&printer, &cli.global, args)),
+        Command::Plan(args) => block_on(interruptible(
+            &printer,
+            plan::run(&printer, &cli.global, args),
+        )),
         Command::Apply(args) => block_on(apply::run(&printer, &cli.global, args)),
-        Command::Import(args) => block_on(import::run(&printer, &cli.global, args)),
+        Command::Import(args) => block_on(interruptible(
+            &printer,
+            import::run(&printer, &cli.global, args),
+        )),
         Command::Doctor(args) => block_on(doctor::run(&printer, &cli.global, args)),
         Command::Sandbox(SandboxCommand::Serve(args)) => block_on(sandbox::serve(&printer, args)),
         Command::Completions(args) => completions::completions(args),
@@ -61,6 +67,28 @@ fn block_on<F: std::future::Future<Output = miette::Result<ExitStatus>>>(
         .build()
         .map_err(|e| miette::miette!("could not start the async runtime: {e}"))?;
     runtime.block_on(future)
+}
+
+/// Runs a command that only reads the CRM until Ctrl-C or SIGTERM, which
+/// end it at once with exit 130, even in the middle of a wait to retry.
+/// (Apply handles its own: it lets the requests in flight finish.)
+async fn interruptible<F: std::future::Future<Output = miette::Result<ExitStatus>>>(
+    printer: &Printer,
+    command: F,
+) -> miette::Result<ExitStatus> {
+    let (handle, stop) = crate::apply::interrupt::channel();
+    let listener = handle
+        .listen_for_signals()
+        .map_err(|e| miette::miette!("could not listen for Ctrl-C and SIGTERM: {e}"))?;
+    let result = tokio::select! {
+        result = command => result,
+        () = stop.stopping() => {
+            printer.status("Interrupted: nothing was written.");
+            Ok(ExitStatus::Interrupted)
+        }
+    };
+    listener.abort();
+    result
 }
 
 fn init_logging(verbose: u8, quiet: bool, ansi: bool) {

@@ -44,6 +44,7 @@ pub async fn run(
     );
     manifest.entries = select_entries(printer, manifest.entries, &target)?;
     let connection = connect(
+        printer,
         global,
         target.sandbox,
         &manifest.root,
@@ -136,6 +137,7 @@ impl Connection {
 /// `--sandbox`, starts the project's sandbox (state in `<root>/.zeeg/`) and
 /// uses its built-in token instead.
 pub async fn connect(
+    printer: &Printer,
     global: &GlobalArgs,
     sandbox: bool,
     project_root: &Path,
@@ -145,7 +147,8 @@ pub async fn connect(
         let (running, token) = crate::sandbox::start_for_project(project_root)
             .await
             .wrap_err("could not start the in-process sandbox")?;
-        let config = ClientConfig::new(Token::new(token)).with_base_url(running.base_url());
+        let mut config = ClientConfig::new(Token::new(token)).with_base_url(running.base_url());
+        config.notices = printer.notices();
         let client = Client::new(config)?;
         return Ok(Connection {
             client,
@@ -159,7 +162,9 @@ pub async fn connect(
         &shown(&project_root.join(crate::manifest::CONFIG_FILE)),
     )?;
     let token = Token::load(global.token_file.as_deref())?;
-    let client = Client::new(ClientConfig::new(token).with_base_url(base_url))?;
+    let mut config = ClientConfig::new(token).with_base_url(base_url);
+    config.notices = printer.notices();
+    let client = Client::new(config)?;
     Ok(Connection {
         client,
         sandbox: None,

@@ -3,9 +3,12 @@
 
 use std::fmt;
 use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex};
 
+use indicatif::ProgressBar;
 use miette::{Diagnostic, LabeledSpan};
 
+use crate::api::Notices;
 use crate::cli::{ColorChoice, GlobalArgs};
 use crate::terminal;
 
@@ -19,6 +22,9 @@ pub struct Printer {
     color: bool,
     stdout_is_terminal: bool,
     stderr_is_terminal: bool,
+    /// The progress bar on stderr while one is drawn (shared by clones):
+    /// status lines then go above it, so they never tear it.
+    progress: Arc<Mutex<Option<ProgressBar>>>,
 }
 
 impl Printer {
@@ -39,6 +45,7 @@ impl Printer {
             color,
             stdout_is_terminal,
             stderr_is_terminal,
+            progress: Arc::default(),
         }
     }
 
@@ -83,11 +90,42 @@ impl Printer {
         let _ = stdout.flush();
     }
 
-    /// Writes a status line to stderr unless quiet.
+    /// Writes a status line to stderr unless quiet; above the progress bar
+    /// while one is drawn.
     pub fn status(&self, line: &str) {
-        if !self.quiet {
-            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        if self.quiet {
+            return;
         }
+        let progress = self
+            .progress
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match progress.as_ref() {
+            Some(bar) => bar.println(line),
+            None => {
+                let _ = writeln!(std::io::stderr().lock(), "{line}");
+            }
+        }
+    }
+
+    /// Status lines go above `bar` until [`Printer::progress_done`].
+    pub fn progress_drawn(&self, bar: Option<ProgressBar>) {
+        *self
+            .progress
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = bar;
+    }
+
+    /// The progress bar is gone: status lines go straight to stderr again.
+    pub fn progress_done(&self) {
+        self.progress_drawn(None);
+    }
+
+    /// The API client's lines about waiting (a retry, a slow answer), as
+    /// status lines: every command says on stderr when it waits.
+    pub fn notices(&self) -> Notices {
+        let printer = self.clone();
+        Notices::to(move |line| printer.status(line))
     }
 
     /// Prints an error report to stderr, always, with every word of it that

@@ -18,7 +18,7 @@ mod companies;
 mod durable;
 mod error;
 mod http;
-mod limit;
+pub(crate) mod limit;
 mod seed;
 mod store;
 

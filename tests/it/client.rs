@@ -17,7 +17,7 @@ use miette::Diagnostic;
 use serde_json::{Map, Value, json};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
-use zeeg::api::{ApiError, Client, ClientConfig, RetryPolicy, Scope, Token};
+use zeeg::api::{ApiError, Client, ClientConfig, Notices, RetryPolicy, Scope, Token};
 
 const SECRET: &str = "zk_live_s3cr3t-t0ken-do-not-print";
 
@@ -449,19 +449,253 @@ async fn an_unreachable_api_is_named_without_token_or_query() {
         .unwrap()
         .port();
     let base = format!("http://127.0.0.1:{port}/v2");
-    let client = client(&base);
+    let (lines, notices) = collected();
+    let mut config = config(&base);
+    config.notices = notices;
+    let client = Client::new(config).unwrap();
     let error = client.search("jane@acme.com").await.unwrap_err();
     let text = render(&error).replace(&port.to_string(), "PORT");
     insta::assert_snapshot!(text, @r"
-    could not reach http://127.0.0.1:PORT/v2/crm/people (gave up after 4 tries)
-    help: Check your network connection and --api-url (or ZEEG_API_URL); running again is safe.
+    could not connect to http://127.0.0.1:PORT/v2/crm/people: connection refused (gave up after 3 tries)
+    help: Nothing accepts connections there. Check the port and host in --api-url or ZEEG_API_URL; for a local sandbox, check that `zeeg sandbox serve` is running.
     ");
+    let lines = lines.lock().unwrap().clone();
+    assert_eq!(lines.len(), 2, "one line per wait: {lines:?}");
+    assert!(
+        lines[0].starts_with("retrying GET /crm/people in "),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].ends_with(": connection refused (try 3 of 3)"),
+        "{lines:?}"
+    );
     let chain = format!("{:?}", miette::Report::new(error));
     assert!(
         !chain.contains("jane"),
         "the search text is contact data: {chain}"
     );
     assert!(!chain.contains(SECRET));
+}
+
+/// Notices that land in a list, for the test to read.
+fn collected() -> (Arc<Mutex<Vec<String>>>, Notices) {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    (
+        lines,
+        Notices::to(move |line| sink.lock().unwrap().push(line.to_string())),
+    )
+}
+
+#[tokio::test]
+async fn an_unknown_host_fails_at_once_without_retries() {
+    // `.invalid` never resolves (RFC 6761).
+    let (lines, notices) = collected();
+    let mut config = config("https://zeeg-unknown-host.invalid/v2");
+    config.notices = notices;
+    let client = Client::new(config).unwrap();
+    let started = Instant::now();
+    let error = client.total().await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(matches!(error, ApiError::UnknownHost { .. }), "{error:?}");
+    assert_eq!(client.stats().requests, 1);
+    assert!(lines.lock().unwrap().is_empty(), "no retry to announce");
+    insta::assert_snapshot!(render(&error), @r"
+    the API host zeeg-unknown-host.invalid is unknown: the name does not resolve
+    help: Check the host in --api-url or ZEEG_API_URL (or apiUrl in zeeg.yaml) for a typo; the real API is https://api.zeeg.me/v2. Nothing was retried: a name that does not resolve will not resolve in a second either.
+    ");
+}
+
+/// A TLS server on loopback with a self-signed certificate: it completes
+/// no handshake with a client that verifies. Returns its port and how many
+/// connections it accepted.
+pub(crate) async fn self_signed_tls_server() -> (u16, Arc<AtomicUsize>) {
+    use tokio_rustls::rustls::ServerConfig;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let dir = crate::common::repo_root().join("tests/fixtures/tls");
+    let cert = CertificateDer::from_pem_file(dir.join("self-signed.crt")).unwrap();
+    let key = PrivateKeyDer::from_pem_file(dir.join("self-signed.key")).unwrap();
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let tls = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = acceptor.accept(stream).await;
+            });
+        }
+    });
+    (port, accepted)
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_fails_at_once_and_says_it_is_not_the_network() {
+    let (port, accepted) = self_signed_tls_server().await;
+    let client = client(&format!("https://127.0.0.1:{port}/v2"));
+    let error = client.total().await.unwrap_err();
+    assert!(matches!(error, ApiError::Certificate { .. }), "{error:?}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "tried once");
+    insta::assert_snapshot!(render(&error), @r"
+    the TLS certificate of 127.0.0.1 could not be verified (invalid peer certificate: UnknownIssuer)
+    help: This is not a network problem, and it was not retried: the server did not prove it is 127.0.0.1, so the token was not sent. zeeg trusts the public certificate authorities (the Mozilla list). A self-signed or private certificate (a test server, a company proxy) cannot be verified; check that --api-url names the real API.
+    ");
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out_and_says_so_while_it_waits() {
+    // Accepts, reads, and never writes a byte.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf).await;
+            held.push(stream);
+        }
+    });
+    let (lines, notices) = collected();
+    let mut config = config(&format!("http://127.0.0.1:{port}/v2"));
+    config.request_timeout = Duration::from_millis(700);
+    config.slow_notice = Duration::from_millis(300);
+    config.notices = notices;
+    let client = Client::new(config).unwrap();
+    let error = client.total().await.unwrap_err();
+    let text = render(&error).replace(&port.to_string(), "PORT");
+    insta::assert_snapshot!(text, @r"
+    no answer from http://127.0.0.1:PORT/v2/crm/people within 700 ms (gave up after 3 tries)
+    help: Check your network connection and --api-url; running again is safe.
+    ");
+    let lines = lines.lock().unwrap().clone();
+    assert!(
+        lines.contains(
+            &"still waiting for an answer to GET /crm/people after 300 ms (gives up after 700 ms)"
+                .to_string()
+        ),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with("no answer in time (try 2 of 3)")),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_endless_body_is_cut_off_with_an_error_naming_the_url() {
+    let router = Router::new().fallback(|| async {
+        let chunk = axum::body::Bytes::from(vec![b' '; 64 * 1024]);
+        let endless = futures::stream::repeat_with(move || Ok::<_, std::io::Error>(chunk.clone()));
+        Response::new(Body::from_stream(endless))
+    });
+    let base = serve(TcpListener::bind("127.0.0.1:0").await.unwrap(), router).await;
+    let client = client(&base);
+    let error = client.search("jane").await.unwrap_err();
+    assert!(
+        matches!(error, ApiError::ResponseTooLarge { .. }),
+        "{error:?}"
+    );
+    assert_eq!(client.stats().requests, 1, "not retried");
+    let text = render(&error).replace(&base, "BASE");
+    insta::assert_snapshot!(text, @r"
+    the answer from BASE/crm/people is larger than 8 MB; zeeg stopped reading it
+    help: No answer of the Zeeg API is that large. Check that --api-url points at the Zeeg API (…/v2).
+    ");
+}
+
+#[tokio::test]
+async fn server_text_loses_the_token_and_its_length() {
+    let echoed = format!(
+        "bad header Authorization: Bearer {SECRET} {}",
+        "x".repeat(2_000)
+    );
+    let mock = scripted(vec![reply(
+        400,
+        json!({"success": false, "message": echoed, "status": 400}),
+    )])
+    .await;
+    let error = client(&mock.base).list_page(1, 10).await.unwrap_err();
+    let text = format!("{:?}", miette::Report::new(error));
+    assert!(!text.contains(SECRET), "{text}");
+    assert!(text.contains("Bearer [token]"), "{text}");
+    assert!(text.contains("(cut at 300 characters)"), "{text}");
+    assert!(text.len() < 1_000, "{} characters", text.len());
+}
+
+// ---------------------------------------------------------------------------
+// Pagination that ends
+
+#[tokio::test]
+async fn a_claim_of_more_pages_than_the_total_backs_is_not_believed() {
+    let people: Vec<Value> = (1..=150).map(person).collect();
+    let mut first = page(&people[..100], 150, 1, 100);
+    first["pagination"]["totalPages"] = json!(10_000_000_000u64);
+    let mock = scripted(vec![
+        reply(200, first),
+        reply(200, page(&people[100..], 150, 2, 100)),
+    ])
+    .await;
+    let listed = client(&mock.base).list_all().await.unwrap();
+    assert_eq!(listed.len(), 150);
+    assert_eq!(mock.seen().len(), 2);
+}
+
+#[tokio::test]
+async fn an_absurd_total_is_refused_before_reading_on() {
+    let people: Vec<Value> = (1..=100).map(person).collect();
+    let mut first = page(&people, 100, 1, 100);
+    first["pagination"]["total"] = json!(u64::MAX);
+    first["pagination"]["totalPages"] = json!(u64::MAX);
+    let mock = scripted(vec![reply(200, first)]).await;
+    let error = client(&mock.base).list_all().await.unwrap_err();
+    assert_eq!(mock.seen().len(), 1);
+    insta::assert_snapshot!(render(&error), @r"
+    the API claims 184467440737095517 pages for GET /crm/people, more than the 20000 zeeg reads
+    help: Reading that many pages would not end. Check that --api-url points at the Zeeg API (…/v2); if it does, its pagination is broken: nothing was planned.
+    ");
+}
+
+#[tokio::test]
+async fn reading_stops_at_an_empty_page_and_at_a_repeated_one() {
+    let people: Vec<Value> = (1..=100).map(person).collect();
+    // Claims 5 pages, but the second is empty.
+    let mock = scripted(vec![
+        reply(200, page(&people, 500, 1, 100)),
+        reply(200, page(&[], 500, 2, 100)),
+    ])
+    .await;
+    let mut config = config(&mock.base);
+    config.list_concurrency = 1;
+    let listed = Client::new(config.clone())
+        .unwrap()
+        .list_all()
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 100);
+    assert_eq!(mock.seen().len(), 2, "no page after the empty one");
+
+    // Ignores `page`: every answer is the first page again.
+    let mock = scripted(vec![reply(200, page(&people, 500, 1, 100))]).await;
+    let listed = Client::new(config.with_base_url(&mock.base))
+        .unwrap()
+        .list_all()
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 100);
+    assert_eq!(mock.seen().len(), 2, "no page after the repeated one");
 }
 
 // ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ mod plan;
 mod project;
 mod recipes;
 mod redaction;
+mod resilience;
 mod sandbox;
 mod sandbox_state;
 mod schema;

@@ -1,0 +1,296 @@
+//! The whole `zeeg` binary under faults: a dead network, a server that fails
+//! or rate limits, and Ctrl-C while it waits. Each says what it waits for,
+//! and each ends.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::common::{self, Run, Sandbox, run};
+
+const PEOPLE: &str = "people:\n  - firstName: Ada\n    emails: [ada@example.com]\n  - firstName: Grace\n    emails: [grace@example.com]\n";
+
+fn project(people: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("people.yaml"), people).unwrap();
+    dir
+}
+
+fn plan_at(url: &str, dir: &std::path::Path) -> (Run, Duration) {
+    let started = Instant::now();
+    let out = run(common::zeeg()
+        .env("ZEEG_API_URL", url)
+        .env("ZEEG_API_TOKEN", common::TOKEN)
+        .current_dir(dir)
+        .args(["plan", "."]));
+    (out, started.elapsed())
+}
+
+/// The retry lines of a run, timings and ports replaced, sorted (requests
+/// that run side by side print in either order).
+fn retry_lines(stderr: &str) -> String {
+    let mut lines: Vec<String> = stderr
+        .lines()
+        .filter(|line| line.starts_with("retrying "))
+        .map(|line| {
+            let (head, tail) = line.split_once(" in ").unwrap_or((line, ""));
+            let tail = tail.split_once(": ").map_or("", |(_, rest)| rest);
+            format!("{head} in [WAIT]: {tail}")
+        })
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn a_refused_connection_is_tried_three_times_then_exits_1_saying_so() {
+    let dir = project(PEOPLE);
+    let (out, took) = plan_at(&format!("http://127.0.0.1:{}/v2", free_port()), dir.path());
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+    insta::assert_snapshot!(retry_lines(&out.stderr), @r"
+    retrying GET /crm/objects/people in [WAIT]: connection refused (try 2 of 3)
+    retrying GET /crm/objects/people in [WAIT]: connection refused (try 3 of 3)
+    retrying GET /crm/people in [WAIT]: connection refused (try 2 of 3)
+    retrying GET /crm/people in [WAIT]: connection refused (try 3 of 3)
+    ");
+    assert!(
+        out.stderr.contains("connection refused (gave"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn an_unknown_host_exits_1_at_once() {
+    let dir = project(PEOPLE);
+    let (out, took) = plan_at("https://zeeg-unknown-host.invalid/v2", dir.path());
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert!(!out.stderr.contains("retrying"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("zeeg-unknown-host.invalid is unknown"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A mock of the read endpoints a plan uses: the first `failures` requests
+/// to each path answer 503, the rest an empty workspace.
+async fn flaky_api(failures: usize) -> String {
+    #[derive(Clone)]
+    struct Flaky {
+        seen: Arc<Mutex<HashMap<String, usize>>>,
+        failures: usize,
+    }
+    async fn answer(State(flaky): State<Flaky>, request: Request) -> Response {
+        let path = request.uri().path().to_string();
+        let n = {
+            let mut seen = flaky.seen.lock().unwrap();
+            let n = seen.entry(path.clone()).or_default();
+            *n += 1;
+            *n
+        };
+        if n <= flaky.failures {
+            let body = json!({"success": false, "message": "try later", "status": 503});
+            return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+        }
+        let body: Value = if path.ends_with("/objects/people") {
+            json!({"success": true, "status": 200, "object": {"slug": "people", "attributes": []}})
+        } else {
+            json!({"collection": [], "pagination": {"total": 0, "count": 0, "totalPages": 0,
+                   "previousPage": null, "currentPage": 1, "nextPage": null}})
+        };
+        axum::Json(body).into_response()
+    }
+    let router = Router::new().fallback(answer).with_state(Flaky {
+        seen: Arc::default(),
+        failures,
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{addr}/v2")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_certificate_exits_1_at_once_naming_the_cause() {
+    let (port, accepted) = crate::client::self_signed_tls_server().await;
+    let dir = project(PEOPLE);
+    let path = dir.path().to_path_buf();
+    let (out, took) = tokio::task::spawn_blocking(move || {
+        plan_at(&format!("https://127.0.0.1:{port}/v2"), &path)
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert!(!out.stderr.contains("retrying"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("could not be verified"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("not a network problem"),
+        "{}",
+        out.stderr
+    );
+    // The schema and the total are asked for side by side: one try each.
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_wait_to_retry_is_a_line_on_stderr() {
+    let url = flaky_api(2).await;
+    let dir = project(PEOPLE);
+    let path = dir.path().to_path_buf();
+    let (out, _) = tokio::task::spawn_blocking(move || plan_at(&url, &path))
+        .await
+        .unwrap();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("Plan: 2 to create"), "{}", out.stdout);
+    insta::assert_snapshot!(retry_lines(&out.stderr), @r"
+    retrying GET /crm/objects/people in [WAIT]: server error 503 (try 2 of 6)
+    retrying GET /crm/objects/people in [WAIT]: server error 503 (try 3 of 6)
+    retrying GET /crm/people in [WAIT]: server error 503 (try 2 of 6)
+    retrying GET /crm/people in [WAIT]: server error 503 (try 3 of 6)
+    ");
+    // The wait itself is in the line, as a human reads it.
+    let first = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("retrying "))
+        .unwrap();
+    assert!(
+        first.contains(" in 2") && first.contains(" ms: "),
+        "about a quarter second: {first}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_waiting_to_retry_ends_the_plan_with_130() {
+    let url = flaky_api(usize::MAX).await;
+    let dir = project(PEOPLE);
+    let path = dir.path().to_path_buf();
+    let (code, stderr, after_signal) = tokio::task::spawn_blocking(move || {
+        let mut child = common::zeeg()
+            .env("ZEEG_API_URL", &url)
+            .env("ZEEG_API_TOKEN", common::TOKEN)
+            .current_dir(&path)
+            .args(["plan", "."])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut seen = Vec::new();
+        // Waits until the plan is waiting to retry.
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            let waiting = line.starts_with("retrying ");
+            seen.push(line);
+            if waiting {
+                break;
+            }
+        }
+        // SAFETY: plain FFI on a child we own.
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+        let signalled = Instant::now();
+        seen.extend(lines.map_while(Result::ok));
+        let status = child.wait().unwrap();
+        (status.code(), seen.join("\n"), signalled.elapsed())
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(after_signal < Duration::from_secs(2), "{after_signal:?}");
+    assert!(stderr.contains("Interrupted"), "{stderr}");
+}
+
+/// `n` people to create, one file.
+fn many(n: usize) -> String {
+    let mut yaml = String::from("people:\n");
+    for i in 0..n {
+        yaml.push_str(&format!(
+            "  - firstName: P{i}\n    emails: [p{i}@example.com]\n"
+        ));
+    }
+    yaml
+}
+
+fn apply(sandbox: &Sandbox, dir: &std::path::Path) -> (Run, Value) {
+    let out = run(sandbox.zeeg().current_dir(dir).args([
+        "apply",
+        ".",
+        "--auto-approve",
+        "--format",
+        "json",
+    ]));
+    let json = serde_json::from_str(&out.stdout).unwrap_or(Value::Null);
+    (out, json)
+}
+
+#[test]
+fn apply_under_failures_creates_exactly_the_people_in_the_files() {
+    let sandbox = Sandbox::start(&["--fail-rate", "0.15"]);
+    let dir = project(&many(60));
+    let (out, json) = apply(&sandbox, dir.path());
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(json["summary"]["created"], 60, "{}", out.stdout);
+    assert!(
+        json["stats"]["retries"].as_u64().unwrap() > 0,
+        "faults were injected"
+    );
+    assert!(
+        out.stderr.contains("retrying people.yaml:"),
+        "{}",
+        out.stderr
+    );
+    // The next plan finds every person once: nothing missing, nothing doubled.
+    let again = run(sandbox
+        .zeeg()
+        .current_dir(dir.path())
+        .args(["plan", ".", "--format", "json"]));
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let plan: Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(
+        plan["summary"],
+        json!({"create": 0, "update": 0, "unchanged": 60})
+    );
+}
+
+#[test]
+fn apply_under_a_rate_limit_paces_itself_and_creates_everyone() {
+    let sandbox = Sandbox::start(&["--rate-limit", "20"]);
+    let dir = project(&many(80));
+    let (out, json) = apply(&sandbox, dir.path());
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(json["summary"]["created"], 80, "{}", out.stdout);
+    let stats = &json["stats"];
+    let (requests, limited) = (
+        stats["requests"].as_u64().unwrap(),
+        stats["rateLimited"].as_u64().unwrap(),
+    );
+    // Only the burst that taught the rate is refused, not one 429 per wave.
+    assert!(
+        limited > 0 && limited <= 8,
+        "{limited} of {requests} answered 429"
+    );
+}
