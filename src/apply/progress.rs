@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use super::{EntryResult, Outcome};
 
@@ -23,7 +23,7 @@ enum Kind {
     Hidden,
 }
 
-const TEMPLATE: &str = "{spinner} [{bar:30}] {pos}/{len} · {per_sec} · ETA {eta} {wide_msg}";
+const TEMPLATE: &str = "{spinner} [{bar:30}] {pos}/{len} · {rate} · ETA {eta} {wide_msg}";
 
 impl Progress {
     /// A bar on standard error (a terminal).
@@ -31,6 +31,13 @@ impl Progress {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(TEMPLATE)
             .unwrap_or_else(|_| ProgressStyle::default_bar())
+            // Upserts per second as a whole number: `37/s`, not `37.2145/s`.
+            .with_key(
+                "rate",
+                |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+                    let _ = write!(out, "{}/s", whole_rate(state.per_sec()));
+                },
+            )
             .progress_chars("=> ");
         bar.set_style(style);
         bar.enable_steady_tick(Duration::from_millis(120));
@@ -114,6 +121,24 @@ impl Progress {
         if let Kind::Bar(bar) = &*self.kind {
             bar.finish_and_clear();
         }
+    }
+
+    /// Stops the bar where it is and leaves it drawn, after an interrupt: its
+    /// count is then the summary's (every entry that got an answer).
+    pub fn abandon(&self) {
+        if let Kind::Bar(bar) = &*self.kind {
+            bar.abandon();
+        }
+    }
+}
+
+/// A rate rounded to a whole number (NaN and infinities, before any entry
+/// finished, read 0).
+fn whole_rate(per_second: f64) -> u64 {
+    if per_second.is_finite() && per_second > 0.0 {
+        per_second.round() as u64
+    } else {
+        0
     }
 }
 

@@ -94,6 +94,17 @@ impl Report {
     /// The text after the run: failures, notes and stale changes with their
     /// file:line, then one summary line, always last.
     pub fn render_text(&self) -> String {
+        self.render(true)
+    }
+
+    /// What `-q` keeps of [`render_text`](Self::render_text): the failures,
+    /// the stale changes and why a run stopped early, which are errors; not
+    /// the notes nor the summary line.
+    pub fn render_errors(&self) -> String {
+        self.render(false)
+    }
+
+    fn render(&self, full: bool) -> String {
         let mut out = String::new();
         let failed: Vec<&EntryResult> = self
             .execution
@@ -128,7 +139,7 @@ impl Report {
             .iter()
             .filter(|r| r.note.is_some())
             .collect();
-        if !noted.is_empty() {
+        if full && !noted.is_empty() {
             let _ = writeln!(out, "Notes:");
             for result in noted {
                 if let Some(note) = &result.note {
@@ -155,23 +166,27 @@ impl Report {
                 "Stopped early: {reason}\n  {} entries were not sent: every request would fail the same way.",
                 summary.not_sent
             );
-            let _ = writeln!(
-                out,
-                "Apply stopped: {} created, {} updated, {} failed.",
-                summary.created, summary.updated, summary.failed
-            );
+            if full {
+                let _ = writeln!(
+                    out,
+                    "Apply stopped: {} created, {} updated, {} failed.",
+                    summary.created, summary.updated, summary.failed
+                );
+            }
         } else if self.execution.interrupted {
             let _ = writeln!(
                 out,
                 "Interrupted: {} entries were not sent. Run `zeeg apply` again to finish; it converges.",
                 summary.not_sent
             );
-            let _ = writeln!(
-                out,
-                "Apply interrupted: {} created, {} updated, {} failed.",
-                summary.created, summary.updated, summary.failed
-            );
-        } else {
+            if full {
+                let _ = writeln!(
+                    out,
+                    "Apply interrupted: {} created, {} updated, {} failed.",
+                    summary.created, summary.updated, summary.failed
+                );
+            }
+        } else if full {
             let _ = writeln!(
                 out,
                 "Apply complete: {} created, {} updated, {} failed.",

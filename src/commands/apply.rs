@@ -141,17 +141,25 @@ async fn plan_and_apply(
     .map_err(ApplyError::from)?;
 
     if must_ask && !selected.is_empty() {
+        if !printer.stdout_is_terminal() {
+            // The plan went to a file or a pipe: whoever answers the prompt
+            // on the terminal still sees what they agree to.
+            printer.errors(&format!("{}\n", plan::render::summary_line(&fresh)));
+        }
         tokio::task::spawn_blocking(confirm::confirm)
             .await
             .map_err(|e| miette::miette!("the confirmation prompt failed: {e}"))??;
     }
 
     let report = execute(printer, client, manifest, &fresh, &selected, stale, args).await?;
-    printer.out(&if json {
-        report.render_json()
+    if json {
+        printer.out(&report.render_json());
+    } else if printer.quiet() {
+        // -q: errors only, on stderr; the exit status says the rest.
+        printer.errors(&report.render_errors());
     } else {
-        report.render_text()
-    });
+        printer.out(&report.render_text());
+    }
     Ok(report.exit_status())
 }
 
@@ -209,7 +217,12 @@ async fn execute(
     .await;
     listener.abort();
     printer.progress_done();
-    progress.finish();
+    if execution.interrupted {
+        // Left on screen at its final count, the one the summary gives.
+        progress.abandon();
+    } else {
+        progress.finish();
+    }
 
     let stats = client.stats();
     Ok(Report {

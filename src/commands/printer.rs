@@ -128,6 +128,13 @@ impl Printer {
         Notices::to(move |line| printer.status(line))
     }
 
+    /// Writes lines that are errors (failed entries, refusals) to stderr,
+    /// even when quiet. The text is zeeg's own, with anything from a server
+    /// already escaped.
+    pub fn errors(&self, text: &str) {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+
     /// Prints an error report to stderr, always, with every word of it that
     /// may come from a file or a server escaped (see [`crate::terminal`]).
     pub fn error(&self, report: &miette::Report) {

@@ -63,7 +63,7 @@ impl Sandbox {
     pub fn start(extra: &[&str]) -> Sandbox {
         let mut command = zeeg();
         command
-            .args(["sandbox", "serve", "--addr", "127.0.0.1:0"])
+            .args(["-q", "sandbox", "serve", "--addr", "127.0.0.1:0"])
             .args(["--token", TOKEN])
             .args(["--token", &format!("{READ_TOKEN}:crm:read")])
             .args(extra)

@@ -18,4 +18,5 @@ mod sandbox;
 mod sandbox_state;
 mod schema;
 mod security;
+mod terminal;
 mod validate;

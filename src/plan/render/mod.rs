@@ -27,7 +27,7 @@ pub struct RenderOptions {
 }
 
 /// The last line of every human-readable plan.
-pub(crate) fn summary_line(plan: &Plan) -> String {
+pub fn summary_line(plan: &Plan) -> String {
     if plan.is_empty() {
         format!("No changes. {} people up to date.", plan.unchanged)
     } else {
