@@ -8,7 +8,7 @@ use crate::apply::send::{self, Upsert};
 use crate::apply::{self, ApplyError, ExecutorConfig, Job, Progress, confirm};
 use crate::cli::{ApplyArgs, ApplyFormat, GlobalArgs};
 use crate::commands::Printer;
-use crate::commands::plan::{connect, plan_options, report_invalid, select_entries};
+use crate::commands::plan::{Connection, connect, plan_options, report_invalid, select_entries};
 use crate::exit::ExitStatus;
 use crate::manifest::{self, Manifest};
 use crate::plan::render::identity_label;
@@ -49,18 +49,19 @@ pub async fn run(
         manifest.config.api_url.as_deref(),
     )
     .await?;
-    let result = plan_and_apply(printer, &connection.client, &manifest, saved, &args).await;
+    let result = plan_and_apply(printer, &connection, &manifest, saved, &args).await;
     connection.close().await;
     result
 }
 
 async fn plan_and_apply(
     printer: &Printer,
-    client: &Client,
+    connection: &Connection,
     manifest: &Manifest,
     saved: Option<SavedPlan>,
     args: &ApplyArgs,
 ) -> miette::Result<ExitStatus> {
+    let client = &connection.client;
     let live = plan::live::read_live(client, &manifest.entries).await?;
     let mut fresh = plan::compute(
         &manifest.entries,
@@ -79,7 +80,7 @@ async fn plan_and_apply(
 
     let (selected, stale) = match &saved {
         Some(saved) => {
-            let check = saved.check(&fresh, &manifest.files);
+            let check = saved.check(&fresh, &manifest.files, &connection.plan_key);
             let stale: Vec<StaleChange> = check
                 .stale
                 .iter()

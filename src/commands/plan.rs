@@ -12,7 +12,7 @@ use crate::cli::{GlobalArgs, PlanArgs, PlanFormat, TargetArgs};
 use crate::commands::Printer;
 use crate::exit::ExitStatus;
 use crate::manifest::{self, Diagnostics, Entry};
-use crate::plan::{self, PlanOptions, RenderOptions, SavedPlan};
+use crate::plan::{self, PlanKey, PlanOptions, RenderOptions, SavedPlan};
 use crate::sandbox::RunningSandbox;
 use crate::targeting::Targeting;
 
@@ -63,6 +63,7 @@ pub async fn run(
         elapsed_ms = reading.elapsed().as_millis() as u64,
         "live people read"
     );
+    let plan_key = connection.plan_key.clone();
     connection.close().await;
 
     let plan = plan::compute(
@@ -80,7 +81,7 @@ pub async fn run(
         PlanFormat::Markdown => plan::render_markdown(&plan, &options),
     };
     if let Some(path) = out {
-        SavedPlan::new(&plan, &manifest.files, &manifest.paths).write(&path)?;
+        SavedPlan::new(&plan, &manifest.files, &manifest.paths, &plan_key).write(&path)?;
         printer.status(&format!("Saved the plan to {}.", path.display()));
     }
     printer.out(&text);
@@ -116,6 +117,8 @@ fn redaction(target: &TargetArgs, format: PlanFormat) -> bool {
 /// the connection.
 pub struct Connection {
     pub client: Client,
+    /// The key of saved plans made or applied over this connection.
+    pub plan_key: PlanKey,
     sandbox: Option<RunningSandbox>,
 }
 
@@ -147,11 +150,14 @@ pub async fn connect(
         let (running, token) = crate::sandbox::start_for_project(project_root)
             .await
             .wrap_err("could not start the in-process sandbox")?;
-        let mut config = ClientConfig::new(Token::new(token)).with_base_url(running.base_url());
+        let token = Token::new(token);
+        let plan_key = PlanKey::from_token(&token);
+        let mut config = ClientConfig::new(token).with_base_url(running.base_url());
         config.notices = printer.notices();
         let client = Client::new(config)?;
         return Ok(Connection {
             client,
+            plan_key,
             sandbox: Some(running),
         });
     }
@@ -162,11 +168,13 @@ pub async fn connect(
         &shown(&project_root.join(crate::manifest::CONFIG_FILE)),
     )?;
     let token = Token::load(global.token_file.as_deref())?;
+    let plan_key = PlanKey::from_token(&token);
     let mut config = ClientConfig::new(token).with_base_url(base_url);
     config.notices = printer.notices();
     let client = Client::new(config)?;
     Ok(Connection {
         client,
+        plan_key,
         sandbox: None,
     })
 }

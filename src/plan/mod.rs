@@ -24,7 +24,7 @@ use crate::manifest::{Entry, SourceLocation};
 pub use error::{MatchProblem, PlanError};
 pub use live::{LiveError, LiveState, ReadStrategy};
 pub use render::{RenderOptions, render_json, render_markdown, render_text};
-pub use saved::{SavedPlan, SavedPlanCheck, SavedPlanError, StaleChange, StaleReason};
+pub use saved::{PlanKey, SavedPlan, SavedPlanCheck, SavedPlanError, StaleChange, StaleReason};
 
 /// Everything `apply` would do, in manifest order, plus how many entries are
 /// already up to date and what apply would refuse.

@@ -1,11 +1,19 @@
 //! Saved plans (`plan --out FILE`, `apply --plan FILE`).
 //!
 //! A saved plan holds no contact data in clear. Per change it keeps the
-//! entry's identity and every before/after value only as salted SHA-256
-//! hashes (the salt is random per plan, so hashes cannot be compared across
-//! plans or looked up in a table of common addresses), the field paths, the
-//! live id and `updatedAt`, and where the entry was written. It also keeps the
-//! SHA-256 of each source file.
+//! entry's identity and every before/after value only as HMAC-SHA256 tags,
+//! the field paths, the live id and `updatedAt`, and where the entry was
+//! written. It also keeps the SHA-256 of each source file.
+//!
+//! The HMAC's key is derived from the API token ([`PlanKey`]) and a random
+//! per-plan salt, and the token is never in the file. A plain salted hash
+//! was reversible from the file alone: a phone number's identity fell to
+//! 9,876 guesses, since the salt was right there. With the key, guessing
+//! needs the token too. Why the token rather than a slow KDF: identities are
+//! low-entropy (a phone number, a short id), so even a slow hash of them falls
+//! to a patient search, while the token is a secret the applying side already
+//! holds. The price: a plan saved with one token is stale for another (a
+//! rotated token means planning again).
 //!
 //! `apply --plan` recomputes the plan from the files and the live records and
 //! asks [`SavedPlan::check`] which recomputed changes are exactly the ones
@@ -13,6 +21,7 @@
 
 use std::path::{Path, PathBuf};
 
+use hmac::{Hmac, Mac};
 use miette::Diagnostic;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -23,8 +32,30 @@ use super::{Action, Change, FieldChange, Plan};
 use crate::manifest::{SourceFile, SourceLocation};
 use crate::person::{MatchField, normalize_email};
 
-/// The version of the saved-plan file format.
-pub const SAVED_FORMAT_VERSION: u32 = 1;
+/// The version of the saved-plan file format. 2: keyed hashes (version 1's
+/// salted hashes could be reversed from the file alone, so it is refused).
+pub const SAVED_FORMAT_VERSION: u32 = 2;
+
+/// The secret behind a saved plan's hashes, derived from the API token the
+/// plan was made with; never written anywhere.
+#[derive(Clone)]
+pub struct PlanKey([u8; 32]);
+
+impl PlanKey {
+    /// The key for plans made and applied with this token.
+    pub fn from_token(token: &crate::api::Token) -> PlanKey {
+        let mut hasher = Sha256::new();
+        hasher.update(b"zeeg saved-plan key v2\0");
+        hasher.update(token.expose().as_bytes());
+        PlanKey(hasher.finalize().into())
+    }
+}
+
+impl std::fmt::Debug for PlanKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PlanKey(<redacted>)")
+    }
+}
 
 /// A plan as written by `plan --out`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,7 +63,7 @@ pub const SAVED_FORMAT_VERSION: u32 = 1;
 pub struct SavedPlan {
     /// Always [`SAVED_FORMAT_VERSION`].
     pub format_version: u32,
-    /// Random hex salt of every hash in this file.
+    /// Random hex salt of every hash in this file (mixed with the key).
     pub salt: String,
     /// The people files the plan was computed from, relative to the project
     /// root, with their SHA-256.
@@ -266,7 +297,7 @@ impl SavedPlan {
     /// Fingerprints `plan` with a fresh random salt. `sources` are the files
     /// it was computed from and `paths` where they were found, as the
     /// manifest has them (relative to the project root).
-    pub fn new(plan: &Plan, sources: &[SourceFile], paths: &[PathBuf]) -> SavedPlan {
+    pub fn new(plan: &Plan, sources: &[SourceFile], paths: &[PathBuf], key: &PlanKey) -> SavedPlan {
         let salt = format!(
             "{}{}",
             uuid::Uuid::new_v4().simple(),
@@ -280,7 +311,7 @@ impl SavedPlan {
         let changes = changes
             .iter()
             .map(|change| {
-                let mut saved = fingerprint(&salt, change);
+                let mut saved = fingerprint(&Keyed::new(key, &salt), change);
                 // Saved relative to the root, so it means the same file from
                 // whichever folder apply runs.
                 if let Some(file) = sources.iter().find(|s| s.shown == saved.source.file) {
@@ -342,11 +373,14 @@ impl SavedPlan {
     }
 
     /// Compares a freshly computed plan with this saved one, change by change.
-    pub fn check(&self, fresh: &Plan, sources: &[SourceFile]) -> SavedPlanCheck {
+    /// `key` must be that of the token the plan was made with; with another,
+    /// every change is stale.
+    pub fn check(&self, fresh: &Plan, sources: &[SourceFile], key: &PlanKey) -> SavedPlanCheck {
+        let keyed = Keyed::new(key, &self.salt);
         let mut check = SavedPlanCheck::default();
         let mut used = vec![false; self.changes.len()];
         for (index, change) in fresh.changes.iter().enumerate() {
-            let print = fingerprint(&self.salt, change);
+            let print = fingerprint(&keyed, change);
             let same_identity = self.changes.iter().enumerate().find(|(i, saved)| {
                 !used[*i]
                     && saved.identity == print.identity
@@ -418,7 +452,7 @@ fn same_fingerprint(a: &SavedChange, b: &SavedChange) -> bool {
         && *fields == b.fields
 }
 
-fn fingerprint(salt: &str, change: &Change) -> SavedChange {
+fn fingerprint(keyed: &Keyed, change: &Change) -> SavedChange {
     let Change {
         action,
         source,
@@ -433,11 +467,7 @@ fn fingerprint(salt: &str, change: &Change) -> SavedChange {
         action: *action,
         source: source.clone(),
         matching_attribute: matching_attribute.clone(),
-        identity: salted(
-            salt,
-            "identity",
-            &identity_text(matching_attribute, match_value),
-        ),
+        identity: keyed.tag("identity", &identity_text(matching_attribute, match_value)),
         person_id: person_id.clone(),
         updated_at: updated_at.clone(),
         fields: fields
@@ -449,8 +479,8 @@ fn fingerprint(salt: &str, change: &Change) -> SavedChange {
                      after,
                  }| SavedField {
                     path: path.clone(),
-                    before: salted(salt, path, &before.to_string()),
-                    after: salted(salt, path, &after.to_string()),
+                    before: keyed.tag(path, &before.to_string()),
+                    after: keyed.tag(path, &after.to_string()),
                 },
             )
             .collect(),
@@ -465,13 +495,27 @@ fn identity_text(matching_attribute: &str, match_value: &Value) -> String {
     }
 }
 
-fn salted(salt: &str, label: &str, text: &str) -> String {
-    let mut hasher = Sha256::new();
-    for part in [salt, label, text] {
-        hasher.update(part.as_bytes());
-        hasher.update([0]);
+/// The HMAC of one plan: keyed with the token's key, salted per plan.
+struct Keyed(Hmac<Sha256>);
+
+impl Keyed {
+    fn new(key: &PlanKey, salt: &str) -> Keyed {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(salt.as_bytes());
+        mac.update(&[0]);
+        Keyed(mac)
     }
-    hex::encode(hasher.finalize())
+
+    /// The tag of `text` under `label` (a field path, or "identity").
+    fn tag(&self, label: &str, text: &str) -> String {
+        let mut mac = self.0.clone();
+        for part in [label, text] {
+            mac.update(part.as_bytes());
+            mac.update(&[0]);
+        }
+        hex::encode(mac.finalize().into_bytes())
+    }
 }
 
 #[cfg(test)]
@@ -481,6 +525,10 @@ mod tests {
     use super::*;
     use crate::plan::compute;
     use crate::plan::testing::{entry, person};
+
+    fn key() -> PlanKey {
+        PlanKey::from_token(&crate::api::Token::new("token-of-the-plan"))
+    }
 
     fn sources(digest: &str) -> Vec<SourceFile> {
         vec![SourceFile {
@@ -522,14 +570,57 @@ mod tests {
     fn a_saved_plan_holds_no_contact_data_in_clear() {
         let (entries, live) = scenario();
         let plan = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
-        let saved = SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")]);
+        let saved = SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")], &key());
         let text = serde_json::to_string(&saved).unwrap();
         for secret in ["jane@", "max@", "+4930", "CEO", "CTO", "Max", "Ann"] {
             assert!(!text.contains(secret), "{secret} leaked: {text}");
         }
         assert!(text.contains("jobTitle") && text.contains("\"jane\""));
-        let other = SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")]);
+        let other = SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")], &key());
         assert_ne!(saved.changes[0].identity, other.changes[0].identity);
+    }
+
+    #[test]
+    fn the_file_alone_does_not_reveal_an_identity_by_guessing() {
+        // The attack on version 1: hash every candidate phone number with the
+        // salt in the file until one matches. Without the token's key the
+        // right guess does not match.
+        let (entries, live) = scenario();
+        let plan = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
+        let saved = SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")], &key());
+        let phone = saved
+            .changes
+            .iter()
+            .find(|c| c.matching_attribute == "phone_number")
+            .unwrap();
+        let unsalted_guess = {
+            let mut hasher = Sha256::new();
+            for part in [saved.salt.as_str(), "identity", "\"+4930\""] {
+                hasher.update(part.as_bytes());
+                hasher.update([0]);
+            }
+            hex::encode(hasher.finalize())
+        };
+        assert_ne!(phone.identity, unsalted_guess);
+        let wrong_key = PlanKey::from_token(&crate::api::Token::new("another token"));
+        let keyed_with_the_wrong_key =
+            Keyed::new(&wrong_key, &saved.salt).tag("identity", "\"+4930\"");
+        assert_ne!(phone.identity, keyed_with_the_wrong_key);
+        assert_eq!(
+            phone.identity,
+            Keyed::new(&key(), &saved.salt).tag("identity", "\"+4930\"")
+        );
+    }
+
+    #[test]
+    fn a_plan_checked_with_another_token_is_stale() {
+        let (entries, live) = scenario();
+        let plan = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
+        let saved = SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")], &key());
+        let other = PlanKey::from_token(&crate::api::Token::new("rotated"));
+        let check = saved.check(&plan, &sources("abc"), &other);
+        assert!(check.current.is_empty());
+        assert_eq!(check.stale.len(), 6, "3 not in the saved plan, 3 gone");
     }
 
     #[test]
@@ -538,11 +629,11 @@ mod tests {
         let plan = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("zeeg.plan");
-        SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")])
+        SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")], &key())
             .write(&path)
             .unwrap();
         let saved = SavedPlan::read(&path).unwrap();
-        let check = saved.check(&plan, &sources("abc"));
+        let check = saved.check(&plan, &sources("abc"), &key());
         assert_eq!(check.current, vec![0, 1, 2]);
         assert!(check.is_current() && check.changed_sources.is_empty());
     }
@@ -551,13 +642,13 @@ mod tests {
     fn a_live_edit_or_a_new_value_makes_only_that_change_stale() {
         let (mut entries, mut live) = scenario();
         let plan = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
-        let saved = SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")]);
+        let saved = SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")], &key());
 
         live[0].updated_at = "2025-02-01T00:00:00+00:00".into();
         entries[2].fields.insert("firstName".into(), json!("Annie"));
         entries.push(entry(12, "email", json!({"emails": ["new@acme.com"]})));
         let fresh = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
-        let check = saved.check(&fresh, &sources("def"));
+        let check = saved.check(&fresh, &sources("def"), &key());
         assert_eq!(check.current, vec![1]);
         let reasons: Vec<_> = check
             .stale
@@ -579,10 +670,10 @@ mod tests {
     fn an_applied_change_is_gone() {
         let (entries, mut live) = scenario();
         let plan = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
-        let saved = SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")]);
+        let saved = SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")], &key());
         live[0].job_title = Some("CEO".into());
         let fresh = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
-        let check = saved.check(&fresh, &sources("abc"));
+        let check = saved.check(&fresh, &sources("abc"), &key());
         assert_eq!(check.current, vec![0, 1]);
         assert_eq!(check.stale[0].reason, StaleReason::Gone);
         assert_eq!(check.stale[0].source.line, 1);

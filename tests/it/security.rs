@@ -94,3 +94,42 @@ fn a_refused_api_url_does_not_print_its_credentials() {
     );
     assert!(!run.stderr.contains("S3CRET"), "{}", run.stderr);
 }
+
+#[test]
+fn a_saved_plan_is_keyed_by_the_token_and_never_holds_it() {
+    let sandbox = Sandbox::start(&["--token", "second-token"]);
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("people.yaml"), PEOPLE).unwrap();
+    let planned =
+        common::run(
+            sandbox
+                .zeeg()
+                .current_dir(tmp.path())
+                .args(["plan", "--out", "zeeg.plan"]),
+        );
+    assert_eq!(planned.code, 0, "{}", planned.stderr);
+    let text = std::fs::read_to_string(tmp.path().join("zeeg.plan")).unwrap();
+    assert!(text.contains("\"formatVersion\": 2"), "{text}");
+    assert!(
+        !text.contains(common::TOKEN) && !text.contains("ada@"),
+        "{text}"
+    );
+
+    // Another token cannot vouch for this plan: every change is stale.
+    let other = common::run(
+        sandbox
+            .zeeg()
+            .current_dir(tmp.path())
+            .env("ZEEG_API_TOKEN", "second-token")
+            .args(["apply", "--plan", "zeeg.plan"]),
+    );
+    assert_eq!(other.code, 4, "{}", other.stderr);
+    let same =
+        common::run(
+            sandbox
+                .zeeg()
+                .current_dir(tmp.path())
+                .args(["apply", "--plan", "zeeg.plan"]),
+        );
+    assert_eq!(same.code, 0, "{}", same.stderr);
+}
