@@ -32,6 +32,9 @@ struct Measured {
     rate_limited: u64,
     created: u64,
     peak_rss_kib: i64,
+    /// User and system CPU time of the zeeg process: what the machine's load
+    /// does not change much.
+    cpu: Duration,
 }
 
 /// Runs `zeeg apply --auto-approve --format json` on a fresh project of `n`
@@ -77,7 +80,12 @@ fn apply(sandbox: &Sandbox, n: usize, extra: &[&str]) -> Measured {
         rate_limited: stats["rateLimited"].as_u64().unwrap_or(0),
         created: json["summary"]["created"].as_u64().unwrap_or(0),
         peak_rss_kib: usage.ru_maxrss,
+        cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
     }
+}
+
+fn timeval(time: libc::timeval) -> Duration {
+    Duration::from_secs(time.tv_sec as u64) + Duration::from_micros(time.tv_usec as u64)
 }
 
 fn verdict(ok: bool) -> &'static str {
@@ -166,10 +174,11 @@ fn main() {
         let rss_mb = m.peak_rss_kib as f64 / 1024.0;
         println!(
             "latency 5 ms, 10000 creates, --parallelism 32: wall {:.2} s, upserts {:.2} s = {rate:.0} upserts/s \
-             (target ≥ 4685) {}; peak RSS {rss_mb:.1} MB (target ≤ 100) {}; created {} [load {}]",
+             (target ≥ 4685) {}; zeeg CPU {:.0} µs per upsert; peak RSS {rss_mb:.1} MB (target ≤ 100) {}; created {} [load {}]",
             m.wall.as_secs_f64(),
             m.upserts.as_secs_f64(),
             verdict(rate >= 4685.0),
+            m.cpu.as_secs_f64() * 1e6 / m.created.max(1) as f64,
             verdict(rss_mb <= 100.0),
             m.created,
             load(),

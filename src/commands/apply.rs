@@ -36,11 +36,16 @@ pub async fn run(
             return Ok(ExitStatus::Failure);
         }
     };
-    if let (Some(saved), Some(file)) = (&saved, &args.plan) {
-        saved.check_paths(file, &manifest.paths)?;
-        saved.check_files(file, &manifest.files)?;
-    }
-    manifest.entries = select_entries(printer, manifest.entries, &args.target)?;
+    let (only, exclude) = match (&saved, &args.plan) {
+        (Some(saved), Some(file)) => {
+            saved.check_paths(file, &manifest.paths)?;
+            saved.check_files(file, &manifest.files)?;
+            // The entries the plan was made for, as it was made.
+            saved.targeting(file, &args.target.only, &args.target.exclude)?
+        }
+        _ => (args.target.only.clone(), args.target.exclude.clone()),
+    };
+    manifest.entries = select_entries(printer, manifest.entries, &only, &exclude)?;
     let connection = connect(
         printer,
         global,

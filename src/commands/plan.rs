@@ -42,7 +42,7 @@ pub async fn run(
         elapsed_ms = loading.elapsed().as_millis() as u64,
         "people files loaded"
     );
-    manifest.entries = select_entries(printer, manifest.entries, &target)?;
+    manifest.entries = select_entries(printer, manifest.entries, &target.only, &target.exclude)?;
     let connection = connect(
         printer,
         global,
@@ -81,7 +81,9 @@ pub async fn run(
         PlanFormat::Markdown => plan::render_markdown(&plan, &options),
     };
     if let Some(path) = out {
-        SavedPlan::new(&plan, &manifest.files, &manifest.paths, &plan_key).write(&path)?;
+        SavedPlan::new(&plan, &manifest.files, &manifest.paths, &plan_key)
+            .with_targeting(&target.only, &target.exclude)
+            .write(&path)?;
         printer.status(&format!("Saved the plan to {}.", path.display()));
     }
     printer.out(&text);
@@ -208,13 +210,14 @@ pub fn report_invalid(printer: &Printer, diagnostics: Diagnostics, redact: bool)
 pub fn select_entries(
     printer: &Printer,
     entries: Vec<Entry>,
-    target: &TargetArgs,
+    only: &[String],
+    exclude: &[String],
 ) -> miette::Result<Vec<Entry>> {
-    let targeting = Targeting::new(&target.only, &target.exclude)?;
+    let targeting = Targeting::new(only, exclude)?;
     if !targeting.is_active() {
         return Ok(entries);
     }
-    let (selected, left_out) = targeting.select(&target.only, &target.exclude, entries)?;
+    let (selected, left_out) = targeting.select(only, exclude, entries)?;
     printer.status(&format!(
         "{left_out} {} left out by --only/--exclude; {} selected.",
         if left_out == 1 { "entry" } else { "entries" },

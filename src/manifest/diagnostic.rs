@@ -155,6 +155,18 @@ pub enum ManifestError {
     )]
     NotFinite,
 
+    /// An unquoted number that would reach the CRM changed.
+    #[error("`{written}` would be sent as the number {read}")]
+    #[diagnostic(
+        code(zeeg::yaml::changed_number),
+        help(
+            "quote it if it is text (an id, a zip code): `\"{written}\"`; write a number in \
+             plain decimal without leading zeros, and keep it within 2^53 (9007199254740992) so \
+             no digit is lost"
+        )
+    )]
+    ChangedNumber { written: String, read: String },
+
     /// A YAML file that is not a people file.
     #[error("not a people file: no top-level `people` list")]
     #[diagnostic(

@@ -315,6 +315,10 @@ fn yaml_problem(source: &SourceText, error: YamlError) -> Problem {
         YamlProblem::BadTaggedValue(value) => (ManifestError::BadTaggedValue { value }, "here"),
         YamlProblem::ComplexKey => (ManifestError::ComplexKey, "this key"),
         YamlProblem::NotFinite => (ManifestError::NotFinite, "not a finite number"),
+        YamlProblem::ChangedNumber { written, read } => (
+            ManifestError::ChangedNumber { written, read },
+            "unquoted number",
+        ),
     };
     Problem::new(error).at(source, span).label(label)
 }

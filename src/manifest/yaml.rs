@@ -74,6 +74,34 @@ pub(crate) enum YamlProblem {
     ComplexKey,
     /// `.inf` or `.nan`, which JSON cannot hold.
     NotFinite,
+    /// An unquoted number that would not be sent as written: a leading zero
+    /// or a base prefix (`0123`, `0x1F`), or more digits than a number keeps
+    /// exactly (beyond 2^53). The text as written, and the number it reads as.
+    ChangedNumber { written: String, read: String },
+}
+
+/// The largest integer every JSON reader (a JavaScript one, say) keeps exactly.
+const MAX_EXACT_INTEGER: i64 = 1 << 53;
+
+/// Why an unquoted number's text would not survive as written, if it would not.
+fn changed_number(written: &str, scalar: &Scalar<'_>) -> Option<String> {
+    let digits = written.trim_start_matches(['+', '-']);
+    match scalar {
+        Scalar::Integer(i) => {
+            if i.unsigned_abs() > MAX_EXACT_INTEGER as u64 {
+                // What a reader that holds numbers as doubles makes of it.
+                return Some((*i as f64).to_string());
+            }
+            (digits.len() > 1 && digits.starts_with('0')).then(|| i.to_string())
+        }
+        // An integer too long for i64 becomes a float, and loses digits.
+        Scalar::FloatingPoint(f)
+            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Some(f.into_inner().to_string())
+        }
+        _ => None,
+    }
 }
 
 /// A problem and where it is (bytes).
@@ -341,6 +369,15 @@ impl Builder<'_, '_> {
         let Some(scalar) = Scalar::parse_from_cow_and_metadata(text, style, tag.as_ref()) else {
             return Err(self.error(YamlProblem::BadTaggedValue(shown), range));
         };
+        if style == ScalarStyle::Plain
+            && let Some(read) = changed_number(&shown, &scalar)
+        {
+            let problem = YamlProblem::ChangedNumber {
+                written: shown,
+                read,
+            };
+            return Err(self.error(problem, range));
+        }
         Ok(match scalar {
             Scalar::Null => Value::Null,
             Scalar::Boolean(b) => Value::Bool(b),
@@ -456,6 +493,32 @@ mod tests {
         assert!(matches!(problem("a: !custom 1\n"), YamlProblem::Tag(_)));
         assert_eq!(problem("a:\n\tb: 1\n"), YamlProblem::Tab);
         assert_eq!(problem("a: x\0y\n"), YamlProblem::ControlCharacter('\0'));
+        for (written, read) in [
+            ("0123", "123"),
+            ("0x1F", "31"),
+            ("0o17", "15"),
+            ("-007", "-7"),
+            ("9007199254740993", "9007199254740992"),
+            ("123456789012345678901234", "123456789012345690000000"),
+        ] {
+            assert_eq!(
+                problem(&format!("a: {written}\n")),
+                YamlProblem::ChangedNumber {
+                    written: written.into(),
+                    read: read.into()
+                },
+                "{written}"
+            );
+        }
+        for fine in [
+            "a: 0\n",
+            "a: 9007199254740992\n",
+            "a: \"0123\"\n",
+            "a: 1.5\n",
+            "a: -12\n",
+        ] {
+            assert!(parse(fine).is_ok(), "{fine}");
+        }
         assert_eq!(
             problem("a: \"\x1b[2K\"\n"),
             YamlProblem::ControlCharacter('\x1b')

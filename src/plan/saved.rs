@@ -70,9 +70,16 @@ pub struct SavedPlan {
     pub sources: Vec<SourceFile>,
     /// The paths the files were found under (the `PATH` arguments of `plan`,
     /// default `.`), relative to the project root: `apply --plan` reads the
-    /// same ones. Empty in plans of earlier versions of zeeg.
+    /// same ones.
     #[serde(default)]
     pub paths: Vec<PathBuf>,
+    /// The `--only` globs the plan was made with: `apply --plan` selects the
+    /// same entries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub only: Vec<String>,
+    /// The `--exclude` globs the plan was made with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
     /// How many entries were up to date.
     pub unchanged: usize,
     /// The planned changes, in manifest order.
@@ -221,6 +228,20 @@ pub enum SavedPlanError {
         given: Vec<PathBuf>,
     },
 
+    /// `--only` / `--exclude` given to `apply --plan` differ from the plan's.
+    #[error("{} was made with {saved}, not with {given}", plan.display())]
+    #[diagnostic(
+        code(zeeg::plan::saved_targeting),
+        help(
+            "run `zeeg apply --plan FILE` without --only/--exclude: it selects the entries the plan was made for"
+        )
+    )]
+    TargetingDiffers {
+        plan: PathBuf,
+        saved: String,
+        given: String,
+    },
+
     /// None of the files the plan was made from is among those read now.
     #[error(
         "{} was made from other people files ({}) than those of this project",
@@ -260,7 +281,7 @@ fn list(paths: &[PathBuf]) -> String {
 impl SavedPlan {
     /// Refuses paths given to `apply --plan` (relative to the project root,
     /// as [`crate::manifest::Manifest::paths`]) that are not the ones the plan
-    /// was made from. A plan that records none (an earlier zeeg's) takes any.
+    /// was made from.
     pub fn check_paths(&self, plan: &Path, given: &[PathBuf]) -> Result<(), SavedPlanError> {
         let normal = |paths: &[PathBuf]| {
             let mut paths = paths.to_vec();
@@ -275,6 +296,54 @@ impl SavedPlan {
             plan: plan.to_path_buf(),
             saved: self.paths.clone(),
             given: given.to_vec(),
+        })
+    }
+
+    /// Records the `--only` / `--exclude` globs the plan was made with.
+    pub fn with_targeting(mut self, only: &[String], exclude: &[String]) -> SavedPlan {
+        self.only = only.to_vec();
+        self.exclude = exclude.to_vec();
+        self
+    }
+
+    /// The globs `apply --plan` selects entries with: the plan's own when
+    /// none are given; those given when they are the plan's; otherwise
+    /// refused, since another selection would make every other change stale.
+    pub fn targeting(
+        &self,
+        plan: &Path,
+        only: &[String],
+        exclude: &[String],
+    ) -> Result<(Vec<String>, Vec<String>), SavedPlanError> {
+        let sorted = |globs: &[String]| {
+            let mut globs = globs.to_vec();
+            globs.sort();
+            globs.dedup();
+            globs
+        };
+        let given = !only.is_empty() || !exclude.is_empty();
+        if !given {
+            return Ok((self.only.clone(), self.exclude.clone()));
+        }
+        if sorted(only) == sorted(&self.only) && sorted(exclude) == sorted(&self.exclude) {
+            return Ok((only.to_vec(), exclude.to_vec()));
+        }
+        let describe = |only: &[String], exclude: &[String]| {
+            let flags: Vec<String> = only
+                .iter()
+                .map(|g| format!("--only {g:?}"))
+                .chain(exclude.iter().map(|g| format!("--exclude {g:?}")))
+                .collect();
+            if flags.is_empty() {
+                "no --only/--exclude".to_string()
+            } else {
+                flags.join(" ")
+            }
+        };
+        Err(SavedPlanError::TargetingDiffers {
+            plan: plan.to_path_buf(),
+            saved: describe(&self.only, &self.exclude),
+            given: describe(only, exclude),
         })
     }
 
@@ -325,6 +394,8 @@ impl SavedPlan {
             salt,
             sources: sources.to_vec(),
             paths: paths.to_vec(),
+            only: Vec::new(),
+            exclude: Vec::new(),
             unchanged: *unchanged,
             changes,
         }

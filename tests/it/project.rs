@@ -243,3 +243,56 @@ fn paths_are_shown_relative_to_the_current_folder_however_zeeg_is_called() {
         text.stdout
     );
 }
+
+#[test]
+fn a_saved_plan_made_with_only_applies_the_same_selection() {
+    let sandbox = Sandbox::start(&[]);
+    let dir = project(Some("zeeg.yaml"));
+    let root = dir.path();
+    let planned = in_dir(
+        sandbox.zeeg(),
+        root,
+        &["plan", "people", "--only", "ada@*", "--out", "plan.json"],
+    );
+    assert_eq!(planned.code, 0, "{}", planned.stderr);
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("plan.json")).unwrap()).unwrap();
+    assert_eq!(saved["only"], serde_json::json!(["ada@*"]));
+
+    // Another selection would make the rest stale: refused, nothing sent.
+    let other = in_dir(
+        sandbox.zeeg(),
+        root,
+        &[
+            "apply",
+            "--auto-approve",
+            "--plan",
+            "plan.json",
+            "--only",
+            "bo@*",
+        ],
+    );
+    assert_eq!(other.code, 1, "{}\n{}", other.stdout, other.stderr);
+    assert!(
+        other
+            .stderr
+            .contains("plan.json was made with --only \"ada@*\", not with --only \"bo@*\""),
+        "{}",
+        other.stderr
+    );
+
+    // Without --only, the plan's own selection: only Ada, and nothing stale.
+    let applied = in_dir(
+        sandbox.zeeg(),
+        root,
+        &["apply", "--auto-approve", "--plan", "plan.json"],
+    );
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    assert!(
+        applied
+            .stdout
+            .ends_with("Apply complete: 1 created, 0 updated, 0 failed.\n"),
+        "{}",
+        applied.stdout
+    );
+}
