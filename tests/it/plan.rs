@@ -705,7 +705,12 @@ fn the_example_plans_against_its_own_sandbox() {
         .args(["plan", "--sandbox", "."]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let last = out.stdout.lines().last().unwrap_or_default();
-    assert!(last.starts_with("Plan: "), "{}", out.stdout);
+    // What the README's quick start promises.
+    assert_eq!(
+        last, "Plan: 8 to create, 9 to update, 11 unchanged.",
+        "{}",
+        out.stdout
+    );
     assert!(dir.path().join(".zeeg").is_dir());
     // The state persists: a second run shows the same plan (nothing applied).
     let again = run(common::zeeg()
