@@ -4,6 +4,10 @@
 //! `cargo bench --bench validate` generates the input in a temporary folder;
 //! `cargo bench --bench validate -- --write DIR` only writes it to DIR.
 //! Targets: ≤ 0.5 s wall, ≤ 150 MB peak RSS.
+//!
+//! Then the costs that must stay linear, each one process measured alone:
+//! 20,000 invalid entries reported as text (≤ 2 s), one entry with 80,000
+//! emails (the duplicate check), and a 50 MB people file (≤ 3 s, ≤ 500 MB).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -134,4 +138,93 @@ fn main() {
         load.split_whitespace().next().unwrap_or("?"),
     );
     println!("targets: wall <= 0.5 s, peak RSS <= 150 MB");
+
+    linear_costs(zeeg, dir.path());
+}
+
+/// One `zeeg validate FILE` run alone: its wall time, peak RSS (KiB) and
+/// whether it exited 0. Output goes to files, so a pipe never holds it up.
+// wait4 reaps the child itself, for its own rusage.
+#[allow(clippy::zombie_processes)]
+fn measured(zeeg: &str, file: &Path, scratch: &Path) -> (Duration, i64, bool) {
+    use std::os::unix::process::ExitStatusExt;
+    let out = std::fs::File::create(scratch.join("out.txt")).expect("scratch file");
+    let err = std::fs::File::create(scratch.join("err.txt")).expect("scratch file");
+    let started = Instant::now();
+    let child = Command::new(zeeg)
+        .args(["--color", "never", "validate"])
+        .arg(file)
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("zeeg runs");
+    let mut status = 0;
+    // SAFETY: wait4 writes into the zeroed struct and status we own; the
+    // child is ours and waited for exactly once.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let ok = std::process::ExitStatus::from_raw(status).success();
+    (started.elapsed(), usage.ru_maxrss, ok)
+}
+
+fn linear_costs(zeeg: &str, scratch: &Path) {
+    let load = || {
+        let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        load.split_whitespace().next().unwrap_or("?").to_string()
+    };
+
+    let bad = scratch.join("bad.yaml");
+    let mut text = String::from("people:\n");
+    for i in 0..20_000 {
+        let _ = write!(
+            text,
+            "  - firstName: P{i}\n    emails: [not-an-email-{i}]\n"
+        );
+    }
+    std::fs::write(&bad, &text).expect("write");
+    let (wall, rss, ok) = measured(zeeg, &bad, scratch);
+    assert!(!ok, "the file is invalid");
+    println!(
+        "validate: 20,000 invalid entries as text: {:.3} s wall, peak RSS {:.1} MiB; load average {} (target <= 2 s)",
+        wall.as_secs_f64(),
+        rss as f64 / 1024.0,
+        load()
+    );
+
+    let many = scratch.join("many-emails.yaml");
+    let mut text = String::from("people:\n  - firstName: Many\n    emails:\n");
+    for i in 0..80_000 {
+        let _ = writeln!(text, "      - e{i}@acme.example");
+    }
+    std::fs::write(&many, &text).expect("write");
+    let (wall, _, ok) = measured(zeeg, &many, scratch);
+    assert!(ok, "the file is valid");
+    println!(
+        "validate: one entry with 80,000 emails: {:.3} s wall; load average {}",
+        wall.as_secs_f64(),
+        load()
+    );
+
+    let big = scratch.join("big.yaml");
+    let mut text = String::from("people:\n");
+    let mut n = 0;
+    while text.len() < 50_000_000 {
+        let _ = write!(
+            text,
+            "  - firstName: {first}\n    lastName: {last}\n    emails: [p{n}@acme.example]\n    jobTitle: {title}\n    phoneNumber: \"+49301{n:07}\"\n",
+            first = FIRST[n % FIRST.len()],
+            last = LAST[n % LAST.len()],
+            title = TITLES[n % TITLES.len()],
+        );
+        n += 1;
+    }
+    std::fs::write(&big, &text).expect("write");
+    let (wall, rss, ok) = measured(zeeg, &big, scratch);
+    assert!(ok, "the file is valid");
+    println!(
+        "validate: one 50 MB file ({n} people): {:.3} s wall, peak RSS {:.1} MiB; load average {} (targets <= 3 s, <= 500 MB)",
+        wall.as_secs_f64(),
+        rss as f64 / 1024.0,
+        load()
+    );
 }

@@ -8,7 +8,8 @@ use crate::apply::send::{self, Upsert};
 use crate::apply::{self, ApplyError, ExecutorConfig, Job, Progress, confirm};
 use crate::cli::{ApplyArgs, ApplyFormat, GlobalArgs};
 use crate::commands::Printer;
-use crate::commands::plan::{Connection, connect, plan_options, report_invalid, select_entries};
+use crate::commands::connect::{Connection, connect};
+use crate::commands::entries::{load, plan_options, select_entries};
 use crate::exit::ExitStatus;
 use crate::manifest::{self, Manifest};
 use crate::plan::render::identity_label;
@@ -29,12 +30,8 @@ pub async fn run(
         }
         _ => args.target.paths.clone(),
     };
-    let mut manifest = match manifest::load(&paths) {
-        Ok(manifest) => manifest,
-        Err(diagnostics) => {
-            report_invalid(printer, diagnostics, args.target.redact);
-            return Ok(ExitStatus::Failure);
-        }
+    let Some(mut manifest) = load(printer, &paths, args.target.redact) else {
+        return Ok(ExitStatus::Failure);
     };
     let (only, exclude) = match (&saved, &args.plan) {
         (Some(saved), Some(file)) => {

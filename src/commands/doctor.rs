@@ -6,8 +6,8 @@ use crate::api::Client;
 use crate::apply::confirm;
 use crate::cli::{DiagnosticFormat, DoctorArgs, GlobalArgs};
 use crate::commands::Printer;
+use crate::commands::connect::connect;
 use crate::commands::import::{configured_api_url, project};
-use crate::commands::plan::connect;
 use crate::doctor::{self, DoctorError, Options, Report};
 use crate::exit::ExitStatus;
 

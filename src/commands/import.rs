@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::api::{Client, Person};
 use crate::cli::{GlobalArgs, ImportArgs, SplitBy};
 use crate::commands::Printer;
-use crate::commands::plan::connect;
+use crate::commands::connect::connect;
 use crate::exit::ExitStatus;
 use crate::import::{self, Import, SkipReason};
 use crate::manifest::Config;

@@ -2,6 +2,8 @@
 //! library, and returns an [`ExitStatus`]; clap types stop here.
 
 mod completions;
+mod connect;
+mod entries;
 mod printer;
 
 pub mod apply;

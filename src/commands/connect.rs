@@ -1,0 +1,86 @@
+//! Connecting to the API a command talks to: the real one, another the user
+//! names, or the project's in-process sandbox.
+
+use std::path::{Path, PathBuf};
+
+use miette::Context;
+
+use crate::api::{Client, ClientConfig, Token, destination};
+use crate::cli::GlobalArgs;
+use crate::commands::Printer;
+use crate::plan::PlanKey;
+use crate::sandbox::RunningSandbox;
+
+/// A client for the API, or for an in-process sandbox kept alive as long as
+/// the connection.
+pub struct Connection {
+    pub client: Client,
+    /// The key of saved plans made or applied over this connection.
+    pub plan_key: PlanKey,
+    sandbox: Option<RunningSandbox>,
+}
+
+impl Connection {
+    /// Stops the in-process sandbox, if any, once its answers are in.
+    pub async fn close(self) {
+        if let Some(sandbox) = self.sandbox
+            && let Err(error) = sandbox.shutdown().await
+        {
+            tracing::warn!("the sandbox did not stop cleanly: {error}");
+        }
+    }
+}
+
+/// Connects to the API [`destination::base_url`] chooses (`--api-url` /
+/// `ZEEG_API_URL`, else `apiUrl` in the project's zeeg.yaml if it may receive
+/// the token, else the real one), with the token from `ZEEG_API_TOKEN` /
+/// `--token-file`; with
+/// `--sandbox`, starts the project's sandbox (state in `<root>/.zeeg/`) and
+/// uses its built-in token instead.
+pub async fn connect(
+    printer: &Printer,
+    global: &GlobalArgs,
+    sandbox: bool,
+    project_root: &Path,
+    configured_url: Option<&str>,
+) -> miette::Result<Connection> {
+    if sandbox {
+        let (running, token) = crate::sandbox::start_for_project(project_root)
+            .await
+            .wrap_err("could not start the in-process sandbox")?;
+        let token = Token::new(token);
+        let plan_key = PlanKey::from_token(&token);
+        let mut config = ClientConfig::new(token).with_base_url(running.base_url());
+        config.notices = printer.notices();
+        let client = Client::new(config)?;
+        return Ok(Connection {
+            client,
+            plan_key,
+            sandbox: Some(running),
+        });
+    }
+    // Before the token is read: a refused host is refused whatever the token.
+    let base_url = destination::base_url(
+        global.api_url.as_deref(),
+        configured_url,
+        &shown(&project_root.join(crate::manifest::CONFIG_FILE)),
+    )?;
+    let token = Token::load(global.token_file.as_deref())?;
+    let plan_key = PlanKey::from_token(&token);
+    let mut config = ClientConfig::new(token).with_base_url(base_url);
+    config.notices = printer.notices();
+    let client = Client::new(config)?;
+    Ok(Connection {
+        client,
+        plan_key,
+        sandbox: None,
+    })
+}
+
+/// A path relative to the current folder when under it, as a user would type it.
+fn shown(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|current| path.strip_prefix(current).ok())
+        .map_or_else(|| path.to_path_buf(), Path::to_path_buf)
+}

@@ -1,0 +1,75 @@
+//! The desired side, as plan and apply both take it: the project's entries
+//! narrowed by `--only` / `--exclude`, what zeeg.yaml says about refusals,
+//! and how invalid files are reported.
+
+use std::path::PathBuf;
+
+use crate::commands::Printer;
+use crate::manifest::{self, Diagnostics, Entry, Manifest};
+use crate::plan::PlanOptions;
+use crate::targeting::Targeting;
+
+/// What the plan needs of zeeg.yaml to say what apply would refuse.
+pub fn plan_options(config: &manifest::Config) -> PlanOptions {
+    PlanOptions {
+        max_update_percent: f64::from(config.apply.max_update_percent),
+    }
+}
+
+/// The project's people files under `paths`, or `None` when they are invalid,
+/// after printing every problem (see [`report_invalid`]).
+pub fn load(printer: &Printer, paths: &[PathBuf], redact: bool) -> Option<Manifest> {
+    let loading = std::time::Instant::now();
+    match manifest::load(paths) {
+        Ok(manifest) => {
+            tracing::info!(
+                entries = manifest.entries.len(),
+                files = manifest.files.len(),
+                elapsed_ms = loading.elapsed().as_millis() as u64,
+                "people files loaded"
+            );
+            Some(manifest)
+        }
+        Err(diagnostics) => {
+            report_invalid(printer, diagnostics, redact);
+            None
+        }
+    }
+}
+
+/// Prints every problem of invalid people files exactly as `zeeg validate`
+/// does (with contact data masked under `--redact`), and that nothing was sent.
+pub fn report_invalid(printer: &Printer, diagnostics: Diagnostics, redact: bool) {
+    let what = diagnostics.what_to_fix();
+    let diagnostics = if redact {
+        diagnostics.redacted()
+    } else {
+        diagnostics
+    };
+    super::validate::print_diagnostics(printer, diagnostics);
+    printer.status(&format!(
+        "Nothing was planned or applied: fix {what} and run again."
+    ));
+}
+
+/// `--only` / `--exclude`: keeps the selected entries and says how many were
+/// left out, so a narrowed plan is never mistaken for the whole picture;
+/// globs that select nothing are an error, not an empty plan.
+pub fn select_entries(
+    printer: &Printer,
+    entries: Vec<Entry>,
+    only: &[String],
+    exclude: &[String],
+) -> miette::Result<Vec<Entry>> {
+    let targeting = Targeting::new(only, exclude)?;
+    if !targeting.is_active() {
+        return Ok(entries);
+    }
+    let (selected, left_out) = targeting.select(only, exclude, entries)?;
+    printer.status(&format!(
+        "{left_out} {} left out by --only/--exclude; {} selected.",
+        if left_out == 1 { "entry" } else { "entries" },
+        selected.len()
+    ));
+    Ok(selected)
+}
