@@ -38,7 +38,13 @@ pub enum ManifestError {
 
     /// A folder could not be listed.
     #[error("could not list the files under {path}")]
-    #[diagnostic(code(zeeg::io), help("check that the folder exists and is readable"))]
+    #[diagnostic(
+        code(zeeg::io),
+        help(
+            "check that the folder exists and is readable, and that no symbolic link under it \
+             is broken or points back to a folder above it"
+        )
+    )]
     Walk {
         path: PathBuf,
         #[source]

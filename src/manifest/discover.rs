@@ -157,7 +157,13 @@ pub(crate) fn discover(
             }));
             continue;
         }
+        // Symlinked files and folders are followed, so a people file linked
+        // into the tree is read, not skipped without a word; walkdir stops a
+        // link loop with an error, reported like any unreadable folder. A file
+        // reached twice (a link to a file in the tree) counts once, by its
+        // real path (the dedup below).
         let walker = walkdir::WalkDir::new(path)
+            .follow_links(true)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));

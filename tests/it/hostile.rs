@@ -159,3 +159,35 @@ fn a_live_person_with_null_lists_and_objects_is_read_as_empty() {
         .count();
     assert!(written >= 1);
 }
+
+#[test]
+fn symlinked_people_files_are_read_and_a_link_loop_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let shared = tmp.path().join("shared");
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::create_dir_all(project.join("people")).unwrap();
+    std::fs::write(
+        shared.join("team.yaml"),
+        "people:\n  - firstName: Ada\n    emails: [ada@example.com]\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(shared.join("team.yaml"), project.join("people/team.yaml")).unwrap();
+    let run = common::run(common::zeeg().current_dir(&project).arg("validate"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("1 person in 1 file: valid"),
+        "{}",
+        run.stderr
+    );
+
+    std::os::unix::fs::symlink(&project, project.join("people/loop")).unwrap();
+    let run = common::run(common::zeeg().current_dir(&project).arg("validate"));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("could not list the files"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
