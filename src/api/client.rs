@@ -404,22 +404,29 @@ impl Client {
                 max: assumed::MAX_PAGES,
             });
         }
-        let mut people = Vec::new();
-        let mut previous: Vec<String> =
-            first.collection.iter().map(|p| p.id().to_owned()).collect();
-        people.extend(first.collection);
+        let mut items = Vec::new();
+        let mut previous: Vec<String> = first
+            .collection
+            .iter()
+            .map(|item| item.id().to_owned())
+            .collect();
+        items.extend(first.collection);
         // `buffered` keeps the pages in order while several are in flight.
         let mut rest = stream::iter(2..=pages)
             .map(|page| self.page::<T>(path, page, MAX_PAGE_SIZE, search))
             .buffered(self.inner.list_concurrency);
         while let Some(page) = rest.try_next().await? {
-            let ids: Vec<String> = page.collection.iter().map(|p| p.id().to_owned()).collect();
+            let ids: Vec<String> = page
+                .collection
+                .iter()
+                .map(|item| item.id().to_owned())
+                .collect();
             if ids.is_empty() || ids == previous {
                 // An empty page ends the list whatever the pagination
                 // claimed; the same page twice means the server ignores
                 // `page`, and reading on would only repeat it.
                 tracing::warn!(
-                    read = people.len(),
+                    read = items.len(),
                     claimed = first.pagination.total,
                     "the API's list ended early: page {} is {}",
                     page.pagination.current_page,
@@ -431,14 +438,14 @@ impl Client {
                 );
                 break;
             }
-            people.extend(page.collection);
+            items.extend(page.collection);
             previous = ids;
         }
-        // A person created while the pages were read shifts the later pages
+        // An item created while the pages were read shifts the later pages
         // by one, which shows the last of a page again on the next.
-        let mut seen = HashSet::with_capacity(people.len());
-        people.retain(|person| seen.insert(person.id().to_owned()));
-        Ok(people)
+        let mut seen = HashSet::with_capacity(items.len());
+        items.retain(|item| seen.insert(item.id().to_owned()));
+        Ok(items)
     }
 
     /// Sends a call, trying again after transient failures as the retry

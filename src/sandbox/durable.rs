@@ -33,7 +33,7 @@ pub(crate) struct Loaded {
     pub attributes: Vec<CustomAttribute>,
 }
 
-/// What a seed added to a new state.
+/// What a seed added to a new state, or the start to an old one.
 #[derive(Default)]
 pub(crate) struct Seeded {
     pub people: Vec<Person>,
@@ -176,7 +176,8 @@ impl Durable {
         Ok(())
     }
 
-    /// Writes the seed's companies and people and every attribute declaration
+    /// Writes what the start added (the seed's companies and people, or the
+    /// companies declared for an older state) and every attribute declaration
     /// in one transaction.
     pub(crate) fn save_all(
         &self,

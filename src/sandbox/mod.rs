@@ -35,6 +35,7 @@ use tokio::task::JoinHandle;
 pub use attributes::{AttributeType, CustomAttribute};
 pub use error::SandboxError;
 
+use crate::api::model::Company;
 use attributes::CustomAttributes;
 use durable::{Durable, Seeded};
 use seed::Seed;
@@ -298,11 +299,32 @@ fn build(config: SandboxConfig) -> Result<http::App, SandboxError> {
         let created = created_of("company", &company.id, &company.created_at)?;
         store.companies.insert(company, created);
     }
+    // A state written before the sandbox kept companies links people to
+    // companies it does not hold. Each is declared from the people's view of
+    // it, as a seed person's `company` declares one, so that those people can
+    // be upserted with their `companyId` again.
+    let mut seeded = Seeded::default();
+    for person in &stored_people {
+        let Some(link) = &person.company else {
+            continue;
+        };
+        if store.companies.get(&link.id).is_none() {
+            let created = created_of("person", &person.id, &person.created_at)?;
+            let company = Company {
+                id: link.id.clone(),
+                name: link.name.clone(),
+                domain: link.domain.clone(),
+                created_at: person.created_at.clone(),
+                updated_at: person.created_at.clone(),
+            };
+            seeded.companies.push(company.clone());
+            store.companies.insert(company, created);
+        }
+    }
     for person in stored_people {
         let created = created_of("person", &person.id, &person.created_at)?;
         store.insert(person, created);
     }
-    let mut seeded = Seeded::default();
     if store.is_empty()
         && let Some(seed) = &seed
     {

@@ -1285,3 +1285,48 @@ fn a_seed_with_a_bad_company_is_a_clear_error() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn a_state_from_before_companies_keeps_its_links_usable() {
+    let dir = temp_dir();
+    let state = dir.path().join("state.db");
+    let (acme_id, person_id) = {
+        let sandbox = Sandbox::start(&["--state", state.to_str().unwrap()]);
+        let api = Api::new(&sandbox);
+        let acme = api
+            .assert_company(json!({"name": "Acme", "domain": "acme.com"}))
+            .await;
+        let acme_id = company(&acme)["id"].clone();
+        let (_, linked) = api
+            .put(
+                "email",
+                json!({"firstName": "Ada", "emails": ["ada@acme.com"], "companyId": acme_id}),
+            )
+            .await;
+        (acme_id, person(&linked)["id"].clone())
+    };
+    // What an older sandbox left: people linked to companies it never stored.
+    rusqlite::Connection::open(&state)
+        .and_then(|db| db.execute("DELETE FROM companies", []))
+        .expect("the companies are removed");
+
+    let sandbox = Sandbox::start(&["--state", state.to_str().unwrap()]);
+    let api = Api::new(&sandbox);
+    let (status, read) = api
+        .get(&format!("/crm/companies/{}", acme_id.as_str().unwrap()))
+        .await;
+    assert_eq!(status, 200, "declared from the person's view of it: {read}");
+    assert_eq!(company(&read)["domain"], "acme.com");
+    let (status, again) = api
+        .put(
+            "email",
+            json!({"emails": ["ada@acme.com"], "companyId": acme_id, "jobTitle": "CTO"}),
+        )
+        .await;
+    assert_eq!(status, 200, "the link is still accepted: {again}");
+    assert_eq!(person(&again)["id"], person_id);
+    drop(sandbox);
+    let sandbox = Sandbox::start(&["--state", state.to_str().unwrap()]);
+    let (_, list) = Api::new(&sandbox).get("/crm/companies").await;
+    assert_eq!(list["pagination"]["total"], 1, "and stored: {list}");
+}
