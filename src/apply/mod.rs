@@ -21,6 +21,7 @@ pub mod interrupt;
 pub mod limiter;
 pub mod progress;
 pub mod report;
+pub mod selection;
 pub mod send;
 
 use serde::Serialize;

@@ -4,15 +4,14 @@ use std::path::Path;
 
 use crate::api::Client;
 use crate::apply::report::{Report, RunStats, StaleChange};
-use crate::apply::send::{self, Upsert};
-use crate::apply::{self, ApplyError, ExecutorConfig, Job, Progress, confirm};
+use crate::apply::send;
+use crate::apply::{self, ApplyError, ExecutorConfig, Progress, confirm, selection};
 use crate::cli::{ApplyArgs, ApplyFormat, GlobalArgs};
 use crate::commands::Printer;
 use crate::commands::connect::{Connection, connect};
 use crate::commands::entries::{load, plan_options, select_entries};
 use crate::exit::ExitStatus;
 use crate::manifest::{self, Manifest};
-use crate::plan::render::identity_label;
 use crate::plan::{self, Plan, RenderOptions, SavedPlan, WarningCode, safety};
 
 pub async fn run(
@@ -82,23 +81,9 @@ async fn plan_and_apply(
 
     let (selected, stale) = match &saved {
         Some(saved) => {
-            let check = saved.check(&fresh, &manifest.files, &connection.plan_key);
-            let stale: Vec<StaleChange> = check
-                .stale
-                .iter()
-                .map(|stale| StaleChange {
-                    source: stale.source.clone(),
-                    label: stale
-                        .fresh
-                        .and_then(|i| fresh.changes.get(i))
-                        .map(|change| identity_label(change, redact))
-                        .unwrap_or_else(|| "(saved change)".to_string()),
-                    reason: stale.reason.to_string(),
-                })
-                .collect();
-            (check.current, stale)
+            selection::from_saved(saved, &fresh, &manifest.files, &connection.plan_key, redact)
         }
-        None => ((0..fresh.changes.len()).collect::<Vec<_>>(), Vec::new()),
+        None => selection::everything(&fresh),
     };
 
     let must_ask = saved.is_none() && !args.auto_approve;
@@ -176,19 +161,7 @@ async fn execute(
     stale: Vec<StaleChange>,
     args: &ApplyArgs,
 ) -> miette::Result<Report> {
-    let jobs: Vec<Job<Upsert>> = selected
-        .iter()
-        .filter_map(|&i| fresh.changes.get(i))
-        .map(|change| Job {
-            source: change.source.clone(),
-            label: identity_label(change, args.target.redact),
-            action: change.action,
-            payload: Upsert {
-                matching_attribute: change.matching_attribute.clone(),
-                body: change.body.clone(),
-            },
-        })
-        .collect();
+    let jobs = selection::jobs(fresh, selected, args.target.redact);
     let parallelism = args
         .parallelism
         .unwrap_or(manifest.config.apply.parallelism)
