@@ -290,23 +290,20 @@ fn field_problem(person: &Map<String, Value>, field: &str) -> Option<&'static st
     }
 }
 
-const PERSON_FIELDS: &[&str] = &[
-    "id",
-    "firstName",
-    "lastName",
-    "salutation",
-    "emails",
-    "jobTitle",
-    "description",
-    "phoneNumber",
-    "primaryLocation",
-    "avatarUrl",
-    "company",
-    "socials",
-    "customAttributes",
-    "createdAt",
-    "updatedAt",
-];
+/// The fields of a person as the API returns it: the writable ones, with the
+/// read-only `company` view where `companyId` is written, the `id` and the
+/// timestamps.
+fn person_fields() -> impl Iterator<Item = &'static str> {
+    std::iter::once("id")
+        .chain(crate::person::WRITABLE_FIELDS.iter().map(|&field| {
+            if field == "companyId" {
+                "company"
+            } else {
+                field
+            }
+        }))
+        .chain(["createdAt", "updatedAt"])
+}
 
 fn judge_people(people: &[Value]) -> Outcome {
     if people.is_empty() {
@@ -320,7 +317,7 @@ fn judge_people(people: &[Value]) -> Outcome {
             unreadable += 1;
             continue;
         };
-        for field in PERSON_FIELDS {
+        for field in person_fields() {
             if let Some(problem) = field_problem(object, field) {
                 match problems
                     .iter_mut()
@@ -332,7 +329,7 @@ fn judge_people(people: &[Value]) -> Outcome {
             }
         }
         for key in object.keys() {
-            if !PERSON_FIELDS.contains(&key.as_str()) && !extra.contains(key) {
+            if !person_fields().any(|f| f == key) && !extra.contains(key) {
                 extra.push(key.clone());
             }
         }
