@@ -100,14 +100,10 @@ impl Schema {
                     .iter()
                     .map(|key| {
                         let (at, span) = key_at(key);
-                        let problem = Problem::new(ManifestError::UnknownKey {
-                            key: key.clone(),
-                            context: context.clone(),
-                        })
-                        .at(source, span)
-                        .label("unknown key")
-                        .help(unknown_key_help(key, &allowed, &pointer));
-                        (at, problem)
+                        (
+                            at,
+                            unknown_key(key, &context, &allowed, &pointer).at(source, span),
+                        )
                     })
                     .collect();
             }
@@ -185,6 +181,16 @@ impl Schema {
             [.., last] => format!("`{last}`"),
         }
     }
+}
+
+/// A key the schema does not allow here. (The span is the caller's to set.)
+fn unknown_key(key: &str, context: &str, allowed: &[String], pointer: &str) -> Problem {
+    Problem::new(ManifestError::UnknownKey {
+        key: key.to_string(),
+        context: context.to_string(),
+    })
+    .label("unknown key")
+    .help(unknown_key_help(key, allowed, pointer))
 }
 
 /// A value of the wrong JSON type. (The span is the caller's to set.)
