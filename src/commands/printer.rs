@@ -8,7 +8,9 @@ use std::fmt;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 
-use indicatif::ProgressBar;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
 use miette::{Diagnostic, LabeledSpan};
 
 use crate::api::Notices;
@@ -152,6 +154,43 @@ impl Printer {
         self.progress_drawn(None);
     }
 
+    /// A progress bar of `len` steps drawn with indicatif's `template`, on a
+    /// terminal and unless quiet (hidden otherwise); status lines go above
+    /// it until it is finished or dropped.
+    pub fn progress_bar(&self, len: u64, template: &str) -> Bar {
+        let bar = self.draws_progress().then(|| {
+            let bar = ProgressBar::new(len);
+            if let Ok(style) = ProgressStyle::with_template(template) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        self.bar(bar)
+    }
+
+    /// A spinner with `message`, like [`Printer::progress_bar`], for work
+    /// whose length is not known.
+    pub fn spinner(&self, message: &str) -> Bar {
+        let bar = self.draws_progress().then(|| {
+            let bar = ProgressBar::new_spinner().with_message(message.to_string());
+            bar.enable_steady_tick(SPINNER_TICK);
+            bar
+        });
+        self.bar(bar)
+    }
+
+    fn draws_progress(&self) -> bool {
+        self.stderr_is_terminal && !self.quiet
+    }
+
+    fn bar(&self, bar: Option<ProgressBar>) -> Bar {
+        self.progress_drawn(bar.clone());
+        Bar {
+            printer: self.clone(),
+            bar,
+        }
+    }
+
     /// The API client's lines about waiting (a retry, a slow answer), as
     /// status lines: every command says on stderr when it waits.
     pub fn notices(&self) -> Notices {
@@ -206,6 +245,39 @@ impl Printer {
     pub fn install_error_hook(&self) {
         let color = self.stderr_color();
         let _ = miette::set_hook(Box::new(move |_| Box::new(handler(color))));
+    }
+}
+
+/// How often a spinner turns.
+const SPINNER_TICK: Duration = Duration::from_millis(120);
+
+/// A progress bar or spinner on stderr (or nothing, where none is drawn),
+/// known to the printer so that status lines go above it. Cleared when
+/// finished or dropped, even on an early return.
+#[derive(Debug)]
+pub struct Bar {
+    printer: Printer,
+    bar: Option<ProgressBar>,
+}
+
+impl Bar {
+    /// Sets how many steps are done.
+    pub fn set_position(&self, done: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(done);
+        }
+    }
+
+    /// Clears the bar.
+    pub fn finish(self) {}
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+            self.printer.progress_done();
+        }
     }
 }
 
