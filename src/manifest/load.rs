@@ -495,7 +495,8 @@ impl FileInput<'_> {
         }
         let pointer = format!("/people/{index}");
         let item_span = self.doc.span(&pointer).map_or(0..0, |s| s.value.clone());
-        let person = match DeclaredPerson::deserialize(&Value::Object(merged)) {
+        // From the owned value, so its strings move instead of being copied.
+        let person = match serde_json::from_value::<DeclaredPerson>(Value::Object(merged)) {
             Ok(person) => person,
             Err(e) => {
                 // The project defaults were checked against the config schema,

@@ -48,50 +48,52 @@ impl Document {
 
 /// The spans of every node of a document, found by JSON pointer.
 ///
-/// A file of 50 MB has millions of nodes, so a node costs about 35 bytes
-/// here: its spans as `u32`s, and one hash entry from (parent, segment) to
-/// the node. Mapping keys are interned, so no pointer string is kept per
-/// node (keeping them took a third of the memory of loading a big file).
+/// A file of 50 MB has millions of nodes, so a node costs 32 bytes here and
+/// no allocation of its own: its spans as `u32`s, and its children's numbers
+/// side by side in one list. Mapping keys are interned. (A map from pointer
+/// strings took a third of the memory of loading a big file, and a hash
+/// entry per node scattered a person's fields across memory.)
 #[derive(Debug, Default)]
 pub(crate) struct Spans {
     /// Every node in document order; the root is node 0.
-    nodes: Vec<PackedSpan>,
-    /// (parent node, segment) → child node. The segment of a list item is
-    /// its index; that of a mapping value its key's number with [`KEY`] set.
-    children: FxHashMap<(u32, u32), u32>,
+    nodes: Vec<Node>,
+    /// The children of each list and mapping, in order, one run each.
+    kids: Vec<u32>,
     /// Each distinct mapping key and its number.
     keys: FxHashMap<Box<str>, u32>,
+    /// (mapping, key number) → child, for mappings too big to scan.
+    big: FxHashMap<(u32, u32), u32>,
+    /// While parsing: the children found so far of each open node, and
+    /// where each open node's run starts in `pending`.
+    pending: Vec<u32>,
+    open: Vec<(u32, usize)>,
 }
 
 /// Marks a segment as a mapping key's number, not a list index.
 const KEY: u32 = 1 << 31;
 /// A missing key span.
 const NO_KEY: u32 = u32::MAX;
+/// Mappings with more keys than this get a hash index.
+const SCANNED: usize = 16;
 
-/// A [`NodeSpan`] in 16 bytes. Offsets beyond 4 GiB saturate (such a file
-/// would take minutes to parse; its spans would only point to its end).
+/// One node: its [`NodeSpan`], its segment in its parent (list index, or key
+/// number with [`KEY`] set), and its run in [`Spans::kids`]. Offsets beyond
+/// 4 GiB saturate (such a file would take minutes to parse; its spans would
+/// only point to its end).
 #[derive(Debug, Clone, Copy)]
-struct PackedSpan {
+struct Node {
     key: (u32, u32),
     value: (u32, u32),
+    segment: u32,
+    kids: (u32, u32),
 }
 
 fn pack(offset: usize) -> u32 {
     u32::try_from(offset).unwrap_or(NO_KEY - 1)
 }
 
-impl PackedSpan {
-    fn new(span: &NodeSpan) -> PackedSpan {
-        PackedSpan {
-            key: span
-                .key
-                .as_ref()
-                .map_or((NO_KEY, NO_KEY), |k| (pack(k.start), pack(k.end))),
-            value: (pack(span.value.start), pack(span.value.end)),
-        }
-    }
-
-    fn unpack(self) -> NodeSpan {
+impl Node {
+    fn span(&self) -> NodeSpan {
         NodeSpan {
             key: (self.key.0 != NO_KEY).then_some(self.key.0 as usize..self.key.1 as usize),
             value: self.value.0 as usize..self.value.1 as usize,
@@ -103,7 +105,7 @@ impl Spans {
     /// The span of the node at `pointer` (`""` is the root).
     pub fn get(&self, pointer: &str) -> Option<NodeSpan> {
         let node = self.find(pointer)?;
-        self.nodes.get(node as usize).map(|span| span.unpack())
+        self.nodes.get(node as usize).map(Node::span)
     }
 
     fn find(&self, pointer: &str) -> Option<u32> {
@@ -122,25 +124,31 @@ impl Spans {
 
     /// The child of `parent` at one (escaped) pointer segment.
     fn child(&self, parent: u32, segment: &str) -> Option<u32> {
+        let (start, len) = self.nodes.get(parent as usize)?.kids;
+        let kids = self.kids.get(start as usize..(start + len) as usize)?;
+        let is_mapping = kids
+            .first()
+            .is_some_and(|&kid| self.nodes[kid as usize].segment & KEY != 0);
+        if !is_mapping {
+            // A list index as JSON pointers write it: digits, no leading zero.
+            let canonical = !segment.is_empty()
+                && segment.bytes().all(|b| b.is_ascii_digit())
+                && (segment == "0" || !segment.starts_with('0'));
+            let index: usize = segment.parse().ok().filter(|_| canonical)?;
+            return kids.get(index).copied();
+        }
         let key = if segment.contains('~') {
             Cow::Owned(segment.replace("~1", "/").replace("~0", "~"))
         } else {
             Cow::Borrowed(segment)
         };
-        if let Some(&key) = self.keys.get(key.as_ref())
-            && let Some(&child) = self.children.get(&(parent, key | KEY))
-        {
-            return Some(child);
+        let number = *self.keys.get(key.as_ref())? | KEY;
+        if kids.len() > SCANNED {
+            return self.big.get(&(parent, number)).copied();
         }
-        // A list index as JSON pointers write it: digits, no leading zero.
-        let canonical = !segment.is_empty()
-            && segment.bytes().all(|b| b.is_ascii_digit())
-            && (segment == "0" || !segment.starts_with('0'));
-        let index: u32 = segment.parse().ok().filter(|_| canonical)?;
-        if index >= KEY {
-            return None;
-        }
-        self.children.get(&(parent, index)).copied()
+        kids.iter()
+            .copied()
+            .find(|&kid| self.nodes[kid as usize].segment == number)
     }
 
     /// The number of a mapping key, interning it on first sight.
@@ -153,21 +161,60 @@ impl Spans {
         number
     }
 
-    /// Records a node under `parent` (none for the root). Returns its number.
-    fn push(&mut self, parent: Option<(u32, u32)>, span: NodeSpan) -> u32 {
+    /// Records a node at `segment` of the open node (none for the root).
+    /// Returns its number.
+    fn push(&mut self, segment: Option<u32>, span: NodeSpan) -> u32 {
         let node = self.nodes.len() as u32;
-        self.nodes.push(PackedSpan::new(&span));
-        if let Some(at) = parent {
-            self.children.insert(at, node);
+        self.nodes.push(Node {
+            key: span
+                .key
+                .as_ref()
+                .map_or((NO_KEY, NO_KEY), |k| (pack(k.start), pack(k.end))),
+            value: (pack(span.value.start), pack(span.value.end)),
+            segment: segment.unwrap_or(0),
+            kids: (0, 0),
+        });
+        if segment.is_some() {
+            self.pending.push(node);
         }
         node
     }
 
-    /// The key span of `parent`'s value under `key`, if it has one.
-    fn key_span(&self, parent: u32, key: &str) -> Option<Range<usize>> {
-        let number = *self.keys.get(key)?;
-        let child = *self.children.get(&(parent, number | KEY))?;
-        self.nodes.get(child as usize)?.unpack().key
+    /// `node`, a list or mapping, takes the nodes pushed from now on until
+    /// [`Spans::close`] as its children.
+    fn open(&mut self, node: u32) {
+        self.open.push((node, self.pending.len()));
+    }
+
+    /// The last opened node has all its children.
+    fn close(&mut self) {
+        let Some((node, from)) = self.open.pop() else {
+            return;
+        };
+        let start = self.kids.len() as u32;
+        let len = (self.pending.len() - from) as u32;
+        if len as usize > SCANNED
+            && self.pending[from..]
+                .first()
+                .is_some_and(|&kid| self.nodes[kid as usize].segment & KEY != 0)
+        {
+            for &kid in &self.pending[from..] {
+                self.big
+                    .insert((node, self.nodes[kid as usize].segment), kid);
+            }
+        }
+        self.kids.extend(self.pending.drain(from..));
+        self.nodes[node as usize].kids = (start, len);
+    }
+
+    /// The key span of the open mapping's value under `key`, if it has one.
+    fn open_key_span(&self, key: &str) -> Option<Range<usize>> {
+        let number = *self.keys.get(key)? | KEY;
+        let &(_, from) = self.open.last()?;
+        let kid = self.pending[from..]
+            .iter()
+            .find(|&&kid| self.nodes[kid as usize].segment == number)?;
+        self.nodes[*kid as usize].span().key
     }
 }
 
@@ -298,12 +345,9 @@ impl<'a> Offsets<'a> {
 
 enum Frame {
     Sequence {
-        /// The list's node in [`Spans`].
-        node: u32,
         items: Vec<Value>,
     },
     Mapping {
-        node: u32,
         map: Map<String, Value>,
         /// The key waiting for its value, and its span.
         key: Option<(String, Range<usize>)>,
@@ -447,21 +491,19 @@ impl Builder<'_, '_> {
                     return Err(self.error(YamlProblem::ComplexKey, range));
                 }
                 let node = self.open_node(self.offsets.first_line(range.start));
+                self.spans.open(node);
                 self.stack
                     .push(if matches!(event, Event::SequenceStart(..)) {
-                        Frame::Sequence {
-                            node,
-                            items: Vec::new(),
-                        }
+                        Frame::Sequence { items: Vec::new() }
                     } else {
                         Frame::Mapping {
-                            node,
                             map: Map::new(),
                             key: None,
                         }
                     });
             }
             Event::SequenceEnd | Event::MappingEnd => {
+                self.spans.close();
                 let value = match self.stack.pop() {
                     Some(Frame::Sequence { mut items, .. }) => {
                         // Most lists are short (one email); growth left
@@ -491,14 +533,14 @@ impl Builder<'_, '_> {
         if text == "<<" && style == ScalarStyle::Plain {
             return Err(self.error(YamlProblem::MergeKey, range));
         }
-        let Some(Frame::Mapping { node, key, map }) = self.stack.last_mut() else {
+        let Some(Frame::Mapping { key, map, .. }) = self.stack.last_mut() else {
             return Ok(());
         };
         // The first occurrence's value is already in the map by now.
         if map.contains_key(text.as_ref()) {
             let first = self
                 .spans
-                .key_span(*node, &text)
+                .open_key_span(&text)
                 .unwrap_or_else(|| range.clone());
             let problem = YamlProblem::DuplicateKey(text.into_owned(), first);
             return Err(YamlError {
@@ -560,19 +602,17 @@ impl Builder<'_, '_> {
     /// Records the spans of a node that starts here, under the node being
     /// built. Returns its number.
     fn open_node(&mut self, value: Range<usize>) -> u32 {
-        let (parent, key) = match self.stack.last() {
-            Some(Frame::Sequence { node, items }) => (Some((*node, items.len() as u32)), None),
+        let (segment, key) = match self.stack.last() {
+            Some(Frame::Sequence { items, .. }) => (Some(items.len() as u32), None),
             Some(Frame::Mapping {
-                node,
-                key: Some((k, r)),
-                ..
+                key: Some((k, r)), ..
             }) => {
                 let number = self.spans.key_number(k);
-                (Some((*node, number | KEY)), Some(r.clone()))
+                (Some(number | KEY), Some(r.clone()))
             }
             _ => (None, None),
         };
-        self.spans.push(parent, NodeSpan { key, value })
+        self.spans.push(segment, NodeSpan { key, value })
     }
 
     fn value(&mut self, value: Value, range: Range<usize>) -> Result<(), YamlError> {
@@ -655,6 +695,27 @@ mod tests {
             doc.span("/~0x/7/deeper").unwrap().value,
             doc.spans.get("/~0x").unwrap().value
         );
+    }
+
+    #[test]
+    fn big_mappings_and_lists_are_found_too() {
+        let mut text = String::from("m:\n");
+        for i in 0..40 {
+            text.push_str(&format!("  k{i}: [v{i}]\n"));
+        }
+        let doc = parse_ok(&text);
+        for i in 0..40 {
+            let span = doc.spans.get(&format!("/m/k{i}/0")).unwrap();
+            assert_eq!(&text[span.value], format!("v{i}"));
+        }
+        assert_eq!(doc.spans.get("/m/k40"), None);
+        assert_eq!(doc.spans.get("/m/0"), None);
+        let error = parse("m:\n  a: 1\n  b: 2\n  a: 3\n").unwrap_err();
+        let YamlProblem::DuplicateKey(key, first) = error.problem else {
+            panic!("a duplicate key");
+        };
+        assert_eq!((key.as_str(), first), ("a", 5..6));
+        assert_eq!(error.span, 19..20);
     }
 
     #[test]
