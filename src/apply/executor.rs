@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use super::interrupt::Stop;
 use super::limiter::{Limiter, LimiterConfig};
 use super::progress::Progress;
-use super::{EntryResult, Failure, Job, Sent};
+use super::{EntryResult, Failure, Job, Reason, Sent, Stopped};
 use crate::api::Cause;
 
 /// How to run.
@@ -53,7 +53,7 @@ pub struct Execution {
     pub interrupted: bool,
     /// Why the run stopped early on its own: a failure that every further
     /// request would share.
-    pub aborted: Option<String>,
+    pub aborted: Option<Reason>,
     /// The lowest concurrency limit the run fell to.
     pub min_limit: usize,
     /// How long the run took.
@@ -84,101 +84,18 @@ where
 {
     let begun = Instant::now();
     let mut run = Run::new(jobs, config, progress);
-    let send = Arc::new(send);
     let mut in_flight: JoinSet<Tried> = JoinSet::new();
-    let mut min_limit = run.limiter.limit();
-    let mut interrupted = false;
-
-    loop {
-        let now = Instant::now();
-        let due = run
-            .waiting
-            .peek()
-            .is_some_and(|Reverse((at, _))| *at <= now);
-        let fresh = run.next_fresh < run.jobs.len();
-        if !fresh && run.waiting.is_empty() && in_flight.is_empty() {
-            break;
-        }
-        if run.aborted.is_some() {
-            while let Some(joined) = in_flight.join_next().await {
-                run.finished(joined, Some("apply stopped"));
-            }
-            break;
-        }
-        let wake = run.waiting.peek().map(|Reverse((at, _))| *at);
-        tokio::select! {
-            biased;
-            () = stop.stopping() => {
-                interrupted = true;
-                break;
-            }
-            Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
-                run.finished(joined, None);
-            }
-            permit = run.limiter.acquire(), if due || fresh => {
-                min_limit = min_limit.min(run.limiter.limit());
-                let Some(index) = run.next_job() else {
-                    continue;
-                };
-                let send = Arc::clone(&send);
-                let payload = Arc::clone(&run.jobs[index].payload);
-                let tries = run.tries[index];
-                in_flight.spawn(async move {
-                    let answer = send(payload, tries).await;
-                    drop(permit);
-                    (index, answer)
-                });
-            }
-            () = sleep_until_some(wake), if !due && wake.is_some() => {}
-        }
-    }
-
+    let interrupted = run.send_all(Arc::new(send), &mut in_flight, stop).await;
     if interrupted {
-        progress.println(&format!(
-            "Stopping: no new requests; waiting for {} in flight to finish…",
-            in_flight.len()
-        ));
-        let drain = async {
-            while let Some(joined) = in_flight.join_next().await {
-                run.finished(joined, Some("apply was interrupted"));
-            }
-        };
-        let finished = tokio::select! {
-            () = drain => true,
-            () = tokio::time::sleep(config.grace) => false,
-            () = stop.abandoning() => false,
-        };
-        if !finished {
-            // Their outcome is unknown; a rerun of apply settles them,
-            // since an upsert by matching attribute is idempotent.
-            in_flight.abort_all();
-        }
+        run.wait_for_in_flight(&mut in_flight, config.grace, stop)
+            .await;
     }
-    let stopped = if interrupted {
-        "apply was interrupted"
+    run.give_up_waiting(if interrupted {
+        Stopped::Interrupted
     } else {
-        "apply stopped"
-    };
-    run.give_up_waiting(stopped);
-
-    let mut results = Vec::with_capacity(run.jobs.len());
-    let mut abandoned = 0;
-    for slot in run.results {
-        match slot {
-            Some(result) => results.push(result),
-            None => abandoned += 1,
-        }
-    }
-    Execution {
-        results,
-        // Jobs never started, and in-flight ones abandoned after a stop
-        // (whether those reached the API is unknown).
-        not_sent: abandoned,
-        interrupted,
-        aborted: run.aborted,
-        min_limit,
-        elapsed: begun.elapsed(),
-    }
+        Stopped::Aborted
+    });
+    run.into_execution(interrupted, begun.elapsed())
 }
 
 async fn sleep_until_some(at: Option<Instant>) {
@@ -195,13 +112,15 @@ struct Run<'a, T> {
     /// The try each job is at (1 before its first send).
     tries: Vec<u32>,
     /// The last failure of each job waiting to be retried.
-    reasons: Vec<Option<String>>,
+    causes: Vec<Option<Cause>>,
     next_fresh: usize,
     /// Jobs waiting to be retried, earliest instant first.
     waiting: BinaryHeap<Reverse<(Instant, usize)>>,
     limiter: Limiter,
+    /// The lowest limit the run fell to.
+    min_limit: usize,
     progress: &'a Progress,
-    aborted: Option<String>,
+    aborted: Option<Reason>,
     last_throttle: Option<Instant>,
     note_linger: Duration,
 }
@@ -218,18 +137,126 @@ impl<'a, T> Run<'a, T> {
                 payload: Arc::new(job.payload),
             })
             .collect();
+        let limiter = Limiter::new(config.limiter);
         Run {
+            min_limit: limiter.limit(),
             jobs,
             results: vec![None; total],
             tries: vec![1; total],
-            reasons: vec![None; total],
+            causes: vec![None; total],
             next_fresh: 0,
             waiting: BinaryHeap::new(),
-            limiter: Limiter::new(config.limiter),
+            limiter,
             progress,
             aborted: None,
             last_throttle: None,
             note_linger: config.note_linger,
+        }
+    }
+
+    /// Sends jobs until all are answered, a fatal failure stops the run
+    /// (after those in flight are answered), or a stop is requested (then
+    /// `true`, with tries still in flight).
+    async fn send_all<F, Fut>(
+        &mut self,
+        send: Arc<F>,
+        in_flight: &mut JoinSet<Tried>,
+        stop: &Stop,
+    ) -> bool
+    where
+        T: Send + Sync + 'static,
+        F: Fn(Arc<T>, u32) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Sent, Failure>> + Send + 'static,
+    {
+        loop {
+            let now = Instant::now();
+            let due = self
+                .waiting
+                .peek()
+                .is_some_and(|Reverse((at, _))| *at <= now);
+            let fresh = self.next_fresh < self.jobs.len();
+            if !fresh && self.waiting.is_empty() && in_flight.is_empty() {
+                return false;
+            }
+            if self.aborted.is_some() {
+                while let Some(joined) = in_flight.join_next().await {
+                    self.finished(joined, Some(Stopped::Aborted));
+                }
+                return false;
+            }
+            let wake = self.waiting.peek().map(|Reverse((at, _))| *at);
+            tokio::select! {
+                biased;
+                () = stop.stopping() => return true,
+                Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
+                    self.finished(joined, None);
+                }
+                permit = self.limiter.acquire(), if due || fresh => {
+                    self.min_limit = self.min_limit.min(self.limiter.limit());
+                    let Some(index) = self.next_job() else {
+                        continue;
+                    };
+                    let send = Arc::clone(&send);
+                    let payload = Arc::clone(&self.jobs[index].payload);
+                    let tries = self.tries[index];
+                    in_flight.spawn(async move {
+                        let answer = send(payload, tries).await;
+                        drop(permit);
+                        (index, answer)
+                    });
+                }
+                () = sleep_until_some(wake), if !due && wake.is_some() => {}
+            }
+        }
+    }
+
+    /// After a stop: takes in the answers of the tries in flight, for up to
+    /// `grace` or until a second stop, then abandons the rest.
+    async fn wait_for_in_flight(
+        &mut self,
+        in_flight: &mut JoinSet<Tried>,
+        grace: Duration,
+        stop: &Stop,
+    ) {
+        self.progress.println(&format!(
+            "Stopping: no new requests; waiting for {} in flight to finish…",
+            in_flight.len()
+        ));
+        let drain = async {
+            while let Some(joined) = in_flight.join_next().await {
+                self.finished(joined, Some(Stopped::Interrupted));
+            }
+        };
+        let finished = tokio::select! {
+            () = drain => true,
+            () = tokio::time::sleep(grace) => false,
+            () = stop.abandoning() => false,
+        };
+        if !finished {
+            // Their outcome is unknown; a rerun of apply settles them,
+            // since an upsert by matching attribute is idempotent.
+            in_flight.abort_all();
+            // A try that had already been answered still tells its outcome:
+            // only the aborted ones end without a result.
+            while let Some(joined) = in_flight.join_next().await {
+                self.finished(joined, Some(Stopped::Interrupted));
+            }
+        }
+    }
+
+    /// The results in the jobs' order, and what did not get one.
+    fn into_execution(self, interrupted: bool, elapsed: Duration) -> Execution {
+        let total = self.results.len();
+        let results: Vec<EntryResult> = self.results.into_iter().flatten().collect();
+        Execution {
+            // Jobs never started, and in-flight ones abandoned after a stop
+            // (whether those reached the API is unknown).
+            not_sent: total - results.len(),
+            results,
+            interrupted,
+            aborted: self.aborted,
+            min_limit: self.min_limit,
+            elapsed,
         }
     }
 
@@ -252,7 +279,11 @@ impl<'a, T> Run<'a, T> {
 
     /// Takes in a finished try. After a stop (`stopped` says which), a try
     /// that asks to be retried fails instead.
-    fn finished(&mut self, joined: Result<Tried, tokio::task::JoinError>, stopped: Option<&str>) {
+    fn finished(
+        &mut self,
+        joined: Result<Tried, tokio::task::JoinError>,
+        stopped: Option<Stopped>,
+    ) {
         let (index, answer) = match joined {
             Ok(tried) => tried,
             // A task only ends this way when aborted or when the send
@@ -277,11 +308,7 @@ impl<'a, T> Run<'a, T> {
                 }
                 EntryResult::sent(job.source.clone(), job.label.clone(), job.action, sent)
             }
-            Err(Failure {
-                reason,
-                retry: Some(retry),
-                ..
-            }) if stopped.is_none() => {
+            Err(Failure::Retry(retry)) if stopped.is_none() => {
                 if matches!(retry.cause, Cause::RateLimited { .. }) {
                     self.limiter.throttled();
                     self.last_throttle = Some(Instant::now());
@@ -289,19 +316,20 @@ impl<'a, T> Run<'a, T> {
                 }
                 self.progress.println(&retry.line(&job.source.to_string()));
                 self.tries[index] = retry.next_try;
-                self.reasons[index] = Some(reason);
+                self.causes[index] = Some(retry.cause);
                 self.waiting
                     .push(Reverse((Instant::now() + retry.wait, index)));
                 return;
             }
-            Err(Failure {
-                reason,
-                fatal,
-                retry,
-            }) => {
-                let reason = match (retry, stopped) {
-                    (Some(_), Some(stopped)) => format!("{reason} (not retried: {stopped})"),
-                    _ => reason,
+            Err(failure) => {
+                let fatal = failure.is_fatal();
+                let reason = match failure {
+                    Failure::Entry(reason) | Failure::Fatal(reason) => reason,
+                    // Only after a stop: the try is not made.
+                    Failure::Retry(retry) => Reason::NotRetried {
+                        cause: retry.cause,
+                        stopped: stopped.unwrap_or(Stopped::Aborted),
+                    },
                 };
                 if fatal && self.aborted.is_none() {
                     self.progress.println(&format!("Stopping: {reason}"));
@@ -316,17 +344,20 @@ impl<'a, T> Run<'a, T> {
 
     /// After a stop, the jobs still waiting to be retried fail with the
     /// reason of their last try.
-    fn give_up_waiting(&mut self, stopped: &str) {
+    fn give_up_waiting(&mut self, stopped: Stopped) {
         while let Some(Reverse((_, index))) = self.waiting.pop() {
             let Some(job) = self.jobs.get(index) else {
                 continue;
             };
-            let last = self.reasons[index].take().unwrap_or_default();
+            // A job waits only after a try that asked to be retried.
+            let Some(cause) = self.causes[index].take() else {
+                continue;
+            };
             let result = EntryResult::failed(
                 job.source.clone(),
                 job.label.clone(),
                 job.action,
-                format!("{last} (not retried: {stopped})"),
+                Reason::NotRetried { cause, stopped },
             );
             self.progress.entry_finished(&result);
             self.results[index] = Some(result);
@@ -405,7 +436,7 @@ mod tests {
             assert_eq!(result.source.line, i + 1);
             let expected = if i % 10 == 3 {
                 Outcome::Failed {
-                    reason: format!("boom {i}"),
+                    reason: format!("boom {i}").into(),
                 }
             } else if i % 2 == 0 {
                 Outcome::Created
@@ -734,6 +765,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_entry_answered_before_a_second_stop_is_reported_not_counted_as_not_sent() {
+        // Whether the answer is taken in before the abandon is the select's
+        // draw: several runs make a lost answer all but certain to show.
+        for _ in 0..16 {
+            let (handle, stop) = interrupt::channel();
+            let execution = execute(
+                jobs(2),
+                move |i: Arc<usize>, _| {
+                    let handle = handle.clone();
+                    async move {
+                        if *i == 0 {
+                            handle.request();
+                            handle.request();
+                            return Err(Failure::entry("the API rejected it"));
+                        }
+                        tokio::time::sleep(Duration::from_secs(60)).await;
+                        Ok(Sent { created: true })
+                    }
+                },
+                &config(2),
+                &Progress::hidden(),
+                &stop,
+            )
+            .await;
+            assert!(execution.interrupted);
+            assert_eq!(execution.results.len(), 1, "{:?}", execution.results);
+            assert_eq!(
+                execution.results[0].outcome,
+                Outcome::Failed {
+                    reason: "the API rejected it".into()
+                }
+            );
+            assert_eq!(execution.not_sent, 1);
+        }
+    }
+
+    #[tokio::test]
     async fn a_fatal_failure_starts_nothing_new() {
         let started = Arc::new(AtomicUsize::new(0));
         let s = started.clone();
@@ -754,10 +822,7 @@ mod tests {
         .await;
         let started = started.load(Ordering::SeqCst);
         assert!(started <= 8, "{started} started");
-        assert_eq!(
-            execution.aborted.as_deref(),
-            Some("the token may not write")
-        );
+        assert_eq!(execution.aborted, Some("the token may not write".into()));
         assert!(!execution.interrupted);
         assert_eq!(execution.results.len(), started);
         assert_eq!(execution.not_sent, 100 - started);

@@ -7,6 +7,8 @@
 //!
 //! - [`limiter`]: the adaptive concurrency limit.
 //! - [`executor`]: running the jobs, honouring interrupts.
+//! - [`Failure`] and [`Reason`]: why a try or an entry failed, kept typed
+//!   (the API's error, the retry cause) until a report or a line prints it.
 //! - [`progress`]: the progress bar or plain lines.
 //! - [`report`]: per-entry results, the summary, the exit status.
 //! - the safety limit is the plan's ([`crate::plan::safety`]): a plan says
@@ -18,6 +20,7 @@ pub mod companies;
 pub mod confirm;
 mod error;
 pub mod executor;
+mod failure;
 pub mod interrupt;
 pub mod limiter;
 pub mod progress;
@@ -27,7 +30,6 @@ pub mod send;
 
 use serde::Serialize;
 
-use crate::api::Retry;
 use crate::manifest::SourceLocation;
 
 /// What the plan intends for an entry: create or update.
@@ -35,6 +37,7 @@ pub use crate::plan::Action;
 
 pub use error::ApplyError;
 pub use executor::{Execution, ExecutorConfig, execute};
+pub use failure::{Failure, Reason, Stopped};
 pub use interrupt::{Stop, StopHandle};
 pub use limiter::{Limiter, LimiterConfig};
 pub use progress::Progress;
@@ -58,55 +61,13 @@ pub struct Sent {
     pub created: bool,
 }
 
-/// Why a try of an upsert did not succeed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// In words, for the user.
-    pub reason: String,
-    /// Every further request would fail the same way (a refused token, a
-    /// missing scope): start no more.
-    pub fatal: bool,
-    /// The API's retry policy says to try again, when and why; the entry
-    /// waits without holding a slot.
-    pub retry: Option<Retry>,
-}
-
-impl Failure {
-    /// This entry failed; the others may still succeed.
-    pub fn entry(reason: impl Into<String>) -> Failure {
-        Failure {
-            reason: reason.into(),
-            fatal: false,
-            retry: None,
-        }
-    }
-
-    /// This entry failed and so would every other.
-    pub fn fatal(reason: impl Into<String>) -> Failure {
-        Failure {
-            reason: reason.into(),
-            fatal: true,
-            retry: None,
-        }
-    }
-
-    /// This try failed, and another may succeed after `retry.wait`.
-    pub fn retry(retry: Retry) -> Failure {
-        Failure {
-            reason: retry.cause.to_string(),
-            fatal: false,
-            retry: Some(retry),
-        }
-    }
-}
-
 /// What became of one entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "lowercase")]
 pub enum Outcome {
     Created,
     Updated,
-    Failed { reason: String },
+    Failed { reason: Reason },
 }
 
 /// The result of one entry, in plan order.
@@ -164,17 +125,13 @@ impl EntryResult {
         source: SourceLocation,
         label: String,
         action: Action,
-        reason: String,
+        reason: Reason,
     ) -> EntryResult {
         EntryResult {
             source,
             label,
             action,
-            // A reason may quote the server: escaped once, here, for every
-            // output that shows it.
-            outcome: Outcome::Failed {
-                reason: crate::terminal::escaped(&reason).into_owned(),
-            },
+            outcome: Outcome::Failed { reason },
             note: None,
         }
     }

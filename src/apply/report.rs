@@ -5,13 +5,14 @@ use std::fmt::Write as _;
 
 use serde::{Serialize, Serializer};
 
-use super::{EntryResult, Execution, Outcome};
+use super::{EntryResult, Execution, Outcome, Reason};
 use crate::exit::ExitStatus;
 use crate::manifest::SourceLocation;
 
-/// A change of a saved plan that no longer matches and was not applied.
+/// A change of a saved plan that no longer matches and was not applied, as
+/// the report names it (the plan's [`crate::plan::StaleChange`], labelled).
 #[derive(Debug, Clone, Serialize)]
-pub struct StaleChange {
+pub struct StaleEntry {
     #[serde(serialize_with = "serialize_source")]
     pub source: SourceLocation,
     pub label: String,
@@ -41,7 +42,7 @@ pub struct RunStats {
 pub struct Report {
     pub execution: Execution,
     /// Changes of a saved plan refused as stale.
-    pub stale: Vec<StaleChange>,
+    pub stale: Vec<StaleEntry>,
     /// Request figures, when known.
     pub stats: Option<RunStats>,
 }
@@ -106,94 +107,96 @@ impl Report {
 
     fn render(&self, full: bool) -> String {
         let mut out = String::new();
-        let failed: Vec<&EntryResult> = self
+        self.write_failures(&mut out);
+        if full {
+            self.write_notes(&mut out);
+        }
+        self.write_stale(&mut out);
+        self.write_ending(&mut out, full);
+        out
+    }
+
+    /// `Failed:` and a line per failed entry; the reason that stopped the
+    /// run is said once, at the end, rather than on every line.
+    fn write_failures(&self, out: &mut String) {
+        let failed = self
             .execution
             .results
             .iter()
-            .filter(|r| r.is_failed())
-            .collect();
-        if !failed.is_empty() {
-            let _ = writeln!(out, "Failed:");
-            // Compared as escaped, like every failure reason.
-            let fatal = self
-                .execution
-                .aborted
-                .as_deref()
-                .map(crate::terminal::escaped);
-            for result in failed {
-                match &result.outcome {
-                    // Said once, below, rather than on every line.
-                    Outcome::Failed { reason } if fatal.as_deref() == Some(reason.as_str()) => {
-                        let _ = writeln!(out, "  {} {}: see below", result.source, result.label);
-                    }
-                    Outcome::Failed { reason } => {
-                        let _ = writeln!(out, "  {} {}: {reason}", result.source, result.label);
-                    }
-                    _ => {}
-                }
+            .filter_map(|r| match &r.outcome {
+                Outcome::Failed { reason } => Some((r, reason)),
+                _ => None,
+            });
+        for (i, (result, reason)) in failed.enumerate() {
+            if i == 0 {
+                let _ = writeln!(out, "Failed:");
+            }
+            let (source, label) = (&result.source, &result.label);
+            if self.execution.aborted.as_ref() == Some(reason) {
+                let _ = writeln!(out, "  {source} {label}: see below");
+            } else {
+                let _ = writeln!(out, "  {source} {label}: {reason}");
             }
         }
-        let noted: Vec<&EntryResult> = self
+    }
+
+    /// `Notes:` and a line per entry that succeeded with something to know.
+    fn write_notes(&self, out: &mut String) {
+        let noted = self
             .execution
             .results
             .iter()
-            .filter(|r| r.note.is_some())
-            .collect();
-        if full && !noted.is_empty() {
-            let _ = writeln!(out, "Notes:");
-            for result in noted {
-                if let Some(note) = &result.note {
-                    let _ = writeln!(out, "  {} {}: {note}", result.source, result.label);
-                }
+            .filter_map(|r| Some((r, r.note.as_ref()?)));
+        for (i, (result, note)) in noted.enumerate() {
+            if i == 0 {
+                let _ = writeln!(out, "Notes:");
             }
+            let _ = writeln!(out, "  {} {}: {note}", result.source, result.label);
         }
-        if !self.stale.is_empty() {
-            let _ = writeln!(
-                out,
-                "Stale: {} change(s) of the saved plan no longer match and were not applied:",
-                self.stale.len()
-            );
-            for stale in &self.stale {
-                let _ = writeln!(out, "  {} {}: {}", stale.source, stale.label, stale.reason);
-            }
-            let _ = writeln!(out, "  Run `zeeg plan` again and review the new plan.");
+    }
+
+    /// The changes of a saved plan that were refused, and what to do.
+    fn write_stale(&self, out: &mut String) {
+        if self.stale.is_empty() {
+            return;
         }
+        let _ = writeln!(
+            out,
+            "Stale: {} change(s) of the saved plan no longer match and were not applied:",
+            self.stale.len()
+        );
+        for stale in &self.stale {
+            let _ = writeln!(out, "  {} {}: {}", stale.source, stale.label, stale.reason);
+        }
+        let _ = writeln!(out, "  Run `zeeg plan` again and review the new plan.");
+    }
+
+    /// Why the run ended early, if it did, then (when `full`) the summary line.
+    fn write_ending(&self, out: &mut String, full: bool) {
         let summary = self.summary();
-        if let Some(reason) = &self.execution.aborted {
-            let reason = crate::terminal::escaped(reason);
+        let not_sent = summary.not_sent;
+        let ended = if let Some(reason) = &self.execution.aborted {
             let _ = writeln!(
                 out,
-                "Stopped early: {reason}\n  {} entries were not sent: every request would fail the same way.",
-                summary.not_sent
+                "Stopped early: {reason}\n  {not_sent} entries were not sent: every request would fail the same way."
             );
-            if full {
-                let _ = writeln!(
-                    out,
-                    "Apply stopped: {} created, {} updated, {} failed.",
-                    summary.created, summary.updated, summary.failed
-                );
-            }
+            "stopped"
         } else if self.execution.interrupted {
             let _ = writeln!(
                 out,
-                "Interrupted: {} entries were not sent. Run `zeeg apply` again to finish; it converges.",
-                summary.not_sent
+                "Interrupted: {not_sent} entries were not sent. Run `zeeg apply` again to finish; it converges."
             );
-            if full {
-                let _ = writeln!(
-                    out,
-                    "Apply interrupted: {} created, {} updated, {} failed.",
-                    summary.created, summary.updated, summary.failed
-                );
-            }
-        } else if full {
+            "interrupted"
+        } else {
+            "complete"
+        };
+        if full {
             let _ = writeln!(
                 out,
-                "Apply complete: {} created, {} updated, {} failed.",
+                "Apply {ended}: {} created, {} updated, {} failed.",
                 summary.created, summary.updated, summary.failed
             );
         }
-        out
     }
 
     /// `{"formatVersion": 1, "summary": {…}, "interrupted", "results": […],
@@ -206,9 +209,9 @@ impl Report {
             summary: Summary,
             interrupted: bool,
             #[serde(skip_serializing_if = "Option::is_none")]
-            aborted: Option<&'a str>,
+            aborted: Option<&'a Reason>,
             results: &'a [EntryResult],
-            stale: &'a [StaleChange],
+            stale: &'a [StaleEntry],
             #[serde(skip_serializing_if = "Option::is_none")]
             stats: Option<RunStats>,
         }
@@ -216,7 +219,7 @@ impl Report {
             format_version: 1,
             summary: self.summary(),
             interrupted: self.execution.interrupted,
-            aborted: self.execution.aborted.as_deref(),
+            aborted: self.execution.aborted.as_ref(),
             results: &self.execution.results,
             stale: &self.stale,
             stats: self.stats,
@@ -345,7 +348,7 @@ mod tests {
     #[test]
     fn stale_changes_exit_4_even_with_failures() {
         let mut report = report(sample(), false, 0);
-        report.stale.push(StaleChange {
+        report.stale.push(StaleEntry {
             source: at(30),
             label: "email e@x.io".into(),
             reason: "the live person changed since the plan was saved".into(),

@@ -2,14 +2,14 @@
 //! plan's, or those of a saved plan that still match the recomputed one.
 
 use super::Job;
-use super::report::StaleChange;
+use super::report::StaleEntry;
 use super::send::Upsert;
 use crate::manifest::SourceFile;
 use crate::plan::render::identity_label;
 use crate::plan::{Plan, PlanKey, SavedPlan};
 
 /// Every change of a freshly computed plan, none stale.
-pub fn everything(fresh: &Plan) -> (Vec<usize>, Vec<StaleChange>) {
+pub fn everything(fresh: &Plan) -> (Vec<usize>, Vec<StaleEntry>) {
     ((0..fresh.changes.len()).collect(), Vec::new())
 }
 
@@ -21,12 +21,12 @@ pub fn from_saved(
     files: &[SourceFile],
     key: &PlanKey,
     redact: bool,
-) -> (Vec<usize>, Vec<StaleChange>) {
+) -> (Vec<usize>, Vec<StaleEntry>) {
     let check = saved.check(fresh, files, key);
     let stale = check
         .stale
         .iter()
-        .map(|stale| StaleChange {
+        .map(|stale| StaleEntry {
             source: stale.source.clone(),
             label: stale
                 .fresh

@@ -3,11 +3,10 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use miette::Diagnostic;
 use serde_json::{Map, Value};
 
 use super::{Failure, Sent};
-use crate::api::{ApiError, Client, TryFailure};
+use crate::api::{Client, TryFailure};
 
 /// One `PUT /crm/people?matchingAttribute=…`.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,24 +34,9 @@ pub fn sender(client: Client) -> impl Fn(Arc<Upsert>, u32) -> SendFuture + Send 
                     created: upserted.created,
                 }),
                 Err(TryFailure::Retry(retry)) => Err(Failure::retry(retry)),
-                Err(TryFailure::Failed(error)) => Err(failure(&error)),
+                Err(TryFailure::Failed(error)) => Err(Failure::api(error)),
             }
         })
-    }
-}
-
-/// An API error as an entry's failure. A refused token or a missing scope
-/// would fail every entry alike, so it is fatal, and carries the error's help.
-pub fn failure(error: &ApiError) -> Failure {
-    if error.is_auth() {
-        let mut reason = error.to_string();
-        if let Some(help) = error.help() {
-            reason.push_str(". ");
-            reason.push_str(&help.to_string());
-        }
-        Failure::fatal(reason)
-    } else {
-        Failure::entry(error.to_string())
     }
 }
 
@@ -134,13 +118,12 @@ mod tests {
             .await,
         );
         let failure = send(upsert(), 1).await.unwrap_err();
-        assert!(!failure.fatal);
+        assert!(!failure.is_fatal());
         assert!(
             failure
-                .reason
+                .to_string()
                 .contains("firstName: a person needs a first or last name"),
-            "{}",
-            failure.reason
+            "{failure}"
         );
     }
 
@@ -154,7 +137,7 @@ mod tests {
             .await,
         );
         let failure = send(upsert(), 1).await.unwrap_err();
-        assert!(failure.fatal);
-        assert!(failure.reason.contains("crm:write"), "{}", failure.reason);
+        assert!(failure.is_fatal());
+        assert!(failure.to_string().contains("crm:write"), "{failure}");
     }
 }

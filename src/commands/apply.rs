@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::api::Client;
-use crate::apply::report::{Report, RunStats, StaleChange};
+use crate::apply::report::{Report, RunStats, StaleEntry};
 use crate::apply::send;
 use crate::apply::{self, ApplyError, ExecutorConfig, Progress, confirm, selection};
 use crate::cli::{ApplyArgs, ApplyFormat, GlobalArgs};
@@ -162,7 +162,7 @@ async fn execute(
     manifest: &Manifest,
     fresh: &Plan,
     selected: &[usize],
-    stale: Vec<StaleChange>,
+    stale: Vec<StaleEntry>,
     args: &ApplyArgs,
 ) -> miette::Result<Report> {
     let jobs = selection::jobs(fresh, selected, args.target.redact);
@@ -230,7 +230,7 @@ fn saved_plan_line(path: &Path, current: usize, stale: usize) -> String {
     line
 }
 
-fn empty_report(stale: Vec<StaleChange>) -> Report {
+fn empty_report(stale: Vec<StaleEntry>) -> Report {
     Report {
         execution: apply::Execution {
             results: Vec::new(),
