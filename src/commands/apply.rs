@@ -3,8 +3,9 @@
 use std::path::Path;
 
 use crate::api::Client;
+use crate::apply::companies::{Phases, execute_phases};
 use crate::apply::report::{Report, RunStats, StaleEntry};
-use crate::apply::send;
+use crate::apply::selection::Selected;
 use crate::apply::{self, ApplyError, ExecutorConfig, Progress, confirm, selection};
 use crate::cli::{ApplyArgs, ApplyFormat, GlobalArgs};
 use crate::commands::Printer;
@@ -120,7 +121,10 @@ async fn plan_and_apply(
         return Ok(ExitStatus::Success);
     }
 
+    // People only: the safety limit counts the managed people updated
+    // (a company rename is shown in the plan, but is no person's update).
     let updates = selected
+        .people
         .iter()
         .filter(|&&i| fresh.changes[i].action == apply::Action::Update)
         .count();
@@ -161,11 +165,10 @@ async fn execute(
     client: &Client,
     manifest: &Manifest,
     fresh: &Plan,
-    selected: &[usize],
+    selected: &Selected,
     stale: Vec<StaleEntry>,
     args: &ApplyArgs,
 ) -> miette::Result<Report> {
-    let jobs = selection::jobs(fresh, selected, args.target.redact);
     let parallelism = args
         .parallelism
         .unwrap_or(manifest.config.apply.parallelism)
@@ -174,7 +177,7 @@ async fn execute(
     let progress = if printer.quiet() {
         Progress::hidden()
     } else if printer.stderr_is_terminal() {
-        Progress::bar(jobs.len() as u64)
+        Progress::bar(selected.len() as u64)
     } else {
         Progress::lines()
     };
@@ -187,9 +190,14 @@ async fn execute(
         .map_err(|source| ApplyError::Signals { source })?;
     // The client's own lines (a slow answer) go above the bar too.
     printer.progress_drawn(progress.bar_handle());
-    let execution = apply::execute(
-        jobs,
-        send::sender(client.clone()),
+    let Phases {
+        companies,
+        people: execution,
+    } = execute_phases(
+        client,
+        fresh,
+        selected,
+        args.target.redact,
         &config,
         &progress,
         &stop,
@@ -197,7 +205,7 @@ async fn execute(
     .await;
     listener.abort();
     printer.progress_done();
-    if execution.interrupted {
+    if execution.interrupted || companies.as_ref().is_some_and(|c| c.interrupted) {
         // Left on screen at its final count, the one the summary gives.
         progress.abandon();
     } else {
@@ -210,9 +218,11 @@ async fn execute(
             requests: stats.requests,
             rate_limited: stats.rate_limited,
             retries: stats.retries,
-            upsert_seconds: execution.elapsed.as_secs_f64(),
+            upsert_seconds: execution.elapsed.as_secs_f64()
+                + companies.as_ref().map_or(0.0, |c| c.elapsed.as_secs_f64()),
             min_parallelism: execution.min_limit,
         }),
+        companies,
         execution,
         stale,
     })
@@ -232,6 +242,7 @@ fn saved_plan_line(path: &Path, current: usize, stale: usize) -> String {
 
 fn empty_report(stale: Vec<StaleEntry>) -> Report {
     Report {
+        companies: None,
         execution: apply::Execution {
             results: Vec::new(),
             not_sent: 0,
