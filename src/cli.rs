@@ -251,8 +251,8 @@ pub enum SplitBy {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Folder to write the YAML files into. It must not hold YAML files yet:
-    /// import never overwrites a file.
+    /// Folder to write the YAML files into. It must not hold YAML files yet
+    /// (import never overwrites a file) nor be a symbolic link.
     #[arg(long, value_name = "DIR", default_value = "people")]
     pub out: PathBuf,
 

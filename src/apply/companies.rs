@@ -148,6 +148,13 @@ pub struct Phases {
     pub people: Execution,
 }
 
+impl Phases {
+    /// Whether a stop was requested in either phase.
+    pub fn interrupted(&self) -> bool {
+        self.people.interrupted || self.companies.as_ref().is_some_and(|c| c.interrupted)
+    }
+}
+
 /// Runs phase 1 (the selected company asserts), then phase 2 (the selected
 /// people, each with its company's id), under one limit configuration, one
 /// progress display and one stop. A stop or a fatal failure in phase 1

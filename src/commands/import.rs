@@ -1,21 +1,20 @@
 //! `zeeg import`: write the people already in the CRM as people files.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
-
-use crate::api::{Client, Person};
+use crate::api::Person;
 use crate::cli::{GlobalArgs, ImportArgs, SplitBy};
 use crate::commands::Printer;
 use crate::commands::connect::connect;
 use crate::exit::ExitStatus;
-use crate::import::{self, Import, SkipReason};
+use crate::import::{self, Beside, Import, SkipReason};
 use crate::manifest::Config;
 
 /// Below this many people an import is quick enough to need no progress bar.
 const PROGRESS_FROM: usize = 2_000;
 
+/// Checks the output folder, reads every person, lays them out in files and
+/// writes those (all or nothing), then says what was left out and why.
 pub async fn run(
     printer: &Printer,
     global: &GlobalArgs,
@@ -28,8 +27,36 @@ pub async fn run(
     } = args;
     // Refuse before any request: a full read of a large CRM is not free.
     import::check_out_dir(&out)?;
+    let people = read_people(printer, global, sandbox, &out).await?;
+    let schema_ref = import::schema_reference(&out);
+    let import = render(printer, &people, split_by, &schema_ref)?;
+    drop(people);
+    // The modeline points beside the files when the repository has no schema.
+    let schema = (schema_ref == import::SCHEMA_BESIDE)
+        .then(|| super::schema::pretty(&crate::manifest::people_schema()));
+    let beside = schema.as_deref().map(|text| Beside {
+        name: import::SCHEMA_BESIDE,
+        text,
+    });
+    import::write_files(&out, &import, beside)?;
 
-    let (root, config_file) = project(&out);
+    for line in warnings(&import) {
+        printer.status(&line);
+    }
+    printer.status(&summary(&import));
+    Ok(ExitStatus::Success)
+}
+
+/// Every live person, read from the API the project of `out` uses (or its
+/// sandbox), with a spinner on a terminal (the client reads pages
+/// concurrently and does not report them one by one).
+async fn read_people(
+    printer: &Printer,
+    global: &GlobalArgs,
+    sandbox: bool,
+    out: &Path,
+) -> miette::Result<Vec<Person>> {
+    let (root, config_file) = project(out);
     let configured_url = match (&config_file, sandbox) {
         (Some(file), false) => configured_api_url(file)?,
         _ => None,
@@ -41,83 +68,33 @@ pub async fn run(
             root.join(".zeeg").display()
         ));
     }
-    let people = fetch(printer, &connection.client).await;
+    let spinner = printer.spinner("Reading people from the CRM…");
+    let people = connection.client.list_all().await;
+    spinner.finish();
     connection.close().await;
-    let people = people?;
+    Ok(people?)
+}
 
+/// Lays the people out in files, with a progress bar for a large CRM.
+fn render(
+    printer: &Printer,
+    people: &[Person],
+    split_by: SplitBy,
+    schema_ref: &str,
+) -> miette::Result<Import> {
     let split_by = match split_by {
         SplitBy::None => import::SplitBy::None,
         SplitBy::Company => import::SplitBy::Company,
         SplitBy::FileSize => import::SplitBy::FileSize,
     };
-    let schema_ref = import::schema_reference(&out);
-    let bar = progress_bar(printer, people.len(), "Writing");
-    let import = import::render_with_progress(&people, split_by, &schema_ref, &mut |done| {
+    let bar = (people.len() >= PROGRESS_FROM)
+        .then(|| printer.progress_bar(people.len() as u64, "Writing {bar:40} {pos}/{len} people"));
+    let import = import::render_with_progress(people, split_by, schema_ref, &mut |done| {
         if let Some(bar) = &bar {
             bar.set_position(done as u64);
         }
     })?;
-    drop(people);
-    import::write_files(&out, &import)?;
-    if schema_ref == import::SCHEMA_BESIDE {
-        write_schema_beside(&out.join(import::SCHEMA_BESIDE))?;
-    }
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-
-    for line in warnings(&import) {
-        printer.status(&line);
-    }
-    printer.status(&summary(&import));
-    Ok(ExitStatus::Success)
-}
-
-/// Writes the people schema the files' modeline points at, unless a file of
-/// that name is already there (import never overwrites).
-fn write_schema_beside(path: &Path) -> miette::Result<()> {
-    use std::io::Write;
-    let text = super::schema::pretty(&crate::manifest::people_schema());
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-    {
-        Ok(mut file) => file
-            .write_all(text.as_bytes())
-            .map_err(|e| miette::miette!("could not write {}: {e}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(miette::miette!("could not write {}: {e}", path.display())),
-    }
-}
-
-/// Reads every person, with a spinner on a terminal (the client reads pages
-/// concurrently and does not report them one by one).
-async fn fetch(printer: &Printer, client: &Client) -> miette::Result<Vec<Person>> {
-    let spinner = (printer.stderr_is_terminal() && !printer.quiet()).then(|| {
-        let spinner = ProgressBar::new_spinner().with_message("Reading people from the CRM…");
-        spinner.enable_steady_tick(Duration::from_millis(120));
-        spinner
-    });
-    // Lines about waiting (a retry, a slow page) go above the spinner.
-    printer.progress_drawn(spinner.clone());
-    let people = client.list_all().await;
-    printer.progress_done();
-    if let Some(spinner) = spinner {
-        spinner.finish_and_clear();
-    }
-    Ok(people?)
-}
-
-fn progress_bar(printer: &Printer, len: usize, verb: &str) -> Option<ProgressBar> {
-    if len < PROGRESS_FROM || !printer.stderr_is_terminal() || printer.quiet() {
-        return None;
-    }
-    let bar = ProgressBar::new(len as u64).with_message(verb.to_string());
-    if let Ok(style) = ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} people") {
-        bar.set_style(style);
-    }
-    Some(bar)
+    Ok(import)
 }
 
 /// The project the output folder belongs to, found as `zeeg plan OUT` finds

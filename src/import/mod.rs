@@ -16,6 +16,7 @@
 
 mod check;
 mod document;
+mod file_name;
 mod node;
 pub mod out_dir;
 mod select;
@@ -24,11 +25,15 @@ pub mod yaml;
 use std::collections::BTreeMap;
 
 use crate::api::Person;
+use file_name::FileNames;
 
 pub use check::{Refused, refused};
 pub use document::{DEFAULT_MATCHING_ATTRIBUTE, entry_document};
+pub use file_name::MAX_FILE_NAME;
 pub use node::Node;
-pub use out_dir::{ImportError, SCHEMA_BESIDE, check_out_dir, schema_reference, write_files};
+pub use out_dir::{
+    Beside, ImportError, SCHEMA_BESIDE, check_out_dir, schema_reference, write_files,
+};
 pub use select::{Selection, SkipReason, Skipped, select};
 
 /// At most this many people go into one file with [`SplitBy::FileSize`].
@@ -40,7 +45,8 @@ pub enum SplitBy {
     /// Everybody in `people.yaml`.
     None,
     /// One file per linked company, named by the company id
-    /// (`company-<id>.yaml`), and `no-company.yaml` for the rest.
+    /// (`company-<id>.yaml`, shortened and hashed when the id would make a
+    /// long or unsafe name), and `no-company.yaml` for the rest.
     Company,
     /// Files of at most [`PEOPLE_PER_FILE`] people: `people-001.yaml`, …
     FileSize,
@@ -108,11 +114,8 @@ pub fn render_with_progress(
             }
         }
         SplitBy::Company => {
-            for person in people {
-                groups
-                    .entry(company_file_name(person))
-                    .or_default()
-                    .push(person);
+            for (name, people) in by_company(people) {
+                groups.insert(name, people);
             }
         }
         SplitBy::FileSize => {
@@ -144,24 +147,27 @@ pub fn render_with_progress(
     })
 }
 
-/// `company-<id>.yaml`, or `no-company.yaml`. Ids are UUIDs; anything else in
-/// them is replaced so a strange id can never name a path outside the folder.
-fn company_file_name(person: &Person) -> String {
-    match &person.company {
-        Some(company) if !company.id.is_empty() => {
-            let safe: String = company
-                .id
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            format!("company-{safe}.yaml")
-        }
-        _ => "no-company.yaml".to_string(),
+/// The file name for people without a company.
+const NO_COMPANY: &str = "no-company.yaml";
+
+/// The people by file: `company-<id>.yaml` per linked company (the id made a
+/// safe, short file name, see [`file_name`]) and `no-company.yaml`.
+fn by_company(people: Vec<&Person>) -> BTreeMap<String, Vec<&Person>> {
+    let mut by_id: BTreeMap<Option<&str>, Vec<&Person>> = BTreeMap::new();
+    for person in people {
+        let id = person.company.as_ref().map(|c| c.id.as_str());
+        by_id
+            .entry(id.filter(|id| !id.is_empty()))
+            .or_default()
+            .push(person);
     }
+    let mut names = FileNames::default();
+    names.reserve(NO_COMPANY);
+    by_id
+        .into_iter()
+        .map(|(id, people)| match id {
+            None => (NO_COMPANY.to_string(), people),
+            Some(id) => (names.claim("company-", id), people),
+        })
+        .collect()
 }

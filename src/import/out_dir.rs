@@ -3,9 +3,20 @@
 //!
 //! Import never overwrites or deletes a file. It refuses to run when the
 //! output folder already holds YAML (a half-imported or hand-written folder
-//! mixed with a fresh import would give duplicate entries), and creates each
-//! file with `create_new`, so even a file that appears meanwhile is left alone.
-//! To import again, the user removes the old files first — git still has them.
+//! mixed with a fresh import would give duplicate entries), and never
+//! replaces a file, so even one that appears meanwhile is left alone. To
+//! import again, the user removes the old files first — git still has them.
+//!
+//! An import is all or nothing: the files are written into a hidden staging
+//! folder beside the output folder (so on the same file system), then the
+//! staging folder is renamed to the output folder, or, when that exists
+//! already, its files are moved in one by one and taken out again if one
+//! cannot be. On any failure the staging folder, the files moved and the
+//! folders the import created are removed, and a rerun starts clean.
+//!
+//! `--out` naming a symbolic link is refused: a rename would replace the link
+//! rather than fill the folder it points to, and its target may sit on
+//! another file system. The user names the target instead.
 
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
@@ -45,6 +56,17 @@ pub enum ImportError {
         listed: String,
     },
 
+    /// The output path is a symbolic link.
+    #[error("{} is a symbolic link (to {})", path.display(), target.display())]
+    #[diagnostic(
+        code(zeeg::import::out_is_link),
+        help(
+            "import does not write through a link to --out (it would replace the link, or \
+             write to another file system); give the folder it points to as --out"
+        )
+    )]
+    OutIsLink { path: PathBuf, target: PathBuf },
+
     /// The output path exists but is not a folder.
     #[error("{} is not a folder", path.display())]
     #[diagnostic(
@@ -69,7 +91,10 @@ pub enum ImportError {
     #[error("could not write {}", path.display())]
     #[diagnostic(
         code(zeeg::import::write),
-        help("check free space and permissions; files written before this one are complete")
+        help(
+            "check free space and permissions, and that nothing else writes into the folder; \
+             nothing of this import was kept, so run it again once that is mended"
+        )
     )]
     Write {
         path: PathBuf,
@@ -129,9 +154,18 @@ fn absolute(path: &Path) -> Option<PathBuf> {
     Some(clean)
 }
 
-/// Refuses an output folder that is a file or already holds YAML (at any
-/// depth, hidden folders aside: what `zeeg plan` on it would read).
+/// Refuses an output folder that is a symbolic link, a file, or already holds
+/// YAML (at any depth, hidden folders aside: what `zeeg plan` on it would
+/// read; a link named like a YAML file counts, as plan follows links).
 pub fn check_out_dir(out_dir: &Path) -> Result<(), ImportError> {
+    // The lexically cleaned path: `people/` would follow a link named `people`.
+    let link = absolute(out_dir).unwrap_or_else(|| out_dir.to_path_buf());
+    if std::fs::symlink_metadata(&link).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(ImportError::OutIsLink {
+            path: out_dir.to_path_buf(),
+            target: std::fs::read_link(&link).unwrap_or_default(),
+        });
+    }
     if !out_dir.exists() {
         return Ok(());
     }
@@ -140,24 +174,7 @@ pub fn check_out_dir(out_dir: &Path) -> Result<(), ImportError> {
             path: out_dir.to_path_buf(),
         });
     }
-    let mut found = Vec::new();
-    let walk = walkdir::WalkDir::new(out_dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-    for entry in walk {
-        let entry = entry.map_err(|e| ImportError::Folder {
-            path: out_dir.to_path_buf(),
-            source: e.into(),
-        })?;
-        let is_yaml = entry
-            .path()
-            .extension()
-            .is_some_and(|ext| ext == "yaml" || ext == "yml");
-        if entry.file_type().is_file() && is_yaml {
-            found.push(entry.path().to_path_buf());
-        }
-    }
+    let found = yaml_files(out_dir)?;
     if found.is_empty() {
         return Ok(());
     }
@@ -176,27 +193,194 @@ pub fn check_out_dir(out_dir: &Path) -> Result<(), ImportError> {
     })
 }
 
-/// Checks `out_dir` (see [`check_out_dir`]), creates it if needed, and writes
-/// every file of `import` into it, never replacing an existing file.
-pub fn write_files(out_dir: &Path, import: &Import) -> Result<(), ImportError> {
+/// The YAML files (and links named like them) under `dir`, hidden folders aside.
+fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, ImportError> {
+    let mut found = Vec::new();
+    let walk = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walk {
+        let entry = entry.map_err(|e| ImportError::Folder {
+            path: dir.to_path_buf(),
+            source: e.into(),
+        })?;
+        let is_yaml = entry
+            .path()
+            .extension()
+            .is_some_and(|ext| ext == "yaml" || ext == "yml");
+        if is_yaml && !entry.file_type().is_dir() {
+            found.push(entry.path().to_path_buf());
+        }
+    }
+    Ok(found)
+}
+
+/// A file written with the people files unless the output folder already
+/// holds one of that name: the copy of the schema their modeline points at.
+#[derive(Debug, Clone, Copy)]
+pub struct Beside<'a> {
+    pub name: &'a str,
+    pub text: &'a str,
+}
+
+/// Checks `out_dir` (see [`check_out_dir`]) and writes every file of
+/// `import` (and `beside`) into it, all or nothing (see the module docs),
+/// never replacing an existing file.
+pub fn write_files(
+    out_dir: &Path,
+    import: &Import,
+    beside: Option<Beside<'_>>,
+) -> Result<(), ImportError> {
     check_out_dir(out_dir)?;
-    std::fs::create_dir_all(out_dir).map_err(|source| ImportError::Folder {
-        path: out_dir.to_path_buf(),
-        source,
-    })?;
+    let mut staging = Staging::create(out_dir)?;
     for PeopleFile { name, text, .. } in &import.files {
-        let path = out_dir.join(name);
+        staging.write(name, text)?;
+    }
+    if let Some(Beside { name, text }) = beside
+        && std::fs::symlink_metadata(out_dir.join(name)).is_err()
+    {
+        staging.write(name, text)?;
+    }
+    staging.commit()
+}
+
+/// The hidden folder an import is written into before it is put in place;
+/// removed, with whatever else the import made, unless committed.
+struct Staging {
+    out_dir: PathBuf,
+    dir: PathBuf,
+    /// The folders above the output folder this import created, outermost first.
+    created: Vec<PathBuf>,
+    /// The names written into `dir`, in order.
+    written: Vec<String>,
+    committed: bool,
+}
+
+/// At most this many bytes of the output folder's name go into the staging
+/// folder's name, which must stay a valid file name too.
+const STAGING_NAME_PART: usize = 64;
+
+impl Staging {
+    fn create(out_dir: &Path) -> Result<Staging, ImportError> {
+        let target = absolute(out_dir).unwrap_or_else(|| out_dir.to_path_buf());
+        // A folder at the root of the file system has no sibling: stage inside it.
+        let parent = target.parent().unwrap_or(&target).to_path_buf();
+        let mut name: String = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        while name.len() > STAGING_NAME_PART {
+            name.pop();
+        }
+        let mut staging = Staging {
+            out_dir: out_dir.to_path_buf(),
+            dir: parent.join(format!(
+                ".{name}.zeeg-import-{}",
+                uuid::Uuid::new_v4().simple()
+            )),
+            created: parent
+                .ancestors()
+                .take_while(|a| std::fs::symlink_metadata(a).is_err())
+                .map(Path::to_path_buf)
+                .collect(),
+            written: Vec::new(),
+            committed: false,
+        };
+        staging.created.reverse();
+        let folder = |source| ImportError::Folder {
+            path: out_dir.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(&parent).map_err(folder)?;
+        std::fs::create_dir(&staging.dir).map_err(folder)?;
+        Ok(staging)
+    }
+
+    /// Writes a new file into the staging folder, durably.
+    fn write(&mut self, name: &str, text: &str) -> Result<(), ImportError> {
         let written = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(&path)
+            .open(self.dir.join(name))
             .and_then(|mut file| {
                 file.write_all(text.as_bytes())?;
                 file.sync_all()
             });
-        written.map_err(|source| ImportError::Write { path, source })?;
+        written.map_err(|source| ImportError::Write {
+            path: self.out_dir.join(name),
+            source,
+        })?;
+        self.written.push(name.to_string());
+        Ok(())
     }
-    Ok(())
+
+    /// Puts the files in place: the staging folder becomes the output folder,
+    /// or its files move into the existing one.
+    fn commit(mut self) -> Result<(), ImportError> {
+        if std::fs::symlink_metadata(&self.out_dir).is_err() {
+            std::fs::rename(&self.dir, &self.out_dir).map_err(|source| ImportError::Folder {
+                path: self.out_dir.clone(),
+                source,
+            })?;
+        } else {
+            self.move_into()?;
+        }
+        self.committed = true;
+        Ok(())
+    }
+
+    /// Moves each file into the existing output folder, never replacing one;
+    /// on a failure, the files moved so far are taken out again.
+    fn move_into(&self) -> Result<(), ImportError> {
+        let mut moved = Vec::with_capacity(self.written.len());
+        for name in &self.written {
+            let to = self.out_dir.join(name);
+            if let Err(source) = move_new(&self.dir.join(name), &to) {
+                for path in moved {
+                    let _ = std::fs::remove_file(path);
+                }
+                return Err(ImportError::Write { path: to, source });
+            }
+            moved.push(to);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        // After a rename the staging folder is gone; after moving files in,
+        // it is empty; otherwise it holds this import's files and goes.
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.committed {
+            // Innermost first, and only while empty: never a file of anyone else.
+            for folder in self.created.iter().rev() {
+                let _ = std::fs::remove_dir(folder);
+            }
+        }
+    }
+}
+
+/// Moves `from` to `to` unless `to` exists: a hard link fails rather than
+/// replace, where a rename would replace. A file system without hard links
+/// gets a rename after a check (racy, but only against a file that appears
+/// in that instant).
+fn move_new(from: &Path, to: &Path) -> std::io::Result<()> {
+    match std::fs::hard_link(from, to) {
+        Ok(()) => {
+            // The staging folder goes anyway; `to` is in place either way.
+            let _ = std::fs::remove_file(from);
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+        Err(e) => {
+            if std::fs::symlink_metadata(to).is_ok() {
+                return Err(e);
+            }
+            std::fs::rename(from, to)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -222,7 +406,7 @@ mod tests {
     fn files_are_written_into_a_new_folder() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("a/b");
-        write_files(&out, &import_of(&["people.yaml"])).unwrap();
+        write_files(&out, &import_of(&["people.yaml"]), None).unwrap();
         assert_eq!(
             std::fs::read_to_string(out.join("people.yaml")).unwrap(),
             "# people.yaml\n"
@@ -235,7 +419,7 @@ mod tests {
         std::fs::create_dir_all(tmp.path().join("sub")).unwrap();
         std::fs::write(tmp.path().join("sub/old.yml"), "mine").unwrap();
         std::fs::write(tmp.path().join("notes.txt"), "fine").unwrap();
-        let err = write_files(tmp.path(), &import_of(&["people.yaml"])).unwrap_err();
+        let err = write_files(tmp.path(), &import_of(&["people.yaml"]), None).unwrap_err();
         assert!(
             matches!(&err, ImportError::OutDirHoldsYaml { count: 1, .. }),
             "{err:?}"
@@ -246,6 +430,106 @@ mod tests {
             "mine"
         );
         assert!(!tmp.path().join("people.yaml").exists());
+    }
+
+    /// What a folder holds, by name, hidden entries included.
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_successful_import_leaves_no_staging_folder_behind() {
+        let tmp = tempfile::tempdir().unwrap();
+        let beside = Beside {
+            name: SCHEMA_BESIDE,
+            text: "{}",
+        };
+        write_files(
+            &tmp.path().join("new"),
+            &import_of(&["a.yaml"]),
+            Some(beside),
+        )
+        .unwrap();
+        assert_eq!(listing(tmp.path()), ["new"]);
+        assert_eq!(listing(&tmp.path().join("new")), ["a.yaml", SCHEMA_BESIDE]);
+        // Into an existing folder, whose own schema copy is kept.
+        let existing = tmp.path().join("existing");
+        std::fs::create_dir(&existing).unwrap();
+        std::fs::write(existing.join(SCHEMA_BESIDE), "mine").unwrap();
+        write_files(&existing, &import_of(&["a.yaml", "b.yaml"]), Some(beside)).unwrap();
+        assert_eq!(listing(tmp.path()), ["existing", "new"]);
+        assert_eq!(listing(&existing), ["a.yaml", "b.yaml", SCHEMA_BESIDE]);
+        assert_eq!(
+            std::fs::read_to_string(existing.join(SCHEMA_BESIDE)).unwrap(),
+            "mine"
+        );
+    }
+
+    #[test]
+    fn a_failed_write_leaves_nothing_behind_not_even_the_folders_it_made() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("made/for/it");
+        // A name no folder can hold as a file stops the import midway.
+        let err = write_files(&out, &import_of(&["a.yaml", "x/b.yaml"]), None).unwrap_err();
+        assert!(matches!(err, ImportError::Write { .. }), "{err:?}");
+        assert_eq!(listing(tmp.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_moved_in_takes_the_ones_moved_before_out_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("people");
+        std::fs::create_dir_all(out.join("b.yaml")).unwrap();
+        std::fs::write(out.join("notes.txt"), "mine").unwrap();
+        let err = write_files(&out, &import_of(&["a.yaml", "b.yaml", "c.yaml"]), None).unwrap_err();
+        assert!(
+            matches!(&err, ImportError::Write { path, .. } if path.ends_with("b.yaml")),
+            "{err:?}"
+        );
+        assert_eq!(listing(tmp.path()), ["people"]);
+        assert_eq!(listing(&out), ["b.yaml", "notes.txt"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_out_dir_that_is_a_link_is_refused_with_and_without_a_trailing_slash() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("target");
+        std::fs::create_dir(&target).unwrap();
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        for out in [link.clone(), tmp.path().join("link/")] {
+            let err = write_files(&out, &import_of(&["a.yaml"]), None).unwrap_err();
+            assert!(matches!(err, ImportError::OutIsLink { .. }), "{err:?}");
+        }
+        let dangling = tmp.path().join("dangling");
+        std::os::unix::fs::symlink(tmp.path().join("nowhere"), &dangling).unwrap();
+        let err = check_out_dir(&dangling).unwrap_err();
+        assert!(err.to_string().contains("nowhere"), "{err}");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(listing(&target), Vec::<String>::new());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_named_like_a_yaml_file_counts_as_yaml() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("elsewhere.yaml"), tmp.path().join("p.yaml"))
+            .unwrap();
+        assert!(matches!(
+            check_out_dir(tmp.path()),
+            Err(ImportError::OutDirHoldsYaml { count: 1, .. })
+        ));
     }
 
     #[test]

@@ -206,6 +206,11 @@ fn seed(count: usize) -> Seed {
 /// Starts a sandbox seeded with `seed` (plus the `notes` attribute declared on
 /// the command line, as the seed's own declarations cover the rest).
 fn sandbox_with(dir: &Path, seed: &Seed, extra: &[&str]) -> Sandbox {
+    sandbox_with_companies(dir, seed, seed_companies(), extra)
+}
+
+/// [`sandbox_with`], the seed holding `companies` (in the API's shape).
+fn sandbox_with_companies(dir: &Path, seed: &Seed, companies: Value, extra: &[&str]) -> Sandbox {
     let file = dir.join("seed.json");
     let document = json!({
         "customAttributes": {
@@ -214,7 +219,7 @@ fn sandbox_with(dir: &Path, seed: &Seed, extra: &[&str]) -> Sandbox {
             "newsletter": "checkbox",
             "products": "multiselect=crm|yes|- x",
         },
-        "companies": seed_companies(),
+        "companies": companies,
         "people": seed.people,
     });
     std::fs::write(&file, serde_json::to_vec_pretty(&document).unwrap()).unwrap();
@@ -571,4 +576,115 @@ fn values_the_schema_refuses_are_written_and_pointed_out() {
     // Named by field, never by value.
     assert!(!run.stderr.contains("www.linkedin.com"), "{}", run.stderr);
     assert_eq!(entries(&out).len(), 1);
+}
+
+/// What a folder holds, by name, hidden entries included.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_company_id_of_300_characters_names_a_short_stable_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let long_id = format!("../{}", "x".repeat(300));
+    let mut seed = seed(6);
+    for person in &mut seed.people {
+        if person.get("companyId").is_some() {
+            person["companyId"] = json!(long_id);
+        }
+    }
+    let companies = json!([{"id": long_id, "name": "Long"}]);
+    let sandbox = sandbox_with_companies(tmp.path(), &seed, companies, &[]);
+    let import = |name: &str| {
+        let out = tmp.path().join(name);
+        let run = common::run(
+            sandbox
+                .zeeg()
+                .args(["import", "--split-by", "company", "--out"])
+                .arg(&out),
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        files(&out)
+    };
+    let first = import("a");
+    let names: Vec<&String> = first.keys().collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    let company_file = names.iter().find(|n| n.starts_with("company-")).unwrap();
+    assert!(
+        company_file.len() <= zeeg::import::MAX_FILE_NAME,
+        "{company_file}"
+    );
+    assert!(company_file.starts_with("company-xxxx"), "{company_file}");
+    assert!(first[*company_file].contains(&long_id));
+    // The same CRM gives the same names and bytes, and nothing lands outside.
+    assert_eq!(import("b"), first);
+    assert_eq!(listing(tmp.path()), ["a", "b", "seed.json"]);
+}
+
+#[test]
+fn an_import_that_fails_midway_leaves_nothing_and_a_rerun_works() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sandbox = sandbox_with(tmp.path(), &seed(12), &[]);
+    let out = tmp.path().join("people");
+    // A folder where the last file goes: the company files before it are
+    // written, then this one cannot be.
+    std::fs::create_dir_all(out.join("no-company.yaml")).unwrap();
+    let import = || {
+        common::run(
+            sandbox
+                .zeeg()
+                .args(["import", "--split-by", "company", "--out"])
+                .arg(&out),
+        )
+    };
+    let run = import();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("could not write"), "{}", run.stderr);
+    assert!(run.stderr.contains("no-company.yaml"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing of"), "{}", run.stderr);
+    assert_eq!(listing(&out), ["no-company.yaml"]);
+    assert_eq!(listing(tmp.path()), ["people", "seed.json"]);
+
+    std::fs::remove_dir(out.join("no-company.yaml")).unwrap();
+    let run = import();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(files(&out).contains_key("no-company.yaml"));
+    assert_eq!(listing(tmp.path()), ["people", "seed.json"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn out_onto_a_symbolic_link_is_refused_and_the_link_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sandbox = sandbox_with(tmp.path(), &seed(3), &[]);
+    let target = tmp.path().join("shared-people");
+    std::fs::create_dir(&target).unwrap();
+    let link = tmp.path().join("people");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+
+    let run = common::run(sandbox.zeeg().args(["import", "--out"]).arg(&link));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("is a symbolic link"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("give the folder it points to"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(listing(&target).is_empty());
+
+    // The folder it points to is fine.
+    let run = common::run(sandbox.zeeg().args(["import", "--out"]).arg(&target));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(files(&target).len(), 1);
 }
