@@ -3,8 +3,9 @@
 use std::path::Path;
 
 use crate::api::Client;
+use crate::apply::companies::{Phases, execute_phases};
 use crate::apply::report::{Report, RunStats, StaleEntry};
-use crate::apply::send;
+use crate::apply::selection::Selected;
 use crate::apply::{self, ApplyError, ExecutorConfig, confirm, selection};
 use crate::cli::{ApplyArgs, ApplyFormat, GlobalArgs};
 use crate::commands::Printer;
@@ -41,7 +42,7 @@ pub async fn run(
         }
         _ => (args.target.only.clone(), args.target.exclude.clone()),
     };
-    manifest.entries = select_entries(printer, manifest.entries, &only, &exclude)?;
+    select_entries(printer, &mut manifest, &only, &exclude)?;
     let connection = connect(
         printer,
         global,
@@ -99,12 +100,7 @@ async fn fresh_plan(
     manifest: &Manifest,
     force: bool,
 ) -> miette::Result<Plan> {
-    let live = plan::live::read_live(&connection.client, &manifest.entries).await?;
-    let mut fresh = plan::compute(
-        &manifest.entries,
-        &live.people,
-        &plan_options(&manifest.config),
-    )?;
+    let mut fresh = super::plan::live_plan(&connection.client, manifest).await?;
     if force {
         // --force is the answer to that warning: printing it would mislead.
         fresh
@@ -122,7 +118,7 @@ fn select(
     saved: Option<&SavedPlan>,
     fresh: &Plan,
     args: &ApplyArgs,
-) -> (Vec<usize>, Vec<StaleEntry>) {
+) -> (Selected, Vec<StaleEntry>) {
     // Redaction is opt-in here: the person applying is the one who asked.
     let redact = args.target.redact;
     match saved {
@@ -161,13 +157,16 @@ fn nothing_to_apply(printer: &Printer, from_saved: bool, args: &ApplyArgs) {
 }
 
 /// Refuses more updates at once than the configured share, unless forced.
+/// People only: a company rename is shown in the plan, but is no person's
+/// update (and a refused plan is refused whole, companies included).
 fn check_safety(
     manifest: &Manifest,
     fresh: &Plan,
-    selected: &[usize],
+    selected: &Selected,
     force: bool,
 ) -> Result<(), ApplyError> {
     let updates = selected
+        .people
         .iter()
         .filter(|&&i| fresh.changes[i].action == apply::Action::Update)
         .count();
@@ -196,11 +195,10 @@ async fn execute(
     client: &Client,
     manifest: &Manifest,
     fresh: &Plan,
-    selected: &[usize],
+    selected: &Selected,
     stale: Vec<StaleEntry>,
     args: &ApplyArgs,
 ) -> miette::Result<Report> {
-    let jobs = selection::jobs(fresh, selected, args.target.redact);
     let parallelism = args
         .parallelism
         .unwrap_or(manifest.config.apply.parallelism)
@@ -213,32 +211,35 @@ async fn execute(
         .listen_for_signals()
         .map_err(|source| ApplyError::Signals { source })?;
     // While the bar is drawn, the client's own lines (a slow answer) go above it.
-    let progress = printer.progress(jobs.len() as u64);
-    let sender = send::sender(client.clone());
-    let execution = apply::execute(jobs, sender, &config, &progress, &stop).await;
+    let progress = printer.progress(selected.len() as u64);
+    let redact = args.target.redact;
+    let phases = execute_phases(client, fresh, selected, redact, &config, &progress, &stop).await;
     listener.abort();
     printer.progress_done();
-    if execution.interrupted {
+    if phases.interrupted() {
         // Left on screen at its final count, the one the summary gives.
         progress.abandon();
     } else {
         progress.finish();
     }
-    Ok(report(client, execution, stale))
+    Ok(report(client, phases, stale))
 }
 
 /// The run's results with the request figures of the whole command.
-fn report(client: &Client, execution: apply::Execution, stale: Vec<StaleEntry>) -> Report {
+fn report(client: &Client, phases: Phases, stale: Vec<StaleEntry>) -> Report {
     let stats = client.stats();
+    let Phases { companies, people } = phases;
+    let asserting = companies.as_ref().map_or(0.0, |c| c.elapsed.as_secs_f64());
     Report {
         stats: Some(RunStats {
             requests: stats.requests,
             rate_limited: stats.rate_limited,
             retries: stats.retries,
-            upsert_seconds: execution.elapsed.as_secs_f64(),
-            min_parallelism: execution.min_limit,
+            upsert_seconds: people.elapsed.as_secs_f64() + asserting,
+            min_parallelism: people.min_limit,
         }),
-        execution,
+        companies,
+        execution: people,
         stale,
     }
 }
@@ -268,6 +269,7 @@ fn saved_plan_line(path: &Path, current: usize, stale: usize) -> String {
 
 fn empty_report() -> Report {
     Report {
+        companies: None,
         execution: apply::Execution {
             results: Vec::new(),
             not_sent: 0,

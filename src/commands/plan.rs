@@ -9,8 +9,9 @@ use crate::commands::Printer;
 use crate::commands::connect::connect;
 use crate::commands::entries::{load, plan_options, select_entries};
 use crate::exit::ExitStatus;
-use crate::manifest::Entry;
-use crate::plan::{self, LiveError, LiveState, RenderOptions, SavedPlan};
+use crate::manifest::Manifest;
+use crate::plan::live::LiveCompanies;
+use crate::plan::{self, LiveError, LiveState, Plan, RenderOptions, SavedPlan};
 
 pub async fn run(
     printer: &Printer,
@@ -27,7 +28,7 @@ pub async fn run(
     let Some(mut manifest) = load(printer, &target.paths, redact) else {
         return Ok(ExitStatus::Failure);
     };
-    manifest.entries = select_entries(printer, manifest.entries, &target.only, &target.exclude)?;
+    select_entries(printer, &mut manifest, &target.only, &target.exclude)?;
     let connection = connect(
         printer,
         global,
@@ -36,24 +37,15 @@ pub async fn run(
         manifest.config.api_url.as_deref(),
     )
     .await?;
-    let live = read_live(&connection.client, &manifest.entries).await;
+    let plan = live_plan(&connection.client, &manifest).await;
     let plan_key = connection.plan_key.clone();
     connection.close().await;
-
-    let plan = plan::compute(
-        &manifest.entries,
-        &live?.people,
-        &plan_options(&manifest.config),
-    )?;
+    let plan = plan?;
     let options = RenderOptions {
         color: printer.color(),
         redact,
     };
-    let text = match format {
-        PlanFormat::Text => plan::render_text(&plan, &options),
-        PlanFormat::Json => plan::render_json(&plan, &options),
-        PlanFormat::Markdown => plan::render_markdown(&plan, &options),
-    };
+    let text = render(&plan, format, &options);
     if let Some(path) = out {
         SavedPlan::new(&plan, &manifest.files, &manifest.paths, &plan_key)
             .with_targeting(&target.only, &target.exclude)
@@ -68,19 +60,48 @@ pub async fn run(
     })
 }
 
-/// The live people the entries need, with what it took at `-v`.
-async fn read_live(client: &Client, entries: &[Entry]) -> Result<LiveState, LiveError> {
+/// The whole output, rendered before anything is printed.
+fn render(plan: &Plan, format: PlanFormat, options: &RenderOptions) -> String {
+    match format {
+        PlanFormat::Text => plan::render_text(plan, options),
+        PlanFormat::Json => plan::render_json(plan, options),
+        PlanFormat::Markdown => plan::render_markdown(plan, options),
+    }
+}
+
+/// The plan of the manifest against what the CRM holds now: the live people
+/// and companies it needs are read (with what that took at `-v`), then
+/// compared. `apply` plans the same way.
+pub async fn live_plan(client: &Client, manifest: &Manifest) -> miette::Result<Plan> {
+    let (people, companies) = read_live(client, manifest).await?;
+    let plan = plan::compute_with_companies(
+        &manifest.entries,
+        &manifest.companies,
+        &people.people,
+        &companies.companies,
+        &plan_options(&manifest.config),
+    )?;
+    Ok(plan)
+}
+
+async fn read_live(
+    client: &Client,
+    manifest: &Manifest,
+) -> Result<(LiveState, LiveCompanies), LiveError> {
     let reading = std::time::Instant::now();
-    let live = plan::live::read_live(client, entries).await?;
+    let (live, companies) =
+        plan::live::read_people_and_companies(client, &manifest.entries, &manifest.companies)
+            .await?;
     tracing::info!(
         total = live.total,
         read = live.people.len(),
         strategy = ?live.strategy,
         requests = client.stats().requests,
         elapsed_ms = reading.elapsed().as_millis() as u64,
+        companies = companies.companies.len(),
         "live people read"
     );
-    Ok(live)
+    Ok((live, companies))
 }
 
 /// `--redact` / `--no-redact` win; otherwise markdown in CI (a comment

@@ -16,8 +16,8 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::api::assumed::{self, MAX_PAGE_SIZE, SEARCH_CONCURRENCY, SEARCHABLE_SLUGS};
-use crate::api::{ApiError, Client, ObjectSchema, Person, ValueRefusal};
-use crate::manifest::{Entry, SourceLocation};
+use crate::api::{ApiError, Client, Company, ObjectSchema, Person, ValueRefusal};
+use crate::manifest::{CompanyDeclaration, Entry, SourceLocation};
 
 /// How the live people are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +116,15 @@ pub trait LiveSource: Sync {
     fn list_all(&self) -> impl Future<Output = Result<Vec<Person>, ApiError>> + Send;
     /// The people whose names, emails or phone number contain `text`.
     fn search(&self, text: &str) -> impl Future<Output = Result<Vec<Person>, ApiError>> + Send;
+    /// How many companies the CRM holds (one small request).
+    fn companies_total(&self) -> impl Future<Output = Result<u64, ApiError>> + Send;
+    /// Every company, page by page.
+    fn list_companies(&self) -> impl Future<Output = Result<Vec<Company>, ApiError>> + Send;
+    /// The companies whose name or domain contains `text`.
+    fn search_companies(
+        &self,
+        text: &str,
+    ) -> impl Future<Output = Result<Vec<Company>, ApiError>> + Send;
 }
 
 impl LiveSource for Client {
@@ -134,6 +143,104 @@ impl LiveSource for Client {
     fn search(&self, text: &str) -> impl Future<Output = Result<Vec<Person>, ApiError>> + Send {
         Client::search(self, text)
     }
+
+    async fn companies_total(&self) -> Result<u64, ApiError> {
+        Ok(self.companies_page(1, 1, None).await?.pagination.total)
+    }
+
+    fn list_companies(&self) -> impl Future<Output = Result<Vec<Company>, ApiError>> + Send {
+        Client::list_companies(self)
+    }
+
+    fn search_companies(
+        &self,
+        text: &str,
+    ) -> impl Future<Output = Result<Vec<Company>, ApiError>> + Send {
+        Client::search_companies(self, text)
+    }
+}
+
+/// Reads what a plan of `entries` and the `declared` companies needs: the
+/// live people and the live companies, concurrently.
+pub async fn read_people_and_companies(
+    client: &impl LiveSource,
+    entries: &[Entry],
+    declared: &[CompanyDeclaration],
+) -> Result<(LiveState, LiveCompanies), LiveError> {
+    let domains = super::companies::domains_needed(declared, entries);
+    let companies = async { Ok(read_live_companies(client, &domains).await?) };
+    tokio::try_join!(read_live(client, entries), companies)
+}
+
+/// The live companies read for a plan.
+#[derive(Debug, Clone, Default)]
+pub struct LiveCompanies {
+    /// The live companies whose domain the plan needs (each once).
+    pub companies: Vec<Company>,
+    /// How they were read; `None` when no domain was needed (no request).
+    pub strategy: Option<ReadStrategy>,
+}
+
+/// Reads the live companies with the `domains` (keys, see
+/// [`crate::company::domain_key`]) as [`read_live`] reads people: one small
+/// request learns the total; then each domain is searched when the domains
+/// are fewer than the pages, else every page is listed. No domain, no request.
+pub async fn read_live_companies(
+    client: &impl LiveSource,
+    domains: &[String],
+) -> Result<LiveCompanies, ApiError> {
+    if domains.is_empty() {
+        return Ok(LiveCompanies::default());
+    }
+    let total = client.companies_total().await?;
+    let pages = total.div_ceil(u64::from(MAX_PAGE_SIZE));
+    let (found, strategy) = match domains.split_first() {
+        _ if total == 0 => (Vec::new(), ReadStrategy::Search),
+        Some((first, rest)) if (domains.len() as u64) < pages => {
+            let first = client.search_companies(first).await?;
+            if assumed::search_ignored(first.len() as u64, total) {
+                (first, ReadStrategy::List)
+            } else {
+                let found: Vec<Vec<Company>> = stream::iter(rest)
+                    .map(|domain| client.search_companies(domain))
+                    .buffer_unordered(SEARCH_CONCURRENCY)
+                    .try_collect()
+                    .await?;
+                (
+                    first
+                        .into_iter()
+                        .chain(found.into_iter().flatten())
+                        .collect(),
+                    ReadStrategy::Search,
+                )
+            }
+        }
+        _ => (client.list_companies().await?, ReadStrategy::List),
+    };
+    // In the API's order, oldest first, whatever order the searches ended in.
+    let mut found = found;
+    found.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
+    let wanted: HashSet<&str> = domains.iter().map(String::as_str).collect();
+    let mut seen = HashSet::new();
+    let companies = found
+        .into_iter()
+        .filter(|c| {
+            c.domain
+                .as_deref()
+                .is_some_and(|d| wanted.contains(crate::company::domain_key(d).as_str()))
+        })
+        .filter(|c| seen.insert(c.id.clone()))
+        .collect();
+    tracing::info!(
+        total,
+        domains = domains.len(),
+        ?strategy,
+        "live companies read"
+    );
+    Ok(LiveCompanies {
+        companies,
+        strategy: Some(strategy),
+    })
 }
 
 /// Picks the cheaper way to read what `entries` need from `total` live people.
@@ -350,6 +457,7 @@ mod tests {
     /// API would have needed for them (a list costs one per page).
     struct CountingCrm {
         people: Vec<Person>,
+        companies: Vec<Company>,
         requests: AtomicU64,
         searches: AtomicU64,
     }
@@ -358,6 +466,7 @@ mod tests {
         fn new(people: Vec<Person>) -> CountingCrm {
             CountingCrm {
                 people,
+                companies: Vec::new(),
                 requests: AtomicU64::new(0),
                 searches: AtomicU64::new(0),
             }
@@ -409,6 +518,81 @@ mod tests {
                 .cloned()
                 .collect())
         }
+
+        async fn companies_total(&self) -> Result<u64, ApiError> {
+            self.count(1);
+            Ok(self.companies.len() as u64)
+        }
+
+        async fn list_companies(&self) -> Result<Vec<Company>, ApiError> {
+            let pages = (self.companies.len() as u64).div_ceil(u64::from(MAX_PAGE_SIZE));
+            self.count(pages.max(1));
+            Ok(self.companies.clone())
+        }
+
+        async fn search_companies(&self, text: &str) -> Result<Vec<Company>, ApiError> {
+            self.count(1);
+            self.searches.fetch_add(1, Ordering::Relaxed);
+            let text = text.to_lowercase();
+            let holds = |value: &Option<String>| {
+                value
+                    .as_deref()
+                    .is_some_and(|v| v.to_lowercase().contains(&text))
+            };
+            Ok(self
+                .companies
+                .iter()
+                .filter(|c| holds(&c.name) || holds(&c.domain))
+                .cloned()
+                .collect())
+        }
+    }
+
+    fn live_companies(n: usize) -> Vec<Company> {
+        (0..n)
+            .map(|i| {
+                serde_json::from_value(
+                    json!({"id": format!("c-{i}"), "name": format!("Company {i}"),
+                    "domain": format!("c{i}.example"), "createdAt": "2025-01-15T09:00:00+00:00",
+                    "updatedAt": "2025-01-15T09:00:00+00:00"}),
+                )
+                .unwrap()
+            })
+            .collect()
+    }
+
+    fn read_companies(crm: &CountingCrm, domains: &[String]) -> LiveCompanies {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(read_live_companies(crm, domains)).unwrap()
+    }
+
+    #[test]
+    fn few_domains_are_searched_many_are_listed_and_none_cost_nothing() {
+        let mut crm = CountingCrm::new(Vec::new());
+        crm.companies = live_companies(5_000);
+        let none = read_companies(&crm, &[]);
+        assert_eq!((none.strategy, crm.requests()), (None, 0));
+
+        // c1.example also finds c10…c19 and more by substring: only c1 is kept.
+        let few: Vec<String> = ["c1.example", "C7.EXAMPLE", "gone.example"]
+            .map(crate::company::domain_key)
+            .to_vec();
+        let found = read_companies(&crm, &few);
+        assert_eq!(found.strategy, Some(ReadStrategy::Search));
+        assert_eq!(crm.requests(), 1 + 3, "the total, then a search per domain");
+        let mut ids: Vec<&str> = found.companies.iter().map(|c| c.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids, ["c-1", "c-7"]);
+
+        let mut crm = CountingCrm::new(Vec::new());
+        crm.companies = live_companies(5_000);
+        let many: Vec<String> = (0..60).map(|i| format!("c{i}.example")).collect();
+        let found = read_companies(&crm, &many);
+        assert_eq!(found.strategy, Some(ReadStrategy::List));
+        assert_eq!(crm.requests(), 1 + 50, "the total, then 50 pages");
+        assert_eq!(found.companies.len(), 60);
     }
 
     fn live_people(n: usize) -> Vec<Person> {
