@@ -27,6 +27,7 @@ pub mod api;
 pub mod apply;
 pub mod cli;
 pub mod commands;
+pub mod company;
 pub mod doctor;
 pub mod exit;
 pub mod import;

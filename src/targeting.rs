@@ -7,7 +7,10 @@
 //! anything, e.g. `*@acme.com`).
 //!
 //! An entry is selected when no `--only` is given or one of them matches, and
-//! no `--exclude` matches. Use:
+//! no `--exclude` matches. A declared company is selected when its file is
+//! (by path), or when a selected entry links to it: a person is never sent
+//! without the company it needs, and a company file can be applied alone.
+//! Use:
 //!
 //! ```
 //! # use zeeg::targeting::Targeting;
@@ -24,7 +27,9 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use miette::Diagnostic;
 use thiserror::Error;
 
-use crate::manifest::Entry;
+use std::collections::HashSet;
+
+use crate::manifest::{CompanyDeclaration, Entry};
 
 /// Errors in `--only` / `--exclude` values.
 #[derive(Debug, Error, Diagnostic)]
@@ -101,6 +106,33 @@ impl Targeting {
         let path = slash_path(&entry.project_path);
         let matches = |m: &Matcher| m.matches(&path, &emails);
         self.only.as_ref().is_none_or(matches) && !self.exclude.as_ref().is_some_and(matches)
+    }
+
+    /// The declared companies a selection works on: those declared in a file
+    /// the globs select (by path; an email glob selects no company file), and
+    /// those any of the selected `entries` link to. Without globs, all.
+    pub fn select_companies(
+        &self,
+        companies: Vec<CompanyDeclaration>,
+        entries: &[Entry],
+    ) -> Vec<CompanyDeclaration> {
+        if !self.is_active() {
+            return companies;
+        }
+        let linked: HashSet<String> = entries
+            .iter()
+            .filter_map(|e| e.company.as_ref()?.domain.as_deref())
+            .map(crate::company::domain_key)
+            .collect();
+        let by_file = |company: &CompanyDeclaration| {
+            let path = slash_path(&company.project_path);
+            let matches = |m: &Matcher| m.matches(&path, &[]);
+            self.only.as_ref().is_none_or(matches) && !self.exclude.as_ref().is_some_and(matches)
+        };
+        companies
+            .into_iter()
+            .filter(|c| by_file(c) || linked.contains(&crate::company::domain_key(&c.domain)))
+            .collect()
     }
 
     /// Keeps the selected entries, in order, and counts the ones left out;
@@ -237,6 +269,7 @@ mod tests {
             fields,
             custom_value_at: Default::default(),
             project_path: file.into(),
+            company: None,
         }
     }
 

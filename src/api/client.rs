@@ -323,20 +323,23 @@ impl Client {
         domain: &str,
         name: Option<&str>,
     ) -> Result<AssertedCompany, ApiError> {
-        let mut body = Map::new();
-        if let Some(name) = name {
-            body.insert("name".into(), Value::from(name));
-        }
-        body.insert("domain".into(), Value::from(domain));
-        let call = Call::new(Method::PUT, COMPANIES_PATH, Scope::Write)
-            .query(MATCHING_ATTRIBUTE_PARAM, COMPANY_MATCHING_ATTRIBUTE)
-            .body(Value::Object(body).to_string().into_bytes());
+        let call = company_call(domain, name);
         let (status, answer) = self.execute(&call).await?;
-        let envelope: CompanyEnvelope = decode(&call, &answer)?;
-        Ok(AssertedCompany {
-            created: status == StatusCode::CREATED,
-            company: envelope.company,
-        })
+        asserted(&call, status, &answer)
+    }
+
+    /// One try of [`Client::assert_company`], number `tries` (from 1), for a
+    /// caller that waits between tries itself (apply's executor), as
+    /// [`Client::upsert_try`].
+    pub async fn assert_company_try(
+        &self,
+        domain: &str,
+        name: Option<&str>,
+        tries: u32,
+    ) -> Result<AssertedCompany, TryFailure> {
+        let call = company_call(domain, name);
+        let (status, answer) = self.try_call(&call, tries.max(1)).await?;
+        asserted(&call, status, &answer).map_err(TryFailure::Failed)
     }
 
     /// `GET /crm/companies?page=P&count=C`: one page of companies, oldest
@@ -935,6 +938,26 @@ fn upsert_call(matching_attribute: &str, body: &Map<String, Value>) -> Call {
     Call::new(Method::PUT, PEOPLE_PATH, Scope::Write)
         .query(MATCHING_ATTRIBUTE_PARAM, matching_attribute)
         .body(bytes)
+}
+
+/// `PUT /crm/companies?matchingAttribute=domain` with `{name?, domain}`.
+fn company_call(domain: &str, name: Option<&str>) -> Call {
+    let mut body = Map::new();
+    if let Some(name) = name {
+        body.insert("name".into(), Value::from(name));
+    }
+    body.insert("domain".into(), Value::from(domain));
+    Call::new(Method::PUT, COMPANIES_PATH, Scope::Write)
+        .query(MATCHING_ATTRIBUTE_PARAM, COMPANY_MATCHING_ATTRIBUTE)
+        .body(Value::Object(body).to_string().into_bytes())
+}
+
+fn asserted(call: &Call, status: StatusCode, answer: &[u8]) -> Result<AssertedCompany, ApiError> {
+    let envelope: CompanyEnvelope = decode(call, answer)?;
+    Ok(AssertedCompany {
+        created: status == StatusCode::CREATED,
+        company: envelope.company,
+    })
 }
 
 fn upserted(call: &Call, status: StatusCode, answer: &[u8]) -> Result<Upserted, ApiError> {

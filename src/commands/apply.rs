@@ -41,7 +41,7 @@ pub async fn run(
         }
         _ => (args.target.only.clone(), args.target.exclude.clone()),
     };
-    manifest.entries = select_entries(printer, manifest.entries, &only, &exclude)?;
+    select_entries(printer, &mut manifest, &only, &exclude)?;
     let connection = connect(
         printer,
         global,
@@ -63,10 +63,14 @@ async fn plan_and_apply(
     args: &ApplyArgs,
 ) -> miette::Result<ExitStatus> {
     let client = &connection.client;
-    let live = plan::live::read_live(client, &manifest.entries).await?;
-    let mut fresh = plan::compute(
+    let (live, companies) =
+        plan::live::read_people_and_companies(client, &manifest.entries, &manifest.companies)
+            .await?;
+    let mut fresh = plan::compute_with_companies(
         &manifest.entries,
+        &manifest.companies,
         &live.people,
+        &companies.companies,
         &plan_options(&manifest.config),
     )?;
     if args.force {

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use crate::commands::Printer;
-use crate::manifest::{self, Diagnostics, Entry, Manifest};
+use crate::manifest::{self, Diagnostics, Manifest};
 use crate::plan::PlanOptions;
 use crate::targeting::Targeting;
 
@@ -55,21 +55,40 @@ pub fn report_invalid(printer: &Printer, diagnostics: Diagnostics, redact: bool)
 /// `--only` / `--exclude`: keeps the selected entries and says how many were
 /// left out, so a narrowed plan is never mistaken for the whole picture;
 /// globs that select nothing are an error, not an empty plan.
+///
+/// The declared companies are narrowed with them (see
+/// [`Targeting::select_companies`]): plan and apply both call this, so they
+/// work on the same companies.
 pub fn select_entries(
     printer: &Printer,
-    entries: Vec<Entry>,
+    manifest: &mut Manifest,
     only: &[String],
     exclude: &[String],
-) -> miette::Result<Vec<Entry>> {
+) -> miette::Result<()> {
     let targeting = Targeting::new(only, exclude)?;
     if !targeting.is_active() {
-        return Ok(entries);
+        return Ok(());
     }
-    let (selected, left_out) = targeting.select(only, exclude, entries)?;
+    let entries = std::mem::take(&mut manifest.entries);
+    let total = entries.len();
+    let (selected, left_out) = match targeting.select(only, exclude, entries) {
+        Ok(selection) => selection,
+        // A file of companies alone may be selected: that is not nothing.
+        Err(error) => {
+            let companies = targeting.select_companies(manifest.companies.clone(), &[]);
+            if companies.is_empty() {
+                return Err(error.into());
+            }
+            (Vec::new(), total)
+        }
+    };
+    let companies = std::mem::take(&mut manifest.companies);
+    manifest.companies = targeting.select_companies(companies, &selected);
     printer.status(&format!(
         "{left_out} {} left out by --only/--exclude; {} selected.",
         if left_out == 1 { "entry" } else { "entries" },
         selected.len()
     ));
-    Ok(selected)
+    manifest.entries = selected;
+    Ok(())
 }

@@ -9,7 +9,8 @@ use crate::commands::Printer;
 use crate::commands::connect::connect;
 use crate::commands::entries::{load, plan_options, select_entries};
 use crate::exit::ExitStatus;
-use crate::manifest::Entry;
+use crate::manifest::Manifest;
+use crate::plan::live::LiveCompanies;
 use crate::plan::{self, LiveError, LiveState, RenderOptions, SavedPlan};
 
 pub async fn run(
@@ -27,7 +28,7 @@ pub async fn run(
     let Some(mut manifest) = load(printer, &target.paths, redact) else {
         return Ok(ExitStatus::Failure);
     };
-    manifest.entries = select_entries(printer, manifest.entries, &target.only, &target.exclude)?;
+    select_entries(printer, &mut manifest, &target.only, &target.exclude)?;
     let connection = connect(
         printer,
         global,
@@ -36,13 +37,16 @@ pub async fn run(
         manifest.config.api_url.as_deref(),
     )
     .await?;
-    let live = read_live(&connection.client, &manifest.entries).await;
+    let live = read_live(&connection.client, &manifest).await;
     let plan_key = connection.plan_key.clone();
     connection.close().await;
 
-    let plan = plan::compute(
+    let (people, companies) = live?;
+    let plan = plan::compute_with_companies(
         &manifest.entries,
-        &live?.people,
+        &manifest.companies,
+        &people.people,
+        &companies.companies,
         &plan_options(&manifest.config),
     )?;
     let options = RenderOptions {
@@ -68,19 +72,25 @@ pub async fn run(
     })
 }
 
-/// The live people the entries need, with what it took at `-v`.
-async fn read_live(client: &Client, entries: &[Entry]) -> Result<LiveState, LiveError> {
+/// The live people and companies the manifest needs, with what it took at `-v`.
+async fn read_live(
+    client: &Client,
+    manifest: &Manifest,
+) -> Result<(LiveState, LiveCompanies), LiveError> {
     let reading = std::time::Instant::now();
-    let live = plan::live::read_live(client, entries).await?;
+    let (live, companies) =
+        plan::live::read_people_and_companies(client, &manifest.entries, &manifest.companies)
+            .await?;
     tracing::info!(
         total = live.total,
         read = live.people.len(),
         strategy = ?live.strategy,
         requests = client.stats().requests,
         elapsed_ms = reading.elapsed().as_millis() as u64,
+        companies = companies.companies.len(),
         "live people read"
     );
-    Ok(live)
+    Ok((live, companies))
 }
 
 /// `--redact` / `--no-redact` win; otherwise markdown in CI (a comment

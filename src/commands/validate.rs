@@ -25,8 +25,13 @@ pub fn run(printer: &Printer, args: ValidateArgs) -> miette::Result<ExitStatus> 
         Ok(manifest) => {
             let people = manifest.entries.len();
             let files = manifest.files.len();
+            let companies = match manifest.companies.len() {
+                0 => String::new(),
+                1 => " and 1 company".to_string(),
+                n => format!(" and {n} companies"),
+            };
             printer.status(&format!(
-                "{people} {} in {files} {}: valid",
+                "{people} {}{companies} in {files} {}: valid",
                 if people == 1 { "person" } else { "people" },
                 if files == 1 { "file" } else { "files" },
             ));

@@ -174,11 +174,11 @@ pub enum ManifestError {
     ChangedNumber { written: String, read: String },
 
     /// A YAML file that is not a people file.
-    #[error("not a people file: no top-level `people` list")]
+    #[error("not a people file: no top-level `people` or `companies` list")]
     #[diagnostic(
         code(zeeg::not_people_file),
         help(
-            "a people file starts with `people:`; if this YAML file is something else, list it under `exclude` in zeeg.yaml, e.g. `exclude: [\"{rel}\"]`"
+            "a people file holds `people:`, `companies:` or both; if this YAML file is something else, list it under `exclude` in zeeg.yaml, e.g. `exclude: [\"{rel}\"]`"
         )
     )]
     NotPeopleFile { rel: String },
@@ -267,6 +267,32 @@ pub enum ManifestError {
         help("remove one of the two (emails are compared ignoring case)")
     )]
     DuplicateEmail { email: String },
+
+    /// An entry (or defaults) linking its company both by domain and by id.
+    #[error("`company` and `companyId` both link this person to a company")]
+    #[diagnostic(
+        code(zeeg::person::company_twice),
+        help("keep one: `company: DOMAIN` (readable in review) or `companyId: UUID`")
+    )]
+    CompanyTwice,
+
+    /// A company domain that is not a host name.
+    #[error("`{domain}` is not a company domain: {reason}")]
+    #[diagnostic(
+        code(zeeg::company::domain),
+        help("write the company's domain as a host name, e.g. `acme.com`")
+    )]
+    BadDomain { domain: String, reason: String },
+
+    /// One domain declared twice.
+    #[error("the company `{domain}` is declared twice")]
+    #[diagnostic(
+        code(zeeg::company::duplicate),
+        help(
+            "declare each company once (domains are compared ignoring case); remove one of the two"
+        )
+    )]
+    DuplicateCompany { domain: String },
 
     /// An `include`/`exclude` glob of zeeg.yaml that does not parse.
     #[error("invalid glob `{glob}`")]

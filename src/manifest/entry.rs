@@ -60,6 +60,35 @@ pub struct Entry {
     /// folder: what `--only`/`--exclude` globs match.
     #[serde(default)]
     pub project_path: PathBuf,
+    /// The entry's `company` (its own, or from defaults): the company it is
+    /// linked to by domain, or unlinked. `None` when the link is unmanaged
+    /// or given as `companyId` (then in `fields`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<CompanyLink>,
+}
+
+/// A person's `company: DOMAIN | null` and where it is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompanyLink {
+    /// The domain as written; `None` for `company: null` (unlink).
+    pub domain: Option<String>,
+    /// Where the `company` key's value is written: in the entry, its file's
+    /// `defaults`, or zeeg.yaml's.
+    pub at: SourceLocation,
+}
+
+/// One entry of a file's `companies` list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompanyDeclaration {
+    /// Where the entry starts (its `-` list item).
+    pub source: SourceLocation,
+    /// The domain as written: the company's identity (see
+    /// [`crate::company::domain_key`]).
+    pub domain: String,
+    /// The name, when declared: needed to create the company.
+    pub name: Option<String>,
+    /// The file relative to the project root (what `--only` matches).
+    pub project_path: PathBuf,
 }
 
 impl Entry {

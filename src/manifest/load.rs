@@ -12,11 +12,12 @@ use sha2::{Digest, Sha256};
 
 use super::diagnostic::{Diagnostics, ManifestError, Problem};
 use super::discover::{self, Filters, Found, ProjectRoot};
-use super::entry::{Entry, SourceFile, SourceLocation};
-use super::model::{Config, DeclaredPerson};
+use super::entry::{CompanyDeclaration, CompanyLink, Entry, SourceFile, SourceLocation};
+use super::model::{Config, DeclaredCompany, DeclaredPerson};
 use super::schema_check::Schema;
 use super::source::SourceText;
 use super::yaml::{self, Document, YamlError, YamlProblem};
+use crate::company;
 use crate::person::{MatchField, normalize_email};
 
 /// The desired state of a project, ready for planning.
@@ -32,6 +33,9 @@ pub struct Manifest {
     pub config_file: Option<PathBuf>,
     /// Every entry of every people file, in file order then list order.
     pub entries: Vec<Entry>,
+    /// Every declared company, in file order then list order; no domain
+    /// twice (ignoring case).
+    pub companies: Vec<CompanyDeclaration>,
     /// The people files read, relative to the root, with their digests.
     pub files: Vec<SourceFile>,
     /// The paths the files were found under (default `.`), relative to the
@@ -64,25 +68,20 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifest, Diagnostics> {
     let schema = Schema::people();
     let mut files = Vec::new();
     let mut loaded = Vec::new();
+    let mut companies = Vec::new();
     let per_file = parallel_map(&found, |item| {
-        let mut loaded = Vec::new();
-        let mut problems = Vec::new();
-        let file = load_file(
-            item,
-            schema,
-            settings.defaults.as_ref(),
-            &settings.custom_defaults_at,
-            &mut loaded,
-            &mut problems,
-        );
-        (file, loaded, problems)
+        let mut out = FileOut::default();
+        let file = load_file(item, schema, &settings, &mut out);
+        (file, out)
     });
-    for (file, entries, file_problems) in per_file {
+    for (file, out) in per_file {
         files.extend(file);
-        loaded.extend(entries);
-        problems.extend(file_problems);
+        loaded.extend(out.loaded);
+        companies.extend(out.companies);
+        problems.extend(out.problems);
     }
     check_identities(&loaded, &mut problems);
+    check_company_domains(&companies, &mut problems);
     report_unmatched_defaults(
         &loaded,
         settings.matching_default_at.as_ref(),
@@ -98,6 +97,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifest, Diagnostics> {
         config: settings.config,
         config_file,
         entries: loaded.into_iter().map(|l| l.entry).collect(),
+        companies: companies.into_iter().map(|c| c.declaration).collect(),
         files,
         paths: paths
             .iter()
@@ -145,7 +145,25 @@ struct Settings {
     custom_defaults_at: HashMap<String, SourceLocation>,
     /// zeeg.yaml and where it writes `defaults.matchingAttribute`.
     matching_default_at: Option<(SourceText, Range<usize>)>,
+    /// Where zeeg.yaml writes `defaults.company`.
+    company_default_at: Option<SourceLocation>,
     filters: Filters,
+}
+
+/// What loading one file yields: its entries, its companies, its problems.
+#[derive(Default)]
+struct FileOut {
+    loaded: Vec<Loaded>,
+    companies: Vec<LoadedCompany>,
+    problems: Vec<Problem>,
+}
+
+/// A company declaration and where it is written, for the duplicate check.
+struct LoadedCompany {
+    declaration: CompanyDeclaration,
+    source: SourceText,
+    /// The span of its `domain` value.
+    span: Range<usize>,
 }
 
 /// A path as diagnostics name it (see [`discover::shown`]).
@@ -228,11 +246,21 @@ fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
         .spans
         .get("/defaults/matchingAttribute")
         .map(|span| (source.clone(), span.value.clone()));
+    check_company_keys(&doc, &source, "/defaults", problems);
+    let company_default_at = doc.spans.get("/defaults/company").map(|span| {
+        let (line, column) = source.line_col(span.value.start);
+        SourceLocation {
+            file: relative.clone(),
+            line,
+            column,
+        }
+    });
     Settings {
         config,
         defaults,
         custom_defaults_at,
         matching_default_at,
+        company_default_at,
         filters,
     }
 }
@@ -367,32 +395,28 @@ fn custom_value_spans<'d>(
 fn load_file(
     found: &Found,
     schema: &Schema,
-    project_defaults: Option<&Map<String, Value>>,
-    project_defaults_at: &HashMap<String, SourceLocation>,
-    loaded: &mut Vec<Loaded>,
-    problems: &mut Vec<Problem>,
+    settings: &Settings,
+    out: &mut FileOut,
 ) -> Option<SourceFile> {
+    let problems = &mut out.problems;
     let (source, doc, sha256) = read_yaml(&found.path, found.shown.clone(), problems)?;
     let file = SourceFile {
         path: found.relative.clone(),
         shown: PathBuf::from(&found.shown),
         sha256,
     };
-    let Some(people) = doc.value.get("people") else {
+    if doc.value.get("people").is_none() && doc.value.get("companies").is_none() {
         let line = doc.span("").map_or(0..0, |s| s.value.clone());
         problems.push(
             Problem::new(ManifestError::NotPeopleFile {
                 rel: found.relative.to_string_lossy().into_owned(),
             })
             .at(&source, line)
-            .label("expected `people:` at the top level"),
+            .label("expected `people:` or `companies:` at the top level"),
         );
         return Some(file);
-    };
-    let Some(bad_entries) = schema_problems(schema, &doc, &source, problems) else {
-        return Some(file);
-    };
-    let Some(people) = people.as_array() else {
+    }
+    let Some(bad) = schema_problems(schema, &doc, &source, problems) else {
         return Some(file);
     };
     let file = FileInput {
@@ -401,47 +425,137 @@ fn load_file(
         doc: &doc,
         source: &source,
         file_defaults: doc.value.get("defaults").and_then(Value::as_object),
-        project_defaults,
-        project_defaults_at,
+        project_defaults: settings.defaults.as_ref(),
+        project_defaults_at: &settings.custom_defaults_at,
+        project_company_at: settings.company_default_at.as_ref(),
     };
-    for (index, item) in people.iter().enumerate() {
+    out.companies
+        .extend(file.load_companies(&bad.companies, &mut out.problems));
+    check_company_keys(&doc, &source, "/defaults", &mut out.problems);
+    let people = doc.value.get("people").and_then(Value::as_array);
+    for (index, item) in people.into_iter().flatten().enumerate() {
         // Entries with a schema problem were reported by the schema; the
         // others still get every semantic check.
-        if bad_entries.contains(&index) {
+        if bad.people.contains(&index) {
             continue;
         }
+        check_company_keys(
+            &doc,
+            &source,
+            &format!("/people/{index}"),
+            &mut out.problems,
+        );
         if let Some(item) = item.as_object() {
-            loaded.extend(file.load_entry(index, item, problems));
+            out.loaded
+                .extend(file.load_entry(index, item, &mut out.problems));
         }
     }
     Some(file.file)
 }
 
-/// Reports every schema problem of a file. Returns the indices of the
-/// entries that have one, or `None` when the file as a whole is unusable.
+/// The list items of a file that the schema refused, by list.
+#[derive(Default)]
+struct BadItems {
+    people: HashSet<usize>,
+    companies: HashSet<usize>,
+}
+
+/// An entry (or a `defaults` mapping) may link its company by `company` or
+/// by `companyId`, not both; a `company` domain must be a host name.
+fn check_company_keys(doc: &Document, source: &SourceText, at: &str, problems: &mut Vec<Problem>) {
+    let Some(mapping) = doc.value.pointer(at).and_then(Value::as_object) else {
+        return;
+    };
+    let span = |key: &str| doc.spans.get(&format!("{at}/{key}"));
+    if mapping.contains_key(company::LINK_FIELD) && mapping.contains_key(company::ID_FIELD) {
+        if let (Some(link), Some(id)) = (span(company::LINK_FIELD), span(company::ID_FIELD)) {
+            problems.push(
+                Problem::new(ManifestError::CompanyTwice)
+                    .at(source, link.key.clone().unwrap_or(link.value.clone()))
+                    .label("company by domain")
+                    .also(
+                        source,
+                        id.key.clone().unwrap_or(id.value.clone()),
+                        "and by id",
+                    ),
+            );
+        }
+    }
+    if let (Some(Value::String(domain)), Some(span)) =
+        (mapping.get(company::LINK_FIELD), span(company::LINK_FIELD))
+    {
+        push_domain_problem(domain, source, span.value.clone(), problems);
+    }
+}
+
+/// Records why `domain` is not a company domain, if it is not one.
+fn push_domain_problem(
+    domain: &str,
+    source: &SourceText,
+    span: Range<usize>,
+    problems: &mut Vec<Problem>,
+) {
+    if let Some(reason) = company::domain_problem(domain) {
+        problems.push(
+            Problem::new(ManifestError::BadDomain {
+                domain: domain.to_string(),
+                reason: reason.to_string(),
+            })
+            .at(source, span)
+            .label("not a domain"),
+        );
+    }
+}
+
+/// Two declarations of one domain (ignoring case), in one file or across
+/// files, name both places.
+fn check_company_domains(companies: &[LoadedCompany], problems: &mut Vec<Problem>) {
+    let mut first: HashMap<String, &LoadedCompany> = HashMap::new();
+    for company in companies {
+        let key = company::domain_key(&company.declaration.domain);
+        match first.get(&key) {
+            Some(earlier) => problems.push(
+                Problem::new(ManifestError::DuplicateCompany {
+                    domain: company.declaration.domain.clone(),
+                })
+                .at(&company.source, company.span.clone())
+                .label("declared again")
+                .also(
+                    &earlier.source,
+                    earlier.span.clone(),
+                    "first declared here",
+                ),
+            ),
+            None => {
+                first.insert(key, company);
+            }
+        }
+    }
+}
+
+/// Reports every schema problem of a file. Returns the list items that
+/// have one, or `None` when the file as a whole is unusable.
 fn schema_problems(
     schema: &Schema,
     doc: &Document,
     source: &SourceText,
     problems: &mut Vec<Problem>,
-) -> Option<HashSet<usize>> {
-    let mut bad_entries = HashSet::new();
+) -> Option<BadItems> {
+    let mut bad = BadItems::default();
     let mut whole_file_bad = false;
     for (pointer, problem) in schema.check(doc, source) {
         let mut segments = pointer.split('/').skip(1);
+        let index = |segment: Option<&str>| segment.and_then(|i| i.parse::<usize>().ok());
         match (segments.next(), segments.next()) {
-            (Some("people"), Some(index)) => {
-                if let Ok(index) = index.parse::<usize>() {
-                    bad_entries.insert(index);
-                }
-            }
+            (Some("people"), Some(i)) => bad.people.extend(index(Some(i))),
+            (Some("companies"), Some(i)) => bad.companies.extend(index(Some(i))),
             // Unknown top-level keys do not affect the entries.
-            (Some(key), None) if key != "people" && key != "defaults" => {}
+            (Some(key), None) if !["people", "defaults", "companies"].contains(&key) => {}
             _ => whole_file_bad = true,
         }
         problems.push(problem);
     }
-    (!whole_file_bad).then_some(bad_entries)
+    (!whole_file_bad).then_some(bad)
 }
 
 /// A people file that passed the schema, on its way to entries.
@@ -454,9 +568,53 @@ struct FileInput<'a> {
     project_defaults: Option<&'a Map<String, Value>>,
     /// Where zeeg.yaml writes each `defaults.customAttributes` value.
     project_defaults_at: &'a HashMap<String, SourceLocation>,
+    /// Where zeeg.yaml writes `defaults.company`.
+    project_company_at: Option<&'a SourceLocation>,
 }
 
 impl FileInput<'_> {
+    /// The file's `companies`, but those the schema refused; each domain
+    /// must be a host name.
+    fn load_companies(
+        &self,
+        bad: &HashSet<usize>,
+        problems: &mut Vec<Problem>,
+    ) -> Vec<LoadedCompany> {
+        let list = self.doc.value.get("companies").and_then(Value::as_array);
+        let mut companies = Vec::new();
+        for (index, item) in list.into_iter().flatten().enumerate() {
+            if bad.contains(&index) {
+                continue;
+            }
+            let Ok(declared) = DeclaredCompany::deserialize(item) else {
+                continue;
+            };
+            let pointer = format!("/companies/{index}");
+            let item_span = self.doc.span(&pointer).map_or(0..0, |s| s.value.clone());
+            let span = self
+                .doc
+                .span(&format!("{pointer}/{}", company::DOMAIN_FIELD))
+                .map_or(item_span.clone(), |s| s.value.clone());
+            push_domain_problem(&declared.domain, self.source, span.clone(), problems);
+            let (line, column) = self.source.line_col(item_span.start);
+            companies.push(LoadedCompany {
+                declaration: CompanyDeclaration {
+                    source: SourceLocation {
+                        file: PathBuf::from(&self.found.shown),
+                        line,
+                        column,
+                    },
+                    domain: declared.domain,
+                    name: declared.name,
+                    project_path: self.found.relative.clone(),
+                },
+                source: self.source.clone(),
+                span,
+            });
+        }
+        companies
+    }
+
     /// The entry at `people[index]` with the defaults merged under it, and
     /// the checks that need only the entry itself.
     fn load_entry(
@@ -498,6 +656,16 @@ impl FileInput<'_> {
         };
         let mut entry = make_entry(person, at(item_span.clone()))?;
         entry.project_path = self.found.relative.clone();
+        if let Some(link) = entry.company.as_mut() {
+            link.at = self
+                .doc
+                .spans
+                .get(&format!("{pointer}/{}", company::LINK_FIELD))
+                .or_else(|| self.doc.spans.get("/defaults/company"))
+                .map(|span| at(span.value.clone()))
+                .or_else(|| self.project_company_at.cloned())
+                .unwrap_or_else(|| at(item_span.clone()));
+        }
         // Most specific first: the entry's own value, then its file's
         // defaults, then zeeg.yaml's.
         let mut value_at = self.project_defaults_at.clone();
@@ -753,9 +921,15 @@ fn capitalised_or(text: &str) -> String {
 }
 
 /// Puts each key of `defaults` into `entry` unless the entry has it;
-/// `socials` and `customAttributes` merge key by key.
+/// `socials` and `customAttributes` merge key by key. `company` and
+/// `companyId` are one setting, the link: an entry (or nearer defaults)
+/// holding either keeps it, and takes neither from further defaults.
 fn merge_under(entry: &mut Map<String, Value>, defaults: &Map<String, Value>) {
+    let linked = entry.contains_key(company::LINK_FIELD) || entry.contains_key(company::ID_FIELD);
     for (key, value) in defaults {
+        if linked && (key == company::LINK_FIELD || key == company::ID_FIELD) {
+            continue;
+        }
         match (entry.get_mut(key), value) {
             (None, _) => {
                 entry.insert(key.clone(), value.clone());
@@ -785,6 +959,11 @@ pub(crate) fn make_entry(person: DeclaredPerson, source: SourceLocation) -> Opti
         return None;
     };
     fields.remove("matchingAttribute");
+    // The link by domain is not sent as is: apply turns it into `companyId`.
+    let company = fields.remove(company::LINK_FIELD).map(|value| CompanyLink {
+        domain: value.as_str().map(str::to_string),
+        at: source.clone(),
+    });
     let match_value = match MatchField::for_slug(&matching_attribute) {
         MatchField::Email => fields
             .get("emails")
@@ -805,6 +984,7 @@ pub(crate) fn make_entry(person: DeclaredPerson, source: SourceLocation) -> Opti
         fields,
         custom_value_at: Default::default(),
         project_path: PathBuf::new(),
+        company,
     })
 }
 

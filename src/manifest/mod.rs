@@ -37,8 +37,8 @@ mod yaml;
 
 pub use diagnostic::{Diagnostics, ManifestError, Place, Problem, ProblemRecord};
 pub use discover::{CONFIG_FILE, ProjectRoot, in_project, project_root, shown};
-pub use entry::{Entry, SourceFile, SourceLocation};
+pub use entry::{CompanyDeclaration, CompanyLink, Entry, SourceFile, SourceLocation};
 pub use load::{Manifest, load};
-pub use model::{Config, DeclaredPerson, config_schema, people_schema};
+pub use model::{Config, DeclaredCompany, DeclaredPerson, config_schema, people_schema};
 pub(crate) use schema_check::Schema;
 pub use source::SourceText;

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
-/// A people file: the people zeeg keeps in the CRM, and defaults for them.
+/// A people file: the people zeeg keeps in the CRM, the companies they
+/// belong to, and defaults for the people. It holds `people`, `companies`,
+/// or both.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "zeeg people file")]
@@ -20,9 +22,32 @@ pub struct PeopleFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "DeclaredPerson")]
     pub defaults: Option<DeclaredPerson>,
-    /// The people of this file, one entry each.
+    /// The companies zeeg keeps in the CRM, by domain. People reference
+    /// them with `company: DOMAIN`; a company that exists in the CRM need
+    /// not be declared to be referenced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
-    pub people: Vec<DeclaredPerson>,
+    pub companies: Option<Vec<DeclaredCompany>>,
+    /// The people of this file, one entry each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub people: Option<Vec<DeclaredPerson>>,
+}
+
+/// A company as zeeg should keep it in the CRM, asserted by its domain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Company")]
+pub struct DeclaredCompany {
+    /// The company's domain, its identity (compared ignoring case): a host
+    /// name such as `acme.com`, not a URL.
+    #[schemars(example = &"acme.com")]
+    pub domain: String,
+    /// The company's name. Needed to create the company; when given, zeeg
+    /// keeps the CRM's name equal to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), example = &"Acme Corp")]
+    pub name: Option<String>,
 }
 
 /// One person as zeeg should keep it in the CRM. A key that is absent is left
@@ -122,7 +147,19 @@ pub struct DeclaredPerson {
     #[schemars(url, example = &"https://acme.com/team/jane.png")]
     pub avatar_url: Option<Option<String>>,
 
+    /// The domain of the company the person belongs to (declared under
+    /// `companies`, or existing in the CRM); `null` unlinks. Use this or
+    /// `companyId`, not both.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(example = &"acme.com")]
+    pub company: Option<Option<String>>,
+
     /// The id (a UUID) of the company the person belongs to; `null` unlinks.
+    /// Prefer `company: DOMAIN`, which a reviewer can read.
     #[serde(
         default,
         deserialize_with = "nullable",

@@ -8,10 +8,11 @@
 
 use serde_json::{Map, Value};
 
-use super::{Action, Change, FieldChange};
+use super::{Action, Change, CompanyPlan, FieldChange};
 use crate::api::Person;
 use crate::api::assumed::MERGED_KEY_BY_KEY;
-use crate::manifest::Entry;
+use crate::company;
+use crate::manifest::{CompanyLink, Entry};
 use crate::person::{SOCIAL_NETWORKS, WRITABLE_FIELDS};
 
 /// The live value of a string field, by JSON name. `companyId` is write-only:
@@ -25,10 +26,23 @@ pub(crate) fn live_scalar<'p>(person: &'p Person, field: &str) -> Option<&'p str
 
 /// The change `entry` makes to `live` (a create when `None`), or `None` when
 /// every managed field already holds its desired value.
-pub(crate) fn diff_entry(entry: &Entry, live: Option<&Person>) -> Option<Change> {
-    let body = request_body(entry, live);
+pub(crate) fn diff_entry(
+    entry: &Entry,
+    live: Option<&Person>,
+    companies: &CompanyPlan,
+) -> Option<Change> {
+    let mut body = request_body(entry, live);
     let mut fields = Vec::new();
     for &name in WRITABLE_FIELDS {
+        if name == company::ID_FIELD
+            && let Some(link) = &entry.company
+        {
+            fields.extend(link_change(link, live, companies));
+            if link.domain.is_none() {
+                body.insert(name.into(), Value::Null);
+            }
+            continue;
+        }
         let Some(after) = body.get(name) else {
             continue;
         };
@@ -83,6 +97,41 @@ pub(crate) fn diff_entry(entry: &Entry, live: Option<&Person>) -> Option<Change>
         updated_at: live.map(|p| p.updated_at.clone()),
         fields,
         body,
+        company: entry.company.as_ref().and_then(|link| link.domain.clone()),
+    })
+}
+
+/// The change of a person's link by domain (`company`), shown as domains:
+/// the live company's (its id when it has no domain) before, the desired
+/// one after. The link is compared by company id: a person linked to a
+/// company that apply has yet to create always changes.
+fn link_change(
+    link: &CompanyLink,
+    live: Option<&Person>,
+    companies: &CompanyPlan,
+) -> Option<FieldChange> {
+    let current = live.and_then(|p| p.company.as_ref());
+    let desired_id = link
+        .domain
+        .as_deref()
+        .and_then(|domain| companies.live_ids.get(&company::domain_key(domain)));
+    let same = match (current, &link.domain) {
+        (None, None) => true,
+        (Some(current), Some(_)) => {
+            desired_id.is_some_and(|id| id.eq_ignore_ascii_case(&current.id))
+        }
+        _ => false,
+    };
+    if same {
+        return None;
+    }
+    let before = current.map_or(Value::Null, |c| {
+        Value::from(c.domain.clone().unwrap_or_else(|| c.id.clone()))
+    });
+    Some(FieldChange {
+        path: company::LINK_FIELD.to_string(),
+        before,
+        after: link.domain.clone().map_or(Value::Null, Value::from),
     })
 }
 
@@ -196,7 +245,7 @@ mod tests {
             json!({"emails": ["jane@acme.com"], "firstName": "Jane", "jobTitle": "CEO",
                    "socials": {"linkedin": "x"}, "customAttributes": {"tier": "gold"}}),
         );
-        assert_eq!(diff_entry(&e, Some(&live)), None);
+        assert_eq!(diff_entry(&e, Some(&live), &CompanyPlan::default()), None);
     }
 
     #[test]
@@ -212,7 +261,7 @@ mod tests {
             json!({"emails": ["j@a.com"], "jobTitle": "CEO", "lastName": "Do",
                    "company": {"id": "3c90c3cc-0d44-4b50-8888-8dd25736052a"}}),
         );
-        let change = diff_entry(&e, Some(&live)).unwrap();
+        let change = diff_entry(&e, Some(&live), &CompanyPlan::default()).unwrap();
         assert_eq!(change.action, Action::Update);
         assert_eq!(
             change.updated_at.as_deref(),
@@ -235,7 +284,7 @@ mod tests {
             json!({"emails": ["jane@acme.io", "jane@acme.com"]}),
         );
         let live = person("p", json!({"emails": ["jane@acme.com", "jane@acme.io"]}));
-        let change = diff_entry(&e, Some(&live)).unwrap();
+        let change = diff_entry(&e, Some(&live), &CompanyPlan::default()).unwrap();
         assert_eq!(
             paths(&change),
             vec![(
@@ -261,7 +310,7 @@ mod tests {
                    "socials": {"linkedin": "https://l/old", "twitter": "t", "facebook": "f", "instagram": "i"},
                    "customAttributes": {"tier": "silver", "seats": 10.0, "tags": ["a", "b"], "old": "x", "other": 1}}),
         );
-        let change = diff_entry(&e, Some(&live)).unwrap();
+        let change = diff_entry(&e, Some(&live), &CompanyPlan::default()).unwrap();
         assert_eq!(
             paths(&change),
             vec![
@@ -288,7 +337,7 @@ mod tests {
             "p",
             json!({"emails": ["j@a.com"], "socials": {"twitter": "t"}, "customAttributes": {"tier": "gold"}}),
         );
-        let change = diff_entry(&e, Some(&live)).unwrap();
+        let change = diff_entry(&e, Some(&live), &CompanyPlan::default()).unwrap();
         assert_eq!(
             paths(&change),
             vec![
@@ -308,7 +357,7 @@ mod tests {
             json!({"firstName": "Jane", "emails": ["j@a.com"], "jobTitle": null,
                    "customAttributes": {"tier": "gold"}}),
         );
-        let change = diff_entry(&e, None).unwrap();
+        let change = diff_entry(&e, None, &CompanyPlan::default()).unwrap();
         assert_eq!(change.action, Action::Create);
         assert_eq!(change.person_id, None);
         assert_eq!(

@@ -21,6 +21,40 @@ pub enum PlanError {
         #[related]
         problems: Vec<MatchProblem>,
     },
+
+    /// Companies the people files need cannot be planned; every problem is
+    /// listed as a related diagnostic.
+    #[error("{} company problem(s) in the people files", .problems.len())]
+    #[diagnostic(
+        code(zeeg::plan::companies),
+        help("nothing was planned; every problem is listed below: fix them and plan again")
+    )]
+    Companies {
+        #[related]
+        problems: Vec<CompanyProblem>,
+    },
+}
+
+/// A company the people files need that zeeg cannot plan.
+#[derive(Debug, Error, Diagnostic, PartialEq, Eq)]
+pub enum CompanyProblem {
+    /// A person references a domain that is neither declared nor live.
+    #[error("{at}: the company `{domain}` is neither declared in the people files nor in the CRM")]
+    #[diagnostic(
+        code(zeeg::plan::unknown_company),
+        help(
+            "declare it in a people file, e.g.\n  companies:\n    - domain: {domain}\n      name: …\nor correct the domain"
+        )
+    )]
+    UnknownDomain { at: SourceLocation, domain: String },
+
+    /// A declared company that must be created has no name.
+    #[error("{at}: the company `{domain}` is not in the CRM and has no `name` to create it with")]
+    #[diagnostic(
+        code(zeeg::plan::company_without_name),
+        help("add `name: …` to this company: the CRM needs a name to create one")
+    )]
+    NoName { at: SourceLocation, domain: String },
 }
 
 /// One way entries and live people fail to pair up. Messages name places and

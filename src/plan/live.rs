@@ -16,8 +16,8 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::api::assumed::{self, MAX_PAGE_SIZE, SEARCH_CONCURRENCY, SEARCHABLE_SLUGS};
-use crate::api::{ApiError, Client, ObjectSchema, Person, ValueRefusal};
-use crate::manifest::{Entry, SourceLocation};
+use crate::api::{ApiError, Client, Company, ObjectSchema, Person, ValueRefusal};
+use crate::manifest::{CompanyDeclaration, Entry, SourceLocation};
 
 /// How the live people are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +116,15 @@ pub trait LiveSource: Sync {
     fn list_all(&self) -> impl Future<Output = Result<Vec<Person>, ApiError>> + Send;
     /// The people whose names, emails or phone number contain `text`.
     fn search(&self, text: &str) -> impl Future<Output = Result<Vec<Person>, ApiError>> + Send;
+    /// How many companies the CRM holds (one small request).
+    fn companies_total(&self) -> impl Future<Output = Result<u64, ApiError>> + Send;
+    /// Every company, page by page.
+    fn list_companies(&self) -> impl Future<Output = Result<Vec<Company>, ApiError>> + Send;
+    /// The companies whose name or domain contains `text`.
+    fn search_companies(
+        &self,
+        text: &str,
+    ) -> impl Future<Output = Result<Vec<Company>, ApiError>> + Send;
 }
 
 impl LiveSource for Client {
@@ -134,6 +143,104 @@ impl LiveSource for Client {
     fn search(&self, text: &str) -> impl Future<Output = Result<Vec<Person>, ApiError>> + Send {
         Client::search(self, text)
     }
+
+    fn companies_total(&self) -> impl Future<Output = Result<u64, ApiError>> + Send {
+        async move { Ok(self.companies_page(1, 1, None).await?.pagination.total) }
+    }
+
+    fn list_companies(&self) -> impl Future<Output = Result<Vec<Company>, ApiError>> + Send {
+        Client::list_companies(self)
+    }
+
+    fn search_companies(
+        &self,
+        text: &str,
+    ) -> impl Future<Output = Result<Vec<Company>, ApiError>> + Send {
+        Client::search_companies(self, text)
+    }
+}
+
+/// Reads what a plan of `entries` and the `declared` companies needs: the
+/// live people and the live companies, concurrently.
+pub async fn read_people_and_companies(
+    client: &impl LiveSource,
+    entries: &[Entry],
+    declared: &[CompanyDeclaration],
+) -> Result<(LiveState, LiveCompanies), LiveError> {
+    let domains = super::companies::domains_needed(declared, entries);
+    let companies = async { Ok(read_live_companies(client, &domains).await?) };
+    tokio::try_join!(read_live(client, entries), companies)
+}
+
+/// The live companies read for a plan.
+#[derive(Debug, Clone, Default)]
+pub struct LiveCompanies {
+    /// The live companies whose domain the plan needs (each once).
+    pub companies: Vec<Company>,
+    /// How they were read; `None` when no domain was needed (no request).
+    pub strategy: Option<ReadStrategy>,
+}
+
+/// Reads the live companies with the `domains` (keys, see
+/// [`crate::company::domain_key`]) as [`read_live`] reads people: one small
+/// request learns the total; then each domain is searched when the domains
+/// are fewer than the pages, else every page is listed. No domain, no request.
+pub async fn read_live_companies(
+    client: &impl LiveSource,
+    domains: &[String],
+) -> Result<LiveCompanies, ApiError> {
+    if domains.is_empty() {
+        return Ok(LiveCompanies::default());
+    }
+    let total = client.companies_total().await?;
+    let pages = total.div_ceil(u64::from(MAX_PAGE_SIZE));
+    let (found, strategy) = match domains.split_first() {
+        _ if total == 0 => (Vec::new(), ReadStrategy::Search),
+        Some((first, rest)) if (domains.len() as u64) < pages => {
+            let first = client.search_companies(first).await?;
+            if assumed::search_ignored(first.len() as u64, total) {
+                (first, ReadStrategy::List)
+            } else {
+                let found: Vec<Vec<Company>> = stream::iter(rest)
+                    .map(|domain| client.search_companies(domain))
+                    .buffer_unordered(SEARCH_CONCURRENCY)
+                    .try_collect()
+                    .await?;
+                (
+                    first
+                        .into_iter()
+                        .chain(found.into_iter().flatten())
+                        .collect(),
+                    ReadStrategy::Search,
+                )
+            }
+        }
+        _ => (client.list_companies().await?, ReadStrategy::List),
+    };
+    // In the API's order, oldest first, whatever order the searches ended in.
+    let mut found = found;
+    found.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
+    let wanted: HashSet<&str> = domains.iter().map(String::as_str).collect();
+    let mut seen = HashSet::new();
+    let companies = found
+        .into_iter()
+        .filter(|c| {
+            c.domain
+                .as_deref()
+                .is_some_and(|d| wanted.contains(crate::company::domain_key(d).as_str()))
+        })
+        .filter(|c| seen.insert(c.id.clone()))
+        .collect();
+    tracing::info!(
+        total,
+        domains = domains.len(),
+        ?strategy,
+        "live companies read"
+    );
+    Ok(LiveCompanies {
+        companies,
+        strategy: Some(strategy),
+    })
 }
 
 /// Picks the cheaper way to read what `entries` need from `total` live people.

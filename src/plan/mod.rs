@@ -6,6 +6,7 @@
 //! ([`render`]) print and `apply` executes. [`saved`] writes a plan without
 //! contact data and later tells which of its changes still hold.
 
+pub mod companies;
 mod diff;
 mod error;
 pub mod live;
@@ -18,10 +19,11 @@ pub mod saved;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::api::Person;
-use crate::manifest::{Entry, SourceLocation};
+use crate::api::{Company, Person};
+use crate::manifest::{CompanyDeclaration, Entry, SourceLocation};
 
-pub use error::{MatchProblem, PlanError};
+pub use companies::{CompanyChange, CompanyPlan};
+pub use error::{CompanyProblem, MatchProblem, PlanError};
 pub use live::{LiveError, LiveState, ReadStrategy};
 pub use render::{RenderOptions, render_json, render_markdown, render_text};
 pub use saved::{PlanKey, SavedPlan, SavedPlanCheck, SavedPlanError, StaleChange, StaleReason};
@@ -30,6 +32,9 @@ pub use saved::{PlanKey, SavedPlan, SavedPlanCheck, SavedPlanError, StaleChange,
 /// already up to date and what apply would refuse.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
+    /// The declared companies that would be created or renamed, and the live
+    /// ids of the companies people link to. Applied first.
+    pub companies: CompanyPlan,
     /// The entries that would be created or updated, in manifest order.
     pub changes: Vec<Change>,
     /// How many entries already match their live person.
@@ -75,11 +80,12 @@ impl Plan {
     /// Whether applying the plan would change nothing.
     pub fn is_empty(&self) -> bool {
         let Plan {
+            companies,
             changes,
             unchanged: _,
             warnings: _,
         } = self;
-        changes.is_empty()
+        changes.is_empty() && companies.changes.is_empty()
     }
 
     /// How many changes create a person.
@@ -140,6 +146,11 @@ pub struct Change {
     /// every managed field of the entry. Sending the unchanged ones too keeps
     /// the upsert idempotent and makes a retry converge.
     pub body: Map<String, Value>,
+    /// The domain of the company the entry links to (`company: DOMAIN`):
+    /// apply puts that company's id into the body's `companyId`, from its
+    /// own assert of the company or from the live read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
 }
 
 /// One field (or one key of `socials` / `customAttributes`) that differs.
@@ -164,11 +175,29 @@ pub fn compute(
     live: &[Person],
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
+    compute_with_companies(entries, &[], live, &[], options)
+}
+
+/// Computes the plan for `entries` and the `declared` companies against the
+/// live people and companies (`live_companies` must hold at least every live
+/// company whose domain is declared or referenced, see [`live`]).
+pub fn compute_with_companies(
+    entries: &[Entry],
+    declared: &[CompanyDeclaration],
+    live: &[Person],
+    live_companies: &[Company],
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
+    let companies = companies::plan_companies(declared, entries, live_companies)
+        .map_err(|problems| PlanError::Companies { problems })?;
     let matches = matching::match_entries(entries, live)?;
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        companies,
+        ..Plan::default()
+    };
     for (entry, matched) in entries.iter().zip(matches) {
         let person = matched.map(|index| &live[index]);
-        match diff::diff_entry(entry, person) {
+        match diff::diff_entry(entry, person, &plan.companies) {
             Some(change) => plan.changes.push(change),
             None => plan.unchanged += 1,
         }
@@ -232,6 +261,7 @@ pub(crate) mod testing {
                 .collect(),
             fields,
             project_path: PathBuf::from("people.yaml"),
+            company: None,
         }
     }
 

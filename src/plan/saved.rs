@@ -28,7 +28,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use super::{Action, Change, FieldChange, Plan};
+use super::{Action, Change, CompanyChange, FieldChange, Plan};
 use crate::manifest::{SourceFile, SourceLocation};
 use crate::person::{MatchField, normalize_email};
 
@@ -82,8 +82,29 @@ pub struct SavedPlan {
     pub exclude: Vec<String>,
     /// How many entries were up to date.
     pub unchanged: usize,
+    /// The planned company changes, in manifest order (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub companies: Vec<SavedCompanyChange>,
     /// The planned changes, in manifest order.
     pub changes: Vec<SavedChange>,
+}
+
+/// One planned company change, fingerprinted like a person's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SavedCompanyChange {
+    /// Create or update (a rename).
+    pub action: Action,
+    /// Where the company was declared (for messages only).
+    pub source: SourceLocation,
+    /// Keyed hash of the domain, as the API compares it.
+    pub identity: String,
+    /// The live company's id, for updates.
+    pub company_id: Option<String>,
+    /// The live company's `updatedAt` when planned, for updates.
+    pub updated_at: Option<String>,
+    /// The changed fields with keyed hashes of their values.
+    pub fields: Vec<SavedField>,
 }
 
 /// One planned change, fingerprinted.
@@ -125,6 +146,9 @@ pub struct SavedPlanCheck {
     /// Indices into the recomputed plan's `changes` that equal a saved change:
     /// these, and only these, may be applied.
     pub current: Vec<usize>,
+    /// Indices into the recomputed plan's company changes that equal a saved
+    /// one: only these companies may be asserted.
+    pub current_companies: Vec<usize>,
     /// Everything that differs from the saved plan.
     pub stale: Vec<StaleChange>,
     /// Source files whose contents changed since the plan was saved (or that
@@ -148,6 +172,9 @@ pub struct StaleChange {
     pub source: SourceLocation,
     /// The index of the recomputed change, when there is one.
     pub fresh: Option<usize>,
+    /// The index of the recomputed company change, when the stale change is
+    /// a company's and there is one.
+    pub fresh_company: Option<usize>,
 }
 
 /// Why a change is stale.
@@ -373,19 +400,34 @@ impl SavedPlan {
             uuid::Uuid::new_v4().simple()
         );
         let Plan {
+            companies,
             changes,
             unchanged,
             warnings: _,
         } = plan;
+        let keyed = Keyed::new(key, &salt);
+        let relative = |mut source: SourceLocation| {
+            // Saved relative to the root, so it means the same file from
+            // whichever folder apply runs.
+            if let Some(file) = sources.iter().find(|s| s.shown == source.file) {
+                source.file = file.path.clone();
+            }
+            source
+        };
+        let companies = companies
+            .changes
+            .iter()
+            .map(|change| {
+                let mut saved = company_fingerprint(&keyed, change);
+                saved.source = relative(saved.source);
+                saved
+            })
+            .collect();
         let changes = changes
             .iter()
             .map(|change| {
-                let mut saved = fingerprint(&Keyed::new(key, &salt), change);
-                // Saved relative to the root, so it means the same file from
-                // whichever folder apply runs.
-                if let Some(file) = sources.iter().find(|s| s.shown == saved.source.file) {
-                    saved.source.file = file.path.clone();
-                }
+                let mut saved = fingerprint(&keyed, change);
+                saved.source = relative(saved.source);
                 saved
             })
             .collect();
@@ -397,6 +439,7 @@ impl SavedPlan {
             only: Vec::new(),
             exclude: Vec::new(),
             unchanged: *unchanged,
+            companies,
             changes,
         }
     }
@@ -467,6 +510,7 @@ impl SavedPlan {
                             reason: StaleReason::Differs,
                             source: change.source.clone(),
                             fresh: Some(index),
+                            fresh_company: None,
                         });
                     }
                 }
@@ -474,6 +518,7 @@ impl SavedPlan {
                     reason: StaleReason::NotInSavedPlan,
                     source: change.source.clone(),
                     fresh: Some(index),
+                    fresh_company: None,
                 }),
             }
         }
@@ -487,8 +532,10 @@ impl SavedPlan {
                 reason: StaleReason::Gone,
                 source,
                 fresh: None,
+                fresh_company: None,
             });
         }
+        self.check_companies(fresh, sources, &keyed, &mut check);
         for source in &self.sources {
             let now = sources.iter().find(|s| s.path == source.path);
             if now.is_none_or(|now| now.sha256 != source.sha256) {
@@ -501,6 +548,100 @@ impl SavedPlan {
             }
         }
         check
+    }
+}
+
+impl SavedPlan {
+    /// The company half of [`SavedPlan::check`]: a recomputed company change
+    /// may be asserted only when a saved one has its fingerprint (all but
+    /// the source location).
+    fn check_companies(
+        &self,
+        fresh: &Plan,
+        sources: &[SourceFile],
+        keyed: &Keyed,
+        check: &mut SavedPlanCheck,
+    ) {
+        let mut used = vec![false; self.companies.len()];
+        let same = |a: &SavedCompanyChange, b: &SavedCompanyChange| {
+            SavedCompanyChange {
+                source: b.source.clone(),
+                ..a.clone()
+            } == *b
+        };
+        for (index, change) in fresh.companies.changes.iter().enumerate() {
+            let print = company_fingerprint(keyed, change);
+            let saved = self
+                .companies
+                .iter()
+                .enumerate()
+                .find(|(i, saved)| !used[*i] && saved.identity == print.identity);
+            let reason = match saved {
+                Some((i, saved)) => {
+                    used[i] = true;
+                    if same(saved, &print) {
+                        check.current_companies.push(index);
+                        continue;
+                    }
+                    StaleReason::Differs
+                }
+                None => StaleReason::NotInSavedPlan,
+            };
+            check.stale.push(StaleChange {
+                reason,
+                source: change.source.clone(),
+                fresh: None,
+                fresh_company: Some(index),
+            });
+        }
+        for (saved, _) in self.companies.iter().zip(&used).filter(|(_, used)| !**used) {
+            let mut source = saved.source.clone();
+            if let Some(file) = sources.iter().find(|s| s.path == source.file) {
+                source.file = file.shown.clone();
+            }
+            check.stale.push(StaleChange {
+                reason: StaleReason::Gone,
+                source,
+                fresh: None,
+                fresh_company: None,
+            });
+        }
+    }
+}
+
+fn company_fingerprint(keyed: &Keyed, change: &CompanyChange) -> SavedCompanyChange {
+    let CompanyChange {
+        action,
+        source,
+        domain,
+        company_id,
+        updated_at,
+        fields,
+        name: _,
+    } = change;
+    SavedCompanyChange {
+        action: *action,
+        source: source.clone(),
+        identity: keyed.tag("company", &crate::company::domain_key(domain)),
+        company_id: company_id.clone(),
+        updated_at: updated_at.clone(),
+        fields: fields
+            .iter()
+            .map(|field| saved_field(keyed, field))
+            .collect(),
+    }
+}
+
+fn saved_field(keyed: &Keyed, field: &FieldChange) -> SavedField {
+    let FieldChange {
+        path,
+        before,
+        after,
+    } = field;
+    SavedField {
+        path: path.clone(),
+        before: keyed.tag(path, &before.to_string()),
+        after: keyed.tag(path, &after.to_string()),
     }
 }
 
@@ -533,6 +674,7 @@ fn fingerprint(keyed: &Keyed, change: &Change) -> SavedChange {
         updated_at,
         fields,
         body: _,
+        company: _,
     } = change;
     SavedChange {
         action: *action,
@@ -543,17 +685,7 @@ fn fingerprint(keyed: &Keyed, change: &Change) -> SavedChange {
         updated_at: updated_at.clone(),
         fields: fields
             .iter()
-            .map(
-                |FieldChange {
-                     path,
-                     before,
-                     after,
-                 }| SavedField {
-                    path: path.clone(),
-                    before: keyed.tag(path, &before.to_string()),
-                    after: keyed.tag(path, &after.to_string()),
-                },
-            )
+            .map(|field| saved_field(keyed, field))
             .collect(),
     }
 }

@@ -17,7 +17,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::RenderOptions;
-use crate::plan::{Change, FieldChange, Plan, Warning, WarningCode, redact};
+use crate::manifest::SourceLocation;
+use crate::plan::{
+    Change, CompanyChange, CompanyPlan, FieldChange, Plan, Warning, WarningCode, redact,
+};
 
 /// The version of the JSON plan format.
 pub const FORMAT_VERSION: u32 = 1;
@@ -30,7 +33,27 @@ struct JsonPlan {
     /// Always present (empty when there is nothing to say), so a script can
     /// read `.warnings` without a default.
     warnings: Vec<JsonWarning>,
+    /// Only when the files declare or reference companies: a plan without
+    /// them reads exactly as before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    companies: Option<JsonCompanies>,
     changes: Vec<JsonChange>,
+}
+
+#[derive(Serialize)]
+struct JsonCompanies {
+    summary: Summary,
+    changes: Vec<JsonCompanyChange>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonCompanyChange {
+    action: &'static str,
+    source: Source,
+    domain: String,
+    company_id: Option<String>,
+    fields: Vec<JsonField>,
 }
 
 #[derive(Serialize)]
@@ -73,6 +96,7 @@ struct JsonField {
 /// Renders the plan as pretty-printed JSON with a trailing newline.
 pub fn render_json(plan: &Plan, options: &RenderOptions) -> String {
     let Plan {
+        companies,
         changes,
         unchanged,
         warnings,
@@ -91,6 +115,7 @@ pub fn render_json(plan: &Plan, options: &RenderOptions) -> String {
                 message: message.clone(),
             })
             .collect(),
+        companies: companies.involved.then(|| json_companies(companies)),
         changes: changes
             .iter()
             .map(|change| json_change(change, options.redact))
@@ -100,6 +125,59 @@ pub fn render_json(plan: &Plan, options: &RenderOptions) -> String {
         .unwrap_or_else(|_| unreachable!("a plan is plain JSON data"));
     text.push('\n');
     text
+}
+
+fn json_companies(companies: &CompanyPlan) -> JsonCompanies {
+    let changes = companies.changes.iter().map(|change| {
+        let CompanyChange {
+            action,
+            source,
+            domain,
+            company_id,
+            updated_at: _,
+            fields,
+            name: _,
+        } = change;
+        JsonCompanyChange {
+            action: action.as_str(),
+            source: json_source(source),
+            domain: domain.clone(),
+            company_id: company_id.clone(),
+            // Company names and domains are not contact data: never masked.
+            fields: fields
+                .iter()
+                .map(|f| json_field(f, &|_, v| v.clone()))
+                .collect(),
+        }
+    });
+    JsonCompanies {
+        summary: Summary {
+            create: companies.creates(),
+            update: companies.updates(),
+            unchanged: companies.unchanged,
+        },
+        changes: changes.collect(),
+    }
+}
+
+fn json_source(source: &SourceLocation) -> Source {
+    Source {
+        file: source.file.to_string_lossy().into_owned(),
+        line: source.line,
+    }
+}
+
+fn json_field(field: &FieldChange, mask: &dyn Fn(&str, &Value) -> Value) -> JsonField {
+    let FieldChange {
+        path,
+        before,
+        after,
+    } = field;
+    JsonField {
+        path: path.clone(),
+        before: mask(path, before),
+        after: mask(path, after),
+    }
 }
 
 fn json_change(change: &Change, redacted: bool) -> JsonChange {
@@ -112,6 +190,7 @@ fn json_change(change: &Change, redacted: bool) -> JsonChange {
         updated_at: _,
         fields,
         body: _,
+        company: _,
     } = change;
     let mask = |path: &str, value: &Value| {
         if redacted {
@@ -122,10 +201,7 @@ fn json_change(change: &Change, redacted: bool) -> JsonChange {
     };
     JsonChange {
         action: action.as_str(),
-        source: Source {
-            file: source.file.to_string_lossy().into_owned(),
-            line: source.line,
-        },
+        source: json_source(source),
         matching_attribute: matching_attribute.clone(),
         match_value: if redacted {
             redact::identity(matching_attribute, match_value)
@@ -133,19 +209,6 @@ fn json_change(change: &Change, redacted: bool) -> JsonChange {
             match_value.clone()
         },
         person_id: person_id.clone(),
-        fields: fields
-            .iter()
-            .map(
-                |FieldChange {
-                     path,
-                     before,
-                     after,
-                 }| JsonField {
-                    path: path.clone(),
-                    before: mask(path, before),
-                    after: mask(path, after),
-                },
-            )
-            .collect(),
+        fields: fields.iter().map(|f| json_field(f, &mask)).collect(),
     }
 }

@@ -9,8 +9,10 @@
 
 use std::fmt::Write;
 
-use super::{FieldView, RenderOptions, Sign, field_view, identity_label, summary_line};
-use crate::plan::{Action, Change, Plan};
+use super::{
+    FieldView, RenderOptions, Sign, company_label, field_view, identity_label, summary_line,
+};
+use crate::plan::{Action, Change, FieldChange, Plan};
 
 /// The most characters a markdown plan may hold.
 pub const MARKDOWN_LIMIT: usize = 60_000;
@@ -24,21 +26,41 @@ const FOOTER_ROOM: usize = 400;
 /// Renders the plan as a markdown comment under [`MARKDOWN_LIMIT`] characters.
 pub fn render_markdown(plan: &Plan, options: &RenderOptions) -> String {
     let Plan {
+        companies,
         changes,
-        unchanged,
+        unchanged: _,
         warnings,
     } = plan;
     let mut out = String::new();
     out.push_str("<!-- zeeg-plan -->\n");
     out.push_str("### zeeg plan\n\n");
-    out.push_str("| | people |\n|---|---:|\n");
-    let _ = writeln!(out, "| to create | {} |", plan.creates());
-    let _ = writeln!(out, "| to update | {} |", plan.updates());
-    let _ = writeln!(out, "| unchanged | {unchanged} |");
+    out.push_str(&summary_table(plan));
     out.push('\n');
     // Right under the table: a reviewer must see it before approving.
     for warning in warnings {
         let _ = writeln!(out, "> [!WARNING]\n> {}\n", warning.message);
+    }
+    // Companies first, as apply asserts them first; they are few, and all
+    // are shown (a person's change names its company by domain).
+    if !companies.changes.is_empty() {
+        out.push_str("#### Companies\n\n");
+    }
+    for change in &companies.changes {
+        let title = match &change.company_id {
+            Some(id) => format!(
+                "{} {} · {} · company {id}",
+                change.action.as_str(),
+                company_label(change),
+                change.source
+            ),
+            None => format!(
+                "{} {} · {}",
+                change.action.as_str(),
+                company_label(change),
+                change.source
+            ),
+        };
+        out.push_str(&diff_block(&title, change.action, &change.fields, options));
     }
 
     let mut used = chars(&out);
@@ -81,6 +103,31 @@ pub fn render_markdown(plan: &Plan, options: &RenderOptions) -> String {
     out
 }
 
+/// The counts, with a companies column when the files involve companies.
+fn summary_table(plan: &Plan) -> String {
+    let people = [plan.creates(), plan.updates(), plan.unchanged];
+    let companies = &plan.companies;
+    let rows = ["to create", "to update", "unchanged"];
+    let mut out = String::new();
+    if companies.involved {
+        let counts = [
+            companies.creates(),
+            companies.updates(),
+            companies.unchanged,
+        ];
+        out.push_str("| | companies | people |\n|---|---:|---:|\n");
+        for ((row, c), p) in rows.iter().zip(counts).zip(people) {
+            let _ = writeln!(out, "| {row} | {c} | {p} |");
+        }
+    } else {
+        out.push_str("| | people |\n|---|---:|\n");
+        for (row, p) in rows.iter().zip(people) {
+            let _ = writeln!(out, "| {row} | {p} |");
+        }
+    }
+    out
+}
+
 fn change_block(change: &Change, options: &RenderOptions) -> String {
     let Change {
         action,
@@ -91,6 +138,7 @@ fn change_block(change: &Change, options: &RenderOptions) -> String {
         updated_at: _,
         fields,
         body: _,
+        company: _,
     } = change;
     let title = match person_id {
         Some(id) => format!(
@@ -108,10 +156,20 @@ fn change_block(change: &Change, options: &RenderOptions) -> String {
         ),
     };
 
+    diff_block(&title, *action, fields, options)
+}
+
+/// One change as a `diff` block headed by `title`, collapsed when long.
+fn diff_block(
+    title: &str,
+    action: Action,
+    fields: &[FieldChange],
+    options: &RenderOptions,
+) -> String {
     let mut lines = Vec::new();
     for field in fields {
         let path = &field.path;
-        match field_view(*action, field, options.redact) {
+        match field_view(action, field, options.redact) {
             FieldView::Value {
                 before: Some(before),
                 after,
@@ -125,7 +183,7 @@ fn change_block(change: &Change, options: &RenderOptions) -> String {
             } => lines.push(format!("+ {path}: {after}")),
             FieldView::Summary(summary) => {
                 // `!` reads as "changed" in GitHub's diff colouring.
-                let sign = if *action == Action::Create { '+' } else { '!' };
+                let sign = if action == Action::Create { '+' } else { '!' };
                 lines.push(format!("{sign} {path}: {summary}"));
             }
             FieldView::Lines(diff) => {
@@ -148,7 +206,7 @@ fn change_block(change: &Change, options: &RenderOptions) -> String {
     if lines.len() > COLLAPSE_AFTER_LINES {
         format!(
             "<details><summary>{} ({} fields)</summary>\n\n{code}\n</details>\n\n",
-            escape_html(&title),
+            escape_html(title),
             fields.len()
         )
     } else {

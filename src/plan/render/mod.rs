@@ -15,7 +15,7 @@ pub use text::render_text;
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
-use super::{Action, Change, FieldChange, Plan, redact};
+use super::{Action, Change, CompanyChange, FieldChange, Plan, redact};
 
 /// How to render a plan.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -26,18 +26,48 @@ pub struct RenderOptions {
     pub redact: bool,
 }
 
-/// The last line of every human-readable plan.
+/// The last line of every human-readable plan. Companies are counted only
+/// when the files declare or reference some.
 pub fn summary_line(plan: &Plan) -> String {
-    if plan.is_empty() {
-        format!("No changes. {} people up to date.", plan.unchanged)
-    } else {
-        format!(
-            "Plan: {} to create, {} to update, {} unchanged.",
-            plan.creates(),
-            plan.updates(),
-            plan.unchanged
-        )
+    let companies = &plan.companies;
+    if !companies.involved {
+        return if plan.is_empty() {
+            format!("No changes. {} people up to date.", plan.unchanged)
+        } else {
+            format!(
+                "Plan: {} to create, {} to update, {} unchanged.",
+                plan.creates(),
+                plan.updates(),
+                plan.unchanged
+            )
+        };
     }
+    if plan.is_empty() {
+        return format!(
+            "No changes. {} and {} up to date.",
+            counted(companies.unchanged, "company", "companies"),
+            counted(plan.unchanged, "person", "people"),
+        );
+    }
+    format!(
+        "Plan: {} to create, {} to update, {} unchanged; {} to create, {} to update, {} unchanged.",
+        counted(companies.creates(), "company", "companies"),
+        companies.updates(),
+        companies.unchanged,
+        counted(plan.creates(), "person", "people"),
+        plan.updates(),
+        plan.unchanged
+    )
+}
+
+/// `1 company`, `2 companies`.
+pub(crate) fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `company acme.com`: how a company change is named in every output.
+pub(crate) fn company_label(change: &CompanyChange) -> String {
+    crate::terminal::escaped(&format!("company {}", change.domain)).into_owned()
 }
 
 /// `email j***@acme.com`, `phone_number +4930…`, `customer_id 42`.

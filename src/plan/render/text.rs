@@ -17,8 +17,10 @@
 
 use std::fmt::Write;
 
-use super::{FieldView, RenderOptions, Sign, field_view, identity_label, summary_line};
-use crate::plan::{Action, Change, Plan};
+use super::{
+    FieldView, RenderOptions, Sign, company_label, field_view, identity_label, summary_line,
+};
+use crate::plan::{Action, Change, CompanyChange, FieldChange, Plan};
 
 const GREEN: &str = "\x1b[32m";
 const YELLOW: &str = "\x1b[33m";
@@ -30,12 +32,18 @@ const RESET: &str = "\x1b[0m";
 /// Renders the plan as text for a terminal or a CI log.
 pub fn render_text(plan: &Plan, options: &RenderOptions) -> String {
     let Plan {
+        companies,
         changes,
         unchanged: _,
         warnings,
     } = plan;
     let paint = Paint(options.color);
     let mut out = String::new();
+    // Companies first: apply asserts them before the people who link to them.
+    for change in &companies.changes {
+        write_company(&mut out, change, options, paint);
+        out.push('\n');
+    }
     for change in changes {
         write_change(&mut out, change, options, paint);
         out.push('\n');
@@ -63,22 +71,55 @@ fn write_change(out: &mut String, change: &Change, options: &RenderOptions, pain
         updated_at: _,
         fields,
         body: _,
+        company: _,
     } = change;
-    let (marker, colour) = marker(*action);
     let place = match person_id {
         Some(id) => format!("({source}, person {id})"),
         None => format!("({source})"),
     };
+    let label = identity_label(change, options.redact);
+    write_fields(out, *action, &label, &place, fields, options, paint);
+}
+
+fn write_company(out: &mut String, change: &CompanyChange, options: &RenderOptions, paint: Paint) {
+    let CompanyChange {
+        action,
+        source,
+        domain: _,
+        company_id,
+        updated_at: _,
+        fields,
+        name: _,
+    } = change;
+    let place = match company_id {
+        Some(id) => format!("({source}, company {id})"),
+        None => format!("({source})"),
+    };
+    let label = company_label(change);
+    write_fields(out, *action, &label, &place, fields, options, paint);
+}
+
+/// A change's heading, then each changed field.
+fn write_fields(
+    out: &mut String,
+    action: Action,
+    label: &str,
+    place: &str,
+    fields: &[FieldChange],
+    options: &RenderOptions,
+    paint: Paint,
+) {
+    let (marker, colour) = marker(action);
     let _ = writeln!(
         out,
         "{} {}  {}",
         paint.wrap(colour, marker),
-        paint.wrap(BOLD, &identity_label(change, options.redact)),
-        paint.wrap(DIM, &place)
+        paint.wrap(BOLD, label),
+        paint.wrap(DIM, place)
     );
     for field in fields {
         let head = format!("    {} {}:", paint.wrap(colour, marker), field.path);
-        match field_view(*action, field, options.redact) {
+        match field_view(action, field, options.redact) {
             FieldView::Value { before, after } => match before {
                 Some(before) => {
                     let _ = writeln!(out, "{head} {before} -> {after}");
