@@ -83,7 +83,7 @@ pub fn company_sender(
                     })
                 }
                 Err(TryFailure::Retry(retry)) => Err(Failure::retry(retry)),
-                Err(TryFailure::Failed(error)) => Err(super::send::failure(&error)),
+                Err(TryFailure::Failed(error)) => Err(Failure::api(error)),
             }
         })
     }
