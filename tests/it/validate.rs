@@ -498,6 +498,7 @@ prop_compose! {
             phone_number,
             primary_location,
             avatar_url,
+            company: None,
             company_id,
             socials,
             custom_attributes,
