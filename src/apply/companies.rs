@@ -10,9 +10,13 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-use super::send::{SendFuture, Upsert};
-use super::{Failure, Job, Sent};
+use super::selection::Selected;
+use super::send::{SendFuture, Upsert, sender};
+use super::{
+    EntryResult, Execution, ExecutorConfig, Failure, Job, Outcome, Progress, Reason, Sent, Stop,
+};
 use crate::api::{Client, TryFailure};
 use crate::company::{ID_FIELD, domain_key};
 use crate::plan::Plan;
@@ -91,7 +95,7 @@ pub fn company_sender(
 
 /// Puts each linked person's `companyId` into its job: the id phase 1's
 /// assert answered with, else the live company's. A person whose company
-/// failed in phase 1 (`failures`: each failed company's reason, by label),
+/// failed in phase 1 (`failures`: each failed company's reason, by domain key),
 /// or has no id at all (its assert was not sent), is taken out and
 /// returned with the reason.
 pub fn link_people(
@@ -109,10 +113,9 @@ pub fn link_people(
             continue;
         };
         let key = domain_key(domain);
-        let label = format!("company {domain}");
         // A company whose assert failed: even a renamed one's live id is not
         // used, since the reviewed plan linked the person to what it asserts.
-        let id = match failures.get(&label) {
+        let id = match failures.get(&key) {
             Some(_) => None,
             None => ids
                 .get(&key)
@@ -125,7 +128,7 @@ pub fn link_people(
                 kept.push(job);
             }
             None => {
-                let reason = match failures.get(&label) {
+                let reason = match failures.get(&key) {
                     Some(failed) => format!("not sent: its company {domain} failed ({failed})"),
                     None => format!("not sent: its company {domain} was not asserted"),
                 };
@@ -135,4 +138,94 @@ pub fn link_people(
     }
     *jobs = kept;
     unlinked
+}
+
+/// What the two phases did: the companies' run (when the plan involves
+/// companies) and the people's.
+#[derive(Debug, Clone)]
+pub struct Phases {
+    pub companies: Option<Execution>,
+    pub people: Execution,
+}
+
+impl Phases {
+    /// Whether a stop was requested in either phase.
+    pub fn interrupted(&self) -> bool {
+        self.people.interrupted || self.companies.as_ref().is_some_and(|c| c.interrupted)
+    }
+}
+
+/// Runs phase 1 (the selected company asserts), then phase 2 (the selected
+/// people, each with its company's id), under one limit configuration, one
+/// progress display and one stop. A stop or a fatal failure in phase 1
+/// starts no person: they count as not sent.
+pub async fn execute_phases(
+    client: &Client,
+    plan: &Plan,
+    selected: &Selected,
+    redact: bool,
+    config: &ExecutorConfig,
+    progress: &Progress,
+    stop: &Stop,
+) -> Phases {
+    let mut jobs = super::selection::jobs(plan, &selected.people, redact);
+    if !plan.companies.involved {
+        let people = super::execute(jobs, sender(client.clone()), config, progress, stop).await;
+        return Phases {
+            companies: None,
+            people,
+        };
+    }
+    let ids = AssertedIds::default();
+    let company_jobs = company_jobs(plan, &selected.companies);
+    let companies = super::execute(
+        company_jobs,
+        company_sender(client.clone(), ids.clone()),
+        config,
+        progress,
+        stop,
+    )
+    .await;
+    if companies.interrupted || companies.aborted.is_some() {
+        let people = Execution {
+            results: Vec::new(),
+            not_sent: jobs.len(),
+            interrupted: companies.interrupted,
+            aborted: None,
+            min_limit: companies.min_limit,
+            elapsed: Duration::ZERO,
+        };
+        return Phases {
+            companies: Some(companies),
+            people,
+        };
+    }
+    // Results name companies by label; the plan says which domain each is.
+    let key_of: HashMap<String, String> = selected
+        .companies
+        .iter()
+        .filter_map(|&i| plan.companies.changes.get(i))
+        .map(|change| (company_label(change), domain_key(&change.domain)))
+        .collect();
+    let failures: HashMap<String, String> = companies
+        .results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Failed { reason } => Some((key_of.get(&r.label)?.clone(), reason.to_string())),
+            _ => None,
+        })
+        .collect();
+    let unlinked = link_people(plan, &selected.people, &mut jobs, &ids, &failures);
+    let mut people = super::execute(jobs, sender(client.clone()), config, progress, stop).await;
+    for (job, reason) in unlinked {
+        let result = EntryResult::failed(job.source, job.label, job.action, Reason::Said(reason));
+        progress.entry_finished(&result);
+        people.results.push(result);
+    }
+    // In the plan's order, as every report lists entries.
+    people.results.sort_by(|a, b| a.source.cmp(&b.source));
+    Phases {
+        companies: Some(companies),
+        people,
+    }
 }

@@ -1,6 +1,6 @@
 //! The confirmation prompt before anything is written.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 
 use super::ApplyError;
 
@@ -27,24 +27,23 @@ pub fn ask_with(
     Ok(answer == "y" || answer == "yes")
 }
 
-/// Whether a person can be asked: standard input and standard error are
-/// both terminals.
-pub fn interactive() -> bool {
-    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+/// What became of a yes/no question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Yes,
+    No,
+    /// There is no terminal to ask on.
+    NoTerminal,
 }
 
-/// Asks on the terminal (standard error, so piped output stays clean);
-/// without one, refuses. Blocks: call it off the async workers.
-pub fn confirm() -> Result<(), ApplyError> {
-    if !interactive() {
-        return Err(ApplyError::NoTerminal);
-    }
-    let agreed = ask(std::io::stderr(), std::io::stdin().lock())
-        .map_err(|source| ApplyError::Prompt { source })?;
-    if agreed {
-        Ok(())
-    } else {
-        Err(ApplyError::Declined)
+/// Whether apply may go on after asking [`QUESTION`] (the command asks,
+/// through its printer).
+pub fn approved(answer: std::io::Result<Answer>) -> Result<(), ApplyError> {
+    match answer {
+        Ok(Answer::Yes) => Ok(()),
+        Ok(Answer::No) => Err(ApplyError::Declined),
+        Ok(Answer::NoTerminal) => Err(ApplyError::NoTerminal),
+        Err(source) => Err(ApplyError::Prompt { source }),
     }
 }
 

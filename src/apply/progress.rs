@@ -1,8 +1,11 @@
 //! Progress while applying: an indicatif bar on a terminal, one plain line
 //! per finished entry elsewhere, or nothing. Everything printed during a run
 //! goes through [`Progress::println`] so it never tears the bar.
+//!
+//! Which of the three a run gets is the command's printer's decision
+//! (`commands::Printer::progress`); plain lines go to the sink it gives.
 
-use std::io::Write;
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,11 +19,23 @@ pub struct Progress {
     kind: Arc<Kind>,
 }
 
-#[derive(Debug)]
 enum Kind {
     Bar(ProgressBar),
-    Lines,
+    Lines(Box<LineSink>),
     Hidden,
+}
+
+/// Where plain lines go.
+pub type LineSink = dyn Fn(&str) + Send + Sync;
+
+impl fmt::Debug for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Kind::Bar(bar) => f.debug_tuple("Bar").field(bar).finish(),
+            Kind::Lines(_) => f.write_str("Lines"),
+            Kind::Hidden => f.write_str("Hidden"),
+        }
+    }
 }
 
 const TEMPLATE: &str = "{spinner} [{bar:30}] {pos}/{len} · {rate} · ETA {eta} {wide_msg}";
@@ -46,10 +61,10 @@ impl Progress {
         }
     }
 
-    /// One line per finished entry on standard error.
-    pub fn lines() -> Progress {
+    /// One line per finished entry, each given to `sink`.
+    pub fn lines(sink: impl Fn(&str) + Send + Sync + 'static) -> Progress {
         Progress {
-            kind: Arc::new(Kind::Lines),
+            kind: Arc::new(Kind::Lines(Box::new(sink))),
         }
     }
 
@@ -71,7 +86,7 @@ impl Progress {
                 }
                 bar.inc(1);
             }
-            Kind::Lines => eprint_line(&entry_line(result)),
+            Kind::Lines(sink) => sink(&entry_line(result)),
             Kind::Hidden => {}
         }
     }
@@ -84,10 +99,10 @@ impl Progress {
                 "· waiting on the API's rate limit (concurrency {limit})"
             )),
             (Kind::Bar(bar), None) => bar.set_message(""),
-            (Kind::Lines, Some(limit)) => eprint_line(&format!(
+            (Kind::Lines(sink), Some(limit)) => sink(&format!(
                 "rate limited by the API: waiting as it asks, concurrency now {limit}"
             )),
-            (Kind::Lines, None) | (Kind::Hidden, _) => {}
+            (Kind::Lines(_), None) | (Kind::Hidden, _) => {}
         }
     }
 
@@ -95,7 +110,7 @@ impl Progress {
     pub fn bar_handle(&self) -> Option<ProgressBar> {
         match &*self.kind {
             Kind::Bar(bar) => Some(bar.clone()),
-            Kind::Lines | Kind::Hidden => None,
+            Kind::Lines(_) | Kind::Hidden => None,
         }
     }
 
@@ -103,16 +118,8 @@ impl Progress {
     pub fn println(&self, line: &str) {
         match &*self.kind {
             Kind::Bar(bar) => bar.println(line),
-            Kind::Lines => eprint_line(line),
+            Kind::Lines(sink) => sink(line),
             Kind::Hidden => {}
-        }
-    }
-
-    /// Runs `f` with the bar hidden, for output that is not a single line.
-    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
-        match &*self.kind {
-            Kind::Bar(bar) => bar.suspend(f),
-            Kind::Lines | Kind::Hidden => f(),
         }
     }
 
@@ -158,9 +165,4 @@ pub fn entry_line(result: &EntryResult) -> String {
         line.push(')');
     }
     line
-}
-
-fn eprint_line(line: &str) {
-    // A closed stderr is no reason to stop applying.
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }

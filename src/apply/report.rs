@@ -8,6 +8,7 @@ use serde::{Serialize, Serializer};
 use super::{EntryResult, Execution, Outcome, Reason};
 use crate::exit::ExitStatus;
 use crate::manifest::SourceLocation;
+use crate::plan::render::counted;
 
 /// A change of a saved plan that no longer matches and was not applied, as
 /// the report names it (the plan's [`crate::plan::StaleChange`], labelled).
@@ -40,6 +41,10 @@ pub struct RunStats {
 /// Everything apply has to say at the end.
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// Phase 1, the company asserts; `None` when the plan involves no
+    /// companies (the report then reads as it always did).
+    pub companies: Option<Execution>,
+    /// Phase 2, the people.
     pub execution: Execution,
     /// Changes of a saved plan refused as stale.
     pub stale: Vec<StaleEntry>,
@@ -58,14 +63,13 @@ pub struct Summary {
     pub stale: usize,
 }
 
-impl Report {
-    pub fn summary(&self) -> Summary {
+impl Summary {
+    fn of(execution: &Execution) -> Summary {
         let mut summary = Summary {
-            not_sent: self.execution.not_sent,
-            stale: self.stale.len(),
+            not_sent: execution.not_sent,
             ..Summary::default()
         };
-        for result in &self.execution.results {
+        for result in &execution.results {
             match result.outcome {
                 Outcome::Created => summary.created += 1,
                 Outcome::Updated => summary.updated += 1,
@@ -74,18 +78,48 @@ impl Report {
         }
         summary
     }
+}
+
+impl Report {
+    /// The people's counts (the companies' are [`Report::company_summary`]).
+    pub fn summary(&self) -> Summary {
+        Summary {
+            stale: self.stale.len(),
+            ..Summary::of(&self.execution)
+        }
+    }
+
+    /// The companies' counts, when the plan involved companies.
+    pub fn company_summary(&self) -> Option<Summary> {
+        self.companies.as_ref().map(Summary::of)
+    }
+
+    /// Both phases, companies first.
+    fn phases(&self) -> impl Iterator<Item = &Execution> {
+        self.companies.iter().chain([&self.execution])
+    }
+
+    /// Why the run stopped early on its own, in whichever phase.
+    fn aborted(&self) -> Option<&Reason> {
+        self.phases().find_map(|e| e.aborted.as_ref())
+    }
+
+    fn interrupted(&self) -> bool {
+        self.phases().any(|e| e.interrupted)
+    }
 
     /// 130 when interrupted, else 1 when stopped by a fatal failure, else 4
     /// when a saved plan was partly stale, else 3 when an entry failed, else 0.
     pub fn exit_status(&self) -> ExitStatus {
         let summary = self.summary();
-        if self.execution.interrupted {
+        let company_failed = self.company_summary().is_some_and(|c| c.failed > 0);
+        if self.interrupted() {
             ExitStatus::Interrupted
-        } else if self.execution.aborted.is_some() {
+        } else if self.aborted().is_some() {
             ExitStatus::Failure
         } else if summary.stale > 0 {
             ExitStatus::Stale
-        } else if summary.failed > 0 {
+        } else if summary.failed > 0 || company_failed {
             ExitStatus::PartialFailure
         } else {
             ExitStatus::Success
@@ -120,9 +154,8 @@ impl Report {
     /// run is said once, at the end, rather than on every line.
     fn write_failures(&self, out: &mut String) {
         let failed = self
-            .execution
-            .results
-            .iter()
+            .phases()
+            .flat_map(|e| &e.results)
             .filter_map(|r| match &r.outcome {
                 Outcome::Failed { reason } => Some((r, reason)),
                 _ => None,
@@ -132,7 +165,7 @@ impl Report {
                 let _ = writeln!(out, "Failed:");
             }
             let (source, label) = (&result.source, &result.label);
-            if self.execution.aborted.as_ref() == Some(reason) {
+            if self.aborted() == Some(reason) {
                 let _ = writeln!(out, "  {source} {label}: see below");
             } else {
                 let _ = writeln!(out, "  {source} {label}: {reason}");
@@ -143,9 +176,8 @@ impl Report {
     /// `Notes:` and a line per entry that succeeded with something to know.
     fn write_notes(&self, out: &mut String) {
         let noted = self
-            .execution
-            .results
-            .iter()
+            .phases()
+            .flat_map(|e| &e.results)
             .filter_map(|r| Some((r, r.note.as_ref()?)));
         for (i, (result, note)) in noted.enumerate() {
             if i == 0 {
@@ -174,14 +206,15 @@ impl Report {
     /// Why the run ended early, if it did, then (when `full`) the summary line.
     fn write_ending(&self, out: &mut String, full: bool) {
         let summary = self.summary();
-        let not_sent = summary.not_sent;
-        let ended = if let Some(reason) = &self.execution.aborted {
+        let companies = self.company_summary();
+        let not_sent = summary.not_sent + companies.map_or(0, |c| c.not_sent);
+        let ended = if let Some(reason) = self.aborted() {
             let _ = writeln!(
                 out,
                 "Stopped early: {reason}\n  {not_sent} entries were not sent: every request would fail the same way."
             );
             "stopped"
-        } else if self.execution.interrupted {
+        } else if self.interrupted() {
             let _ = writeln!(
                 out,
                 "Interrupted: {not_sent} entries were not sent. Run `zeeg apply` again to finish; it converges."
@@ -190,12 +223,30 @@ impl Report {
         } else {
             "complete"
         };
-        if full {
-            let _ = writeln!(
-                out,
-                "Apply {ended}: {} created, {} updated, {} failed.",
-                summary.created, summary.updated, summary.failed
-            );
+        if !full {
+            return;
+        }
+        let people = format!(
+            "created, {} updated, {} failed",
+            summary.updated, summary.failed
+        );
+        match companies {
+            None => {
+                let _ = writeln!(out, "Apply {ended}: {} {people}.", summary.created);
+            }
+            Some(c) => {
+                let failed = match c.failed {
+                    0 => String::new(),
+                    n => format!(", {n} failed"),
+                };
+                let _ = writeln!(
+                    out,
+                    "Apply {ended}: {} created, {} updated{failed}; {} {people}.",
+                    counted(c.created, "company", "companies"),
+                    c.updated,
+                    counted(summary.created, "person", "people"),
+                );
+            }
         }
     }
 
@@ -210,16 +261,28 @@ impl Report {
             interrupted: bool,
             #[serde(skip_serializing_if = "Option::is_none")]
             aborted: Option<&'a Reason>,
+            /// Only when the plan involved companies.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            companies: Option<Companies<'a>>,
             results: &'a [EntryResult],
             stale: &'a [StaleEntry],
             #[serde(skip_serializing_if = "Option::is_none")]
             stats: Option<RunStats>,
         }
+        #[derive(Serialize)]
+        struct Companies<'a> {
+            summary: Summary,
+            results: &'a [EntryResult],
+        }
         let json = Json {
             format_version: 1,
             summary: self.summary(),
-            interrupted: self.execution.interrupted,
-            aborted: self.execution.aborted.as_ref(),
+            interrupted: self.interrupted(),
+            aborted: self.aborted(),
+            companies: self.companies.as_ref().map(|e| Companies {
+                summary: Summary::of(e),
+                results: &e.results,
+            }),
             results: &self.execution.results,
             stale: &self.stale,
             stats: self.stats,
@@ -268,6 +331,7 @@ mod tests {
 
     fn report(results: Vec<EntryResult>, interrupted: bool, not_sent: usize) -> Report {
         Report {
+            companies: None,
             execution: Execution {
                 results,
                 not_sent,

@@ -5,12 +5,36 @@ use super::Job;
 use super::report::StaleEntry;
 use super::send::Upsert;
 use crate::manifest::SourceFile;
-use crate::plan::render::identity_label;
+use crate::plan::render::{company_label, identity_label};
 use crate::plan::{Plan, PlanKey, SavedPlan};
 
+/// The changes apply sends, by index into the plan's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selected {
+    /// Into `plan.changes`.
+    pub people: Vec<usize>,
+    /// Into `plan.companies.changes`.
+    pub companies: Vec<usize>,
+}
+
+impl Selected {
+    /// How many changes in all.
+    pub fn len(&self) -> usize {
+        self.people.len() + self.companies.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Every change of a freshly computed plan, none stale.
-pub fn everything(fresh: &Plan) -> (Vec<usize>, Vec<StaleEntry>) {
-    ((0..fresh.changes.len()).collect(), Vec::new())
+pub fn everything(fresh: &Plan) -> (Selected, Vec<StaleEntry>) {
+    let selected = Selected {
+        people: (0..fresh.changes.len()).collect(),
+        companies: (0..fresh.companies.changes.len()).collect(),
+    };
+    (selected, Vec::new())
 }
 
 /// The changes of `fresh` that `saved` holds unchanged, and the saved ones
@@ -21,7 +45,7 @@ pub fn from_saved(
     files: &[SourceFile],
     key: &PlanKey,
     redact: bool,
-) -> (Vec<usize>, Vec<StaleEntry>) {
+) -> (Selected, Vec<StaleEntry>) {
     let check = saved.check(fresh, files, key);
     let stale = check
         .stale
@@ -32,11 +56,19 @@ pub fn from_saved(
                 .fresh
                 .and_then(|i| fresh.changes.get(i))
                 .map(|change| identity_label(change, redact))
+                .or_else(|| {
+                    let company = fresh.companies.changes.get(stale.fresh_company?)?;
+                    Some(company_label(company))
+                })
                 .unwrap_or_else(|| "(saved change)".to_string()),
             reason: stale.reason.to_string(),
         })
         .collect();
-    (check.current, stale)
+    let selected = Selected {
+        people: check.current,
+        companies: check.current_companies,
+    };
+    (selected, stale)
 }
 
 /// One upsert job per selected change, in plan order.

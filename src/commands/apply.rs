@@ -3,9 +3,10 @@
 use std::path::Path;
 
 use crate::api::Client;
+use crate::apply::companies::{Phases, execute_phases};
 use crate::apply::report::{Report, RunStats, StaleEntry};
-use crate::apply::send;
-use crate::apply::{self, ApplyError, ExecutorConfig, Progress, confirm, selection};
+use crate::apply::selection::Selected;
+use crate::apply::{self, ApplyError, ExecutorConfig, confirm, selection};
 use crate::cli::{ApplyArgs, ApplyFormat, GlobalArgs};
 use crate::commands::Printer;
 use crate::commands::connect::{Connection, connect};
@@ -62,65 +63,110 @@ async fn plan_and_apply(
     saved: Option<SavedPlan>,
     args: &ApplyArgs,
 ) -> miette::Result<ExitStatus> {
-    let client = &connection.client;
-    let (live, companies) =
-        plan::live::read_people_and_companies(client, &manifest.entries, &manifest.companies)
-            .await?;
-    let mut fresh = plan::compute_with_companies(
-        &manifest.entries,
-        &manifest.companies,
-        &live.people,
-        &companies.companies,
-        &plan_options(&manifest.config),
-    )?;
-    if args.force {
+    let fresh = fresh_plan(connection, manifest, args.force).await?;
+    let (selected, stale) = select(connection, manifest, saved.as_ref(), &fresh, args);
+    let must_ask = saved.is_none() && !args.auto_approve;
+    if saved.is_none() && (!printer.quiet() || must_ask) {
+        show_plan(printer, &fresh, args);
+    }
+    if let (Some(path), false) = (&args.plan, printer.quiet()) {
+        printer.status(&saved_plan_line(path, selected.len(), stale.len()));
+    }
+    if selected.is_empty() && stale.is_empty() {
+        nothing_to_apply(printer, saved.is_some(), args);
+        return Ok(ExitStatus::Success);
+    }
+    check_safety(manifest, &fresh, &selected, args.force)?;
+    if must_ask && !selected.is_empty() {
+        ask(printer, &fresh).await?;
+    }
+    let report = execute(
+        printer,
+        &connection.client,
+        manifest,
+        &fresh,
+        &selected,
+        stale,
+        args,
+    )
+    .await?;
+    print_report(printer, &report, args);
+    Ok(report.exit_status())
+}
+
+/// The plan of what the live CRM needs now.
+async fn fresh_plan(
+    connection: &Connection,
+    manifest: &Manifest,
+    force: bool,
+) -> miette::Result<Plan> {
+    let mut fresh = super::plan::live_plan(&connection.client, manifest).await?;
+    if force {
         // --force is the answer to that warning: printing it would mislead.
         fresh
             .warnings
             .retain(|warning| warning.code != WarningCode::SafetyLimit);
     }
+    Ok(fresh)
+}
+
+/// The changes to send: all of the fresh plan's, or those of the saved plan
+/// that still match it; and the saved ones that do not.
+fn select(
+    connection: &Connection,
+    manifest: &Manifest,
+    saved: Option<&SavedPlan>,
+    fresh: &Plan,
+    args: &ApplyArgs,
+) -> (Selected, Vec<StaleEntry>) {
     // Redaction is opt-in here: the person applying is the one who asked.
     let redact = args.target.redact;
-    let json = args.format == ApplyFormat::Json;
-
-    let (selected, stale) = match &saved {
+    match saved {
         Some(saved) => {
-            selection::from_saved(saved, &fresh, &manifest.files, &connection.plan_key, redact)
+            selection::from_saved(saved, fresh, &manifest.files, &connection.plan_key, redact)
         }
-        None => selection::everything(&fresh),
-    };
-
-    let must_ask = saved.is_none() && !args.auto_approve;
-    if saved.is_none() && (!printer.quiet() || must_ask) {
-        let text = plan::render_text(
-            &fresh,
-            &RenderOptions {
-                color: printer.color() && !json,
-                redact,
-            },
-        );
-        if json {
-            // Standard output holds only the JSON results.
-            eprint!("{text}");
-        } else {
-            printer.out(&text);
-        }
+        None => selection::everything(fresh),
     }
-    if let (Some(path), false) = (&args.plan, printer.quiet()) {
-        printer.status(&saved_plan_line(path, selected.len(), stale.len()));
-    }
+}
 
-    if selected.is_empty() && stale.is_empty() {
-        if saved.is_some() {
-            printer.status("Nothing to apply: the saved plan holds no changes.");
-        }
-        if json {
-            printer.out(&empty_report(stale).render_json());
-        }
-        return Ok(ExitStatus::Success);
+/// The plan as `zeeg plan` shows it; on stderr when stdout holds only the
+/// JSON results.
+fn show_plan(printer: &Printer, fresh: &Plan, args: &ApplyArgs) {
+    let json = args.format == ApplyFormat::Json;
+    let text = plan::render_text(
+        fresh,
+        &RenderOptions {
+            color: printer.color() && !json,
+            redact: args.target.redact,
+        },
+    );
+    if json {
+        printer.stderr(&text);
+    } else {
+        printer.out(&text);
     }
+}
 
+fn nothing_to_apply(printer: &Printer, from_saved: bool, args: &ApplyArgs) {
+    if from_saved {
+        printer.status("Nothing to apply: the saved plan holds no changes.");
+    }
+    if args.format == ApplyFormat::Json {
+        printer.out(&empty_report().render_json());
+    }
+}
+
+/// Refuses more updates at once than the configured share, unless forced.
+/// People only: a company rename is shown in the plan, but is no person's
+/// update (and a refused plan is refused whole, companies included).
+fn check_safety(
+    manifest: &Manifest,
+    fresh: &Plan,
+    selected: &Selected,
+    force: bool,
+) -> Result<(), ApplyError> {
     let updates = selected
+        .people
         .iter()
         .filter(|&&i| fresh.changes[i].action == apply::Action::Update)
         .count();
@@ -128,31 +174,19 @@ async fn plan_and_apply(
         updates,
         fresh.changes.len() + fresh.unchanged,
         plan_options(&manifest.config).max_update_percent,
-        args.force,
-    )
-    .map_err(ApplyError::from)?;
+        force,
+    )?;
+    Ok(())
+}
 
-    if must_ask && !selected.is_empty() {
-        if !printer.stdout_is_terminal() {
-            // The plan went to a file or a pipe: whoever answers the prompt
-            // on the terminal still sees what they agree to.
-            printer.errors(&format!("{}\n", plan::render::summary_line(&fresh)));
-        }
-        tokio::task::spawn_blocking(confirm::confirm)
-            .await
-            .map_err(|e| miette::miette!("the confirmation prompt failed: {e}"))??;
+/// `Apply these changes? [y/N]`, before anything is written.
+async fn ask(printer: &Printer, fresh: &Plan) -> Result<(), ApplyError> {
+    if !printer.stdout_is_terminal() {
+        // The plan went to a file or a pipe: whoever answers the prompt
+        // on the terminal still sees what they agree to.
+        printer.errors(&format!("{}\n", plan::render::summary_line(fresh)));
     }
-
-    let report = execute(printer, client, manifest, &fresh, &selected, stale, args).await?;
-    if json {
-        printer.out(&report.render_json());
-    } else if printer.quiet() {
-        // -q: errors only, on stderr; the exit status says the rest.
-        printer.errors(&report.render_errors());
-    } else {
-        printer.out(&report.render_text());
-    }
-    Ok(report.exit_status())
+    confirm::approved(printer.ask(confirm::QUESTION).await)
 }
 
 /// Sends the selected changes, with progress, until done or interrupted.
@@ -161,61 +195,64 @@ async fn execute(
     client: &Client,
     manifest: &Manifest,
     fresh: &Plan,
-    selected: &[usize],
+    selected: &Selected,
     stale: Vec<StaleEntry>,
     args: &ApplyArgs,
 ) -> miette::Result<Report> {
-    let jobs = selection::jobs(fresh, selected, args.target.redact);
     let parallelism = args
         .parallelism
         .unwrap_or(manifest.config.apply.parallelism)
         .max(1);
     let config = ExecutorConfig::new(usize::from(parallelism));
-    let progress = if printer.quiet() {
-        Progress::hidden()
-    } else if printer.stderr_is_terminal() {
-        Progress::bar(jobs.len() as u64)
-    } else {
-        Progress::lines()
-    };
-
     // Installed only now: until here Ctrl-C simply ends the process, and
     // nothing has been written.
     let (handle, stop) = apply::interrupt::channel();
     let listener = handle
         .listen_for_signals()
         .map_err(|source| ApplyError::Signals { source })?;
-    // The client's own lines (a slow answer) go above the bar too.
-    printer.progress_drawn(progress.bar_handle());
-    let execution = apply::execute(
-        jobs,
-        send::sender(client.clone()),
-        &config,
-        &progress,
-        &stop,
-    )
-    .await;
+    // While the bar is drawn, the client's own lines (a slow answer) go above it.
+    let progress = printer.progress(selected.len() as u64);
+    let redact = args.target.redact;
+    let phases = execute_phases(client, fresh, selected, redact, &config, &progress, &stop).await;
     listener.abort();
     printer.progress_done();
-    if execution.interrupted {
+    if phases.interrupted() {
         // Left on screen at its final count, the one the summary gives.
         progress.abandon();
     } else {
         progress.finish();
     }
+    Ok(report(client, phases, stale))
+}
 
+/// The run's results with the request figures of the whole command.
+fn report(client: &Client, phases: Phases, stale: Vec<StaleEntry>) -> Report {
     let stats = client.stats();
-    Ok(Report {
+    let Phases { companies, people } = phases;
+    let asserting = companies.as_ref().map_or(0.0, |c| c.elapsed.as_secs_f64());
+    Report {
         stats: Some(RunStats {
             requests: stats.requests,
             rate_limited: stats.rate_limited,
             retries: stats.retries,
-            upsert_seconds: execution.elapsed.as_secs_f64(),
-            min_parallelism: execution.min_limit,
+            upsert_seconds: people.elapsed.as_secs_f64() + asserting,
+            min_parallelism: people.min_limit,
         }),
-        execution,
+        companies,
+        execution: people,
         stale,
-    })
+    }
+}
+
+fn print_report(printer: &Printer, report: &Report, args: &ApplyArgs) {
+    if args.format == ApplyFormat::Json {
+        printer.out(&report.render_json());
+    } else if printer.quiet() {
+        // -q: errors only, on stderr; the exit status says the rest.
+        printer.errors(&report.render_errors());
+    } else {
+        printer.out(&report.render_text());
+    }
 }
 
 fn saved_plan_line(path: &Path, current: usize, stale: usize) -> String {
@@ -230,8 +267,9 @@ fn saved_plan_line(path: &Path, current: usize, stale: usize) -> String {
     line
 }
 
-fn empty_report(stale: Vec<StaleEntry>) -> Report {
+fn empty_report() -> Report {
     Report {
+        companies: None,
         execution: apply::Execution {
             results: Vec::new(),
             not_sent: 0,
@@ -240,7 +278,7 @@ fn empty_report(stale: Vec<StaleEntry>) -> Report {
             min_limit: 0,
             elapsed: std::time::Duration::ZERO,
         },
-        stale,
+        stale: Vec::new(),
         stats: None,
     }
 }

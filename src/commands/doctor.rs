@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::api::Client;
-use crate::apply::confirm;
+use crate::apply::confirm::Answer;
 use crate::cli::{DiagnosticFormat, DoctorArgs, GlobalArgs};
 use crate::commands::Printer;
 use crate::commands::connect::connect;
@@ -58,22 +58,10 @@ async fn diagnose(printer: &Printer, client: &Client, args: &DoctorArgs) -> miet
         if let Ok(plan) = &plan {
             let must_ask = !args.auto_approve;
             if must_ask || !printer.quiet() {
-                eprintln!(
-                    "zeeg doctor --write will send {} to {}. Each re-asserts what is already \
-                     there, so none changes data if the API behaves as zeeg assumes; if it does \
-                     not, one field of person {} may change, and doctor sends it back:",
-                    doctor::count(plan.describe().len(), "request", "requests"),
-                    client.base_url(),
-                    plan.person_id
-                );
-                for line in plan.describe() {
-                    eprintln!("  {line}");
-                }
+                printer.stderr(&describe(client, plan));
             }
             if must_ask {
-                tokio::task::spawn_blocking(ask)
-                    .await
-                    .map_err(|e| miette::miette!("the confirmation prompt failed: {e}"))??;
+                approved(printer.ask(QUESTION).await)?;
             }
         }
         Some(plan)
@@ -83,16 +71,29 @@ async fn diagnose(printer: &Printer, client: &Client, args: &DoctorArgs) -> miet
     Ok(doctor::finish(client, findings, write).await)
 }
 
-/// Asks on the terminal; without one, refuses.
-fn ask() -> Result<(), DoctorError> {
-    if !confirm::interactive() {
-        return Err(DoctorError::NoTerminal);
+/// What `--write` will send, before it is sent.
+fn describe(client: &Client, plan: &doctor::WritePlan) -> String {
+    let requests = plan.describe();
+    let mut text = format!(
+        "zeeg doctor --write will send {} to {}. Each re-asserts what is already \
+         there, so none changes data if the API behaves as zeeg assumes; if it does \
+         not, one field of person {} may change, and doctor sends it back:\n",
+        doctor::count(requests.len(), "request", "requests"),
+        client.base_url(),
+        plan.person_id
+    );
+    for line in requests {
+        text.push_str(&format!("  {line}\n"));
     }
-    let agreed = confirm::ask_with(QUESTION, std::io::stderr(), std::io::stdin().lock())
-        .map_err(|source| DoctorError::Prompt { source })?;
-    if agreed {
-        Ok(())
-    } else {
-        Err(DoctorError::Declined)
+    text
+}
+
+/// Whether the write checks may be sent.
+fn approved(answer: std::io::Result<Answer>) -> Result<(), DoctorError> {
+    match answer {
+        Ok(Answer::Yes) => Ok(()),
+        Ok(Answer::No) => Err(DoctorError::Declined),
+        Ok(Answer::NoTerminal) => Err(DoctorError::NoTerminal),
+        Err(source) => Err(DoctorError::Prompt { source }),
     }
 }

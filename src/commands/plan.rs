@@ -11,7 +11,7 @@ use crate::commands::entries::{load, plan_options, select_entries};
 use crate::exit::ExitStatus;
 use crate::manifest::Manifest;
 use crate::plan::live::LiveCompanies;
-use crate::plan::{self, LiveError, LiveState, RenderOptions, SavedPlan};
+use crate::plan::{self, LiveError, LiveState, Plan, RenderOptions, SavedPlan};
 
 pub async fn run(
     printer: &Printer,
@@ -37,27 +37,15 @@ pub async fn run(
         manifest.config.api_url.as_deref(),
     )
     .await?;
-    let live = read_live(&connection.client, &manifest).await;
+    let plan = live_plan(&connection.client, &manifest).await;
     let plan_key = connection.plan_key.clone();
     connection.close().await;
-
-    let (people, companies) = live?;
-    let plan = plan::compute_with_companies(
-        &manifest.entries,
-        &manifest.companies,
-        &people.people,
-        &companies.companies,
-        &plan_options(&manifest.config),
-    )?;
+    let plan = plan?;
     let options = RenderOptions {
         color: printer.color(),
         redact,
     };
-    let text = match format {
-        PlanFormat::Text => plan::render_text(&plan, &options),
-        PlanFormat::Json => plan::render_json(&plan, &options),
-        PlanFormat::Markdown => plan::render_markdown(&plan, &options),
-    };
+    let text = render(&plan, format, &options);
     if let Some(path) = out {
         SavedPlan::new(&plan, &manifest.files, &manifest.paths, &plan_key)
             .with_targeting(&target.only, &target.exclude)
@@ -72,7 +60,30 @@ pub async fn run(
     })
 }
 
-/// The live people and companies the manifest needs, with what it took at `-v`.
+/// The whole output, rendered before anything is printed.
+fn render(plan: &Plan, format: PlanFormat, options: &RenderOptions) -> String {
+    match format {
+        PlanFormat::Text => plan::render_text(plan, options),
+        PlanFormat::Json => plan::render_json(plan, options),
+        PlanFormat::Markdown => plan::render_markdown(plan, options),
+    }
+}
+
+/// The plan of the manifest against what the CRM holds now: the live people
+/// and companies it needs are read (with what that took at `-v`), then
+/// compared. `apply` plans the same way.
+pub async fn live_plan(client: &Client, manifest: &Manifest) -> miette::Result<Plan> {
+    let (people, companies) = read_live(client, manifest).await?;
+    let plan = plan::compute_with_companies(
+        &manifest.entries,
+        &manifest.companies,
+        &people.people,
+        &companies.companies,
+        &plan_options(&manifest.config),
+    )?;
+    Ok(plan)
+}
+
 async fn read_live(
     client: &Client,
     manifest: &Manifest,

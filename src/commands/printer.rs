@@ -1,5 +1,8 @@
 //! Where output goes. Commands ask the printer instead of printing directly, so
-//! quiet mode, colour and terminal detection are decided in one place.
+//! quiet mode, colour and terminal detection are decided in one place: data on
+//! stdout ([`Printer::out`]), status lines, errors and what the person must see
+//! on stderr, the progress of an apply ([`Printer::progress`]) and the yes/no
+//! prompt ([`Printer::ask`]). While a bar is drawn, every line goes above it.
 
 use std::fmt;
 use std::io::{IsTerminal, Write};
@@ -11,6 +14,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use miette::{Diagnostic, LabeledSpan};
 
 use crate::api::Notices;
+use crate::apply::Progress;
+use crate::apply::confirm::{self, Answer};
 use crate::cli::{ColorChoice, GlobalArgs};
 use crate::terminal;
 
@@ -24,6 +29,7 @@ pub struct Printer {
     color: bool,
     stdout_is_terminal: bool,
     stderr_is_terminal: bool,
+    stdin_is_terminal: bool,
     /// The progress bar on stderr while one is drawn (shared by clones):
     /// status lines then go above it, so they never tear it.
     progress: Arc<Mutex<Option<ProgressBar>>>,
@@ -47,6 +53,7 @@ impl Printer {
             color,
             stdout_is_terminal,
             stderr_is_terminal,
+            stdin_is_terminal: std::io::stdin().is_terminal(),
             progress: Arc::default(),
         }
     }
@@ -95,19 +102,43 @@ impl Printer {
     /// Writes a status line to stderr unless quiet; above the progress bar
     /// while one is drawn.
     pub fn status(&self, line: &str) {
-        if self.quiet {
-            return;
+        if !self.quiet {
+            self.line(line);
         }
-        let progress = self
-            .progress
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match progress.as_ref() {
+    }
+
+    /// A line on stderr, above the bar while one is drawn.
+    fn line(&self, line: &str) {
+        match self.drawn() {
             Some(bar) => bar.println(line),
             None => {
+                // A closed stderr is no reason to stop.
                 let _ = writeln!(std::io::stderr().lock(), "{line}");
             }
         }
+    }
+
+    fn drawn(&self) -> Option<ProgressBar> {
+        self.progress
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// The progress of `total` entries: nothing when quiet, a bar on a
+    /// terminal (status lines then go above it until
+    /// [`Printer::progress_done`]), else a status line per entry.
+    pub fn progress(&self, total: u64) -> Progress {
+        if self.quiet {
+            return Progress::hidden();
+        }
+        if self.stderr_is_terminal {
+            let progress = Progress::bar(total);
+            self.progress_drawn(progress.bar_handle());
+            return progress;
+        }
+        let printer = self.clone();
+        Progress::lines(move |line| printer.line(line))
     }
 
     /// Status lines go above `bar` until [`Printer::progress_done`].
@@ -171,7 +202,34 @@ impl Printer {
     /// even when quiet. The text is zeeg's own, with anything from a server
     /// already escaped.
     pub fn errors(&self, text: &str) {
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        self.stderr(text);
+    }
+
+    /// Writes text the person must see, even when quiet, to stderr because
+    /// stdout must not hold it: the plan before the prompt when stdout holds
+    /// JSON, the requests `doctor --write` asks to send.
+    pub fn stderr(&self, text: &str) {
+        let write = || {
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        };
+        match self.drawn() {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+
+    /// Asks `question` on the terminal (on stderr, so piped output stays
+    /// clean) and reads one line, off the async workers. A person can be
+    /// asked only when stdin and stderr are both terminals.
+    pub async fn ask(&self, question: &'static str) -> std::io::Result<Answer> {
+        if !(self.stdin_is_terminal && self.stderr_is_terminal) {
+            return Ok(Answer::NoTerminal);
+        }
+        let asked = tokio::task::spawn_blocking(move || {
+            confirm::ask_with(question, std::io::stderr(), std::io::stdin().lock())
+        });
+        let agreed = asked.await.map_err(std::io::Error::other)??;
+        Ok(if agreed { Answer::Yes } else { Answer::No })
     }
 
     /// Prints an error report to stderr, always, with every word of it that

@@ -467,19 +467,17 @@ fn check_company_keys(doc: &Document, source: &SourceText, at: &str, problems: &
         return;
     };
     let span = |key: &str| doc.spans.get(&format!("{at}/{key}"));
-    if mapping.contains_key(company::LINK_FIELD) && mapping.contains_key(company::ID_FIELD) {
-        if let (Some(link), Some(id)) = (span(company::LINK_FIELD), span(company::ID_FIELD)) {
-            problems.push(
-                Problem::new(ManifestError::CompanyTwice)
-                    .at(source, link.key.clone().unwrap_or(link.value.clone()))
-                    .label("company by domain")
-                    .also(
-                        source,
-                        id.key.clone().unwrap_or(id.value.clone()),
-                        "and by id",
-                    ),
-            );
-        }
+    if let (Some(link), Some(id)) = (span(company::LINK_FIELD), span(company::ID_FIELD)) {
+        problems.push(
+            Problem::new(ManifestError::CompanyTwice)
+                .at(source, link.key.clone().unwrap_or(link.value.clone()))
+                .label("company by domain")
+                .also(
+                    source,
+                    id.key.clone().unwrap_or(id.value.clone()),
+                    "and by id",
+                ),
+        );
     }
     if let (Some(Value::String(domain)), Some(span)) =
         (mapping.get(company::LINK_FIELD), span(company::LINK_FIELD))

@@ -26,11 +26,11 @@ pub struct PeopleFile {
     /// them with `company: DOMAIN`; a company that exists in the CRM need
     /// not be declared to be referenced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1))]
+    #[schemars(with = "Vec<DeclaredCompany>", length(min = 1))]
     pub companies: Option<Vec<DeclaredCompany>>,
     /// The people of this file, one entry each.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1))]
+    #[schemars(with = "Vec<DeclaredPerson>", length(min = 1))]
     pub people: Option<Vec<DeclaredPerson>>,
 }
 

@@ -144,8 +144,8 @@ impl LiveSource for Client {
         Client::search(self, text)
     }
 
-    fn companies_total(&self) -> impl Future<Output = Result<u64, ApiError>> + Send {
-        async move { Ok(self.companies_page(1, 1, None).await?.pagination.total) }
+    async fn companies_total(&self) -> Result<u64, ApiError> {
+        Ok(self.companies_page(1, 1, None).await?.pagination.total)
     }
 
     fn list_companies(&self) -> impl Future<Output = Result<Vec<Company>, ApiError>> + Send {
@@ -457,6 +457,7 @@ mod tests {
     /// API would have needed for them (a list costs one per page).
     struct CountingCrm {
         people: Vec<Person>,
+        companies: Vec<Company>,
         requests: AtomicU64,
         searches: AtomicU64,
     }
@@ -465,6 +466,7 @@ mod tests {
         fn new(people: Vec<Person>) -> CountingCrm {
             CountingCrm {
                 people,
+                companies: Vec::new(),
                 requests: AtomicU64::new(0),
                 searches: AtomicU64::new(0),
             }
@@ -516,6 +518,81 @@ mod tests {
                 .cloned()
                 .collect())
         }
+
+        async fn companies_total(&self) -> Result<u64, ApiError> {
+            self.count(1);
+            Ok(self.companies.len() as u64)
+        }
+
+        async fn list_companies(&self) -> Result<Vec<Company>, ApiError> {
+            let pages = (self.companies.len() as u64).div_ceil(u64::from(MAX_PAGE_SIZE));
+            self.count(pages.max(1));
+            Ok(self.companies.clone())
+        }
+
+        async fn search_companies(&self, text: &str) -> Result<Vec<Company>, ApiError> {
+            self.count(1);
+            self.searches.fetch_add(1, Ordering::Relaxed);
+            let text = text.to_lowercase();
+            let holds = |value: &Option<String>| {
+                value
+                    .as_deref()
+                    .is_some_and(|v| v.to_lowercase().contains(&text))
+            };
+            Ok(self
+                .companies
+                .iter()
+                .filter(|c| holds(&c.name) || holds(&c.domain))
+                .cloned()
+                .collect())
+        }
+    }
+
+    fn live_companies(n: usize) -> Vec<Company> {
+        (0..n)
+            .map(|i| {
+                serde_json::from_value(
+                    json!({"id": format!("c-{i}"), "name": format!("Company {i}"),
+                    "domain": format!("c{i}.example"), "createdAt": "2025-01-15T09:00:00+00:00",
+                    "updatedAt": "2025-01-15T09:00:00+00:00"}),
+                )
+                .unwrap()
+            })
+            .collect()
+    }
+
+    fn read_companies(crm: &CountingCrm, domains: &[String]) -> LiveCompanies {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(read_live_companies(crm, domains)).unwrap()
+    }
+
+    #[test]
+    fn few_domains_are_searched_many_are_listed_and_none_cost_nothing() {
+        let mut crm = CountingCrm::new(Vec::new());
+        crm.companies = live_companies(5_000);
+        let none = read_companies(&crm, &[]);
+        assert_eq!((none.strategy, crm.requests()), (None, 0));
+
+        // c1.example also finds c10…c19 and more by substring: only c1 is kept.
+        let few: Vec<String> = ["c1.example", "C7.EXAMPLE", "gone.example"]
+            .map(crate::company::domain_key)
+            .to_vec();
+        let found = read_companies(&crm, &few);
+        assert_eq!(found.strategy, Some(ReadStrategy::Search));
+        assert_eq!(crm.requests(), 1 + 3, "the total, then a search per domain");
+        let mut ids: Vec<&str> = found.companies.iter().map(|c| c.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids, ["c-1", "c-7"]);
+
+        let mut crm = CountingCrm::new(Vec::new());
+        crm.companies = live_companies(5_000);
+        let many: Vec<String> = (0..60).map(|i| format!("c{i}.example")).collect();
+        let found = read_companies(&crm, &many);
+        assert_eq!(found.strategy, Some(ReadStrategy::List));
+        assert_eq!(crm.requests(), 1 + 50, "the total, then 50 pages");
+        assert_eq!(found.companies.len(), 60);
     }
 
     fn live_people(n: usize) -> Vec<Person> {

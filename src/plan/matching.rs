@@ -261,6 +261,7 @@ mod tests {
     fn problems(result: Result<Vec<Option<usize>>, PlanError>) -> Vec<MatchProblem> {
         match result {
             Err(PlanError::Ambiguous { problems }) => problems,
+            Err(other) => panic!("expected matching problems, got {other:?}"),
             Ok(matched) => panic!("expected problems, got {matched:?}"),
         }
     }

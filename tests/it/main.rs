@@ -5,6 +5,7 @@ mod apply;
 mod cli;
 mod client;
 mod common;
+mod companies;
 mod doctor;
 mod exit_codes;
 mod hostile;

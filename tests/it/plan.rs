@@ -707,7 +707,8 @@ fn the_example_plans_against_its_own_sandbox() {
     let last = out.stdout.lines().last().unwrap_or_default();
     // What the README's quick start promises.
     assert_eq!(
-        last, "Plan: 8 to create, 9 to update, 11 unchanged.",
+        last,
+        "Plan: 1 company to create, 1 to update, 1 unchanged; 8 people to create, 9 to update, 11 unchanged.",
         "{}",
         out.stdout
     );

@@ -96,6 +96,9 @@ fn quiet_keeps_data_on_stdout_and_errors_on_stderr_only() {
     assert!(json.stdout.contains("\"failed\": 1"), "{}", json.stdout);
 }
 
+/// The width of the pseudo-terminal.
+const COLUMNS: usize = 120;
+
 /// `zeeg ARGS` on a pseudo-terminal, through `sh -c` so `shell` may redirect;
 /// `input` is typed once `ready` (if any) shows on the terminal. Returns the
 /// exit code and everything the terminal showed.
@@ -106,7 +109,11 @@ fn on_a_terminal(
     input: &[u8],
     ready: impl Fn(&str) -> bool,
 ) -> (i32, String) {
-    let command = format!("{} {shell}", zeeg_bin().display());
+    // A known width, whatever terminal (if any) runs the tests.
+    let command = format!(
+        "stty cols {COLUMNS} rows 40 2>/dev/null; {} {shell}",
+        zeeg_bin().display()
+    );
     let mut script = std::process::Command::new("script")
         .args(["-q", "-e", "-c", &command, "/dev/null"])
         .current_dir(dir)
@@ -114,7 +121,7 @@ fn on_a_terminal(
         .env("ZEEG_API_TOKEN", TOKEN)
         .env_remove("CI")
         .env_remove("NO_COLOR")
-        .env("COLUMNS", "120")
+        .env("COLUMNS", COLUMNS.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -220,6 +227,98 @@ fn after_ctrl_c_the_bar_shows_the_summarys_count_at_a_whole_number_rate() {
     for rate in rates {
         assert!(!rate.contains('.'), "a whole-number rate: {rate:?}");
     }
+}
+
+#[test]
+fn retry_lines_go_above_the_bar_without_tearing_it() {
+    let sandbox = Sandbox::start(&["--fail-rate", "0.3", "--latency", "30"]);
+    let dir = project(60, None);
+    let (code, screen) = on_a_terminal(
+        &sandbox,
+        dir.path(),
+        "apply --auto-approve --color never --parallelism 2",
+        b"",
+        |_| true,
+    );
+    // With 30% of requests failing, an entry may still fail all six tries.
+    assert!(code == 0 || code == 3, "{screen}");
+    assert!(screen.contains("/60 ·"), "the bar was drawn: {screen}");
+    // What the terminal shows in the end, with every line scrolled past.
+    let rows = terminal_rows(&screen, COLUMNS);
+    let retries: Vec<&String> = rows
+        .iter()
+        .filter(|row| row.contains("retrying "))
+        .collect();
+    assert!(!retries.is_empty(), "{rows:#?}");
+    for row in retries {
+        assert!(row.starts_with("retrying "), "torn: {row:?}");
+    }
+    let left = rows.iter().filter(|row| row.contains("/60 ·")).count();
+    assert_eq!(left, 0, "no copy of the bar is left behind: {rows:#?}");
+}
+
+/// The rows a terminal `columns` wide shows after `output` (where `\r` was
+/// made `\n`, as [`on_a_terminal`] gives it): enough of one for what a
+/// progress bar sends (wrapping, clearing a line, moving up).
+fn terminal_rows(output: &str, columns: usize) -> Vec<String> {
+    let mut rows: Vec<Vec<char>> = vec![Vec::new()];
+    let (mut row, mut column) = (0usize, 0usize);
+    let mut chars = output.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            // `\r` and `\n` both arrive as `\n`: a bare `\r` returns to the
+            // start of the row, and `\r\n` becomes two `\n`s with no row between.
+            '\n' if chars.peek() == Some(&'\n') => {
+                chars.next();
+                (row, column) = (row + 1, 0);
+            }
+            '\n' => column = 0,
+            '\u{1b}' => {
+                let mut sequence = String::new();
+                if chars.next() == Some('[') {
+                    for c in chars.by_ref() {
+                        sequence.push(c);
+                        if c.is_ascii_alphabetic() {
+                            break;
+                        }
+                    }
+                }
+                match sequence.as_str() {
+                    "2K" => rows[row].clear(),
+                    "J" | "0J" => {
+                        rows[row].truncate(column);
+                        rows.truncate(row + 1);
+                    }
+                    up if up.ends_with('A') => {
+                        row = row.saturating_sub(up.trim_end_matches('A').parse().unwrap_or(1));
+                    }
+                    _ => {}
+                }
+            }
+            c => {
+                if column == columns {
+                    (row, column) = (row + 1, 0);
+                }
+                if rows.len() <= row {
+                    rows.resize(row + 1, Vec::new());
+                }
+                if rows[row].len() < column {
+                    rows[row].resize(column, ' ');
+                }
+                match rows[row].get_mut(column) {
+                    Some(cell) => *cell = c,
+                    None => rows[row].push(c),
+                }
+                column += 1;
+            }
+        }
+        if rows.len() <= row {
+            rows.resize(row + 1, Vec::new());
+        }
+    }
+    rows.into_iter()
+        .map(|row| row.into_iter().collect::<String>().trim_end().to_string())
+        .collect()
 }
 
 #[test]

@@ -265,6 +265,7 @@ mod tests {
                 })
                 .collect(),
             body: Map::new(),
+            company: None,
         }
     }
 
@@ -273,7 +274,7 @@ mod tests {
         let plan = Plan {
             changes: (1..=2000).map(|i| update(i, 3)).collect(),
             unchanged: 5,
-            warnings: Vec::new(),
+            ..Plan::default()
         };
         let text = render_markdown(&plan, &RenderOptions::default());
         assert!(chars(&text) < MARKDOWN_LIMIT, "{}", chars(&text));
@@ -292,7 +293,7 @@ mod tests {
         let plan = Plan {
             changes: vec![update(1, 2), update(9, 10)],
             unchanged: 0,
-            warnings: Vec::new(),
+            ..Plan::default()
         };
         let text = render_markdown(&plan, &RenderOptions::default());
         assert_eq!(text.matches("<details>").count(), 1);

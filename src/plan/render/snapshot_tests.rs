@@ -149,7 +149,7 @@ fn no_changes() {
     let plan = Plan {
         changes: Vec::new(),
         unchanged: 3,
-        warnings: Vec::new(),
+        ..Plan::default()
     };
     assert_eq!(
         render_text(&plan, &PLAIN),
@@ -205,4 +205,119 @@ fn within_the_limit_there_is_no_warning() {
     assert!(plan.warnings.is_empty());
     assert!(render_json(&plan, &PLAIN).contains("\"warnings\": []"));
     assert!(!render_text(&plan, &PLAIN).contains("Warning"));
+}
+
+/// A plan with every kind of company change: a create, a rename, an
+/// unchanged one, a person moved between companies, one linked to a company
+/// created in the same apply, one linked to a live company nobody declared,
+/// and one unlinked.
+fn companies_scenario() -> Plan {
+    use crate::manifest::{CompanyDeclaration, CompanyLink, SourceLocation};
+    let at = |file: &str, line| SourceLocation {
+        file: file.into(),
+        line,
+        column: 5,
+    };
+    let declared = |line, domain: &str, name: &str| CompanyDeclaration {
+        source: at("companies.yaml", line),
+        domain: domain.into(),
+        name: Some(name.into()),
+        project_path: "companies.yaml".into(),
+    };
+    let companies = [
+        declared(2, "acme.example", "Acme Corp"),
+        declared(4, "globex.example", "Globex"),
+        declared(6, "nordwind.example", "Nordwind Logistics AB"),
+    ];
+    let linked = |line, emails: Value, domain: Option<&str>| {
+        let mut e = entry(line, "email", json!({"firstName": "P", "emails": emails}));
+        e.company = Some(CompanyLink {
+            domain: domain.map(str::to_string),
+            at: at("people.yaml", line + 2),
+        });
+        e
+    };
+    let entries = [
+        linked(2, json!(["jane@acme.example"]), Some("globex.example")),
+        linked(6, json!(["nia@globex.example"]), Some("globex.example")),
+        linked(10, json!(["ravi@initech.example"]), Some("initech.example")),
+        linked(14, json!(["solo@example.org"]), None),
+        linked(
+            18,
+            json!(["bjorn@nordwind.example"]),
+            Some("nordwind.example"),
+        ),
+    ];
+    let live_company = |id: &str, domain: &str, name: &str| -> crate::api::Company {
+        serde_json::from_value(json!({"id": id, "name": name, "domain": domain,
+            "createdAt": "2025-01-15T09:00:00+00:00", "updatedAt": "2025-01-15T09:00:00+00:00"}))
+        .unwrap()
+    };
+    let live_companies = [
+        live_company("c-acme", "acme.example", "Acme"),
+        live_company("c-initech", "initech.example", "Initech"),
+        live_company("c-nordwind", "nordwind.example", "Nordwind Logistics AB"),
+    ];
+    let link = |id: &str, domain: &str| json!({"id": id, "name": "x", "domain": domain});
+    let live = [
+        person(
+            "id-jane",
+            json!({"firstName": "P", "emails": ["jane@acme.example"], "company": link("c-acme", "acme.example")}),
+        ),
+        person(
+            "id-ravi",
+            json!({"firstName": "P", "emails": ["ravi@initech.example"]}),
+        ),
+        person(
+            "id-solo",
+            json!({"firstName": "P", "emails": ["solo@example.org"], "company": link("c-acme", "acme.example")}),
+        ),
+        person(
+            "id-bjorn",
+            json!({"firstName": "P", "emails": ["bjorn@nordwind.example"], "company": link("c-nordwind", "nordwind.example")}),
+        ),
+    ];
+    crate::plan::compute_with_companies(
+        &entries,
+        &companies,
+        &live,
+        &live_companies,
+        &crate::plan::PlanOptions::default(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn companies_text() {
+    insta::assert_snapshot!(render_text(&companies_scenario(), &PLAIN));
+}
+
+#[test]
+fn companies_json() {
+    insta::assert_snapshot!(render_json(&companies_scenario(), &PLAIN));
+}
+
+#[test]
+fn companies_markdown() {
+    insta::assert_snapshot!(render_markdown(&companies_scenario(), &REDACTED));
+}
+
+#[test]
+fn no_changes_with_companies_counts_them() {
+    let mut plan = Plan {
+        unchanged: 3,
+        ..Plan::default()
+    };
+    plan.companies.involved = true;
+    plan.companies.unchanged = 1;
+    assert_eq!(
+        render_text(&plan, &PLAIN),
+        "No changes. 1 company and 3 people up to date.\n"
+    );
+    assert!(
+        render_json(&plan, &PLAIN)
+            .contains("\"companies\": {\n    \"summary\": {\n      \"create\": 0,")
+    );
+    // Without companies in the files, the JSON has no `companies` key at all.
+    assert!(!render_json(&scenario(), &PLAIN).contains("\"companies\""));
 }

@@ -1,0 +1,385 @@
+//! Companies by domain end to end: the real binary against a real sandbox
+//! over loopback HTTP (and, for a company the API refuses, a proxy in front
+//! of it that refuses one assert).
+
+use serde_json::{Value, json};
+
+use crate::common::{self, Sandbox, TOKEN, run};
+
+/// Live before the plan: Acme (declared, to be renamed), Initech (live only,
+/// never declared); Jane at Acme, Max at Initech, Solo at Acme.
+const SEED: &str = r#"{
+  "companies": [
+    {"id": "5f3b8a2e-1c4d-4e6f-9a7b-2d8c0e1f3a45", "name": "Acme", "domain": "acme.example"},
+    {"id": "9e2d4c6a-8b1f-4a3e-b5c7-0d9f2e4a6b81", "name": "Initech", "domain": "initech.example"}
+  ],
+  "people": [
+    {"firstName": "Jane", "emails": ["jane@acme.example"], "companyId": "5f3b8a2e-1c4d-4e6f-9a7b-2d8c0e1f3a45"},
+    {"firstName": "Max", "emails": ["max@initech.example"], "companyId": "9e2d4c6a-8b1f-4a3e-b5c7-0d9f2e4a6b81"},
+    {"firstName": "Solo", "emails": ["solo@example.org"], "companyId": "5f3b8a2e-1c4d-4e6f-9a7b-2d8c0e1f3a45"}
+  ]
+}"#;
+
+/// Declares a rename (Acme) and a create (Globex); moves Jane to Globex,
+/// keeps Max at the undeclared Initech, unlinks Solo, and creates Nia at
+/// Globex (written in another case).
+const COMPANIES: &str = "\
+companies:
+  - domain: acme.example
+    name: Acme Corp
+  - domain: globex.example
+    name: Globex
+";
+
+const PEOPLE: &str = "\
+people:
+  - firstName: Jane
+    emails: [jane@acme.example]
+    company: globex.example
+  - firstName: Max
+    emails: [max@initech.example]
+    company: initech.example
+  - firstName: Solo
+    emails: [solo@example.org]
+    company: null
+  - firstName: Nia
+    emails: [nia@globex.example]
+    company: GLOBEX.example
+";
+
+struct Setup {
+    dir: tempfile::TempDir,
+    sandbox: Sandbox,
+}
+
+fn setup(people: &str) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("seed.json");
+    std::fs::write(&seed, SEED).unwrap();
+    let people_dir = dir.path().join("people");
+    std::fs::create_dir(&people_dir).unwrap();
+    std::fs::write(people_dir.join("companies.yaml"), COMPANIES).unwrap();
+    std::fs::write(people_dir.join("team.yaml"), people).unwrap();
+    let sandbox = Sandbox::start(&["--seed", seed.to_str().unwrap()]);
+    Setup { dir, sandbox }
+}
+
+impl Setup {
+    fn zeeg(&self, args: &[&str]) -> common::Run {
+        run(self.sandbox.zeeg().current_dir(self.dir.path()).args(args))
+    }
+
+    fn zeeg_via(&self, api_url: &str, args: &[&str]) -> common::Run {
+        run(self
+            .sandbox
+            .zeeg()
+            .env("ZEEG_API_URL", api_url)
+            .current_dir(self.dir.path())
+            .args(args))
+    }
+}
+
+/// GET from the sandbox directly, bypassing zeeg.
+fn get(sandbox: &Sandbox, path: &str) -> Value {
+    let url = format!("{}{path}", sandbox.api_url());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let answer = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        answer.json::<Value>().await.unwrap()
+    })
+}
+
+/// The domain of the company the live person with `email` links to.
+fn company_of(sandbox: &Sandbox, email: &str) -> Value {
+    let people = get(sandbox, &format!("/crm/people?search={email}&count=100"));
+    let person = &people["collection"][0];
+    assert_eq!(person["emails"][0], json!(email), "{people}");
+    person["company"]["domain"].clone()
+}
+
+fn field<'a>(change: &'a Value, path: &str) -> &'a Value {
+    change["fields"]
+        .as_array()
+        .and_then(|fields| fields.iter().find(|f| f["path"] == path))
+        .unwrap_or(&Value::Null)
+}
+
+#[test]
+fn the_plan_shows_company_changes_first_and_links_as_domains() {
+    let setup = setup(PEOPLE);
+    let out = setup.zeeg(&["plan", "people", "--detailed-exitcode"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let first_company = out.stdout.find("company acme.example").unwrap();
+    let first_person = out.stdout.find("email jane@acme.example").unwrap();
+    assert!(first_company < first_person, "{}", out.stdout);
+    assert_eq!(
+        out.stdout.lines().last().unwrap(),
+        "Plan: 1 company to create, 1 to update, 0 unchanged; 1 person to create, 2 to update, 1 unchanged."
+    );
+
+    let out = setup.zeeg(&["plan", "people", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let plan: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(plan["formatVersion"], 1);
+    let companies = &plan["companies"];
+    assert_eq!(
+        companies["summary"],
+        json!({"create": 1, "update": 1, "unchanged": 0})
+    );
+    let rename = &companies["changes"][0];
+    assert_eq!(rename["action"], "update");
+    assert_eq!(rename["domain"], "acme.example");
+    assert_eq!(rename["companyId"], "5f3b8a2e-1c4d-4e6f-9a7b-2d8c0e1f3a45");
+    assert_eq!(
+        field(rename, "name"),
+        &json!({"path": "name", "before": "Acme", "after": "Acme Corp"})
+    );
+    assert_eq!(companies["changes"][1]["action"], "create");
+    assert_eq!(companies["changes"][1]["companyId"], Value::Null);
+
+    let changes = plan["changes"].as_array().unwrap();
+    let jane = &changes[0];
+    assert_eq!(jane["matchValue"], "jane@acme.example");
+    assert_eq!(
+        field(jane, "company"),
+        &json!({"path": "company", "before": "acme.example", "after": "globex.example"})
+    );
+    // Max stays at Initech, which is live but undeclared: no change at all.
+    assert!(
+        changes
+            .iter()
+            .all(|c| c["matchValue"] != "max@initech.example")
+    );
+    let solo = changes
+        .iter()
+        .find(|c| c["matchValue"] == "solo@example.org")
+        .unwrap();
+    assert_eq!(field(solo, "company")["after"], Value::Null);
+    let nia = changes.last().unwrap();
+    assert_eq!(nia["action"], "create");
+    assert_eq!(field(nia, "company")["after"], "GLOBEX.example");
+}
+
+#[test]
+fn apply_asserts_companies_then_links_people_and_a_rerun_has_nothing_to_do() {
+    let setup = setup(PEOPLE);
+    let out = setup.zeeg(&["apply", "people", "--auto-approve"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.stdout.lines().last().unwrap(),
+        "Apply complete: 1 company created, 1 updated; 1 person created, 2 updated, 0 failed."
+    );
+    let sandbox = &setup.sandbox;
+    assert_eq!(company_of(sandbox, "jane@acme.example"), "globex.example");
+    assert_eq!(company_of(sandbox, "nia@globex.example"), "globex.example");
+    assert_eq!(
+        company_of(sandbox, "max@initech.example"),
+        "initech.example"
+    );
+    assert_eq!(company_of(sandbox, "solo@example.org"), Value::Null);
+    let acme = get(sandbox, "/crm/companies?search=acme.example");
+    assert_eq!(acme["collection"][0]["name"], "Acme Corp");
+    // Initech was referenced, never asserted: its name is the CRM's.
+    let initech = get(sandbox, "/crm/companies?search=initech.example");
+    assert_eq!(initech["collection"][0]["name"], "Initech");
+
+    let again = setup.zeeg(&["plan", "people", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    assert_eq!(
+        again.stdout.lines().last().unwrap(),
+        "No changes. 2 companies and 4 people up to date."
+    );
+}
+
+#[test]
+fn a_domain_neither_declared_nor_live_is_an_error_at_its_line_but_valid_offline() {
+    let people =
+        "people:\n  - firstName: Ann\n    emails: [ann@x.example]\n    company: nowhere.example\n";
+    let setup = setup(people);
+    let out = setup.zeeg(&["plan", "people"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("team.yaml:4") && out.stderr.contains("nowhere.example"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("domain: nowhere.example"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty(), "no partial plan: {}", out.stdout);
+    let out = setup.zeeg(&["validate", "people"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("2 companies"), "{}", out.stderr);
+}
+
+#[test]
+fn company_and_company_id_on_one_entry_is_an_error_at_its_line() {
+    let people = "people:\n  - firstName: Ann\n    emails: [ann@x.example]\n    company: acme.example\n    companyId: 5f3b8a2e-1c4d-4e6f-9a7b-2d8c0e1f3a45\n";
+    let setup = setup(people);
+    let out = setup.zeeg(&["validate", "people"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("team.yaml:4:5"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`company` and `companyId`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_company_the_api_refuses_skips_its_people_and_the_rest_goes_on() {
+    let setup = setup(PEOPLE);
+    let proxy = RefusingProxy::start(&setup.sandbox.api_url(), "globex.example");
+    let out = setup.zeeg_via(&proxy.url, &["apply", "people", "--auto-approve"]);
+    assert_eq!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
+    let report = &out.stdout;
+    assert!(
+        report.contains("companies.yaml:4 company globex.example: ")
+            && report.contains("refused by the test"),
+        "{report}"
+    );
+    for line in [
+        "team.yaml:2 email jane@acme.example",
+        "team.yaml:11 email nia@globex.example",
+    ] {
+        let failed = report
+            .lines()
+            .find(|l| l.contains(line))
+            .unwrap_or_default();
+        // Named as the person's entry writes it (Nia: GLOBEX.example).
+        assert!(
+            failed
+                .to_lowercase()
+                .contains("not sent: its company globex.example failed ("),
+            "{report}"
+        );
+    }
+    assert_eq!(
+        report.lines().last().unwrap(),
+        "Apply complete: 0 companies created, 1 updated, 1 failed; 0 people created, 1 updated, 2 failed."
+    );
+    // Jane was not moved; Solo was unlinked; Acme renamed.
+    assert_eq!(
+        company_of(&setup.sandbox, "jane@acme.example"),
+        "acme.example"
+    );
+    assert_eq!(company_of(&setup.sandbox, "solo@example.org"), Value::Null);
+
+    // Once the API accepts it, a rerun does the rest.
+    let again = setup.zeeg(&["apply", "people", "--auto-approve"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(
+        again.stdout.lines().last().unwrap(),
+        "Apply complete: 1 company created, 0 updated; 1 person created, 1 updated, 0 failed."
+    );
+}
+
+#[test]
+fn only_a_file_of_companies_applies_its_companies_alone() {
+    let setup = setup(PEOPLE);
+    let out = setup.zeeg(&["plan", "people", "--only", "people/companies.yaml"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout.lines().last().unwrap(),
+        "Plan: 1 company to create, 1 to update, 0 unchanged; 0 people to create, 0 to update, 0 unchanged."
+    );
+    // People selected alone bring the companies they link to: Globex.
+    let out = setup.zeeg(&[
+        "plan",
+        "people",
+        "--only",
+        "nia@globex.example",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let plan: Value = serde_json::from_str(&out.stdout).unwrap();
+    let domains: Vec<&Value> = plan["companies"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["domain"])
+        .collect();
+    assert_eq!(domains, [&json!("globex.example")]);
+}
+
+/// A loopback proxy in front of a sandbox that answers 422 to the assert of
+/// one domain and forwards everything else.
+struct RefusingProxy {
+    url: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl RefusingProxy {
+    fn start(api_url: &str, refused: &str) -> RefusingProxy {
+        use axum::body::{Body, to_bytes};
+        use axum::extract::Request;
+        use axum::http::StatusCode;
+        use axum::response::Response;
+
+        let origin = api_url.trim_end_matches("/v2").to_string();
+        let refused = refused.to_string();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let url = format!("http://{}/v2", listener.local_addr().unwrap());
+        let http = reqwest::Client::new();
+        let forward = move |request: Request| {
+            let (origin, refused, http) = (origin.clone(), refused.clone(), http.clone());
+            async move {
+                let (parts, body) = request.into_parts();
+                let body = to_bytes(body, 1 << 20).await.unwrap_or_default();
+                let text = String::from_utf8_lossy(&body);
+                if parts.method == "PUT"
+                    && parts.uri.path() == "/v2/crm/companies"
+                    && text.contains(&refused)
+                {
+                    let refusal = json!({"success": false, "status": 422,
+                        "message": "the given data was invalid",
+                        "errors": {"domain": ["refused by the test"]}});
+                    return Response::builder()
+                        .status(StatusCode::UNPROCESSABLE_ENTITY)
+                        .header("content-type", "application/json")
+                        .body(Body::from(refusal.to_string()))
+                        .unwrap();
+                }
+                let target = format!("{origin}{}", parts.uri);
+                let mut upstream = http.request(parts.method.clone(), target).body(body);
+                for (name, value) in &parts.headers {
+                    if name != "host" && name != "content-length" {
+                        upstream = upstream.header(name, value);
+                    }
+                }
+                let answer = upstream.send().await.unwrap();
+                let status = answer.status();
+                let bytes = answer.bytes().await.unwrap_or_default();
+                Response::builder()
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .body(Body::from(bytes))
+                    .unwrap()
+            }
+        };
+        let app = axum::Router::new().fallback(forward);
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        RefusingProxy {
+            url,
+            _runtime: runtime,
+        }
+    }
+}
