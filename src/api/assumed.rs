@@ -81,6 +81,12 @@ pub fn normalize_domain(domain: &str) -> String {
 /// and `errors.companyId` (the field named here); `companyId: null` unlinks;
 /// a person's `company` shows the linked company as it is now
 /// (`{id, name, domain}`, a renamed company with its new name). [assumed]
+///
+/// `zeeg import` names companies from that `company` alone and reads no
+/// company itself: a person whose `company` carries no domain keeps
+/// `companyId` (exact, only less readable). It also takes one domain to name
+/// one company, as the assert by domain implies [assumed]; two companies of
+/// the imported people with one domain keep `companyId` both.
 pub const UNKNOWN_COMPANY_FIELD: &str = "companyId";
 
 /// The largest `count` a list page accepts. [assumed: Zeeg's list convention

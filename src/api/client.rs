@@ -487,6 +487,20 @@ impl Client {
 
     async fn attempt(&self, call: &Call, attempt: u32) -> Result<(StatusCode, Vec<u8>), Failure> {
         self.inner.pacer.ready().await;
+        let (status, retry_after, answer) = self.send(call, attempt).await?;
+        if status.is_success() {
+            return Ok((status, answer));
+        }
+        Err(self.refused(call, status, retry_after, &answer))
+    }
+
+    /// Sends one try and reads its answer, counting it and telling the
+    /// shared pace whether the API throttled it.
+    async fn send(
+        &self,
+        call: &Call,
+        attempt: u32,
+    ) -> Result<(StatusCode, Option<Duration>, Vec<u8>), Failure> {
         let url = self.url(call, true);
         let mut request = self.inner.http.request(call.method.clone(), url);
         if let Some(body) = &call.body {
@@ -523,13 +537,21 @@ impl Client {
             attempt,
             "api request"
         );
-        if status.is_success() {
-            return Ok((status, answer));
-        }
+        Ok((status, retry_after, answer))
+    }
+
+    /// What an answer other than 2xx means: a try to repeat, or an error.
+    fn refused(
+        &self,
+        call: &Call,
+        status: StatusCode,
+        retry_after: Option<Duration>,
+        answer: &[u8],
+    ) -> Failure {
         // Bodies vary by endpoint: branch on the status, read what is there.
         // What the server wrote is data: the token is cut out of it and its
         // length is capped before it can reach a message.
-        let body: ErrorBody = serde_json::from_slice(&answer).unwrap_or_default();
+        let body: ErrorBody = serde_json::from_slice(answer).unwrap_or_default();
         let message = body.text().map(|text| self.server_text(text));
         let code = status.as_u16();
         if assumed::is_transient_status(code) {
@@ -538,14 +560,14 @@ impl Client {
             } else {
                 Cause::Server { status: code }
             };
-            return Err(Failure::Transient(Transient {
+            return Failure::Transient(Transient {
                 cause,
                 message,
                 source: None,
-            }));
+            });
         }
         let request = call.describe();
-        Err(Failure::Fatal(match code {
+        Failure::Fatal(match code {
             400 => ApiError::BadRequest { request, message },
             401 => ApiError::Unauthorized { request },
             403 => ApiError::Forbidden {
@@ -569,7 +591,7 @@ impl Client {
                 status: code,
                 message,
             },
-        }))
+        })
     }
 
     /// Runs a request to its answer, saying every so often that it has had

@@ -29,7 +29,7 @@ pub fn ask_with(
 
 /// What became of a yes/no question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Answer {
+pub enum Reply {
     Yes,
     No,
     /// There is no terminal to ask on.
@@ -38,11 +38,11 @@ pub enum Answer {
 
 /// Whether apply may go on after asking [`QUESTION`] (the command asks,
 /// through its printer).
-pub fn approved(answer: std::io::Result<Answer>) -> Result<(), ApplyError> {
-    match answer {
-        Ok(Answer::Yes) => Ok(()),
-        Ok(Answer::No) => Err(ApplyError::Declined),
-        Ok(Answer::NoTerminal) => Err(ApplyError::NoTerminal),
+pub fn approved(reply: std::io::Result<Reply>) -> Result<(), ApplyError> {
+    match reply {
+        Ok(Reply::Yes) => Ok(()),
+        Ok(Reply::No) => Err(ApplyError::Declined),
+        Ok(Reply::NoTerminal) => Err(ApplyError::NoTerminal),
         Err(source) => Err(ApplyError::Prompt { source }),
     }
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::api::Client;
-use crate::apply::confirm::Answer;
+use crate::apply::confirm::Reply;
 use crate::cli::{DiagnosticFormat, DoctorArgs, GlobalArgs};
 use crate::commands::Printer;
 use crate::commands::connect::connect;
@@ -89,11 +89,11 @@ fn describe(client: &Client, plan: &doctor::WritePlan) -> String {
 }
 
 /// Whether the write checks may be sent.
-fn approved(answer: std::io::Result<Answer>) -> Result<(), DoctorError> {
-    match answer {
-        Ok(Answer::Yes) => Ok(()),
-        Ok(Answer::No) => Err(DoctorError::Declined),
-        Ok(Answer::NoTerminal) => Err(DoctorError::NoTerminal),
+fn approved(reply: std::io::Result<Reply>) -> Result<(), DoctorError> {
+    match reply {
+        Ok(Reply::Yes) => Ok(()),
+        Ok(Reply::No) => Err(DoctorError::Declined),
+        Ok(Reply::NoTerminal) => Err(DoctorError::NoTerminal),
         Err(source) => Err(DoctorError::Prompt { source }),
     }
 }

@@ -190,11 +190,17 @@ fn refused_warning(import: &Import) -> Option<String> {
     ))
 }
 
-/// `Imported N people into M files; skipped K without email or phone.`
+/// `Imported N people (and C companies) into M files; skipped K without
+/// email or phone.`
 fn summary(import: &Import) -> String {
     let files = import.files.len();
+    let companies = match import.companies() {
+        0 => String::new(),
+        1 => " and 1 company".to_string(),
+        count => format!(" and {count} companies"),
+    };
     let mut line = format!(
-        "Imported {} into {files} file{}",
+        "Imported {}{companies} into {files} file{}",
         people(import.people()),
         if files == 1 { "" } else { "s" },
     );

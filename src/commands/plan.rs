@@ -41,23 +41,26 @@ pub async fn run(
     let plan_key = connection.plan_key.clone();
     connection.close().await;
     let plan = plan?;
-    let options = RenderOptions {
-        color: printer.color(),
-        redact,
-    };
-    let text = render(&plan, format, &options);
+    let color = printer.color();
+    let text = render(&plan, format, &RenderOptions { color, redact });
     if let Some(path) = out {
-        SavedPlan::new(&plan, &manifest.files, &manifest.paths, &plan_key)
+        let saved = SavedPlan::new(&plan, &manifest.files, &manifest.paths, &plan_key);
+        saved
             .with_targeting(&target.only, &target.exclude)
             .write(&path)?;
         printer.status(&format!("Saved the plan to {}.", path.display()));
     }
     printer.out(&text);
-    Ok(if detailed_exitcode && !plan.is_empty() {
+    Ok(exit_status(&plan, detailed_exitcode))
+}
+
+/// 2 for changes only when asked (`--detailed-exitcode`), else 0.
+fn exit_status(plan: &Plan, detailed_exitcode: bool) -> ExitStatus {
+    if detailed_exitcode && !plan.is_empty() {
         ExitStatus::Changes
     } else {
         ExitStatus::Success
-    })
+    }
 }
 
 /// The whole output, rendered before anything is printed.

@@ -15,7 +15,7 @@ use miette::{Diagnostic, LabeledSpan};
 
 use crate::api::Notices;
 use crate::apply::Progress;
-use crate::apply::confirm::{self, Answer};
+use crate::apply::confirm::{self, Reply};
 use crate::cli::{ColorChoice, GlobalArgs};
 use crate::terminal;
 
@@ -221,15 +221,15 @@ impl Printer {
     /// Asks `question` on the terminal (on stderr, so piped output stays
     /// clean) and reads one line, off the async workers. A person can be
     /// asked only when stdin and stderr are both terminals.
-    pub async fn ask(&self, question: &'static str) -> std::io::Result<Answer> {
+    pub async fn ask(&self, question: &'static str) -> std::io::Result<Reply> {
         if !(self.stdin_is_terminal && self.stderr_is_terminal) {
-            return Ok(Answer::NoTerminal);
+            return Ok(Reply::NoTerminal);
         }
         let asked = tokio::task::spawn_blocking(move || {
             confirm::ask_with(question, std::io::stderr(), std::io::stdin().lock())
         });
         let agreed = asked.await.map_err(std::io::Error::other)??;
-        Ok(if agreed { Answer::Yes } else { Answer::No })
+        Ok(if agreed { Reply::Yes } else { Reply::No })
     }
 
     /// Prints an error report to stderr, always, with every word of it that

@@ -520,82 +520,108 @@ async fn judge_pages(
         ));
     };
     let longer: Vec<String> = people.iter().take(2 * size as usize).map(id_of).collect();
-    let mut problems = Vec::new();
-    let mut overlap = false;
-    let mut skipped = false;
-    let joined: Vec<String> = first.iter().chain(&second).cloned().collect();
-    if joined != longer {
-        let seen: HashSet<&String> = first.iter().collect();
-        let repeated = second.iter().filter(|id| seen.contains(id)).count();
-        let listed: HashSet<&String> = joined.iter().collect();
-        let missing = longer.iter().filter(|id| !listed.contains(id)).count();
-        if repeated > 0 {
-            overlap = true;
-            problems.push(format!("page 2 repeats {repeated} of page 1"));
-        }
-        if missing > 0 {
-            skipped = true;
-            problems.push(format!(
-                "{missing} of the first {} are on neither page",
-                2 * size
-            ));
-        }
-        if repeated == 0 && missing == 0 {
-            problems.push("the two pages hold the people in another order".to_string());
-        }
-    }
-    let mut links_wrong = false;
-    let body = one.json();
-    let pages = body
-        .as_ref()
-        .and_then(|b| b.pointer("/pagination/totalPages"))
-        .and_then(Value::as_u64);
-    if let (Some(pages), Some(total)) = (pages, total) {
-        let want = total.div_ceil(size).max(1);
-        if pages != want {
-            skipped |= pages < want;
-            problems.push(format!(
-                "totalPages is {pages}, ⌈{total} / {size}⌉ is {want}"
-            ));
-        }
-    }
-    let next = body
-        .as_ref()
-        .and_then(|b| b.pointer("/pagination/nextPage"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    if let Some(next) = next
-        && link_page(&next) != Some(2)
-    {
-        links_wrong = true;
-        problems.push("page 1's nextPage does not name page 2".to_string());
-    }
-    let previous = two
-        .json()
-        .and_then(|b| b.pointer("/pagination/previousPage").cloned())
-        .and_then(|v| v.as_str().map(str::to_owned));
-    if let Some(previous) = previous
-        && link_page(&previous) != Some(1)
-    {
-        links_wrong = true;
-        problems.push("page 2's previousPage does not name page 1".to_string());
-    }
-    if problems.is_empty() {
+    let mut pages = PageFindings::default();
+    pages.compare(&first, &second, &longer);
+    let (one, two) = (one.json(), two.json());
+    pages.check_total_pages(one.as_ref(), total, size);
+    pages.check_links(one.as_ref(), two.as_ref());
+    if pages.problems.is_empty() {
         return Ok(ok(format!(
             "count={size}: pages 1 and 2 are the first {} people, in order; totalPages and the links agree",
             2 * size
         )));
     }
-    let zeeg_does = if skipped {
-        "people the pages skip are missing from what plan reads: plan shows them as new, and apply's upsert updates them (it matches by email), so nothing is duplicated, but the plan is wrong"
-    } else if overlap {
-        "plan drops people listed twice (by id), so an overlap costs only requests"
-    } else if links_wrong {
-        "nothing: zeeg pages by number and does not follow the links"
-    } else {
-        "plan reads pages concurrently and keeps their order; a different order changes nothing it decides"
-    };
-    Ok(differs(problems.join("; "), zeeg_does))
+    Ok(differs(pages.problems.join("; "), pages.zeeg_does()))
+}
+
+/// What two pages of the list showed, against the first people of a longer one.
+#[derive(Default)]
+struct PageFindings {
+    problems: Vec<String>,
+    /// Page 2 repeats people of page 1.
+    overlap: bool,
+    /// People are on neither page, or totalPages claims too few.
+    skipped: bool,
+    /// A nextPage or previousPage link names the wrong page.
+    links_wrong: bool,
+}
+
+impl PageFindings {
+    /// Pages 1 and 2 joined should be the first people of the longer list.
+    fn compare(&mut self, first: &[String], second: &[String], longer: &[String]) {
+        let joined: Vec<String> = first.iter().chain(second).cloned().collect();
+        if joined == longer {
+            return;
+        }
+        let seen: HashSet<&String> = first.iter().collect();
+        let repeated = second.iter().filter(|id| seen.contains(id)).count();
+        let listed: HashSet<&String> = joined.iter().collect();
+        let missing = longer.iter().filter(|id| !listed.contains(id)).count();
+        if repeated > 0 {
+            self.overlap = true;
+            self.problems
+                .push(format!("page 2 repeats {repeated} of page 1"));
+        }
+        if missing > 0 {
+            self.skipped = true;
+            self.problems.push(format!(
+                "{missing} of the first {} are on neither page",
+                longer.len()
+            ));
+        }
+        if repeated == 0 && missing == 0 {
+            self.problems
+                .push("the two pages hold the people in another order".to_string());
+        }
+    }
+
+    /// totalPages should be ⌈total / size⌉.
+    fn check_total_pages(&mut self, body: Option<&Value>, total: Option<u64>, size: u64) {
+        let pages = body
+            .and_then(|b| b.pointer("/pagination/totalPages"))
+            .and_then(Value::as_u64);
+        if let (Some(pages), Some(total)) = (pages, total) {
+            let want = total.div_ceil(size).max(1);
+            if pages != want {
+                self.skipped |= pages < want;
+                self.problems.push(format!(
+                    "totalPages is {pages}, ⌈{total} / {size}⌉ is {want}"
+                ));
+            }
+        }
+    }
+
+    /// Page 1's nextPage should name page 2, and page 2's previousPage page 1.
+    fn check_links(&mut self, one: Option<&Value>, two: Option<&Value>) {
+        let link = |body: Option<&Value>, pointer: &str| {
+            body.and_then(|b| b.pointer(pointer))
+                .and_then(Value::as_str)
+                .map(link_page)
+        };
+        if link(one, "/pagination/nextPage").is_some_and(|page| page != Some(2)) {
+            self.links_wrong = true;
+            self.problems
+                .push("page 1's nextPage does not name page 2".to_string());
+        }
+        if link(two, "/pagination/previousPage").is_some_and(|page| page != Some(1)) {
+            self.links_wrong = true;
+            self.problems
+                .push("page 2's previousPage does not name page 1".to_string());
+        }
+    }
+
+    /// What zeeg does about the worst of the findings.
+    fn zeeg_does(&self) -> &'static str {
+        if self.skipped {
+            "people the pages skip are missing from what plan reads: plan shows them as new, and apply's upsert updates them (it matches by email), so nothing is duplicated, but the plan is wrong"
+        } else if self.overlap {
+            "plan drops people listed twice (by id), so an overlap costs only requests"
+        } else if self.links_wrong {
+            "nothing: zeeg pages by number and does not follow the links"
+        } else {
+            "plan reads pages concurrently and keeps their order; a different order changes nothing it decides"
+        }
+    }
 }
 
 /// The `page` of a link such as `/v2/crm/people?page=3&count=100`.

@@ -108,9 +108,16 @@ async fn search(
         }
         return Ok(());
     };
-    let found_them = found.contains(&id);
+    checks.push(SEARCH_FINDS.with(judge_finds(&what, &found, &id, total)));
+    checks.push(SEARCH_NARROWS.with(judge_narrows(total, whole)));
+    checks.push(SEARCH_CASE.with(judge_case(probe, &email, &id).await?));
+    Ok(())
+}
+
+/// Whether a search by a person's email (`what`) lists that person.
+fn judge_finds(what: &str, found: &[String], id: &str, total: Option<u64>) -> Outcome {
     let listed_found = count(total.unwrap_or(0) as usize, "person", "people");
-    checks.push(SEARCH_FINDS.with(if found_them {
+    if found.iter().any(|f| f == id) {
         ok(format!(
             "search by {what}: {listed_found} listed, that one among them"
         ))
@@ -119,9 +126,12 @@ async fn search(
             format!("search by {what}: {listed_found} listed, not that one"),
             "when plan searches (fewer entries than pages of people), people it does not find show as new; apply's upsert still matches them by email, so nothing is duplicated, but the plan is wrong",
         )
-    }));
+    }
+}
 
-    checks.push(SEARCH_NARROWS.with(match total {
+/// Whether the search listed fewer than the `whole` workspace.
+fn judge_narrows(total: Option<u64>, whole: u64) -> Outcome {
+    match total {
         _ if whole < 2 => not_checked(format!(
             "needs at least 2 people; the workspace holds {whole}"
         )),
@@ -129,43 +139,48 @@ async fn search(
             "search by the same email: {total} of {whole} people listed"
         )),
         Some(total) => differs(
-            format!("search by the same email: {total} of {whole} people listed; it is not applied"),
+            format!(
+                "search by the same email: {total} of {whole} people listed; it is not applied"
+            ),
             format!(
                 "search is ignored by this workspace: plan notices that its first search lists everybody and uses that answer as the whole list, reading every page ({} of 100) instead of searching",
                 count(whole.div_ceil(100) as usize, "request", "requests")
             ),
         ),
         None => not_checked("the search answer gave no total"),
-    }));
+    }
+}
 
-    let other_case = swap_case(&email);
-    checks.push(SEARCH_CASE.with(if other_case == email {
-        not_checked("the email has no letters to change the case of")
+/// Whether a search by the email in another case finds person `id`.
+async fn judge_case(probe: &mut Probe, email: &str, id: &str) -> Result<Outcome, ApiError> {
+    let other_case = swap_case(email);
+    if other_case == email {
+        return Ok(not_checked(
+            "the email has no letters to change the case of",
+        ));
+    }
+    let answer = search_for(probe, &other_case).await?;
+    let what = if probe.redact() {
+        "the same email in another case".to_string()
     } else {
-        let answer = search_for(probe, &other_case).await?;
-        let what = if probe.redact() {
-            "the same email in another case".to_string()
-        } else {
-            format!("{other_case:?}")
-        };
-        match ids(&answer) {
-            Some(ids) if ids.contains(&id) => ok(format!(
-                "search by {what}: person {id} found"
-            )),
-            Some(ids) => differs(
-                format!(
-                    "search by {what}: {} listed, not person {id}",
-                    count(ids.len(), "person", "people")
-                ),
-                "plan searches with the files' emails in lower case; people whose email is stored in another case are not found there and show as new (apply's upsert matches them regardless, so nothing is duplicated)",
-            ),
-            None => differs(
-                format!("search by {what} answered {}", answer.status),
-                "plan stops when it searches",
-            ),
+        format!("{other_case:?}")
+    };
+    Ok(match ids(&answer) {
+        Some(ids) if ids.iter().any(|f| f == id) => {
+            ok(format!("search by {what}: person {id} found"))
         }
-    }));
-    Ok(())
+        Some(ids) => differs(
+            format!(
+                "search by {what}: {} listed, not person {id}",
+                count(ids.len(), "person", "people")
+            ),
+            "plan searches with the files' emails in lower case; people whose email is stored in another case are not found there and show as new (apply's upsert matches them regardless, so nothing is duplicated)",
+        ),
+        None => differs(
+            format!("search by {what} answered {}", answer.status),
+            "plan stops when it searches",
+        ),
+    })
 }
 
 async fn search_for(probe: &mut Probe, text: &str) -> Result<Answer, ApiError> {

@@ -28,22 +28,7 @@ const RESET: &str = "\x1b[0m";
 /// The table: one line per check (id, verdict, what was observed), and
 /// under a check that differs what was expected and what zeeg does.
 pub fn render_text(report: &Report, color: bool) -> String {
-    let paint = |code: &str, text: &str| {
-        if color {
-            format!("{code}{text}{RESET}")
-        } else {
-            text.to_string()
-        }
-    };
-    let id_width = report
-        .checks
-        .iter()
-        .map(|c| c.spec.id.len())
-        .max()
-        .unwrap_or(5)
-        .max("CHECK".len());
-    let verdict_width = "not checked".len();
-    let indent = " ".repeat(id_width + verdict_width + 4);
+    let table = Table::new(report, color);
     let mut out = format!(
         "zeeg doctor: {} ({})\n\n",
         report.api_url,
@@ -53,7 +38,8 @@ pub fn render_text(report: &Report, color: bool) -> String {
             "read-only"
         }
     );
-    out.push_str(&paint(
+    let (id_width, verdict_width) = (table.id_width, table.verdict_width);
+    out.push_str(&table.paint(
         BOLD,
         &format!(
             "{:id_width$}  {:verdict_width$}  OBSERVED",
@@ -62,12 +48,52 @@ pub fn render_text(report: &Report, color: bool) -> String {
     ));
     out.push('\n');
     for check in &report.checks {
+        table.write_check(&mut out, check);
+    }
+    write_totals(&mut out, report);
+    out
+}
+
+/// The columns of the text table.
+struct Table {
+    color: bool,
+    id_width: usize,
+    verdict_width: usize,
+}
+
+impl Table {
+    fn new(report: &Report, color: bool) -> Table {
+        let id_width = report
+            .checks
+            .iter()
+            .map(|c| c.spec.id.len())
+            .max()
+            .unwrap_or(5)
+            .max("CHECK".len());
+        Table {
+            color,
+            id_width,
+            verdict_width: "not checked".len(),
+        }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("{code}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// One check's line, and what zeeg expected and does when it differs.
+    fn write_check(&self, out: &mut String, check: &Check) {
+        let (id_width, verdict_width) = (self.id_width, self.verdict_width);
         let verdict = check.verdict();
         let padded = format!("{:verdict_width$}", verdict.as_str());
         let painted = match verdict {
-            Verdict::Ok => paint(GREEN, &padded),
-            Verdict::Differs => paint(RED, &padded),
-            Verdict::NotChecked => paint(DIM, &padded),
+            Verdict::Ok => self.paint(GREEN, &padded),
+            Verdict::Differs => self.paint(RED, &padded),
+            Verdict::NotChecked => self.paint(DIM, &padded),
         };
         let line = match &check.outcome {
             Outcome::Ok { observed } | Outcome::Differs { observed, .. } => observed.clone(),
@@ -78,6 +104,7 @@ pub fn render_text(report: &Report, color: bool) -> String {
         };
         out.push_str(&format!("{:id_width$}  {painted}  {line}\n", check.spec.id));
         if let Outcome::Differs { zeeg_does, .. } = &check.outcome {
+            let indent = " ".repeat(id_width + verdict_width + 4);
             out.push_str(&format!("{indent}expected: {}\n", check.spec.expected));
             out.push_str(&format!("{indent}zeeg does: {zeeg_does}\n"));
             out.push_str(&format!(
@@ -86,6 +113,10 @@ pub fn render_text(report: &Report, color: bool) -> String {
             ));
         }
     }
+}
+
+/// The counts of verdicts, and what to do next.
+fn write_totals(out: &mut String, report: &Report) {
     out.push_str(&format!(
         "\n{} checks: {} ok, {} {}, {} not checked ({} requests).\n",
         report.checks.len(),
@@ -107,7 +138,6 @@ pub fn render_text(report: &Report, color: bool) -> String {
     } else if !report.write {
         out.push_str("Run `zeeg doctor --write` once to check writes too.\n");
     }
-    out
 }
 
 #[derive(Serialize)]

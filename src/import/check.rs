@@ -6,6 +6,7 @@
 
 use serde_json::json;
 
+use super::companies::Companies;
 use super::document::entry_document;
 use crate::api::Person;
 use crate::manifest::Schema;
@@ -19,12 +20,14 @@ pub struct Refused {
     pub fields: Vec<String>,
 }
 
-/// Checks the entries of `people`, in order.
-pub fn refused(people: &[&Person]) -> Vec<Refused> {
+/// Checks the entries of `people`, in order, naming their companies as
+/// `companies` says.
+pub fn refused(people: &[&Person], companies: &Companies) -> Vec<Refused> {
     let schema = Schema::people();
     let mut refused = Vec::new();
     for person in people {
-        let document = json!({ "people": [entry_document(person).to_json()] });
+        let entry = entry_document(person, companies.link(person));
+        let document = json!({ "people": [entry.to_json()] });
         let mut fields: Vec<String> = schema
             .refused_pointers(&document)
             .iter()
@@ -78,7 +81,7 @@ mod tests {
             "company": {"id": "5f3b8a2e-1c4d-4e6f-9a7b-2d8c0e1f3a45"},
             "socials": {"linkedin": "https://www.linkedin.com/in/ada"}
         }));
-        assert_eq!(refused(&[&ok]), []);
+        assert_eq!(refused(&[&ok], &Companies::default()), []);
     }
 
     #[test]
@@ -89,7 +92,7 @@ mod tests {
             "company": {"id": "acme"},
             "socials": {"linkedin": "www.linkedin.com/in/ada"}
         }));
-        let found = refused(&[&bad]);
+        let found = refused(&[&bad], &Companies::default());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].id, "id-1");
         assert_eq!(

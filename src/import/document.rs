@@ -1,9 +1,11 @@
 //! One person as the entry that describes it: the fields it has a value for,
 //! in the schema's order.
 
+use super::companies::CompanyLink;
 use super::node::Node;
 use super::select::has_email;
 use crate::api::Person;
+use crate::company::{ID_FIELD, LINK_FIELD};
 use crate::person::{SOCIAL_NETWORKS, WRITABLE_FIELDS};
 
 /// The matching attribute imported files declare in their `defaults`; entries
@@ -15,13 +17,24 @@ pub const DEFAULT_MATCHING_ATTRIBUTE: &str = "email";
 /// Only fields with a value are written: a field the live person has no value
 /// for stays unmanaged, so the entry neither shows nor causes a change.
 /// `matchingAttribute` comes first, and only when it is not the file's default
-/// (people without an email are matched on `phone_number`).
-pub fn entry_document(person: &Person) -> Node {
+/// (people without an email are matched on `phone_number`). The company is
+/// named as `link` says, where `companyId` would go.
+pub fn entry_document(person: &Person, link: CompanyLink<'_>) -> Node {
     let mut fields = Vec::new();
     if !has_email(person) {
         fields.push(("matchingAttribute".to_string(), Node::text("phone_number")));
     }
     for &field in WRITABLE_FIELDS {
+        if field == ID_FIELD {
+            match link {
+                CompanyLink::Domain(domain) => {
+                    fields.push((LINK_FIELD.to_string(), Node::text(domain)));
+                    continue;
+                }
+                CompanyLink::FromDefaults => continue,
+                CompanyLink::ById => {}
+            }
+        }
         if let Some(node) = field_value(person, field) {
             fields.push((field.to_string(), node));
         }
@@ -112,7 +125,10 @@ mod tests {
 
     #[test]
     fn every_writable_field_with_a_value_is_written_in_schema_order() {
-        assert_eq!(keys(&entry_document(&full_person())), WRITABLE_FIELDS);
+        assert_eq!(
+            keys(&entry_document(&full_person(), CompanyLink::ById)),
+            WRITABLE_FIELDS
+        );
     }
 
     #[test]
@@ -122,7 +138,7 @@ mod tests {
         person.company = None;
         person.socials = Socials::default();
         person.custom_attributes.clear();
-        let written = entry_document(&person);
+        let written = entry_document(&person, CompanyLink::ById);
         let keys = keys(&written);
         for absent in ["lastName", "companyId", "socials", "customAttributes"] {
             assert!(!keys.contains(&absent), "{absent} written");
@@ -131,7 +147,7 @@ mod tests {
 
     #[test]
     fn null_socials_and_custom_attributes_are_left_out_and_the_rest_sorted() {
-        let written = entry_document(&full_person());
+        let written = entry_document(&full_person(), CompanyLink::ById);
         let Node::Map(entries) = written else {
             panic!()
         };
@@ -146,10 +162,30 @@ mod tests {
     }
 
     #[test]
+    fn the_company_is_named_where_company_id_would_go_as_the_link_says() {
+        let person = full_person();
+        let by_domain = keys(&entry_document(
+            &person,
+            CompanyLink::Domain("acme.example"),
+        ))
+        .into_iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+        let expected: Vec<String> = WRITABLE_FIELDS
+            .iter()
+            .map(|f| if *f == ID_FIELD { LINK_FIELD } else { f }.to_string())
+            .collect();
+        assert_eq!(by_domain, expected);
+        let from_defaults = entry_document(&person, CompanyLink::FromDefaults);
+        let keys = keys(&from_defaults);
+        assert!(!keys.contains(&ID_FIELD) && !keys.contains(&LINK_FIELD));
+    }
+
+    #[test]
     fn people_without_email_match_on_phone_number_first() {
         let mut person = full_person();
         person.emails.clear();
-        let written = entry_document(&person);
+        let written = entry_document(&person, CompanyLink::ById);
         assert_eq!(keys(&written)[0], "matchingAttribute");
         let Node::Map(entries) = written else {
             panic!()

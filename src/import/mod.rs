@@ -12,9 +12,12 @@
 //! The result round-trips: `zeeg plan` on freshly imported files shows no change,
 //! because every entry holds exactly the fields the live person has a value
 //! for (absent fields stay unmanaged) and is matched on a value that names that
-//! person and nobody else.
+//! person and nobody else, and names its company by a domain that names that
+//! company and no other (else by id, see [`companies`]), declared once with
+//! the company's live name.
 
 mod check;
+mod companies;
 mod document;
 mod file_name;
 mod node;
@@ -25,9 +28,12 @@ pub mod yaml;
 use std::collections::BTreeMap;
 
 use crate::api::Person;
+use crate::company::domain_key;
 use file_name::FileNames;
+use yaml::Layout;
 
 pub use check::{Refused, refused};
+pub use companies::{Companies, CompanyLink};
 pub use document::{DEFAULT_MATCHING_ATTRIBUTE, entry_document};
 pub use file_name::MAX_FILE_NAME;
 pub use node::Node;
@@ -44,11 +50,13 @@ pub const PEOPLE_PER_FILE: usize = 500;
 pub enum SplitBy {
     /// Everybody in `people.yaml`.
     None,
-    /// One file per linked company, named by the company id
-    /// (`company-<id>.yaml`, shortened and hashed when the id would make a
-    /// long or unsafe name), and `no-company.yaml` for the rest.
+    /// One file per linked company: `<domain>.yaml` declaring the company and
+    /// naming it in `defaults.company`, or `company-<id>.yaml` for a company
+    /// entries name by id (names shortened and hashed when the value would
+    /// make a long or unsafe one), and `no-company.yaml` for the rest.
     Company,
-    /// Files of at most [`PEOPLE_PER_FILE`] people: `people-001.yaml`, …
+    /// Files of at most [`PEOPLE_PER_FILE`] people: `people-001.yaml`, …,
+    /// and the companies in `companies.yaml`.
     FileSize,
 }
 
@@ -59,6 +67,8 @@ pub struct PeopleFile {
     pub name: String,
     /// How many people the file holds.
     pub people: usize,
+    /// How many companies the file declares.
+    pub companies: usize,
     /// The canonical YAML text, modeline first.
     pub text: String,
 }
@@ -79,6 +89,11 @@ impl Import {
     /// How many people the files hold.
     pub fn people(&self) -> usize {
         self.files.iter().map(|f| f.people).sum()
+    }
+
+    /// How many companies the files declare.
+    pub fn companies(&self) -> usize {
+        self.files.iter().map(|f| f.companies).sum()
     }
 }
 
@@ -104,39 +119,25 @@ pub fn render_with_progress(
     progress: &mut dyn FnMut(usize),
 ) -> Result<Import, ImportError> {
     let Selection { people, skipped } = select(people);
-    let mut refused = refused(&people);
+    let companies = Companies::of(&people);
+    let mut refused = refused(&people, &companies);
     refused.sort();
-    let mut groups: BTreeMap<String, Vec<&Person>> = BTreeMap::new();
-    match split_by {
-        SplitBy::None => {
-            if !people.is_empty() {
-                groups.insert("people.yaml".to_string(), people);
-            }
-        }
-        SplitBy::Company => {
-            for (name, people) in by_company(people) {
-                groups.insert(name, people);
-            }
-        }
-        SplitBy::FileSize => {
-            let chunks = people.len().div_ceil(PEOPLE_PER_FILE);
-            // Zero-padded so that the files sort in order; wider past 999 files.
-            let width = chunks.to_string().len().max(3);
-            for (index, chunk) in people.chunks(PEOPLE_PER_FILE).enumerate() {
-                groups.insert(format!("people-{:0width$}.yaml", index + 1), chunk.to_vec());
-            }
-        }
-    }
+    let layouts = match split_by {
+        SplitBy::None => in_one_file(people, &companies),
+        SplitBy::Company => by_company(people, &companies),
+        SplitBy::FileSize => by_size(people, &companies),
+    };
     let mut done = 0;
-    let mut files = Vec::with_capacity(groups.len());
-    for (name, people) in groups {
-        let text = yaml::people_file(&people, schema_ref)
+    let mut files = Vec::with_capacity(layouts.len());
+    for (name, layout) in layouts {
+        let text = yaml::people_file(&layout, &companies, schema_ref)
             .map_err(|source| ImportError::Emit { source })?;
-        done += people.len();
+        done += layout.people.len();
         progress(done);
         files.push(PeopleFile {
             name,
-            people: people.len(),
+            people: layout.people.len(),
+            companies: layout.companies.len(),
             text,
         });
     }
@@ -147,27 +148,112 @@ pub fn render_with_progress(
     })
 }
 
+/// Everybody in `people.yaml`, with the companies they name by domain.
+fn in_one_file<'a>(
+    people: Vec<&'a Person>,
+    companies: &Companies<'a>,
+) -> BTreeMap<String, Layout<'a>> {
+    let mut layouts = BTreeMap::new();
+    if !people.is_empty() {
+        let layout = Layout {
+            companies: companies.declarations(&people),
+            company: None,
+            people,
+        };
+        layouts.insert("people.yaml".to_string(), layout);
+    }
+    layouts
+}
+
+/// `people-001.yaml`, … of at most [`PEOPLE_PER_FILE`] people, and the
+/// companies they name by domain in `companies.yaml` (declared once, as a
+/// domain may be).
+fn by_size<'a>(people: Vec<&'a Person>, companies: &Companies<'a>) -> BTreeMap<String, Layout<'a>> {
+    let mut layouts = BTreeMap::new();
+    let declared = companies.declarations(&people);
+    if !declared.is_empty() {
+        let layout = Layout {
+            companies: declared,
+            ..Layout::default()
+        };
+        layouts.insert(COMPANIES.to_string(), layout);
+    }
+    let chunks = people.len().div_ceil(PEOPLE_PER_FILE);
+    // Zero-padded so that the files sort in order; wider past 999 files.
+    let width = chunks.to_string().len().max(3);
+    for (index, chunk) in people.chunks(PEOPLE_PER_FILE).enumerate() {
+        let layout = Layout {
+            people: chunk.to_vec(),
+            ..Layout::default()
+        };
+        layouts.insert(format!("people-{:0width$}.yaml", index + 1), layout);
+    }
+    layouts
+}
+
+/// The file of the companies with [`SplitBy::FileSize`].
+const COMPANIES: &str = "companies.yaml";
+
 /// The file name for people without a company.
 const NO_COMPANY: &str = "no-company.yaml";
 
-/// The people by file: `company-<id>.yaml` per linked company (the id made a
-/// safe, short file name, see [`file_name`]) and `no-company.yaml`.
-fn by_company(people: Vec<&Person>) -> BTreeMap<String, Vec<&Person>> {
-    let mut by_id: BTreeMap<Option<&str>, Vec<&Person>> = BTreeMap::new();
+/// Which file of [`SplitBy::Company`] a person goes to. Domains first: they
+/// claim their file names before ids do.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum CompanyFile<'a> {
+    /// A company named by domain, by domain key.
+    Domain(String),
+    /// A company named by id.
+    Id(&'a str),
+    /// No company.
+    None,
+}
+
+/// The people by file: `<domain>.yaml` per company named by domain, declaring
+/// it and naming it in `defaults.company`; `company-<id>.yaml` per other
+/// company; `no-company.yaml`. Values become safe, short file names (see
+/// [`file_name`]).
+fn by_company<'a>(
+    people: Vec<&'a Person>,
+    companies: &Companies<'a>,
+) -> BTreeMap<String, Layout<'a>> {
+    let mut groups: BTreeMap<CompanyFile, Vec<&Person>> = BTreeMap::new();
     for person in people {
-        let id = person.company.as_ref().map(|c| c.id.as_str());
-        by_id
-            .entry(id.filter(|id| !id.is_empty()))
-            .or_default()
-            .push(person);
+        let group = match (companies.domain(person), &person.company) {
+            (Some(domain), _) => CompanyFile::Domain(domain_key(domain)),
+            (None, Some(company)) if !company.id.is_empty() => CompanyFile::Id(&company.id),
+            (None, _) => CompanyFile::None,
+        };
+        groups.entry(group).or_default().push(person);
     }
     let mut names = FileNames::default();
     names.reserve(NO_COMPANY);
-    by_id
+    names.reserve(COMPANIES);
+    groups
         .into_iter()
-        .map(|(id, people)| match id {
-            None => (NO_COMPANY.to_string(), people),
-            Some(id) => (names.claim("company-", id), people),
+        .map(|(group, people)| match group {
+            CompanyFile::Domain(key) => {
+                let layout = Layout {
+                    companies: companies.declarations(&people),
+                    company: people.first().and_then(|p| companies.domain(p)),
+                    people,
+                };
+                (names.claim("", &key), layout)
+            }
+            CompanyFile::Id(id) => {
+                let layout = Layout {
+                    people,
+                    ..Layout::default()
+                };
+                (names.claim("company-", id), layout)
+            }
+            CompanyFile::None => {
+                let layout = Layout {
+                    people,
+                    ..Layout::default()
+                };
+                (NO_COMPANY.to_string(), layout)
+            }
         })
         .collect()
 }

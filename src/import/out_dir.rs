@@ -394,6 +394,7 @@ mod tests {
                 .map(|n| PeopleFile {
                     name: n.to_string(),
                     people: 1,
+                    companies: 0,
                     text: format!("# {n}\n"),
                 })
                 .collect(),

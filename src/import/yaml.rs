@@ -15,10 +15,12 @@
 
 use serde_saphyr::SerializerOptions;
 
+use super::companies::{Companies, CompanyLink};
 use super::document::{DEFAULT_MATCHING_ATTRIBUTE, entry_document};
 use super::node::Node;
 use super::select::has_email;
 use crate::api::Person;
+use crate::company::LINK_FIELD;
 
 /// The serializer settings of the canonical form.
 fn options() -> SerializerOptions {
@@ -42,43 +44,86 @@ pub fn modeline(schema_ref: &str) -> String {
     format!("# yaml-language-server: $schema={schema_ref}\n")
 }
 
-/// The text of a people file holding `people`, in the order given.
+/// What one imported file holds.
+#[derive(Debug, Default)]
+pub struct Layout<'a> {
+    /// The `companies` it declares (see [`Companies::declarations`]).
+    pub companies: Vec<Node>,
+    /// `defaults.company`: the domain of every entry's company (a file per
+    /// company); its entries then name no company of their own.
+    pub company: Option<&'a str>,
+    /// The people, in order.
+    pub people: Vec<&'a Person>,
+}
+
+/// The text of a people file holding `layout`: `companies`, `defaults`, then
+/// `people`, each only when there is something in it.
 ///
 /// Files that hold email entries declare `defaults: {matchingAttribute: email}`,
 /// so they mean the same whatever a `zeeg.yaml` around them sets as the default.
 pub fn people_file(
-    people: &[&Person],
+    layout: &Layout<'_>,
+    companies: &Companies<'_>,
     schema_ref: &str,
 ) -> Result<String, serde_saphyr::SerializeError> {
-    let mut document = Vec::with_capacity(2);
+    let Layout {
+        companies: declared,
+        company,
+        people,
+    } = layout;
+    let mut document = Vec::with_capacity(3);
+    if !declared.is_empty() {
+        document.push(("companies".to_string(), Node::List(declared.clone())));
+    }
+    let mut defaults = Vec::new();
     if people.iter().any(|p| has_email(p)) {
-        document.push((
-            "defaults".to_string(),
-            Node::Map(vec![(
-                "matchingAttribute".to_string(),
-                Node::text(DEFAULT_MATCHING_ATTRIBUTE),
-            )]),
+        defaults.push((
+            "matchingAttribute".to_string(),
+            Node::text(DEFAULT_MATCHING_ATTRIBUTE),
         ));
     }
-    let entries = people.iter().map(|p| entry_document(p)).collect();
-    document.push(("people".to_string(), Node::List(entries)));
+    if let Some(domain) = company {
+        defaults.push((LINK_FIELD.to_string(), Node::text(domain)));
+    }
+    if !defaults.is_empty() {
+        document.push(("defaults".to_string(), Node::Map(defaults)));
+    }
+    if !people.is_empty() {
+        let link = |p: &Person| match company {
+            Some(_) => CompanyLink::FromDefaults,
+            None => companies.link(p),
+        };
+        let entries = people.iter().map(|p| entry_document(p, link(p))).collect();
+        document.push(("people".to_string(), Node::List(entries)));
+    }
     let body = to_yaml(&Node::Map(document))?;
-    let mut text = modeline(schema_ref);
-    text.reserve(body.len() + people.len());
-    // A blank line between people, as a person would write it: each entry
-    // reads as a paragraph, and a diff of one person stays within its own.
-    // People start with `  - ` at column 0; scalars inside an entry are
-    // indented deeper, so no line of a value can begin that way. An entry
-    // that ends in a `|+` block already ends in empty lines, which belong to
-    // that text: one more would change it, so it gets none.
+    Ok(with_blank_lines(&modeline(schema_ref), &body, people.len()))
+}
+
+/// `head` then `body` with a blank line between people, as a person would
+/// write it: each entry reads as a paragraph, and a diff of one person stays
+/// within its own. People start with `  - ` at column 0 under `people:`;
+/// scalars inside an entry are indented deeper, so no line of a value can
+/// begin that way. An entry that ends in a `|+` block already ends in empty
+/// lines, which belong to that text: one more would change it, so it gets none.
+fn with_blank_lines(head: &str, body: &str, people: usize) -> String {
+    let mut text = String::with_capacity(head.len() + body.len() + people);
+    text.push_str(head);
+    let mut in_people = false;
     for line in body.split_inclusive('\n') {
-        if line.starts_with(PERSON_START) && !text.ends_with("people:\n") && !text.ends_with("\n\n")
+        if !line.starts_with(' ') {
+            // A top-level key.
+            in_people = line == "people:\n";
+        } else if in_people
+            && line.starts_with(PERSON_START)
+            && !text.ends_with("people:\n")
+            && !text.ends_with("\n\n")
         {
             text.push('\n');
         }
         text.push_str(line);
     }
-    Ok(text)
+    text
 }
 
 /// How a person's list item starts in the emitted text.
@@ -88,6 +133,15 @@ const PERSON_START: &str = "  - ";
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// A file of `people` and nothing else.
+    fn plain_file(people: &[&Person], schema_ref: &str) -> String {
+        let layout = Layout {
+            people: people.to_vec(),
+            ..Layout::default()
+        };
+        people_file(&layout, &Companies::default(), schema_ref).unwrap()
+    }
 
     fn emit_one(value: &str) -> String {
         to_yaml(&Node::Map(vec![("k".into(), Node::text(value))])).unwrap()
@@ -331,7 +385,7 @@ mod tests {
                 .unwrap()
             })
             .collect();
-        let text = people_file(&people.iter().collect::<Vec<_>>(), "s.json").unwrap();
+        let text = plain_file(&people.iter().collect::<Vec<_>>(), "s.json");
         let back: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
         assert_eq!(back["people"][0]["description"], "a\n\n");
         assert_eq!(back["people"][1]["description"], "b\n");
@@ -351,7 +405,7 @@ mod tests {
             }))
             .unwrap(),
         ];
-        let text = people_file(&people.iter().collect::<Vec<_>>(), "s.json").unwrap();
+        let text = plain_file(&people.iter().collect::<Vec<_>>(), "s.json");
         assert_eq!(
             text,
             "# yaml-language-server: $schema=s.json\n\
@@ -369,12 +423,12 @@ mod tests {
         #[test]
         fn every_people_file_reads_back_as_its_entries(people in prop::collection::vec(person(), 1..4)) {
             let refs: Vec<&Person> = people.iter().collect();
-            let text = people_file(&refs, "../schema/people.schema.json").unwrap();
+            let text = plain_file(&refs, "../schema/people.schema.json");
             let mut expected = serde_json::Map::new();
             if refs.iter().any(|p| has_email(p)) {
                 expected.insert("defaults".into(), serde_json::json!({"matchingAttribute": "email"}));
             }
-            let entries = refs.iter().map(|p| node_to_json(&entry_document(p))).collect();
+            let entries = refs.iter().map(|p| node_to_json(&entry_document(p, CompanyLink::ById))).collect();
             expected.insert("people".into(), serde_json::Value::Array(entries));
             assert_reads_back(&text, &serde_json::Value::Object(expected));
         }

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 /// A people file: the people zeeg keeps in the CRM, the companies they
 /// belong to, and defaults for the people. It holds `people`, `companies`,
@@ -54,6 +54,15 @@ pub struct DeclaredCompany {
 /// alone; a key set to `null` is cleared. Every person needs `firstName` or
 /// `lastName` (the CRM cannot create a person without one) and a value for
 /// its matching attribute.
+// Each `Option<Option<_>>` keeps an explicit `null` (clear it) apart from an
+// absent key (leave it alone), and writes neither when absent.
+#[serde_with::apply(
+    Option<Option<_>> => #[serde(
+        default,
+        deserialize_with = "serde_with::rust::double_option::deserialize",
+        skip_serializing_if = "Option::is_none"
+    )],
+)]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 // Named for the file's reader (editors show the title), not for the code,
@@ -69,29 +78,14 @@ pub struct DeclaredPerson {
     pub matching_attribute: Option<String>,
 
     /// Given name.
-    #[serde(
-        default,
-        deserialize_with = "nullable",
-        skip_serializing_if = "Option::is_none"
-    )]
     #[schemars(example = &"Jane")]
     pub first_name: Option<Option<String>>,
 
     /// Family name.
-    #[serde(
-        default,
-        deserialize_with = "nullable",
-        skip_serializing_if = "Option::is_none"
-    )]
     #[schemars(example = &"Doe")]
     pub last_name: Option<Option<String>>,
 
     /// How to address the person.
-    #[serde(
-        default,
-        deserialize_with = "nullable",
-        skip_serializing_if = "Option::is_none"
-    )]
     #[schemars(example = &"Dr")]
     pub salutation: Option<Option<String>>,
 
@@ -103,76 +97,41 @@ pub struct DeclaredPerson {
     pub emails: Option<Vec<String>>,
 
     /// Job title.
-    #[serde(
-        default,
-        deserialize_with = "nullable",
-        skip_serializing_if = "Option::is_none"
-    )]
     #[schemars(example = &"Head of Product")]
     pub job_title: Option<Option<String>>,
 
     /// Free text about the person; may span several lines (use `|`).
-    #[serde(
-        default,
-        deserialize_with = "nullable",
-        skip_serializing_if = "Option::is_none"
-    )]
     pub description: Option<Option<String>>,
 
     /// Phone number, international format. Quote it: an unquoted `+4930…`
     /// is a number in YAML.
-    #[serde(
-        default,
-        deserialize_with = "nullable",
-        skip_serializing_if = "Option::is_none"
-    )]
     #[schemars(example = &"+4930123456789")]
     pub phone_number: Option<Option<String>>,
 
     /// Where the person mostly works.
-    #[serde(
-        default,
-        deserialize_with = "nullable",
-        skip_serializing_if = "Option::is_none"
-    )]
     #[schemars(example = &"Berlin, Germany")]
     pub primary_location: Option<Option<String>>,
 
     /// URL of a picture of the person.
-    #[serde(
-        default,
-        deserialize_with = "nullable",
-        skip_serializing_if = "Option::is_none"
-    )]
     #[schemars(url, example = &"https://acme.com/team/jane.png")]
     pub avatar_url: Option<Option<String>>,
 
     /// The domain of the company the person belongs to (declared under
     /// `companies`, or existing in the CRM); `null` unlinks. Use this or
     /// `companyId`, not both.
-    #[serde(
-        default,
-        deserialize_with = "nullable",
-        skip_serializing_if = "Option::is_none"
-    )]
     #[schemars(example = &"acme.com")]
     pub company: Option<Option<String>>,
 
     /// The id (a UUID) of the company the person belongs to; `null` unlinks.
     /// Prefer `company: DOMAIN`, which a reviewer can read.
-    #[serde(
-        default,
-        deserialize_with = "nullable",
-        skip_serializing_if = "Option::is_none"
-    )]
     #[schemars(extend("format" = "uuid"))]
     #[schemars(example = &"3c90c3cc-0d44-4b50-8888-8dd25736052a")]
     pub company_id: Option<Option<String>>,
 
     /// Social profiles, managed network by network.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Socials")]
-    pub socials: Option<Socials>,
+    #[schemars(with = "DeclaredSocials")]
+    pub socials: Option<DeclaredSocials>,
 
     /// Values of the workspace's custom attributes, by snake_case slug,
     /// managed key by key. A value is a string, number, boolean, null (clear)
@@ -184,39 +143,29 @@ pub struct DeclaredPerson {
 }
 
 /// Social profiles by network; each a URL, or `null` to clear it.
+// Declared: the live person's are `api::Socials`.
+#[serde_with::apply(
+    Option<Option<_>> => #[serde(
+        default,
+        deserialize_with = "serde_with::rust::double_option::deserialize",
+        skip_serializing_if = "Option::is_none"
+    )],
+)]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Socials {
+// The schema's name for it, as published.
+#[schemars(rename = "Socials")]
+pub struct DeclaredSocials {
     /// LinkedIn profile URL.
-    #[serde(
-        default,
-        deserialize_with = "nullable",
-        skip_serializing_if = "Option::is_none"
-    )]
     #[schemars(url, example = &"https://linkedin.com/in/janedoe")]
     pub linkedin: Option<Option<String>>,
     /// Twitter / X profile URL.
-    #[serde(
-        default,
-        deserialize_with = "nullable",
-        skip_serializing_if = "Option::is_none"
-    )]
     #[schemars(url, example = &"https://twitter.com/janedoe")]
     pub twitter: Option<Option<String>>,
     /// Facebook profile URL.
-    #[serde(
-        default,
-        deserialize_with = "nullable",
-        skip_serializing_if = "Option::is_none"
-    )]
     #[schemars(url, example = &"https://facebook.com/janedoe")]
     pub facebook: Option<Option<String>>,
     /// Instagram profile URL.
-    #[serde(
-        default,
-        deserialize_with = "nullable",
-        skip_serializing_if = "Option::is_none"
-    )]
     #[schemars(url, example = &"https://instagram.com/janedoe")]
     pub instagram: Option<Option<String>>,
 }
@@ -306,16 +255,6 @@ fn default_parallelism() -> u16 {
 
 fn default_max_update_percent() -> u8 {
     30
-}
-
-/// Keeps an explicit `null` apart from an absent key: with `#[serde(default)]`
-/// an absent key never reaches this function and stays `None`.
-fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// The JSON Schema of a people file (draft 2020-12).

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::attributes::CustomAttributes;
-use super::body::{self, FieldErrors, Origin};
+use super::body::{self, FieldErrors, Origin, PersonPatch};
 use super::companies::parse_company;
 use super::durable::Durable;
 use super::limit::TokenBucket;
@@ -125,45 +125,7 @@ async fn upsert_person(
 ) -> Result<Response, Refusal> {
     authorize(&app, &headers, Need::Write)?;
     let object = body_object(body, "a person")?;
-    let params = QueryParams::parse(query.as_deref());
-    // The upsert page's own curl example sends no `matchingAttribute`; we take
-    // that to mean `email`. [assumed]
-    let slug = params.get("matchingAttribute").unwrap_or("email");
-    let field = MatchField::for_slug(slug);
-    let known_slug = is_standard_slug(slug) || app.attributes.get(slug).is_some();
-
-    let mut errors = FieldErrors::default();
-    if !known_slug {
-        errors.add(
-            "matchingAttribute",
-            format!("`{slug}` is neither a standard attribute nor a custom attribute of the people object"),
-        );
-    }
-    let input = match body::parse_person(&object, &app.attributes, Origin::Request) {
-        Ok(input) => Some(input),
-        Err(field_errors) => {
-            errors.extend(field_errors);
-            None
-        }
-    };
-    let (Some(input), true) = (input, errors.is_empty()) else {
-        return Err(Refusal::Validation(errors));
-    };
-    let patch = input.patch;
-    let key = MatchKey::from_patch(field, &patch).ok_or_else(|| {
-        let path = match field {
-            MatchField::Email => "emails".to_string(),
-            MatchField::Standard(name) => name.to_string(),
-            MatchField::Custom(slug) => format!("customAttributes.{slug}"),
-        };
-        let mut errors = FieldErrors::default();
-        errors.add(
-            path,
-            format!("is required: it is the matching attribute `{slug}`"),
-        );
-        Refusal::Validation(errors)
-    })?;
-
+    let (key, patch) = upsert_request(&app, query.as_deref(), &object)?;
     let now = jiff::Timestamp::now();
     let mut store = app.store.write().unwrap_or_else(|p| p.into_inner());
     if let Some(Some(company_id)) = &patch.company_id
@@ -204,6 +166,54 @@ async fn upsert_person(
         store.commit(pending);
     }
     Ok(answer)
+}
+
+/// The matching key and the fields of an upsert, or the 422 that says what
+/// is wrong with its `matchingAttribute` and body.
+fn upsert_request(
+    app: &App,
+    query: Option<&str>,
+    object: &Map<String, Value>,
+) -> Result<(MatchKey, PersonPatch), Refusal> {
+    let params = QueryParams::parse(query);
+    // The upsert page's own curl example sends no `matchingAttribute`; we take
+    // that to mean `email`. [assumed]
+    let slug = params.get("matchingAttribute").unwrap_or("email");
+    let field = MatchField::for_slug(slug);
+    let known_slug = is_standard_slug(slug) || app.attributes.get(slug).is_some();
+
+    let mut errors = FieldErrors::default();
+    if !known_slug {
+        errors.add(
+            "matchingAttribute",
+            format!("`{slug}` is neither a standard attribute nor a custom attribute of the people object"),
+        );
+    }
+    let input = match body::parse_person(object, &app.attributes, Origin::Request) {
+        Ok(input) => Some(input),
+        Err(field_errors) => {
+            errors.extend(field_errors);
+            None
+        }
+    };
+    let (Some(input), true) = (input, errors.is_empty()) else {
+        return Err(Refusal::Validation(errors));
+    };
+    let patch = input.patch;
+    let key = MatchKey::from_patch(field, &patch).ok_or_else(|| {
+        let path = match field {
+            MatchField::Email => "emails".to_string(),
+            MatchField::Standard(name) => name.to_string(),
+            MatchField::Custom(slug) => format!("customAttributes.{slug}"),
+        };
+        let mut errors = FieldErrors::default();
+        errors.add(
+            path,
+            format!("is required: it is the matching attribute `{slug}`"),
+        );
+        Refusal::Validation(errors)
+    })?;
+    Ok((key, patch))
 }
 
 /// A write the state file refused is a 500: an answer never claims a

@@ -37,7 +37,7 @@ pub use error::SandboxError;
 
 use crate::api::model::Company;
 use attributes::CustomAttributes;
-use durable::{Durable, Seeded};
+use durable::{Durable, Loaded, Seeded};
 use seed::Seed;
 use store::Store;
 
@@ -264,66 +264,12 @@ fn build(config: SandboxConfig) -> Result<http::App, SandboxError> {
         }
         None => (None, None),
     };
-
-    let mut attributes = CustomAttributes::default();
-    let stored_attributes = loaded
-        .as_ref()
-        .map(|l| l.attributes.as_slice())
-        .unwrap_or(&[]);
-    let seed_attributes = seed
-        .as_ref()
-        .map(|s| s.attributes.as_slice())
-        .unwrap_or(&[]);
-    for attribute in stored_attributes
-        .iter()
-        .chain(seed_attributes)
-        .chain(&config.custom_attributes)
-    {
-        attributes.declare(attribute.clone())?;
-    }
-
+    let attributes = declared_attributes(loaded.as_ref(), seed.as_ref(), &config)?;
     let mut store = Store::default();
-    let (stored_companies, stored_people) =
-        loaded.map(|l| (l.companies, l.people)).unwrap_or_default();
-    let created_of = |what: &str, id: &str, created_at: &str| {
-        created_at
-            .parse::<jiff::Timestamp>()
-            .map(|created| created.as_second())
-            .map_err(|e| SandboxError::StateCorrupt {
-                path: config.state.clone().unwrap_or_default(),
-                reason: format!("{what} {id}: createdAt: {e}"),
-            })
-    };
-    // Companies first: each person then shows its company as stored.
-    for company in stored_companies {
-        let created = created_of("company", &company.id, &company.created_at)?;
-        store.companies.insert(company, created);
-    }
-    // A state written before the sandbox kept companies links people to
-    // companies it does not hold. Each is declared from the people's view of
-    // it, as a seed person's `company` declares one, so that those people can
-    // be upserted with their `companyId` again.
     let mut seeded = Seeded::default();
-    for person in &stored_people {
-        let Some(link) = &person.company else {
-            continue;
-        };
-        if store.companies.get(&link.id).is_none() {
-            let created = created_of("person", &person.id, &person.created_at)?;
-            let company = Company {
-                id: link.id.clone(),
-                name: link.name.clone(),
-                domain: link.domain.clone(),
-                created_at: person.created_at.clone(),
-                updated_at: person.created_at.clone(),
-            };
-            seeded.companies.push(company.clone());
-            store.companies.insert(company, created);
-        }
-    }
-    for person in stored_people {
-        let created = created_of("person", &person.id, &person.created_at)?;
-        store.insert(person, created);
+    if let Some(loaded) = loaded {
+        let state = config.state.clone().unwrap_or_default();
+        restore(&mut store, loaded, &state, &mut seeded)?;
     }
     if store.is_empty()
         && let Some(seed) = &seed
@@ -342,7 +288,82 @@ fn build(config: SandboxConfig) -> Result<http::App, SandboxError> {
         let declared: Vec<CustomAttribute> = attributes.iter().cloned().collect();
         durable.save_all(&seeded, &declared)?;
     }
+    Ok(app(config, store, durable, attributes))
+}
 
+/// The custom attributes of the stored state, then the seed's, then the
+/// command line's.
+fn declared_attributes(
+    loaded: Option<&Loaded>,
+    seed: Option<&Seed>,
+    config: &SandboxConfig,
+) -> Result<CustomAttributes, SandboxError> {
+    let mut attributes = CustomAttributes::default();
+    let stored = loaded.map(|l| l.attributes.as_slice()).unwrap_or(&[]);
+    let seeded = seed.map(|s| s.attributes.as_slice()).unwrap_or(&[]);
+    for attribute in stored.iter().chain(seeded).chain(&config.custom_attributes) {
+        attributes.declare(attribute.clone())?;
+    }
+    Ok(attributes)
+}
+
+/// Puts the stored companies and people of the state file `state` back
+/// into `store`; the companies it has to declare go into `seeded`.
+fn restore(
+    store: &mut Store,
+    loaded: Loaded,
+    state: &Path,
+    seeded: &mut Seeded,
+) -> Result<(), SandboxError> {
+    let created_of = |what: &str, id: &str, created_at: &str| {
+        created_at
+            .parse::<jiff::Timestamp>()
+            .map(|created| created.as_second())
+            .map_err(|e| SandboxError::StateCorrupt {
+                path: state.to_path_buf(),
+                reason: format!("{what} {id}: createdAt: {e}"),
+            })
+    };
+    // Companies first: each person then shows its company as stored.
+    for company in loaded.companies {
+        let created = created_of("company", &company.id, &company.created_at)?;
+        store.companies.insert(company, created);
+    }
+    // A state written before the sandbox kept companies links people to
+    // companies it does not hold. Each is declared from the people's view of
+    // it, as a seed person's `company` declares one, so that those people can
+    // be upserted with their `companyId` again.
+    for person in &loaded.people {
+        let Some(link) = &person.company else {
+            continue;
+        };
+        if store.companies.get(&link.id).is_none() {
+            let created = created_of("person", &person.id, &person.created_at)?;
+            let company = Company {
+                id: link.id.clone(),
+                name: link.name.clone(),
+                domain: link.domain.clone(),
+                created_at: person.created_at.clone(),
+                updated_at: person.created_at.clone(),
+            };
+            seeded.companies.push(company.clone());
+            store.companies.insert(company, created);
+        }
+    }
+    for person in loaded.people {
+        let created = created_of("person", &person.id, &person.created_at)?;
+        store.insert(person, created);
+    }
+    Ok(())
+}
+
+/// The app over `store`, with the tokens, limits and conditions of `config`.
+fn app(
+    config: SandboxConfig,
+    store: Store,
+    durable: Option<Durable>,
+    attributes: CustomAttributes,
+) -> http::App {
     let tokens = if config.tokens.is_empty() {
         vec![GrantedToken::read_write(DEFAULT_TOKEN)]
     } else {
@@ -351,7 +372,7 @@ fn build(config: SandboxConfig) -> Result<http::App, SandboxError> {
     let bucket = config
         .rate_limit
         .map(|n| Mutex::new(limit::TokenBucket::new(n.get(), Instant::now())));
-    Ok(http::App {
+    http::App {
         store: RwLock::new(store),
         durable,
         attributes,
@@ -359,7 +380,7 @@ fn build(config: SandboxConfig) -> Result<http::App, SandboxError> {
         bucket,
         latency: config.latency,
         fail_rate: config.fail_rate,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -247,11 +247,16 @@ fn entries(dir: &Path) -> Vec<Value> {
     let mut entries = Vec::new();
     for text in files(dir).values() {
         let document: Value = serde_saphyr::from_str(text).unwrap();
-        let default = document["defaults"]["matchingAttribute"].clone();
-        for entry in document["people"].as_array().unwrap() {
+        let defaults = &document["defaults"];
+        let Some(people) = document["people"].as_array() else {
+            continue;
+        };
+        for entry in people {
             let mut entry = entry.clone();
-            if entry.get("matchingAttribute").is_none() {
-                entry["matchingAttribute"] = default.clone();
+            for key in ["matchingAttribute", "company"] {
+                if entry.get(key).is_none() && defaults.get(key).is_some() {
+                    entry[key] = defaults[key].clone();
+                }
             }
             entries.push(entry);
         }
@@ -269,7 +274,18 @@ fn expected_entry(person: &Value) -> Value {
         "phone_number"
     };
     expected.insert("matchingAttribute".into(), json!(matching));
+    // Every seed company has a domain: entries name it instead of the id.
+    if let Some(id) = expected.remove("companyId") {
+        expected.insert("company".into(), json!(domain_of(id.as_str().unwrap())));
+    }
     Value::Object(expected)
+}
+
+/// The domain of one of [`seed_companies`], by id.
+fn domain_of(id: &str) -> String {
+    let companies = seed_companies();
+    let company = companies.as_array().unwrap().iter().find(|c| c["id"] == id);
+    company.unwrap()["domain"].as_str().unwrap().to_string()
 }
 
 #[test]
@@ -286,7 +302,8 @@ fn a_thousand_varied_people_import_to_files_that_read_back_as_the_crm() {
     let skipped = seed.unmatchable.len();
     assert!(
         run.stderr.contains(&format!(
-            "Imported {imported} people into 1 file; skipped {skipped} without email or phone"
+            "Imported {imported} people and 2 companies into 1 file; skipped {skipped} without \
+             email or phone"
         )),
         "{}",
         run.stderr
@@ -304,8 +321,9 @@ fn a_thousand_varied_people_import_to_files_that_read_back_as_the_crm() {
     let validate = common::run(common::zeeg().arg("validate").arg(&out));
     assert_eq!(validate.code, 0, "{}{}", validate.stdout, validate.stderr);
     assert!(
-        format!("{}{}", validate.stdout, validate.stderr)
-            .contains(&format!("{imported} people in 1 file: valid")),
+        format!("{}{}", validate.stdout, validate.stderr).contains(&format!(
+            "{imported} people and 2 companies in 1 file: valid"
+        )),
         "{}{}",
         validate.stdout,
         validate.stderr
@@ -315,8 +333,9 @@ fn a_thousand_varied_people_import_to_files_that_read_back_as_the_crm() {
     let plan = common::run(sandbox.zeeg().arg("plan").arg(&out));
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
     assert!(
-        plan.stdout
-            .contains(&format!("No changes. {imported} people up to date.")),
+        plan.stdout.contains(&format!(
+            "No changes. 2 companies and {imported} people up to date."
+        )),
         "{}{}",
         plan.stdout,
         plan.stderr
@@ -365,21 +384,38 @@ fn importing_the_same_crm_twice_writes_the_same_bytes_and_splits_as_asked() {
     let by_size = import("c", "file-size");
     assert_eq!(
         by_size.keys().collect::<Vec<_>>(),
-        ["people-001.yaml", "people-002.yaml"]
+        ["companies.yaml", "people-001.yaml", "people-002.yaml"]
     );
-    let mut by_company: Vec<String> = import("d", "company").into_keys().collect();
-    by_company.sort();
-    let mut expected: Vec<String> = COMPANIES
-        .iter()
-        .map(|id| format!("company-{id}.yaml"))
-        .collect();
-    expected.push("no-company.yaml".into());
-    expected.sort();
-    assert_eq!(by_company, expected);
+    let by_company = import("d", "company");
+    assert_eq!(
+        by_company.keys().collect::<Vec<_>>(),
+        [
+            "acme.example.yaml",
+            "initech.example.yaml",
+            "no-company.yaml"
+        ]
+    );
+    // Each company's file declares it and names it for all its people.
+    let acme: Value = serde_saphyr::from_str(&by_company["acme.example.yaml"]).unwrap();
+    assert_eq!(
+        acme["companies"],
+        json!([{"domain": "acme.example", "name": "Acme"}])
+    );
+    assert_eq!(acme["defaults"]["company"], "acme.example");
+    let companies: Value = serde_saphyr::from_str(&by_size["companies.yaml"]).unwrap();
+    assert_eq!(companies["companies"].as_array().unwrap().len(), 2);
     for dir in ["c", "d"] {
         assert_eq!(
             entries(&tmp.path().join(dir)).len(),
             entries(&tmp.path().join("a")).len()
+        );
+        // Every layout plans back to no change.
+        let plan = common::run(sandbox.zeeg().arg("plan").arg(tmp.path().join(dir)));
+        assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+        assert!(
+            plan.stdout.contains("No changes."),
+            "{dir}: {}",
+            plan.stdout
         );
     }
 }
@@ -494,8 +530,9 @@ fn import_with_sandbox_reads_the_projects_own_sandbox() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let imported = seed.people.len() - seed.unmatchable.len();
     assert!(
-        run.stderr
-            .contains(&format!("Imported {imported} people into 1 file")),
+        run.stderr.contains(&format!(
+            "Imported {imported} people and 2 companies into 1 file"
+        )),
         "{}",
         run.stderr
     );
@@ -687,4 +724,85 @@ fn out_onto_a_symbolic_link_is_refused_and_the_link_kept() {
     let run = common::run(sandbox.zeeg().args(["import", "--out"]).arg(&target));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(files(&target).len(), 1);
+}
+
+#[test]
+fn companies_are_named_by_domain_where_one_names_them_and_plan_says_no_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let long_domain = [
+        "a".repeat(60),
+        "b".repeat(60),
+        "c".repeat(60),
+        "example".into(),
+    ]
+    .join(".");
+    let company = |n: u8| format!("{n:08x}-0000-4000-8000-000000000000");
+    let companies = json!([
+        {"id": company(1), "name": "Acme Corp", "domain": "Acme.example"},
+        {"id": company(2), "name": "Bookings Made Me", "domain": null},
+        {"id": company(3), "name": null, "domain": "nameless.example"},
+        {"id": company(4), "name": "Long", "domain": long_domain},
+        {"id": company(5), "name": "Odd", "domain": "not a domain"},
+    ]);
+    let person = |name: &str, n: Option<u8>| {
+        let mut person =
+            json!({"firstName": name, "emails": [format!("{}@x.example", name.to_lowercase())]});
+        if let Some(n) = n {
+            person["companyId"] = json!(company(n));
+        }
+        person
+    };
+    let seed = Seed {
+        people: vec![
+            person("Ada", Some(1)),
+            person("Bob", Some(1)),
+            person("Cy", Some(2)),
+            person("Di", Some(3)),
+            person("Ed", Some(4)),
+            person("Fay", Some(5)),
+            person("Gus", None),
+        ],
+        unmatchable: vec![],
+    };
+    let sandbox = sandbox_with_companies(tmp.path(), &seed, companies, &[]);
+    // The people's `company` says all import needs: no company is read.
+    let run = common::run(
+        sandbox
+            .zeeg()
+            .args(["-vv", "import", "--out"])
+            .arg(tmp.path().join("logged")),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("path=/crm/people"), "{}", run.stderr);
+    assert!(!run.stderr.contains("/crm/companies"), "{}", run.stderr);
+    for split in ["company", "none"] {
+        let out = tmp.path().join(split);
+        let run = common::run(
+            sandbox
+                .zeeg()
+                .args(["import", "--split-by", split, "--out"])
+                .arg(&out),
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("Imported 7 people and 3 companies into"),
+            "{}",
+            run.stderr
+        );
+        let written: String = files(&out)
+            .iter()
+            .map(|(name, text)| format!("=== {name}\n{text}"))
+            .collect();
+        insta::assert_snapshot!(format!("companies_split_by_{split}"), written);
+        let plan = common::run(sandbox.zeeg().arg("plan").arg(&out));
+        assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+        assert!(
+            plan.stdout
+                .contains("No changes. 3 companies and 7 people up to date."),
+            "{split}: {}{}",
+            plan.stdout,
+            plan.stderr
+        );
+    }
 }

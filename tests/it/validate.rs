@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use zeeg::manifest::model::{CustomScalar, CustomValue, DeclaredPerson, Socials};
+use zeeg::manifest::model::{CustomScalar, CustomValue, DeclaredPerson, DeclaredSocials};
 use zeeg::manifest::{Entry, load};
 
 use crate::common::{repo_root, run, zeeg};
@@ -464,8 +464,8 @@ prop_compose! {
         twitter in nullable(url()),
         facebook in nullable(url()),
         instagram in nullable(url()),
-    ) -> Socials {
-        Socials { linkedin, twitter, facebook, instagram }
+    ) -> DeclaredSocials {
+        DeclaredSocials { linkedin, twitter, facebook, instagram }
     }
 }
 

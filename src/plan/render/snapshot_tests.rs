@@ -3,23 +3,30 @@
 use serde_json::json;
 
 use super::*;
-use crate::plan::compute;
 use crate::plan::testing::{entry, person};
+use crate::plan::{Entry, Person, compute};
 
 fn scenario() -> Plan {
-    let notes = |changed: &str| {
-        (1..=10)
-            .map(|i| {
-                if i == 6 {
-                    changed.to_string()
-                } else {
-                    format!("Line {i} of the notes.")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    let entries = [
+    compute(&declared(), &live(), &crate::plan::PlanOptions::default()).unwrap()
+}
+
+/// Ten lines of notes, the sixth `changed`.
+fn notes(changed: &str) -> String {
+    (1..=10)
+        .map(|i| {
+            if i == 6 {
+                changed.to_string()
+            } else {
+                format!("Line {i} of the notes.")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The entries of the scenario's files.
+fn declared() -> Vec<Entry> {
+    vec![
         entry(
             2,
             "email",
@@ -62,8 +69,12 @@ fn scenario() -> Plan {
             "email",
             json!({"emails": ["kim@acme.example"], "jobTitle": "CFO"}),
         ),
-    ];
-    let live = [
+    ]
+}
+
+/// The scenario's live people.
+fn live() -> Vec<Person> {
+    vec![
         person(
             "id-jane",
             json!({"firstName": "Jane", "salutation": "Ms", "emails": ["jane@acme.example"],
@@ -92,8 +103,7 @@ fn scenario() -> Plan {
             "id-kim",
             json!({"emails": ["kim@acme.example"], "jobTitle": "CFO"}),
         ),
-    ];
-    compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap()
+    ]
 }
 
 const PLAIN: RenderOptions = RenderOptions {
