@@ -194,6 +194,48 @@ fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
             return Settings::default();
         }
     };
+    let filters = config_filters(&config, &doc, &source, problems);
+    let defaults = doc
+        .value
+        .get("defaults")
+        .and_then(Value::as_object)
+        .cloned();
+    let relative = discover::shown(path);
+    let at = |span: &Range<usize>| {
+        let (line, column) = source.line_col(span.start);
+        SourceLocation {
+            file: relative.clone(),
+            line,
+            column,
+        }
+    };
+    let custom_defaults_at = custom_value_spans(&doc, "/defaults")
+        .map(|(slug, span)| (slug, at(&span)))
+        .collect();
+    let matching_default_at = doc
+        .spans
+        .get("/defaults/matchingAttribute")
+        .map(|span| (source.clone(), span.value.clone()));
+    check_company_keys(&doc, &source, "/defaults", problems);
+    let company_default_at = doc.spans.get("/defaults/company").map(|s| at(&s.value));
+    Settings {
+        config,
+        defaults,
+        custom_defaults_at,
+        matching_default_at,
+        company_default_at,
+        filters,
+    }
+}
+
+/// zeeg.yaml's `include`/`exclude` globs, compiled; each bad glob is a
+/// problem at its line.
+fn config_filters(
+    config: &Config,
+    doc: &Document,
+    source: &SourceText,
+    problems: &mut Vec<Problem>,
+) -> Filters {
     let mut globs = |key: &str, list: &[String]| {
         if list.is_empty() {
             return None;
@@ -213,7 +255,7 @@ fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
                             glob: glob.clone(),
                             source: source_error,
                         })
-                        .at(&source, span)
+                        .at(source, span)
                         .label("this glob"),
                     );
                 }
@@ -221,47 +263,9 @@ fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
         }
         builder.build().ok()
     };
-    let filters = Filters {
+    Filters {
         include: globs("include", &config.include),
         exclude: globs("exclude", &config.exclude),
-    };
-    let defaults = doc
-        .value
-        .get("defaults")
-        .and_then(Value::as_object)
-        .cloned();
-    let relative = discover::shown(path);
-    let custom_defaults_at = custom_value_spans(&doc, "/defaults")
-        .map(|(slug, span)| {
-            let (line, column) = source.line_col(span.start);
-            let at = SourceLocation {
-                file: relative.clone(),
-                line,
-                column,
-            };
-            (slug, at)
-        })
-        .collect();
-    let matching_default_at = doc
-        .spans
-        .get("/defaults/matchingAttribute")
-        .map(|span| (source.clone(), span.value.clone()));
-    check_company_keys(&doc, &source, "/defaults", problems);
-    let company_default_at = doc.spans.get("/defaults/company").map(|span| {
-        let (line, column) = source.line_col(span.value.start);
-        SourceLocation {
-            file: relative.clone(),
-            line,
-            column,
-        }
-    });
-    Settings {
-        config,
-        defaults,
-        custom_defaults_at,
-        matching_default_at,
-        company_default_at,
-        filters,
     }
 }
 
@@ -571,6 +575,25 @@ struct FileInput<'a> {
 }
 
 impl FileInput<'_> {
+    /// Where the `company` of the entry at `pointer` is written: in the
+    /// entry, else in the file's `defaults`, else in zeeg.yaml's.
+    fn company_at(&self, pointer: &str) -> Option<SourceLocation> {
+        let span = self
+            .doc
+            .spans
+            .get(&format!("{pointer}/{}", company::LINK_FIELD))
+            .or_else(|| self.doc.spans.get("/defaults/company"));
+        let Some(span) = span else {
+            return self.project_company_at.cloned();
+        };
+        let (line, column) = self.source.line_col(span.value.start);
+        Some(SourceLocation {
+            file: PathBuf::from(&self.found.shown),
+            line,
+            column,
+        })
+    }
+
     /// The file's `companies`, but those the schema refused; each domain
     /// must be a host name.
     fn load_companies(
@@ -656,12 +679,7 @@ impl FileInput<'_> {
         entry.project_path = self.found.relative.clone();
         if let Some(link) = entry.company.as_mut() {
             link.at = self
-                .doc
-                .spans
-                .get(&format!("{pointer}/{}", company::LINK_FIELD))
-                .or_else(|| self.doc.spans.get("/defaults/company"))
-                .map(|span| at(span.value.clone()))
-                .or_else(|| self.project_company_at.cloned())
+                .company_at(&pointer)
                 .unwrap_or_else(|| at(item_span.clone()));
         }
         // Most specific first: the entry's own value, then its file's
