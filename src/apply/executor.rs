@@ -296,8 +296,8 @@ impl<'a, T> Run<'a, T> {
         let Some(job) = self.jobs.get(index) else {
             return;
         };
-        let result = match answer {
-            Ok(sent) => {
+        let result = match (answer, stopped) {
+            (Ok(sent), _) => {
                 self.limiter.succeeded();
                 if self
                     .last_throttle
@@ -308,7 +308,7 @@ impl<'a, T> Run<'a, T> {
                 }
                 EntryResult::sent(job.source.clone(), job.label.clone(), job.action, sent)
             }
-            Err(Failure::Retry(retry)) if stopped.is_none() => {
+            (Err(Failure::Retry(retry)), None) => {
                 if matches!(retry.cause, Cause::RateLimited { .. }) {
                     self.limiter.throttled();
                     self.last_throttle = Some(Instant::now());
@@ -321,17 +321,19 @@ impl<'a, T> Run<'a, T> {
                     .push(Reverse((Instant::now() + retry.wait, index)));
                 return;
             }
-            Err(failure) => {
-                let fatal = failure.is_fatal();
-                let reason = match failure {
-                    Failure::Entry(reason) | Failure::Fatal(reason) => reason,
-                    // Only after a stop: the try is not made.
-                    Failure::Retry(retry) => Reason::NotRetried {
-                        cause: retry.cause,
-                        stopped: stopped.unwrap_or(Stopped::Aborted),
-                    },
+            // After a stop the try is not made.
+            (Err(Failure::Retry(retry)), Some(stopped)) => {
+                let reason = Reason::NotRetried {
+                    cause: retry.cause,
+                    stopped,
                 };
-                if fatal && self.aborted.is_none() {
+                EntryResult::failed(job.source.clone(), job.label.clone(), job.action, reason)
+            }
+            (Err(Failure::Entry(reason)), _) => {
+                EntryResult::failed(job.source.clone(), job.label.clone(), job.action, reason)
+            }
+            (Err(Failure::Fatal(reason)), _) => {
+                if self.aborted.is_none() {
                     self.progress.println(&format!("Stopping: {reason}"));
                     self.aborted = Some(reason.clone());
                 }

@@ -3,11 +3,14 @@
 use clap::CommandFactory;
 
 use crate::cli::{Cli, CompletionsArgs};
+use crate::commands::Printer;
 use crate::exit::ExitStatus;
 
-pub fn completions(args: CompletionsArgs) -> miette::Result<ExitStatus> {
+pub fn completions(printer: &Printer, args: CompletionsArgs) -> miette::Result<ExitStatus> {
     let mut command = Cli::command();
-    clap_complete::generate(args.shell, &mut command, "zeeg", &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "zeeg", &mut script);
+    printer.out(&String::from_utf8_lossy(&script));
     Ok(ExitStatus::Success)
 }
 
@@ -58,7 +61,7 @@ const ENVIRONMENT: &[(&str, &str)] = &[
 
 /// The man page: clap's sections, with the subcommands listed in place (there
 /// are no pages of their own to point to) and EXIT STATUS and ENVIRONMENT.
-pub fn man() -> miette::Result<ExitStatus> {
+pub fn man(printer: &Printer) -> miette::Result<ExitStatus> {
     let command = Cli::command();
     let page = clap_mangen::Man::new(command.clone());
     let mut out = Vec::new();
@@ -88,8 +91,7 @@ pub fn man() -> miette::Result<ExitStatus> {
         page.render_version_section(out)
     };
     render(&mut out).map_err(|e| miette::miette!("could not render the man page: {e}"))?;
-    std::io::Write::write_all(&mut std::io::stdout(), &out)
-        .map_err(|e| miette::miette!("could not write the man page: {e}"))?;
+    printer.out(&String::from_utf8_lossy(&out));
     Ok(ExitStatus::Success)
 }
 

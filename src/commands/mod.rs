@@ -40,8 +40,8 @@ pub fn run(cli: Cli) -> ExitStatus {
         )),
         Command::Doctor(args) => block_on(doctor::run(&printer, &cli.global, args)),
         Command::Sandbox(SandboxCommand::Serve(args)) => block_on(sandbox::serve(&printer, args)),
-        Command::Completions(args) => completions::completions(args),
-        Command::Man => completions::man(),
+        Command::Completions(args) => completions::completions(&printer, args),
+        Command::Man => completions::man(&printer),
     };
     match result {
         Ok(status) => status,
