@@ -12,7 +12,7 @@ use std::fmt::Write;
 use super::{
     FieldView, RenderOptions, Sign, company_label, field_view, identity_label, summary_line,
 };
-use crate::plan::{Action, Change, FieldChange, Plan};
+use crate::plan::{Action, Change, CompanyChange, FieldChange, Plan};
 
 /// The most characters a markdown plan may hold.
 pub const MARKDOWN_LIMIT: usize = 60_000;
@@ -42,26 +42,7 @@ pub fn render_markdown(plan: &Plan, options: &RenderOptions) -> String {
     }
     // Companies first, as apply asserts them first; they are few, and all
     // are shown (a person's change names its company by domain).
-    if !companies.changes.is_empty() {
-        out.push_str("#### Companies\n\n");
-    }
-    for change in &companies.changes {
-        let title = match &change.company_id {
-            Some(id) => format!(
-                "{} {} · {} · company {id}",
-                change.action.as_str(),
-                company_label(change),
-                change.source
-            ),
-            None => format!(
-                "{} {} · {}",
-                change.action.as_str(),
-                company_label(change),
-                change.source
-            ),
-        };
-        out.push_str(&diff_block(&title, change.action, &change.fields, options));
-    }
+    out.push_str(&companies_section(&companies.changes, options));
 
     let mut used = chars(&out);
     let mut current_file = None;
@@ -100,6 +81,33 @@ pub fn render_markdown(plan: &Plan, options: &RenderOptions) -> String {
         );
     }
     let _ = writeln!(out, "**{}**", summary_line(plan));
+    out
+}
+
+/// The company changes, each in a `diff` block headed by its place.
+fn companies_section(changes: &[CompanyChange], options: &RenderOptions) -> String {
+    let mut out = String::new();
+    if !changes.is_empty() {
+        out.push_str("#### Companies\n\n");
+    }
+    for change in changes {
+        let title = match &change.company_id {
+            Some(id) => format!(
+                "{} {} · {} · company {id}",
+                change.action.as_str(),
+                company_label(change),
+                change.source
+            ),
+            None => format!(
+                "{} {} · {}",
+                change.action.as_str(),
+                company_label(change),
+                change.source
+            ),
+        };
+        out.push_str(&diff_block(&title, change.action, &change.fields, options));
+    }
+
     out
 }
 
