@@ -6,7 +6,7 @@ use super::report::StaleEntry;
 use super::send::Upsert;
 use crate::manifest::SourceFile;
 use crate::plan::render::{company_label, identity_label};
-use crate::plan::{Plan, PlanKey, SavedPlan};
+use crate::plan::{Plan, PlanKey, SavedPlan, StaleReason};
 
 /// The changes apply sends, by index into the plan's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -61,7 +61,13 @@ pub fn from_saved(
                     Some(company_label(company))
                 })
                 .unwrap_or_else(|| "(saved change)".to_string()),
-            reason: stale.reason.to_string(),
+            reason: match (stale.fresh_company, stale.reason) {
+                (Some(_), StaleReason::Differs) => {
+                    "the declaration or the live company changed since the plan was saved"
+                        .to_string()
+                }
+                (_, reason) => reason.to_string(),
+            },
         })
         .collect();
     let selected = Selected {

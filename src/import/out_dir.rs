@@ -9,9 +9,9 @@
 //!
 //! An import is all or nothing: the files are written into a hidden staging
 //! folder beside the output folder (so on the same file system), then the
-//! staging folder is renamed to the output folder, or, when that exists
-//! already, its files are moved in one by one and taken out again if one
-//! cannot be. On any failure the staging folder, the files moved and the
+//! staging folder is renamed to the output folder. When that exists already,
+//! the staging folder is a hidden one inside it, whose files are moved in one
+//! by one and taken out again if one cannot be. On any failure the staging folder, the files moved and the
 //! folders the import created are removed, and a rerun starts clean.
 //!
 //! `--out` naming a symbolic link is refused: a rename would replace the link
@@ -264,19 +264,26 @@ const STAGING_NAME_PART: usize = 64;
 impl Staging {
     fn create(out_dir: &Path) -> Result<Staging, ImportError> {
         let target = absolute(out_dir).unwrap_or_else(|| out_dir.to_path_buf());
-        // A folder at the root of the file system has no sibling: stage inside it.
-        let parent = target.parent().unwrap_or(&target).to_path_buf();
-        let mut name: String = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        while name.len() > STAGING_NAME_PART {
-            name.pop();
-        }
+        // A new folder is staged beside it and renamed into place. An existing
+        // one (`.`, say, or a mount point) is staged inside, hidden: on the
+        // same file system as its files for sure, with no need to write above
+        // it. (A folder at the root of the file system is always there.)
+        let (parent, label) = if std::fs::symlink_metadata(&target).is_ok() {
+            (target.clone(), String::new())
+        } else {
+            let mut name: String = target
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            while name.len() > STAGING_NAME_PART {
+                name.pop();
+            }
+            (target.parent().unwrap_or(&target).to_path_buf(), name + ".")
+        };
         let mut staging = Staging {
             out_dir: out_dir.to_path_buf(),
             dir: parent.join(format!(
-                ".{name}.zeeg-import-{}",
+                ".{label}zeeg-import-{}",
                 uuid::Uuid::new_v4().simple()
             )),
             created: parent

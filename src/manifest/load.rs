@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use globset::{Glob, GlobSetBuilder};
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -76,7 +76,13 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifest, Diagnostics> {
     });
     for (file, out) in per_file {
         files.extend(file);
-        loaded.extend(out.loaded);
+        // The first file's entries are moved, not copied: with one big file
+        // a copy held every entry twice.
+        if loaded.is_empty() {
+            loaded = out.loaded;
+        } else {
+            loaded.extend(out.loaded);
+        }
         companies.extend(out.companies);
         problems.extend(out.problems);
     }
@@ -194,36 +200,9 @@ fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
             return Settings::default();
         }
     };
-    let mut globs = |key: &str, list: &[String]| {
-        if list.is_empty() {
-            return None;
-        }
-        let mut builder = GlobSetBuilder::new();
-        for (i, glob) in list.iter().enumerate() {
-            match Glob::new(glob) {
-                Ok(glob) => {
-                    builder.add(glob);
-                }
-                Err(source_error) => {
-                    let span = doc
-                        .span(&format!("/{key}/{i}"))
-                        .map_or(0..0, |s| s.value.clone());
-                    problems.push(
-                        Problem::new(ManifestError::BadGlob {
-                            glob: glob.clone(),
-                            source: source_error,
-                        })
-                        .at(&source, span)
-                        .label("this glob"),
-                    );
-                }
-            }
-        }
-        builder.build().ok()
-    };
     let filters = Filters {
-        include: globs("include", &config.include),
-        exclude: globs("exclude", &config.exclude),
+        include: glob_set(&doc, &source, "include", &config.include, problems),
+        exclude: glob_set(&doc, &source, "exclude", &config.exclude, problems),
     };
     let defaults = doc
         .value
@@ -265,6 +244,42 @@ fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
     }
 }
 
+/// The globs of zeeg.yaml's `key` (`include`, `exclude`), none when the list
+/// is empty; each glob that does not parse is a problem at its line.
+fn glob_set(
+    doc: &Document,
+    source: &SourceText,
+    key: &str,
+    list: &[String],
+    problems: &mut Vec<Problem>,
+) -> Option<GlobSet> {
+    if list.is_empty() {
+        return None;
+    }
+    let mut builder = GlobSetBuilder::new();
+    for (i, glob) in list.iter().enumerate() {
+        match Glob::new(glob) {
+            Ok(glob) => {
+                builder.add(glob);
+            }
+            Err(source_error) => {
+                let span = doc
+                    .span(&format!("/{key}/{i}"))
+                    .map_or(0..0, |s| s.value.clone());
+                problems.push(
+                    Problem::new(ManifestError::BadGlob {
+                        glob: glob.clone(),
+                        source: source_error,
+                    })
+                    .at(source, span)
+                    .label("this glob"),
+                );
+            }
+        }
+    }
+    builder.build().ok()
+}
+
 /// Reads a YAML file into a document, or records why it could not.
 fn read_yaml(
     path: &Path,
@@ -284,19 +299,24 @@ fn read_yaml(
     let digest = hex::encode(Sha256::digest(&bytes));
     // A UTF-8 byte order mark is accepted (YAML allows it; Windows editors
     // write it) and dropped before parsing; it is invisible in positions.
-    let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-    let text = match std::str::from_utf8(body) {
+    let mut body = bytes;
+    if body.starts_with(b"\xef\xbb\xbf") {
+        body.drain(..3);
+    }
+    // The bytes become the text without a copy: a big file is held once.
+    let text = match String::from_utf8(body) {
         Ok(text) => text,
         Err(error) => {
-            let utf16 = bytes.starts_with(b"\xff\xfe") || bytes.starts_with(b"\xfe\xff");
+            let at = error.utf8_error().valid_up_to();
+            let body = error.into_bytes();
+            let utf16 = body.starts_with(b"\xff\xfe") || body.starts_with(b"\xfe\xff");
             let problem = if utf16 {
                 // Shown as UTF-8, UTF-16 text is noise; name the file only.
                 Problem::new(ManifestError::NotUtf8)
                     .at(&SourceText::new(name, ""), 0..0)
                     .help("this file is UTF-16; save it as UTF-8")
             } else {
-                let at = error.valid_up_to();
-                let source = SourceText::new(name, String::from_utf8_lossy(body).into_owned());
+                let source = SourceText::new(name, String::from_utf8_lossy(&body).into_owned());
                 Problem::new(ManifestError::NotUtf8)
                     .at(&source, at..at + 1)
                     .label("this byte is not UTF-8")
@@ -306,7 +326,7 @@ fn read_yaml(
         }
     };
     let source = SourceText::new(name, text);
-    match yaml::parse(text) {
+    match yaml::parse(source.text()) {
         Ok(doc) => Some((source, doc, digest)),
         Err(error) => {
             problems.push(yaml_problem(&source, error));
@@ -433,6 +453,9 @@ fn load_file(
         .extend(file.load_companies(&bad.companies, &mut out.problems));
     check_company_keys(&doc, &source, "/defaults", &mut out.problems);
     let people = doc.value.get("people").and_then(Value::as_array);
+    let count = people.map_or(0, Vec::len);
+    out.loaded
+        .reserve_exact(count - bad.people.len().min(count));
     for (index, item) in people.into_iter().flatten().enumerate() {
         // Entries with a schema problem were reported by the schema; the
         // others still get every semantic check.
@@ -630,7 +653,8 @@ impl FileInput<'_> {
         }
         let pointer = format!("/people/{index}");
         let item_span = self.doc.span(&pointer).map_or(0..0, |s| s.value.clone());
-        let person = match DeclaredPerson::deserialize(&Value::Object(merged)) {
+        // From the owned value, so its strings move instead of being copied.
+        let person = match serde_json::from_value::<DeclaredPerson>(Value::Object(merged)) {
             Ok(person) => person,
             Err(e) => {
                 // The project defaults were checked against the config schema,
@@ -644,42 +668,9 @@ impl FileInput<'_> {
                 return None;
             }
         };
-        let at = |span: Range<usize>| {
-            let (line, column) = self.source.line_col(span.start);
-            SourceLocation {
-                file: PathBuf::from(&self.found.shown),
-                line,
-                column,
-            }
-        };
-        let mut entry = make_entry(person, at(item_span.clone()))?;
+        let mut entry = make_entry(person, self.location(item_span.clone()))?;
         entry.project_path = self.found.relative.clone();
-        if let Some(link) = entry.company.as_mut() {
-            link.at = self
-                .doc
-                .spans
-                .get(&format!("{pointer}/{}", company::LINK_FIELD))
-                .or_else(|| self.doc.spans.get("/defaults/company"))
-                .map(|span| at(span.value.clone()))
-                .or_else(|| self.project_company_at.cloned())
-                .unwrap_or_else(|| at(item_span.clone()));
-        }
-        // Most specific first: the entry's own value, then its file's
-        // defaults, then zeeg.yaml's.
-        let mut value_at = self.project_defaults_at.clone();
-        value_at
-            .extend(custom_value_spans(self.doc, "/defaults").map(|(slug, span)| (slug, at(span))));
-        value_at
-            .extend(custom_value_spans(self.doc, &pointer).map(|(slug, span)| (slug, at(span))));
-        entry.custom_value_at = value_at
-            .into_iter()
-            .filter(|(slug, _)| {
-                entry
-                    .fields
-                    .get("customAttributes")
-                    .is_some_and(|values| values.get(slug).is_some())
-            })
-            .collect();
+        self.locate_values(&mut entry, &pointer, &item_span);
         if !has_name(&entry) {
             problems.push(
                 Problem::new(ManifestError::NoName)
@@ -701,6 +692,47 @@ impl FileInput<'_> {
             emails,
             unmatched_default,
         })
+    }
+
+    /// Where a byte offset of this file is, as entries record it.
+    fn location(&self, span: Range<usize>) -> SourceLocation {
+        let (line, column) = self.source.line_col(span.start);
+        SourceLocation {
+            file: PathBuf::from(&self.found.shown),
+            line,
+            column,
+        }
+    }
+
+    /// Records where the entry at `pointer` takes its company link and each
+    /// custom attribute value from: itself, its file's defaults or zeeg.yaml.
+    fn locate_values(&self, entry: &mut Entry, pointer: &str, item_span: &Range<usize>) {
+        let at = |span: Range<usize>| self.location(span);
+        if let Some(link) = entry.company.as_mut() {
+            link.at = self
+                .doc
+                .spans
+                .get(&format!("{pointer}/{}", company::LINK_FIELD))
+                .or_else(|| self.doc.spans.get("/defaults/company"))
+                .map(|span| at(span.value.clone()))
+                .or_else(|| self.project_company_at.cloned())
+                .unwrap_or_else(|| at(item_span.clone()));
+        }
+        // Most specific first: the entry's own value, then its file's
+        // defaults, then zeeg.yaml's.
+        let mut value_at = self.project_defaults_at.clone();
+        value_at
+            .extend(custom_value_spans(self.doc, "/defaults").map(|(slug, span)| (slug, at(span))));
+        value_at.extend(custom_value_spans(self.doc, pointer).map(|(slug, span)| (slug, at(span))));
+        entry.custom_value_at = value_at
+            .into_iter()
+            .filter(|(slug, _)| {
+                entry
+                    .fields
+                    .get("customAttributes")
+                    .is_some_and(|values| values.get(slug).is_some())
+            })
+            .collect();
     }
 
     /// An entry needs a value for its matching attribute. Returns where that
@@ -773,7 +805,7 @@ impl FileInput<'_> {
         at: &EntryAt,
         problems: &mut Vec<Problem>,
     ) -> Vec<(String, Range<usize>)> {
-        let mut emails: Vec<(String, Range<usize>)> = Vec::new();
+        let mut emails: Vec<(String, Range<usize>)> = Vec::with_capacity(entry.emails().count());
         // Index into `emails` by address: linear in the entry's emails (a
         // scan of the list for each was quadratic: 80,000 took 10 s).
         let mut seen: rustc_hash::FxHashMap<String, usize> = rustc_hash::FxHashMap::default();
@@ -832,24 +864,7 @@ fn report_unmatched_defaults(
     project_default: Option<&(SourceText, Range<usize>)>,
     problems: &mut Vec<Problem>,
 ) {
-    // The slugs a matching attribute could mean: the standard ones and every
-    // custom attribute the entries set.
-    let mut known: Vec<&str> = crate::person::STANDARD_SLUGS
-        .iter()
-        .map(|(slug, _)| *slug)
-        .collect();
-    for item in loaded {
-        let custom = item
-            .entry
-            .fields
-            .get("customAttributes")
-            .and_then(Value::as_object);
-        for slug in custom.into_iter().flat_map(|c| c.keys()) {
-            if !known.contains(&slug.as_str()) {
-                known.push(slug);
-            }
-        }
-    }
+    let known = known_slugs(loaded);
     // Where the default is, its attribute, and the entries without a value.
     type Group<'l> = ((SourceText, Range<usize>), &'l str, Vec<&'l Loaded>);
     let mut groups: Vec<Group> = Vec::new();
@@ -870,30 +885,7 @@ fn report_unmatched_defaults(
         }
     }
     for ((source, span), attribute, items) in groups {
-        let first = &items[0].entry.source;
-        let suggestion = known
-            .iter()
-            .filter(|slug| **slug != attribute)
-            .map(|slug| (strsim::jaro_winkler(attribute, slug), *slug))
-            .filter(|(score, _)| *score > 0.8)
-            .max_by(|a, b| a.0.total_cmp(&b.0));
-        let fix = format!(
-            "or give each of them a value for `{attribute}` (the first is {}:{})",
-            first.file.display(),
-            first.line
-        );
-        let help = match suggestion {
-            Some((_, slug)) => format!("did you mean `{slug}`? {}", capitalised_or(&fix)),
-            None => format!(
-                "use a slug the entries have a value for: {}; {fix}",
-                known
-                    .iter()
-                    .take(10)
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
+        let help = unmatched_default_help(attribute, &items[0].entry.source, &known);
         problems.push(
             Problem::new(ManifestError::DefaultWithoutValues {
                 attribute: attribute.to_string(),
@@ -907,6 +899,58 @@ fn report_unmatched_defaults(
             ))
             .help(help),
         );
+    }
+}
+
+/// The slugs a matching attribute could mean: the standard ones and every
+/// custom attribute the entries set.
+fn known_slugs(loaded: &[Loaded]) -> Vec<&str> {
+    let mut known: Vec<&str> = crate::person::STANDARD_SLUGS
+        .iter()
+        .map(|(slug, _)| *slug)
+        .collect();
+    // A set beside the list: `contains` on the list was quadratic in slugs.
+    let mut seen: HashSet<&str> = known.iter().copied().collect();
+    for item in loaded {
+        let custom = item
+            .entry
+            .fields
+            .get("customAttributes")
+            .and_then(Value::as_object);
+        for slug in custom.into_iter().flat_map(|c| c.keys()) {
+            if seen.insert(slug) {
+                known.push(slug);
+            }
+        }
+    }
+    known
+}
+
+/// The fix for a default matching attribute that entries have no value for:
+/// a near slug, else the slugs they do have, and where the first entry is.
+fn unmatched_default_help(attribute: &str, first: &SourceLocation, known: &[&str]) -> String {
+    let suggestion = known
+        .iter()
+        .filter(|slug| **slug != attribute)
+        .map(|slug| (strsim::jaro_winkler(attribute, slug), *slug))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let fix = format!(
+        "or give each of them a value for `{attribute}` (the first is {}:{})",
+        first.file.display(),
+        first.line
+    );
+    match suggestion {
+        Some((_, slug)) => format!("did you mean `{slug}`? {}", capitalised_or(&fix)),
+        None => format!(
+            "use a slug the entries have a value for: {}; {fix}",
+            known
+                .iter()
+                .take(10)
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 

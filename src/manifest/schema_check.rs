@@ -4,6 +4,7 @@
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{JsonType, ValidationError, Validator};
 use serde_json::Value;
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use super::diagnostic::{ManifestError, Problem};
@@ -76,11 +77,7 @@ impl Schema {
     ) -> Vec<(String, Problem)> {
         let pointer = error.instance_path().as_str().to_string();
         let instance = error.instance();
-        let value_span = doc.span(&pointer).map(|s| s.value.clone()).unwrap_or(0..0);
-        let key_span = doc
-            .span(&pointer)
-            .and_then(|s| s.key.clone())
-            .unwrap_or_else(|| value_span.clone());
+        let (value_span, key_span) = value_and_key_span(doc, &pointer);
         let field = field_name(&pointer);
         // The key of `pointer/key` in the document, for problems about a key.
         let key_at = |key: &str| {
@@ -100,14 +97,10 @@ impl Schema {
                     .iter()
                     .map(|key| {
                         let (at, span) = key_at(key);
-                        let problem = Problem::new(ManifestError::UnknownKey {
-                            key: key.clone(),
-                            context: context.clone(),
-                        })
-                        .at(source, span)
-                        .label("unknown key")
-                        .help(unknown_key_help(key, &allowed, &pointer));
-                        (at, problem)
+                        (
+                            at,
+                            unknown_key(key, &context, &allowed, &pointer).at(source, span),
+                        )
                     })
                     .collect();
             }
@@ -185,6 +178,25 @@ impl Schema {
             [.., last] => format!("`{last}`"),
         }
     }
+}
+
+/// Where the node at `pointer` (or its closest ancestor) is written: its
+/// value, and its key (its value when it has none).
+fn value_and_key_span(doc: &Document, pointer: &str) -> (Range<usize>, Range<usize>) {
+    let span = doc.span(pointer);
+    let value = span.as_ref().map_or(0..0, |s| s.value.clone());
+    let key = span.and_then(|s| s.key).unwrap_or_else(|| value.clone());
+    (value, key)
+}
+
+/// A key the schema does not allow here. (The span is the caller's to set.)
+fn unknown_key(key: &str, context: &str, allowed: &[String], pointer: &str) -> Problem {
+    Problem::new(ManifestError::UnknownKey {
+        key: key.to_string(),
+        context: context.to_string(),
+    })
+    .label("unknown key")
+    .help(unknown_key_help(key, allowed, pointer))
 }
 
 /// A value of the wrong JSON type. (The span is the caller's to set.)

@@ -11,7 +11,6 @@
 
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::ops::Range;
 
 use saphyr::Scalar;
@@ -31,12 +30,12 @@ pub(crate) struct NodeSpan {
 #[derive(Debug)]
 pub(crate) struct Document {
     pub value: Value,
-    pub spans: FxHashMap<String, NodeSpan>,
+    pub spans: Spans,
 }
 
 impl Document {
     /// The span of the node at `pointer`, or of its closest ancestor.
-    pub fn span(&self, pointer: &str) -> Option<&NodeSpan> {
+    pub fn span(&self, pointer: &str) -> Option<NodeSpan> {
         let mut pointer = pointer;
         loop {
             if let Some(span) = self.spans.get(pointer) {
@@ -44,6 +43,178 @@ impl Document {
             }
             pointer = &pointer[..pointer.rfind('/')?];
         }
+    }
+}
+
+/// The spans of every node of a document, found by JSON pointer.
+///
+/// A file of 50 MB has millions of nodes, so a node costs 32 bytes here and
+/// no allocation of its own: its spans as `u32`s, and its children's numbers
+/// side by side in one list. Mapping keys are interned. (A map from pointer
+/// strings took a third of the memory of loading a big file, and a hash
+/// entry per node scattered a person's fields across memory.)
+#[derive(Debug, Default)]
+pub(crate) struct Spans {
+    /// Every node in document order; the root is node 0.
+    nodes: Vec<Node>,
+    /// The children of each list and mapping, in order, one run each.
+    kids: Vec<u32>,
+    /// Each distinct mapping key and its number.
+    keys: FxHashMap<Box<str>, u32>,
+    /// (mapping, key number) → child, for mappings too big to scan.
+    big: FxHashMap<(u32, u32), u32>,
+    /// While parsing: the children found so far of each open node, and
+    /// where each open node's run starts in `pending`.
+    pending: Vec<u32>,
+    open: Vec<(u32, usize)>,
+}
+
+/// Marks a segment as a mapping key's number, not a list index.
+const KEY: u32 = 1 << 31;
+/// A missing key span.
+const NO_KEY: u32 = u32::MAX;
+/// Mappings with more keys than this get a hash index.
+const SCANNED: usize = 16;
+
+/// One node: its [`NodeSpan`], its segment in its parent (list index, or key
+/// number with [`KEY`] set), and its run in [`Spans::kids`]. Offsets beyond
+/// 4 GiB saturate (such a file would take minutes to parse; its spans would
+/// only point to its end).
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    key: (u32, u32),
+    value: (u32, u32),
+    segment: u32,
+    kids: (u32, u32),
+}
+
+fn pack(offset: usize) -> u32 {
+    u32::try_from(offset).unwrap_or(NO_KEY - 1)
+}
+
+impl Node {
+    fn span(&self) -> NodeSpan {
+        NodeSpan {
+            key: (self.key.0 != NO_KEY).then_some(self.key.0 as usize..self.key.1 as usize),
+            value: self.value.0 as usize..self.value.1 as usize,
+        }
+    }
+}
+
+impl Spans {
+    /// The span of the node at `pointer` (`""` is the root).
+    pub fn get(&self, pointer: &str) -> Option<NodeSpan> {
+        let node = self.find(pointer)?;
+        self.nodes.get(node as usize).map(Node::span)
+    }
+
+    fn find(&self, pointer: &str) -> Option<u32> {
+        if self.nodes.is_empty() {
+            return None;
+        }
+        if pointer.is_empty() {
+            return Some(0);
+        }
+        let mut node = 0;
+        for segment in pointer.strip_prefix('/')?.split('/') {
+            node = self.child(node, segment)?;
+        }
+        Some(node)
+    }
+
+    /// The child of `parent` at one (escaped) pointer segment.
+    fn child(&self, parent: u32, segment: &str) -> Option<u32> {
+        let (start, len) = self.nodes.get(parent as usize)?.kids;
+        let kids = self.kids.get(start as usize..(start + len) as usize)?;
+        let is_mapping = kids
+            .first()
+            .is_some_and(|&kid| self.nodes[kid as usize].segment & KEY != 0);
+        if !is_mapping {
+            // A list index as JSON pointers write it: digits, no leading zero.
+            let canonical = !segment.is_empty()
+                && segment.bytes().all(|b| b.is_ascii_digit())
+                && (segment == "0" || !segment.starts_with('0'));
+            let index: usize = segment.parse().ok().filter(|_| canonical)?;
+            return kids.get(index).copied();
+        }
+        let key = if segment.contains('~') {
+            Cow::Owned(segment.replace("~1", "/").replace("~0", "~"))
+        } else {
+            Cow::Borrowed(segment)
+        };
+        let number = *self.keys.get(key.as_ref())? | KEY;
+        if kids.len() > SCANNED {
+            return self.big.get(&(parent, number)).copied();
+        }
+        kids.iter()
+            .copied()
+            .find(|&kid| self.nodes[kid as usize].segment == number)
+    }
+
+    /// The number of a mapping key, interning it on first sight.
+    fn key_number(&mut self, key: &str) -> u32 {
+        if let Some(&number) = self.keys.get(key) {
+            return number;
+        }
+        let number = self.keys.len() as u32;
+        self.keys.insert(key.into(), number);
+        number
+    }
+
+    /// Records a node at `segment` of the open node (none for the root).
+    /// Returns its number.
+    fn push(&mut self, segment: Option<u32>, span: NodeSpan) -> u32 {
+        let node = self.nodes.len() as u32;
+        self.nodes.push(Node {
+            key: span
+                .key
+                .as_ref()
+                .map_or((NO_KEY, NO_KEY), |k| (pack(k.start), pack(k.end))),
+            value: (pack(span.value.start), pack(span.value.end)),
+            segment: segment.unwrap_or(0),
+            kids: (0, 0),
+        });
+        if segment.is_some() {
+            self.pending.push(node);
+        }
+        node
+    }
+
+    /// `node`, a list or mapping, takes the nodes pushed from now on until
+    /// [`Spans::close`] as its children.
+    fn open(&mut self, node: u32) {
+        self.open.push((node, self.pending.len()));
+    }
+
+    /// The last opened node has all its children.
+    fn close(&mut self) {
+        let Some((node, from)) = self.open.pop() else {
+            return;
+        };
+        let start = self.kids.len() as u32;
+        let len = (self.pending.len() - from) as u32;
+        if len as usize > SCANNED
+            && self.pending[from..]
+                .first()
+                .is_some_and(|&kid| self.nodes[kid as usize].segment & KEY != 0)
+        {
+            for &kid in &self.pending[from..] {
+                self.big
+                    .insert((node, self.nodes[kid as usize].segment), kid);
+            }
+        }
+        self.kids.extend(self.pending.drain(from..));
+        self.nodes[node as usize].kids = (start, len);
+    }
+
+    /// The key span of the open mapping's value under `key`, if it has one.
+    fn open_key_span(&self, key: &str) -> Option<Range<usize>> {
+        let number = *self.keys.get(key)? | KEY;
+        let &(_, from) = self.open.last()?;
+        let kid = self.pending[from..]
+            .iter()
+            .find(|&&kid| self.nodes[kid as usize].segment == number)?;
+        self.nodes[*kid as usize].span().key
     }
 }
 
@@ -111,28 +282,49 @@ pub(crate) struct YamlError {
     pub span: Range<usize>,
 }
 
-/// Turns character indices into byte offsets. Free for ASCII text.
+/// Turns character indices into byte offsets. Free for ASCII text; for other
+/// text it walks from the last position asked for, which the parser's
+/// events keep close: linear in the text, with no table (a table of a
+/// byte offset per character took 8 bytes per byte of a big file).
 struct Offsets<'a> {
     text: &'a str,
-    /// Byte offset of each character, when the text is not ASCII.
-    table: Option<Vec<usize>>,
+    ascii: bool,
+    /// The last (character index, byte offset) found.
+    cursor: std::cell::Cell<(usize, usize)>,
 }
 
 impl<'a> Offsets<'a> {
     fn new(text: &'a str) -> Offsets<'a> {
-        let table = (!text.is_ascii()).then(|| {
-            let mut table: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-            table.push(text.len());
-            table
-        });
-        Offsets { text, table }
+        Offsets {
+            text,
+            ascii: text.is_ascii(),
+            cursor: std::cell::Cell::new((0, 0)),
+        }
     }
 
     fn byte(&self, char_index: usize) -> usize {
-        match &self.table {
-            None => char_index.min(self.text.len()),
-            Some(table) => table.get(char_index).copied().unwrap_or(self.text.len()),
+        if self.ascii {
+            return char_index.min(self.text.len());
         }
+        let bytes = self.text.as_bytes();
+        let is_start = |i: usize| i >= bytes.len() || (bytes[i] as i8) >= -0x40;
+        let (mut chars, mut at) = self.cursor.get();
+        while chars < char_index && at < bytes.len() {
+            at += 1;
+            while !is_start(at) {
+                at += 1;
+            }
+            chars += 1;
+        }
+        while chars > char_index {
+            at -= 1;
+            while !is_start(at) {
+                at -= 1;
+            }
+            chars -= 1;
+        }
+        self.cursor.set((chars, at));
+        at
     }
 
     fn range(&self, span: Span) -> Range<usize> {
@@ -162,6 +354,14 @@ enum Frame {
     },
 }
 
+/// A scalar's text as an owned string of exactly its length: the scanner's
+/// buffers grow by doubling, and a big file holds millions of them.
+fn exact(text: Cow<'_, str>) -> String {
+    let mut text = text.into_owned();
+    text.shrink_to_fit();
+    text
+}
+
 /// Parses one YAML document into JSON with the spans of its nodes.
 pub(crate) fn parse(text: &str) -> Result<Document, YamlError> {
     if let Some((at, c)) = text.char_indices().find(|&(_, c)| !is_yaml_printable(c)) {
@@ -175,9 +375,7 @@ pub(crate) fn parse(text: &str) -> Result<Document, YamlError> {
     let mut builder = Builder {
         offsets: &offsets,
         stack: Vec::new(),
-        pointer: String::new(),
-        marks: Vec::new(),
-        spans: FxHashMap::default(),
+        spans: Spans::default(),
         root: None,
         documents: 0,
     };
@@ -254,10 +452,7 @@ fn tab_span(text: &str, at: usize) -> Option<Range<usize>> {
 struct Builder<'o, 't> {
     offsets: &'o Offsets<'t>,
     stack: Vec<Frame>,
-    /// JSON pointer of the node being built, and where each segment starts.
-    pointer: String,
-    marks: Vec<usize>,
-    spans: FxHashMap<String, NodeSpan>,
+    spans: Spans,
     root: Option<Value>,
     documents: usize,
 }
@@ -295,7 +490,8 @@ impl Builder<'_, '_> {
                 if self.expecting_key() {
                     return Err(self.error(YamlProblem::ComplexKey, range));
                 }
-                self.open_node(self.offsets.first_line(range.start));
+                let node = self.open_node(self.offsets.first_line(range.start));
+                self.spans.open(node);
                 self.stack
                     .push(if matches!(event, Event::SequenceStart(..)) {
                         Frame::Sequence { items: Vec::new() }
@@ -307,8 +503,14 @@ impl Builder<'_, '_> {
                     });
             }
             Event::SequenceEnd | Event::MappingEnd => {
+                self.spans.close();
                 let value = match self.stack.pop() {
-                    Some(Frame::Sequence { items, .. }) => Value::Array(items),
+                    Some(Frame::Sequence { mut items, .. }) => {
+                        // Most lists are short (one email); growth left
+                        // room for four.
+                        items.shrink_to_fit();
+                        Value::Array(items)
+                    }
                     Some(Frame::Mapping { map, .. }) => Value::Object(map),
                     None => return Ok(()),
                 };
@@ -331,16 +533,14 @@ impl Builder<'_, '_> {
         if text == "<<" && style == ScalarStyle::Plain {
             return Err(self.error(YamlProblem::MergeKey, range));
         }
-        let Some(Frame::Mapping { key, map }) = self.stack.last_mut() else {
+        let Some(Frame::Mapping { key, map, .. }) = self.stack.last_mut() else {
             return Ok(());
         };
         // The first occurrence's value is already in the map by now.
         if map.contains_key(text.as_ref()) {
-            let escaped = text.replace('~', "~0").replace('/', "~1");
             let first = self
                 .spans
-                .get(&format!("{}/{escaped}", self.pointer))
-                .and_then(|s| s.key.clone())
+                .open_key_span(&text)
                 .unwrap_or_else(|| range.clone());
             let problem = YamlProblem::DuplicateKey(text.into_owned(), first);
             return Err(YamlError {
@@ -348,7 +548,7 @@ impl Builder<'_, '_> {
                 span: range,
             });
         }
-        *key = Some((text.into_owned(), range));
+        *key = Some((exact(text), range));
         Ok(())
     }
 
@@ -364,12 +564,21 @@ impl Builder<'_, '_> {
         {
             return Err(self.error(YamlProblem::Tag(tag.to_string()), range));
         }
-        let shown = text.to_string();
+        // The text as written, kept only where a problem may quote it: a
+        // tagged value, or a plain one that may read as a number (one copy
+        // per scalar was a tenth of the time of a big file).
+        let may_be_number = style == ScalarStyle::Plain
+            && text.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.'));
+        let shown = (tag.is_some() || may_be_number).then(|| text.to_string());
         let tag = tag.map(|t| Cow::Owned(t.clone()));
         let Some(scalar) = Scalar::parse_from_cow_and_metadata(text, style, tag.as_ref()) else {
-            return Err(self.error(YamlProblem::BadTaggedValue(shown), range));
+            return Err(self.error(
+                YamlProblem::BadTaggedValue(shown.unwrap_or_default()),
+                range,
+            ));
         };
         if style == ScalarStyle::Plain
+            && let Some(shown) = shown
             && let Some(read) = changed_number(&shown, &scalar)
         {
             let problem = YamlProblem::ChangedNumber {
@@ -386,35 +595,24 @@ impl Builder<'_, '_> {
                 Some(n) => Value::Number(n),
                 None => return Err(self.error(YamlProblem::NotFinite, range)),
             },
-            Scalar::String(s) => Value::String(s.into_owned()),
+            Scalar::String(s) => Value::String(exact(s)),
         })
     }
 
-    /// Extends the pointer with the segment of a node that starts here and
-    /// records its spans.
-    fn open_node(&mut self, value: Range<usize>) {
-        self.marks.push(self.pointer.len());
-        let key = match self.stack.last() {
-            Some(Frame::Sequence { items, .. }) => {
-                let _ = write!(self.pointer, "/{}", items.len());
-                None
-            }
+    /// Records the spans of a node that starts here, under the node being
+    /// built. Returns its number.
+    fn open_node(&mut self, value: Range<usize>) -> u32 {
+        let (segment, key) = match self.stack.last() {
+            Some(Frame::Sequence { items, .. }) => (Some(items.len() as u32), None),
             Some(Frame::Mapping {
                 key: Some((k, r)), ..
             }) => {
-                self.pointer.push('/');
-                if k.contains(['~', '/']) {
-                    self.pointer
-                        .push_str(&k.replace('~', "~0").replace('/', "~1"));
-                } else {
-                    self.pointer.push_str(k);
-                }
-                Some(r.clone())
+                let number = self.spans.key_number(k);
+                (Some(number | KEY), Some(r.clone()))
             }
-            _ => None,
+            _ => (None, None),
         };
-        self.spans
-            .insert(self.pointer.clone(), NodeSpan { key, value });
+        self.spans.push(segment, NodeSpan { key, value })
     }
 
     fn value(&mut self, value: Value, range: Range<usize>) -> Result<(), YamlError> {
@@ -440,9 +638,6 @@ impl Builder<'_, '_> {
             }
             None => self.root = Some(value),
         }
-        if let Some(mark) = self.marks.pop() {
-            self.pointer.truncate(mark);
-        }
     }
 }
 
@@ -467,12 +662,72 @@ mod tests {
             doc.value,
             json!({"people": [{"firstName": "Jäne", "emails": ["a@b.c"], "n": 1.5}]})
         );
-        let emails = &doc.spans["/people/0/emails/0"];
+        let span = |pointer: &str| doc.spans.get(pointer).unwrap();
+        let emails = span("/people/0/emails/0");
         assert_eq!(&text[emails.value.clone()], "a@b.c");
-        let key = doc.spans["/people/0/emails"].key.clone().unwrap();
+        let key = span("/people/0/emails").key.clone().unwrap();
         assert_eq!(&text[key], "emails");
-        let first = &doc.spans["/people/0/firstName"];
+        let first = span("/people/0/firstName");
         assert_eq!(&text[first.value.clone()], "Jäne");
+    }
+
+    #[test]
+    fn spans_are_found_by_json_pointer() {
+        let text = "a/b: 1\n\"~x\": [p, q]\n\"0\": {ö: z}\nl: [[m]]\n";
+        let doc = parse_ok(text);
+        let value = |pointer: &str| {
+            let span = doc.spans.get(pointer).unwrap();
+            text[span.value].to_string()
+        };
+        assert_eq!(value("/a~1b"), "1");
+        assert_eq!(value("/~0x/1"), "q");
+        assert_eq!(value("/0/ö"), "z", "a key that looks like an index");
+        assert_eq!(value("/l/0/0"), "m");
+        assert_eq!(value(""), "a/b: 1");
+        let key = doc.spans.get("/0").unwrap().key.unwrap();
+        assert_eq!(&text[key], "\"0\"");
+        for missing in [
+            "/a/b", "/~0x/01", "/~0x/2", "/~0x/+1", "/l/x", "/0/0", "a/b",
+        ] {
+            assert_eq!(doc.spans.get(missing), None, "{missing}");
+        }
+        assert_eq!(
+            doc.span("/~0x/7/deeper").unwrap().value,
+            doc.spans.get("/~0x").unwrap().value
+        );
+    }
+
+    #[test]
+    fn big_mappings_and_lists_are_found_too() {
+        let mut text = String::from("m:\n");
+        for i in 0..40 {
+            text.push_str(&format!("  k{i}: [v{i}]\n"));
+        }
+        let doc = parse_ok(&text);
+        for i in 0..40 {
+            let span = doc.spans.get(&format!("/m/k{i}/0")).unwrap();
+            assert_eq!(&text[span.value], format!("v{i}"));
+        }
+        assert_eq!(doc.spans.get("/m/k40"), None);
+        assert_eq!(doc.spans.get("/m/0"), None);
+        let error = parse("m:\n  a: 1\n  b: 2\n  a: 3\n").unwrap_err();
+        let YamlProblem::DuplicateKey(key, first) = error.problem else {
+            panic!("a duplicate key");
+        };
+        assert_eq!((key.as_str(), first), ("a", 5..6));
+        assert_eq!(error.span, 19..20);
+    }
+
+    #[test]
+    fn non_ascii_offsets_are_bytes_in_any_order() {
+        let text = "ä: ö\nü: [ß, €]\n";
+        let offsets = Offsets::new(text);
+        let chars: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+        for &i in [9, 0, 4, 11, 3, 12].iter() {
+            assert_eq!(offsets.byte(i), chars[i], "char {i}");
+        }
+        assert_eq!(offsets.byte(1_000), text.len());
+        assert_eq!(offsets.byte(2), chars[2]);
     }
 
     #[test]

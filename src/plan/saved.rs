@@ -815,6 +815,64 @@ mod tests {
         );
     }
 
+    /// Acme renamed, Globex created; Jane moves to Globex.
+    fn company_plan(acme_updated_at: &str) -> Plan {
+        use crate::manifest::{CompanyDeclaration, CompanyLink};
+        let declared = |line, domain: &str, name: &str| CompanyDeclaration {
+            source: SourceLocation {
+                file: PathBuf::from("people.yaml"),
+                line,
+                column: 5,
+            },
+            domain: domain.into(),
+            name: Some(name.into()),
+            project_path: PathBuf::from("people.yaml"),
+        };
+        let companies = [
+            declared(20, "acme.example", "Acme Corp"),
+            declared(22, "globex.example", "Globex"),
+        ];
+        let (mut entries, live) = scenario();
+        entries[0].company = Some(CompanyLink {
+            domain: Some("globex.example".into()),
+            at: entries[0].source.clone(),
+        });
+        let acme: crate::api::Company = serde_json::from_value(json!({"id": "c-acme",
+            "name": "Acme", "domain": "acme.example", "createdAt": "2025-01-15T09:00:00+00:00",
+            "updatedAt": acme_updated_at}))
+        .unwrap();
+        crate::plan::compute_with_companies(
+            &entries,
+            &companies,
+            &live,
+            &[acme],
+            &crate::plan::PlanOptions::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn company_changes_are_saved_without_names_and_go_stale_when_the_company_moves() {
+        let plan = company_plan("2025-01-15T09:00:00+00:00");
+        assert_eq!(plan.companies.changes.len(), 2);
+        let saved = SavedPlan::new(&plan, &sources("d"), &[], &key());
+        let text = serde_json::to_string(&saved).unwrap();
+        for clear in ["acme.example", "Acme Corp", "globex.example", "Globex"] {
+            assert!(!text.contains(clear), "{clear} in {text}");
+        }
+        let check = saved.check(&plan, &sources("d"), &key());
+        assert_eq!(check.current_companies, vec![0, 1]);
+        assert!(check.is_current());
+
+        // Acme changed in the CRM since: its rename is stale, Globex still holds.
+        let fresh = company_plan("2025-02-01T09:00:00+00:00");
+        let check = saved.check(&fresh, &sources("d"), &key());
+        assert_eq!(check.current_companies, vec![1]);
+        assert_eq!(check.stale.len(), 1);
+        assert_eq!(check.stale[0].fresh_company, Some(0));
+        assert_eq!(check.stale[0].reason, StaleReason::Differs);
+    }
+
     #[test]
     fn a_plan_checked_with_another_token_is_stale() {
         let (entries, live) = scenario();

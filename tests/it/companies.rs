@@ -97,6 +97,25 @@ fn get(sandbox: &Sandbox, path: &str) -> Value {
     })
 }
 
+/// PUT to the sandbox directly, bypassing zeeg (someone else's change).
+fn put(sandbox: &Sandbox, path: &str, body: Value) {
+    let url = format!("{}{path}", sandbox.api_url());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let answer = reqwest::Client::new()
+            .put(&url)
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_success(), "{}", answer.status());
+    })
+}
+
 /// The domain of the company the live person with `email` links to.
 fn company_of(sandbox: &Sandbox, email: &str) -> Value {
     let people = get(sandbox, &format!("/crm/people?search={email}&count=100"));
@@ -276,11 +295,109 @@ fn a_company_the_api_refuses_skips_its_people_and_the_rest_goes_on() {
     assert_eq!(company_of(&setup.sandbox, "solo@example.org"), Value::Null);
 
     // Once the API accepts it, a rerun does the rest.
-    let again = setup.zeeg(&["apply", "people", "--auto-approve"]);
+    let again = setup.zeeg(&["apply", "people", "--auto-approve", "--format", "json"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
+    let report: Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(report["companies"]["summary"]["created"], 1, "{report}");
     assert_eq!(
-        again.stdout.lines().last().unwrap(),
-        "Apply complete: 1 company created, 0 updated; 1 person created, 1 updated, 0 failed."
+        report["companies"]["results"][0]["label"],
+        "company globex.example"
+    );
+    assert_eq!(report["summary"]["created"], 1);
+    assert_eq!(report["summary"]["updated"], 1);
+    assert_eq!(
+        company_of(&setup.sandbox, "nia@globex.example"),
+        "globex.example"
+    );
+}
+
+#[test]
+fn the_nearest_link_wins_and_zeeg_yaml_may_default_the_company() {
+    let setup = setup(PEOPLE);
+    std::fs::write(
+        setup.dir.path().join("zeeg.yaml"),
+        "defaults:\n  company: initech.example\n",
+    )
+    .unwrap();
+    // A file whose defaults link by id: its entries take no domain from zeeg.yaml.
+    std::fs::write(
+        setup.dir.path().join("people/by-id.yaml"),
+        "defaults:\n  companyId: 5f3b8a2e-1c4d-4e6f-9a7b-2d8c0e1f3a45\npeople:\n  - firstName: Ida\n    emails: [ida@acme.example]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        setup.dir.path().join("people/plain.yaml"),
+        "people:\n  - firstName: Uma\n    emails: [uma@initech.example]\n",
+    )
+    .unwrap();
+    let out = setup.zeeg(&["plan", "people", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let plan: Value = serde_json::from_str(&out.stdout).unwrap();
+    let change = |email: &str| {
+        plan["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["matchValue"] == email)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        field(&change("uma@initech.example"), "company")["after"],
+        "initech.example"
+    );
+    let ida = change("ida@acme.example");
+    assert_eq!(
+        field(&ida, "companyId")["after"],
+        "5f3b8a2e-1c4d-4e6f-9a7b-2d8c0e1f3a45"
+    );
+    assert_eq!(field(&ida, "company"), &Value::Null);
+    // An entry's own link wins over zeeg.yaml's.
+    assert_eq!(
+        field(&change("jane@acme.example"), "company")["after"],
+        "globex.example"
+    );
+}
+
+#[test]
+fn a_saved_plan_refuses_a_company_renamed_since_and_applies_the_rest() {
+    let setup = setup(PEOPLE);
+    let saved = setup.dir.path().join("plan.json");
+    let out = setup.zeeg(&["plan", "people", "--out", saved.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = std::fs::read_to_string(&saved).unwrap();
+    // Fingerprints only: no domain or name in clear.
+    for clear in ["acme.example", "Acme Corp", "globex.example", "Globex"] {
+        assert!(!text.contains(clear), "{clear} in {text}");
+    }
+    // Someone renames Acme in the CRM after the plan was reviewed.
+    put(
+        &setup.sandbox,
+        "/crm/companies?matchingAttribute=domain",
+        json!({"domain": "acme.example", "name": "ACME Inc."}),
+    );
+    let out = setup.zeeg(&["apply", "--plan", saved.to_str().unwrap()]);
+    assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
+    let stale = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("company acme.example"))
+        .unwrap_or_default();
+    assert!(
+        stale.contains("changed since the plan was saved"),
+        "{}",
+        out.stdout
+    );
+    let acme = get(&setup.sandbox, "/crm/companies?search=acme.example");
+    assert_eq!(acme["collection"][0]["name"], "ACME Inc.", "not asserted");
+    // The rest was applied: Globex created first, Jane moved to it.
+    assert_eq!(
+        company_of(&setup.sandbox, "jane@acme.example"),
+        "globex.example"
+    );
+    assert_eq!(
+        out.stdout.lines().last().unwrap(),
+        "Apply complete: 1 company created, 0 updated; 1 person created, 2 updated, 0 failed."
     );
 }
 

@@ -806,3 +806,24 @@ fn companies_are_named_by_domain_where_one_names_them_and_plan_says_no_changes()
         );
     }
 }
+
+#[test]
+fn an_import_into_the_current_folder_stages_inside_it_and_leaves_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sandbox = sandbox_with(tmp.path(), &seed(3), &[]);
+    let here = tmp.path().join("crm");
+    std::fs::create_dir(&here).unwrap();
+    std::fs::write(here.join("README.md"), "ours").unwrap();
+    let run = common::run(
+        sandbox
+            .zeeg()
+            .current_dir(&here)
+            .args(["import", "--out", "."]),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        listing(&here),
+        ["README.md", "people.schema.json", "people.yaml"]
+    );
+    assert_eq!(listing(tmp.path()), ["crm", "seed.json"]);
+}
