@@ -11,6 +11,8 @@
 //! ```
 //!
 //! - [`person`]: the person resource's fields and attribute slugs, shared vocabulary.
+//! - [`company`]: the company resource's managed field, the link keys and the
+//!   domain rule, shared vocabulary.
 //! - [`manifest`]: finding, parsing and validating people files.
 //! - [`api`]: the HTTP client of the Zeeg CRM API.
 //! - [`plan`]: desired vs live, the `Plan` value and its renderers.

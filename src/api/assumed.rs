@@ -72,7 +72,9 @@ pub const COMPANY_MATCHING_ATTRIBUTE: &str = "domain";
 /// `{name, domain}` (camelCase like people; no other writable field is
 /// known); `domain` is required, `name` on create only, and a field left out
 /// of an update is kept. [assumed] Both answers are
-/// `{success, status: 200|201, company}`. [assumed]
+/// `{success, status: 200|201, company}`. [assumed] When several live
+/// companies share a domain (bookings create companies on their own), the
+/// assert finds the oldest, as a people upsert does. [assumed]
 pub fn normalize_domain(domain: &str) -> String {
     domain.trim().to_ascii_lowercase()
 }

@@ -93,7 +93,8 @@ pub fn plan_companies(
     entries: &[Entry],
     live: &[Company],
 ) -> Result<CompanyPlan, Vec<CompanyProblem>> {
-    // The oldest live company of a domain is the one the assert finds.
+    // The oldest live company of a domain is the one the assert finds
+    // (`assumed::normalize_domain`); `live` is in the API's order.
     let mut by_key: BTreeMap<String, &Company> = BTreeMap::new();
     for company in live {
         if let Some(domain) = &company.domain {

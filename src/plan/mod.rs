@@ -1,5 +1,9 @@
 //! Desired vs live: matching, field diffs, the [`Plan`] value and its renderers.
 //!
+//! Declared companies are planned first ([`companies`]): created, renamed
+//! or unchanged by domain, and the live id of every company a person links
+//! to is kept for apply.
+//!
 //! The flow is the same for every caller: match each [`Entry`] to at most one
 //! live [`Person`] ([`matching`]), diff the managed fields ([`diff`]), and
 //! collect the result into a [`Plan`], plain data that the renderers

@@ -402,9 +402,34 @@ fn a_saved_plan_refuses_a_company_renamed_since_and_applies_the_rest() {
 }
 
 #[test]
+fn a_token_that_may_not_write_stops_at_the_first_company_and_sends_no_person() {
+    let setup = setup(PEOPLE);
+    let out = run(setup
+        .sandbox
+        .zeeg()
+        .env("ZEEG_API_TOKEN", common::READ_TOKEN)
+        .current_dir(setup.dir.path())
+        .args(["apply", "people", "--auto-approve", "--parallelism", "1"]));
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("crm:write"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("4 entries were not sent"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        company_of(&setup.sandbox, "jane@acme.example"),
+        "acme.example"
+    );
+}
+
+#[test]
 fn only_a_file_of_companies_applies_its_companies_alone() {
     let setup = setup(PEOPLE);
-    let out = setup.zeeg(&["plan", "people", "--only", "people/companies.yaml"]);
+    let only = ["plan", "people", "--only", "people/companies.yaml"];
+    let out = setup.zeeg(&[&only[..], &["--detailed-exitcode"]].concat());
+    assert_eq!(out.code, 2, "company changes are changes: {}", out.stderr);
+    let out = setup.zeeg(&only);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         out.stdout.lines().last().unwrap(),
