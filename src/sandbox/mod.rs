@@ -20,6 +20,7 @@ mod error;
 mod http;
 pub(crate) mod limit;
 mod seed;
+mod serve;
 mod store;
 
 use std::fmt;
@@ -208,13 +209,14 @@ pub async fn start(
         .map_err(|source| SandboxError::Bind { addr, source })?;
     let (stop, stopped) = oneshot::channel::<()>();
     let router = http::router(Arc::new(app));
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(serve::serve(
+        listener,
+        router,
+        serve::HEADER_READ_TIMEOUT,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
     Ok(RunningSandbox {
         addr,
         stop: Some(stop),
