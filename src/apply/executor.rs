@@ -49,6 +49,9 @@ pub struct Execution {
     pub results: Vec<EntryResult>,
     /// Jobs never started because a stop was requested.
     pub not_sent: usize,
+    /// Tries abandoned in flight after a stop (a second Ctrl-C, or the grace
+    /// period ran out): whether they reached the API is unknown.
+    pub abandoned: usize,
     /// Whether a stop was requested before all jobs were sent.
     pub interrupted: bool,
     /// Why the run stopped early on its own: a failure that every further
@@ -123,6 +126,8 @@ struct Run<'a, T> {
     aborted: Option<Reason>,
     last_throttle: Option<Instant>,
     note_linger: Duration,
+    /// Tries in flight whose wait was abandoned after a stop.
+    abandoned: usize,
 }
 
 impl<'a, T> Run<'a, T> {
@@ -151,6 +156,7 @@ impl<'a, T> Run<'a, T> {
             aborted: None,
             last_throttle: None,
             note_linger: config.note_linger,
+            abandoned: 0,
         }
     }
 
@@ -237,9 +243,13 @@ impl<'a, T> Run<'a, T> {
             // since an upsert by matching attribute is idempotent.
             in_flight.abort_all();
             // A try that had already been answered still tells its outcome:
-            // only the aborted ones end without a result.
+            // only the aborted ones end without a result, and are counted
+            // apart from those never sent.
             while let Some(joined) = in_flight.join_next().await {
-                self.finished(joined, Some(Stopped::Interrupted));
+                match joined {
+                    Err(error) if error.is_cancelled() => self.abandoned += 1,
+                    joined => self.finished(joined, Some(Stopped::Interrupted)),
+                }
             }
         }
     }
@@ -249,9 +259,9 @@ impl<'a, T> Run<'a, T> {
         let total = self.results.len();
         let results: Vec<EntryResult> = self.results.into_iter().flatten().collect();
         Execution {
-            // Jobs never started, and in-flight ones abandoned after a stop
-            // (whether those reached the API is unknown).
-            not_sent: total - results.len(),
+            // Jobs never started; the abandoned ones had started.
+            not_sent: total - results.len() - self.abandoned,
+            abandoned: self.abandoned,
             results,
             interrupted,
             aborted: self.aborted,
@@ -763,11 +773,14 @@ mod tests {
         assert!(begun.elapsed() < Duration::from_secs(5));
         assert!(execution.interrupted);
         assert!(execution.results.is_empty());
-        assert_eq!(execution.not_sent, 10);
+        // Two were in flight: their outcome is unknown, so they are not
+        // counted with the eight never sent.
+        assert_eq!(execution.abandoned, 2);
+        assert_eq!(execution.not_sent, 8);
     }
 
     #[tokio::test]
-    async fn an_entry_answered_before_a_second_stop_is_reported_not_counted_as_not_sent() {
+    async fn an_entry_answered_before_a_second_stop_is_reported_not_counted_as_abandoned() {
         // Whether the answer is taken in before the abandon is the select's
         // draw: several runs make a lost answer all but certain to show.
         for _ in 0..16 {
@@ -799,7 +812,8 @@ mod tests {
                     reason: "the API rejected it".into()
                 }
             );
-            assert_eq!(execution.not_sent, 1);
+            assert_eq!(execution.abandoned, 1);
+            assert_eq!(execution.not_sent, 0);
         }
     }
 

@@ -525,3 +525,44 @@ impl RefusingProxy {
         }
     }
 }
+
+#[test]
+fn a_markdown_plan_of_a_thousand_companies_stays_under_the_comment_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut companies = String::from("companies:\n");
+    let mut people = String::from("people:\n");
+    for i in 0..1_000 {
+        companies.push_str(&format!(
+            "  - domain: company{i}.example\n    name: Company number {i}, a long name\n"
+        ));
+    }
+    for i in 0..10 {
+        people.push_str(&format!(
+            "  - firstName: P{i}\n    emails: [p{i}@company{i}.example]\n    company: company{i}.example\n"
+        ));
+    }
+    std::fs::write(dir.path().join("companies.yaml"), companies).unwrap();
+    std::fs::write(dir.path().join("people.yaml"), people).unwrap();
+    let sandbox = Sandbox::start(&[]);
+    let out = run(sandbox
+        .zeeg()
+        .current_dir(dir.path())
+        .args(["plan", ".", "--format", "markdown"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let size = out.stdout.chars().count();
+    assert!(size < 60_000, "{size} characters");
+    let shown = out.stdout.matches("@@ create company").count();
+    assert!(
+        out.stdout.contains(&format!(
+            "…and {} more company change(s) ({} to create, 0 to update) and 10 more change(s) \
+             of people (10 to create, 0 to update) not shown",
+            1_000 - shown,
+            1_000 - shown
+        )),
+        "{}",
+        &out.stdout[out.stdout.len() - 600..]
+    );
+    assert!(out.stdout.ends_with(
+        "**Plan: 1000 companies to create, 0 to update, 0 unchanged; 10 people to create, 0 to update, 0 unchanged.**\n"
+    ));
+}
