@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::interrupt::Stop;
-use super::limiter::{Limiter, LimiterConfig};
+use super::limiter::{Limiter, LimiterConfig, Permit};
 use super::progress::Progress;
 use super::{EntryResult, Failure, Job, Reason, Sent, Stopped};
 use crate::api::Cause;
@@ -63,8 +63,10 @@ pub struct Execution {
     pub elapsed: Duration,
 }
 
-/// What a finished try hands back to the loop.
-type Tried = (usize, Result<Sent, Failure>);
+/// What a finished try hands back to the loop, with its slot: the slot is
+/// freed only once the loop has taken the answer in, so a fatal answer
+/// stops the run before another request can take the slot.
+type Tried = (usize, Result<Sent, Failure>, Permit);
 
 /// Sends every job with `send(payload, try)` (tries count from 1), at most
 /// `limit` at once, and collects the results. A failure of one job never
@@ -207,8 +209,7 @@ impl<'a, T> Run<'a, T> {
                     let tries = self.tries[index];
                     in_flight.spawn(async move {
                         let answer = send(payload, tries).await;
-                        drop(permit);
-                        (index, answer)
+                        (index, answer, permit)
                     });
                 }
                 () = sleep_until_some(wake), if !due && wake.is_some() => {}
@@ -294,7 +295,8 @@ impl<'a, T> Run<'a, T> {
         joined: Result<Tried, tokio::task::JoinError>,
         stopped: Option<Stopped>,
     ) {
-        let (index, answer) = match joined {
+        // `_permit` lives to the end: the slot frees once this is taken in.
+        let (index, answer, _permit) = match joined {
             Ok(tried) => tried,
             // A task only ends this way when aborted or when the send
             // function panicked; neither leaves a result to show.
@@ -814,6 +816,33 @@ mod tests {
             );
             assert_eq!(execution.abandoned, 1);
             assert_eq!(execution.not_sent, 0);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn at_parallelism_one_nothing_follows_a_fatal_answer() {
+        // The slot used to be freed inside the task, before the loop had
+        // taken its answer in: another request could start in between.
+        // Many runs on two threads make that window all but certain to show.
+        for _ in 0..200 {
+            let started = Arc::new(AtomicUsize::new(0));
+            let s = started.clone();
+            let execution = execute(
+                jobs(3),
+                move |_, _| {
+                    let s = s.clone();
+                    async move {
+                        s.fetch_add(1, Ordering::SeqCst);
+                        Err::<Sent, _>(Failure::fatal("the token may not write"))
+                    }
+                },
+                &config(1),
+                &Progress::hidden(),
+                &Stop::never(),
+            )
+            .await;
+            assert_eq!(started.load(Ordering::SeqCst), 1);
+            assert_eq!(execution.not_sent, 2);
         }
     }
 
