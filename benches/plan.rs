@@ -36,24 +36,36 @@ fn company_id(i: usize) -> String {
 }
 
 /// Live: p{i}@live.example, person i at company i % 10,000 (c{k}.example).
+///
+/// Written line by line rather than built as one JSON value: the bench's own
+/// memory would otherwise count in the peak RSS of the children it starts
+/// (a child shares its parent's pages until it execs).
 fn seed(dir: &Path) -> std::path::PathBuf {
-    let companies: Vec<serde_json::Value> = (0..LIVE_COMPANIES)
-        .map(|k| serde_json::json!({"id": company_id(k), "name": format!("Company {k}"), "domain": format!("c{k}.example")}))
-        .collect();
-    let people: Vec<serde_json::Value> = (0..LIVE)
-        .map(|i| {
-            serde_json::json!({
-                "firstName": format!("Person{i}"),
-                "lastName": "Live",
-                "emails": [format!("p{i}@live.example")],
-                "jobTitle": "Engineer",
-                "companyId": company_id(i % LIVE_COMPANIES),
-            })
-        })
-        .collect();
+    use std::io::Write;
     let path = dir.join("seed.json");
-    let seed = serde_json::json!({"people": people, "companies": companies});
-    std::fs::write(&path, serde_json::to_string(&seed).unwrap()).unwrap();
+    let file = std::fs::File::create(&path).expect("the seed file");
+    let mut out = std::io::BufWriter::new(file);
+    let mut write = |text: String| out.write_all(text.as_bytes()).expect("the seed is written");
+    write("{\"companies\": [\n".into());
+    for k in 0..LIVE_COMPANIES {
+        let comma = if k + 1 < LIVE_COMPANIES { "," } else { "" };
+        let company = serde_json::json!({"id": company_id(k), "name": format!("Company {k}"), "domain": format!("c{k}.example")});
+        write(format!("{company}{comma}\n"));
+    }
+    write("],\n\"people\": [\n".into());
+    for i in 0..LIVE {
+        let comma = if i + 1 < LIVE { "," } else { "" };
+        let person = serde_json::json!({
+            "firstName": format!("Person{i}"),
+            "lastName": "Live",
+            "emails": [format!("p{i}@live.example")],
+            "jobTitle": "Engineer",
+            "companyId": company_id(i % LIVE_COMPANIES),
+        });
+        write(format!("{person}{comma}\n"));
+    }
+    write("]}\n".into());
+    out.flush().expect("the seed is written");
     path
 }
 

@@ -190,6 +190,7 @@ pub async fn execute_phases(
         let people = Execution {
             results: Vec::new(),
             not_sent: jobs.len(),
+            abandoned: 0,
             interrupted: companies.interrupted,
             aborted: None,
             min_limit: companies.min_limit,

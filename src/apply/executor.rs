@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::interrupt::Stop;
-use super::limiter::{Limiter, LimiterConfig};
+use super::limiter::{Limiter, LimiterConfig, Permit};
 use super::progress::Progress;
 use super::{EntryResult, Failure, Job, Reason, Sent, Stopped};
 use crate::api::Cause;
@@ -49,6 +49,9 @@ pub struct Execution {
     pub results: Vec<EntryResult>,
     /// Jobs never started because a stop was requested.
     pub not_sent: usize,
+    /// Tries abandoned in flight after a stop (a second Ctrl-C, or the grace
+    /// period ran out): whether they reached the API is unknown.
+    pub abandoned: usize,
     /// Whether a stop was requested before all jobs were sent.
     pub interrupted: bool,
     /// Why the run stopped early on its own: a failure that every further
@@ -60,8 +63,10 @@ pub struct Execution {
     pub elapsed: Duration,
 }
 
-/// What a finished try hands back to the loop.
-type Tried = (usize, Result<Sent, Failure>);
+/// What a finished try hands back to the loop, with its slot: the slot is
+/// freed only once the loop has taken the answer in, so a fatal answer
+/// stops the run before another request can take the slot.
+type Tried = (usize, Result<Sent, Failure>, Permit);
 
 /// Sends every job with `send(payload, try)` (tries count from 1), at most
 /// `limit` at once, and collects the results. A failure of one job never
@@ -123,6 +128,8 @@ struct Run<'a, T> {
     aborted: Option<Reason>,
     last_throttle: Option<Instant>,
     note_linger: Duration,
+    /// Tries in flight whose wait was abandoned after a stop.
+    abandoned: usize,
 }
 
 impl<'a, T> Run<'a, T> {
@@ -151,6 +158,7 @@ impl<'a, T> Run<'a, T> {
             aborted: None,
             last_throttle: None,
             note_linger: config.note_linger,
+            abandoned: 0,
         }
     }
 
@@ -201,8 +209,7 @@ impl<'a, T> Run<'a, T> {
                     let tries = self.tries[index];
                     in_flight.spawn(async move {
                         let answer = send(payload, tries).await;
-                        drop(permit);
-                        (index, answer)
+                        (index, answer, permit)
                     });
                 }
                 () = sleep_until_some(wake), if !due && wake.is_some() => {}
@@ -237,9 +244,13 @@ impl<'a, T> Run<'a, T> {
             // since an upsert by matching attribute is idempotent.
             in_flight.abort_all();
             // A try that had already been answered still tells its outcome:
-            // only the aborted ones end without a result.
+            // only the aborted ones end without a result, and are counted
+            // apart from those never sent.
             while let Some(joined) = in_flight.join_next().await {
-                self.finished(joined, Some(Stopped::Interrupted));
+                match joined {
+                    Err(error) if error.is_cancelled() => self.abandoned += 1,
+                    joined => self.finished(joined, Some(Stopped::Interrupted)),
+                }
             }
         }
     }
@@ -249,9 +260,9 @@ impl<'a, T> Run<'a, T> {
         let total = self.results.len();
         let results: Vec<EntryResult> = self.results.into_iter().flatten().collect();
         Execution {
-            // Jobs never started, and in-flight ones abandoned after a stop
-            // (whether those reached the API is unknown).
-            not_sent: total - results.len(),
+            // Jobs never started; the abandoned ones had started.
+            not_sent: total - results.len() - self.abandoned,
+            abandoned: self.abandoned,
             results,
             interrupted,
             aborted: self.aborted,
@@ -284,7 +295,8 @@ impl<'a, T> Run<'a, T> {
         joined: Result<Tried, tokio::task::JoinError>,
         stopped: Option<Stopped>,
     ) {
-        let (index, answer) = match joined {
+        // `_permit` lives to the end: the slot frees once this is taken in.
+        let (index, answer, _permit) = match joined {
             Ok(tried) => tried,
             // A task only ends this way when aborted or when the send
             // function panicked; neither leaves a result to show.
@@ -763,11 +775,14 @@ mod tests {
         assert!(begun.elapsed() < Duration::from_secs(5));
         assert!(execution.interrupted);
         assert!(execution.results.is_empty());
-        assert_eq!(execution.not_sent, 10);
+        // Two were in flight: their outcome is unknown, so they are not
+        // counted with the eight never sent.
+        assert_eq!(execution.abandoned, 2);
+        assert_eq!(execution.not_sent, 8);
     }
 
     #[tokio::test]
-    async fn an_entry_answered_before_a_second_stop_is_reported_not_counted_as_not_sent() {
+    async fn an_entry_answered_before_a_second_stop_is_reported_not_counted_as_abandoned() {
         // Whether the answer is taken in before the abandon is the select's
         // draw: several runs make a lost answer all but certain to show.
         for _ in 0..16 {
@@ -799,7 +814,35 @@ mod tests {
                     reason: "the API rejected it".into()
                 }
             );
-            assert_eq!(execution.not_sent, 1);
+            assert_eq!(execution.abandoned, 1);
+            assert_eq!(execution.not_sent, 0);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn at_parallelism_one_nothing_follows_a_fatal_answer() {
+        // The slot used to be freed inside the task, before the loop had
+        // taken its answer in: another request could start in between.
+        // Many runs on two threads make that window all but certain to show.
+        for _ in 0..200 {
+            let started = Arc::new(AtomicUsize::new(0));
+            let s = started.clone();
+            let execution = execute(
+                jobs(3),
+                move |_, _| {
+                    let s = s.clone();
+                    async move {
+                        s.fetch_add(1, Ordering::SeqCst);
+                        Err::<Sent, _>(Failure::fatal("the token may not write"))
+                    }
+                },
+                &config(1),
+                &Progress::hidden(),
+                &Stop::never(),
+            )
+            .await;
+            assert_eq!(started.load(Ordering::SeqCst), 1);
+            assert_eq!(execution.not_sent, 2);
         }
     }
 

@@ -89,7 +89,8 @@ pub struct EntryResult {
 
 impl EntryResult {
     /// Builds the result of an answered upsert, noting when the API did
-    /// something other than what the plan expected.
+    /// something other than what the plan expected. The note says "it": the
+    /// entry is a person or a company, named by its label.
     pub fn sent(source: SourceLocation, label: String, action: Action, sent: Sent) -> EntryResult {
         let (outcome, note) = match (action, sent.created) {
             (Action::Create, true) => (Outcome::Created, None),
@@ -97,8 +98,8 @@ impl EntryResult {
             (Action::Create, false) => (
                 Outcome::Updated,
                 Some(
-                    "planned as a create, but the API answered 200 (updated): the person \
-                     was created since the plan was made, by someone else or by an earlier \
+                    "planned as a create, but the API answered 200 (updated): it was \
+                     created since the plan was made, by someone else or by an earlier \
                      try of this request whose answer was lost"
                         .to_string(),
                 ),
@@ -106,8 +107,8 @@ impl EntryResult {
             (Action::Update, true) => (
                 Outcome::Created,
                 Some(
-                    "planned as an update, but the API created a new person \
-                     (the matched person changed or disappeared since the plan was made)"
+                    "planned as an update, but the API created it anew (what the plan \
+                     matched changed or disappeared since the plan was made)"
                         .to_string(),
                 ),
             ),

@@ -60,6 +60,8 @@ pub struct Summary {
     pub updated: usize,
     pub failed: usize,
     pub not_sent: usize,
+    /// Abandoned in flight after a second Ctrl-C: may have been applied.
+    pub abandoned: usize,
     pub stale: usize,
 }
 
@@ -67,6 +69,7 @@ impl Summary {
     fn of(execution: &Execution) -> Summary {
         let mut summary = Summary {
             not_sent: execution.not_sent,
+            abandoned: execution.abandoned,
             ..Summary::default()
         };
         for result in &execution.results {
@@ -208,6 +211,7 @@ impl Report {
         let summary = self.summary();
         let companies = self.company_summary();
         let not_sent = summary.not_sent + companies.map_or(0, |c| c.not_sent);
+        let abandoned = summary.abandoned + companies.map_or(0, |c| c.abandoned);
         let ended = if let Some(reason) = self.aborted() {
             let _ = writeln!(
                 out,
@@ -215,9 +219,17 @@ impl Report {
             );
             "stopped"
         } else if self.interrupted() {
+            // Whether an abandoned request reached the API is unknown: it is
+            // neither counted as done nor as not sent.
+            let in_flight = match abandoned {
+                0 => String::new(),
+                n => format!(
+                    ", and {n} abandoned in flight (may have been applied; run `zeeg plan` to see)"
+                ),
+            };
             let _ = writeln!(
                 out,
-                "Interrupted: {not_sent} entries were not sent. Run `zeeg apply` again to finish; it converges."
+                "Interrupted: {not_sent} entries were not sent{in_flight}. Run `zeeg apply` again to finish; it converges."
             );
             "interrupted"
         } else {
@@ -335,6 +347,7 @@ mod tests {
             execution: Execution {
                 results,
                 not_sent,
+                abandoned: 0,
                 interrupted,
                 aborted: None,
                 min_limit: 4,
@@ -406,6 +419,24 @@ mod tests {
             text.lines().last(),
             Some("Apply interrupted: 1 created, 2 updated, 1 failed.")
         );
+        assert_eq!(report.exit_status(), ExitStatus::Interrupted);
+    }
+
+    #[test]
+    fn entries_abandoned_in_flight_are_not_counted_as_not_sent() {
+        let mut report = report(sample(), true, 3);
+        report.execution.abandoned = 2;
+        let text = report.render_text();
+        assert!(
+            text.contains(
+                "Interrupted: 3 entries were not sent, and 2 abandoned in flight \
+                 (may have been applied; run `zeeg plan` to see)."
+            ),
+            "{text}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&report.render_json()).unwrap();
+        assert_eq!(json["summary"]["notSent"], 3);
+        assert_eq!(json["summary"]["abandoned"], 2);
         assert_eq!(report.exit_status(), ExitStatus::Interrupted);
     }
 

@@ -273,6 +273,7 @@ fn empty_report() -> Report {
         execution: apply::Execution {
             results: Vec::new(),
             not_sent: 0,
+            abandoned: 0,
             interrupted: false,
             aborted: None,
             min_limit: 0,

@@ -35,7 +35,7 @@ const EXIT_STATUS: &[(&str, &str)] = &[
     ),
     (
         "130",
-        "Interrupted (Ctrl-C or SIGTERM): requests in flight finished and the summary was printed.",
+        "Interrupted (Ctrl-C or SIGTERM): requests in flight finished (a second Ctrl-C abandons them; the summary counts those apart) and the summary was printed.",
     ),
 ];
 

@@ -140,7 +140,8 @@ impl Schema {
                 nested_custom_value(&field, instance).at(source, key_span)
             }
             _ => Problem::new(ManifestError::Schema {
-                message: format!("`{field}`: {}", error.masked()),
+                // `field` is already quoted where it names a key.
+                message: format!("{field}: {}", error.masked()),
             })
             .at(source, value_span)
             .label("here"),
@@ -175,6 +176,7 @@ impl Schema {
         match segments.as_slice() {
             [] => self.top.to_string(),
             ["people", _] => "a person".to_string(),
+            ["companies", _] => "a company".to_string(),
             [.., last] => format!("`{last}`"),
         }
     }
@@ -269,6 +271,7 @@ fn field_name(pointer: &str) -> String {
         None => "the file".to_string(),
         Some(index) if index.parse::<usize>().is_ok() => match segments.next() {
             Some("people") => "each person".to_string(),
+            Some("companies") => "each company".to_string(),
             Some(parent) => format!("each item of `{}`", unescape(parent)),
             None => "each item".to_string(),
         },

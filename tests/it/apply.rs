@@ -218,7 +218,7 @@ fn updates_are_sent_and_json_results_name_each_entry() {
     let json: Value = serde_json::from_str(&second.stdout).expect("JSON results on stdout");
     assert_eq!(
         json["summary"],
-        json!({"created": 1, "updated": 1, "failed": 0, "notSent": 0, "stale": 0})
+        json!({"created": 1, "updated": 1, "failed": 0, "notSent": 0, "abandoned": 0, "stale": 0})
     );
     let results = json["results"].as_array().unwrap();
     assert_eq!(results.len(), 2);

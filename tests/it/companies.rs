@@ -258,7 +258,10 @@ fn company_and_company_id_on_one_entry_is_an_error_at_its_line() {
 #[test]
 fn a_company_the_api_refuses_skips_its_people_and_the_rest_goes_on() {
     let setup = setup(PEOPLE);
-    let proxy = RefusingProxy::start(&setup.sandbox.api_url(), "globex.example");
+    let proxy = Proxy::start(
+        &setup.sandbox.api_url(),
+        Mode::Refuse("globex.example".into()),
+    );
     let out = setup.zeeg_via(&proxy.url, &["apply", "people", "--auto-approve"]);
     assert_eq!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
     let report = &out.stdout;
@@ -424,6 +427,40 @@ fn a_token_that_may_not_write_stops_at_the_first_company_and_sends_no_person() {
 }
 
 #[test]
+fn a_company_created_by_a_try_whose_answer_was_lost_is_noted_as_created_since() {
+    let people = "people:\n  - firstName: Nia\n    emails: [nia@globex.example]\n    company: globex.example\n";
+    let setup = setup(people);
+    let lose = Mode::LoseFirstAnswer("globex.example".into());
+    let proxy = Proxy::start(&setup.sandbox.api_url(), lose);
+    let out = setup.zeeg_via(&proxy.url, &["apply", "people", "--auto-approve"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    // The first try created Globex; the retry found it: the note says so,
+    // of the company (not of a person).
+    let note = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("companies.yaml:4 company globex.example: "))
+        .unwrap_or_default();
+    assert!(
+        note.ends_with(
+            "planned as a create, but the API answered 200 (updated): it was created since the \
+             plan was made, by someone else or by an earlier try of this request whose answer \
+             was lost"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        out.stdout.lines().last().unwrap(),
+        "Apply complete: 0 companies created, 2 updated; 1 person created, 0 updated, 0 failed."
+    );
+    assert_eq!(
+        company_of(&setup.sandbox, "nia@globex.example"),
+        "globex.example"
+    );
+}
+
+#[test]
 fn only_a_file_of_companies_applies_its_companies_alone() {
     let setup = setup(PEOPLE);
     let only = ["plan", "people", "--only", "people/companies.yaml"];
@@ -455,22 +492,34 @@ fn only_a_file_of_companies_applies_its_companies_alone() {
     assert_eq!(domains, [&json!("globex.example")]);
 }
 
-/// A loopback proxy in front of a sandbox that answers 422 to the assert of
-/// one domain and forwards everything else.
-struct RefusingProxy {
+/// What the proxy in front of a sandbox does to company asserts.
+#[derive(Clone)]
+enum Mode {
+    /// Answers 422 to the assert of this domain, without forwarding it.
+    Refuse(String),
+    /// Forwards the first assert of this domain, then answers 503 as if
+    /// its answer had been lost on the way back.
+    LoseFirstAnswer(String),
+}
+
+/// A loopback proxy in front of a sandbox that meddles with company asserts
+/// (see [`Mode`]) and forwards everything else.
+struct Proxy {
     url: String,
     _runtime: tokio::runtime::Runtime,
 }
 
-impl RefusingProxy {
-    fn start(api_url: &str, refused: &str) -> RefusingProxy {
+impl Proxy {
+    fn start(api_url: &str, mode: Mode) -> Proxy {
         use axum::body::{Body, to_bytes};
         use axum::extract::Request;
         use axum::http::StatusCode;
         use axum::response::Response;
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
 
         let origin = api_url.trim_end_matches("/v2").to_string();
-        let refused = refused.to_string();
+        let lost = Arc::new(AtomicBool::new(false));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -482,14 +531,15 @@ impl RefusingProxy {
         let url = format!("http://{}/v2", listener.local_addr().unwrap());
         let http = reqwest::Client::new();
         let forward = move |request: Request| {
-            let (origin, refused, http) = (origin.clone(), refused.clone(), http.clone());
+            let (origin, mode, http) = (origin.clone(), mode.clone(), http.clone());
+            let lost = lost.clone();
             async move {
                 let (parts, body) = request.into_parts();
                 let body = to_bytes(body, 1 << 20).await.unwrap_or_default();
                 let text = String::from_utf8_lossy(&body);
-                if parts.method == "PUT"
-                    && parts.uri.path() == "/v2/crm/companies"
-                    && text.contains(&refused)
+                let assert = parts.method == "PUT" && parts.uri.path() == "/v2/crm/companies";
+                if let (true, Mode::Refuse(refused)) = (assert, &mode)
+                    && text.contains(refused.as_str())
                 {
                     let refusal = json!({"success": false, "status": 422,
                         "message": "the given data was invalid",
@@ -510,6 +560,16 @@ impl RefusingProxy {
                 let answer = upstream.send().await.unwrap();
                 let status = answer.status();
                 let bytes = answer.bytes().await.unwrap_or_default();
+                if let (true, Mode::LoseFirstAnswer(domain)) = (assert, &mode)
+                    && String::from_utf8_lossy(&bytes).contains(domain.as_str())
+                    && !lost.swap(true, Ordering::SeqCst)
+                {
+                    return Response::builder()
+                        .status(StatusCode::SERVICE_UNAVAILABLE)
+                        .header("content-type", "application/json")
+                        .body(Body::from(r#"{"error": "upstream answer lost"}"#))
+                        .unwrap();
+                }
                 Response::builder()
                     .status(status)
                     .header("content-type", "application/json")
@@ -519,7 +579,7 @@ impl RefusingProxy {
         };
         let app = axum::Router::new().fallback(forward);
         runtime.spawn(async move { axum::serve(listener, app).await });
-        RefusingProxy {
+        Proxy {
             url,
             _runtime: runtime,
         }

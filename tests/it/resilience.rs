@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -253,6 +254,108 @@ async fn ctrl_c_while_apply_waits_to_retry_ends_with_130_and_names_the_entries()
     assert!(
         stderr.contains("server error 503 (not retried: apply was interrupted)"),
         "{stderr}"
+    );
+}
+
+/// An API that reads as empty and never answers a write; the counter says
+/// how many writes it holds.
+async fn unanswering_api() -> (String, Arc<AtomicUsize>) {
+    async fn answer(State(held): State<Arc<AtomicUsize>>, request: Request) -> Response {
+        if request.method() == axum::http::Method::PUT {
+            held.fetch_add(1, Ordering::SeqCst);
+            std::future::pending::<()>().await;
+        }
+        let body: Value = if request.uri().path().ends_with("/objects/people") {
+            json!({"success": true, "status": 200, "object": {"slug": "people", "attributes": []}})
+        } else {
+            json!({"collection": [], "pagination": {"total": 0, "count": 0, "totalPages": 0,
+                   "previousPage": null, "currentPage": 1, "nextPage": null}})
+        };
+        axum::Json(body).into_response()
+    }
+    let held = Arc::new(AtomicUsize::new(0));
+    let router = Router::new().fallback(answer).with_state(held.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (format!("http://{addr}/v2"), held)
+}
+
+/// Runs apply of five people at parallelism 2 against `url`; once `held`
+/// says two writes are in flight, Ctrl-C, and Ctrl-C again once apply says
+/// it waits for them. Returns the run and how long it took after the second.
+fn interrupted_twice(url: &str, dir: &std::path::Path, held: &AtomicUsize) -> (Run, Duration) {
+    let mut child = common::zeeg()
+        .env("ZEEG_API_URL", url)
+        .env("ZEEG_API_TOKEN", common::TOKEN)
+        .current_dir(dir)
+        .args(["apply", ".", "--auto-approve", "--parallelism", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while held.load(Ordering::SeqCst) < 2 {
+        assert!(Instant::now() < deadline, "apply sent no writes");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: plain FFI on a child we own.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut stderr = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let waiting = line.starts_with("Stopping: ");
+        stderr.push(line);
+        if waiting {
+            break;
+        }
+    }
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let signalled = Instant::now();
+    stderr.extend(lines.map_while(Result::ok));
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    let status = child.wait().unwrap();
+    let run = Run {
+        code: status.code().unwrap_or(-1),
+        stdout,
+        stderr: stderr.join("\n"),
+    };
+    (run, signalled.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_ctrl_c_reports_the_abandoned_requests_as_unknown_not_as_not_sent() {
+    let (url, held) = unanswering_api().await;
+    let dir = project(&many(5));
+    let path = dir.path().to_path_buf();
+    let (out, after_second) =
+        tokio::task::spawn_blocking(move || interrupted_twice(&url, &path, &held))
+            .await
+            .unwrap();
+    assert_eq!(out.code, 130, "{}\n{}", out.stdout, out.stderr);
+    assert!(after_second < Duration::from_secs(5), "{after_second:?}");
+    assert!(
+        out.stderr.contains("waiting for 2 in flight to finish"),
+        "{}",
+        out.stderr
+    );
+    // Two requests were sent and never answered: they may have been
+    // applied, so they are not among the three that were never sent.
+    assert!(
+        out.stdout.contains(
+            "Interrupted: 3 entries were not sent, and 2 abandoned in flight \
+             (may have been applied; run `zeeg plan` to see)."
+        ),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        out.stdout.lines().last(),
+        Some("Apply interrupted: 0 created, 0 updated, 0 failed.")
     );
 }
 

@@ -12,7 +12,7 @@ use std::fmt::Write;
 use super::{
     FieldView, RenderOptions, Sign, company_label, field_view, identity_label, summary_line,
 };
-use crate::plan::{Action, Change, CompanyChange, FieldChange, Plan};
+use crate::plan::{Action, Change, CompanyChange, CompanyPlan, FieldChange, Plan};
 
 /// The most characters a markdown plan may hold.
 pub const MARKDOWN_LIMIT: usize = 60_000;
@@ -40,57 +40,53 @@ pub fn render_markdown(plan: &Plan, options: &RenderOptions) -> String {
     for warning in warnings {
         let _ = writeln!(out, "> [!WARNING]\n> {}\n", warning.message);
     }
-    // Companies first, as apply asserts them first; they are few, and all
-    // are shown (a person's change names its company by domain).
-    out.push_str(&companies_section(&companies.changes, options));
-
+    // Companies first, as apply asserts them first; they share the one
+    // budget with the people (a plan may create a thousand companies).
     let mut used = chars(&out);
-    let mut current_file = None;
-    let mut shown = 0;
-    for change in changes {
-        let mut section = String::new();
-        if current_file != Some(&change.source.file) {
-            let file = change.source.file.display().to_string();
-            let _ = writeln!(section, "#### `{}`\n", crate::terminal::escaped(&file));
-        }
-        section.push_str(&change_block(change, options));
-        let size = chars(&section);
-        if used + size + FOOTER_ROOM > MARKDOWN_LIMIT {
-            break;
-        }
-        used += size;
-        current_file = Some(&change.source.file);
-        out.push_str(&section);
-        shown += 1;
-    }
-
-    let left_out = &changes[shown..];
-    if !left_out.is_empty() {
-        let creates = left_out
-            .iter()
-            .filter(|c| c.action == Action::Create)
-            .count();
-        let _ = writeln!(
-            out,
-            "_…and {} more change(s) not shown ({} to create, {} to update) to keep this comment \
-             under {} characters. Run `zeeg plan` to see them all._\n",
-            left_out.len(),
-            creates,
-            left_out.len() - creates,
-            MARKDOWN_LIMIT
-        );
+    let companies_shown = push_within(&mut out, &mut used, company_sections(companies, options));
+    let people_shown = if companies_shown < companies.changes.len() {
+        0
+    } else {
+        push_within(&mut out, &mut used, people_sections(changes, options))
+    };
+    let left_out = LeftOut {
+        companies: &companies.changes[companies_shown..],
+        people: &changes[people_shown..],
+    };
+    if let Some(notice) = left_out.notice() {
+        let _ = writeln!(out, "{notice}\n");
     }
     let _ = writeln!(out, "**{}**", summary_line(plan));
     out
 }
 
-/// The company changes, each in a `diff` block headed by its place.
-fn companies_section(changes: &[CompanyChange], options: &RenderOptions) -> String {
-    let mut out = String::new();
-    if !changes.is_empty() {
-        out.push_str("#### Companies\n\n");
+/// Appends `sections` in order while they fit under the limit (with room for
+/// the footer), and says how many did.
+fn push_within(
+    out: &mut String,
+    used: &mut usize,
+    sections: impl Iterator<Item = String>,
+) -> usize {
+    let mut shown = 0;
+    for section in sections {
+        let size = chars(&section);
+        if *used + size + FOOTER_ROOM > MARKDOWN_LIMIT {
+            break;
+        }
+        *used += size;
+        out.push_str(&section);
+        shown += 1;
     }
-    for change in changes {
+    shown
+}
+
+/// One section per company change, the first under a `Companies` heading.
+fn company_sections<'a>(
+    companies: &'a CompanyPlan,
+    options: &'a RenderOptions,
+) -> impl Iterator<Item = String> + 'a {
+    companies.changes.iter().enumerate().map(|(i, change)| {
+        let heading = if i == 0 { "#### Companies\n\n" } else { "" };
         let title = match &change.company_id {
             Some(id) => format!(
                 "{} {} · {} · company {id}",
@@ -105,10 +101,65 @@ fn companies_section(changes: &[CompanyChange], options: &RenderOptions) -> Stri
                 change.source
             ),
         };
-        out.push_str(&diff_block(&title, change.action, &change.fields, options));
-    }
+        let block = diff_block(&title, change.action, &change.fields, options);
+        format!("{heading}{block}")
+    })
+}
 
-    out
+/// One section per person's change, headed by its file when that changes.
+fn people_sections<'a>(
+    changes: &'a [Change],
+    options: &'a RenderOptions,
+) -> impl Iterator<Item = String> + 'a {
+    changes.iter().enumerate().map(|(i, change)| {
+        let mut section = String::new();
+        let previous = i.checked_sub(1).and_then(|i| changes.get(i));
+        if previous.is_none_or(|p| p.source.file != change.source.file) {
+            let file = change.source.file.display().to_string();
+            let _ = writeln!(section, "#### `{}`\n", crate::terminal::escaped(&file));
+        }
+        section.push_str(&change_block(change, options));
+        section
+    })
+}
+
+/// The changes that did not fit.
+struct LeftOut<'a> {
+    companies: &'a [CompanyChange],
+    people: &'a [Change],
+}
+
+impl LeftOut<'_> {
+    /// `_…and N more change(s) not shown (C to create, U to update) …_`, with
+    /// the companies counted apart when some of them are left out too.
+    fn notice(&self) -> Option<String> {
+        let company_creates = self
+            .companies
+            .iter()
+            .filter(|c| c.action == Action::Create)
+            .count();
+        let people_creates = self
+            .people
+            .iter()
+            .filter(|c| c.action == Action::Create)
+            .count();
+        let counts =
+            |n: usize, creates: usize| format!("({creates} to create, {} to update)", n - creates);
+        let (companies, people) = (self.companies.len(), self.people.len());
+        let what = match (companies, people) {
+            (0, 0) => return None,
+            (0, n) => format!("{n} more change(s) not shown {}", counts(n, people_creates)),
+            (c, n) => format!(
+                "{c} more company change(s) {} and {n} more change(s) of people {} not shown",
+                counts(c, company_creates),
+                counts(n, people_creates)
+            ),
+        };
+        Some(format!(
+            "_…and {what} to keep this comment under {MARKDOWN_LIMIT} characters. \
+             Run `zeeg plan` to see them all._"
+        ))
+    }
 }
 
 /// The counts, with a companies column when the files involve companies.
@@ -294,6 +345,51 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("**Plan: 0 to create, 2000 to update, 5 unchanged.**\n"));
+    }
+
+    #[test]
+    fn thousands_of_companies_share_the_limit_with_the_people() {
+        let company = |i: usize| CompanyChange {
+            action: Action::Create,
+            source: SourceLocation {
+                file: PathBuf::from("people/companies.yaml"),
+                line: 2 * i + 2,
+                column: 5,
+            },
+            domain: format!("company{i}.example"),
+            company_id: None,
+            updated_at: None,
+            fields: vec![FieldChange {
+                path: "name".into(),
+                before: json!(null),
+                after: json!(format!("Company number {i}")),
+            }],
+            name: Some(format!("Company number {i}")),
+        };
+        let plan = Plan {
+            companies: CompanyPlan {
+                involved: true,
+                changes: (0..3000).map(company).collect(),
+                ..CompanyPlan::default()
+            },
+            changes: (1..=20).map(|i| update(i, 1)).collect(),
+            ..Plan::default()
+        };
+        let text = render_markdown(&plan, &RenderOptions::default());
+        assert!(chars(&text) < MARKDOWN_LIMIT, "{}", chars(&text));
+        let shown = text.matches("@@ create company").count();
+        assert!(shown > 100 && shown < 3000, "{shown}");
+        assert_eq!(text.matches("@@ update email").count(), 0);
+        assert!(
+            text.contains(&format!(
+                "…and {} more company change(s) ({} to create, 0 to update) and 20 more \
+                 change(s) of people (0 to create, 20 to update) not shown",
+                3000 - shown,
+                3000 - shown
+            )),
+            "{}",
+            &text[text.len() - 600..]
+        );
     }
 
     #[test]
