@@ -955,8 +955,7 @@ fn network_cause(error: &reqwest::Error) -> NetworkCause {
 }
 
 fn upsert_call(matching_attribute: &str, body: &Map<String, Value>) -> Call {
-    // Display of a Value cannot fail, unlike serde_json::to_vec.
-    let bytes = Value::Object(body.clone()).to_string().into_bytes();
+    let bytes = json_bytes(body);
     Call::new(Method::PUT, PEOPLE_PATH, Scope::Write)
         .query(MATCHING_ATTRIBUTE_PARAM, matching_attribute)
         .body(bytes)
@@ -971,7 +970,16 @@ fn company_call(domain: &str, name: Option<&str>) -> Call {
     body.insert("domain".into(), Value::from(domain));
     Call::new(Method::PUT, COMPANIES_PATH, Scope::Write)
         .query(MATCHING_ATTRIBUTE_PARAM, COMPANY_MATCHING_ATTRIBUTE)
-        .body(Value::Object(body).to_string().into_bytes())
+        .body(json_bytes(&body))
+}
+
+/// A request body as JSON text, written straight from the map: going
+/// through `Value`'s `Display` cloned every field of every upsert first.
+fn json_bytes(body: &Map<String, Value>) -> Vec<u8> {
+    // A map of JSON values with string keys always serializes; the
+    // fallback only keeps this free of a panic.
+    serde_json::to_vec(body)
+        .unwrap_or_else(|_| Value::Object(body.clone()).to_string().into_bytes())
 }
 
 fn asserted(call: &Call, status: StatusCode, answer: &[u8]) -> Result<AssertedCompany, ApiError> {
