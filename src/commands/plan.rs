@@ -11,7 +11,9 @@ use crate::commands::entries::{load, plan_options, select_entries};
 use crate::exit::ExitStatus;
 use crate::manifest::Manifest;
 use crate::plan::live::LiveCompanies;
-use crate::plan::{self, LiveError, LiveState, Plan, RenderOptions, SavedPlan};
+use crate::plan::{
+    self, CompanyProblem, LiveError, LiveState, Plan, PlanError, RenderOptions, SavedPlan,
+};
 
 pub async fn run(
     printer: &Printer,
@@ -77,6 +79,7 @@ fn render(plan: &Plan, format: PlanFormat, options: &RenderOptions) -> String {
 /// compared. `apply` plans the same way.
 pub async fn live_plan(client: &Client, manifest: &Manifest) -> miette::Result<Plan> {
     let (people, companies) = read_live(client, manifest).await?;
+    check_company_ids(client, manifest, &people, &companies).await?;
     let plan = plan::compute_with_companies(
         &manifest.entries,
         &manifest.companies,
@@ -85,6 +88,32 @@ pub async fn live_plan(client: &Client, manifest: &Manifest) -> miette::Result<P
         &plan_options(&manifest.config),
     )?;
     Ok(plan)
+}
+
+/// A `companyId` that names no company would be refused at apply: an error
+/// at its entry now, before anything is shown.
+async fn check_company_ids(
+    client: &Client,
+    manifest: &Manifest,
+    people: &LiveState,
+    companies: &LiveCompanies,
+) -> miette::Result<()> {
+    let unknown = plan::live::unknown_company_ids(
+        client,
+        &manifest.entries,
+        &people.people,
+        &companies.companies,
+    )
+    .await
+    .map_err(LiveError::from)?;
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let problems = unknown
+        .into_iter()
+        .map(|(id, at)| CompanyProblem::UnknownId { at, id })
+        .collect();
+    Err(PlanError::Companies { problems }.into())
 }
 
 async fn read_live(

@@ -48,6 +48,17 @@ pub enum CompanyProblem {
     )]
     UnknownDomain { at: SourceLocation, domain: String },
 
+    /// A person's `companyId` names no company in the CRM: apply's upsert
+    /// would be refused.
+    #[error("{at}: the `companyId` {id} names no company in the CRM")]
+    #[diagnostic(
+        code(zeeg::plan::unknown_company_id),
+        help(
+            "link the person by domain instead (`company: acme.com`, declared under `companies` if it is not in the CRM yet), or correct the id"
+        )
+    )]
+    UnknownId { at: SourceLocation, id: String },
+
     /// A declared company that must be created has no name.
     #[error("{at}: the company `{domain}` is not in the CRM and has no `name` to create it with")]
     #[diagnostic(

@@ -17,6 +17,7 @@ use thiserror::Error;
 
 use crate::api::assumed::{self, MAX_PAGE_SIZE, SEARCH_CONCURRENCY, SEARCHABLE_SLUGS};
 use crate::api::{ApiError, Client, Company, ObjectSchema, Person, ValueRefusal};
+use crate::company::ID_FIELD;
 use crate::manifest::{CompanyDeclaration, Entry, SourceLocation};
 
 /// How the live people are read.
@@ -125,6 +126,8 @@ pub trait LiveSource: Sync {
         &self,
         text: &str,
     ) -> impl Future<Output = Result<Vec<Company>, ApiError>> + Send;
+    /// The company with this id; `None` when the CRM holds none (404).
+    fn company(&self, id: &str) -> impl Future<Output = Result<Option<Company>, ApiError>> + Send;
 }
 
 impl LiveSource for Client {
@@ -158,6 +161,51 @@ impl LiveSource for Client {
     ) -> impl Future<Output = Result<Vec<Company>, ApiError>> + Send {
         Client::search_companies(self, text)
     }
+
+    async fn company(&self, id: &str) -> Result<Option<Company>, ApiError> {
+        match self.get_company(id).await {
+            Ok(company) => Ok(Some(company)),
+            Err(ApiError::NotFound { .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// The `companyId`s the entries set that name no company in the CRM, each
+/// with the first entry that sets it: apply would have them refused (422),
+/// so the plan says so first. An id that a live company read for the plan,
+/// or a live person read for it links to, exists; only the others are read,
+/// one request each (an import's files, whose ids are all linked, need none).
+pub async fn unknown_company_ids(
+    client: &impl LiveSource,
+    entries: &[Entry],
+    people: &[Person],
+    companies: &[Company],
+) -> Result<Vec<(String, SourceLocation)>, ApiError> {
+    let known: HashSet<&str> = companies
+        .iter()
+        .map(|c| c.id.as_str())
+        .chain(
+            people
+                .iter()
+                .filter_map(|p| Some(p.company.as_ref()?.id.as_str())),
+        )
+        .collect();
+    let mut asked = HashSet::new();
+    let unknown: Vec<(&str, &SourceLocation)> = entries
+        .iter()
+        .filter_map(|e| Some((e.fields.get(ID_FIELD)?.as_str()?, &e.source)))
+        .filter(|(id, _)| !known.contains(id) && asked.insert(*id))
+        .collect();
+    let found: Vec<Option<(String, SourceLocation)>> = stream::iter(unknown)
+        .map(|(id, at)| async move {
+            let company = client.company(id).await?;
+            Ok::<_, ApiError>(company.is_none().then(|| (id.to_string(), at.clone())))
+        })
+        .buffered(SEARCH_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(found.into_iter().flatten().collect())
 }
 
 /// Reads what a plan of `entries` and the `declared` companies needs: the
@@ -546,6 +594,11 @@ mod tests {
                 .cloned()
                 .collect())
         }
+
+        async fn company(&self, id: &str) -> Result<Option<Company>, ApiError> {
+            self.count(1);
+            Ok(self.companies.iter().find(|c| c.id == id).cloned())
+        }
     }
 
     fn live_companies(n: usize) -> Vec<Company> {
@@ -566,6 +619,52 @@ mod tests {
             .build()
             .unwrap();
         runtime.block_on(read_live_companies(crm, domains)).unwrap()
+    }
+
+    #[test]
+    fn only_company_ids_no_live_read_links_to_are_looked_up_each_once() {
+        let mut crm = CountingCrm::new(Vec::new());
+        crm.companies = live_companies(3);
+        let linked = person(
+            "p-1",
+            json!({"emails": ["a@x.io"], "company": {"id": "c-0", "name": "Company 0"}}),
+        );
+        let with_id = |line: usize, id: &str| {
+            entry(
+                line,
+                "email",
+                json!({"emails": [format!("p{line}@x.io")], "companyId": id}),
+            )
+        };
+        let entries = vec![
+            with_id(2, "c-0"),
+            with_id(5, "c-1"),
+            with_id(8, "nowhere"),
+            with_id(11, "nowhere"),
+            entry(
+                14,
+                "email",
+                json!({"emails": ["q@x.io"], "companyId": null}),
+            ),
+        ];
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let unknown = runtime
+            .block_on(unknown_company_ids(
+                &crm,
+                &entries,
+                &[linked],
+                &crm.companies[2..],
+            ))
+            .unwrap();
+        let lines: Vec<(&str, usize)> = unknown
+            .iter()
+            .map(|(id, at)| (id.as_str(), at.line))
+            .collect();
+        assert_eq!(lines, [("nowhere", 8)]);
+        // c-0 is linked, c-2 was read: only c-1 and `nowhere` cost a request.
+        assert_eq!(crm.requests(), 2);
     }
 
     #[test]

@@ -242,6 +242,37 @@ fn a_domain_neither_declared_nor_live_is_an_error_at_its_line_but_valid_offline(
 }
 
 #[test]
+fn a_company_id_that_names_no_company_is_an_error_at_plan_not_a_refusal_at_apply() {
+    // Initech's id exists (Max links to it); the other names nothing.
+    let people = "people:\n  - firstName: Jane\n    emails: [jane@acme.example]\n    companyId: 9e2d4c6a-8b1f-4a3e-b5c7-0d9f2e4a6b81\n  - firstName: Ann\n    emails: [ann@x.example]\n    companyId: 11111111-2222-4333-8444-555555555555\n";
+    let setup = setup(people);
+    for args in [
+        &["plan", "people"][..],
+        &["plan", "people", "--format", "json"],
+        &["apply", "people", "--auto-approve"],
+    ] {
+        let out = setup.zeeg(args);
+        assert_eq!(out.code, 1, "{args:?}: {}\n{}", out.stdout, out.stderr);
+        assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
+        assert!(
+            out.stderr.contains(
+                "team.yaml:5: the `companyId` 11111111-2222-4333-8444-555555555555 names no company"
+            ),
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("9e2d4c6a"), "{}", out.stderr);
+    }
+    // Nothing was sent: Jane is still at Acme.
+    assert_eq!(
+        company_of(&setup.sandbox, "jane@acme.example"),
+        "acme.example"
+    );
+    // Offline, nobody can know.
+    assert_eq!(setup.zeeg(&["validate", "people"]).code, 0);
+}
+
+#[test]
 fn company_and_company_id_on_one_entry_is_an_error_at_its_line() {
     let people = "people:\n  - firstName: Ann\n    emails: [ann@x.example]\n    company: acme.example\n    companyId: 5f3b8a2e-1c4d-4e6f-9a7b-2d8c0e1f3a45\n";
     let setup = setup(people);

@@ -30,6 +30,9 @@ fn seed() -> Value {
         {"id": id(7), "firstName": "Zoë", "emails": ["zoe@acme.example"], "description": description},
         {"id": id(8), "firstName": "Kim", "emails": ["kim@acme.example"], "jobTitle": "CFO"},
         {"id": id(9), "firstName": "Nobody", "emails": ["nobody@elsewhere.example"]},
+        // Works at the company Kwame moves to, so that the CRM holds it.
+        {"id": id(10), "firstName": "Gil", "emails": ["gil@globex.example"],
+         "company": {"id": "5b1e8a52-3f8e-4c1a-9d7e-2a4b6c8d0e1f", "name": "Globex", "domain": "globex.example"}},
     ])
 }
 
