@@ -210,7 +210,8 @@ fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
         .and_then(Value::as_object)
         .cloned();
     let relative = discover::shown(path);
-    let custom_defaults_at = custom_value_spans(&doc, "/defaults")
+    let defaults_mapping = doc.value.get("defaults").and_then(Value::as_object);
+    let custom_defaults_at = custom_value_spans(&doc, defaults_mapping, "/defaults")
         .map(|(slug, span)| {
             let (line, column) = source.line_col(span.start);
             let at = SourceLocation {
@@ -225,7 +226,7 @@ fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
         .spans
         .get("/defaults/matchingAttribute")
         .map(|span| (source.clone(), span.value.clone()));
-    check_company_keys(&doc, &source, "/defaults", problems);
+    check_company_keys(&doc, defaults_mapping, &source, "/defaults", problems);
     let company_default_at = doc.spans.get("/defaults/company").map(|span| {
         let (line, column) = source.line_col(span.value.start);
         SourceLocation {
@@ -394,15 +395,16 @@ enum DefaultAt {
     Project,
 }
 
-/// Each key of the `customAttributes` mapping under `parent` and the span of
-/// its value.
+/// Each key of the `customAttributes` mapping of `holder` (the mapping at
+/// `parent`) and the span of its value.
 fn custom_value_spans<'d>(
     doc: &'d Document,
+    holder: Option<&'d Map<String, Value>>,
     parent: &str,
 ) -> impl Iterator<Item = (String, Range<usize>)> + 'd {
     let pointer = format!("{parent}/customAttributes");
-    doc.value
-        .pointer(&pointer)
+    holder
+        .and_then(|holder| holder.get("customAttributes"))
         .and_then(Value::as_object)
         .into_iter()
         .flat_map(|values| values.keys())
@@ -439,6 +441,11 @@ fn load_file(
     let Some(bad) = schema_problems(schema, &doc, &source, problems) else {
         return Some(file);
     };
+    // The people are taken out of the document and each dropped once it is
+    // an entry: holding the whole document beside every entry doubled the
+    // memory of a big file.
+    let mut doc = doc;
+    let people = doc.value.get_mut("people").map(Value::take);
     let file = FileInput {
         found,
         file,
@@ -451,24 +458,28 @@ fn load_file(
     };
     out.companies
         .extend(file.load_companies(&bad.companies, &mut out.problems));
-    check_company_keys(&doc, &source, "/defaults", &mut out.problems);
-    let people = doc.value.get("people").and_then(Value::as_array);
-    let count = people.map_or(0, Vec::len);
+    check_company_keys(
+        &doc,
+        file.file_defaults,
+        &source,
+        "/defaults",
+        &mut out.problems,
+    );
+    let people = match people {
+        Some(Value::Array(people)) => people,
+        _ => Vec::new(),
+    };
     out.loaded
-        .reserve_exact(count - bad.people.len().min(count));
-    for (index, item) in people.into_iter().flatten().enumerate() {
+        .reserve_exact(people.len() - bad.people.len().min(people.len()));
+    for (index, item) in people.into_iter().enumerate() {
         // Entries with a schema problem were reported by the schema; the
         // others still get every semantic check.
         if bad.people.contains(&index) {
             continue;
         }
-        check_company_keys(
-            &doc,
-            &source,
-            &format!("/people/{index}"),
-            &mut out.problems,
-        );
-        if let Some(item) = item.as_object() {
+        if let Value::Object(item) = item {
+            let at = format!("/people/{index}");
+            check_company_keys(&doc, Some(&item), &source, &at, &mut out.problems);
             out.loaded
                 .extend(file.load_entry(index, item, &mut out.problems));
         }
@@ -485,8 +496,14 @@ struct BadItems {
 
 /// An entry (or a `defaults` mapping) may link its company by `company` or
 /// by `companyId`, not both; a `company` domain must be a host name.
-fn check_company_keys(doc: &Document, source: &SourceText, at: &str, problems: &mut Vec<Problem>) {
-    let Some(mapping) = doc.value.pointer(at).and_then(Value::as_object) else {
+fn check_company_keys(
+    doc: &Document,
+    mapping: Option<&Map<String, Value>>,
+    source: &SourceText,
+    at: &str,
+    problems: &mut Vec<Problem>,
+) {
+    let Some(mapping) = mapping else {
         return;
     };
     let span = |key: &str| doc.spans.get(&format!("{at}/{key}"));
@@ -641,17 +658,19 @@ impl FileInput<'_> {
     fn load_entry(
         &self,
         index: usize,
-        item: &Map<String, Value>,
+        item: Map<String, Value>,
         problems: &mut Vec<Problem>,
     ) -> Option<Loaded> {
-        let mut merged = item.clone();
+        let pointer = format!("/people/{index}");
+        let own_custom: Vec<(String, Range<usize>)> =
+            custom_value_spans(self.doc, Some(&item), &pointer).collect();
+        let mut merged = item;
         for defaults in [self.file_defaults, self.project_defaults]
             .into_iter()
             .flatten()
         {
             merge_under(&mut merged, defaults);
         }
-        let pointer = format!("/people/{index}");
         let item_span = self.doc.span(&pointer).map_or(0..0, |s| s.value.clone());
         // From the owned value, so its strings move instead of being copied.
         let person = match serde_json::from_value::<DeclaredPerson>(Value::Object(merged)) {
@@ -670,7 +689,7 @@ impl FileInput<'_> {
         };
         let mut entry = make_entry(person, self.location(item_span.clone()))?;
         entry.project_path = self.found.relative.clone();
-        self.locate_values(&mut entry, &pointer, &item_span);
+        self.locate_values(&mut entry, &pointer, &item_span, own_custom);
         if !has_name(&entry) {
             problems.push(
                 Problem::new(ManifestError::NoName)
@@ -705,8 +724,15 @@ impl FileInput<'_> {
     }
 
     /// Records where the entry at `pointer` takes its company link and each
-    /// custom attribute value from: itself, its file's defaults or zeeg.yaml.
-    fn locate_values(&self, entry: &mut Entry, pointer: &str, item_span: &Range<usize>) {
+    /// custom attribute value from: itself (`own_custom`), its file's
+    /// defaults or zeeg.yaml.
+    fn locate_values(
+        &self,
+        entry: &mut Entry,
+        pointer: &str,
+        item_span: &Range<usize>,
+        own_custom: Vec<(String, Range<usize>)>,
+    ) {
         let at = |span: Range<usize>| self.location(span);
         if let Some(link) = entry.company.as_mut() {
             link.at = self
@@ -721,9 +747,9 @@ impl FileInput<'_> {
         // Most specific first: the entry's own value, then its file's
         // defaults, then zeeg.yaml's.
         let mut value_at = self.project_defaults_at.clone();
-        value_at
-            .extend(custom_value_spans(self.doc, "/defaults").map(|(slug, span)| (slug, at(span))));
-        value_at.extend(custom_value_spans(self.doc, pointer).map(|(slug, span)| (slug, at(span))));
+        let from_file = custom_value_spans(self.doc, self.file_defaults, "/defaults");
+        value_at.extend(from_file.map(|(slug, span)| (slug, at(span))));
+        value_at.extend(own_custom.into_iter().map(|(slug, span)| (slug, at(span))));
         entry.custom_value_at = value_at
             .into_iter()
             .filter(|(slug, _)| {
