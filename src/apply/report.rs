@@ -19,6 +19,10 @@ pub struct StaleEntry {
     pub label: String,
     /// Why it no longer matches, in words.
     pub reason: String,
+    /// A company's change: counted and listed with the companies, as their
+    /// results are.
+    #[serde(skip)]
+    pub company: bool,
 }
 
 /// Figures about the requests of a run, for `--format json` (and the
@@ -87,14 +91,26 @@ impl Report {
     /// The people's counts (the companies' are [`Report::company_summary`]).
     pub fn summary(&self) -> Summary {
         Summary {
-            stale: self.stale.len(),
+            stale: self.stale_of(false).count(),
             ..Summary::of(&self.execution)
         }
     }
 
-    /// The companies' counts, when the plan involved companies.
+    /// The companies' counts, when the plan involved companies (or a saved
+    /// plan's company change is stale).
     pub fn company_summary(&self) -> Option<Summary> {
-        self.companies.as_ref().map(Summary::of)
+        let stale = self.stale_of(true).count();
+        let counts = match &self.companies {
+            Some(execution) => Summary::of(execution),
+            None if stale > 0 => Summary::default(),
+            None => return None,
+        };
+        Some(Summary { stale, ..counts })
+    }
+
+    /// The stale changes of the companies (`true`) or of the people.
+    fn stale_of(&self, company: bool) -> impl Iterator<Item = &StaleEntry> {
+        self.stale.iter().filter(move |s| s.company == company)
     }
 
     /// Both phases, companies first.
@@ -120,7 +136,7 @@ impl Report {
             ExitStatus::Interrupted
         } else if self.aborted().is_some() {
             ExitStatus::Failure
-        } else if summary.stale > 0 {
+        } else if !self.stale.is_empty() {
             ExitStatus::Stale
         } else if summary.failed > 0 || company_failed {
             ExitStatus::PartialFailure
@@ -277,7 +293,7 @@ impl Report {
             #[serde(skip_serializing_if = "Option::is_none")]
             companies: Option<Companies<'a>>,
             results: &'a [EntryResult],
-            stale: &'a [StaleEntry],
+            stale: Vec<&'a StaleEntry>,
             #[serde(skip_serializing_if = "Option::is_none")]
             stats: Option<RunStats>,
         }
@@ -285,18 +301,20 @@ impl Report {
         struct Companies<'a> {
             summary: Summary,
             results: &'a [EntryResult],
+            stale: Vec<&'a StaleEntry>,
         }
         let json = Json {
             format_version: 1,
             summary: self.summary(),
             interrupted: self.interrupted(),
             aborted: self.aborted(),
-            companies: self.companies.as_ref().map(|e| Companies {
-                summary: Summary::of(e),
-                results: &e.results,
+            companies: self.company_summary().map(|summary| Companies {
+                summary,
+                results: self.companies.as_ref().map_or(&[], |e| &e.results),
+                stale: self.stale_of(true).collect(),
             }),
             results: &self.execution.results,
-            stale: &self.stale,
+            stale: self.stale_of(false).collect(),
             stats: self.stats,
         };
         // Plain data with string keys: serialising cannot fail.
@@ -447,6 +465,7 @@ mod tests {
             source: at(30),
             label: "email e@x.io".into(),
             reason: "the live person changed since the plan was saved".into(),
+            company: false,
         });
         assert_eq!(report.exit_status(), ExitStatus::Stale);
         assert!(

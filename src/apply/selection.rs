@@ -68,6 +68,7 @@ pub fn from_saved(
                 }
                 (_, reason) => reason.to_string(),
             },
+            company: stale.company,
         })
         .collect();
     let selected = Selected {

@@ -175,6 +175,9 @@ pub struct StaleChange {
     /// The index of the recomputed company change, when the stale change is
     /// a company's and there is one.
     pub fresh_company: Option<usize>,
+    /// Whether the stale change is a company's (also when it is gone, and
+    /// `fresh_company` is `None`).
+    pub company: bool,
 }
 
 /// Why a change is stale.
@@ -511,6 +514,7 @@ impl SavedPlan {
                             source: change.source.clone(),
                             fresh: Some(index),
                             fresh_company: None,
+                            company: false,
                         });
                     }
                 }
@@ -519,6 +523,7 @@ impl SavedPlan {
                     source: change.source.clone(),
                     fresh: Some(index),
                     fresh_company: None,
+                    company: false,
                 }),
             }
         }
@@ -533,6 +538,7 @@ impl SavedPlan {
                 source,
                 fresh: None,
                 fresh_company: None,
+                company: false,
             });
         }
         self.check_companies(fresh, sources, &keyed, &mut check);
@@ -592,6 +598,7 @@ impl SavedPlan {
                 source: change.source.clone(),
                 fresh: None,
                 fresh_company: Some(index),
+                company: true,
             });
         }
         for (saved, _) in self.companies.iter().zip(&used).filter(|(_, used)| !**used) {
@@ -604,6 +611,7 @@ impl SavedPlan {
                 source,
                 fresh: None,
                 fresh_company: None,
+                company: true,
             });
         }
     }

@@ -219,6 +219,19 @@ fn apply_asserts_companies_then_links_people_and_a_rerun_has_nothing_to_do() {
 }
 
 #[test]
+fn no_changes_counts_no_companies_when_the_files_only_reference_live_ones() {
+    let people = "people:\n  - firstName: Jane\n    emails: [jane@acme.example]\n    company: acme.example\n  - firstName: Max\n    emails: [max@initech.example]\n    company: initech.example\n";
+    let setup = setup(people);
+    std::fs::remove_file(setup.dir.path().join("people/companies.yaml")).unwrap();
+    let out = setup.zeeg(&["plan", "people", "--detailed-exitcode"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.stdout.lines().last().unwrap(),
+        "No changes. 2 people up to date."
+    );
+}
+
+#[test]
 fn a_domain_neither_declared_nor_live_is_an_error_at_its_line_but_valid_offline() {
     let people =
         "people:\n  - firstName: Ann\n    emails: [ann@x.example]\n    company: nowhere.example\n";
@@ -393,23 +406,34 @@ fn the_nearest_link_wins_and_zeeg_yaml_may_default_the_company() {
     );
 }
 
-#[test]
-fn a_saved_plan_refuses_a_company_renamed_since_and_applies_the_rest() {
-    let setup = setup(PEOPLE);
+/// `zeeg plan people --out plan.json`; the saved plan's path.
+fn save_plan(setup: &Setup) -> std::path::PathBuf {
     let saved = setup.dir.path().join("plan.json");
     let out = setup.zeeg(&["plan", "people", "--out", saved.to_str().unwrap()]);
     assert_eq!(out.code, 0, "{}", out.stderr);
+    saved
+}
+
+/// Someone renames Acme in the CRM (after a plan was saved).
+fn rename_acme(sandbox: &Sandbox) {
+    put(
+        sandbox,
+        "/crm/companies?matchingAttribute=domain",
+        json!({"domain": "acme.example", "name": "ACME Inc."}),
+    );
+}
+
+#[test]
+fn a_saved_plan_refuses_a_company_renamed_since_and_applies_the_rest() {
+    let setup = setup(PEOPLE);
+    let saved = save_plan(&setup);
     let text = std::fs::read_to_string(&saved).unwrap();
     // Fingerprints only: no domain or name in clear.
     for clear in ["acme.example", "Acme Corp", "globex.example", "Globex"] {
         assert!(!text.contains(clear), "{clear} in {text}");
     }
     // Someone renames Acme in the CRM after the plan was reviewed.
-    put(
-        &setup.sandbox,
-        "/crm/companies?matchingAttribute=domain",
-        json!({"domain": "acme.example", "name": "ACME Inc."}),
-    );
+    rename_acme(&setup.sandbox);
     let out = setup.zeeg(&["apply", "--plan", saved.to_str().unwrap()]);
     assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
     let stale = out
@@ -433,6 +457,31 @@ fn a_saved_plan_refuses_a_company_renamed_since_and_applies_the_rest() {
         out.stdout.lines().last().unwrap(),
         "Apply complete: 1 company created, 0 updated; 1 person created, 2 updated, 0 failed."
     );
+}
+
+#[test]
+fn apply_json_counts_a_stale_company_change_with_the_companies() {
+    let setup = setup(PEOPLE);
+    let saved = save_plan(&setup);
+    rename_acme(&setup.sandbox);
+    let out = setup.zeeg(&[
+        "apply",
+        "--plan",
+        saved.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    // Split like the results: the companies' under `companies`, the
+    // people's at the top.
+    assert_eq!(report["companies"]["summary"]["stale"], 1, "{report}");
+    assert_eq!(
+        report["companies"]["stale"][0]["label"],
+        "company acme.example"
+    );
+    assert_eq!(report["summary"]["stale"], 0, "{report}");
+    assert_eq!(report["stale"], json!([]), "{report}");
 }
 
 #[test]

@@ -27,20 +27,20 @@ pub struct RenderOptions {
 }
 
 /// The last line of every human-readable plan. Companies are counted only
-/// when the files declare or reference some.
+/// when the files declare or reference some; "up to date" only when they
+/// declare some (a referenced live company is never the plan's to update).
 pub fn summary_line(plan: &Plan) -> String {
     let companies = &plan.companies;
+    if plan.is_empty() && companies.unchanged == 0 {
+        return format!("No changes. {} people up to date.", plan.unchanged);
+    }
     if !companies.involved {
-        return if plan.is_empty() {
-            format!("No changes. {} people up to date.", plan.unchanged)
-        } else {
-            format!(
-                "Plan: {} to create, {} to update, {} unchanged.",
-                plan.creates(),
-                plan.updates(),
-                plan.unchanged
-            )
-        };
+        return format!(
+            "Plan: {} to create, {} to update, {} unchanged.",
+            plan.creates(),
+            plan.updates(),
+            plan.unchanged
+        );
     }
     if plan.is_empty() {
         return format!(
