@@ -21,6 +21,7 @@ use super::attributes::CustomAttributes;
 use super::body::{self, FieldErrors, Origin, PersonPatch};
 use super::companies::parse_company;
 use super::durable::Durable;
+use super::latency::Latency;
 use super::limit::TokenBucket;
 use super::store::{MatchKey, Store};
 use super::{MAX_BODY_BYTES, Scopes};
@@ -35,7 +36,7 @@ pub(crate) struct App {
     pub attributes: CustomAttributes,
     pub tokens: HashMap<String, Scopes>,
     pub bucket: Option<Mutex<TokenBucket>>,
-    pub latency: Duration,
+    pub latency: Latency,
     pub fail_rate: f64,
 }
 
@@ -57,9 +58,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
 /// The simulated conditions, applied before a request reaches its handler so
 /// that a request refused or failed here has changed nothing.
 async fn conditions(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
-    if !app.latency.is_zero() {
-        tokio::time::sleep(app.latency).await;
-    }
+    app.latency.wait().await;
     if let Some(bucket) = &app.bucket {
         let taken = bucket
             .lock()

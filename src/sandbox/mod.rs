@@ -18,6 +18,7 @@ mod companies;
 mod durable;
 mod error;
 mod http;
+mod latency;
 pub(crate) mod limit;
 mod seed;
 mod serve;
@@ -380,7 +381,7 @@ fn app(
         attributes,
         tokens: tokens.into_iter().map(|t| (t.secret, t.scopes)).collect(),
         bucket,
-        latency: config.latency,
+        latency: latency::Latency::new(config.latency),
         fail_rate: config.fail_rate,
     }
 }

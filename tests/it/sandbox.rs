@@ -863,6 +863,30 @@ async fn the_sandbox_prints_the_url_and_the_token_to_use_as_they_are() {
     let _ = child.wait();
 }
 
+/// `--latency` is a lower bound for every answer, including many at once; how
+/// little it overshoots is a figure of `cargo bench --bench apply`, not a test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_answer_comes_sooner_than_the_latency() {
+    let sandbox = Sandbox::start(&["--latency", "3"]);
+    let client = reqwest::Client::new();
+    let url = format!("{}/crm/people?limit=1", sandbox.api_url());
+    let one = |client: reqwest::Client, url: String| async move {
+        let started = std::time::Instant::now();
+        let response = client.get(url).bearer_auth(TOKEN).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        started.elapsed()
+    };
+    for _ in 0..20 {
+        let waited = one(client.clone(), url.clone()).await;
+        assert!(waited >= Duration::from_millis(3), "{waited:?}");
+    }
+    let together = (0..50).map(|_| tokio::spawn(one(client.clone(), url.clone())));
+    for waited in futures::future::join_all(together).await {
+        let waited = waited.unwrap();
+        assert!(waited >= Duration::from_millis(3), "{waited:?}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Companies
 
