@@ -387,8 +387,6 @@ fn apply_under_failures_creates_exactly_the_people_in_the_files() {
     let sandbox = Sandbox::start(&["--fail-rate", "0.15"]);
     let dir = project(&many(60));
     let (out, json) = apply(&sandbox, dir.path());
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(json["summary"]["created"], 60, "{}", out.stdout);
     assert!(
         json["stats"]["retries"].as_u64().unwrap() > 0,
         "faults were injected"
@@ -398,6 +396,20 @@ fn apply_under_failures_creates_exactly_the_people_in_the_files() {
         "{}",
         out.stderr
     );
+    // Six tries make an entry's failure rare (0.15^6 each), not impossible:
+    // then it is reported as failed (exit 3), never counted as created, and
+    // a second run finishes the job.
+    let created = json["summary"]["created"].as_u64().unwrap();
+    let failed = json["summary"]["failed"].as_u64().unwrap();
+    if out.code == 3 {
+        assert!(failed > 0 && created + failed == 60, "{}", out.stdout);
+        let (rerun, rerun_json) = apply(&sandbox, dir.path());
+        assert_eq!(rerun.code, 0, "{}", rerun.stderr);
+        assert_eq!(rerun_json["summary"]["created"], failed, "{}", rerun.stdout);
+    } else {
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(created, 60, "{}", out.stdout);
+    }
     // The next plan finds every person once: nothing missing, nothing doubled.
     let again = run(sandbox
         .zeeg()
