@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use crate::commands::Printer;
 use crate::manifest::{self, Diagnostics, Manifest};
 use crate::plan::PlanOptions;
+use crate::plan::render::counted;
 use crate::targeting::Targeting;
 
 /// What the plan needs of zeeg.yaml to say what apply would refuse.
@@ -83,12 +84,30 @@ pub fn select_entries(
         }
     };
     let companies = std::mem::take(&mut manifest.companies);
+    let declared = companies.len();
     manifest.companies = targeting.select_companies(companies, &selected);
-    printer.status(&format!(
-        "{left_out} {} left out by --only/--exclude; {} selected.",
-        if left_out == 1 { "entry" } else { "entries" },
-        selected.len()
-    ));
+    let companies_left_out = declared - manifest.companies.len();
     manifest.entries = selected;
+    printer.status(&left_out_line(manifest, left_out, companies_left_out));
     Ok(())
+}
+
+/// `3 entries left out by --only/--exclude; 6 selected.`; when the files
+/// declare companies, they are counted apart, so a left-out company change
+/// is never hidden behind "0 entries".
+fn left_out_line(manifest: &Manifest, people: usize, companies: usize) -> String {
+    let selected = manifest.entries.len();
+    if companies == 0 && manifest.companies.is_empty() {
+        return format!(
+            "{people} {} left out by --only/--exclude; {selected} selected.",
+            if people == 1 { "entry" } else { "entries" },
+        );
+    }
+    format!(
+        "{} and {} left out by --only/--exclude; {} and {} selected.",
+        counted(companies, "company", "companies"),
+        counted(people, "person", "people"),
+        counted(manifest.companies.len(), "company", "companies"),
+        counted(selected, "person", "people"),
+    )
 }

@@ -24,7 +24,9 @@ pub enum PlanError {
 
     /// Companies the people files need cannot be planned; every problem is
     /// listed as a related diagnostic.
-    #[error("{} company problem(s) in the people files", .problems.len())]
+    // Neutral about where: a problem may be in a people file, in zeeg.yaml's
+    // defaults, or an id the CRM does not know.
+    #[error("{} found", crate::plan::render::counted(.problems.len(), "company problem", "company problems"))]
     #[diagnostic(
         code(zeeg::plan::companies),
         help("nothing was planned; every problem is listed below: fix them and plan again")

@@ -286,6 +286,20 @@ fn a_company_id_that_names_no_company_is_an_error_at_plan_not_a_refusal_at_apply
 }
 
 #[test]
+fn an_unknown_company_in_zeeg_yaml_defaults_is_reported_where_it_is() {
+    let people = "people:\n  - firstName: Ann\n    emails: [ann@x.example]\n";
+    let setup = setup(people);
+    std::fs::write(
+        setup.dir.path().join("zeeg.yaml"),
+        "defaults:\n  company: nowhere.example\n",
+    )
+    .unwrap();
+    let out = setup.zeeg(&["plan", "people"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    insta::assert_snapshot!(out.stderr);
+}
+
+#[test]
 fn company_and_company_id_on_one_entry_is_an_error_at_its_line() {
     let people = "people:\n  - firstName: Ann\n    emails: [ann@x.example]\n    company: acme.example\n    companyId: 5f3b8a2e-1c4d-4e6f-9a7b-2d8c0e1f3a45\n";
     let setup = setup(people);
@@ -570,6 +584,38 @@ fn only_a_file_of_companies_applies_its_companies_alone() {
         .map(|c| &c["domain"])
         .collect();
     assert_eq!(domains, [&json!("globex.example")]);
+}
+
+#[test]
+fn a_company_left_out_by_only_is_counted_in_plan_and_apply() {
+    let setup = setup(PEOPLE);
+    // Nobody in team.yaml links to Acme: its rename is left out; Globex
+    // comes with the people who link to it.
+    let line = "1 company and 0 people left out by --only/--exclude; \
+                1 company and 4 people selected.";
+    for args in [
+        &["plan", "people", "--only", "people/team.yaml"][..],
+        &[
+            "apply",
+            "people",
+            "--only",
+            "people/team.yaml",
+            "--auto-approve",
+        ],
+    ] {
+        let out = setup.zeeg(args);
+        assert_eq!(out.code, 0, "{args:?}: {}\n{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.lines().any(|l| l == line),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    let acme = get(&setup.sandbox, "/crm/companies?search=acme.example");
+    assert_eq!(
+        acme["collection"][0]["name"], "Acme",
+        "left out: not renamed"
+    );
 }
 
 /// What the proxy in front of a sandbox does to company asserts.
