@@ -4,8 +4,6 @@
 
 use std::time::Duration;
 
-use super::model::Pagination;
-
 /// Where the real service lives. [doc]
 pub const DEFAULT_BASE_URL: &str = "https://api.zeeg.me/v2";
 
@@ -110,7 +108,7 @@ pub const SEARCH_CONCURRENCY: usize = DEFAULT_LIST_CONCURRENCY;
 /// A variant zeeg tolerates: the client pages by number up to `totalPages`
 /// and never follows the `nextPage`/`previousPage` links, so a list that
 /// leaves them out (reporting, say, `hasMore` instead) is read the same:
-/// absent links read as none in [`super::model::Pagination`]. `zeeg doctor`
+/// absent links read as none in the client's `Pagination`. `zeeg doctor`
 /// reports the variant as `people.list.envelope`.
 pub(crate) const PAGE_PARAM: &str = "page";
 pub(crate) const COUNT_PARAM: &str = "count";
@@ -124,13 +122,12 @@ pub(crate) const COUNT_PARAM: &str = "count";
 /// Reading also stops at the first empty page and at a page that repeats the
 /// one before (a server that ignores `page`), and refuses more than
 /// [`MAX_PAGES`].
-pub(crate) fn pages_to_read(pagination: &Pagination, first_page_len: u64) -> u64 {
-    if first_page_len == 0 || first_page_len >= pagination.total {
+/// (`total` and `total_pages` are the first page's `pagination` fields.)
+pub(crate) fn pages_to_read(total: u64, total_pages: u64, first_page_len: u64) -> u64 {
+    if first_page_len == 0 || first_page_len >= total {
         return 1;
     }
-    pagination
-        .total_pages
-        .min(pagination.total.div_ceil(first_page_len))
+    total_pages.min(total.div_ceil(first_page_len))
 }
 
 /// The most pages a list is read to: 2,000,000 people at 100 a page, far

@@ -399,7 +399,11 @@ impl Client {
         search: Option<&str>,
     ) -> Result<Vec<T>, ApiError> {
         let first = self.page::<T>(path, 1, MAX_PAGE_SIZE, search).await?;
-        let pages = assumed::pages_to_read(&first.pagination, first.collection.len() as u64);
+        let pages = assumed::pages_to_read(
+            first.pagination.total,
+            first.pagination.total_pages,
+            first.collection.len() as u64,
+        );
         if pages > assumed::MAX_PAGES {
             return Err(ApiError::TooManyPages {
                 request: format!("GET {path}"),

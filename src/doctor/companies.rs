@@ -10,7 +10,8 @@ use serde_json::Value;
 use crate::api::assumed::{COMPANIES_PATH, COUNT_PARAM, MAX_PAGE_SIZE, PAGE_PARAM, SEARCH_PARAM};
 use crate::api::{ApiError, Company, CompanyEnvelope, ListResponse};
 
-use super::list::{Listed, id_of};
+use super::list::Listed;
+use super::listed::id_of;
 use super::lookup::swap_case;
 use super::probe::{Answer, Probe};
 use super::{Check, Outcome, Section, Spec, count, differs, not_checked, ok, printable};

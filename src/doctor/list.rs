@@ -9,6 +9,7 @@ use crate::api::assumed::{COUNT_PARAM, MAX_PAGE_SIZE, PAGE_PARAM, PEOPLE_PATH};
 use crate::api::{ApiError, Attribute, ListResponse, Person};
 use crate::person::SOCIAL_NETWORKS;
 
+use super::listed::{id_of, omittable, primary_email};
 use super::probe::{Answer, Probe};
 use super::{Check, Outcome, Section, Spec, count, differs, not_checked, ok, printable};
 
@@ -127,7 +128,7 @@ pub(crate) async fn run(
     // `--write` can leave out.
     let with_email = || people.iter().filter(|p| primary_email(p).is_some());
     let sample = with_email()
-        .find(|p| super::write::omittable(p).is_some())
+        .find(|p| omittable(p).is_some())
         .or_else(|| with_email().next())
         .cloned();
     Ok(Some(Listed {
@@ -137,27 +138,11 @@ pub(crate) async fn run(
     }))
 }
 
-/// A person's first email, if it looks like one.
-pub(crate) fn primary_email(person: &Value) -> Option<&str> {
-    person
-        .pointer("/emails/0")
-        .and_then(Value::as_str)
-        .filter(|email| email.contains('@'))
-}
-
 /// The ids of a list answer's collection, in order.
 pub(crate) fn ids(answer: &Answer) -> Option<Vec<String>> {
     let body = answer.json()?;
     let collection = body.get("collection")?.as_array()?;
     Some(collection.iter().map(id_of).collect())
-}
-
-pub(crate) fn id_of(person: &Value) -> String {
-    person
-        .get("id")
-        .and_then(Value::as_str)
-        .map(printable)
-        .unwrap_or_else(|| "(no id)".to_string())
 }
 
 const PAGINATION_FIELDS: &[(&str, Kind)] = &[

@@ -6,7 +6,8 @@ use serde_json::Value;
 use crate::api::assumed::{COUNT_PARAM, MAX_PAGE_SIZE, PAGE_PARAM, PEOPLE_PATH, SEARCH_PARAM};
 use crate::api::{ApiError, ErrorBody, PersonEnvelope};
 
-use super::list::{Listed, id_of, ids, primary_email};
+use super::list::{Listed, ids};
+use super::listed::{id_of, primary_email};
 use super::probe::{Answer, Probe};
 use super::{Check, Outcome, Section, Spec, count, differs, not_checked, ok, printable};
 

@@ -16,6 +16,7 @@ mod companies;
 mod error;
 mod limits;
 mod list;
+mod listed;
 mod lookup;
 mod probe;
 mod render;

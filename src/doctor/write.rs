@@ -9,7 +9,7 @@ use crate::api::{ApiError, Client};
 use crate::person::WRITABLE_FIELDS;
 
 use super::access::TOKEN_WRITE;
-use super::list::{id_of, primary_email};
+use super::listed::{id_of, omittable, primary_email};
 use super::{Check, Outcome, Section, Spec, count, differs, not_checked, ok, printable};
 
 pub const SAME_VALUES: Spec = Spec {
@@ -33,19 +33,6 @@ pub const VALIDATION: Spec = Spec {
 /// The checks of this module, token.write included.
 pub const SPECS: &[&Spec] = &[&TOKEN_WRITE, &SAME_VALUES, &OMITTED_KEPT, &VALIDATION];
 
-/// The fields the omit check prefers to leave out: ones a person is least
-/// hurt to lose for a moment, should the API clear it after all.
-const OMIT_PREFERENCE: &[&str] = &[
-    "jobTitle",
-    "primaryLocation",
-    "salutation",
-    "description",
-    "avatarUrl",
-    "phoneNumber",
-    "lastName",
-    "firstName",
-];
-
 /// The matching attribute of every write check. [doc]
 const MATCH_ON: &str = "email";
 
@@ -60,14 +47,6 @@ pub struct WritePlan {
     body: Map<String, Value>,
     /// The field left out by the second re-assert, if the person has one.
     omitted: Option<&'static str>,
-}
-
-/// The field of `person` that the omit check would leave out.
-pub(crate) fn omittable(person: &Value) -> Option<&'static str> {
-    OMIT_PREFERENCE
-        .iter()
-        .copied()
-        .find(|field| person.get(*field).is_some_and(Value::is_string))
 }
 
 /// The requests `--write` would send for `person` (a listed person with an

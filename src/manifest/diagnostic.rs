@@ -581,10 +581,8 @@ impl Diagnostics {
         let mut config = false;
         let mut people = false;
         for problem in &self.problems {
-            let named = |name: &std::path::Path| {
-                name.file_name()
-                    .is_some_and(|n| n == super::discover::CONFIG_FILE)
-            };
+            let named =
+                |name: &std::path::Path| name.file_name().is_some_and(|n| n == super::CONFIG_FILE);
             match (&problem.error, &problem.at) {
                 (
                     ManifestError::PathNotFound { .. }

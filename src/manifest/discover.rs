@@ -11,10 +11,8 @@ use std::path::{Path, PathBuf};
 
 use globset::GlobSet;
 
+use super::CONFIG_FILE;
 use super::diagnostic::{ManifestError, Problem};
-
-/// The name of the project settings file.
-pub const CONFIG_FILE: &str = "zeeg.yaml";
 
 /// A project: its root folder (absolute, canonical) and its `zeeg.yaml`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -25,6 +25,10 @@
 //! - An entry with a schema problem is reported and left out of the semantic
 //!   checks (names, matching values, duplicates); the rest still get them.
 
+/// The name of the project settings file (found by discovery, named by
+/// diagnostics).
+pub const CONFIG_FILE: &str = "zeeg.yaml";
+
 mod diagnostic;
 mod discover;
 mod entry;
@@ -36,7 +40,7 @@ mod source;
 mod yaml;
 
 pub use diagnostic::{Diagnostics, ManifestError, Place, Problem, ProblemRecord};
-pub use discover::{CONFIG_FILE, ProjectRoot, in_project, project_root, shown};
+pub use discover::{ProjectRoot, in_project, project_root, shown};
 pub use entry::{CompanyDeclaration, CompanyLink, Entry, SourceFile, SourceLocation};
 pub use load::{Manifest, load};
 pub use model::{Config, DeclaredCompany, DeclaredPerson, config_schema, people_schema};

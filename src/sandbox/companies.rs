@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use super::body::{self, FieldErrors, Origin};
-use super::store::page_of;
+use super::listing::{contains_ignoring_case, page_of};
 use crate::api::assumed::{COMPANY_MATCHING_ATTRIBUTE, normalize_domain};
 use crate::api::model::Company;
 
@@ -241,7 +241,7 @@ impl Companies {
 }
 
 fn contains(haystack: &str, needle: &str) -> bool {
-    super::store::contains_ignoring_case(haystack, needle)
+    contains_ignoring_case(haystack, needle)
 }
 
 /// Sent fields replace; the domain as sent, so its spelling follows the last assert.

@@ -20,6 +20,7 @@ mod error;
 mod http;
 mod latency;
 pub(crate) mod limit;
+mod listing;
 mod seed;
 mod serve;
 mod store;

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::body::{self, PersonPatch};
 use super::companies::{Companies, PendingCompany};
+use super::listing::{contains_ignoring_case, page_of};
 use crate::api::model::{CompanyRef, Person};
 use crate::person::{MatchField, normalize_email};
 
@@ -330,34 +331,6 @@ fn remove_slot(index: &mut HashMap<String, Vec<Slot>>, key: &str, slot: Slot) {
     }
 }
 
-/// One page of `ordered` (a list in its order), keeping only what `keep`
-/// accepts when there is a filter; returns the page and how many pass.
-/// Without a filter it walks only as far as the page.
-pub(crate) fn page_of<'a, T: 'a>(
-    ordered: impl ExactSizeIterator<Item = &'a T>,
-    keep: Option<impl Fn(&T) -> bool>,
-    page: u64,
-    count: u64,
-) -> (Vec<&'a T>, u64) {
-    let skip = usize::try_from((page - 1).saturating_mul(count)).unwrap_or(usize::MAX);
-    let take = usize::try_from(count).unwrap_or(usize::MAX);
-    let Some(keep) = keep else {
-        let total = ordered.len() as u64;
-        return (ordered.skip(skip).take(take).collect(), total);
-    };
-    let mut total = 0u64;
-    let mut items = Vec::new();
-    for item in ordered {
-        if keep(item) {
-            if total as usize >= skip && items.len() < take {
-                items.push(item);
-            }
-            total += 1;
-        }
-    }
-    (items, total)
-}
-
 /// `search`: names, emails or phone number contain the text, ignoring case.
 /// `needle` is already lower-case.
 fn matches_search(person: &Person, needle: &str) -> bool {
@@ -371,21 +344,6 @@ fn matches_search(person: &Person, needle: &str) -> bool {
                 (Some(first), Some(last)) => contains(&format!("{first} {last}")),
                 _ => false,
             })
-}
-
-/// Substring test ignoring case, without allocating for an ASCII needle (the
-/// common case: a scan of 100,000 people per search request).
-pub(crate) fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
-    if needle.is_ascii() {
-        let needle = needle.as_bytes();
-        haystack.len() >= needle.len()
-            && haystack
-                .as_bytes()
-                .windows(needle.len())
-                .any(|window| window.eq_ignore_ascii_case(needle))
-    } else {
-        haystack.to_lowercase().contains(needle)
-    }
 }
 
 /// A person with only an id and timestamps: what a create starts from.
