@@ -122,41 +122,20 @@ pub(crate) fn configured_api_url(file: &Path) -> miette::Result<Option<String>> 
 /// One line per reason people were left out, with their ids (never names or
 /// contact data) and what to do about it.
 fn warnings(import: &Import) -> Vec<String> {
-    let reasons = [
-        (
-            SkipReason::NoEmailOrPhone,
-            "give them an email or a phone number in the CRM to import them",
-        ),
-        (
-            SkipReason::NoName,
-            "give them a first or last name in the CRM to import them",
-        ),
-        (
-            SkipReason::RepeatedEmail,
-            "remove the repeated email in the CRM to import them",
-        ),
-        (
-            SkipReason::SharedEmail,
-            "an entry must match one person; merge the duplicates in the CRM to import them",
-        ),
-        (
-            SkipReason::SharedPhone,
-            "an entry without email is matched on its phone number; merge the duplicates or add an email",
-        ),
-    ];
-    reasons
+    SkipReason::ALL
         .iter()
-        .filter_map(|(reason, advice)| {
+        .filter_map(|&reason| {
             let ids: Vec<&str> = import
                 .skipped
                 .iter()
-                .filter(|s| s.reason == *reason)
+                .filter(|s| s.reason == reason)
                 .map(|s| s.id.as_str())
                 .collect();
             (!ids.is_empty()).then(|| {
                 format!(
-                    "warning: not imported: {} {reason} ({advice}): {}",
+                    "warning: not imported: {} {reason} ({}): {}",
                     people(ids.len()),
+                    reason.advice(),
                     ids.join(", ")
                 )
             })

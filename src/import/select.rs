@@ -29,6 +29,34 @@ pub enum SkipReason {
     SharedPhone,
 }
 
+impl SkipReason {
+    /// Every reason, in the order import's warnings list them.
+    pub const ALL: [SkipReason; 5] = [
+        SkipReason::NoEmailOrPhone,
+        SkipReason::NoName,
+        SkipReason::RepeatedEmail,
+        SkipReason::SharedEmail,
+        SkipReason::SharedPhone,
+    ];
+
+    /// What the user can do in the CRM so that such a person is imported.
+    pub fn advice(self) -> &'static str {
+        match self {
+            SkipReason::NoEmailOrPhone => {
+                "give them an email or a phone number in the CRM to import them"
+            }
+            SkipReason::NoName => "give them a first or last name in the CRM to import them",
+            SkipReason::RepeatedEmail => "remove the repeated email in the CRM to import them",
+            SkipReason::SharedEmail => {
+                "an entry must match one person; merge the duplicates in the CRM to import them"
+            }
+            SkipReason::SharedPhone => {
+                "an entry without email is matched on its phone number; merge the duplicates or add an email"
+            }
+        }
+    }
+}
+
 impl std::fmt::Display for SkipReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
