@@ -528,11 +528,7 @@ impl SavedPlan {
             }
         }
         for (saved, _) in self.changes.iter().zip(&used).filter(|(_, used)| !**used) {
-            let mut source = saved.source.clone();
-            // Shown like every other place: relative to the current folder.
-            if let Some(file) = sources.iter().find(|s| s.path == source.file) {
-                source.file = file.shown.clone();
-            }
+            let source = shown_source(&saved.source, sources);
             check.stale.push(StaleChange {
                 reason: StaleReason::Gone,
                 source,
@@ -602,10 +598,7 @@ impl SavedPlan {
             });
         }
         for (saved, _) in self.companies.iter().zip(&used).filter(|(_, used)| !**used) {
-            let mut source = saved.source.clone();
-            if let Some(file) = sources.iter().find(|s| s.path == source.file) {
-                source.file = file.shown.clone();
-            }
+            let source = shown_source(&saved.source, sources);
             check.stale.push(StaleChange {
                 reason: StaleReason::Gone,
                 source,
@@ -727,6 +720,16 @@ impl Keyed {
         }
         hex::encode(mac.finalize().into_bytes())
     }
+}
+
+/// A saved change's place, shown like every other place: relative to the
+/// current folder, when the file is still among the sources.
+fn shown_source(saved: &SourceLocation, sources: &[SourceFile]) -> SourceLocation {
+    let mut source = saved.clone();
+    if let Some(file) = sources.iter().find(|s| s.path == source.file) {
+        source.file = file.shown.clone();
+    }
+    source
 }
 
 #[cfg(test)]
