@@ -628,3 +628,32 @@ fn a_big_file_loads_person_by_person_with_every_problem_at_its_line() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("big.yaml:"), "{}", out.stderr);
 }
+
+#[test]
+fn checking_finds_what_loading_finds() {
+    // `validate` keeps less of each person than `plan` does; it must not
+    // find less.
+    let dirs = [fixture("invalid"), fixture("valid")];
+    for dir in dirs {
+        for file in std::fs::read_dir(dir).unwrap() {
+            let path = file.unwrap().path();
+            let paths = [path.clone()];
+            let records = |d: zeeg::manifest::Diagnostics| -> Vec<String> {
+                d.problems
+                    .iter()
+                    .map(|p| serde_json::to_string(&p.to_record()).unwrap())
+                    .collect()
+            };
+            match (load(&paths), zeeg::manifest::check(&paths)) {
+                (Ok(manifest), Ok(checked)) => {
+                    assert_eq!(checked.people, manifest.entries.len(), "{path:?}");
+                    assert_eq!(checked.files, manifest.files.len(), "{path:?}");
+                }
+                (Err(loaded), Err(checked)) => {
+                    assert_eq!(records(checked), records(loaded), "{path:?}")
+                }
+                _ => panic!("{path:?}: load and check disagree"),
+            }
+        }
+    }
+}
