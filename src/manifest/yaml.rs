@@ -477,27 +477,35 @@ fn parse_with(
         let span = tab_span(text, at).unwrap_or(at..at);
         YamlError { problem, span }
     };
-    if text.len() < SCANNED_ALONGSIDE {
-        for event in Parser::new_from_str(text) {
-            let (event, span) = event.map_err(syntax)?;
-            builder.event(event, span)?;
-        }
-    } else {
-        // A big file: the scanner runs on a thread of its own and hands its
-        // events over in batches, so that scanning and building values
-        // (and, for people files, entries) take a core each.
-        std::thread::scope(|scope| {
-            let (events, batches) = std::sync::mpsc::sync_channel(4);
-            scope.spawn(move || scan(text, &events));
-            for batch in batches {
-                for event in batch {
-                    let (event, span) = event.map_err(syntax)?;
-                    builder.event(event, span)?;
-                }
+    // A big file: the scanner runs on a thread of its own and hands its
+    // events over in batches, so that scanning and building values (and, for
+    // people files, entries) take a core each. Should no thread start, the
+    // events come from the scanner here, one by one.
+    std::thread::scope(|scope| {
+        let (events, batches) = std::sync::mpsc::sync_channel(4);
+        let alongside = (text.len() >= SCANNED_ALONGSIDE)
+            .then(|| {
+                std::thread::Builder::new()
+                    .name("yaml-scanner".into())
+                    .spawn_scoped(scope, move || scan(text, &events))
+                    .ok()
+            })
+            .flatten();
+        if alongside.is_none() {
+            for event in Parser::new_from_str(text) {
+                let (event, span) = event.map_err(syntax)?;
+                builder.event(event, span)?;
             }
-            Ok::<(), YamlError>(())
-        })?;
-    }
+            return Ok(());
+        }
+        for batch in batches {
+            for event in batch {
+                let (event, span) = event.map_err(syntax)?;
+                builder.event(event, span)?;
+            }
+        }
+        Ok::<(), YamlError>(())
+    })?;
     match builder.root {
         Some(value) if !(value.is_null() && is_blank(text)) => Ok(Document {
             value,
