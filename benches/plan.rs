@@ -119,15 +119,15 @@ fn people_files(dir: &Path, with_companies: bool) {
 
 fn run_plan(dir: &Path, url: &str) -> Figures {
     let started = Instant::now();
-    let output = common::zeeg()
-        .current_dir(dir)
-        .env("ZEEG_API_URL", url)
-        .env("ZEEG_API_TOKEN", common::TOKEN)
-        .args(["-v", "plan", "people", "--format", "json"])
-        .output()
-        .expect("zeeg plan runs");
+    let (output, usage) = common::output_with_usage(
+        common::zeeg()
+            .current_dir(dir)
+            .env("ZEEG_API_URL", url)
+            .env("ZEEG_API_TOKEN", common::TOKEN)
+            .args(["-v", "plan", "people", "--format", "json"]),
+    );
     let wall = started.elapsed();
-    let rss_kib = common::peak_children_rss_kib();
+    let rss_kib = usage.peak_rss_kib;
     let stderr = String::from_utf8_lossy(&output.stderr);
     for line in stderr.lines().filter(|l| l.contains("elapsed_ms")) {
         println!("log: {}", line.trim());
@@ -164,8 +164,6 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    // With companies first: the peak RSS of the children waited for so far
-    // is then this zeeg's alone.
     let with = tempfile::tempdir().expect("a temporary folder");
     people_files(with.path(), true);
     let companies = run_plan(with.path(), &url);
@@ -188,9 +186,10 @@ fn main() {
         companies.rss_mb
     );
     println!(
-        "people only ({ENTRIES} entries): {}\n  wall: {:.2} s (target ≤ 5 s); read requests: {} (target ≤ {budget})",
+        "people only ({ENTRIES} entries): {}\n  wall: {:.2} s (target ≤ 5 s); read requests: {} (target ≤ {budget}); peak RSS: {:.1} MB",
         people.summary,
         people.wall.as_secs_f64(),
-        people.requests
+        people.requests,
+        people.rss_mb
     );
 }

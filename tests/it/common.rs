@@ -149,6 +149,57 @@ pub fn peak_children_rss_kib() -> i64 {
     }
 }
 
+/// What one child process cost, as the kernel counted it.
+#[allow(dead_code)] // used by the benchmarks only
+pub struct Usage {
+    pub peak_rss_kib: i64,
+    /// User and system CPU time.
+    pub cpu: std::time::Duration,
+}
+
+/// Runs `command` to its end like `Command::output`, and also returns its
+/// own peak RSS and CPU time (`wait4`), whatever other children ran before.
+// wait4 reaps the child itself.
+#[allow(dead_code, clippy::zombie_processes)]
+pub fn output_with_usage(command: &mut Command) -> (Output, Usage) {
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command starts");
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                pipe.read_to_end(&mut bytes).expect("the pipe reads");
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let mut status = 0;
+    // SAFETY: wait4 writes into the zeroed struct and status we own; the
+    // child is ours and waited for exactly once.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let time = |t: libc::timeval| {
+        std::time::Duration::from_secs(t.tv_sec as u64)
+            + std::time::Duration::from_micros(t.tv_usec as u64)
+    };
+    let output = Output {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout: stdout.join().expect("stdout drained"),
+        stderr: stderr.join().expect("stderr drained"),
+    };
+    let usage = Usage {
+        peak_rss_kib: usage.ru_maxrss,
+        cpu: time(usage.ru_utime) + time(usage.ru_stime),
+    };
+    (output, usage)
+}
+
 /// Resident set size now and at its peak (VmRSS, VmHWM) of a process, in MB,
 /// from /proc; NaN where /proc does not say.
 pub struct Memory {
