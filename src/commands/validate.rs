@@ -6,7 +6,7 @@ use crate::exit::ExitStatus;
 use crate::manifest::{self, Diagnostics, ProblemRecord};
 
 pub fn run(printer: &Printer, args: ValidateArgs) -> miette::Result<ExitStatus> {
-    let result = manifest::load(&args.paths);
+    let result = manifest::check(&args.paths);
     if args.format == DiagnosticFormat::Json {
         let records: Vec<ProblemRecord> = match &result {
             Ok(_) => Vec::new(),
@@ -22,10 +22,12 @@ pub fn run(printer: &Printer, args: ValidateArgs) -> miette::Result<ExitStatus> 
         });
     }
     match result {
-        Ok(manifest) => {
-            let people = manifest.entries.len();
-            let files = manifest.files.len();
-            let companies = match manifest.companies.len() {
+        Ok(manifest::Checked {
+            people,
+            companies,
+            files,
+        }) => {
+            let companies = match companies {
                 0 => String::new(),
                 1 => " and 1 company".to_string(),
                 n => format!(" and {n} companies"),

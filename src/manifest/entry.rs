@@ -62,9 +62,10 @@ pub struct Entry {
     pub project_path: PathBuf,
     /// The entry's `company` (its own, or from defaults): the company it is
     /// linked to by domain, or unlinked. `None` when the link is unmanaged
-    /// or given as `companyId` (then in `fields`).
+    /// or given as `companyId` (then in `fields`). Boxed: most entries have
+    /// none, and a big file holds millions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub company: Option<CompanyLink>,
+    pub company: Option<Box<CompanyLink>>,
 }
 
 /// A person's `company: DOMAIN | null` and where it is written.

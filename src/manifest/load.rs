@@ -16,7 +16,7 @@ use super::entry::{CompanyDeclaration, CompanyLink, Entry, SourceFile, SourceLoc
 use super::model::{Config, DeclaredCompany, DeclaredPerson};
 use super::schema_check::Schema;
 use super::source::SourceText;
-use super::yaml::{self, Document, YamlError, YamlProblem};
+use super::yaml::{self, ItemSpans, PeopleItem, Spans, YamlError, YamlProblem};
 use crate::company;
 use crate::person::{MatchField, normalize_email};
 
@@ -46,6 +46,39 @@ pub struct Manifest {
 /// Reads and checks the people files under `paths` (default: `.`). Returns
 /// every problem of every file when anything is wrong.
 pub fn load(paths: &[PathBuf]) -> Result<Manifest, Diagnostics> {
+    load_keeping(paths, Keep::Entries)
+}
+
+/// What [`check`] found valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checked {
+    pub people: usize,
+    pub companies: usize,
+    pub files: usize,
+}
+
+/// Runs every check [`load`] runs, keeping of each person only what the
+/// checks across entries need: what `validate` wants, in a fraction of the
+/// memory of a big file's entries.
+pub fn check(paths: &[PathBuf]) -> Result<Checked, Diagnostics> {
+    let manifest = load_keeping(paths, Keep::Checks)?;
+    Ok(Checked {
+        people: manifest.entries.len(),
+        companies: manifest.companies.len(),
+        files: manifest.files.len(),
+    })
+}
+
+/// What loading keeps of each entry once its own checks ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// Everything: the entries are planned.
+    Entries,
+    /// Its identity and custom attribute values: the entries only count.
+    Checks,
+}
+
+fn load_keeping(paths: &[PathBuf], keep: Keep) -> Result<Manifest, Diagnostics> {
     let default_paths = [PathBuf::from(".")];
     let paths = if paths.is_empty() {
         &default_paths[..]
@@ -65,13 +98,12 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifest, Diagnostics> {
         problems.push(Problem::new(ManifestError::NoFiles));
     }
 
-    let schema = Schema::people();
     let mut files = Vec::new();
     let mut loaded = Vec::new();
     let mut companies = Vec::new();
     let per_file = parallel_map(&found, |item| {
         let mut out = FileOut::default();
-        let file = load_file(item, schema, &settings, &mut out);
+        let file = load_file(item, &settings, keep, &mut out);
         (file, out)
     });
     for (file, out) in per_file {
@@ -178,9 +210,15 @@ fn shown_name(path: &Path) -> String {
 }
 
 fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
-    let Some((source, doc)) = read_yaml(path, shown_name(path), problems).map(|(s, d, _)| (s, d))
-    else {
+    let Some((source, _)) = read_source(path, shown_name(path), problems) else {
         return Settings::default();
+    };
+    let doc = match yaml::parse(source.text()) {
+        Ok(doc) => doc,
+        Err(error) => {
+            problems.push(yaml_problem(&source, error));
+            return Settings::default();
+        }
     };
     let schema = Schema::config();
     let errors = schema.check(&doc, &source);
@@ -211,7 +249,7 @@ fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
         .cloned();
     let relative = discover::shown(path);
     let defaults_mapping = doc.value.get("defaults").and_then(Value::as_object);
-    let custom_defaults_at = custom_value_spans(&doc, defaults_mapping, "/defaults")
+    let custom_defaults_at = custom_value_spans(&doc.spans, defaults_mapping, "/defaults")
         .map(|(slug, span)| {
             let (line, column) = source.line_col(span.start);
             let at = SourceLocation {
@@ -226,7 +264,7 @@ fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
         .spans
         .get("/defaults/matchingAttribute")
         .map(|span| (source.clone(), span.value.clone()));
-    check_company_keys(&doc, defaults_mapping, &source, "/defaults", problems);
+    check_company_keys(&doc.spans, defaults_mapping, &source, "/defaults", problems);
     let company_default_at = doc.spans.get("/defaults/company").map(|span| {
         let (line, column) = source.line_col(span.value.start);
         SourceLocation {
@@ -248,7 +286,7 @@ fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
 /// The globs of zeeg.yaml's `key` (`include`, `exclude`), none when the list
 /// is empty; each glob that does not parse is a problem at its line.
 fn glob_set(
-    doc: &Document,
+    doc: &yaml::Document,
     source: &SourceText,
     key: &str,
     list: &[String],
@@ -282,11 +320,12 @@ fn glob_set(
 }
 
 /// Reads a YAML file into a document, or records why it could not.
-fn read_yaml(
+/// A file's text and the SHA-256 of its bytes, or a problem.
+fn read_source(
     path: &Path,
     name: String,
     problems: &mut Vec<Problem>,
-) -> Option<(SourceText, Document, String)> {
+) -> Option<(SourceText, String)> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(source) => {
@@ -326,14 +365,7 @@ fn read_yaml(
             return None;
         }
     };
-    let source = SourceText::new(name, text);
-    match yaml::parse(source.text()) {
-        Ok(doc) => Some((source, doc, digest)),
-        Err(error) => {
-            problems.push(yaml_problem(&source, error));
-            None
-        }
-    }
+    Some((SourceText::new(name, text), digest))
 }
 
 fn yaml_problem(source: &SourceText, error: YamlError) -> Problem {
@@ -398,7 +430,7 @@ enum DefaultAt {
 /// Each key of the `customAttributes` mapping of `holder` (the mapping at
 /// `parent`) and the span of its value.
 fn custom_value_spans<'d>(
-    doc: &'d Document,
+    spans: &'d Spans,
     holder: Option<&'d Map<String, Value>>,
     parent: &str,
 ) -> impl Iterator<Item = (String, Range<usize>)> + 'd {
@@ -409,27 +441,77 @@ fn custom_value_spans<'d>(
         .into_iter()
         .flat_map(|values| values.keys())
         .filter_map(move |slug| {
-            let span = doc.spans.get(&format!("{pointer}/{slug}"))?;
+            let span = spans.get(&format!("{pointer}/{slug}"))?;
             Some((slug.clone(), span.value.clone()))
         })
 }
 
 fn load_file(
     found: &Found,
-    schema: &Schema,
     settings: &Settings,
+    keep: Keep,
     out: &mut FileOut,
 ) -> Option<SourceFile> {
-    let problems = &mut out.problems;
-    let (source, doc, sha256) = read_yaml(&found.path, found.shown.clone(), problems)?;
+    let (source, sha256) = read_source(&found.path, found.shown.clone(), &mut out.problems)?;
     let file = SourceFile {
         path: found.relative.clone(),
         shown: PathBuf::from(&found.shown),
         sha256,
     };
+    let file_of = FileOf {
+        found,
+        source: &source,
+        settings,
+        keep,
+    };
+    // Each person becomes an entry as soon as it is parsed, and its values
+    // and spans are dropped: a big file is never held whole.
+    let mut items = Items::default();
+    let streamed = yaml::parse_people(source.text(), &mut |item| {
+        let PeopleItem {
+            index,
+            value,
+            spans,
+            before,
+        } = item;
+        let defaults = before.get("defaults");
+        items.defaults_before.get_or_insert(defaults.is_some());
+        file_of
+            .input(spans, defaults.and_then(Value::as_object))
+            .person(index, value, &mut items);
+        ItemSpans::Drop
+    });
+    let doc = match streamed {
+        Ok(doc) => doc,
+        Err(error) => {
+            out.problems.push(yaml_problem(&source, error));
+            return None;
+        }
+    };
+    let defaults = doc.value.get("defaults");
+    let doc = if items.defaults_before == Some(false) && defaults.is_some() {
+        // `defaults` written after `people`: the people are read again,
+        // kept whole this time, and merged once the defaults are known.
+        let mut kept = Vec::new();
+        let Ok(doc) = yaml::parse_people(source.text(), &mut |item| {
+            kept.push((item.index, item.value));
+            ItemSpans::Keep
+        }) else {
+            return None;
+        };
+        items = Items::default();
+        let file_defaults = doc.value.get("defaults").and_then(Value::as_object);
+        let input = file_of.input(&doc.spans, file_defaults);
+        for (index, value) in kept {
+            input.person(index, value, &mut items);
+        }
+        doc
+    } else {
+        doc
+    };
     if doc.value.get("people").is_none() && doc.value.get("companies").is_none() {
         let line = doc.span("").map_or(0..0, |s| s.value.clone());
-        problems.push(
+        out.problems.push(
             Problem::new(ManifestError::NotPeopleFile {
                 rel: found.relative.to_string_lossy().into_owned(),
             })
@@ -438,75 +520,96 @@ fn load_file(
         );
         return Some(file);
     }
-    let Some(bad) = schema_problems(schema, &doc, &source, problems) else {
+    let bad = schema_problems(&doc, &source, &mut out.problems);
+    out.problems.append(&mut items.refused);
+    let Some(bad) = bad else {
         return Some(file);
     };
-    // The people are taken out of the document and each dropped once it is
-    // an entry: holding the whole document beside every entry doubled the
-    // memory of a big file.
-    let mut doc = doc;
-    let people = doc.value.get_mut("people").map(Value::take);
-    let file = FileInput {
-        found,
-        file,
-        doc: &doc,
-        source: &source,
-        file_defaults: doc.value.get("defaults").and_then(Value::as_object),
-        project_defaults: settings.defaults.as_ref(),
-        project_defaults_at: &settings.custom_defaults_at,
-        project_company_at: settings.company_default_at.as_ref(),
-    };
+    let file_defaults = doc.value.get("defaults").and_then(Value::as_object);
+    let input = file_of.input(&doc.spans, file_defaults);
+    let companies = doc.value.get("companies").and_then(Value::as_array);
     out.companies
-        .extend(file.load_companies(&bad.companies, &mut out.problems));
+        .extend(input.load_companies(companies, &bad.companies, &mut out.problems));
     check_company_keys(
-        &doc,
-        file.file_defaults,
+        &doc.spans,
+        file_defaults,
         &source,
         "/defaults",
         &mut out.problems,
     );
-    let people = match people {
-        Some(Value::Array(people)) => people,
-        _ => Vec::new(),
-    };
-    out.loaded
-        .reserve_exact(people.len() - bad.people.len().min(people.len()));
-    for (index, item) in people.into_iter().enumerate() {
-        // Entries with a schema problem were reported by the schema; the
-        // others still get every semantic check.
-        if bad.people.contains(&index) {
-            continue;
-        }
-        if let Value::Object(item) = item {
-            let at = format!("/people/{index}");
-            check_company_keys(&doc, Some(&item), &source, &at, &mut out.problems);
-            out.loaded
-                .extend(file.load_entry(index, item, &mut out.problems));
-        }
+    out.problems.append(&mut items.checked);
+    // The first file's entries are moved, not copied.
+    if out.loaded.is_empty() {
+        out.loaded = items.loaded;
+    } else {
+        out.loaded.append(&mut items.loaded);
     }
-    Some(file.file)
+    Some(file)
 }
 
-/// The list items of a file that the schema refused, by list.
+/// A people file and the project settings that apply to it.
+struct FileOf<'a> {
+    found: &'a Found,
+    source: &'a SourceText,
+    settings: &'a Settings,
+    keep: Keep,
+}
+
+impl<'a> FileOf<'a> {
+    /// What entries are made with, given the spans so far and the file's
+    /// `defaults`.
+    fn input<'b>(
+        &'b self,
+        spans: &'b Spans,
+        file_defaults: Option<&'b Map<String, Value>>,
+    ) -> FileInput<'b> {
+        FileInput {
+            found: self.found,
+            spans,
+            source: self.source,
+            file_defaults,
+            project_defaults: self.settings.defaults.as_ref(),
+            project_defaults_at: &self.settings.custom_defaults_at,
+            project_company_at: self.settings.company_default_at.as_ref(),
+            keep: self.keep,
+        }
+    }
+}
+
+/// What the `people` items of a file make, as they are parsed.
+#[derive(Default)]
+struct Items {
+    loaded: Vec<Loaded>,
+    /// What the schema refuses in the items: reported whatever else the
+    /// file holds.
+    refused: Vec<Problem>,
+    /// The problems of items the schema passed: reported only when the file
+    /// as a whole is usable (its `defaults` were merged into them).
+    checked: Vec<Problem>,
+    /// Whether `defaults` was written before the first item.
+    defaults_before: Option<bool>,
+}
+
+/// The `companies` items of a file that the schema refused. (Its `people`
+/// items are checked one by one as they are parsed.)
 #[derive(Default)]
 struct BadItems {
-    people: HashSet<usize>,
     companies: HashSet<usize>,
 }
 
 /// An entry (or a `defaults` mapping) may link its company by `company` or
 /// by `companyId`, not both; a `company` domain must be a host name.
 fn check_company_keys(
-    doc: &Document,
+    spans: &Spans,
     mapping: Option<&Map<String, Value>>,
     source: &SourceText,
     at: &str,
     problems: &mut Vec<Problem>,
 ) {
-    let Some(mapping) = mapping else {
+    let Some(mapping) = mapping.filter(|m| m.contains_key(company::LINK_FIELD)) else {
         return;
     };
-    let span = |key: &str| doc.spans.get(&format!("{at}/{key}"));
+    let span = |key: &str| spans.get(&format!("{at}/{key}"));
     if let (Some(link), Some(id)) = (span(company::LINK_FIELD), span(company::ID_FIELD)) {
         problems.push(
             Problem::new(ManifestError::CompanyTwice)
@@ -574,18 +677,16 @@ fn check_company_domains(companies: &[LoadedCompany], problems: &mut Vec<Problem
 /// Reports every schema problem of a file. Returns the list items that
 /// have one, or `None` when the file as a whole is unusable.
 fn schema_problems(
-    schema: &Schema,
-    doc: &Document,
+    doc: &yaml::Document,
     source: &SourceText,
     problems: &mut Vec<Problem>,
 ) -> Option<BadItems> {
     let mut bad = BadItems::default();
     let mut whole_file_bad = false;
-    for (pointer, problem) in schema.check(doc, source) {
+    for (pointer, problem) in Schema::people_top().check(doc, source) {
         let mut segments = pointer.split('/').skip(1);
         let index = |segment: Option<&str>| segment.and_then(|i| i.parse::<usize>().ok());
         match (segments.next(), segments.next()) {
-            (Some("people"), Some(i)) => bad.people.extend(index(Some(i))),
             (Some("companies"), Some(i)) => bad.companies.extend(index(Some(i))),
             // Unknown top-level keys do not affect the entries.
             (Some(key), None) if !["people", "defaults", "companies"].contains(&key) => {}
@@ -599,8 +700,8 @@ fn schema_problems(
 /// A people file that passed the schema, on its way to entries.
 struct FileInput<'a> {
     found: &'a Found,
-    file: SourceFile,
-    doc: &'a Document,
+    /// The spans of the file, as far as it was parsed.
+    spans: &'a Spans,
     source: &'a SourceText,
     file_defaults: Option<&'a Map<String, Value>>,
     project_defaults: Option<&'a Map<String, Value>>,
@@ -608,6 +709,7 @@ struct FileInput<'a> {
     project_defaults_at: &'a HashMap<String, SourceLocation>,
     /// Where zeeg.yaml writes `defaults.company`.
     project_company_at: Option<&'a SourceLocation>,
+    keep: Keep,
 }
 
 impl FileInput<'_> {
@@ -615,10 +717,10 @@ impl FileInput<'_> {
     /// must be a host name.
     fn load_companies(
         &self,
+        list: Option<&Vec<Value>>,
         bad: &HashSet<usize>,
         problems: &mut Vec<Problem>,
     ) -> Vec<LoadedCompany> {
-        let list = self.doc.value.get("companies").and_then(Value::as_array);
         let mut companies = Vec::new();
         for (index, item) in list.into_iter().flatten().enumerate() {
             if bad.contains(&index) {
@@ -628,10 +730,10 @@ impl FileInput<'_> {
                 continue;
             };
             let pointer = format!("/companies/{index}");
-            let item_span = self.doc.span(&pointer).map_or(0..0, |s| s.value.clone());
+            let item_span = self.span(&pointer);
             let span = self
-                .doc
-                .span(&format!("{pointer}/{}", company::DOMAIN_FIELD))
+                .spans
+                .nearest(&format!("{pointer}/{}", company::DOMAIN_FIELD))
                 .map_or(item_span.clone(), |s| s.value.clone());
             push_domain_problem(&declared.domain, self.source, span.clone(), problems);
             let (line, column) = self.source.line_col(item_span.start);
@@ -653,6 +755,40 @@ impl FileInput<'_> {
         companies
     }
 
+    /// The value of `people[index]`: refused by the schema, or an entry.
+    fn person(&self, index: usize, value: Value, items: &mut Items) {
+        let pointer = format!("/people/{index}");
+        let refused = Schema::person().check_at(&value, &pointer, self.spans, self.source);
+        if !refused.is_empty() {
+            items.refused.extend(refused.into_iter().map(|(_, p)| p));
+            return;
+        }
+        if let Value::Object(item) = value {
+            let problems = &mut items.checked;
+            check_company_keys(self.spans, Some(&item), self.source, &pointer, problems);
+            let Some(mut loaded) = self.load_entry(index, item, problems) else {
+                return;
+            };
+            if self.keep == Keep::Checks {
+                // What the checks across entries read: the identity (kept
+                // beside the fields) and the custom attribute slugs.
+                let fields = &mut loaded.entry.fields;
+                let custom = fields.remove("customAttributes");
+                *fields = custom
+                    .map(|values| ("customAttributes".to_string(), values))
+                    .into_iter()
+                    .collect();
+                loaded.entry.custom_value_at.clear();
+            }
+            items.loaded.push(loaded);
+        }
+    }
+
+    /// The span of the node at `pointer` or its closest ancestor.
+    fn span(&self, pointer: &str) -> Range<usize> {
+        self.spans.nearest(pointer).map_or(0..0, |s| s.value)
+    }
+
     /// The entry at `people[index]` with the defaults merged under it, and
     /// the checks that need only the entry itself.
     fn load_entry(
@@ -663,7 +799,7 @@ impl FileInput<'_> {
     ) -> Option<Loaded> {
         let pointer = format!("/people/{index}");
         let own_custom: Vec<(String, Range<usize>)> =
-            custom_value_spans(self.doc, Some(&item), &pointer).collect();
+            custom_value_spans(self.spans, Some(&item), &pointer).collect();
         let mut merged = item;
         for defaults in [self.file_defaults, self.project_defaults]
             .into_iter()
@@ -671,7 +807,7 @@ impl FileInput<'_> {
         {
             merge_under(&mut merged, defaults);
         }
-        let item_span = self.doc.span(&pointer).map_or(0..0, |s| s.value.clone());
+        let item_span = self.span(&pointer);
         // From the owned value, so its strings move instead of being copied.
         let person = match serde_json::from_value::<DeclaredPerson>(Value::Object(merged)) {
             Ok(person) => person,
@@ -698,7 +834,7 @@ impl FileInput<'_> {
             );
         }
         let at = EntryAt {
-            doc: self.doc,
+            spans: self.spans,
             pointer,
             item_span,
         };
@@ -736,10 +872,9 @@ impl FileInput<'_> {
         let at = |span: Range<usize>| self.location(span);
         if let Some(link) = entry.company.as_mut() {
             link.at = self
-                .doc
                 .spans
                 .get(&format!("{pointer}/{}", company::LINK_FIELD))
-                .or_else(|| self.doc.spans.get("/defaults/company"))
+                .or_else(|| self.spans.get("/defaults/company"))
                 .map(|span| at(span.value.clone()))
                 .or_else(|| self.project_company_at.cloned())
                 .unwrap_or_else(|| at(item_span.clone()));
@@ -747,7 +882,7 @@ impl FileInput<'_> {
         // Most specific first: the entry's own value, then its file's
         // defaults, then zeeg.yaml's.
         let mut value_at = self.project_defaults_at.clone();
-        let from_file = custom_value_spans(self.doc, self.file_defaults, "/defaults");
+        let from_file = custom_value_spans(self.spans, self.file_defaults, "/defaults");
         value_at.extend(from_file.map(|(slug, span)| (slug, at(span))));
         value_at.extend(own_custom.into_iter().map(|(slug, span)| (slug, at(span))));
         entry.custom_value_at = value_at
@@ -785,7 +920,6 @@ impl FileInput<'_> {
         }
         if at.span_of("/matchingAttribute").is_none() {
             let from_file = self
-                .doc
                 .spans
                 .get("/defaults/matchingAttribute")
                 .map(|span| DefaultAt::File(span.value.clone()));
@@ -840,8 +974,7 @@ impl FileInput<'_> {
             let span = at
                 .span_of(&format!("/emails/{k}"))
                 .or_else(|| {
-                    self.doc
-                        .spans
+                    self.spans
                         .get(&format!("/defaults/emails/{k}"))
                         .map(|s| s.value.clone())
                 })
@@ -866,7 +999,7 @@ impl FileInput<'_> {
 
 /// Where an entry sits in its document, to point diagnostics into it.
 struct EntryAt<'a> {
-    doc: &'a Document,
+    spans: &'a Spans,
     /// `/people/N`.
     pointer: String,
     item_span: Range<usize>,
@@ -875,8 +1008,7 @@ struct EntryAt<'a> {
 impl EntryAt<'_> {
     /// The span of a value inside the entry, by pointer suffix (`/emails/0`).
     fn span_of(&self, suffix: &str) -> Option<Range<usize>> {
-        self.doc
-            .spans
+        self.spans
             .get(&format!("{}{suffix}", self.pointer))
             .map(|s| s.value.clone())
     }
@@ -1028,10 +1160,15 @@ pub(crate) fn make_entry(person: DeclaredPerson, source: SourceLocation) -> Opti
     };
     fields.remove("matchingAttribute");
     // The link by domain is not sent as is: apply turns it into `companyId`.
-    let company = fields.remove(company::LINK_FIELD).map(|value| CompanyLink {
-        domain: value.as_str().map(str::to_string),
-        at: source.clone(),
+    let company = fields.remove(company::LINK_FIELD).map(|value| {
+        Box::new(CompanyLink {
+            domain: value.as_str().map(str::to_string),
+            at: source.clone(),
+        })
     });
+    // Of exactly its size: grown one insert at a time, a person's map had
+    // room for 8 fields of 104 bytes each, and a big file holds it per entry.
+    let fields: Map<String, Value> = fields.into_iter().collect();
     let match_value = match MatchField::for_slug(&matching_attribute) {
         MatchField::Email => fields
             .get("emails")

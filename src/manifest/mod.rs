@@ -42,7 +42,7 @@ mod yaml;
 pub use diagnostic::{Diagnostics, ManifestError, Place, Problem, ProblemRecord};
 pub use discover::{ProjectRoot, in_project, project_root, shown};
 pub use entry::{CompanyDeclaration, CompanyLink, Entry, SourceFile, SourceLocation};
-pub use load::{Manifest, load};
+pub use load::{Checked, Manifest, check, load};
 pub use model::{Config, DeclaredCompany, DeclaredPerson, config_schema, people_schema};
 pub(crate) use schema_check::Schema;
 pub use source::SourceText;

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use super::diagnostic::{ManifestError, Problem};
 use super::model::{config_schema, people_schema};
 use super::source::SourceText;
-use super::yaml::Document;
+use super::yaml::{Document, Spans};
 
 /// A compiled schema and the schema itself (to list the keys a mapping allows).
 ///
@@ -28,6 +28,34 @@ impl Schema {
     pub fn people() -> &'static Schema {
         static PEOPLE: OnceLock<Schema> = OnceLock::new();
         PEOPLE.get_or_init(|| Schema::new(people_schema(), "a people file"))
+    }
+
+    /// A people file's top level with its `people` items left out: they are
+    /// checked one at a time, with [`Schema::person`], as they are parsed.
+    pub fn people_top() -> &'static Schema {
+        static TOP: OnceLock<Schema> = OnceLock::new();
+        TOP.get_or_init(|| {
+            let mut schema = people_schema();
+            if let Some(items) = schema.pointer_mut("/properties/people/items") {
+                *items = Value::Bool(true);
+            }
+            Schema::new(schema, "a people file")
+        })
+    }
+
+    /// One item of a people file's `people` list (and its `defaults`).
+    pub fn person() -> &'static Schema {
+        static PERSON: OnceLock<Schema> = OnceLock::new();
+        PERSON.get_or_init(|| {
+            let mut schema = people_schema();
+            let item = schema.pointer("/properties/people/items").cloned();
+            if let (Some(Value::Object(item)), Some(top)) = (item, schema.as_object_mut()) {
+                // The list item's own `$ref`, over the same `$defs`.
+                top.retain(|key, _| key.starts_with('$'));
+                top.extend(item);
+            }
+            Schema::new(schema, "a person")
+        })
     }
 
     /// The schema of `zeeg.yaml`.
@@ -61,9 +89,24 @@ impl Schema {
 
     /// Every violation in `doc`, as problems, with the JSON pointer each is about.
     pub fn check(&self, doc: &Document, source: &SourceText) -> Vec<(String, Problem)> {
+        self.check_at(&doc.value, "", &doc.spans, source)
+    }
+
+    /// Every violation in `value`, the node at `pointer` of a document whose
+    /// spans are `spans`, as problems with the JSON pointer each is about.
+    pub fn check_at(
+        &self,
+        value: &Value,
+        pointer: &str,
+        spans: &Spans,
+        source: &SourceText,
+    ) -> Vec<(String, Problem)> {
         self.validator
-            .iter_errors(&doc.value)
-            .flat_map(|error| self.problems(&error, doc, source))
+            .iter_errors(value)
+            .flat_map(|error| {
+                let at = format!("{pointer}{}", error.instance_path().as_str());
+                self.problems(&error, at, spans, source)
+            })
             .collect()
     }
 
@@ -72,18 +115,17 @@ impl Schema {
     fn problems(
         &self,
         error: &ValidationError<'_>,
-        doc: &Document,
+        pointer: String,
+        spans: &Spans,
         source: &SourceText,
     ) -> Vec<(String, Problem)> {
-        let pointer = error.instance_path().as_str().to_string();
         let instance = error.instance();
-        let (value_span, key_span) = value_and_key_span(doc, &pointer);
+        let (value_span, key_span) = value_and_key_span(spans, &pointer);
         let field = field_name(&pointer);
         // The key of `pointer/key` in the document, for problems about a key.
         let key_at = |key: &str| {
             let at = format!("{pointer}/{}", escape(key));
-            let span = doc
-                .spans
+            let span = spans
                 .get(&at)
                 .and_then(|s| s.key.clone())
                 .unwrap_or_else(|| value_span.clone());
@@ -184,8 +226,8 @@ impl Schema {
 
 /// Where the node at `pointer` (or its closest ancestor) is written: its
 /// value, and its key (its value when it has none).
-fn value_and_key_span(doc: &Document, pointer: &str) -> (Range<usize>, Range<usize>) {
-    let span = doc.span(pointer);
+fn value_and_key_span(spans: &Spans, pointer: &str) -> (Range<usize>, Range<usize>) {
+    let span = spans.nearest(pointer);
     let value = span.as_ref().map_or(0..0, |s| s.value.clone());
     let key = span.and_then(|s| s.key).unwrap_or_else(|| value.clone());
     (value, key)

@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use saphyr::Scalar;
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
 use serde_json::{Map, Number, Value};
 
 /// Where one node was written: its key (for mapping values) and its value.
@@ -36,14 +36,29 @@ pub(crate) struct Document {
 impl Document {
     /// The span of the node at `pointer`, or of its closest ancestor.
     pub fn span(&self, pointer: &str) -> Option<NodeSpan> {
-        let mut pointer = pointer;
-        loop {
-            if let Some(span) = self.spans.get(pointer) {
-                return Some(span);
-            }
-            pointer = &pointer[..pointer.rfind('/')?];
-        }
+        self.spans.nearest(pointer)
     }
+}
+
+/// One item of the top-level `people` list, handed over as soon as it is
+/// parsed (see [`parse_people`]).
+pub(crate) struct PeopleItem<'a> {
+    /// Its place in the list.
+    pub index: usize,
+    pub value: Value,
+    /// The spans of the document so far, this item's included.
+    pub spans: &'a Spans,
+    /// The top-level keys parsed before `people`, with their values.
+    pub before: &'a Map<String, Value>,
+}
+
+/// What [`parse_people`] does with an item's spans once it was handed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ItemSpans {
+    /// Keep them: the item will be looked at again.
+    Keep,
+    /// Drop them: only the item's own span stays, for pointers into it.
+    Drop,
 }
 
 /// The spans of every node of a document, found by JSON pointer.
@@ -71,6 +86,14 @@ pub(crate) struct Spans {
 
 /// Marks a segment as a mapping key's number, not a list index.
 const KEY: u32 = 1 << 31;
+/// See [`Spans::mark`].
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    node: u32,
+    kids: usize,
+    big: usize,
+}
+
 /// A missing key span.
 const NO_KEY: u32 = u32::MAX;
 /// Mappings with more keys than this get a hash index.
@@ -102,6 +125,17 @@ impl Node {
 }
 
 impl Spans {
+    /// The span of the node at `pointer`, or of its closest ancestor.
+    pub fn nearest(&self, pointer: &str) -> Option<NodeSpan> {
+        let mut pointer = pointer;
+        loop {
+            if let Some(span) = self.get(pointer) {
+                return Some(span);
+            }
+            pointer = &pointer[..pointer.rfind('/')?];
+        }
+    }
+
     /// The span of the node at `pointer` (`""` is the root).
     pub fn get(&self, pointer: &str) -> Option<NodeSpan> {
         let node = self.find(pointer)?;
@@ -124,8 +158,16 @@ impl Spans {
 
     /// The child of `parent` at one (escaped) pointer segment.
     fn child(&self, parent: u32, segment: &str) -> Option<u32> {
-        let (start, len) = self.nodes.get(parent as usize)?.kids;
-        let kids = self.kids.get(start as usize..(start + len) as usize)?;
+        // A node still open (the `people` list while its items are handed
+        // over) has its children so far in `pending`, and no index yet.
+        let open = self.open.iter().rev().find(|&&(node, _)| node == parent);
+        let (kids, closed) = match open {
+            Some(&(_, from)) => (self.pending.get(from..)?, false),
+            None => {
+                let (start, len) = self.nodes.get(parent as usize)?.kids;
+                (self.kids.get(start as usize..(start + len) as usize)?, true)
+            }
+        };
         let is_mapping = kids
             .first()
             .is_some_and(|&kid| self.nodes[kid as usize].segment & KEY != 0);
@@ -143,7 +185,7 @@ impl Spans {
             Cow::Borrowed(segment)
         };
         let number = *self.keys.get(key.as_ref())? | KEY;
-        if kids.len() > SCANNED {
+        if closed && kids.len() > SCANNED {
             return self.big.get(&(parent, number)).copied();
         }
         kids.iter()
@@ -205,6 +247,30 @@ impl Spans {
         }
         self.kids.extend(self.pending.drain(from..));
         self.nodes[node as usize].kids = (start, len);
+    }
+
+    /// Where a node about to open starts its subtree: what [`Spans::forget`]
+    /// rolls back to.
+    fn mark(&self, node: u32) -> Mark {
+        Mark {
+            node,
+            kids: self.kids.len(),
+            big: self.big.len(),
+        }
+    }
+
+    /// Drops the spans below a closed node, keeping the node's own. Its
+    /// subtree is the tail of `nodes` and `kids`, in document order.
+    fn forget(&mut self, mark: Mark) {
+        let Mark { node, kids, big } = mark;
+        self.nodes.truncate(node as usize + 1);
+        self.kids.truncate(kids);
+        if let Some(kept) = self.nodes.get_mut(node as usize) {
+            kept.kids = (0, 0);
+        }
+        if self.big.len() != big {
+            self.big.retain(|&(parent, _), _| parent <= node);
+        }
     }
 
     /// The key span of the open mapping's value under `key`, if it has one.
@@ -346,6 +412,8 @@ impl<'a> Offsets<'a> {
 enum Frame {
     Sequence {
         items: Vec<Value>,
+        /// Items handed to the people sink instead of kept in `items`.
+        handed: usize,
     },
     Mapping {
         map: Map<String, Value>,
@@ -364,6 +432,25 @@ fn exact(text: Cow<'_, str>) -> String {
 
 /// Parses one YAML document into JSON with the spans of its nodes.
 pub(crate) fn parse(text: &str) -> Result<Document, YamlError> {
+    parse_with(text, None)
+}
+
+/// Parses a people file, handing each item of its top-level `people` list
+/// to `sink` as soon as it is parsed instead of keeping it in the document
+/// (whose `people` then holds one `null` when it had items). A big file is
+/// thus never held whole as values, and with [`ItemSpans::Drop`] its spans
+/// shrink to one per person.
+pub(crate) fn parse_people(
+    text: &str,
+    sink: &mut dyn FnMut(PeopleItem<'_>) -> ItemSpans,
+) -> Result<Document, YamlError> {
+    parse_with(text, Some(sink))
+}
+
+fn parse_with(
+    text: &str,
+    sink: Option<&mut dyn FnMut(PeopleItem<'_>) -> ItemSpans>,
+) -> Result<Document, YamlError> {
     if let Some((at, c)) = text.char_indices().find(|&(_, c)| !is_yaml_printable(c)) {
         return Err(YamlError {
             problem: YamlProblem::ControlCharacter(c),
@@ -371,27 +458,54 @@ pub(crate) fn parse(text: &str) -> Result<Document, YamlError> {
         });
     }
     let offsets = Offsets::new(text);
-    let mut parser = Parser::new_from_str(text);
     let mut builder = Builder {
         offsets: &offsets,
         stack: Vec::new(),
         spans: Spans::default(),
         root: None,
         documents: 0,
+        sink,
+        item: None,
     };
-    for event in &mut parser {
-        let (event, span) = event.map_err(|e| {
-            let at = offsets.byte(e.marker().index());
-            let problem = if is_tab_error(text, at, e.info()) {
-                YamlProblem::Tab
-            } else {
-                YamlProblem::Syntax(e.info().to_string())
-            };
-            let span = tab_span(text, at).unwrap_or(at..at);
-            YamlError { problem, span }
-        })?;
-        builder.event(event, span)?;
-    }
+    let syntax = |e: ScanError| {
+        let at = offsets.byte(e.marker().index());
+        let problem = if is_tab_error(text, at, e.info()) {
+            YamlProblem::Tab
+        } else {
+            YamlProblem::Syntax(e.info().to_string())
+        };
+        let span = tab_span(text, at).unwrap_or(at..at);
+        YamlError { problem, span }
+    };
+    // A big file: the scanner runs on a thread of its own and hands its
+    // events over in batches, so that scanning and building values (and, for
+    // people files, entries) take a core each. Should no thread start, the
+    // events come from the scanner here, one by one.
+    std::thread::scope(|scope| {
+        let (events, batches) = std::sync::mpsc::sync_channel(4);
+        let alongside = (text.len() >= SCANNED_ALONGSIDE)
+            .then(|| {
+                std::thread::Builder::new()
+                    .name("yaml-scanner".into())
+                    .spawn_scoped(scope, move || scan(text, &events))
+                    .ok()
+            })
+            .flatten();
+        if alongside.is_none() {
+            for event in Parser::new_from_str(text) {
+                let (event, span) = event.map_err(syntax)?;
+                builder.event(event, span)?;
+            }
+            return Ok(());
+        }
+        for batch in batches {
+            for event in batch {
+                let (event, span) = event.map_err(syntax)?;
+                builder.event(event, span)?;
+            }
+        }
+        Ok::<(), YamlError>(())
+    })?;
     match builder.root {
         Some(value) if !(value.is_null() && is_blank(text)) => Ok(Document {
             value,
@@ -399,6 +513,30 @@ pub(crate) fn parse(text: &str) -> Result<Document, YamlError> {
         }),
         _ => Err(empty(text)),
     }
+}
+
+/// Texts this long are scanned on a thread of their own (see [`parse_with`]).
+const SCANNED_ALONGSIDE: usize = 1 << 20;
+
+/// One batch of scanned events, or the error that ended the scan.
+type Batch<'t> = Vec<Result<(Event<'t>, Span), ScanError>>;
+
+/// Scans `text` into batches of events for [`parse_with`], until the text
+/// or the receiver ends, or an error (sent last).
+fn scan<'t>(text: &'t str, events: &std::sync::mpsc::SyncSender<Batch<'t>>) {
+    const SIZE: usize = 1024;
+    let mut batch = Vec::with_capacity(SIZE);
+    for event in Parser::new_from_str(text) {
+        let failed = event.is_err();
+        batch.push(event);
+        if failed || batch.len() == SIZE {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(SIZE));
+            if events.send(full).is_err() || failed {
+                return;
+            }
+        }
+    }
+    let _ = events.send(batch);
 }
 
 fn empty(text: &str) -> YamlError {
@@ -449,15 +587,20 @@ fn tab_span(text: &str, at: usize) -> Option<Range<usize>> {
     None
 }
 
-struct Builder<'o, 't> {
+struct Builder<'o, 't, 's> {
     offsets: &'o Offsets<'t>,
     stack: Vec<Frame>,
     spans: Spans,
     root: Option<Value>,
     documents: usize,
+    /// Where `people` items go, when they are handed over.
+    sink: Option<&'s mut dyn FnMut(PeopleItem<'_>) -> ItemSpans>,
+    /// Where the people item being parsed starts its spans, when it is a
+    /// list or mapping.
+    item: Option<Mark>,
 }
 
-impl Builder<'_, '_> {
+impl Builder<'_, '_, '_> {
     fn error(&self, problem: YamlProblem, span: Range<usize>) -> YamlError {
         YamlError { problem, span }
     }
@@ -491,10 +634,16 @@ impl Builder<'_, '_> {
                     return Err(self.error(YamlProblem::ComplexKey, range));
                 }
                 let node = self.open_node(self.offsets.first_line(range.start));
+                if self.sink.is_some() && self.at_people_item() {
+                    self.item = Some(self.spans.mark(node));
+                }
                 self.spans.open(node);
                 self.stack
                     .push(if matches!(event, Event::SequenceStart(..)) {
-                        Frame::Sequence { items: Vec::new() }
+                        Frame::Sequence {
+                            items: Vec::new(),
+                            handed: 0,
+                        }
                     } else {
                         Frame::Mapping {
                             map: Map::new(),
@@ -505,7 +654,12 @@ impl Builder<'_, '_> {
             Event::SequenceEnd | Event::MappingEnd => {
                 self.spans.close();
                 let value = match self.stack.pop() {
-                    Some(Frame::Sequence { mut items, .. }) => {
+                    Some(Frame::Sequence { mut items, handed }) => {
+                        if handed > 0 && items.is_empty() {
+                            // What the top-level checks need of a list
+                            // whose items were handed over: that it has some.
+                            items.push(Value::Null);
+                        }
                         // Most lists are short (one email); growth left
                         // room for four.
                         items.shrink_to_fit();
@@ -518,6 +672,17 @@ impl Builder<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// A scalar's text as an owned string: of exactly its length when it is
+    /// kept in the document, as it comes when people items are handed over
+    /// (they live only until they are entries).
+    fn owned(&self, text: Cow<'_, str>) -> String {
+        if self.sink.is_some() {
+            text.into_owned()
+        } else {
+            exact(text)
+        }
     }
 
     fn expecting_key(&self) -> bool {
@@ -533,6 +698,7 @@ impl Builder<'_, '_> {
         if text == "<<" && style == ScalarStyle::Plain {
             return Err(self.error(YamlProblem::MergeKey, range));
         }
+        let streaming = self.sink.is_some();
         let Some(Frame::Mapping { key, map, .. }) = self.stack.last_mut() else {
             return Ok(());
         };
@@ -548,7 +714,14 @@ impl Builder<'_, '_> {
                 span: range,
             });
         }
-        *key = Some((exact(text), range));
+        *key = Some((
+            if streaming {
+                text.into_owned()
+            } else {
+                exact(text)
+            },
+            range,
+        ));
         Ok(())
     }
 
@@ -595,7 +768,7 @@ impl Builder<'_, '_> {
                 Some(n) => Value::Number(n),
                 None => return Err(self.error(YamlProblem::NotFinite, range)),
             },
-            Scalar::String(s) => Value::String(exact(s)),
+            Scalar::String(s) => Value::String(self.owned(s)),
         })
     }
 
@@ -603,7 +776,7 @@ impl Builder<'_, '_> {
     /// built. Returns its number.
     fn open_node(&mut self, value: Range<usize>) -> u32 {
         let (segment, key) = match self.stack.last() {
-            Some(Frame::Sequence { items, .. }) => (Some(items.len() as u32), None),
+            Some(Frame::Sequence { items, handed }) => (Some((items.len() + handed) as u32), None),
             Some(Frame::Mapping {
                 key: Some((k, r)), ..
             }) => {
@@ -627,8 +800,50 @@ impl Builder<'_, '_> {
         Ok(())
     }
 
+    /// Whether the next node is an item of the top-level `people` list.
+    fn at_people_item(&self) -> bool {
+        matches!(
+            self.stack.as_slice(),
+            [Frame::Mapping { key: Some((key, _)), .. }, Frame::Sequence { .. }] if key == "people"
+        )
+    }
+
+    /// Hands a finished people item to the sink. Returns it back when there
+    /// is no sink or it is not a people item.
+    fn hand_over(&mut self, value: Value) -> Option<Value> {
+        if !self.at_people_item() {
+            return Some(value);
+        }
+        let (
+            Some(sink),
+            [
+                Frame::Mapping { map, .. },
+                Frame::Sequence { items, handed },
+            ],
+        ) = (self.sink.as_mut(), self.stack.as_mut_slice())
+        else {
+            return Some(value);
+        };
+        let item = PeopleItem {
+            index: items.len() + *handed,
+            value,
+            spans: &self.spans,
+            before: map,
+        };
+        *handed += 1;
+        let keep = sink(item);
+        let mark = self.item.take();
+        if let (ItemSpans::Drop, Some(mark)) = (keep, mark) {
+            self.spans.forget(mark);
+        }
+        None
+    }
+
     /// Puts a finished node into its parent (or makes it the root).
     fn attach(&mut self, value: Value) {
+        let Some(value) = self.hand_over(value) else {
+            return;
+        };
         match self.stack.last_mut() {
             Some(Frame::Sequence { items, .. }) => items.push(value),
             Some(Frame::Mapping { map, key, .. }) => {
@@ -669,6 +884,45 @@ mod tests {
         assert_eq!(&text[key], "emails");
         let first = span("/people/0/firstName");
         assert_eq!(&text[first.value.clone()], "Jäne");
+    }
+
+    #[test]
+    fn people_items_are_handed_over_and_their_spans_dropped() {
+        let text =
+            "defaults: {jobTitle: X}\npeople:\n  - a: [1, {b: 2}]\n  - c\n  - d: 3\nafter: 1\n";
+        let mut seen = Vec::new();
+        let doc = parse_people(text, &mut |item| {
+            // The item's own spans, and what came before it, are there.
+            let own = item.spans.get(&format!("/people/{}", item.index)).unwrap();
+            let deeper = item
+                .spans
+                .get("/people/0/a/1/b")
+                .map(|s| text[s.value].to_string());
+            assert!(item.before.contains_key("defaults"));
+            seen.push((item.index, item.value, text[own.value].to_string(), deeper));
+            ItemSpans::Drop
+        })
+        .unwrap();
+        assert_eq!(
+            seen,
+            [
+                (
+                    0,
+                    json!({"a": [1, {"b": 2}]}),
+                    "a: [1, {b: 2}]".into(),
+                    Some("2".into())
+                ),
+                (1, json!("c"), "c".into(), None),
+                (2, json!({"d": 3}), "d: 3".into(), None),
+            ]
+        );
+        assert_eq!(doc.value["people"], json!([null]), "a list that had items");
+        assert_eq!(doc.value["after"], json!(1));
+        // Dropped below each item, kept for the item itself.
+        assert_eq!(doc.spans.get("/people/0/a"), None);
+        let item = doc.span("/people/2/d").unwrap();
+        assert_eq!(&text[item.value], "d: 3");
+        assert_eq!(&text[doc.spans.get("/after").unwrap().value], "1");
     }
 
     #[test]

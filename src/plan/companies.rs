@@ -213,10 +213,10 @@ mod tests {
             "email",
             json!({"firstName": "A", "emails": [format!("a{line}@x.io")]}),
         );
-        e.company = Some(CompanyLink {
+        e.company = Some(Box::new(CompanyLink {
             domain: Some(domain.into()),
             at: at(line + 1),
-        });
+        }));
         e
     }
 

@@ -844,10 +844,10 @@ mod tests {
             declared(22, "globex.example", "Globex"),
         ];
         let (mut entries, live) = scenario();
-        entries[0].company = Some(CompanyLink {
+        entries[0].company = Some(Box::new(CompanyLink {
             domain: Some("globex.example".into()),
             at: entries[0].source.clone(),
-        });
+        }));
         let acme: crate::api::Company = serde_json::from_value(json!({"id": "c-acme",
             "name": "Acme", "domain": "acme.example", "createdAt": "2025-01-15T09:00:00+00:00",
             "updatedAt": acme_updated_at}))

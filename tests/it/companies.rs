@@ -711,3 +711,92 @@ impl Proxy {
         }
     }
 }
+
+#[test]
+fn ctrl_c_while_companies_are_asserted_sends_no_person_and_a_rerun_converges() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("companies:\n");
+    for k in 0..300 {
+        text.push_str(&format!(
+            "  - domain: c{k}.example\n    name: Company {k}\n"
+        ));
+    }
+    text.push_str("people:\n");
+    for i in 0..600 {
+        let k = i % 300;
+        text.push_str(&format!(
+            "  - firstName: P{i}\n    emails: [p{i}@x.example]\n    company: c{k}.example\n"
+        ));
+    }
+    std::fs::write(dir.path().join("people.yaml"), text).unwrap();
+    let sandbox = Sandbox::start(&["--latency", "20"]);
+    let mut child = sandbox
+        .zeeg()
+        .args(["apply", "--auto-approve", "people.yaml"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut stdout = child.stdout.take().unwrap();
+    let stdout = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut text).unwrap();
+        text
+    });
+    // Interrupted once some companies are created, long before all are.
+    let mut lines = stderr.lines();
+    let mut created = 0;
+    for line in lines.by_ref() {
+        if line.unwrap().contains(" company c") {
+            created += 1;
+            if created == 20 {
+                break;
+            }
+        }
+    }
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    let status = child.wait().unwrap();
+    let stdout = stdout.join().unwrap();
+    assert_eq!(status.code(), Some(130), "{stdout}\n{rest:?}");
+    let summary = stdout.lines().last().unwrap();
+    assert!(
+        summary.starts_with("Apply interrupted: ")
+            && summary.ends_with("; 0 people created, 0 updated, 0 failed."),
+        "{summary}"
+    );
+    // Requests in flight were let finish; no person was sent.
+    let companies = get(&sandbox, "/crm/companies?count=100")["pagination"]["total"].clone();
+    let counted: u64 = summary["Apply interrupted: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((20..300).contains(&counted), "{summary}");
+    assert_eq!(companies, json!(counted), "{summary}");
+    assert_eq!(
+        get(&sandbox, "/crm/people?count=1")["pagination"]["total"],
+        json!(0)
+    );
+
+    let rerun = run(sandbox
+        .zeeg()
+        .args(["apply", "--auto-approve", "people.yaml"])
+        .current_dir(dir.path()));
+    assert_eq!(rerun.code, 0, "{}\n{}", rerun.stdout, rerun.stderr);
+    assert_eq!(
+        rerun.stdout.lines().last().unwrap(),
+        format!(
+            "Apply complete: {} companies created, 0 updated; 600 people created, 0 updated, 0 failed.",
+            300 - counted
+        )
+    );
+}

@@ -540,3 +540,120 @@ fn json_diagnostics_are_stable_for_editors_and_ci() {
     assert!(out.stderr.is_empty(), "{}", out.stderr);
     insta::assert_snapshot!(out.stdout);
 }
+
+#[test]
+fn defaults_written_after_people_merge_the_same() {
+    let before = std::fs::read_to_string(fixture("valid/defaults.yaml")).unwrap();
+    let (head, people) = before.split_once("people:\n").unwrap();
+    let defaults = &head[head.find("defaults:").unwrap()..];
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("zeeg.yaml"), "apply:\n  parallelism: 4\n").unwrap();
+    let after = dir.path().join("after.yaml");
+    std::fs::write(&after, format!("people:\n{people}{defaults}")).unwrap();
+    let expected = load_one("valid/defaults.yaml");
+    let entries = load(std::slice::from_ref(&after)).unwrap().entries;
+    let as_sent = |entries: &[Entry]| -> Vec<(String, Value, Value)> {
+        entries
+            .iter()
+            .map(|e| {
+                (
+                    e.matching_attribute.clone(),
+                    e.match_value.clone(),
+                    fields(e),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(as_sent(&entries), as_sent(&expected));
+    assert_eq!(
+        entries[0].source.line, 3,
+        "the first person's line, below its comment"
+    );
+}
+
+/// A people file of `n` people, the one at `bad` with an email that is not one.
+fn big_file(n: usize, bad: usize) -> String {
+    let mut text = String::from("defaults:\n  jobTitle: Engineer\npeople:\n");
+    for i in 0..n {
+        let email = if i == bad {
+            "not-an-email".to_string()
+        } else {
+            format!("p{i}@acme.example")
+        };
+        text.push_str(&format!(
+            "  - firstName: Person{i}\n    lastName: Big\n    emails: [{email}]\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn a_big_file_loads_person_by_person_with_every_problem_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("zeeg.yaml"), "apply:\n  parallelism: 4\n").unwrap();
+    let path = dir.path().join("big.yaml");
+    // Over a MiB: scanned on a thread of its own, each person checked as it
+    // is parsed.
+    let n = 16_000;
+    let text = big_file(n, usize::MAX);
+    assert!(text.len() > 1 << 20);
+    std::fs::write(&path, &text).unwrap();
+    let manifest = load(std::slice::from_ref(&path)).unwrap();
+    assert_eq!(manifest.entries.len(), n);
+    let last = &manifest.entries[n - 1];
+    assert_eq!(last.source.line, 4 + 3 * (n - 1));
+    assert_eq!(last.fields["jobTitle"], json!("Engineer"));
+
+    std::fs::write(&path, big_file(n, 12_345)).unwrap();
+    let out = run(zeeg().current_dir(dir.path()).args([
+        "--color", "never", "validate", "--format", "json", "big.yaml",
+    ]));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    let lines: Vec<&Value> = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["line"])
+        .collect();
+    assert_eq!(lines, [&json!(4 + 3 * 12_345 + 2)], "{}", out.stdout);
+
+    // A syntax error near the end is found by the scanning thread.
+    let mut broken = big_file(n, usize::MAX);
+    broken.push_str("  - firstName: [unclosed\n");
+    std::fs::write(&path, &broken).unwrap();
+    let out = run(zeeg()
+        .current_dir(dir.path())
+        .args(["--color", "never", "validate", "big.yaml"]));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("big.yaml:"), "{}", out.stderr);
+}
+
+#[test]
+fn checking_finds_what_loading_finds() {
+    // `validate` keeps less of each person than `plan` does; it must not
+    // find less.
+    let dirs = [fixture("invalid"), fixture("valid")];
+    for dir in dirs {
+        for file in std::fs::read_dir(dir).unwrap() {
+            let path = file.unwrap().path();
+            let paths = [path.clone()];
+            let records = |d: zeeg::manifest::Diagnostics| -> Vec<String> {
+                d.problems
+                    .iter()
+                    .map(|p| serde_json::to_string(&p.to_record()).unwrap())
+                    .collect()
+            };
+            match (load(&paths), zeeg::manifest::check(&paths)) {
+                (Ok(manifest), Ok(checked)) => {
+                    assert_eq!(checked.people, manifest.entries.len(), "{path:?}");
+                    assert_eq!(checked.files, manifest.files.len(), "{path:?}");
+                }
+                (Err(loaded), Err(checked)) => {
+                    assert_eq!(records(checked), records(loaded), "{path:?}")
+                }
+                _ => panic!("{path:?}: load and check disagree"),
+            }
+        }
+    }
+}

@@ -241,10 +241,10 @@ fn companies_scenario() -> Plan {
     ];
     let linked = |line, emails: Value, domain: Option<&str>| {
         let mut e = entry(line, "email", json!({"firstName": "P", "emails": emails}));
-        e.company = Some(CompanyLink {
+        e.company = Some(Box::new(CompanyLink {
             domain: domain.map(str::to_string),
             at: at("people.yaml", line + 2),
-        });
+        }));
         e
     };
     let entries = [
