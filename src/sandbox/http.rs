@@ -55,10 +55,22 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// The simulated conditions, applied before a request reaches its handler so
-/// that a request refused or failed here has changed nothing.
+/// The simulated conditions. `--latency` is the time between a request's
+/// arrival and its answer: the sandbox does its work at once and holds the
+/// answer until then, as a distant server's answer is on its way back. Its
+/// own work (and waiting for a busy worker) thus falls inside the latency
+/// instead of adding to it, and the requests in flight at once do not queue
+/// behind each other's work when their time comes. A request that is refused
+/// or failed here never reaches its handler, so it has changed nothing.
 async fn conditions(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
-    app.latency.wait().await;
+    let answer_at = app.latency.deadline();
+    let response = refuse_or_run(&app, request, next).await;
+    app.latency.until(answer_at).await;
+    response
+}
+
+/// Refuses a request as `--rate-limit` and `--fail-rate` say, or runs it.
+async fn refuse_or_run(app: &App, request: Request, next: Next) -> Response {
     if let Some(bucket) = &app.bucket {
         let taken = bucket
             .lock()
