@@ -84,6 +84,14 @@ pub(crate) fn diff_entry(
     if live.is_some() && fields.is_empty() {
         return None;
     }
+    // A plan of a big file holds a change per person: grown one push at a
+    // time, a create's list had room for 8 fields of 168 bytes. (A shrinking
+    // realloc may keep the block, so the list is copied.)
+    let fields = {
+        let mut exact = Vec::with_capacity(fields.len());
+        exact.extend(fields);
+        exact
+    };
     Some(Change {
         action: if live.is_some() {
             Action::Update

@@ -27,7 +27,7 @@ pub const FORMAT_VERSION: u32 = 1;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct JsonPlan {
+struct JsonPlan<'a> {
     format_version: u32,
     summary: Summary,
     /// Always present (empty when there is nothing to say), so a script can
@@ -37,7 +37,24 @@ struct JsonPlan {
     /// them reads exactly as before.
     #[serde(skip_serializing_if = "Option::is_none")]
     companies: Option<JsonCompanies>,
-    changes: Vec<JsonChange>,
+    changes: Changes<'a>,
+}
+
+/// The people changes, each put in its JSON shape only as it is written: a
+/// plan of a big file does not hold a second copy of every change.
+struct Changes<'a> {
+    changes: &'a [Change],
+    redacted: bool,
+}
+
+impl Serialize for Changes<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(
+            self.changes
+                .iter()
+                .map(|change| json_change(change, self.redacted)),
+        )
+    }
 }
 
 #[derive(Serialize)]
@@ -116,10 +133,10 @@ pub fn render_json(plan: &Plan, options: &RenderOptions) -> String {
             })
             .collect(),
         companies: companies.involved.then(|| json_companies(companies)),
-        changes: changes
-            .iter()
-            .map(|change| json_change(change, options.redact))
-            .collect(),
+        changes: Changes {
+            changes,
+            redacted: options.redact,
+        },
     };
     let mut text = serde_json::to_string_pretty(&document)
         .unwrap_or_else(|_| unreachable!("a plan is plain JSON data"));
