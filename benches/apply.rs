@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::Sandbox;
@@ -43,32 +42,18 @@ fn apply(sandbox: &Sandbox, n: usize, extra: &[&str]) -> Measured {
     let dir = tempfile::tempdir().expect("temp dir");
     write_people(dir.path(), n);
     let started = Instant::now();
-    // Reaped below with wait4, which also reports the child's peak RSS.
-    #[allow(clippy::zombie_processes)]
-    let child = sandbox
-        .zeeg()
-        .args(["apply", "--auto-approve", "--format", "json", "-q"])
-        .arg(dir.path())
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("zeeg runs");
-    let pid = child.id() as libc::pid_t;
-    let mut stdout = child.stdout.expect("piped stdout");
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut stdout, &mut text).expect("read stdout");
-        text
-    });
-    let mut status = 0;
-    // SAFETY: plain FFI; `usage` is a zeroed out-parameter.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let (output, usage) = common::output_with_usage(
+        sandbox
+            .zeeg()
+            .args(["apply", "--auto-approve", "--format", "json", "-q"])
+            .arg(dir.path())
+            .args(extra),
+    );
     let wall = started.elapsed();
-    assert_eq!(waited, pid, "wait4");
-    let exit = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
-    let text = reader.join().expect("reader");
+    let exit = output.status.code();
+    // What zeeg said on stderr (retry lines, say), as it would have shown.
+    eprint!("{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8_lossy(&output.stdout);
     let json: serde_json::Value = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("apply printed no JSON ({e}): {text}"));
     let stats = &json["stats"];
@@ -79,13 +64,9 @@ fn apply(sandbox: &Sandbox, n: usize, extra: &[&str]) -> Measured {
         requests: stats["requests"].as_u64().unwrap_or(0),
         rate_limited: stats["rateLimited"].as_u64().unwrap_or(0),
         created: json["summary"]["created"].as_u64().unwrap_or(0),
-        peak_rss_kib: usage.ru_maxrss,
-        cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
+        peak_rss_kib: usage.peak_rss_kib,
+        cpu: usage.cpu,
     }
-}
-
-fn timeval(time: libc::timeval) -> Duration {
-    Duration::from_secs(time.tv_sec as u64) + Duration::from_micros(time.tv_usec as u64)
 }
 
 fn verdict(ok: bool) -> &'static str {

@@ -9,6 +9,9 @@
 //! 20,000 invalid entries reported as text (≤ 2 s), one entry with 80,000
 //! emails (the duplicate check), and a 50 MB people file (≤ 3 s, ≤ 500 MB).
 
+#[path = "../tests/it/common.rs"]
+mod common;
+
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
@@ -144,33 +147,20 @@ fn main() {
 
 /// One `zeeg validate FILE` run alone: its wall time, CPU time (user and
 /// system, which the neighbours on a shared machine change far less), peak
-/// RSS (KiB) and whether it exited 0. Output goes to files, so a pipe never
-/// holds it up.
-// wait4 reaps the child itself, for its own rusage.
-#[allow(clippy::zombie_processes)]
-fn measured(zeeg: &str, file: &Path, scratch: &Path) -> (Duration, Duration, i64, bool) {
-    use std::os::unix::process::ExitStatusExt;
-    let out = std::fs::File::create(scratch.join("out.txt")).expect("scratch file");
-    let err = std::fs::File::create(scratch.join("err.txt")).expect("scratch file");
+/// RSS (KiB) and whether it exited 0.
+fn measured(zeeg: &str, file: &Path) -> (Duration, Duration, i64, bool) {
     let started = Instant::now();
-    let child = Command::new(zeeg)
-        .args(["--color", "never", "validate"])
-        .arg(file)
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .expect("zeeg runs");
-    let mut status = 0;
-    // SAFETY: wait4 writes into the zeroed struct and status we own; the
-    // child is ours and waited for exactly once.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    let ok = std::process::ExitStatus::from_raw(status).success();
-    let time = |t: libc::timeval| {
-        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
-    };
-    let cpu = time(usage.ru_utime) + time(usage.ru_stime);
-    (started.elapsed(), cpu, usage.ru_maxrss, ok)
+    let (output, usage) = common::output_with_usage(
+        Command::new(zeeg)
+            .args(["--color", "never", "validate"])
+            .arg(file),
+    );
+    (
+        started.elapsed(),
+        usage.cpu,
+        usage.peak_rss_kib,
+        output.status.success(),
+    )
 }
 
 fn linear_costs(zeeg: &str, scratch: &Path) {
@@ -188,7 +178,7 @@ fn linear_costs(zeeg: &str, scratch: &Path) {
         );
     }
     std::fs::write(&bad, &text).expect("write");
-    let (wall, cpu, rss, ok) = measured(zeeg, &bad, scratch);
+    let (wall, cpu, rss, ok) = measured(zeeg, &bad);
     assert!(!ok, "the file is invalid");
     println!(
         "validate: 20,000 invalid entries as text: {:.3} s wall, {:.3} s CPU, peak RSS {:.1} MiB; load average {} (target <= 2 s)",
@@ -204,7 +194,7 @@ fn linear_costs(zeeg: &str, scratch: &Path) {
         let _ = writeln!(text, "      - e{i}@acme.example");
     }
     std::fs::write(&many, &text).expect("write");
-    let (wall, cpu, _, ok) = measured(zeeg, &many, scratch);
+    let (wall, cpu, _, ok) = measured(zeeg, &many);
     assert!(ok, "the file is valid");
     println!(
         "validate: one entry with 80,000 emails: {:.3} s wall, {:.3} s CPU; load average {}",
@@ -227,7 +217,7 @@ fn linear_costs(zeeg: &str, scratch: &Path) {
         n += 1;
     }
     std::fs::write(&big, &text).expect("write");
-    let (wall, cpu, rss, ok) = measured(zeeg, &big, scratch);
+    let (wall, cpu, rss, ok) = measured(zeeg, &big);
     assert!(ok, "the file is valid");
     println!(
         "validate: one 50 MB file ({n} people): {:.3} s wall, {:.3} s CPU, peak RSS {:.1} MiB; load average {} (targets <= 3 s, <= 500 MB)",

@@ -698,30 +698,23 @@ impl Builder<'_, '_, '_> {
         if text == "<<" && style == ScalarStyle::Plain {
             return Err(self.error(YamlProblem::MergeKey, range));
         }
-        let streaming = self.sink.is_some();
+        let text = self.owned(text);
         let Some(Frame::Mapping { key, map, .. }) = self.stack.last_mut() else {
             return Ok(());
         };
         // The first occurrence's value is already in the map by now.
-        if map.contains_key(text.as_ref()) {
+        if map.contains_key(&text) {
             let first = self
                 .spans
                 .open_key_span(&text)
                 .unwrap_or_else(|| range.clone());
-            let problem = YamlProblem::DuplicateKey(text.into_owned(), first);
+            let problem = YamlProblem::DuplicateKey(text, first);
             return Err(YamlError {
                 problem,
                 span: range,
             });
         }
-        *key = Some((
-            if streaming {
-                text.into_owned()
-            } else {
-                exact(text)
-            },
-            range,
-        ));
+        *key = Some((text, range));
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::{self, READ_TOKEN, Sandbox, TOKEN, run};
+use crate::common::{self, Api, READ_TOKEN, Sandbox, TOKEN, run};
 
 /// A project folder with one people file of `n` people `p0@example.com`…,
 /// each with `jobTitle` from `title(i)`.
@@ -51,89 +51,6 @@ fn engineer(_: usize) -> String {
 /// The line in `people.yaml` where entry `i` starts (`  - firstName…`).
 fn line_of(i: usize) -> usize {
     2 + 4 * i
-}
-
-/// Direct calls to the sandbox, bypassing zeeg.
-struct Api<'a> {
-    sandbox: &'a Sandbox,
-    runtime: tokio::runtime::Runtime,
-    http: reqwest::Client,
-}
-
-impl<'a> Api<'a> {
-    fn new(sandbox: &'a Sandbox) -> Api<'a> {
-        Api {
-            sandbox,
-            runtime: tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap(),
-            http: reqwest::Client::new(),
-        }
-    }
-
-    fn get(&self, path_and_query: &str) -> Value {
-        let url = format!("{}{path_and_query}", self.sandbox.api_url());
-        self.runtime.block_on(async {
-            // The sandbox may run with --fail-rate: try until it answers.
-            for _ in 0..50 {
-                let answer = self.http.get(&url).bearer_auth(TOKEN).send().await;
-                if let Ok(answer) = answer
-                    && answer.status().is_success()
-                {
-                    return answer.json::<Value>().await.unwrap();
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            panic!("the sandbox did not answer GET {path_and_query}");
-        })
-    }
-
-    /// How many people the sandbox holds.
-    fn total(&self) -> u64 {
-        self.get("/crm/people?page=1&count=1")["pagination"]["total"]
-            .as_u64()
-            .unwrap()
-    }
-
-    /// Every person whose emails contain `email`.
-    fn find(&self, email: &str) -> Vec<Value> {
-        let found = self.get(&format!("/crm/people?page=1&count=100&search={email}"));
-        found["collection"].as_array().unwrap().clone()
-    }
-
-    /// The one person with this primary email.
-    fn person(&self, email: &str) -> Value {
-        let found: Vec<Value> = self
-            .find(email)
-            .into_iter()
-            .filter(|p| p["emails"][0] == email)
-            .collect();
-        assert_eq!(found.len(), 1, "exactly one person with {email}");
-        found.into_iter().next().unwrap()
-    }
-
-    fn upsert(&self, body: Value) {
-        let url = format!(
-            "{}/crm/people?matchingAttribute=email",
-            self.sandbox.api_url()
-        );
-        self.runtime.block_on(async {
-            let answer = self
-                .http
-                .put(&url)
-                .bearer_auth(TOKEN)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            assert!(
-                answer.status().is_success(),
-                "direct PUT: {}",
-                answer.status()
-            );
-        })
-    }
 }
 
 fn apply(sandbox: &Sandbox, project: &Project, extra: &[&str]) -> common::Run {

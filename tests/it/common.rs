@@ -249,3 +249,91 @@ pub fn cpu_seconds(stat_path: &str) -> f64 {
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// Direct calls to the sandbox, bypassing zeeg.
+#[allow(dead_code)] // not every test module or bench uses it
+pub struct Api<'a> {
+    sandbox: &'a Sandbox,
+    runtime: tokio::runtime::Runtime,
+    http: reqwest::Client,
+}
+
+#[allow(dead_code)]
+impl<'a> Api<'a> {
+    pub fn new(sandbox: &'a Sandbox) -> Api<'a> {
+        Api {
+            sandbox,
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn get(&self, path_and_query: &str) -> serde_json::Value {
+        let url = format!("{}{path_and_query}", self.sandbox.api_url());
+        self.runtime.block_on(async {
+            // The sandbox may run with --fail-rate: try until it answers.
+            for _ in 0..50 {
+                let answer = self.http.get(&url).bearer_auth(TOKEN).send().await;
+                if let Ok(answer) = answer
+                    && answer.status().is_success()
+                {
+                    return answer.json::<serde_json::Value>().await.unwrap();
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            panic!("the sandbox did not answer GET {path_and_query}");
+        })
+    }
+
+    /// How many people the sandbox holds.
+    pub fn total(&self) -> u64 {
+        self.get("/crm/people?page=1&count=1")["pagination"]["total"]
+            .as_u64()
+            .unwrap()
+    }
+
+    /// Every person whose emails contain `email`.
+    pub fn find(&self, email: &str) -> Vec<serde_json::Value> {
+        let found = self.get(&format!("/crm/people?page=1&count=100&search={email}"));
+        found["collection"].as_array().unwrap().clone()
+    }
+
+    /// The one person with this primary email.
+    pub fn person(&self, email: &str) -> serde_json::Value {
+        let found: Vec<serde_json::Value> = self
+            .find(email)
+            .into_iter()
+            .filter(|p| p["emails"][0] == email)
+            .collect();
+        assert_eq!(found.len(), 1, "exactly one person with {email}");
+        found.into_iter().next().unwrap()
+    }
+
+    /// Upserts a person matched by email.
+    pub fn upsert(&self, body: serde_json::Value) {
+        self.put("/crm/people?matchingAttribute=email", body);
+    }
+
+    /// PUTs `body` to `path_and_query`, asserting success.
+    pub fn put(&self, path_and_query: &str, body: serde_json::Value) {
+        let url = format!("{}{path_and_query}", self.sandbox.api_url());
+        self.runtime.block_on(async {
+            let answer = self
+                .http
+                .put(&url)
+                .bearer_auth(TOKEN)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                answer.status().is_success(),
+                "direct PUT: {}",
+                answer.status()
+            );
+        })
+    }
+}

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{self, Sandbox, TOKEN, run};
+use crate::common::{self, Api, Sandbox, run};
 
 /// Live before the plan: Acme (declared, to be renamed), Initech (live only,
 /// never declared); Jane at Acme, Max at Initech, Solo at Acme.
@@ -79,46 +79,9 @@ impl Setup {
     }
 }
 
-/// GET from the sandbox directly, bypassing zeeg.
-fn get(sandbox: &Sandbox, path: &str) -> Value {
-    let url = format!("{}{path}", sandbox.api_url());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let answer = reqwest::Client::new()
-            .get(&url)
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap();
-        answer.json::<Value>().await.unwrap()
-    })
-}
-
-/// PUT to the sandbox directly, bypassing zeeg (someone else's change).
-fn put(sandbox: &Sandbox, path: &str, body: Value) {
-    let url = format!("{}{path}", sandbox.api_url());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let answer = reqwest::Client::new()
-            .put(&url)
-            .bearer_auth(TOKEN)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(answer.status().is_success(), "{}", answer.status());
-    })
-}
-
 /// The domain of the company the live person with `email` links to.
 fn company_of(sandbox: &Sandbox, email: &str) -> Value {
-    let people = get(sandbox, &format!("/crm/people?search={email}&count=100"));
+    let people = Api::new(sandbox).get(&format!("/crm/people?search={email}&count=100"));
     let person = &people["collection"][0];
     assert_eq!(person["emails"][0], json!(email), "{people}");
     person["company"]["domain"].clone()
@@ -204,10 +167,10 @@ fn apply_asserts_companies_then_links_people_and_a_rerun_has_nothing_to_do() {
         "initech.example"
     );
     assert_eq!(company_of(sandbox, "solo@example.org"), Value::Null);
-    let acme = get(sandbox, "/crm/companies?search=acme.example");
+    let acme = Api::new(sandbox).get("/crm/companies?search=acme.example");
     assert_eq!(acme["collection"][0]["name"], "Acme Corp");
     // Initech was referenced, never asserted: its name is the CRM's.
-    let initech = get(sandbox, "/crm/companies?search=initech.example");
+    let initech = Api::new(sandbox).get("/crm/companies?search=initech.example");
     assert_eq!(initech["collection"][0]["name"], "Initech");
 
     let again = setup.zeeg(&["plan", "people", "--detailed-exitcode"]);
@@ -430,8 +393,7 @@ fn save_plan(setup: &Setup) -> std::path::PathBuf {
 
 /// Someone renames Acme in the CRM (after a plan was saved).
 fn rename_acme(sandbox: &Sandbox) {
-    put(
-        sandbox,
+    Api::new(sandbox).put(
         "/crm/companies?matchingAttribute=domain",
         json!({"domain": "acme.example", "name": "ACME Inc."}),
     );
@@ -460,7 +422,7 @@ fn a_saved_plan_refuses_a_company_renamed_since_and_applies_the_rest() {
         "{}",
         out.stdout
     );
-    let acme = get(&setup.sandbox, "/crm/companies?search=acme.example");
+    let acme = Api::new(&setup.sandbox).get("/crm/companies?search=acme.example");
     assert_eq!(acme["collection"][0]["name"], "ACME Inc.", "not asserted");
     // The rest was applied: Globex created first, Jane moved to it.
     assert_eq!(
@@ -611,7 +573,7 @@ fn a_company_left_out_by_only_is_counted_in_plan_and_apply() {
             out.stderr
         );
     }
-    let acme = get(&setup.sandbox, "/crm/companies?search=acme.example");
+    let acme = Api::new(&setup.sandbox).get("/crm/companies?search=acme.example");
     assert_eq!(
         acme["collection"][0]["name"], "Acme",
         "left out: not renamed"
@@ -773,7 +735,8 @@ fn ctrl_c_while_companies_are_asserted_sends_no_person_and_a_rerun_converges() {
         "{summary}"
     );
     // Requests in flight were let finish; no person was sent.
-    let companies = get(&sandbox, "/crm/companies?count=100")["pagination"]["total"].clone();
+    let api = Api::new(&sandbox);
+    let companies = api.get("/crm/companies?count=100")["pagination"]["total"].clone();
     let counted: u64 = summary["Apply interrupted: ".len()..]
         .split(' ')
         .next()
@@ -782,10 +745,7 @@ fn ctrl_c_while_companies_are_asserted_sends_no_person_and_a_rerun_converges() {
         .unwrap();
     assert!((20..300).contains(&counted), "{summary}");
     assert_eq!(companies, json!(counted), "{summary}");
-    assert_eq!(
-        get(&sandbox, "/crm/people?count=1")["pagination"]["total"],
-        json!(0)
-    );
+    assert_eq!(api.total(), 0);
 
     let rerun = run(sandbox
         .zeeg()
