@@ -301,18 +301,44 @@ pub struct SandboxServeArgs {
     #[arg(long = "custom-attribute", value_name = "SLUG:TYPE")]
     pub custom_attributes: Vec<String>,
 
-    /// Answer 429 (with `Retry-After` in seconds) beyond this many requests per second
-    /// (a token bucket with a burst of the same size).
-    #[arg(long, value_name = "N")]
+    /// Answer 429 (with `Retry-After` in seconds) beyond this many requests per second: a
+    /// token bucket that starts empty, as when other integrations of the workspace have just
+    /// used it.
+    #[arg(long, value_name = "N", conflicts_with = "rate_schedule")]
     pub rate_limit: Option<u32>,
+
+    /// The rate limit's bucket holds at most this many requests (default: one second's
+    /// worth).
+    #[arg(long, value_name = "B")]
+    pub rate_burst: Option<u32>,
+
+    /// A rate limit that changes during the run: `100@0,20@5,100@15` allows 100 requests
+    /// per second from the first request, 20 from 5 s after it, 100 again from 15 s.
+    #[arg(long, value_name = "RATE@SECONDS,...")]
+    pub rate_schedule: Option<String>,
 
     /// Wait this many milliseconds before answering each request.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency: u64,
 
-    /// Share of requests (0..1) that answer 500 or drop the connection.
+    /// Share of requests (0..1) that fail whatever the rate: by default alike answered 500,
+    /// 429 with `Retry-After`, 429 without it, or with the connection dropped.
     #[arg(long, value_name = "F", default_value_t = 0.0)]
     pub fail_rate: f64,
+
+    /// How `--fail-rate`'s failures divide: `500=0.4,429=0.3,drop=0.3` (faults: `500`,
+    /// `429` with `Retry-After`, `429-bare` without, `drop`).
+    #[arg(long, value_name = "FAULT=SHARE,...")]
+    pub fail_mix: Option<String>,
+
+    /// Every 429 says `Retry-After: SECONDS` (default: the rate limit's own wait, rounded up;
+    /// 1 for `--fail-rate`'s).
+    #[arg(long, value_name = "SECONDS")]
+    pub retry_after: Option<u64>,
+
+    /// Send `Retry-After` as an HTTP date instead of seconds.
+    #[arg(long)]
+    pub retry_after_date: bool,
 }
 
 #[derive(Debug, Args)]

@@ -26,7 +26,7 @@ use super::model::{
     Company, CompanyEnvelope, ErrorBody, ListResponse, Listed, ObjectEnvelope, ObjectSchema,
     Person, PersonEnvelope,
 };
-use super::pace::{PaceConfig, Pacer};
+use super::pace::{PaceConfig, Pacer, Ticket};
 use super::retry::{self, Cause, Retry, RetryPolicy};
 use super::token::Token;
 
@@ -482,7 +482,10 @@ impl Client {
             Err(Failure::Fatal(error)) => Err(TryFailure::Failed(error)),
             Err(Failure::Transient(transient)) => {
                 match self.inner.retry.after(&transient.cause, tries) {
-                    Some(retry) => Err(TryFailure::Retry(retry)),
+                    Some(retry) => Err(TryFailure::Retry(Retry {
+                        pace: transient.pace,
+                        ..retry
+                    })),
                     None => Err(TryFailure::Failed(self.gave_up(call, transient, tries))),
                 }
             }
@@ -490,12 +493,16 @@ impl Client {
     }
 
     async fn attempt(&self, call: &Call, attempt: u32) -> Result<(StatusCode, Vec<u8>), Failure> {
-        self.inner.pacer.ready().await;
-        let (status, retry_after, answer) = self.send(call, attempt).await?;
+        let ticket = self.inner.pacer.ready().await;
+        let (status, retry_after, answer, cut) = self.send(call, attempt, ticket).await?;
         if status.is_success() {
             return Ok((status, answer));
         }
-        Err(self.refused(call, status, retry_after, &answer))
+        let mut failure = self.refused(call, status, retry_after, &answer);
+        if let (true, Failure::Transient(transient)) = (cut, &mut failure) {
+            transient.pace = self.inner.pacer.rate();
+        }
+        Err(failure)
     }
 
     /// Sends one try and reads its answer, counting it and telling the
@@ -504,7 +511,8 @@ impl Client {
         &self,
         call: &Call,
         attempt: u32,
-    ) -> Result<(StatusCode, Option<Duration>, Vec<u8>), Failure> {
+        ticket: Ticket,
+    ) -> Result<(StatusCode, Option<Duration>, Vec<u8>, bool), Failure> {
         let url = self.url(call, true);
         let mut request = self.inner.http.request(call.method.clone(), url);
         if let Some(body) = &call.body {
@@ -527,12 +535,13 @@ impl Client {
                 Ok((status, retry_after, answer))
             })
             .await?;
-        if status == StatusCode::TOO_MANY_REQUESTS {
+        let cut = if status == StatusCode::TOO_MANY_REQUESTS {
             counters.rate_limited.fetch_add(1, Ordering::Relaxed);
-            self.inner.pacer.throttled(retry_after);
+            self.inner.pacer.throttled(ticket)
         } else {
-            self.inner.pacer.accepted();
-        }
+            self.inner.pacer.accepted(ticket);
+            false
+        };
         tracing::debug!(
             method = %call.method,
             path = %call.path,
@@ -541,7 +550,7 @@ impl Client {
             attempt,
             "api request"
         );
-        Ok((status, retry_after, answer))
+        Ok((status, retry_after, answer, cut))
     }
 
     /// What an answer other than 2xx means: a try to repeat, or an error.
@@ -566,6 +575,7 @@ impl Client {
             };
             return Failure::Transient(Transient {
                 cause,
+                pace: None,
                 message,
                 source: None,
             });
@@ -718,6 +728,7 @@ impl Client {
         };
         Failure::Transient(Transient {
             cause,
+            pace: None,
             message: None,
             source: Some(error.without_url()),
         })
@@ -729,6 +740,7 @@ impl Client {
             cause,
             message,
             source,
+            ..
         } = transient;
         let url = self.url(call, false).to_string();
         match (cause, source) {
@@ -796,7 +808,7 @@ impl Client {
             url.query_pairs_mut().extend_pairs(query.iter().copied());
         }
         // One command, one pace: the raw reads wait their turn too.
-        self.inner.pacer.ready().await;
+        let ticket = self.inner.pacer.ready().await;
         self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
         let call = Call::new(Method::GET, path, Scope::Read);
         let failed = |failure: Failure| match failure {
@@ -816,10 +828,9 @@ impl Client {
                 .counters
                 .rate_limited
                 .fetch_add(1, Ordering::Relaxed);
-            let retry_after = retry::retry_after(response.headers(), SystemTime::now());
-            self.inner.pacer.throttled(retry_after);
+            self.inner.pacer.throttled(ticket);
         } else {
-            self.inner.pacer.accepted();
+            self.inner.pacer.accepted(ticket);
         }
         let headers = response
             .headers()
@@ -901,6 +912,8 @@ enum Failure {
 
 struct Transient {
     cause: Cause,
+    /// The shared pace after this answer cut it (requests per second).
+    pace: Option<f64>,
     /// What the server said, for the final error.
     message: Option<String>,
     /// The network error, for the final error's chain.

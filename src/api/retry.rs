@@ -80,7 +80,7 @@ impl fmt::Display for Cause {
 }
 
 /// The decision to try again: how long to wait, and the line that says so.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Retry {
     pub wait: Duration,
     /// The try that comes next (2 for the first retry).
@@ -88,6 +88,9 @@ pub struct Retry {
     /// The most tries this cause gets.
     pub max_tries: u32,
     pub cause: Cause,
+    /// Set when this answer's 429 was the one that told the shared pace
+    /// of a limit: the pace it was cut to, in requests per second.
+    pub pace: Option<f64>,
 }
 
 impl fmt::Display for Retry {
@@ -156,6 +159,7 @@ impl RetryPolicy {
             next_try: tries + 1,
             max_tries,
             cause: cause.clone(),
+            pace: None,
         })
     }
 }
@@ -278,6 +282,7 @@ mod tests {
             next_try: 2,
             max_tries: 3,
             cause: Cause::Refused,
+            pace: None,
         };
         assert_eq!(
             retry.to_string(),

@@ -193,7 +193,6 @@ pub async fn execute_phases(
             abandoned: 0,
             interrupted: companies.interrupted,
             aborted: None,
-            min_limit: companies.min_limit,
             elapsed: Duration::ZERO,
         };
         return Phases {

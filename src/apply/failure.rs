@@ -11,7 +11,7 @@ use crate::api::{ApiError, Cause, Retry};
 
 /// How a try of an upsert did not succeed: what the executor does next
 /// depends on the variant alone.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Failure {
     /// This entry failed; the others may still succeed.
     Entry(Reason),

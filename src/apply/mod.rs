@@ -1,11 +1,11 @@
-//! Executing a plan: sending its creates and updates with bounded, adaptive
-//! concurrency, showing progress, and reporting what happened to each entry.
+//! Executing a plan: sending its creates and updates with bounded
+//! concurrency at the API's pace, showing progress, and reporting what
+//! happened to each entry.
 //!
 //! The executor works on plain [`Job`]s and a send function, so it knows
 //! nothing of plans or HTTP; `commands::apply` turns a plan into jobs and the
 //! API client into the send function.
 //!
-//! - [`limiter`]: the adaptive concurrency limit.
 //! - [`executor`]: running the jobs, honouring interrupts.
 //! - [`Failure`] and [`Reason`]: why a try or an entry failed, kept typed
 //!   (the API's error, the retry cause) until a report or a line prints it.
@@ -22,7 +22,8 @@ mod error;
 pub mod executor;
 mod failure;
 pub mod interrupt;
-pub mod limiter;
+#[cfg(test)]
+mod pacing_tests;
 pub mod progress;
 pub mod report;
 pub mod selection;
@@ -39,7 +40,6 @@ pub use error::ApplyError;
 pub use executor::{Execution, ExecutorConfig, execute};
 pub use failure::{Failure, Reason, Stopped};
 pub use interrupt::{Stop, StopHandle};
-pub use limiter::{Limiter, LimiterConfig};
 pub use progress::Progress;
 
 /// One upsert to send: where the entry was written, how to name it to the

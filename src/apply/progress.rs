@@ -91,16 +91,18 @@ impl Progress {
         }
     }
 
-    /// The API is rate limiting (`Some(concurrency now)`), or stopped doing
-    /// so (`None`).
-    pub fn rate_limited(&self, limit: Option<usize>) {
-        match (&*self.kind, limit) {
-            (Kind::Bar(bar), Some(limit)) => bar.set_message(format!(
-                "· waiting on the API's rate limit (concurrency {limit})"
+    /// The API's 429s told of a limit, and the shared pace was cut to
+    /// `Some(requests per second)`; or they stopped (`None`).
+    pub fn rate_limited(&self, pace: Option<f64>) {
+        match (&*self.kind, pace) {
+            (Kind::Bar(bar), Some(pace)) => bar.set_message(format!(
+                "· pacing at {} requests/s for the API's rate limit",
+                shown_rate(pace)
             )),
             (Kind::Bar(bar), None) => bar.set_message(""),
-            (Kind::Lines(sink), Some(limit)) => sink(&format!(
-                "rate limited by the API: waiting as it asks, concurrency now {limit}"
+            (Kind::Lines(sink), Some(pace)) => sink(&format!(
+                "rate limited by the API: pacing at {} requests/s",
+                shown_rate(pace)
             )),
             (Kind::Lines(_), None) | (Kind::Hidden, _) => {}
         }
@@ -165,4 +167,13 @@ pub fn entry_line(result: &EntryResult) -> String {
         line.push(')');
     }
     line
+}
+
+/// A pace as shown: whole requests per second, or one decimal below ten.
+fn shown_rate(pace: f64) -> String {
+    if pace < 10.0 {
+        format!("{pace:.1}")
+    } else {
+        format!("{pace:.0}")
+    }
 }

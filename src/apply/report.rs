@@ -38,8 +38,6 @@ pub struct RunStats {
     pub retries: u64,
     /// Wall time of the upserts alone.
     pub upsert_seconds: f64,
-    /// The lowest concurrency the run fell to.
-    pub min_parallelism: usize,
 }
 
 /// Everything apply has to say at the end.
@@ -368,7 +366,6 @@ mod tests {
                 abandoned: 0,
                 interrupted,
                 aborted: None,
-                min_limit: 4,
                 elapsed: std::time::Duration::from_secs(1),
             },
             stale: Vec::new(),

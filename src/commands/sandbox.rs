@@ -6,7 +6,10 @@ use std::time::Duration;
 use crate::cli::SandboxServeArgs;
 use crate::commands::Printer;
 use crate::exit::ExitStatus;
-use crate::sandbox::{self, CustomAttribute, GrantedToken, SandboxConfig, SandboxError};
+use crate::sandbox::{
+    self, CustomAttribute, FailMix, Faults, GrantedToken, RateLimit, RetryAfter, SandboxConfig,
+    SandboxError,
+};
 
 pub async fn serve(printer: &Printer, args: SandboxServeArgs) -> miette::Result<ExitStatus> {
     let config = config_from(&args)?;
@@ -40,9 +43,25 @@ pub async fn serve(printer: &Printer, args: SandboxServeArgs) -> miette::Result<
 }
 
 fn config_from(args: &SandboxServeArgs) -> Result<SandboxConfig, SandboxError> {
-    let rate_limit = match args.rate_limit {
-        None => None,
-        Some(n) => Some(NonZeroU32::new(n).ok_or(SandboxError::BadRateLimit)?),
+    let rate_limit = match (args.rate_limit, &args.rate_schedule) {
+        (Some(n), _) => Some(RateLimit::constant(
+            NonZeroU32::new(n).ok_or(SandboxError::BadRateLimit)?,
+        )),
+        (None, Some(schedule)) => Some(RateLimit::schedule(schedule)?),
+        (None, None) => None,
+    };
+    let rate_limit = match (rate_limit, args.rate_burst) {
+        (Some(limit), Some(burst)) => {
+            Some(limit.with_burst(NonZeroU32::new(burst).ok_or(SandboxError::BadRateBurst)?))
+        }
+        (limit, _) => limit,
+    };
+    let faults = Faults {
+        rate: args.fail_rate,
+        mix: match &args.fail_mix {
+            Some(mix) => FailMix::parse(mix)?,
+            None => FailMix::default(),
+        },
     };
     Ok(SandboxConfig {
         tokens: args
@@ -59,7 +78,11 @@ fn config_from(args: &SandboxServeArgs) -> Result<SandboxConfig, SandboxError> {
         state: args.state.clone(),
         rate_limit,
         latency: Duration::from_millis(args.latency),
-        fail_rate: args.fail_rate,
+        faults,
+        retry_after: RetryAfter {
+            seconds: args.retry_after,
+            as_date: args.retry_after_date,
+        },
     })
 }
 

@@ -85,6 +85,34 @@ pub enum SandboxError {
     )]
     BadRateLimit,
 
+    /// `--rate-schedule` is not a list of RATE@SECONDS steps.
+    #[error("invalid rate schedule `{text}`: {reason}")]
+    #[diagnostic(
+        code(zeeg::sandbox::rate_schedule),
+        help(
+            "e.g. `--rate-schedule 100@0,20@5,100@15`: 100 requests per second from the first request, 20 from 5 s on, 100 from 15 s on"
+        )
+    )]
+    BadRateSchedule { text: String, reason: String },
+
+    /// `--rate-burst 0` would refuse every request.
+    #[error("invalid rate burst 0: the bucket must hold at least 1 request")]
+    #[diagnostic(
+        code(zeeg::sandbox::rate_burst),
+        help("leave out `--rate-burst` for a bucket of one second's requests")
+    )]
+    BadRateBurst,
+
+    /// `--fail-mix` is not a list of FAULT=SHARE.
+    #[error("invalid fail mix `{text}`: {reason}")]
+    #[diagnostic(
+        code(zeeg::sandbox::fail_mix),
+        help(
+            "e.g. `--fail-mix 500=0.4,429=0.3,drop=0.3`; the faults are 500, 429 (with Retry-After), 429-bare (without) and drop"
+        )
+    )]
+    BadFailMix { text: String, reason: String },
+
     /// The seed file could not be read.
     #[error("cannot read the seed file {}", path.display())]
     #[diagnostic(

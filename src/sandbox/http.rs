@@ -1,10 +1,10 @@
 //! The HTTP face of the sandbox: routes, authentication, the simulated
-//! conditions (`--latency`, `--rate-limit`, `--fail-rate`) and the error bodies
+//! conditions (`--latency`, `--rate-limit`, `--fail-rate` and their kin) and the error bodies
 //! of `zeeg-api.md`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::{Instant, SystemTime};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -21,6 +21,7 @@ use super::attributes::CustomAttributes;
 use super::body::{self, FieldErrors, Origin, PersonPatch};
 use super::companies::parse_company;
 use super::durable::Durable;
+use super::faults::{Fault, Faults, RetryAfter};
 use super::latency::Latency;
 use super::limit::TokenBucket;
 use super::store::{MatchKey, Store};
@@ -37,7 +38,8 @@ pub(crate) struct App {
     pub tokens: HashMap<String, Scopes>,
     pub bucket: Option<Mutex<TokenBucket>>,
     pub latency: Latency,
-    pub fail_rate: f64,
+    pub faults: Faults,
+    pub retry_after: RetryAfter,
 }
 
 pub(crate) fn router(app: Arc<App>) -> Router {
@@ -77,15 +79,19 @@ async fn refuse_or_run(app: &App, request: Request, next: Next) -> Response {
             .unwrap_or_else(|poison| poison.into_inner())
             .take(Instant::now());
         if let Err(wait) = taken {
-            return Refusal::RateLimited(wait).into_response();
+            let header = app.retry_after.header(Some(wait), SystemTime::now());
+            return Refusal::RateLimited(Some(header)).into_response();
         }
     }
-    if app.fail_rate > 0.0 && fastrand::f64() < app.fail_rate {
-        return if fastrand::bool() {
-            Refusal::SimulatedFailure.into_response()
-        } else {
-            dropped_connection()
-        };
+    match app.faults.draw() {
+        None => {}
+        Some(Fault::ServerError) => return Refusal::SimulatedFailure.into_response(),
+        Some(Fault::Throttled) => {
+            let header = app.retry_after.header(None, SystemTime::now());
+            return Refusal::RateLimited(Some(header)).into_response();
+        }
+        Some(Fault::ThrottledBare) => return Refusal::RateLimited(None).into_response(),
+        Some(Fault::Dropped) => return dropped_connection(),
     }
     if !tracing::enabled!(tracing::Level::DEBUG) {
         return next.run(request).await;
@@ -560,7 +566,8 @@ enum Refusal {
     /// 4xx other than 429 as final.
     TooLarge,
     Validation(FieldErrors),
-    RateLimited(Duration),
+    /// 429, with the `Retry-After` to send, if any.
+    RateLimited(Option<HeaderValue>),
     SimulatedFailure,
     Internal,
 }
@@ -596,16 +603,15 @@ impl IntoResponse for Refusal {
                 "the given data was invalid".into(),
                 Some(errors.into_map()),
             ),
-            Refusal::RateLimited(wait) => {
-                let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+            Refusal::RateLimited(retry_after) => {
                 let mut response = error_body(
                     StatusCode::TOO_MANY_REQUESTS,
                     "too many requests: slow down".into(),
                     None,
                 );
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                if let Some(value) = retry_after {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
                 return response;
             }
             Refusal::SimulatedFailure => (

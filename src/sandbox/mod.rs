@@ -10,13 +10,15 @@
 //! person, the 422 rules), `companies` (reading a company, the companies in
 //! memory), `store` (the people in memory, with indexes, beside the
 //! companies), `durable` (the SQLite copy), `seed` (seed files), `attributes`
-//! (the people object's schema).
+//! (the people object's schema), `limit` and `faults` (the rate limit and the
+//! trouble the API page allows, on demand).
 
 mod attributes;
 mod body;
 mod companies;
 mod durable;
 mod error;
+pub(crate) mod faults;
 mod http;
 mod latency;
 pub(crate) mod limit;
@@ -27,16 +29,17 @@ mod store;
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use attributes::{AttributeType, CustomAttribute};
 pub use error::SandboxError;
+pub use faults::{FailMix, Faults, RetryAfter};
+pub use limit::RateLimit;
 
 use crate::api::model::Company;
 use attributes::CustomAttributes;
@@ -143,12 +146,14 @@ pub struct SandboxConfig {
     pub seed: Option<PathBuf>,
     /// A SQLite file holding durable state; `None` keeps state in memory.
     pub state: Option<PathBuf>,
-    /// Requests per second before 429 (token bucket, burst of the same size).
-    pub rate_limit: Option<NonZeroU32>,
+    /// Requests per second before 429 (a token bucket, empty at the start).
+    pub rate_limit: Option<RateLimit>,
     /// A delay before every answer.
     pub latency: Duration,
-    /// Share (0..=1) of requests that answer 500 or drop the connection.
-    pub fail_rate: f64,
+    /// Which requests fail (500, 429, a dropped connection) whatever the rate.
+    pub faults: Faults,
+    /// What the 429s say in `Retry-After`.
+    pub retry_after: RetryAfter,
 }
 
 /// A sandbox serving on a socket. Dropping it stops the server without waiting;
@@ -255,9 +260,9 @@ pub async fn start_for_project(
 
 /// Checks the configuration, reads seed and state, and builds the app.
 fn build(config: SandboxConfig) -> Result<http::App, SandboxError> {
-    if !(0.0..=1.0).contains(&config.fail_rate) {
+    if !(0.0..=1.0).contains(&config.faults.rate) {
         return Err(SandboxError::BadFailRate {
-            value: config.fail_rate,
+            value: config.faults.rate,
         });
     }
     let seed = config.seed.as_deref().map(Seed::read).transpose()?;
@@ -375,7 +380,7 @@ fn app(
     };
     let bucket = config
         .rate_limit
-        .map(|n| Mutex::new(limit::TokenBucket::new(n.get(), Instant::now())));
+        .map(|limit| Mutex::new(limit::TokenBucket::new(limit)));
     http::App {
         store: RwLock::new(store),
         durable,
@@ -383,7 +388,8 @@ fn app(
         tokens: tokens.into_iter().map(|t| (t.secret, t.scopes)).collect(),
         bucket,
         latency: latency::Latency::new(config.latency),
-        fail_rate: config.fail_rate,
+        faults: config.faults,
+        retry_after: config.retry_after,
     }
 }
 

@@ -713,11 +713,13 @@ async fn the_rate_limit_answers_429_with_retry_after() {
 
 #[tokio::test]
 async fn failed_requests_change_nothing() {
+    // The default mix: 500s, 429s with and without Retry-After, drops.
     let sandbox = Sandbox::start(&["--fail-rate", "0.5"]);
     let api = Api::new(&sandbox);
     let mut acknowledged = Vec::new();
     let (mut server_errors, mut dropped) = (0, 0);
-    for i in 0..40 {
+    let (mut throttled, mut throttled_bare) = (0, 0);
+    for i in 0..80 {
         let email = format!("f{i}@x.io");
         let sent = api
             .http
@@ -728,6 +730,15 @@ async fn failed_requests_change_nothing() {
             .await;
         match sent {
             Ok(response) if response.status() == 201 => acknowledged.push(email),
+            Ok(response) if response.status() == 429 => {
+                match response.headers().get("retry-after") {
+                    Some(value) => {
+                        assert_eq!(value, "1");
+                        throttled += 1;
+                    }
+                    None => throttled_bare += 1,
+                }
+            }
             Ok(response) => {
                 assert_eq!(response.status(), 500);
                 server_errors += 1;
@@ -736,8 +747,8 @@ async fn failed_requests_change_nothing() {
         }
     }
     assert!(
-        server_errors > 0 && dropped > 0,
-        "{server_errors} 500s, {dropped} dropped"
+        server_errors > 0 && dropped > 0 && throttled > 0 && throttled_bare > 0,
+        "{server_errors} 500s, {dropped} dropped, {throttled} 429s, {throttled_bare} bare 429s"
     );
     // Reads fail too; retry until one page holds everything.
     let page = loop {
