@@ -473,3 +473,52 @@ fn stray_429s_cost_only_their_own_requests() {
     // were every 429 a pause for all, the ten or so would take 10 s.
     assert!(elapsed < Duration::from_secs(6), "{elapsed:?}");
 }
+
+#[test]
+fn apply_follows_a_limit_that_drops_and_recovers() {
+    // 100/s, 10/s from 1 s, 100/s again from 3 s: 200 creates are answered
+    // at best after 3.8 s.
+    let sandbox = Sandbox::start(&["--rate-schedule", "100@0,10@1,100@3"]);
+    let dir = project(&many(200));
+    let started = Instant::now();
+    let (out, json) = apply(&sandbox, dir.path());
+    let elapsed = started.elapsed();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(json["summary"]["created"], 200, "{}", out.stdout);
+    let stats = &json["stats"];
+    let (requests, limited) = (
+        stats["requests"].as_u64().unwrap(),
+        stats["rateLimited"].as_u64().unwrap(),
+    );
+    assert!(
+        limited * 10 <= requests,
+        "{limited} of {requests} answered 429"
+    );
+    assert!(elapsed < Duration::from_secs(9), "{elapsed:?}");
+}
+
+#[test]
+fn a_retry_after_given_as_an_http_date_is_waited_out() {
+    let sandbox = Sandbox::start(&[
+        "--fail-rate",
+        "0.2",
+        "--fail-mix",
+        "429=1",
+        "--retry-after-date",
+    ]);
+    let dir = project(&many(40));
+    let started = Instant::now();
+    let (out, json) = apply(&sandbox, dir.path());
+    let elapsed = started.elapsed();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(json["summary"]["created"], 40, "{}", out.stdout);
+    assert!(json["stats"]["rateLimited"].as_u64().unwrap() > 0);
+    // A date a second or two ahead: each throttled entry waited for it.
+    assert!(
+        out.stderr.contains("retrying people.yaml:"),
+        "{}",
+        out.stderr
+    );
+    assert!(elapsed >= Duration::from_millis(500), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(15), "{elapsed:?}");
+}

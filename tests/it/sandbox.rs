@@ -677,6 +677,114 @@ fn a_bad_seed_or_flag_is_a_clear_error() {
     );
     let stderr = bad(&["--fail-rate", "1.5"]);
     assert!(stderr.contains("invalid fail rate 1.5"), "{stderr}");
+    let stderr = bad(&["--fail-rate", "0.1", "--fail-mix", "503=1"]);
+    assert!(
+        stderr.contains("invalid fail mix `503=1`: unknown fault `503`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("429-bare"),
+        "the help names the faults: {stderr}"
+    );
+    let stderr = bad(&["--rate-schedule", "100@0,20@5,30@2"]);
+    assert!(
+        stderr.contains(
+            "invalid rate schedule `100@0,20@5,30@2`: the steps must be in order of time"
+        ),
+        "{stderr}"
+    );
+    let stderr = bad(&["--rate-limit", "10", "--rate-burst", "0"]);
+    assert!(stderr.contains("invalid rate burst 0"), "{stderr}");
+    let stderr = bad(&["--rate-limit", "10", "--rate-schedule", "10@0"]);
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+}
+
+/// `count` requests to the people list as fast as they go: the status and
+/// `Retry-After` of each.
+async fn burst(api: &Api, count: usize) -> Vec<(u16, Option<String>)> {
+    let mut answers = Vec::new();
+    for _ in 0..count {
+        let response = api
+            .http
+            .get(format!("{}/crm/people", api.base))
+            .bearer_auth(READ_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_string());
+        answers.push((response.status().as_u16(), retry_after));
+    }
+    answers
+}
+
+#[tokio::test]
+async fn the_rate_limit_starts_empty_and_holds_its_burst() {
+    let sandbox = Sandbox::start(&["--rate-limit", "100", "--rate-burst", "5"]);
+    let api = Api::new(&sandbox);
+    // Empty at the start: other integrations have just used the workspace.
+    let first = burst(&api, 1).await;
+    assert_eq!(first[0].0, 429, "{first:?}");
+    // Idle long enough to refill fifty: it holds five.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let answers = burst(&api, 8).await;
+    let accepted = answers
+        .iter()
+        .take_while(|(status, _)| *status == 200)
+        .count();
+    assert!((5..=6).contains(&accepted), "{answers:?}");
+}
+
+#[tokio::test]
+async fn retry_after_is_fixed_or_an_http_date_as_asked() {
+    let sandbox = Sandbox::start(&["--rate-limit", "1", "--retry-after", "7"]);
+    let api = Api::new(&sandbox);
+    let answers = burst(&api, 1).await;
+    assert_eq!(answers, [(429, Some("7".to_string()))]);
+
+    let sandbox = Sandbox::start(&[
+        "--fail-rate",
+        "1",
+        "--fail-mix",
+        "429=1",
+        "--retry-after-date",
+    ]);
+    let api = Api::new(&sandbox);
+    let answers = burst(&api, 1).await;
+    assert_eq!(answers[0].0, 429);
+    let date = answers[0].1.as_deref().expect("a Retry-After");
+    let when = httpdate::parse_http_date(date).expect("an HTTP date");
+    let wait = when
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    assert!(wait <= Duration::from_secs(3), "{date}: {wait:?}");
+    assert!(wait >= Duration::from_millis(500), "{date}: {wait:?}");
+
+    let sandbox = Sandbox::start(&["--fail-rate", "1", "--fail-mix", "429-bare=1"]);
+    let api = Api::new(&sandbox);
+    assert_eq!(burst(&api, 3).await, vec![(429, None); 3]);
+}
+
+#[tokio::test]
+async fn a_rate_schedule_changes_the_limit_from_the_first_request() {
+    // 1,000/s, then 2/s from 0.3 s: a burst passes at first, not later.
+    let sandbox = Sandbox::start(&["--rate-schedule", "1000@0,2@0.3"]);
+    let api = Api::new(&sandbox);
+    let _ = burst(&api, 1).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let early = burst(&api, 10).await;
+    assert!(
+        early.iter().filter(|(s, _)| *s == 200).count() >= 8,
+        "{early:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let late = burst(&api, 10).await;
+    assert!(
+        late.iter().filter(|(s, _)| *s == 200).count() <= 2,
+        "{late:?}"
+    );
 }
 
 #[tokio::test]
