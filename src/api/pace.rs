@@ -17,7 +17,9 @@
 //!   again.
 //! - **The cut is to what the API accepted**, measured over the requests sent
 //!   since the last cut (at most [`PaceConfig::window`] back): above a limit,
-//!   the accepted rate *is* the limit. When too few were accepted to measure
+//!   the accepted rate *is* the limit (or, when the last second alone
+//!   accepted more, a share of that: a limit that just rose is not held
+//!   down by the average). When too few were accepted to measure
 //!   (an empty bucket at the start), the send rate times the accepted share
 //!   estimates it. The new rate is [`PaceConfig::cut_to`] of that. No
 //!   `Retry-After` pauses every request, so no window this is measured over
