@@ -21,3 +21,4 @@ mod schema;
 mod security;
 mod terminal;
 mod validate;
+mod version;
