@@ -15,6 +15,7 @@ mod plan;
 mod project;
 mod recipes;
 mod redaction;
+mod release;
 mod resilience;
 mod runner;
 mod sandbox;
