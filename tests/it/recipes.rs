@@ -131,3 +131,22 @@ fn drift_recipe_runs_nightly_and_fails_on_changes() {
         drift.log
     );
 }
+
+/// The README's CI quick start is six lines, and the plan recipe's own step.
+#[test]
+fn the_readme_quick_start_is_six_lines_of_the_plan_recipe() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let start = readme
+        .find("```yaml\n- uses: actions/checkout")
+        .expect("the quick start");
+    let block = &readme[start + "```yaml\n".len()..];
+    let block = &block[..block.find("```").unwrap()];
+    assert_eq!(block.lines().count(), 6, "{block}");
+    let steps: Value = serde_saphyr::from_str(block).unwrap();
+    let flow = yaml(&recipe("zeeg-plan.yml"));
+    let recipe_step = zeeg_step(&flow);
+    assert_eq!(steps[1]["uses"], recipe_step["uses"]);
+    for (key, value) in steps[1]["with"].as_object().unwrap() {
+        assert_eq!(&recipe_step["with"][key], value, "{key}");
+    }
+}
