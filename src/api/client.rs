@@ -229,6 +229,11 @@ impl Client {
         })
     }
 
+    /// The pace every request of this client (and its clones) keeps.
+    pub fn pacer(&self) -> &Pacer {
+        &self.inner.pacer
+    }
+
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
         self.inner.base.as_str()

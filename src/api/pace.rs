@@ -34,6 +34,10 @@
 //!   limit is signalled ([`PaceConfig::acceleration`]), so a limit that
 //!   rose again is found within seconds, while one that did not is
 //!   approached gently.
+//! - **No probe at the end**: once the requests left take under 1.5 s at the
+//!   limit the last cut found, the pace holds at that limit. Above it only a
+//!   429 could be learned, and that 429's `Retry-After` would be the run's
+//!   end.
 //! - **Concurrency is not the instrument**: the number of requests in flight
 //!   is the user's `--parallelism` and never moves with 429s; only this pace
 //!   does.
@@ -59,6 +63,9 @@ const UNPACED_RUN: usize = 4;
 
 /// Accepted answers that measure a limit.
 const MEASURED: usize = 10;
+
+/// The work left that counts as the end of it, in time at the found limit.
+const ENDGAME: Duration = Duration::from_millis(1500);
 
 /// Until a limit is measured, the pace doubles this often (seconds).
 const UNMEASURED_DOUBLING: f64 = 0.25;
@@ -87,7 +94,7 @@ impl Default for PaceConfig {
     fn default() -> Self {
         PaceConfig {
             cut_to: 0.85,
-            growth_per_second: 0.05,
+            growth_per_second: 0.2,
             calm: Duration::from_millis(1500),
             acceleration: 0.3,
             window: Duration::from_secs(5),
@@ -120,6 +127,11 @@ pub struct Ticket {
 struct State {
     /// Requests per second at the last cut; `None` until the first.
     rate: Option<f64>,
+    /// What the last cut found the API to accept: near the end of the work
+    /// the pace holds there instead of probing above it.
+    limit: f64,
+    /// Requests still to send, when the caller knows.
+    remaining: Option<usize>,
     /// Whether the last cut measured the limit from accepted answers; until
     /// one does (an empty bucket at the start), the rate doubles quickly.
     measured: bool,
@@ -142,6 +154,8 @@ impl Pacer {
                 config,
                 state: Mutex::new(State {
                     rate: None,
+                    limit: 0.0,
+                    remaining: None,
                     measured: false,
                     tokens: 0.0,
                     refilled: now,
@@ -178,6 +192,14 @@ impl Pacer {
             };
             tokio::time::sleep_until(wake).await;
         }
+    }
+
+    /// How many requests are still to be sent (retries included). Near the
+    /// end of the work the pace stops probing above the limit it found: a
+    /// probe's 429 costs its request a `Retry-After`, and the last request's
+    /// wait is the run's end, while a higher rate found then gains nothing.
+    pub fn remaining(&self, requests: usize) {
+        self.inner.lock().remaining = Some(requests);
     }
 
     /// The request of `ticket` got an answer other than 429.
@@ -295,7 +317,9 @@ impl Inner {
             (sent as f64 / span) * (accepted + 1) as f64 / (answers + 1) as f64
         };
         let current = self.grown(state, now).unwrap_or(f64::INFINITY);
-        let rate = (current.min(estimate) * self.config.cut_to).max(self.config.min_rate);
+        let limit = current.min(estimate).max(self.config.min_rate);
+        let rate = (limit * self.config.cut_to).max(self.config.min_rate);
+        state.limit = limit;
         state.rate = Some(rate);
         state.measured = measured;
         state.tokens = state.tokens.min(1.0);
@@ -305,8 +329,19 @@ impl Inner {
         state.sends.clear();
     }
 
-    /// The rate now, grown since the last cut.
+    /// The rate now: grown since the last cut, but not beyond the limit it
+    /// found once the work left is under [`ENDGAME`] at that rate.
     fn grown(&self, state: &State, now: Instant) -> Option<f64> {
+        let grown = self.grown_freely(state, now)?;
+        let cap = state.rate.unwrap_or(grown).max(state.limit);
+        let ending = state
+            .remaining
+            .is_some_and(|left| (left as f64) < cap * ENDGAME.as_secs_f64());
+        Some(if ending { grown.min(cap) } else { grown })
+    }
+
+    /// The rate now, grown since the last cut.
+    fn grown_freely(&self, state: &State, now: Instant) -> Option<f64> {
         let rate = state.rate?;
         let since = state
             .since
@@ -456,10 +491,31 @@ mod tests {
         let cut = pacer.rate().expect("paced");
         tokio::time::sleep(Duration::from_secs(1)).await;
         let soon = pacer.rate().expect("paced");
-        assert!(soon < cut * 1.1, "gentle near the limit: {cut} -> {soon}");
+        assert!(soon < cut * 1.3, "gentle near the limit: {cut} -> {soon}");
         tokio::time::sleep(Duration::from_secs(4)).await;
         let later = pacer.rate().expect("paced");
         assert!(later > cut * 4.0, "back within seconds: {cut} -> {later}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn near_the_end_of_the_work_the_pace_holds_at_the_limit_found() {
+        let pacer = Pacer::default();
+        for _ in 0..100 {
+            answer(&pacer, 10, false).await;
+        }
+        let mut cut = false;
+        while !cut {
+            cut = answer(&pacer, 10, true).await;
+        }
+        let limit = pacer.rate().expect("paced") / PaceConfig::default().cut_to;
+        pacer.remaining(20);
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let held = pacer.rate().expect("paced");
+        assert!(held <= limit * 1.001, "probed above {limit} to {held}");
+        assert!(held >= limit * 0.999, "held below {limit} at {held}");
+        pacer.remaining(10_000);
+        let free = pacer.rate().expect("paced");
+        assert!(free > limit * 2.0, "{free}");
     }
 
     #[tokio::test(start_paused = true)]

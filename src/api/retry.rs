@@ -148,9 +148,12 @@ impl RetryPolicy {
                 retry_after: Some(wait),
             } => {
                 // A little spread, so that the requests a burst of 429s
-                // sent back do not all return in the same instant.
-                let spread = self.base_delay.min(Duration::from_millis(250));
-                (*wait).min(self.max_retry_after) + spread.mul_f64(fastrand::f64())
+                // sent back do not all return in the same instant; little,
+                // because the shared pace spaces them out anyway, and the
+                // last entry's wait is the run's end.
+                let wait = (*wait).min(self.max_retry_after);
+                let spread = (wait / 20).min(Duration::from_millis(50));
+                wait + spread.mul_f64(fastrand::f64())
             }
             _ => backoff + backoff.mul_f64(fastrand::f64() / 10.0),
         };
@@ -270,9 +273,9 @@ mod tests {
             retry_after: Some(Duration::from_secs(seconds)),
         };
         let wait = policy.after(&cause(3), 1).unwrap().wait;
-        assert!(wait >= Duration::from_secs(3) && wait < Duration::from_millis(3250));
+        assert!(wait >= Duration::from_secs(3) && wait < Duration::from_millis(3050));
         let capped = policy.after(&cause(3600), 1).unwrap().wait;
-        assert!(capped < Duration::from_millis(10_250));
+        assert!(capped < Duration::from_millis(10_050));
     }
 
     #[test]

@@ -25,7 +25,7 @@ use tokio::time::Instant;
 use super::interrupt::Stop;
 use super::progress::Progress;
 use super::{EntryResult, Failure, Job, Reason, Sent, Stopped};
-use crate::api::Cause;
+use crate::api::{Cause, Pacer};
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -36,6 +36,8 @@ pub struct ExecutorConfig {
     pub note_linger: Duration,
     /// After a stop, how long requests in flight may take to finish.
     pub grace: Duration,
+    /// The pace the send function waits for, told how much work is left.
+    pub pace: Option<Pacer>,
 }
 
 impl ExecutorConfig {
@@ -44,6 +46,7 @@ impl ExecutorConfig {
             parallelism: parallelism.max(1),
             note_linger: Duration::from_secs(2),
             grace: Duration::from_secs(30),
+            pace: None,
         }
     }
 }
@@ -132,6 +135,7 @@ struct Run<'a, T> {
     note_linger: Duration,
     /// Tries in flight whose wait was abandoned after a stop.
     abandoned: usize,
+    pace: Option<Pacer>,
 }
 
 impl<'a, T> Run<'a, T> {
@@ -159,6 +163,7 @@ impl<'a, T> Run<'a, T> {
             last_throttle: None,
             note_linger: config.note_linger,
             abandoned: 0,
+            pace: config.pace.clone(),
         }
     }
 
@@ -275,6 +280,9 @@ impl<'a, T> Run<'a, T> {
 
     /// The job to send next: a retry that is due, else the next fresh one.
     fn next_job(&mut self) -> Option<usize> {
+        if let Some(pace) = &self.pace {
+            pace.remaining(self.jobs.len() - self.next_fresh + self.waiting.len());
+        }
         let now = Instant::now();
         if self
             .waiting
@@ -386,7 +394,7 @@ pub(super) mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::api::{Pacer, RetryPolicy};
+    use crate::api::RetryPolicy;
     use crate::apply::Failure;
     use crate::apply::{Action, Outcome, interrupt};
     use crate::manifest::SourceLocation;

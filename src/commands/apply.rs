@@ -203,7 +203,10 @@ async fn execute(
         .parallelism
         .unwrap_or(manifest.config.apply.parallelism)
         .max(1);
-    let config = ExecutorConfig::new(usize::from(parallelism));
+    let config = ExecutorConfig {
+        pace: Some(client.pacer().clone()),
+        ..ExecutorConfig::new(usize::from(parallelism))
+    };
     // Installed only now: until here Ctrl-C simply ends the process, and
     // nothing has been written.
     let (handle, stop) = apply::interrupt::channel();

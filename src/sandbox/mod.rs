@@ -31,7 +31,7 @@ use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -380,7 +380,7 @@ fn app(
     };
     let bucket = config
         .rate_limit
-        .map(|limit| Mutex::new(limit::TokenBucket::new(limit)));
+        .map(|limit| Mutex::new(limit::TokenBucket::new(limit, Instant::now())));
     http::App {
         store: RwLock::new(store),
         durable,
