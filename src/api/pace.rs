@@ -392,6 +392,17 @@ mod tests {
         }
     }
 
+    /// A pacer cut once from a measured rate: 100 accepted over a second,
+    /// then 429s until the cut.
+    async fn measured_cut() -> Pacer {
+        let pacer = Pacer::default();
+        for _ in 0..100 {
+            answer(&pacer, 10, false).await;
+        }
+        while !answer(&pacer, 10, true).await {}
+        pacer
+    }
+
     #[tokio::test(start_paused = true)]
     async fn unpaced_until_a_limit_is_signalled() {
         let pacer = Pacer::default();
@@ -480,14 +491,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn after_a_cut_the_rate_comes_back_within_seconds() {
-        let pacer = Pacer::default();
-        for _ in 0..100 {
-            answer(&pacer, 10, false).await;
-        }
-        let mut cut = false;
-        while !cut {
-            cut = answer(&pacer, 10, true).await;
-        }
+        let pacer = measured_cut().await;
         let cut = pacer.rate().expect("paced");
         tokio::time::sleep(Duration::from_secs(1)).await;
         let soon = pacer.rate().expect("paced");
@@ -499,14 +503,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn near_the_end_of_the_work_the_pace_holds_at_the_limit_found() {
-        let pacer = Pacer::default();
-        for _ in 0..100 {
-            answer(&pacer, 10, false).await;
-        }
-        let mut cut = false;
-        while !cut {
-            cut = answer(&pacer, 10, true).await;
-        }
+        let pacer = measured_cut().await;
         let limit = pacer.rate().expect("paced") / PaceConfig::default().cut_to;
         pacer.remaining(20);
         tokio::time::sleep(Duration::from_secs(5)).await;
