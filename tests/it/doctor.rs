@@ -74,6 +74,8 @@ enum Break {
     UnreadableRetryAfter,
     /// An upsert that leaves out jobTitle clears it.
     OmittedCleared,
+    /// The people object lists the email attribute as `emails`.
+    EmailsSlug,
     /// The companies `search` is case-sensitive.
     CompanySearchCaseSensitive,
     /// A person's `company` keeps the name the company had before a rename.
@@ -286,6 +288,15 @@ async fn bend(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
                 }
             }
         }
+        Break::EmailsSlug if path == "/v2/crm/objects/people" => {
+            if let Some(Value::Array(attributes)) = json.pointer_mut("/object/attributes") {
+                for attribute in attributes {
+                    if attribute["key"] == "email" {
+                        attribute["key"] = json!("emails");
+                    }
+                }
+            }
+        }
         Break::StaleCompanyName => {
             let people = match json.get_mut("collection") {
                 Some(Value::Array(people)) => people.iter_mut().collect(),
@@ -486,6 +497,16 @@ fn skipped_besides_the_usual(run: &common::Run) -> Vec<String> {
         .collect()
 }
 
+/// Asserts that the text of `key` in a reported `check` starts with `prefix`.
+fn assert_starts(check: &Value, key: &str, prefix: &str) {
+    assert!(
+        check[key]
+            .as_str()
+            .is_some_and(|text| text.starts_with(prefix)),
+        "{check}"
+    );
+}
+
 fn check(run: &common::Run, id: &str) -> Value {
     let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
     report["checks"]
@@ -612,6 +633,24 @@ async fn pages_that_overlap() {
             .is_some_and(|o| o.contains("page 2 repeats 1 of page 1")),
         "{pages}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_that_names_the_email_attribute_emails() {
+    let sandbox = sandbox().await;
+    let url = proxy(&sandbox, Break::EmailsSlug).await;
+    let run = doctor(&url, &["--format", "json"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let verdicts = verdicts(&run);
+    assert!(
+        with_verdict(&verdicts, "differs").is_empty(),
+        "{}",
+        run.stdout
+    );
+    assert!(with_verdict(&verdicts, "note").is_empty(), "{}", run.stdout);
+    let slugs = check(&run, "people.schema.standard-slugs");
+    assert_eq!(slugs["verdict"], "ok");
+    assert_starts(&slugs, "observed", "all 9 present: emails, first_name");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
