@@ -7,18 +7,25 @@ use crate::api::{ApiError, Attribute};
 use crate::person::STANDARD_SLUGS;
 
 use super::probe::Probe;
-use super::{Check, Section, Spec, count, differs, not_checked, ok, printable};
+use super::{Check, Reliance, Section, Spec, copes, count, differs, not_checked, ok, printable};
 
+/// Plan and import read the schema before anything else, so one they cannot
+/// read stops them; an attribute of a type zeeg does not know only goes
+/// unchecked until the API sees its values, as the API would check them anyway.
 pub const SCHEMA: Spec = Spec {
     id: "people.schema",
     section: Section::Reads,
     expected: "GET /crm/objects/people answers {success, status, object: {slug, attributes: [{key, label, type, isStandard, isUnique, isRequired, isArchived, options?}]}}, every type a documented one",
+    reliance: Reliance::Partly,
 };
 
+/// Entries match on these slugs: one the workspace lacks is a
+/// `matchingAttribute` the upsert may refuse.
 pub const SLUGS: Spec = Spec {
     id: "people.schema.standard-slugs",
     section: Section::PersonResource,
     expected: "the standard attributes include every slug zeeg maps to a person field",
+    reliance: Reliance::Relied,
 };
 
 /// Reads the schema once and judges both checks; returns the attributes,
@@ -90,7 +97,7 @@ fn judge_types(attributes: &[Attribute]) -> super::Outcome {
     if unknown.is_empty() {
         ok(observed)
     } else {
-        differs(
+        copes(
             format!("{observed}; undocumented types: {}", unknown.join(", ")),
             "values of these attributes are sent as written: zeeg cannot check them before apply, and the API decides",
         )
