@@ -605,6 +605,8 @@ struct PageFindings {
     skipped: bool,
     /// A nextPage or previousPage link names the wrong page.
     links_wrong: bool,
+    /// totalPages claims more pages than total fills.
+    too_many_pages: bool,
     /// Page 2 is the window after page 1 moved back by this many people.
     shifted: Option<usize>,
 }
@@ -672,6 +674,7 @@ impl PageFindings {
             let want = total.div_ceil(size).max(1);
             if pages != want {
                 self.skipped |= pages < want;
+                self.too_many_pages |= pages > want;
                 self.problems.push(format!(
                     "totalPages is {pages}, ⌈{total} / {size}⌉ is {want}"
                 ));
@@ -706,6 +709,8 @@ impl PageFindings {
             "plan drops people listed twice (by id), so an overlap costs only requests"
         } else if self.links_wrong {
             "nothing: zeeg pages by number and does not follow the links"
+        } else if self.too_many_pages {
+            "nothing: zeeg reads no more pages than total fills at the size the first page has"
         } else {
             "plan reads pages concurrently and keeps their order; a different order changes nothing it decides"
         }

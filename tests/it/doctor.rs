@@ -80,6 +80,16 @@ enum Break {
     /// People were created in the same second, listed in creation order:
     /// stable, but not by id.
     TiesNotById,
+    /// A person read by id shows another job title than the list.
+    PersonReadDiffers,
+    /// A company read by id shows another `updatedAt` than the list.
+    CompanyReadDiffers,
+    /// Page 1's `nextPage` names page 9.
+    WrongNextPage,
+    /// `totalPages` claims five pages more than there are.
+    TotalPagesTooHigh,
+    /// An upsert without the matching value is a 400, not a 422.
+    ValidationAs400,
     /// The companies `search` is case-sensitive.
     CompanySearchCaseSensitive,
     /// A person's `company` keeps the name the company had before a rename.
@@ -280,6 +290,10 @@ async fn bend(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
                     .collect()
             });
         }
+        Break::ValidationAs400 if method == "PUT" && body == b"{}" => {
+            let body = json!({"success": false, "message": "bad request", "status": 400});
+            return respond(400, body.to_string().into_bytes(), "application/json");
+        }
         Break::OmittedCleared if method == "PUT" => {
             let mut sent: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             if let Value::Object(fields) = &mut sent
@@ -351,6 +365,28 @@ async fn bend(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
         Break::TiesNotById => {
             if let Some(person) = json.get_mut("person") {
                 created_in_one_second(person);
+            }
+        }
+        Break::PersonReadDiffers if method == "GET" => {
+            if let Some(person) = json.get_mut("person") {
+                person["jobTitle"] = json!("Another title");
+            }
+        }
+        Break::CompanyReadDiffers if method == "GET" => {
+            if let Some(company) = json.get_mut("company") {
+                company["updatedAt"] = json!("2026-01-01T00:00:00+00:00");
+            }
+        }
+        Break::TotalPagesTooHigh if is_list => {
+            if let Some(pages) = json.pointer_mut("/pagination/totalPages") {
+                *pages = json!(pages.as_u64().unwrap_or(0) + 5);
+            }
+        }
+        Break::WrongNextPage if is_list => {
+            if let Some(next) = json.pointer_mut("/pagination/nextPage")
+                && !next.is_null()
+            {
+                *next = json!("/v2/crm/people?page=9");
             }
         }
         Break::StaleCompanyName => {
@@ -542,10 +578,10 @@ async fn breaks(brk: Break, extra: &[&str], differ: &[&str]) -> common::Run {
 /// copes with: asserts exit 0, exactly `noted` a note and nothing
 /// differing, in JSON and in the table (where each note says what zeeg
 /// does). Returns the JSON run and the table.
-async fn copes_with(brk: Break, noted: &[&str]) -> (common::Run, String) {
+async fn copes_with(brk: Break, extra: &[&str], noted: &[&str]) -> (common::Run, String) {
     let sandbox = sandbox().await;
     let url = proxy(&sandbox, brk).await;
-    let run = doctor(&url, &["--format", "json"]).await;
+    let run = doctor(&url, &[extra, &["--format", "json"]].concat()).await;
     let verdicts = verdicts(&run);
     assert_eq!(
         with_verdict(&verdicts, "note"),
@@ -566,7 +602,7 @@ async fn copes_with(brk: Break, noted: &[&str]) -> (common::Run, String) {
         assert!(zeeg_does.as_str().is_some_and(|z| !z.is_empty()), "{id}");
     }
     // A proxy of its own: some breaks bend only the first request.
-    let table = doctor(&proxy(&sandbox, brk).await, &[]).await;
+    let table = doctor(&proxy(&sandbox, brk).await, extra).await;
     assert_eq!(table.code, 0, "{brk:?}: {}", table.stderr);
     for id in noted {
         let line = table
@@ -623,7 +659,7 @@ fn check(run: &common::Run, id: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_list_reporting_has_more_instead_of_next_page() {
-    let (run, _) = copes_with(Break::HasMore, &["people.list.envelope"]).await;
+    let (run, _) = copes_with(Break::HasMore, &[], &["people.list.envelope"]).await;
     assert!(skipped_besides_the_usual(&run).is_empty());
     let envelope = check(&run, "people.list.envelope");
     assert!(
@@ -676,7 +712,7 @@ async fn plan_json(api_url: &str, path: &std::path::Path) -> common::Run {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_search_that_is_not_applied() {
-    let (run, _) = copes_with(Break::SearchIgnored, &["people.search.narrows"]).await;
+    let (run, _) = copes_with(Break::SearchIgnored, &[], &["people.search.narrows"]).await;
     let narrows = check(&run, "people.search.narrows");
     assert_eq!(narrows["assumption"], "Reads");
     assert_starts(
@@ -721,12 +757,12 @@ async fn a_person_showing_a_company_name_from_before_a_rename() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_not_found_without_a_json_body() {
-    copes_with(Break::PlainNotFound, &["errors.not-found"]).await;
+    copes_with(Break::PlainNotFound, &[], &["errors.not-found"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_list_that_ignores_count() {
-    let (run, _) = copes_with(Break::CountIgnored, &["people.list.count"]).await;
+    let (run, _) = copes_with(Break::CountIgnored, &[], &["people.list.count"]).await;
     let count = check(&run, "people.list.count");
     assert_eq!(
         count["observed"], "count=1 listed 20; count=100 listed 20 of a total of 23",
@@ -742,7 +778,7 @@ async fn plan_reads_a_list_that_ignores_count() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_that_overlap() {
-    let (run, _) = copes_with(Break::PagesOverlap, &["people.list.pages"]).await;
+    let (run, _) = copes_with(Break::PagesOverlap, &[], &["people.list.pages"]).await;
     let pages = check(&run, "people.list.pages");
     assert!(
         pages["observed"]
@@ -772,7 +808,7 @@ async fn a_schema_that_names_the_email_attribute_emails() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_created_in_one_second_listed_not_by_id() {
-    let (run, table) = copes_with(Break::TiesNotById, &["people.list.order"]).await;
+    let (run, table) = copes_with(Break::TiesNotById, &[], &["people.list.order"]).await;
     let order = check(&run, "people.list.order");
     assert!(
         order["observed"]
@@ -785,6 +821,49 @@ async fn people_created_in_one_second_listed_not_by_id() {
         insta::assert_snapshot!("ties-not-by-id-text", table);
     });
     plans_the_example_as_against_the_sandbox(Break::TiesNotById).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_read_by_id_that_differs_from_the_list() {
+    let (run, _) = copes_with(Break::PersonReadDiffers, &[], &["people.get"]).await;
+    assert_starts(&check(&run, "people.get"), "zeegDoes", "nothing today");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_company_read_by_id_that_differs_from_the_list() {
+    let (run, _) = copes_with(Break::CompanyReadDiffers, &[], &["companies.get"]).await;
+    let get = check(&run, "companies.get");
+    assert_starts(&get, "zeegDoes", "plan reads a company by id only to learn");
+    assert_eq!(check(&run, "people.company.current")["verdict"], "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_next_page_link_naming_the_wrong_page() {
+    let (run, _) = copes_with(Break::WrongNextPage, &[], &["people.list.pages"]).await;
+    let pages = check(&run, "people.list.pages");
+    assert_eq!(pages["observed"], "page 1's nextPage does not name page 2");
+    assert_starts(&pages, "zeegDoes", "nothing: zeeg pages by number");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_total_pages_claiming_too_many() {
+    let (run, _) = copes_with(Break::TotalPagesTooHigh, &[], &["people.list.pages"]).await;
+    let pages = check(&run, "people.list.pages");
+    assert_eq!(pages["observed"], "totalPages is 8, ⌈23 / 11⌉ is 3");
+    assert_starts(
+        &pages,
+        "zeegDoes",
+        "nothing: zeeg reads no more pages than total fills",
+    );
+    plans_the_example_as_against_the_sandbox(Break::TotalPagesTooHigh).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_of_an_empty_upsert_as_400() {
+    let write = ["--write", "--auto-approve"];
+    let (run, _) = copes_with(Break::ValidationAs400, &write, &["errors.validation"]).await;
+    assert_eq!(check(&run, "errors.validation")["observed"], "answered 400");
+    assert_eq!(check(&run, "upsert.same-values")["verdict"], "ok");
 }
 
 /// A difference zeeg relies on still fails the run, notes or not.
@@ -807,7 +886,7 @@ async fn a_token_without_the_read_scope() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_attribute_of_an_undocumented_type() {
-    copes_with(Break::UnknownType, &["people.schema"]).await;
+    copes_with(Break::UnknownType, &[], &["people.schema"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -817,7 +896,7 @@ async fn numbers_that_come_back_as_strings() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_after_nobody_can_read() {
-    let (run, _) = copes_with(Break::UnreadableRetryAfter, &["rate-limits"]).await;
+    let (run, _) = copes_with(Break::UnreadableRetryAfter, &[], &["rate-limits"]).await;
     let limits = check(&run, "rate-limits");
     assert!(
         limits["observed"]
