@@ -1,18 +1,20 @@
 //! The token: accepted, and with the scopes zeeg needs.
 
 use super::probe::Answer;
-use super::{Check, Section, Spec, differs, ok};
+use super::{Check, Reliance, Section, Spec, differs, ok};
 
 pub const TOKEN_READ: Spec = Spec {
     id: "token.read",
     section: Section::Basics,
     expected: "the token is accepted and has crm:read: GET /crm/people answers 200",
+    reliance: Reliance::Relied,
 };
 
 pub const TOKEN_WRITE: Spec = Spec {
     id: "token.write",
     section: Section::Basics,
     expected: "the token has crm:write: a re-assert (PUT /crm/people) is not refused with 401 or 403",
+    reliance: Reliance::Relied,
 };
 
 /// Judges the first read; returns whether the token can read.

@@ -1,9 +1,8 @@
 //! The companies endpoints, read the way zeeg's client reads them: the list
 //! envelope, a read by id, `search` by domain in another case, and whether a
-//! person's `company` shows the company as it is now. No command of this
-//! zeeg reads companies yet (people files still link them by `companyId`), so
-//! a difference here changes nothing today; it says what the zeeg that names
-//! companies by domain will meet.
+//! person's `company` shows the company as it is now. Plan reads companies
+//! when the files declare them or link people to them by domain, and import
+//! names companies from a person's `company`.
 
 use serde_json::Value;
 
@@ -14,34 +13,53 @@ use super::list::Listed;
 use super::listed::id_of;
 use super::lookup::swap_case;
 use super::probe::{Answer, Probe};
-use super::{Check, Outcome, Section, Spec, count, differs, not_checked, ok, printable};
+use super::{
+    Check, Outcome, Reliance, Section, Spec, copes, count, differs, not_checked, ok, printable,
+};
 
 pub const LIST: Spec = Spec {
     id: "companies.list",
     section: Section::Companies,
     expected: "GET /crm/companies answers the list envelope of the people list, of companies {id, name, domain, createdAt, updatedAt}",
+    reliance: Reliance::Relied,
 };
 
+/// Plan reads by id each `companyId` of the files that it has not seen, to
+/// learn whether it exists: an answer it cannot read stops it, but which
+/// company comes back does not matter to it.
 pub const GET: Spec = Spec {
     id: "companies.get",
     section: Section::Companies,
     expected: "GET /crm/companies/{id} answers {success, status, company} with the company the list shows",
+    reliance: Reliance::Partly,
 };
 
+/// Plan searches the files' domains in lower case when that is cheaper than
+/// listing: a company it does not find is planned as new, or its domain
+/// refused as unknown.
 pub const SEARCH: Spec = Spec {
     id: "companies.search",
     section: Section::Companies,
     expected: "search=DOMAIN finds the company with that domain, ignoring case",
+    reliance: Reliance::Relied,
 };
 
+/// Import names companies from a person's `company`: a name from before a
+/// rename is written to the files, and apply would rename the company back.
 pub const CURRENT: Spec = Spec {
     id: "people.company.current",
     section: Section::Companies,
     expected: "a person's company shows the name and domain that GET /crm/companies/{id} has now",
+    reliance: Reliance::Relied,
 };
 
-/// What a difference here does today.
-const NOTHING_YET: &str = "nothing yet: no command of this zeeg reads companies (people files link them by companyId); the client's companies calls would fail or mislead as described";
+/// What plan does when it cannot read the companies it needs.
+const PLAN_STOPS: &str =
+    "plan stops at this request when the files declare companies or link people to them by domain";
+
+/// What plan does when a read by id fails: it reads so each `companyId` of
+/// the files that no company or person it read shows.
+const READ_BY_ID: &str = "plan reads by id each companyId of the files that it has not seen: an answer like this stops it, or (a 404) refuses the entry's companyId as unknown";
 
 pub(crate) async fn run(
     probe: &mut Probe,
@@ -90,7 +108,7 @@ fn judge_list(answer: &Answer, checks: &mut Vec<Check>) -> Option<ListResponse<C
     if !(200..300).contains(&answer.status) {
         checks.push(LIST.with(differs(
             format!("{request} answered {}", answer.status),
-            NOTHING_YET,
+            PLAN_STOPS,
         )));
         return None;
     }
@@ -110,7 +128,7 @@ fn judge_list(answer: &Answer, checks: &mut Vec<Check>) -> Option<ListResponse<C
                     answer.status,
                     printable(&error.to_string())
                 ),
-                NOTHING_YET,
+                PLAN_STOPS,
             )));
             None
         }
@@ -124,7 +142,7 @@ async fn judge_get(probe: &mut Probe, listed: &Company) -> Result<Outcome, ApiEr
     if !(200..300).contains(&answer.status) {
         return Ok(differs(
             format!("{request} answered {}", answer.status),
-            NOTHING_YET,
+            READ_BY_ID,
         ));
     }
     Ok(match answer.decode::<CompanyEnvelope>() {
@@ -132,13 +150,13 @@ async fn judge_get(probe: &mut Probe, listed: &Company) -> Result<Outcome, ApiEr
             "{request} answered {} with the company the list shows",
             answer.status
         )),
-        Ok(_) => differs(
+        Ok(_) => copes(
             format!("{request}: a company other than the list shows"),
-            NOTHING_YET,
+            "plan reads a company by id only to learn that it exists",
         ),
         Err(_) => differs(
             format!("{request}: the answer is not {{success, status, company}}"),
-            NOTHING_YET,
+            READ_BY_ID,
         ),
     })
 }
@@ -167,11 +185,11 @@ async fn judge_search(probe: &mut Probe, company: &Company) -> Result<Outcome, A
                 "search by {what}: {} listed, not company {id}",
                 count(found.collection.len(), "company", "companies")
             ),
-            NOTHING_YET,
+            "when the files name fewer domains than there are pages of companies, plan searches each (in lower case): a company it does not find is planned as new, or its domain refused as unknown; apply's assert by domain would still find it",
         ),
         Err(_) => differs(
             format!("search by {what} answered {}", answer.status),
-            NOTHING_YET,
+            "plan stops when it searches companies",
         ),
     })
 }
@@ -201,7 +219,7 @@ async fn judge_current(probe: &mut Probe, listed: Option<&Listed>) -> Result<Out
                 "person {person_id} is linked to company {company_id}, and GET /crm/companies/{company_id} answered {} without a company",
                 answer.status
             ),
-            NOTHING_YET,
+            READ_BY_ID,
         ));
     };
     let company = envelope.company;
@@ -223,7 +241,7 @@ async fn judge_current(probe: &mut Probe, listed: Option<&Listed>) -> Result<Out
                 "person {person_id} shows company {company_id} with another {} than the company has",
                 stale.join(" and ")
             ),
-            NOTHING_YET,
+            "import writes the company as the person shows it: a plan of those files then shows a change back to it, which apply would make",
         )
     })
 }

@@ -2,12 +2,15 @@
 //! any 429 met on the way.
 
 use super::probe::{Seen, read_retry_after};
-use super::{Check, Section, Spec, count, differs, ok, printable};
+use super::{Check, Reliance, Section, Spec, count, differs, ok, printable};
 
+/// A `Retry-After` zeeg cannot read is a 429 without one: it backs off
+/// exponentially instead.
 pub const RATE_LIMITS: Spec = Spec {
     id: "rate-limits",
     section: Section::RateLimits,
     expected: "a 429 carries Retry-After in seconds or as an HTTP date, or none (zeeg then backs off from 1 s); rate-limit headers are optional (zeeg learns the rate from 429s)",
+    reliance: Reliance::Copes,
 };
 
 pub(crate) fn check(seen: &Seen) -> Check {

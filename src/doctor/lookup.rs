@@ -9,36 +9,49 @@ use crate::api::{ApiError, ErrorBody, PersonEnvelope};
 use super::list::{Listed, ids};
 use super::listed::{id_of, primary_email};
 use super::probe::{Answer, Probe};
-use super::{Check, Outcome, Section, Spec, count, differs, not_checked, ok, printable};
+use super::{Check, Outcome, Reliance, Section, Spec, count, differs, not_checked, ok, printable};
 
 pub const SEARCH_FINDS: Spec = Spec {
     id: "people.search.finds",
     section: Section::Reads,
     expected: "search=EMAIL finds the person who has that email",
+    reliance: Reliance::Relied,
 };
 
+/// Plan notices a search that lists everybody and takes it for the whole
+/// list: an ignored search costs requests, not a wrong plan.
 pub const SEARCH_NARROWS: Spec = Spec {
     id: "people.search.narrows",
     section: Section::Reads,
     expected: "search narrows the list: search=EMAIL lists fewer people than the whole list",
+    reliance: Reliance::Copes,
 };
 
+/// Plan searches with the files' emails in lower case: a case-sensitive
+/// search misses people whose email is stored otherwise, and plan shows them
+/// as new.
 pub const SEARCH_CASE: Spec = Spec {
     id: "people.search.case",
     section: Section::Reads,
     expected: "search ignores case: the same email in another case finds the same person",
+    reliance: Reliance::Relied,
 };
 
+/// No command reads a person by id.
 pub const GET: Spec = Spec {
     id: "people.get",
     section: Section::Reads,
     expected: "GET /crm/people/{id} answers {success, status, person} with the person the list shows",
+    reliance: Reliance::Copes,
 };
 
+/// No command reads a person by id, and zeeg branches on the status, not on
+/// the body's shape.
 pub const NOT_FOUND: Spec = Spec {
     id: "errors.not-found",
     section: Section::Errors,
     expected: "an unknown id answers 404 with {success: false, message, status} or {error}",
+    reliance: Reliance::Copes,
 };
 
 /// An id no workspace holds: a version-4 UUID of zeros.

@@ -7,7 +7,9 @@
 //! zeeg assumes.
 //!
 //! Every check has a stable id (listed in [`CHECKS`]) and ends `ok`,
-//! `differs` (with what zeeg does about it) or `not checked` (with why).
+//! `differs` (with what zeeg does about it), `note` (a difference zeeg copes
+//! with, see [`Reliance`]) or `not checked` (with why). Only `differs` makes
+//! the command exit 1: a note is worth knowing, but nothing to mend.
 //! What a check observed names only counts, ids and field names unless the
 //! user turned redaction off.
 
@@ -72,6 +74,24 @@ pub struct Spec {
     pub section: Section,
     /// What zeeg expects, in a line.
     pub expected: &'static str,
+    /// Whether zeeg depends on the assumption holding.
+    pub reliance: Reliance,
+}
+
+/// Whether zeeg depends on what a check tests. zeeg depends on an assumption
+/// when a difference changes what a command does or shows: it stops, writes
+/// what the files do not say, or plans what apply would not do. It copes
+/// with a difference that leaves every command's result as it is, costing at
+/// most requests or the server's own words in a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reliance {
+    /// Every difference is `differs`.
+    Relied,
+    /// Every difference is a `note`.
+    Copes,
+    /// The check says of each difference whether zeeg copes with it
+    /// ([`copes`]); the others are `differs`.
+    Partly,
 }
 
 impl Spec {
@@ -116,8 +136,14 @@ impl Section {
 pub enum Outcome {
     /// The workspace behaves as zeeg assumes.
     Ok { observed: String },
-    /// It does not: what came back, and what zeeg does about it.
-    Differs { observed: String, zeeg_does: String },
+    /// It does not: what came back, and what zeeg does about it; `copes`
+    /// when zeeg copes with this difference whatever the check's
+    /// [`Reliance`].
+    Differs {
+        observed: String,
+        zeeg_does: String,
+        copes: bool,
+    },
     /// The check could not be made, and why; `observed` is what a probe saw,
     /// if one was sent.
     NotChecked {
@@ -133,6 +159,9 @@ pub enum Verdict {
     Ok,
     #[serde(rename = "differs")]
     Differs,
+    /// A difference zeeg copes with: shown, but the command still exits 0.
+    #[serde(rename = "note")]
+    Note,
     #[serde(rename = "not checked")]
     NotChecked,
 }
@@ -142,6 +171,7 @@ impl Verdict {
         match self {
             Verdict::Ok => "ok",
             Verdict::Differs => "differs",
+            Verdict::Note => "note",
             Verdict::NotChecked => "not checked",
         }
     }
@@ -158,6 +188,9 @@ impl Check {
     pub fn verdict(&self) -> Verdict {
         match self.outcome {
             Outcome::Ok { .. } => Verdict::Ok,
+            Outcome::Differs { copes, .. } if copes || self.spec.reliance == Reliance::Copes => {
+                Verdict::Note
+            }
             Outcome::Differs { .. } => Verdict::Differs,
             Outcome::NotChecked { .. } => Verdict::NotChecked,
         }
@@ -171,10 +204,22 @@ pub(crate) fn ok(observed: impl Into<String>) -> Outcome {
     }
 }
 
+/// A difference: `differs` unless the check's [`Reliance`] is `Copes`.
 pub(crate) fn differs(observed: impl Into<String>, zeeg_does: impl Into<String>) -> Outcome {
     Outcome::Differs {
         observed: observed.into(),
         zeeg_does: zeeg_does.into(),
+        copes: false,
+    }
+}
+
+/// A difference zeeg copes with: a `note`. For the checks it depends on only
+/// in part ([`Reliance::Partly`]).
+pub(crate) fn copes(observed: impl Into<String>, zeeg_does: impl Into<String>) -> Outcome {
+    Outcome::Differs {
+        observed: observed.into(),
+        zeeg_does: zeeg_does.into(),
+        copes: true,
     }
 }
 

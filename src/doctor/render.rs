@@ -2,31 +2,35 @@
 //!
 //! ```json
 //! {"formatVersion": 1, "apiUrl": "https://api.zeeg.me/v2", "write": false,
-//!  "summary": {"ok": 17, "differs": 1, "notChecked": 4},
+//!  "summary": {"ok": 16, "differs": 1, "note": 1, "notChecked": 4},
 //!  "checks": [{"id": "people.search.narrows", "verdict": "differs",
 //!              "expected": "…", "observed": "…", "assumption": "Reads",
 //!              "zeegDoes": "…", "reason": null}]}
 //! ```
 //!
-//! `verdict` is `ok`, `differs` or `not checked`; `zeegDoes` is set when a
-//! check differs, `reason` when it was not checked. The shape changes only
-//! with `formatVersion`.
+//! `verdict` is `ok`, `differs`, `note` or `not checked`; `zeegDoes` is set
+//! when a check differs or is a note, `reason` when it was not checked.
+//! Within one `formatVersion` keys and values may be added (as `note` was),
+//! never removed or changed in meaning.
 
 use serde::Serialize;
 
 use super::{Check, Outcome, Report, Verdict};
 
-/// The version of the JSON report format.
+/// The version of the JSON report format: changed only when a key or value
+/// is removed or changes its meaning.
 pub const FORMAT_VERSION: u32 = 1;
 
 const GREEN: &str = "\x1b[32m";
 const RED: &str = "\x1b[31m";
+const YELLOW: &str = "\x1b[33m";
 const DIM: &str = "\x1b[2m";
 const BOLD: &str = "\x1b[1m";
 const RESET: &str = "\x1b[0m";
 
 /// The table: one line per check (id, verdict, what was observed), and
-/// under a check that differs what was expected and what zeeg does.
+/// under a check that differs or is a note what was expected and what zeeg
+/// does.
 pub fn render_text(report: &Report, color: bool) -> String {
     let table = Table::new(report, color);
     let mut out = format!(
@@ -93,6 +97,7 @@ impl Table {
         let painted = match verdict {
             Verdict::Ok => self.paint(GREEN, &padded),
             Verdict::Differs => self.paint(RED, &padded),
+            Verdict::Note => self.paint(YELLOW, &padded),
             Verdict::NotChecked => self.paint(DIM, &padded),
         };
         let line = match &check.outcome {
@@ -117,16 +122,14 @@ impl Table {
 
 /// The counts of verdicts, and what to do next.
 fn write_totals(out: &mut String, report: &Report) {
+    let (differ, notes) = (report.count(Verdict::Differs), report.count(Verdict::Note));
     out.push_str(&format!(
-        "\n{} checks: {} ok, {} {}, {} not checked ({} requests).\n",
+        "\n{} checks: {} ok, {} {}, {}, {} not checked ({} requests).\n",
         report.checks.len(),
         report.count(Verdict::Ok),
-        report.count(Verdict::Differs),
-        if report.count(Verdict::Differs) == 1 {
-            "differs"
-        } else {
-            "differ"
-        },
+        differ,
+        if differ == 1 { "differs" } else { "differ" },
+        super::count(notes, "note", "notes"),
         report.count(Verdict::NotChecked),
         report.requests
     ));
@@ -135,7 +138,13 @@ fn write_totals(out: &mut String, report: &Report) {
             "Some of zeeg's assumptions do not hold here. Please open an issue with the output of \
              `zeeg doctor --format json`.\n",
         );
-    } else if !report.write {
+    } else if notes > 0 {
+        out.push_str(
+            "A note is a difference zeeg copes with, as its `zeeg does` line says: nothing to mend \
+             before apply.\n",
+        );
+    }
+    if !report.differs() && !report.write {
         out.push_str("Run `zeeg doctor --write` once to check writes too.\n");
     }
 }
@@ -155,6 +164,7 @@ struct JsonReport<'r> {
 struct Summary {
     ok: usize,
     differs: usize,
+    note: usize,
     not_checked: usize,
 }
 
@@ -177,6 +187,7 @@ impl<'r> JsonCheck<'r> {
             Outcome::Differs {
                 observed,
                 zeeg_does,
+                ..
             } => (Some(observed.as_str()), Some(zeeg_does.as_str()), None),
             Outcome::NotChecked { reason, observed } => {
                 (observed.as_deref(), None, Some(reason.as_str()))
@@ -203,6 +214,7 @@ pub fn render_json(report: &Report) -> String {
         summary: Summary {
             ok: report.count(Verdict::Ok),
             differs: report.count(Verdict::Differs),
+            note: report.count(Verdict::Note),
             not_checked: report.count(Verdict::NotChecked),
         },
         checks: report.checks.iter().map(JsonCheck::new).collect(),
@@ -216,7 +228,7 @@ pub fn render_json(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doctor::{access, differs, lookup, ok};
+    use crate::doctor::{access, differs, list, lookup, ok};
 
     fn report() -> Report {
         Report {
@@ -225,8 +237,9 @@ mod tests {
             checks: vec![
                 access::TOKEN_READ.with(ok("GET /crm/people answered 200")),
                 lookup::SEARCH_NARROWS.with(differs("23 of 23 listed", "plan lists every page")),
+                lookup::SEARCH_FINDS.with(differs("not that one", "the plan is wrong")),
             ],
-            requests: 2,
+            requests: 3,
         }
     }
 
@@ -234,11 +247,34 @@ mod tests {
     fn colour_only_when_asked_and_the_verdicts_say_so() {
         let plain = render_text(&report(), false);
         assert!(!plain.contains('\x1b'), "{plain}");
-        assert!(plain.contains("2 checks: 1 ok, 1 differs, 0 not checked (2 requests)."));
+        assert!(
+            plain.contains("3 checks: 1 ok, 1 differs, 1 note, 0 not checked (3 requests)."),
+            "{plain}"
+        );
         assert!(plain.contains("zeeg does: plan lists every page"));
         let coloured = render_text(&report(), true);
         assert!(coloured.contains("\x1b[32mok "), "{coloured}");
         assert!(coloured.contains("\x1b[31mdiffers"), "{coloured}");
+        assert!(coloured.contains("\x1b[33mnote "), "{coloured}");
+    }
+
+    #[test]
+    fn notes_alone_say_there_is_nothing_to_mend() {
+        let mut report = report();
+        report.checks.pop();
+        let text = render_text(&report, false);
+        assert!(!report.differs());
+        assert!(text.contains("2 checks: 1 ok, 0 differ, 1 note"), "{text}");
+        assert!(text.contains("nothing to mend before apply"), "{text}");
+        assert!(!text.contains("open an issue"), "{text}");
+    }
+
+    #[test]
+    fn a_finding_zeeg_copes_with_is_a_note_in_a_check_it_partly_relies_on() {
+        let coped = list::ORDER.with(crate::doctor::copes("not oldest first", "nothing"));
+        let relied = list::ORDER.with(differs("another order", "people missed"));
+        assert_eq!(coped.verdict(), Verdict::Note);
+        assert_eq!(relied.verdict(), Verdict::Differs);
     }
 
     #[test]
@@ -246,9 +282,11 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&render_json(&report())).expect("JSON");
         assert_eq!(json["formatVersion"], 1);
         assert_eq!(json["summary"]["differs"], 1);
-        assert_eq!(json["checks"][1]["verdict"], "differs");
+        assert_eq!(json["summary"]["note"], 1);
+        assert_eq!(json["checks"][1]["verdict"], "note");
         assert_eq!(json["checks"][1]["assumption"], "Reads");
         assert_eq!(json["checks"][1]["zeegDoes"], "plan lists every page");
+        assert_eq!(json["checks"][2]["verdict"], "differs");
         assert_eq!(json["checks"][0]["zeegDoes"], serde_json::Value::Null);
     }
 }

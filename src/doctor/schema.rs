@@ -7,18 +7,25 @@ use crate::api::{ApiError, Attribute};
 use crate::person::STANDARD_SLUGS;
 
 use super::probe::Probe;
-use super::{Check, Section, Spec, count, differs, not_checked, ok, printable};
+use super::{Check, Reliance, Section, Spec, copes, count, differs, not_checked, ok, printable};
 
+/// Plan and import read the schema before anything else, so one they cannot
+/// read stops them; an attribute of a type zeeg does not know only goes
+/// unchecked until the API sees its values, as the API would check them anyway.
 pub const SCHEMA: Spec = Spec {
     id: "people.schema",
     section: Section::Reads,
     expected: "GET /crm/objects/people answers {success, status, object: {slug, attributes: [{key, label, type, isStandard, isUnique, isRequired, isArchived, options?}]}}, every type a documented one",
+    reliance: Reliance::Partly,
 };
 
+/// Entries match on these slugs: one the workspace lacks is a
+/// `matchingAttribute` the upsert may refuse.
 pub const SLUGS: Spec = Spec {
     id: "people.schema.standard-slugs",
     section: Section::PersonResource,
     expected: "the standard attributes include every slug zeeg maps to a person field",
+    reliance: Reliance::Relied,
 };
 
 /// Reads the schema once and judges both checks; returns the attributes,
@@ -90,35 +97,111 @@ fn judge_types(attributes: &[Attribute]) -> super::Outcome {
     if unknown.is_empty() {
         ok(observed)
     } else {
-        differs(
+        copes(
             format!("{observed}; undocumented types: {}", unknown.join(", ")),
             "values of these attributes are sent as written: zeeg cannot check them before apply, and the API decides",
         )
     }
 }
 
+/// The standard attributes zeeg maps, each by every slug that names it:
+/// `email` and `emails` are two names of one attribute [doc], and a schema
+/// lists it by one of them.
+fn mapped_attributes() -> Vec<Vec<&'static str>> {
+    let mut by_field: Vec<(&str, Vec<&'static str>)> = Vec::new();
+    for (slug, field) in STANDARD_SLUGS {
+        match by_field.iter_mut().find(|(f, _)| f == field) {
+            Some((_, names)) => names.push(slug),
+            None => by_field.push((field, vec![slug])),
+        }
+    }
+    by_field.into_iter().map(|(_, names)| names).collect()
+}
+
+/// Each mapped attribute by the name the schema lists it under, or every
+/// name it could have been listed under when it is missing.
 fn judge_standard(attributes: &[Attribute]) -> super::Outcome {
-    // `emails` is zeeg's alias of `email`, not an attribute of its own.
-    let mapped: Vec<&str> = STANDARD_SLUGS
-        .iter()
-        .map(|(slug, _)| *slug)
-        .filter(|slug| *slug != "emails")
-        .collect();
-    let missing: Vec<&str> = mapped
-        .iter()
-        .copied()
-        .filter(|slug| !attributes.iter().any(|a| a.is_standard && a.key == *slug))
-        .collect();
+    let listed = |slug: &str| attributes.iter().any(|a| a.is_standard && a.key == slug);
+    let mut present = Vec::new();
+    let mut missing = Vec::new();
+    for names in mapped_attributes() {
+        match names.iter().find(|slug| listed(slug)) {
+            Some(slug) => present.push(*slug),
+            None => missing.push(names.join(" or ")),
+        }
+    }
     if missing.is_empty() {
         ok(format!(
             "all {} present: {}",
-            mapped.len(),
-            mapped.join(", ")
+            present.len(),
+            present.join(", ")
         ))
     } else {
         differs(
             format!("missing: {}", missing.join(", ")),
             "zeeg still sends these slugs as `matchingAttribute`, and the API may refuse them (422); match those entries on email instead",
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::Outcome;
+
+    fn standard(keys: &[&str]) -> Vec<Attribute> {
+        keys.iter()
+            .map(|key| Attribute {
+                key: key.to_string(),
+                label: String::new(),
+                kind: "text".to_string(),
+                is_standard: true,
+                is_unique: false,
+                is_required: false,
+                is_archived: false,
+                options: None,
+            })
+            .collect()
+    }
+
+    const REST: &[&str] = &[
+        "first_name",
+        "last_name",
+        "salutation",
+        "job_title",
+        "description",
+        "phone_number",
+        "primary_location",
+        "avatar_url",
+    ];
+
+    fn with(email: &[&str]) -> Vec<Attribute> {
+        standard(&[email, REST].concat())
+    }
+
+    #[test]
+    fn email_and_emails_are_one_attribute_listed_by_either_name() {
+        for name in ["email", "emails"] {
+            let outcome = judge_standard(&with(&[name]));
+            let Outcome::Ok { observed } = outcome else {
+                panic!("{name}: {outcome:?}");
+            };
+            assert!(
+                observed.starts_with(&format!("all 9 present: {name}, ")),
+                "{observed}"
+            );
+        }
+        assert!(matches!(
+            judge_standard(&with(&["email", "emails"])),
+            Outcome::Ok { .. }
+        ));
+    }
+
+    #[test]
+    fn a_missing_email_names_both_names() {
+        let Outcome::Differs { observed, .. } = judge_standard(&with(&[])) else {
+            panic!("differs");
+        };
+        assert_eq!(observed, "missing: email or emails");
     }
 }

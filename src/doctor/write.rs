@@ -10,24 +10,29 @@ use crate::person::WRITABLE_FIELDS;
 
 use super::access::TOKEN_WRITE;
 use super::listed::{id_of, omittable, primary_email};
-use super::{Check, Outcome, Section, Spec, count, differs, not_checked, ok, printable};
+use super::{Check, Outcome, Reliance, Section, Spec, count, differs, not_checked, ok, printable};
 
 pub const SAME_VALUES: Spec = Spec {
     id: "upsert.same-values",
     section: Section::Upsert,
     expected: "re-asserting a person with its current values (matching on email) answers 200 with the same id and every field unchanged",
+    reliance: Reliance::Relied,
 };
 
 pub const OMITTED_KEPT: Spec = Spec {
     id: "upsert.omitted-kept",
     section: Section::Upsert,
     expected: "re-asserting a person with one field left out answers 200 and keeps that field",
+    reliance: Reliance::Relied,
 };
 
+/// zeeg never sends an upsert without its matching value; a refusal of
+/// another shape is still reported at its entry, only without the field's name.
 pub const VALIDATION: Spec = Spec {
     id: "errors.validation",
     section: Section::Errors,
     expected: "an upsert without the matching value answers 422 with errors: {field: [message…]}",
+    reliance: Reliance::Copes,
 };
 
 /// The checks of this module, token.write included.
