@@ -30,7 +30,7 @@ pub async fn run(
         }
         _ => args.target.paths.clone(),
     };
-    let Some(mut manifest) = load(printer, &paths, args.target.redact) else {
+    let Some(mut manifest) = load(printer, global, &paths, args.target.redact) else {
         return Ok(ExitStatus::Failure);
     };
     let (only, exclude) = match (&saved, &args.plan) {

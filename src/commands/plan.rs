@@ -27,7 +27,7 @@ pub async fn run(
         detailed_exitcode,
     } = args;
     let redact = redaction(&target, format);
-    let Some(mut manifest) = load(printer, &target.paths, redact) else {
+    let Some(mut manifest) = load(printer, global, &target.paths, redact) else {
         return Ok(ExitStatus::Failure);
     };
     select_entries(printer, &mut manifest, &target.only, &target.exclude)?;
@@ -47,9 +47,16 @@ pub async fn run(
     let text = render(&plan, format, &RenderOptions { color, redact });
     if let Some(path) = out {
         let saved = SavedPlan::new(&plan, &manifest.files, &manifest.paths, &plan_key);
+        // The files read, by their real place: `shown` is relative to here.
+        let inputs: Vec<std::path::PathBuf> = manifest
+            .files
+            .iter()
+            .map(|file| manifest.root.join(&file.path))
+            .chain(manifest.config_file.clone())
+            .collect();
         saved
             .with_targeting(&target.only, &target.exclude)
-            .write(&path)?;
+            .write(&path, &inputs)?;
         printer.status(&format!("Saved the plan to {}.", path.display()));
     }
     printer.out(&text);

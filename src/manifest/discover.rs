@@ -145,7 +145,7 @@ pub(crate) fn discover(
     for path in paths {
         if path.is_file() {
             if !is_config(path) {
-                found.push(make_found(path, root));
+                found.extend(inside_root(path, root, problems));
             }
             continue;
         }
@@ -179,8 +179,9 @@ pub(crate) fn discover(
             if !entry.file_type().is_file() || !is_yaml(entry.path()) || is_config(entry.path()) {
                 continue;
             }
-            let item = make_found(entry.path(), root);
-            if filters.keeps(&item.relative) {
+            if let Some(item) = inside_root(entry.path(), root, problems)
+                && filters.keeps(&item.relative)
+            {
                 found.push(item);
             }
         }
@@ -190,18 +191,29 @@ pub(crate) fn discover(
     found
 }
 
-fn make_found(path: &Path, root: &Path) -> Found {
-    let shown = shown(path).to_string_lossy().into_owned();
+/// The file to read at `path`, when it resolves to a file inside the
+/// project root; otherwise a problem that names it and where it leads, and
+/// never its content. A link added by a pull request (to a token file,
+/// `/proc/self/environ`, `/etc/passwd`) would else be parsed, and its lines
+/// quoted into the CI log by the diagnostics.
+fn inside_root(path: &Path, root: &Path, problems: &mut Vec<Problem>) -> Option<Found> {
     let absolute = canonical(path);
-    let relative = absolute
-        .strip_prefix(root)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| path.to_path_buf());
-    Found {
+    let Ok(relative) = absolute.strip_prefix(root) else {
+        // Named as found (the link) and as its link says
+        // (`/proc/self/environ`, not the process's own number).
+        let named = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        problems.push(Problem::new(ManifestError::OutsideRoot {
+            path: relative_to(&named, &current_dir()),
+            target: std::fs::read_link(path).unwrap_or(absolute),
+            root: root.to_path_buf(),
+        }));
+        return None;
+    };
+    Some(Found {
         path: path.to_path_buf(),
-        shown,
-        relative,
-    }
+        shown: shown(path).to_string_lossy().into_owned(),
+        relative: relative.to_path_buf(),
+    })
 }
 
 /// The real absolute path (symlinks and `..` resolved) when it exists.

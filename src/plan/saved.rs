@@ -36,6 +36,10 @@ use crate::person::{MatchField, normalize_email};
 /// salted hashes could be reversed from the file alone, so it is refused).
 pub const SAVED_FORMAT_VERSION: u32 = 2;
 
+/// The largest saved plan `apply --plan` reads: about 350,000 changes of a
+/// few fields each. A bigger file is not one zeeg wrote.
+pub const MAX_SAVED_PLAN_BYTES: u64 = 512 << 20;
+
 /// The secret behind a saved plan's hashes, derived from the API token the
 /// plan was made with; never written anywhere.
 #[derive(Clone)]
@@ -286,6 +290,18 @@ pub enum SavedPlanError {
     )]
     OtherFiles { plan: PathBuf, saved: Vec<PathBuf> },
 
+    /// `plan --out` names a file the plan was made from.
+    #[error(
+        "refusing to write the plan to {}: the plan was made from that file ({})",
+        path.display(),
+        input.display()
+    )]
+    #[diagnostic(
+        code(zeeg::plan::out_is_input),
+        help("name a new file for --out, outside the people files (e.g. `--out zeeg.plan`)")
+    )]
+    OverwritesInput { path: PathBuf, input: PathBuf },
+
     /// The file was written by a different format version.
     #[error("{} is a saved plan of format version {found}; this zeeg reads version {SAVED_FORMAT_VERSION}", path.display())]
     #[diagnostic(
@@ -447,46 +463,79 @@ impl SavedPlan {
         }
     }
 
-    /// Writes the plan as JSON, replacing `path` only once it is complete.
-    pub fn write(&self, path: &Path) -> Result<(), SavedPlanError> {
-        let error = |source| SavedPlanError::Write {
-            path: path.to_path_buf(),
-            source,
-        };
+    /// Writes the plan as JSON to `path` (see [`crate::files::write_whole`]:
+    /// a regular file is replaced only once the plan is complete, a device
+    /// or FIFO written through). `inputs` are the files the plan was made
+    /// from: a plan written over one of them would destroy it, so that is
+    /// refused before anything is written.
+    pub fn write(&self, path: &Path, inputs: &[PathBuf]) -> Result<(), SavedPlanError> {
+        if let Some(input) = inputs
+            .iter()
+            .find(|input| crate::files::same_file(path, input))
+        {
+            return Err(SavedPlanError::OverwritesInput {
+                path: path.to_path_buf(),
+                input: crate::manifest::shown(input),
+            });
+        }
         let mut text = serde_json::to_string_pretty(self)
             .unwrap_or_else(|_| unreachable!("a saved plan is plain JSON data"));
         text.push('\n');
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "plan".to_string());
-        let partial = path.with_file_name(format!(".{file_name}.partial"));
-        std::fs::write(&partial, text).map_err(error)?;
-        std::fs::rename(&partial, path).map_err(|e| {
-            let _ = std::fs::remove_file(&partial);
-            error(e)
+        crate::files::write_whole(path, text.as_bytes()).map_err(|source| SavedPlanError::Write {
+            path: path.to_path_buf(),
+            source,
         })
     }
 
-    /// Reads a plan written by [`SavedPlan::write`].
+    /// Reads a plan written by [`SavedPlan::write`]: a regular file of at
+    /// most [`MAX_SAVED_PLAN_BYTES`], parsed as it is read (so white space
+    /// costs no memory).
     pub fn read(path: &Path) -> Result<SavedPlan, SavedPlanError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SavedPlanError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let invalid = |source| SavedPlanError::Invalid {
+        let read_error = |source| SavedPlanError::Read {
             path: path.to_path_buf(),
             source,
         };
-        let value: Value = serde_json::from_str(&text).map_err(invalid)?;
-        let found = value.get("formatVersion").and_then(Value::as_u64);
-        if let Some(found) = found.filter(|v| *v != u64::from(SAVED_FORMAT_VERSION)) {
-            return Err(SavedPlanError::Version {
+        let open = || {
+            crate::files::open_capped(path, MAX_SAVED_PLAN_BYTES, false)
+                .map(std::io::BufReader::new)
+                .map_err(read_error)
+        };
+        let invalid = |source: serde_json::Error| match source.io_error_kind() {
+            Some(kind) => SavedPlanError::Read {
                 path: path.to_path_buf(),
-                found: u32::try_from(found).unwrap_or(u32::MAX),
-            });
+                source: std::io::Error::new(kind, source.to_string()),
+            },
+            None => SavedPlanError::Invalid {
+                path: path.to_path_buf(),
+                source,
+            },
+        };
+        match serde_json::from_reader::<_, SavedPlan>(open()?) {
+            Ok(plan) if plan.format_version == SAVED_FORMAT_VERSION => Ok(plan),
+            Ok(plan) => Err(SavedPlanError::Version {
+                path: path.to_path_buf(),
+                found: plan.format_version,
+            }),
+            Err(error) => {
+                // Another version's plan fails to parse as this one: say so.
+                #[derive(Deserialize)]
+                struct Version {
+                    #[serde(rename = "formatVersion")]
+                    format_version: Option<u64>,
+                }
+                let found = serde_json::from_reader::<_, Version>(open()?)
+                    .ok()
+                    .and_then(|v| v.format_version)
+                    .filter(|v| *v != u64::from(SAVED_FORMAT_VERSION));
+                match found {
+                    Some(found) => Err(SavedPlanError::Version {
+                        path: path.to_path_buf(),
+                        found: u32::try_from(found).unwrap_or(u32::MAX),
+                    }),
+                    None => Err(invalid(error)),
+                }
+            }
         }
-        serde_json::from_value(value).map_err(invalid)
     }
 
     /// Compares a freshly computed plan with this saved one, change by change.
@@ -902,7 +951,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("zeeg.plan");
         SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")], &key())
-            .write(&path)
+            .write(&path, &[])
             .unwrap();
         let saved = SavedPlan::read(&path).unwrap();
         let check = saved.check(&plan, &sources("abc"), &key());
