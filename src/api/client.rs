@@ -581,7 +581,7 @@ impl Client {
             404 => ApiError::NotFound {
                 request,
                 // Without the query, which may hold a searched email.
-                url: self.url(call, false).to_string(),
+                url: self.shown_url(call),
                 message,
             },
             409 => ApiError::Conflict { request, message },
@@ -630,7 +630,7 @@ impl Client {
         let limit = assumed::MAX_RESPONSE_BYTES;
         let too_large = || {
             Failure::Fatal(ApiError::ResponseTooLarge {
-                url: self.url(call, false).to_string(),
+                url: self.shown_url(call),
                 limit: limit / (1024 * 1024),
             })
         };
@@ -723,7 +723,7 @@ impl Client {
             message,
             source,
         } = transient;
-        let url = self.url(call, false).to_string();
+        let url = self.shown_url(call);
         match (cause, source) {
             (Cause::RateLimited { .. }, _) => ApiError::RateLimited {
                 request: call.describe(),
@@ -744,6 +744,12 @@ impl Client {
             (Cause::Dropped, Some(source)) => ApiError::Unreachable { url, tries, source },
             (Cause::Dropped, None) => ApiError::Refused { url, tries },
         }
+    }
+
+    /// The call's URL as a message names it: without the query, and without
+    /// the token, should the base URL hold it (`https://host/v2/TOKEN/`).
+    fn shown_url(&self, call: &Call) -> String {
+        crate::secret::Secrets::new([self.inner.token.expose()]).cut(self.url(call, false).as_str())
     }
 
     /// The call's URL; without the query string when it is for a message,

@@ -11,7 +11,7 @@ use crate::manifest::{self, Diagnostics, Manifest};
 use crate::plan::PlanOptions;
 use crate::plan::render::counted;
 use crate::secret::Secrets;
-use crate::targeting::Targeting;
+use crate::targeting::{Targeting, TargetingError};
 
 /// What the plan needs of zeeg.yaml to say what apply would refuse.
 pub fn plan_options(config: &manifest::Config) -> PlanOptions {
@@ -96,8 +96,10 @@ pub fn select_entries(
     manifest: &mut Manifest,
     only: &[String],
     exclude: &[String],
+    redact: bool,
 ) -> miette::Result<()> {
-    let targeting = Targeting::new(only, exclude)?;
+    let shown = |error: TargetingError| if redact { error.redacted() } else { error };
+    let targeting = Targeting::new(only, exclude).map_err(shown)?;
     if !targeting.is_active() {
         return Ok(());
     }
@@ -109,7 +111,7 @@ pub fn select_entries(
         Err(error) => {
             let companies = targeting.select_companies(manifest.companies.clone(), &[]);
             if companies.is_empty() {
-                return Err(error.into());
+                return Err(shown(error).into());
             }
             (Vec::new(), total)
         }

@@ -30,7 +30,13 @@ pub async fn run(
     let Some(mut manifest) = load(printer, global, &target.paths, redact) else {
         return Ok(ExitStatus::Failure);
     };
-    select_entries(printer, &mut manifest, &target.only, &target.exclude)?;
+    select_entries(
+        printer,
+        &mut manifest,
+        &target.only,
+        &target.exclude,
+        redact,
+    )?;
     let connection = connect(
         printer,
         global,
@@ -55,7 +61,7 @@ pub async fn run(
             .chain(manifest.config_file.clone())
             .collect();
         saved
-            .with_targeting(&target.only, &target.exclude)
+            .with_targeting(&target.only, &target.exclude, &plan_key)
             .write(&path, &inputs)?;
         printer.status(&format!("Saved the plan to {}.", path.display()));
     }

@@ -47,9 +47,9 @@ pub enum ManifestError {
     #[diagnostic(
         code(zeeg::outside_root),
         help(
-            "zeeg reads people files only inside the project root ({}), so that a link in a \
-             pull request cannot make it print a file from elsewhere; copy the file into the \
-             project instead of linking to it",
+            "zeeg reads people files only inside the project ({}), so that a link in a pull \
+             request cannot make it print a file from elsewhere; copy the file into the project \
+             instead of linking to it",
             root.display()
         )
     )]

@@ -77,12 +77,16 @@ pub struct SavedPlan {
     /// same ones.
     #[serde(default)]
     pub paths: Vec<PathBuf>,
-    /// The `--only` globs the plan was made with: `apply --plan` selects the
-    /// same entries.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The `--only` / `--exclude` globs the plan was made with, sealed
+    /// (ChaCha20-Poly1305, keyed like the tags): a glob may be an email.
+    /// `apply --plan` opens them to select the same entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targeting: Option<String>,
+    /// Globs in clear, as plans of earlier zeeg versions hold them: read,
+    /// never written.
+    #[serde(default, skip_serializing)]
     pub only: Vec<String>,
-    /// The `--exclude` globs the plan was made with.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing)]
     pub exclude: Vec<String>,
     /// How many entries were up to date.
     pub unchanged: usize,
@@ -345,22 +349,52 @@ impl SavedPlan {
         })
     }
 
-    /// Records the `--only` / `--exclude` globs the plan was made with.
-    pub fn with_targeting(mut self, only: &[String], exclude: &[String]) -> SavedPlan {
-        self.only = only.to_vec();
-        self.exclude = exclude.to_vec();
+    /// Records the `--only` / `--exclude` globs the plan was made with,
+    /// sealed with `key` (see [`SavedPlan::targeting`]).
+    pub fn with_targeting(
+        mut self,
+        only: &[String],
+        exclude: &[String],
+        key: &PlanKey,
+    ) -> SavedPlan {
+        if only.is_empty() && exclude.is_empty() {
+            return self;
+        }
+        let globs = Globs {
+            only: only.to_vec(),
+            exclude: exclude.to_vec(),
+        };
+        let plain = serde_json::to_vec(&globs)
+            .unwrap_or_else(|_| unreachable!("globs are plain JSON data"));
+        self.targeting = Some(Keyed::new(key, &self.salt).seal(&plain));
         self
     }
 
     /// The globs `apply --plan` selects entries with: the plan's own when
     /// none are given; those given when they are the plan's; otherwise
     /// refused, since another selection would make every other change stale.
+    /// Globs sealed with another token's key cannot be opened: the plan is
+    /// then taken as made without, and every change of it is stale anyway.
     pub fn targeting(
         &self,
         plan: &Path,
         only: &[String],
         exclude: &[String],
+        key: &PlanKey,
     ) -> Result<(Vec<String>, Vec<String>), SavedPlanError> {
+        let saved = self
+            .targeting
+            .as_deref()
+            .and_then(|sealed| Keyed::new(key, &self.salt).open(sealed))
+            .and_then(|plain| serde_json::from_slice::<Globs>(&plain).ok())
+            .unwrap_or_else(|| Globs {
+                only: self.only.clone(),
+                exclude: self.exclude.clone(),
+            });
+        let Globs {
+            only: saved_only,
+            exclude: saved_exclude,
+        } = saved;
         let sorted = |globs: &[String]| {
             let mut globs = globs.to_vec();
             globs.sort();
@@ -369,9 +403,9 @@ impl SavedPlan {
         };
         let given = !only.is_empty() || !exclude.is_empty();
         if !given {
-            return Ok((self.only.clone(), self.exclude.clone()));
+            return Ok((saved_only, saved_exclude));
         }
-        if sorted(only) == sorted(&self.only) && sorted(exclude) == sorted(&self.exclude) {
+        if sorted(only) == sorted(&saved_only) && sorted(exclude) == sorted(&saved_exclude) {
             return Ok((only.to_vec(), exclude.to_vec()));
         }
         let describe = |only: &[String], exclude: &[String]| {
@@ -388,7 +422,7 @@ impl SavedPlan {
         };
         Err(SavedPlanError::TargetingDiffers {
             plan: plan.to_path_buf(),
-            saved: describe(&self.only, &self.exclude),
+            saved: describe(&saved_only, &saved_exclude),
             given: describe(only, exclude),
         })
     }
@@ -455,6 +489,7 @@ impl SavedPlan {
             salt,
             sources: sources.to_vec(),
             paths: paths.to_vec(),
+            targeting: None,
             only: Vec::new(),
             exclude: Vec::new(),
             unchanged: *unchanged,
@@ -748,6 +783,13 @@ fn identity_text(matching_attribute: &str, match_value: &Value) -> String {
     }
 }
 
+/// The `--only` / `--exclude` globs of a plan, as sealed.
+#[derive(Debug, Serialize, Deserialize)]
+struct Globs {
+    only: Vec<String>,
+    exclude: Vec<String>,
+}
+
 /// The HMAC of one plan: keyed with the token's key, salted per plan.
 struct Keyed(Hmac<Sha256>);
 
@@ -758,6 +800,45 @@ impl Keyed {
         mac.update(salt.as_bytes());
         mac.update(&[0]);
         Keyed(mac)
+    }
+
+    /// A key of its own for `label`.
+    fn derived(&self, label: &str) -> [u8; 32] {
+        let mut mac = self.0.clone();
+        mac.update(label.as_bytes());
+        mac.update(&[0]);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// `plain` sealed, as hex. The key is this plan's alone (its salt is
+    /// random), and seals this one text: a fixed nonce is safe.
+    fn seal(&self, plain: &[u8]) -> String {
+        let mut sealed = plain.to_vec();
+        self.aead()
+            .seal_in_place_append_tag(Self::nonce(), ring::aead::Aad::empty(), &mut sealed)
+            .unwrap_or_else(|_| unreachable!("a few globs are far below the cipher's limit"));
+        hex::encode(sealed)
+    }
+
+    /// What [`Keyed::seal`] sealed, if this key sealed it.
+    fn open(&self, sealed: &str) -> Option<Vec<u8>> {
+        let mut bytes = hex::decode(sealed).ok()?;
+        let plain = self
+            .aead()
+            .open_in_place(Self::nonce(), ring::aead::Aad::empty(), &mut bytes)
+            .ok()?;
+        Some(plain.to_vec())
+    }
+
+    fn aead(&self) -> ring::aead::LessSafeKey {
+        let key =
+            ring::aead::UnboundKey::new(&ring::aead::CHACHA20_POLY1305, &self.derived("targeting"))
+                .unwrap_or_else(|_| unreachable!("a 32-byte key fits ChaCha20-Poly1305"));
+        ring::aead::LessSafeKey::new(key)
+    }
+
+    fn nonce() -> ring::aead::Nonce {
+        ring::aead::Nonce::assume_unique_for_key([0; ring::aead::NONCE_LEN])
     }
 
     /// The tag of `text` under `label` (a field path, or "identity").

@@ -337,3 +337,47 @@ impl<'a> Api<'a> {
         })
     }
 }
+
+/// A server on loopback that answers every list with `people` (one page),
+/// the people object with no custom attributes, and every write with
+/// `status` and a body whose message and errors echo the request, as some
+/// servers do: the shapes of the API, with whatever values a test wants it
+/// to send. Without `status`, writes are 404s.
+pub fn mock_api(people: serde_json::Value, status: Option<u16>) -> String {
+    use axum::http::{Method, StatusCode, Uri};
+    use serde_json::json;
+    let page = json!({"collection": people, "pagination": {"total": 1, "count": 1,
+        "totalPages": 1, "previousPage": null, "currentPage": 1, "nextPage": null}});
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let router =
+                axum::Router::new().fallback(move |method: Method, uri: Uri, body: String| {
+                    let page = page.clone();
+                    async move {
+                        if method == Method::PUT {
+                            let code = StatusCode::from_u16(status.unwrap_or(404)).unwrap();
+                            let answer = json!({"success": false, "status": code.as_u16(),
+                            "message": format!("could not save {body}"),
+                            "errors": {"emails": [format!("taken: {body}")]}});
+                            return (code, axum::Json(answer));
+                        }
+                        if uri.path().ends_with("/crm/objects/people") {
+                            (
+                                StatusCode::OK,
+                                axum::Json(json!({"success": true, "status": 200,
+                            "object": {"slug": "people", "attributes": null}})),
+                            )
+                        } else {
+                            (StatusCode::OK, axum::Json(page))
+                        }
+                    }
+                });
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, router).await.unwrap();
+        });
+    });
+    format!("http://{}/v2", rx.recv().unwrap())
+}

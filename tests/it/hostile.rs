@@ -2,8 +2,6 @@
 //! answers with a diagnostic (exit 1) or a plan, never a panic, and prints
 //! them as data.
 
-use axum::Router;
-use axum::http::Uri;
 use serde_json::{Value, json};
 
 use crate::common::{self, Sandbox, repo_root};
@@ -89,33 +87,8 @@ fn a_live_description_cannot_erase_lines_of_the_plan() {
     );
 }
 
-/// A server on loopback that answers every list with `people` (one page) and
-/// the people object with no custom attributes: the shapes of the API, with
-/// whatever values a test wants it to send.
 fn mock_api(people: Value) -> String {
-    let page = json!({"collection": people, "pagination": {"total": 1, "count": 1,
-        "totalPages": 1, "previousPage": null, "currentPage": 1, "nextPage": null}});
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        runtime.block_on(async move {
-            let router = Router::new().fallback(move |uri: Uri| {
-                let page = page.clone();
-                async move {
-                    if uri.path().ends_with("/crm/objects/people") {
-                        axum::Json(json!({"success": true, "status": 200,
-                            "object": {"slug": "people", "attributes": null}}))
-                    } else {
-                        axum::Json(page)
-                    }
-                }
-            });
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, router).await.unwrap();
-        });
-    });
-    format!("http://{}/v2", rx.recv().unwrap())
+    common::mock_api(people, None)
 }
 
 #[test]
