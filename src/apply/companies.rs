@@ -169,15 +169,9 @@ pub async fn execute_phases(
     stop: &Stop,
 ) -> Phases {
     let mut jobs = super::selection::jobs(plan, &selected.people, redact);
+    let people_sender = || redacting(sender(client.clone()), redact);
     if !plan.companies.involved {
-        let people = super::execute(
-            jobs,
-            redacting(sender(client.clone()), redact),
-            config,
-            progress,
-            stop,
-        )
-        .await;
+        let people = super::execute(jobs, people_sender(), config, progress, stop).await;
         return Phases {
             companies: None,
             people,
@@ -224,14 +218,7 @@ pub async fn execute_phases(
         })
         .collect();
     let unlinked = link_people(plan, &selected.people, &mut jobs, &ids, &failures);
-    let mut people = super::execute(
-        jobs,
-        redacting(sender(client.clone()), redact),
-        config,
-        progress,
-        stop,
-    )
-    .await;
+    let mut people = super::execute(jobs, people_sender(), config, progress, stop).await;
     for (job, reason) in unlinked {
         let result = EntryResult::failed(job.source, job.label, job.action, Reason::Said(reason));
         progress.entry_finished(&result);

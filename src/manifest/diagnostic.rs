@@ -171,6 +171,17 @@ pub enum ManifestError {
     #[diagnostic(code(zeeg::yaml::tag), help("remove the tag or fix the value"))]
     BadTaggedValue { value: String },
 
+    /// Lists and mappings nested too deep.
+    #[error(
+        "lists and mappings nest more than {} levels deep here",
+        super::yaml::MAX_NESTING
+    )]
+    #[diagnostic(
+        code(zeeg::yaml::too_deep),
+        help("a people file needs a few levels; look for a run of `- ` or `[` that does not end")
+    )]
+    TooDeep,
+
     /// A mapping or list used as a key.
     #[error("a key must be plain text")]
     #[diagnostic(code(zeeg::yaml::complex_key), help("write the key as a plain word"))]

@@ -165,3 +165,50 @@ fn symlinked_people_files_are_read_and_a_link_loop_is_an_error() {
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
+
+#[test]
+fn deep_nesting_is_an_error_at_its_place_in_moments() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inside = format!(
+        "people:\n  - firstName: Ada\n    customAttributes:\n      x:\n        {}a\n",
+        "- ".repeat(40_000)
+    );
+    let top = format!("{}a\n", "- ".repeat(100_000));
+    let flow = format!(
+        "people:\n  - firstName: Ada\n    customAttributes:\n      x: {}{}\n",
+        "[".repeat(300),
+        "]".repeat(300)
+    );
+    // One level a line: the builder's own limit.
+    let lines: String = (0..300).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+    let cases = [
+        ("lines.yaml", lines, "lines.yaml:256:"),
+        ("inside.yaml", inside, "inside.yaml:5:"),
+        ("top.yaml", top, "top.yaml:1:"),
+        ("flow.yaml", flow, "flow.yaml:4:"),
+    ];
+    for (name, text, at) in cases {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+        for command in ["validate", "plan"] {
+            let started = std::time::Instant::now();
+            let run = common::run(
+                common::zeeg()
+                    .current_dir(tmp.path())
+                    .env("ZEEG_API_TOKEN", common::TOKEN)
+                    .env("ZEEG_API_URL", "http://127.0.0.1:9/v2")
+                    .args([command, name]),
+            );
+            let took = started.elapsed();
+            assert_eq!(run.code, 1, "{name} {command}: {}", run.stderr);
+            assert!(run.stderr.contains(at), "{name} {command}: {}", run.stderr);
+            assert!(
+                run.stderr.contains("nest more than 255 levels deep")
+                    || run.stderr.contains("recursion limit exceeded"),
+                "{name} {command}: {}",
+                run.stderr
+            );
+            // A debug build, on a busy machine: a release build takes milliseconds.
+            assert!(took < std::time::Duration::from_secs(3), "{name}: {took:?}");
+        }
+    }
+}
