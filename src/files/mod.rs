@@ -41,7 +41,7 @@ fn kind(file_type: std::fs::FileType) -> &'static str {
 }
 
 /// `16 KiB`, `256 MiB`.
-fn size(bytes: u64) -> String {
+pub fn size(bytes: u64) -> String {
     match bytes {
         b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
         b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),

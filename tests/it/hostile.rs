@@ -212,3 +212,42 @@ fn deep_nesting_is_an_error_at_its_place_in_moments() {
         }
     }
 }
+
+#[test]
+fn plan_refuses_what_apply_would_have_the_api_refuse() {
+    let sandbox = Sandbox::start(&["--custom-attribute", "tier:text"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let standard = "people:\n  - firstName: Ann\n    emails: [ann@x.io]\n    customAttributes:\n      tier: gold\n      first_name: Ann\n";
+    let long = format!(
+        "people:\n  - firstName: Bo\n    emails: [bo@x.io]\n    description: {}\n",
+        "x".repeat(2 << 20)
+    );
+    let cases = [
+        (
+            "standard.yaml",
+            standard.to_string(),
+            [
+                "standard.yaml:6",
+                "a standard attribute, not a custom one",
+                "firstName",
+            ],
+        ),
+        (
+            "long.yaml",
+            long,
+            ["long.yaml:2", "over the 1 MiB the API takes", "shorten"],
+        ),
+    ];
+    for (name, text, said) in cases {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+        for args in [&["plan"][..], &["apply", "--auto-approve"]] {
+            let run = common::run(sandbox.zeeg().current_dir(tmp.path()).args(args).arg(name));
+            assert_eq!(run.code, 1, "{name} {args:?}: {}", run.stderr);
+            let all = run.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+            for part in said {
+                assert!(all.contains(part), "{name} {args:?}: {}", run.stderr);
+            }
+        }
+    }
+    assert_eq!(common::Api::new(&sandbox).total(), 0, "nothing was sent");
+}
