@@ -1,6 +1,7 @@
 //! The client: one configured HTTP connection pool, the endpoints of
 //! `zeeg-api.md` as async methods, retries, and counters callers can read.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
@@ -28,6 +29,7 @@ use super::model::{
 };
 use super::pace::{PaceConfig, Pacer};
 use super::retry::{self, Cause, Retry, RetryPolicy};
+use super::surrogate;
 use super::token::Token;
 
 const USER_AGENT: &str = concat!("zeeg/", env!("CARGO_PKG_VERSION"));
@@ -388,6 +390,15 @@ impl Client {
             call = call.query(SEARCH_PARAM, text);
         }
         let (_, answer) = self.execute(&call).await?;
+        let answer = surrogate::repaired(&answer);
+        if let Cow::Owned(page) = &answer {
+            for item in surrogate::items_repaired(page) {
+                self.notify(&format!(
+                    "warning: {} sent {item} with text that is not Unicode (a lone surrogate such as \\ud800); read as U+FFFD",
+                    call.describe()
+                ));
+            }
+        }
         decode(&call, &answer)
     }
 
@@ -1002,9 +1013,11 @@ fn upserted(call: &Call, status: StatusCode, answer: &[u8]) -> Result<Upserted, 
 }
 
 fn decode<T: DeserializeOwned>(call: &Call, answer: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(answer).map_err(|source| ApiError::InvalidResponse {
-        request: call.describe(),
-        source,
+    serde_json::from_slice(&surrogate::repaired(answer)).map_err(|source| {
+        ApiError::InvalidResponse {
+            request: call.describe(),
+            source,
+        }
     })
 }
 

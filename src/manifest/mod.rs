@@ -47,3 +47,4 @@ pub use load::{Checked, Manifest, check, load};
 pub use model::{Config, DeclaredCompany, DeclaredPerson, config_schema, people_schema};
 pub(crate) use schema_check::Schema;
 pub use source::SourceText;
+pub(crate) use yaml::MAX_EXACT_INTEGER;

@@ -326,7 +326,7 @@ pub(crate) enum YamlProblem {
 pub(crate) const MAX_NESTING: usize = 255;
 
 /// The largest integer every JSON reader (a JavaScript one, say) keeps exactly.
-const MAX_EXACT_INTEGER: i64 = 1 << 53;
+pub(crate) const MAX_EXACT_INTEGER: i64 = 1 << 53;
 
 /// Why an unquoted number's text would not survive as written, if it would not.
 fn changed_number(written: &str, scalar: &Scalar<'_>) -> Option<String> {

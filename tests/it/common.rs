@@ -344,35 +344,48 @@ impl<'a> Api<'a> {
 /// servers do: the shapes of the API, with whatever values a test wants it
 /// to send. Without `status`, writes are 404s.
 pub fn mock_api(people: serde_json::Value, status: Option<u16>) -> String {
-    use axum::http::{Method, StatusCode, Uri};
+    mock_api_with(people, serde_json::Value::Null, status)
+}
+
+/// What the mock sends where `people` hold it: JSON text a `Value` cannot
+/// hold, a lone surrogate.
+pub const LONE_SURROGATE: &str = "<lone surrogate>";
+
+/// [`mock_api`] whose people object lists `attributes`.
+pub fn mock_api_with(
+    people: serde_json::Value,
+    attributes: serde_json::Value,
+    status: Option<u16>,
+) -> String {
+    use axum::http::{Method, StatusCode, Uri, header};
     use serde_json::json;
-    let page = json!({"collection": people, "pagination": {"total": 1, "count": 1,
-        "totalPages": 1, "previousPage": null, "currentPage": 1, "nextPage": null}});
+    let total = people.as_array().map_or(1, Vec::len);
+    let page = json!({"collection": people, "pagination": {"total": total, "count": total,
+        "totalPages": 1, "previousPage": null, "currentPage": 1, "nextPage": null}})
+    .to_string()
+    .replace(LONE_SURROGATE, "\\ud800");
+    let object = json!({"success": true, "status": 200,
+        "object": {"slug": "people", "attributes": attributes}})
+    .to_string();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async move {
             let router =
                 axum::Router::new().fallback(move |method: Method, uri: Uri, body: String| {
-                    let page = page.clone();
-                    async move {
-                        if method == Method::PUT {
-                            let code = StatusCode::from_u16(status.unwrap_or(404)).unwrap();
-                            let answer = json!({"success": false, "status": code.as_u16(),
+                    let json = [(header::CONTENT_TYPE, "application/json")];
+                    let answer = if method == Method::PUT {
+                        let code = StatusCode::from_u16(status.unwrap_or(404)).unwrap();
+                        let answer = json!({"success": false, "status": code.as_u16(),
                             "message": format!("could not save {body}"),
                             "errors": {"emails": [format!("taken: {body}")]}});
-                            return (code, axum::Json(answer));
-                        }
-                        if uri.path().ends_with("/crm/objects/people") {
-                            (
-                                StatusCode::OK,
-                                axum::Json(json!({"success": true, "status": 200,
-                            "object": {"slug": "people", "attributes": null}})),
-                            )
-                        } else {
-                            (StatusCode::OK, axum::Json(page))
-                        }
-                    }
+                        (code, json, answer.to_string())
+                    } else if uri.path().ends_with("/crm/objects/people") {
+                        (StatusCode::OK, json, object.clone())
+                    } else {
+                        (StatusCode::OK, json, page.clone())
+                    };
+                    async move { answer }
                 });
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
