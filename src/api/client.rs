@@ -147,6 +147,9 @@ struct Inner {
     notices: Notices,
     /// Cut out of whatever a server writes back.
     token: Token,
+    /// The items already named for text that is not Unicode: a person read
+    /// twice (a count, then a search) is named once.
+    not_unicode: std::sync::Mutex<HashSet<String>>,
 }
 
 #[derive(Default)]
@@ -227,6 +230,7 @@ impl Client {
                 slow_notice: config.slow_notice.max(Duration::from_millis(10)),
                 notices: config.notices,
                 token: config.token,
+                not_unicode: std::sync::Mutex::default(),
             }),
         })
     }
@@ -393,6 +397,15 @@ impl Client {
         let answer = surrogate::repaired(&answer);
         if let Cow::Owned(page) = &answer {
             for item in surrogate::items_repaired(page) {
+                let mut named = self
+                    .inner
+                    .not_unicode
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if !named.insert(item.clone()) {
+                    continue;
+                }
+                drop(named);
                 self.notify(&format!(
                     "warning: {} sent {item} with text that is not Unicode (a lone surrogate such as \\ud800); read as U+FFFD",
                     call.describe()

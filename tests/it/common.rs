@@ -357,6 +357,18 @@ pub fn mock_api_with(
     attributes: serde_json::Value,
     status: Option<u16>,
 ) -> String {
+    mock_api_failing(people, attributes, status, "")
+}
+
+/// [`mock_api_with`] whose writes answer `status` only when their body
+/// holds `when`; the others create the person they send (201), as the API
+/// would: a failure that no plan can foresee.
+pub fn mock_api_failing(
+    people: serde_json::Value,
+    attributes: serde_json::Value,
+    status: Option<u16>,
+    when: &'static str,
+) -> String {
     use axum::http::{Method, StatusCode, Uri, header};
     use serde_json::json;
     let total = people.as_array().map_or(1, Vec::len);
@@ -374,7 +386,15 @@ pub fn mock_api_with(
             let router =
                 axum::Router::new().fallback(move |method: Method, uri: Uri, body: String| {
                     let json = [(header::CONTENT_TYPE, "application/json")];
-                    let answer = if method == Method::PUT {
+                    let answer = if method == Method::PUT && !body.contains(when) {
+                        let mut person: serde_json::Value =
+                            serde_json::from_str(&body).unwrap_or_else(|_| json!({}));
+                        person["id"] = json!(format!("{:032x}", body.len()));
+                        person["createdAt"] = json!("2025-01-15T09:00:00+00:00");
+                        person["updatedAt"] = json!("2025-01-15T09:00:00+00:00");
+                        let answer = json!({"success": true, "status": 201, "person": person});
+                        (StatusCode::CREATED, json, answer.to_string())
+                    } else if method == Method::PUT {
                         let code = StatusCode::from_u16(status.unwrap_or(404)).unwrap();
                         let answer = json!({"success": false, "status": code.as_u16(),
                             "message": format!("could not save {body}"),

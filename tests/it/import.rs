@@ -933,5 +933,5 @@ fn awkward_live_values_import_and_plan_back() {
         "{}",
         plan.stdout
     );
-    assert!(plan.stderr.contains(&id(6)), "{}", plan.stderr);
+    assert_eq!(plan.stderr.matches(&id(6)).count(), 1, "{}", plan.stderr);
 }
