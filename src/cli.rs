@@ -9,7 +9,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Keep the people of your Zeeg CRM in YAML files in git: `plan` shows what
 /// would change, `apply` makes it so.
 #[derive(Debug, Parser)]
-#[command(name = "zeeg", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "zeeg",
+    version = env!("ZEEG_LONG_VERSION"),
+    about,
+    long_about = None,
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

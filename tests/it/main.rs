@@ -1,6 +1,7 @@
 //! One integration-test binary (fast to link). Every test runs the real `zeeg`
 //! binary and, where the API is involved, a real sandbox over loopback HTTP.
 
+mod action;
 mod apply;
 mod cli;
 mod client;
@@ -14,10 +15,13 @@ mod plan;
 mod project;
 mod recipes;
 mod redaction;
+mod release;
 mod resilience;
+mod runner;
 mod sandbox;
 mod sandbox_state;
 mod schema;
 mod security;
 mod terminal;
 mod validate;
+mod version;

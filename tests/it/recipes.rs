@@ -1,188 +1,152 @@
-//! The CI recipes in `examples/github-actions/` are workflows GitHub accepts:
-//! valid YAML with the keys a workflow needs, and the zeeg invocations the
-//! README promises.
+//! The CI recipes in `examples/github-actions/`: workflows GitHub accepts
+//! (release.rs runs a validator on them), each using this repository's
+//! action pinned to this release, and each run here by the stand-in runner
+//! against a stand-in zeeg, so what the README promises of them holds.
 
-use std::collections::BTreeMap;
+use serde_json::{Value, json};
 
-use serde::Deserialize;
-
+use crate::action::{Releases, TOKEN, calls, runner};
 use crate::common::repo_root;
+use crate::runner::{JobRun, Outcome, Runner, yaml};
 
-#[derive(Debug, Deserialize)]
-struct Workflow {
-    name: String,
-    on: serde_json::Value,
-    #[serde(default)]
-    concurrency: Option<serde_json::Value>,
-    jobs: BTreeMap<String, Job>,
+fn recipe(name: &str) -> std::path::PathBuf {
+    repo_root().join("examples/github-actions").join(name)
 }
 
-#[derive(Debug, Deserialize)]
-struct Job {
-    #[serde(rename = "runs-on")]
-    runs_on: String,
-    steps: Vec<serde_json::Value>,
+/// The step that uses the zeeg action, in the workflow's only job.
+fn zeeg_step(flow: &Value) -> &Value {
+    let (_, job) = flow["jobs"].as_object().unwrap().iter().next().unwrap();
+    assert_eq!(job["runs-on"], "ubuntu-latest");
+    job["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "zeeg")
+        .expect("a step with id zeeg")
 }
 
-fn workflow(name: &str) -> (Workflow, String) {
-    let path = repo_root().join("examples/github-actions").join(name);
-    let text = std::fs::read_to_string(&path).expect("recipe exists");
-    let parsed: Workflow = serde_saphyr::from_str(&text).expect("recipe is valid YAML");
-    assert!(!parsed.name.is_empty());
-    for (id, job) in &parsed.jobs {
-        assert_eq!(job.runs_on, "ubuntu-latest", "{name}: job {id}");
-        assert!(!job.steps.is_empty(), "{name}: job {id} has no steps");
+/// `name` run on a runner with the fake releases, the API token as a
+/// secret, and a zeeg that exits `code`.
+fn run(name: &str, code: i32, setup: impl FnOnce(&mut Runner)) -> (Runner, JobRun) {
+    let releases = Releases::new();
+    let mut runner = runner(&releases);
+    runner.secrets.insert("ZEEG_API_TOKEN".into(), TOKEN.into());
+    runner.env.insert("FAKE_ZEEG_EXIT".into(), code.to_string());
+    setup(&mut runner);
+    let job = runner.workflow(&recipe(name));
+    (runner, job)
+}
+
+#[test]
+fn every_recipe_uses_the_action_pinned_to_this_release() {
+    for name in ["zeeg-plan.yml", "zeeg-apply.yml", "zeeg-drift.yml"] {
+        let flow = yaml(&recipe(name));
+        let step = zeeg_step(&flow);
+        assert_eq!(
+            step["uses"],
+            format!("OWNER/zeeg@v{}", env!("CARGO_PKG_VERSION")),
+            "{name}"
+        );
+        assert_eq!(
+            step["with"]["token"], "${{ secrets.ZEEG_API_TOKEN }}",
+            "{name}"
+        );
+        assert_eq!(step["with"]["paths"], "people/", "{name}");
     }
-    (parsed, text)
 }
 
 #[test]
 fn plan_recipe_runs_on_pull_requests_and_keeps_one_sticky_comment() {
-    let (flow, text) = workflow("zeeg-plan.yml");
-    assert!(flow.on.get("pull_request").is_some());
-    assert!(text.contains("zeeg validate"));
-    assert!(text.contains("--format markdown --detailed-exitcode"));
-    assert!(text.contains("<!-- zeeg-plan -->"), "finds its own comment");
+    let flow = yaml(&recipe("zeeg-plan.yml"));
+    assert!(flow["on"].get("pull_request").is_some());
+    assert_eq!(flow["permissions"]["pull-requests"], "write");
     // One plan per pull request; a new push cancels the old one.
-    let concurrency = flow.concurrency.as_ref().expect("a concurrency group");
+    let concurrency = &flow["concurrency"];
     let group = concurrency["group"].as_str().unwrap();
     assert!(
         group.contains("github.event.pull_request.number"),
         "{group}"
     );
-    assert_eq!(concurrency["cancel-in-progress"], serde_json::json!(true));
-    // The comment is updated after a failed plan too, and found by marker
-    // and author.
-    let comment = step(&flow, "Post or update the plan comment");
-    let condition = comment["if"].as_str().unwrap();
-    assert!(condition.contains("!cancelled()"), "{condition}");
-    assert!(condition.contains("'skipped'"), "{condition}");
-    let script = comment["with"]["script"].as_str().unwrap();
-    assert!(script.contains("zeeg plan failed"), "{script}");
-    assert!(script.contains("github-actions[bot]") && script.contains("startsWith(marker)"));
+    assert_eq!(concurrency["cancel-in-progress"], json!(true));
+    let step = zeeg_step(&flow);
+    assert_eq!(step["with"]["command"], "plan");
+    assert_eq!(step["with"]["comment"], json!(true));
+
+    // Changes pass, and become the comment.
+    let (runner, job) = run("zeeg-plan.yml", 2, |r| r.on_pull_request(3));
+    assert!(!job.failed(), "{}", job.log());
+    assert!(calls(&runner).contains("--format markdown"));
+    assert_eq!(job.api_calls[1]["create"]["issue_number"], 3);
+    // Any other failure fails the job and says so in the comment.
+    let (_, job) = run("zeeg-plan.yml", 1, |r| r.on_pull_request(3));
+    assert!(job.failed());
+    let body = job.api_calls[1]["create"]["body"].as_str().unwrap();
+    assert!(body.contains("zeeg plan failed"), "{body}");
+    // A fork's pull request: no secret, validated only, with a notice.
+    let (runner, job) = run("zeeg-plan.yml", 0, |r| {
+        r.on_pull_request(3);
+        r.secrets.clear();
+    });
+    assert!(!job.failed(), "{}", job.log());
+    assert_eq!(calls(&runner), "validate people/\n");
+    assert!(job.log().contains("::notice title=zeeg plan skipped::"));
+    assert!(job.api_calls.is_empty());
 }
 
 #[test]
-fn every_recipe_installs_a_pinned_zeeg_once_and_caches_it() {
-    for name in ["zeeg-plan.yml", "zeeg-apply.yml", "zeeg-drift.yml"] {
-        let (flow, text) = workflow(name);
-        assert!(text.contains("ZEEG_VERSION: v"), "{name}: pinned to a tag");
-        let install = step(&flow, "Install zeeg");
-        let run = install["run"].as_str().unwrap();
-        assert!(run.contains("--tag \"$ZEEG_VERSION\""), "{name}: {run}");
-        assert!(
-            install["if"]
-                .as_str()
-                .unwrap()
-                .contains("cache-hit != 'true'")
-        );
-        let cache = step(&flow, "Cache zeeg");
-        assert_eq!(cache["uses"], "actions/cache@v4", "{name}");
-        let key = cache["with"]["key"].as_str().unwrap();
-        assert!(key.contains("env.ZEEG_VERSION"), "{name}: {key}");
-    }
-}
-
-/// The step named `name` of the workflow's only job.
-fn step<'w>(flow: &'w Workflow, name: &str) -> &'w serde_json::Value {
-    let job = flow.jobs.values().next().expect("a job");
-    job.steps
-        .iter()
-        .find(|s| s["name"] == name)
-        .unwrap_or_else(|| panic!("no step {name:?}"))
-}
-
-/// The plan step's shell script, run as GitHub runs it (`bash -eo pipefail`)
-/// with a stand-in `zeeg` on PATH: `validate` succeeds, `plan` prints a
-/// comment and exits `code`; `None` leaves zeeg out of PATH altogether.
-fn run_plan_step(code: Option<i32>, token: &str) -> (i32, String, String) {
-    let (flow, _) = workflow("zeeg-plan.yml");
-    let script = step(&flow, "Plan")["run"].as_str().unwrap().to_string();
-    let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("bin");
-    std::fs::create_dir(&bin).unwrap();
-    if let Some(code) = code {
-        let zeeg = bin.join("zeeg");
-        std::fs::write(
-            &zeeg,
-            format!(
-                "#!/bin/sh\nif [ \"$1\" = plan ]; then echo '<!-- zeeg-plan -->'; exit {code}; fi\nexit 0\n"
-            ),
-        )
-        .unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&zeeg, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let output_file = dir.path().join("github_output");
-    std::fs::write(&output_file, "").unwrap();
-    let out = std::process::Command::new("bash")
-        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &script])
-        .current_dir(dir.path())
-        .env_clear()
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-        .env("GITHUB_OUTPUT", &output_file)
-        .env("ZEEG_API_TOKEN", token)
-        .output()
-        .expect("bash runs");
-    let outputs = std::fs::read_to_string(&output_file).unwrap();
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+fn apply_recipe_runs_on_push_never_overlaps_and_fails_when_entries_fail() {
+    let flow = yaml(&recipe("zeeg-apply.yml"));
+    assert!(flow["on"].get("push").is_some());
+    assert_eq!(flow["concurrency"]["cancel-in-progress"], json!(false));
+    let (runner, job) = run("zeeg-apply.yml", 0, |_| {});
+    assert!(!job.failed(), "{}", job.log());
+    assert_eq!(
+        calls(&runner),
+        "apply people/ --redact --auto-approve\ntoken: right\n"
     );
-    (out.status.code().unwrap_or(-1), outputs, log)
-}
-
-#[test]
-fn the_plan_step_accepts_0_and_2_only() {
-    for code in [0, 2] {
-        let (status, outputs, log) = run_plan_step(Some(code), "a-token");
-        assert_eq!(status, 0, "zeeg exit {code}: {log}");
-        assert!(outputs.contains("status=planned"), "{code}: {outputs}");
-        assert!(outputs.contains(&format!("exitcode={code}")), "{outputs}");
-    }
-    for code in [1, 101, 127, 130] {
-        let (status, outputs, log) = run_plan_step(Some(code), "a-token");
-        assert_eq!(status, 1, "zeeg exit {code} must fail the job: {log}");
-        assert!(outputs.contains("status=failed"), "{code}: {outputs}");
-        assert!(
-            log.contains(&format!(
-                "::error title=zeeg plan failed::zeeg plan exited with {code}"
-            )),
-            "{log}"
-        );
-    }
-    // No zeeg at all: the job fails (at validate), it never posts a plan.
-    let (status, outputs, log) = run_plan_step(None, "a-token");
-    assert_eq!(status, 1, "{log}");
-    assert!(outputs.contains("status=failed"), "{outputs}");
-}
-
-#[test]
-fn the_plan_step_skips_with_a_notice_without_a_token() {
-    let (status, outputs, log) = run_plan_step(Some(2), "");
-    assert_eq!(status, 0, "{log}");
-    assert!(outputs.contains("status=skipped"), "{outputs}");
+    let (_, job) = run("zeeg-apply.yml", 3, |_| {});
+    assert!(job.failed());
     assert!(
-        log.contains("::notice title=zeeg plan skipped::No ZEEG_API_TOKEN"),
-        "{log}"
+        job.log()
+            .contains("zeeg apply exited with 3 (some entries failed")
     );
-    assert!(!log.contains("unbound variable"), "{log}");
 }
 
 #[test]
-fn apply_recipe_runs_on_push_and_never_overlaps() {
-    let (flow, text) = workflow("zeeg-apply.yml");
-    assert!(flow.on.get("push").is_some());
-    let concurrency = flow.concurrency.expect("a concurrency group");
-    assert_eq!(concurrency["cancel-in-progress"], serde_json::json!(false));
-    assert!(text.contains("zeeg apply") && text.contains("--auto-approve"));
-    assert!(text.contains("secrets.ZEEG_API_TOKEN"));
+fn drift_recipe_runs_nightly_and_fails_on_changes() {
+    let flow = yaml(&recipe("zeeg-drift.yml"));
+    assert!(flow["on"].get("schedule").is_some());
+    let (_, job) = run("zeeg-drift.yml", 0, |_| {});
+    assert!(!job.failed(), "{}", job.log());
+    assert_eq!(job.step("drift").outcome, Outcome::Skipped);
+    let (runner, job) = run("zeeg-drift.yml", 2, |_| {});
+    assert!(calls(&runner).contains("--detailed-exitcode"));
+    let drift = job.step("drift");
+    assert_eq!(drift.outcome, Outcome::Failure);
+    assert!(
+        drift.log.contains(
+            "::error title=zeeg drift::The CRM differs from people/ (companies: 0 create, 1 update, 4 unchanged; people: 1 create, 2 update, 3 unchanged)"
+        ),
+        "{}",
+        drift.log
+    );
 }
 
+/// The README's CI quick start is six lines, and the plan recipe's own step.
 #[test]
-fn drift_recipe_runs_nightly_with_detailed_exitcode() {
-    let (flow, text) = workflow("zeeg-drift.yml");
-    assert!(flow.on.get("schedule").is_some());
-    assert!(text.contains("zeeg plan") && text.contains("--detailed-exitcode"));
+fn the_readme_quick_start_is_six_lines_of_the_plan_recipe() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let start = readme
+        .find("```yaml\n- uses: actions/checkout")
+        .expect("the quick start");
+    let block = &readme[start + "```yaml\n".len()..];
+    let block = &block[..block.find("```").unwrap()];
+    assert_eq!(block.lines().count(), 6, "{block}");
+    let steps: Value = serde_saphyr::from_str(block).unwrap();
+    let flow = yaml(&recipe("zeeg-plan.yml"));
+    let recipe_step = zeeg_step(&flow);
+    assert_eq!(steps[1]["uses"], recipe_step["uses"]);
+    for (key, value) in steps[1]["with"].as_object().unwrap() {
+        assert_eq!(&recipe_step["with"][key], value, "{key}");
+    }
 }
