@@ -37,6 +37,17 @@ pub async fn run(
         &target.exclude,
         redact,
     )?;
+    // The files read, by their real place: `shown` is relative to here.
+    let inputs: Vec<std::path::PathBuf> = manifest
+        .files
+        .iter()
+        .map(|file| manifest.root.join(&file.path))
+        .chain(manifest.config_file.clone())
+        .collect();
+    if let Some(path) = &out {
+        // Before the CRM is read: nothing would be written anyway.
+        SavedPlan::check_out(path, &inputs)?;
+    }
     let connection = connect(
         printer,
         global,
@@ -53,13 +64,6 @@ pub async fn run(
     let text = render(&plan, format, &RenderOptions { color, redact });
     if let Some(path) = out {
         let saved = SavedPlan::new(&plan, &manifest.files, &manifest.paths, &plan_key);
-        // The files read, by their real place: `shown` is relative to here.
-        let inputs: Vec<std::path::PathBuf> = manifest
-            .files
-            .iter()
-            .map(|file| manifest.root.join(&file.path))
-            .chain(manifest.config_file.clone())
-            .collect();
         saved
             .with_targeting(&target.only, &target.exclude, &plan_key)
             .write(&path, &inputs)?;

@@ -504,15 +504,7 @@ impl SavedPlan {
     /// from: a plan written over one of them would destroy it, so that is
     /// refused before anything is written.
     pub fn write(&self, path: &Path, inputs: &[PathBuf]) -> Result<(), SavedPlanError> {
-        if let Some(input) = inputs
-            .iter()
-            .find(|input| crate::files::same_file(path, input))
-        {
-            return Err(SavedPlanError::OverwritesInput {
-                path: path.to_path_buf(),
-                input: crate::manifest::shown(input),
-            });
-        }
+        Self::check_out(path, inputs)?;
         let mut text = serde_json::to_string_pretty(self)
             .unwrap_or_else(|_| unreachable!("a saved plan is plain JSON data"));
         text.push('\n');
@@ -520,6 +512,22 @@ impl SavedPlan {
             path: path.to_path_buf(),
             source,
         })
+    }
+
+    /// Refuses an `--out` that is one of `inputs` (by inode: through links,
+    /// `..` and hard links): `plan` asks before it reads the CRM, and
+    /// [`SavedPlan::write`] again.
+    pub fn check_out(path: &Path, inputs: &[PathBuf]) -> Result<(), SavedPlanError> {
+        match inputs
+            .iter()
+            .find(|input| crate::files::same_file(path, input))
+        {
+            Some(input) => Err(SavedPlanError::OverwritesInput {
+                path: path.to_path_buf(),
+                input: crate::manifest::shown(input),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Reads a plan written by [`SavedPlan::write`]: a regular file of at

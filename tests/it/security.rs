@@ -291,6 +291,14 @@ fn plan_out_never_replaces_an_input_of_the_plan() {
                 .current_dir(tmp.path())
                 .args(["plan", "--out", out]),
         );
+        // Refused before the CRM is read: no token is needed to be told.
+        let unread = offline(tmp.path(), &["plan", "--out", out]);
+        assert_eq!(unread.code, 1, "{out}: {}", unread.stderr);
+        assert!(
+            unread.stderr.contains("refusing to write"),
+            "{}",
+            unread.stderr
+        );
         assert_eq!(run.code, 1, "{out}: {}", run.stderr);
         let said = run.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
