@@ -23,6 +23,9 @@
 //! - [`doctor`]: checking a workspace against the API assumptions zeeg makes.
 //! - [`targeting`]: `--only` / `--exclude`, which entries a plan works on.
 //! - [`terminal`]: escaping text from files and servers before it is printed.
+//! - [`secret`]: the token and other secrets, cut out of what is printed.
+//! - [`files`]: reading and writing files named on the command line, bounded
+//!   and without blocking or replacing device nodes.
 //! - [`cli`] and [`commands`]: the command line.
 
 pub mod api;
@@ -32,11 +35,13 @@ pub mod commands;
 pub mod company;
 pub mod doctor;
 pub mod exit;
+pub mod files;
 pub mod import;
 pub mod manifest;
 pub mod person;
 pub mod plan;
 pub mod redact;
 pub mod sandbox;
+pub mod secret;
 pub mod targeting;
 pub mod terminal;

@@ -70,6 +70,38 @@ pub enum TargetingError {
     },
 }
 
+impl TargetingError {
+    /// The error as `--redact` prints it: the globs, which may be emails,
+    /// with their contact data masked.
+    #[must_use]
+    pub fn redacted(self) -> TargetingError {
+        let mask = |globs: Vec<String>| {
+            globs
+                .iter()
+                .map(|glob| crate::redact::mask_text(glob))
+                .collect()
+        };
+        match self {
+            TargetingError::InvalidGlob { flag, glob, source } => TargetingError::InvalidGlob {
+                flag,
+                glob: crate::redact::mask_text(&glob),
+                source,
+            },
+            TargetingError::NothingSelected {
+                only,
+                exclude,
+                entries,
+                files,
+            } => TargetingError::NothingSelected {
+                only: mask(only),
+                exclude: mask(exclude),
+                entries,
+                files,
+            },
+        }
+    }
+}
+
 /// `--only "a" --exclude "b"`, as typed.
 fn describe(only: &[String], exclude: &[String]) -> String {
     let flags = only

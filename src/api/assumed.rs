@@ -139,6 +139,11 @@ pub const MAX_PAGES: u64 = 20_000;
 /// A body beyond it (or a stream that never ends) is refused. [our choice]
 pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 
+/// The largest request body the API takes; a bigger one is answered 413
+/// Payload Too Large. Plan refuses an entry whose upsert would be bigger, and
+/// the sandbox refuses such a body. [assumed: Zeeg documents no limit]
+pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
 /// Text a server writes into an error (its `message`, a 422's field
 /// messages) is cut to this many characters before it reaches a message.
 /// [our choice]

@@ -1,6 +1,7 @@
 //! The client: one configured HTTP connection pool, the endpoints of
 //! `zeeg-api.md` as async methods, retries, and counters callers can read.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
@@ -28,6 +29,7 @@ use super::model::{
 };
 use super::pace::{PaceConfig, Pacer, Ticket};
 use super::retry::{self, Cause, Retry, RetryPolicy};
+use super::surrogate;
 use super::token::Token;
 
 const USER_AGENT: &str = concat!("zeeg/", env!("CARGO_PKG_VERSION"));
@@ -145,6 +147,9 @@ struct Inner {
     notices: Notices,
     /// Cut out of whatever a server writes back.
     token: Token,
+    /// The items already named for text that is not Unicode: a person read
+    /// twice (a count, then a search) is named once.
+    not_unicode: std::sync::Mutex<HashSet<String>>,
 }
 
 #[derive(Default)]
@@ -225,6 +230,7 @@ impl Client {
                 slow_notice: config.slow_notice.max(Duration::from_millis(10)),
                 notices: config.notices,
                 token: config.token,
+                not_unicode: std::sync::Mutex::default(),
             }),
         })
     }
@@ -393,6 +399,24 @@ impl Client {
             call = call.query(SEARCH_PARAM, text);
         }
         let (_, answer) = self.execute(&call).await?;
+        let answer = surrogate::repaired(&answer);
+        if let Cow::Owned(page) = &answer {
+            for item in surrogate::items_repaired(page) {
+                let mut named = self
+                    .inner
+                    .not_unicode
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if !named.insert(item.clone()) {
+                    continue;
+                }
+                drop(named);
+                self.notify(&format!(
+                    "warning: {} sent {item} with text that is not Unicode (a lone surrogate such as \\ud800); read as U+FFFD",
+                    call.describe()
+                ));
+            }
+        }
         decode(&call, &answer)
     }
 
@@ -596,7 +620,7 @@ impl Client {
             404 => ApiError::NotFound {
                 request,
                 // Without the query, which may hold a searched email.
-                url: self.url(call, false).to_string(),
+                url: self.shown_url(call),
                 message,
             },
             409 => ApiError::Conflict { request, message },
@@ -645,7 +669,7 @@ impl Client {
         let limit = assumed::MAX_RESPONSE_BYTES;
         let too_large = || {
             Failure::Fatal(ApiError::ResponseTooLarge {
-                url: self.url(call, false).to_string(),
+                url: self.shown_url(call),
                 limit: limit / (1024 * 1024),
             })
         };
@@ -672,14 +696,7 @@ impl Client {
     /// Text a server sent, made safe to print: without the token (a server
     /// may echo the request's headers) and at most a few hundred characters.
     fn server_text(&self, text: &str) -> String {
-        let token = self.inner.token.expose();
-        // A token of a few characters (a test's) would cut ordinary words
-        // apart; real tokens are long.
-        let clean = if token.len() < 8 {
-            text.to_string()
-        } else {
-            text.replace(token, "[token]")
-        };
+        let clean = crate::secret::Secrets::new([self.inner.token.expose()]).cut(text);
         let limit = assumed::MAX_SERVER_TEXT_CHARS;
         match clean.char_indices().nth(limit) {
             Some((cut, _)) => format!("{}… (cut at {limit} characters)", &clean[..cut]),
@@ -747,7 +764,7 @@ impl Client {
             source,
             ..
         } = transient;
-        let url = self.url(call, false).to_string();
+        let url = self.shown_url(call);
         match (cause, source) {
             (Cause::RateLimited { .. }, _) => ApiError::RateLimited {
                 request: call.describe(),
@@ -768,6 +785,12 @@ impl Client {
             (Cause::Dropped, Some(source)) => ApiError::Unreachable { url, tries, source },
             (Cause::Dropped, None) => ApiError::Refused { url, tries },
         }
+    }
+
+    /// The call's URL as a message names it: without the query, and without
+    /// the token, should the base URL hold it (`https://host/v2/TOKEN/`).
+    fn shown_url(&self, call: &Call) -> String {
+        crate::secret::Secrets::new([self.inner.token.expose()]).cut(self.url(call, false).as_str())
     }
 
     /// The call's URL; without the query string when it is for a message,
@@ -1021,9 +1044,11 @@ fn upserted(call: &Call, status: StatusCode, answer: &[u8]) -> Result<Upserted, 
 }
 
 fn decode<T: DeserializeOwned>(call: &Call, answer: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(answer).map_err(|source| ApiError::InvalidResponse {
-        request: call.describe(),
-        source,
+    serde_json::from_slice(&surrogate::repaired(answer)).map_err(|source| {
+        ApiError::InvalidResponse {
+            request: call.describe(),
+            source,
+        }
     })
 }
 

@@ -20,6 +20,7 @@ pub mod error;
 pub mod model;
 pub mod pace;
 pub mod retry;
+mod surrogate;
 pub mod token;
 
 pub use attribute::{AttributeType, ValueProblem, ValueRefusal};

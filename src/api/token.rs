@@ -11,6 +11,10 @@ use super::error::ApiError;
 /// The environment variable that holds the API token.
 pub const TOKEN_ENV: &str = "ZEEG_API_TOKEN";
 
+/// The largest token file read: a token is a line of a few hundred
+/// characters at most.
+pub const MAX_TOKEN_FILE_BYTES: u64 = 16 << 10;
+
 /// A Zeeg API token. It is never printed: `Debug` shows a placeholder, and the
 /// client only hands it to the `Authorization` header, marked sensitive.
 #[derive(Clone)]
@@ -54,12 +58,17 @@ impl Token {
     }
 
     /// Reads the token from a file, dropping the trailing newline editors and
-    /// `echo` leave behind.
+    /// `echo` leave behind. A regular file or a pipe (`<(…)`, `/dev/stdin`)
+    /// of at most [`MAX_TOKEN_FILE_BYTES`]; opening it never blocks (see
+    /// [`crate::files::read_capped`]), but a pipe's writer is waited for.
     pub fn from_file(path: &Path) -> Result<Token, ApiError> {
-        let bytes = std::fs::read(path).map_err(|source| ApiError::TokenFile {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes =
+            crate::files::read_capped(path, MAX_TOKEN_FILE_BYTES, true).map_err(|source| {
+                ApiError::TokenFile {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            })?;
         let origin = || path.display().to_string();
         let Ok(text) = String::from_utf8(bytes) else {
             return Err(ApiError::MalformedToken { origin: origin() });

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::selection::Selected;
-use super::send::{SendFuture, Upsert, sender};
+use super::send::{SendFuture, Upsert, redacting, sender};
 use super::{
     EntryResult, Execution, ExecutorConfig, Failure, Job, Outcome, Progress, Reason, Sent, Stop,
 };
@@ -169,8 +169,9 @@ pub async fn execute_phases(
     stop: &Stop,
 ) -> Phases {
     let mut jobs = super::selection::jobs(plan, &selected.people, redact);
+    let people_sender = || redacting(sender(client.clone()), redact);
     if !plan.companies.involved {
-        let people = super::execute(jobs, sender(client.clone()), config, progress, stop).await;
+        let people = super::execute(jobs, people_sender(), config, progress, stop).await;
         return Phases {
             companies: None,
             people,
@@ -180,7 +181,7 @@ pub async fn execute_phases(
     let company_jobs = company_jobs(plan, &selected.companies);
     let companies = super::execute(
         company_jobs,
-        company_sender(client.clone(), ids.clone()),
+        redacting(company_sender(client.clone(), ids.clone()), redact),
         config,
         progress,
         stop,
@@ -216,7 +217,7 @@ pub async fn execute_phases(
         })
         .collect();
     let unlinked = link_people(plan, &selected.people, &mut jobs, &ids, &failures);
-    let mut people = super::execute(jobs, sender(client.clone()), config, progress, stop).await;
+    let mut people = super::execute(jobs, people_sender(), config, progress, stop).await;
     for (job, reason) in unlinked {
         let result = EntryResult::failed(job.source, job.label, job.action, Reason::Said(reason));
         progress.entry_finished(&result);

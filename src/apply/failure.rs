@@ -55,6 +55,15 @@ impl Failure {
     pub fn is_fatal(&self) -> bool {
         matches!(self, Failure::Fatal(_))
     }
+
+    /// This failure as `--redact` shows it (see [`Reason::redacted`]).
+    pub fn redacted(self) -> Failure {
+        match self {
+            Failure::Entry(reason) => Failure::Entry(reason.redacted()),
+            Failure::Fatal(reason) => Failure::Fatal(reason.redacted()),
+            retry @ Failure::Retry(_) => retry,
+        }
+    }
 }
 
 impl fmt::Display for Failure {
@@ -113,6 +122,15 @@ impl Reason {
             Reason::NotRetried { cause, stopped } => format!("{cause} (not retried: {stopped})"),
             Reason::Said(text) => text.clone(),
         }
+    }
+}
+
+impl Reason {
+    /// The reason with the emails and phone numbers in its words masked, as
+    /// `--redact` masks every other value: the server text it may quote
+    /// echoes the request.
+    pub fn redacted(self) -> Reason {
+        Reason::Said(crate::redact::mask_text(&self.raw()))
     }
 }
 
@@ -188,6 +206,22 @@ mod tests {
         let reason = Reason::from("the server said \u{1b}[2J");
         assert!(!reason.to_string().contains('\u{1b}'), "{reason}");
         assert!(!serde_json::to_string(&reason).unwrap().contains("u001b"));
+    }
+
+    #[test]
+    fn a_redacted_reason_masks_what_the_server_echoed() {
+        let failure = Failure::api(ApiError::Validation {
+            request: "PUT /crm/people".into(),
+            message: Some(
+                "invalid: {\"emails\":[\"ann@x.io\"],\"phoneNumber\":\"+4930123456\"}".into(),
+            ),
+            errors: Vec::new(),
+        });
+        let shown = failure.redacted().to_string();
+        assert!(
+            shown.contains("a**@x.io") && shown.contains("+********56"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -40,6 +40,22 @@ pub fn sender(client: Client) -> impl Fn(Arc<Upsert>, u32) -> SendFuture + Send 
     }
 }
 
+/// `send`, whose failures read as `--redact` prints everything else when
+/// `redact` is set: a 422 or a 500 may echo the request, emails and phone
+/// numbers and all, into the reason.
+pub fn redacting<P: Send + Sync + 'static>(
+    send: impl Fn(Arc<P>, u32) -> SendFuture + Send + Sync + 'static,
+    redact: bool,
+) -> impl Fn(Arc<P>, u32) -> SendFuture + Send + Sync + 'static {
+    move |payload: Arc<P>, tries: u32| {
+        let sent = send(payload, tries);
+        if !redact {
+            return sent;
+        }
+        Box::pin(async move { sent.await.map_err(Failure::redacted) })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

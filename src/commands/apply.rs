@@ -30,19 +30,13 @@ pub async fn run(
         }
         _ => args.target.paths.clone(),
     };
-    let Some(mut manifest) = load(printer, &paths, args.target.redact) else {
+    let Some(manifest) = load(printer, global, &paths, args.target.redact) else {
         return Ok(ExitStatus::Failure);
     };
-    let (only, exclude) = match (&saved, &args.plan) {
-        (Some(saved), Some(file)) => {
-            saved.check_paths(file, &manifest.paths)?;
-            saved.check_files(file, &manifest.files)?;
-            // The entries the plan was made for, as it was made.
-            saved.targeting(file, &args.target.only, &args.target.exclude)?
-        }
-        _ => (args.target.only.clone(), args.target.exclude.clone()),
-    };
-    select_entries(printer, &mut manifest, &only, &exclude)?;
+    if let (Some(saved), Some(file)) = (&saved, &args.plan) {
+        saved.check_paths(file, &manifest.paths)?;
+        saved.check_files(file, &manifest.files)?;
+    }
     let connection = connect(
         printer,
         global,
@@ -51,9 +45,32 @@ pub async fn run(
         manifest.config.api_url.as_deref(),
     )
     .await?;
-    let result = plan_and_apply(printer, &connection, &manifest, saved, &args).await;
+    let result = select_and_apply(printer, &connection, manifest, saved, &args).await;
     connection.close().await;
     result
+}
+
+/// Narrows the entries by `--only`/`--exclude` (a saved plan's own, opened
+/// with the connection's key), then plans and applies.
+async fn select_and_apply(
+    printer: &Printer,
+    connection: &Connection,
+    mut manifest: Manifest,
+    saved: Option<SavedPlan>,
+    args: &ApplyArgs,
+) -> miette::Result<ExitStatus> {
+    let (only, exclude) = match (&saved, &args.plan) {
+        // The entries the plan was made for, as it was made.
+        (Some(saved), Some(file)) => saved.targeting(
+            file,
+            &args.target.only,
+            &args.target.exclude,
+            &connection.plan_key,
+        )?,
+        _ => (args.target.only.clone(), args.target.exclude.clone()),
+    };
+    select_entries(printer, &mut manifest, &only, &exclude, args.target.redact)?;
+    plan_and_apply(printer, connection, &manifest, saved, args).await
 }
 
 async fn plan_and_apply(

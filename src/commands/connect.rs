@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use miette::Context;
 
-use crate::api::{Client, ClientConfig, Token, destination};
+use crate::api::{ApiError, Client, ClientConfig, Token, destination};
 use crate::cli::GlobalArgs;
 use crate::commands::Printer;
 use crate::plan::PlanKey;
@@ -65,7 +65,7 @@ pub async fn connect(
         configured_url,
         &shown(&project_root.join(crate::manifest::CONFIG_FILE)),
     )?;
-    let token = Token::load(global.token_file.as_deref())?;
+    let token = load_token(global.token_file.clone()).await?;
     let plan_key = PlanKey::from_token(&token);
     let mut config = ClientConfig::new(token).with_base_url(base_url);
     config.notices = printer.notices();
@@ -75,6 +75,17 @@ pub async fn connect(
         plan_key,
         sandbox: None,
     })
+}
+
+/// The token, read on a thread of its own: a `--token-file` pipe waits for
+/// its writer, and meanwhile Ctrl-C must still end the command (the thread
+/// ends with the process).
+async fn load_token(token_file: Option<PathBuf>) -> Result<Token, ApiError> {
+    let (sender, answer) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(Token::load(token_file.as_deref()));
+    });
+    answer.await.unwrap_or(Err(ApiError::MissingToken))
 }
 
 /// A path relative to the current folder when under it, as a user would type it.

@@ -4,11 +4,14 @@
 
 use std::path::PathBuf;
 
+use crate::api::Token;
+use crate::cli::GlobalArgs;
 use crate::commands::Printer;
 use crate::manifest::{self, Diagnostics, Manifest};
 use crate::plan::PlanOptions;
 use crate::plan::render::counted;
-use crate::targeting::Targeting;
+use crate::secret::Secrets;
+use crate::targeting::{Targeting, TargetingError};
 
 /// What the plan needs of zeeg.yaml to say what apply would refuse.
 pub fn plan_options(config: &manifest::Config) -> PlanOptions {
@@ -19,7 +22,12 @@ pub fn plan_options(config: &manifest::Config) -> PlanOptions {
 
 /// The project's people files under `paths`, or `None` when they are invalid,
 /// after printing every problem (see [`report_invalid`]).
-pub fn load(printer: &Printer, paths: &[PathBuf], redact: bool) -> Option<Manifest> {
+pub fn load(
+    printer: &Printer,
+    global: &GlobalArgs,
+    paths: &[PathBuf],
+    redact: bool,
+) -> Option<Manifest> {
     let loading = std::time::Instant::now();
     match manifest::load(paths) {
         Ok(manifest) => {
@@ -32,7 +40,7 @@ pub fn load(printer: &Printer, paths: &[PathBuf], redact: bool) -> Option<Manife
             Some(manifest)
         }
         Err(diagnostics) => {
-            report_invalid(printer, diagnostics, redact);
+            report_invalid(printer, global, diagnostics, redact);
             None
         }
     }
@@ -40,8 +48,14 @@ pub fn load(printer: &Printer, paths: &[PathBuf], redact: bool) -> Option<Manife
 
 /// Prints every problem of invalid people files exactly as `zeeg validate`
 /// does (with contact data masked under `--redact`), and that nothing was sent.
-pub fn report_invalid(printer: &Printer, diagnostics: Diagnostics, redact: bool) {
+pub fn report_invalid(
+    printer: &Printer,
+    global: &GlobalArgs,
+    diagnostics: Diagnostics,
+    redact: bool,
+) {
     let what = diagnostics.what_to_fix();
+    let diagnostics = diagnostics.without(&secrets(global));
     let diagnostics = if redact {
         diagnostics.redacted()
     } else {
@@ -51,6 +65,23 @@ pub fn report_invalid(printer: &Printer, diagnostics: Diagnostics, redact: bool)
     printer.status(&format!(
         "Nothing was planned or applied: fix {what} and run again."
     ));
+}
+
+/// What diagnostics never quote (see [`crate::secret`]): the values of
+/// environment variables named like secrets, and the token of
+/// `--token-file` when that is a plain file (a pipe is left for the token's
+/// own read).
+pub fn secrets(global: &GlobalArgs) -> Secrets {
+    let secrets = Secrets::of_environment();
+    let token = global
+        .token_file
+        .as_deref()
+        .filter(|path| std::fs::metadata(path).is_ok_and(|m| m.is_file()))
+        .map(Token::from_file);
+    match token {
+        Some(Ok(token)) => secrets.and(token.expose()),
+        _ => secrets,
+    }
 }
 
 /// `--only` / `--exclude`: keeps the selected entries and says how many were
@@ -65,8 +96,10 @@ pub fn select_entries(
     manifest: &mut Manifest,
     only: &[String],
     exclude: &[String],
+    redact: bool,
 ) -> miette::Result<()> {
-    let targeting = Targeting::new(only, exclude)?;
+    let shown = |error: TargetingError| if redact { error.redacted() } else { error };
+    let targeting = Targeting::new(only, exclude).map_err(shown)?;
     if !targeting.is_active() {
         return Ok(());
     }
@@ -78,7 +111,7 @@ pub fn select_entries(
         Err(error) => {
             let companies = targeting.select_companies(manifest.companies.clone(), &[]);
             if companies.is_empty() {
-                return Err(error.into());
+                return Err(shown(error).into());
             }
             (Vec::new(), total)
         }

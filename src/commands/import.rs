@@ -2,12 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::api::Person;
+use crate::api::{Attribute, Person};
 use crate::cli::{GlobalArgs, ImportArgs, SplitBy};
 use crate::commands::Printer;
 use crate::commands::connect::connect;
 use crate::exit::ExitStatus;
-use crate::import::{self, Beside, Import, SkipReason};
+use crate::import::{self, Beside, Import, LeftOut, SkipReason};
 use crate::manifest::Config;
 
 /// Below this many people an import is quick enough to need no progress bar.
@@ -27,7 +27,8 @@ pub async fn run(
     } = args;
     // Refuse before any request: a full read of a large CRM is not free.
     import::check_out_dir(&out)?;
-    let people = read_people(printer, global, sandbox, &out).await?;
+    let (people, attributes) = read_people(printer, global, sandbox, &out).await?;
+    let (people, left_out) = import::leave_out_refused(people, &attributes);
     let schema_ref = import::schema_reference(&out);
     let import = render(printer, &people, split_by, &schema_ref)?;
     drop(people);
@@ -40,7 +41,10 @@ pub async fn run(
     });
     import::write_files(&out, &import, beside)?;
 
-    for line in warnings(&import) {
+    for line in warnings(&import)
+        .into_iter()
+        .chain(left_out_warning(&left_out))
+    {
         printer.status(&line);
     }
     printer.status(&summary(&import));
@@ -49,13 +53,14 @@ pub async fn run(
 
 /// Every live person, read from the API the project of `out` uses (or its
 /// sandbox), with a spinner on a terminal (the client reads pages
-/// concurrently and does not report them one by one).
+/// concurrently and does not report them one by one); and the people
+/// object's attributes, which say what custom values a people file keeps.
 async fn read_people(
     printer: &Printer,
     global: &GlobalArgs,
     sandbox: bool,
     out: &Path,
-) -> miette::Result<Vec<Person>> {
+) -> miette::Result<(Vec<Person>, Vec<Attribute>)> {
     let (root, config_file) = project(out);
     let configured_url = match (&config_file, sandbox) {
         (Some(file), false) => configured_api_url(file)?,
@@ -69,10 +74,15 @@ async fn read_people(
         ));
     }
     let spinner = printer.spinner("Reading people from the CRM…");
-    let people = connection.client.list_all().await;
+    let read = futures::future::try_join(
+        connection.client.list_all(),
+        connection.client.object_schema(),
+    )
+    .await;
     spinner.finish();
     connection.close().await;
-    Ok(people?)
+    let (people, object) = read?;
+    Ok((people, object.attributes))
 }
 
 /// Lays the people out in files, with a progress bar for a large CRM.
@@ -165,6 +175,26 @@ fn refused_warning(import: &Import) -> Option<String> {
         } else {
             "hold"
         },
+        listed.join(", ")
+    ))
+}
+
+/// Names the people whose fields were left out, and the fields, never the
+/// values.
+fn left_out_warning(left_out: &[LeftOut]) -> Option<String> {
+    if left_out.is_empty() {
+        return None;
+    }
+    let listed: Vec<String> = left_out
+        .iter()
+        .map(|l| format!("{} ({})", l.id, l.fields.join(", ")))
+        .collect();
+    Some(format!(
+        "warning: {} {} values a people file cannot keep as they are (a number beyond 2^53, \
+         a date that does not exist, a social profile that is not a URL, a custom attribute \
+         the workspace lacks, …); those fields are left out, so zeeg does not manage them: {}",
+        people(left_out.len()),
+        if left_out.len() == 1 { "holds" } else { "hold" },
         listed.join(", ")
     ))
 }

@@ -27,7 +27,7 @@ pub fn run(cli: Cli) -> ExitStatus {
     init_logging(cli.global.verbose, cli.global.quiet, printer.stderr_color());
 
     let result = match cli.command {
-        Command::Validate(args) => validate::run(&printer, args),
+        Command::Validate(args) => validate::run(&printer, &cli.global, args),
         Command::Schema(args) => schema::run(&printer, args),
         Command::Plan(args) => block_on(interruptible(
             &printer,

@@ -27,10 +27,27 @@ pub async fn run(
         detailed_exitcode,
     } = args;
     let redact = redaction(&target, format);
-    let Some(mut manifest) = load(printer, &target.paths, redact) else {
+    let Some(mut manifest) = load(printer, global, &target.paths, redact) else {
         return Ok(ExitStatus::Failure);
     };
-    select_entries(printer, &mut manifest, &target.only, &target.exclude)?;
+    select_entries(
+        printer,
+        &mut manifest,
+        &target.only,
+        &target.exclude,
+        redact,
+    )?;
+    // The files read, by their real place: `shown` is relative to here.
+    let inputs: Vec<std::path::PathBuf> = manifest
+        .files
+        .iter()
+        .map(|file| manifest.root.join(&file.path))
+        .chain(manifest.config_file.clone())
+        .collect();
+    if let Some(path) = &out {
+        // Before the CRM is read: nothing would be written anyway.
+        SavedPlan::check_out(path, &inputs)?;
+    }
     let connection = connect(
         printer,
         global,
@@ -48,8 +65,8 @@ pub async fn run(
     if let Some(path) = out {
         let saved = SavedPlan::new(&plan, &manifest.files, &manifest.paths, &plan_key);
         saved
-            .with_targeting(&target.only, &target.exclude)
-            .write(&path)?;
+            .with_targeting(&target.only, &target.exclude, &plan_key)
+            .write(&path, &inputs)?;
         printer.status(&format!("Saved the plan to {}.", path.display()));
     }
     printer.out(&text);

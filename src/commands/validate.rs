@@ -1,12 +1,17 @@
 //! `zeeg validate`: offline checks of people files.
 
-use crate::cli::{DiagnosticFormat, ValidateArgs};
+use crate::cli::{DiagnosticFormat, GlobalArgs, ValidateArgs};
 use crate::commands::Printer;
 use crate::exit::ExitStatus;
 use crate::manifest::{self, Diagnostics, ProblemRecord};
 
-pub fn run(printer: &Printer, args: ValidateArgs) -> miette::Result<ExitStatus> {
-    let result = manifest::check(&args.paths);
+pub fn run(
+    printer: &Printer,
+    global: &GlobalArgs,
+    args: ValidateArgs,
+) -> miette::Result<ExitStatus> {
+    let result = manifest::check(&args.paths)
+        .map_err(|diagnostics| diagnostics.without(&super::entries::secrets(global)));
     if args.format == DiagnosticFormat::Json {
         let records: Vec<ProblemRecord> = match &result {
             Ok(_) => Vec::new(),

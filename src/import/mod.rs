@@ -17,6 +17,7 @@
 //! the company's live name.
 
 mod check;
+mod clean;
 mod companies;
 mod document;
 mod file_name;
@@ -33,6 +34,7 @@ use file_name::FileNames;
 use yaml::Layout;
 
 pub use check::{Refused, refused};
+pub use clean::{LeftOut, leave_out_refused};
 pub use companies::{Companies, CompanyLink};
 pub use document::{DEFAULT_MATCHING_ATTRIBUTE, entry_document};
 pub use file_name::MAX_FILE_NAME;

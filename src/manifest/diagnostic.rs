@@ -7,14 +7,15 @@
 
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use miette::{Diagnostic, LabeledSpan, Severity, SourceCode};
 use serde::Serialize;
 use thiserror::Error;
 
-use super::excerpt::Excerpt;
+use super::excerpt::{Excerpt, Hide};
 use super::source::SourceText;
+use crate::secret::Secrets;
 
 /// Everything that can be wrong with the people files of a project.
 #[derive(Debug, Error, Diagnostic)]
@@ -34,6 +35,28 @@ pub enum ManifestError {
         path: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+
+    /// A people file that resolves (through a symbolic link, or as named)
+    /// to a file outside the project root: refused unread.
+    #[error(
+        "{} leads outside the project, to {}: not read",
+        path.display(),
+        target.display()
+    )]
+    #[diagnostic(
+        code(zeeg::outside_root),
+        help(
+            "zeeg reads people files only inside the project ({}), so that a link in a pull \
+             request cannot make it print a file from elsewhere; copy the file into the project \
+             instead of linking to it",
+            root.display()
+        )
+    )]
+    OutsideRoot {
+        path: PathBuf,
+        target: PathBuf,
+        root: PathBuf,
     },
 
     /// A folder could not be listed.
@@ -147,6 +170,17 @@ pub enum ManifestError {
     #[error("`{value}` does not fit its tag")]
     #[diagnostic(code(zeeg::yaml::tag), help("remove the tag or fix the value"))]
     BadTaggedValue { value: String },
+
+    /// Lists and mappings nested too deep.
+    #[error(
+        "lists and mappings nest more than {} levels deep here",
+        super::yaml::MAX_NESTING
+    )]
+    #[diagnostic(
+        code(zeeg::yaml::too_deep),
+        help("a people file needs a few levels; look for a run of `- ` or `[` that does not end")
+    )]
+    TooDeep,
 
     /// A mapping or list used as a key.
     #[error("a key must be plain text")]
@@ -313,7 +347,7 @@ pub struct Place {
     pub source: SourceText,
     pub span: Range<usize>,
     pub label: String,
-    redacted: bool,
+    hide: Hide,
     shown: Shown,
 }
 
@@ -331,8 +365,9 @@ pub struct Problem {
     /// A hint for this occurrence; replaces the error's general help.
     pub help: Option<String>,
     pub other: Option<Place>,
-    /// Whether emails and phone numbers are masked when printed (`--redact`).
-    redacted: bool,
+    /// What is hidden when printed: secrets, and contact data under
+    /// `--redact`.
+    hide: Hide,
     shown: Shown,
 }
 
@@ -344,7 +379,7 @@ impl Problem {
             label: None,
             help: None,
             other: None,
-            redacted: false,
+            hide: Hide::default(),
             shown: Shown::new(),
         }
     }
@@ -374,7 +409,7 @@ impl Problem {
             source: source.clone(),
             span: source.clamp(span),
             label: label.into(),
-            redacted: false,
+            hide: Hide::default(),
             shown: Shown::new(),
         });
         self
@@ -422,7 +457,7 @@ impl Problem {
             {
                 spans.push(other.span.clone());
             }
-            Excerpt::new(source, &spans, self.redacted)
+            Excerpt::new(source, &spans, &self.hide)
         }))
     }
 }
@@ -440,11 +475,7 @@ pub struct ProblemRecord {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.redacted {
-            f.write_str(&crate::redact::mask_text(&self.error.to_string()))
-        } else {
-            self.error.fmt(f)
-        }
+        f.write_str(&self.hide.text(&self.error.to_string()))
     }
 }
 
@@ -464,10 +495,7 @@ impl Diagnostic for Problem {
             Some(help) => Box::new(help),
             None => self.error.help()?,
         };
-        if self.redacted {
-            return Some(Box::new(crate::redact::mask_text(&help.to_string())));
-        }
-        Some(help)
+        Some(Box::new(self.hide.text(&help.to_string())))
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -527,11 +555,7 @@ impl Diagnostic for Place {
 impl Place {
     fn shown(&self) -> &(Excerpt, Vec<Range<usize>>) {
         self.shown.get_or_init(|| {
-            Excerpt::new(
-                &self.source,
-                std::slice::from_ref(&self.span),
-                self.redacted,
-            )
+            Excerpt::new(&self.source, std::slice::from_ref(&self.span), &self.hide)
         })
     }
 }
@@ -551,9 +575,22 @@ impl Diagnostics {
     /// messages and snippets (`plan --redact`, markdown in CI).
     pub fn redacted(mut self) -> Diagnostics {
         for problem in &mut self.problems {
-            problem.redacted = true;
+            problem.hide.contact_data = true;
             if let Some(other) = &mut problem.other {
-                other.redacted = true;
+                other.hide.contact_data = true;
+            }
+        }
+        self
+    }
+
+    /// The same problems, printed with `secrets` cut out of messages and
+    /// snippets (see [`crate::secret`]).
+    pub fn without(mut self, secrets: &Secrets) -> Diagnostics {
+        let secrets = Arc::new(secrets.clone());
+        for problem in &mut self.problems {
+            problem.hide.secrets = secrets.clone();
+            if let Some(other) = &mut problem.other {
+                other.hide.secrets = secrets.clone();
             }
         }
         self

@@ -143,9 +143,10 @@ pub(crate) fn discover(
 ) -> Vec<Found> {
     let mut found = Vec::new();
     for path in paths {
+        let bound = Bound::of(path, root);
         if path.is_file() {
             if !is_config(path) {
-                found.push(make_found(path, root));
+                found.extend(bound.found(path, problems));
             }
             continue;
         }
@@ -179,8 +180,9 @@ pub(crate) fn discover(
             if !entry.file_type().is_file() || !is_yaml(entry.path()) || is_config(entry.path()) {
                 continue;
             }
-            let item = make_found(entry.path(), root);
-            if filters.keeps(&item.relative) {
+            if let Some(item) = bound.found(entry.path(), problems)
+                && filters.keeps(&item.relative)
+            {
                 found.push(item);
             }
         }
@@ -190,17 +192,60 @@ pub(crate) fn discover(
     found
 }
 
-fn make_found(path: &Path, root: &Path) -> Found {
-    let shown = shown(path).to_string_lossy().into_owned();
-    let absolute = canonical(path);
-    let relative = absolute
-        .strip_prefix(root)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| path.to_path_buf());
-    Found {
-        path: path.to_path_buf(),
-        shown,
-        relative,
+/// Where the files found under one given path may lead: inside the project
+/// root; or, for a path given outside it (a folder elsewhere, when no
+/// zeeg.yaml or `.git` made the root), inside the folder given.
+struct Bound<'r> {
+    root: &'r Path,
+    within: PathBuf,
+}
+
+impl<'r> Bound<'r> {
+    fn of(path: &Path, root: &'r Path) -> Bound<'r> {
+        // A file's folder as named: the file itself may be a link.
+        let folder = if path.is_dir() {
+            canonical(path)
+        } else {
+            match path.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => canonical(parent),
+                _ => current_dir(),
+            }
+        };
+        let within = if folder.starts_with(root) {
+            root.to_path_buf()
+        } else {
+            folder
+        };
+        Bound { root, within }
+    }
+
+    /// The file to read at `path`, when it resolves to a file within the
+    /// bound; otherwise a problem that names it and where it leads, and
+    /// never its content. A link added by a pull request (to a token file,
+    /// `/proc/self/environ`, `/etc/passwd`) would else be parsed, and its
+    /// lines quoted into the CI log by the diagnostics.
+    fn found(&self, path: &Path, problems: &mut Vec<Problem>) -> Option<Found> {
+        let absolute = canonical(path);
+        if !absolute.starts_with(&self.within) {
+            // Named as found (the link) and as its link says
+            // (`/proc/self/environ`, not the process's own number).
+            let named = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+            problems.push(Problem::new(ManifestError::OutsideRoot {
+                path: relative_to(&named, &current_dir()),
+                target: std::fs::read_link(path).unwrap_or(absolute),
+                root: self.within.clone(),
+            }));
+            return None;
+        }
+        let relative = absolute
+            .strip_prefix(self.root)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| path.to_path_buf());
+        Some(Found {
+            path: path.to_path_buf(),
+            shown: shown(path).to_string_lossy().into_owned(),
+            relative,
+        })
     }
 }
 

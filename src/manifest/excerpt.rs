@@ -10,11 +10,34 @@
 //! file's own line and column numbers, so `file:line:col` stays true.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
 use super::source::SourceText;
+use crate::secret::{self, Secrets};
 use crate::terminal;
+
+/// What a diagnostic hides of the text it quotes: secrets always (see
+/// [`crate::secret`]), contact data under `--redact`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Hide {
+    pub secrets: Arc<Secrets>,
+    /// Emails and phone numbers ([`crate::redact::mask_text`]).
+    pub contact_data: bool,
+}
+
+impl Hide {
+    /// A message or a hint, with what is hidden hidden.
+    pub(crate) fn text(&self, text: &str) -> String {
+        let text = self.secrets.cut(text);
+        if self.contact_data {
+            crate::redact::mask_text(&text)
+        } else {
+            text
+        }
+    }
+}
 
 /// Lines of context around each label, as miette's handler asks for.
 const CONTEXT_LINES: usize = 1;
@@ -66,13 +89,11 @@ struct Mark {
 
 impl Excerpt {
     /// The excerpt around `spans` (byte ranges of `source`), and the spans
-    /// moved into it, in the same order.
-    /// With `redact`, emails and phone numbers in the lines are masked
-    /// ([`crate::redact::mask_text`]).
+    /// moved into it, in the same order, with what `hide` says hidden.
     pub(crate) fn new(
         source: &SourceText,
         spans: &[Range<usize>],
-        redact: bool,
+        hide: &Hide,
     ) -> (Excerpt, Vec<Range<usize>>) {
         // The empty "line" after a final line break is no context worth
         // showing (though a label at the very end is shown on it).
@@ -127,7 +148,7 @@ impl Excerpt {
                         .map(|span| source.line_col(span.start).1 - 1)
                         .min()
                         .unwrap_or(0);
-                    excerpt.push_line(source, line, anchor, redact)
+                    excerpt.push_line(source, line, anchor, hide)
                 })
                 .collect();
             excerpt.chunks.push(Chunk {
@@ -151,7 +172,7 @@ impl Excerpt {
         source: &SourceText,
         line: usize,
         anchor: usize,
-        redact: bool,
+        hide: &Hide,
     ) -> ShownLine {
         let bounds = source.line_bounds(line);
         let text = &source.text()[bounds.clone()];
@@ -169,18 +190,35 @@ impl Excerpt {
         let mut marks = Vec::with_capacity(to - from + 1);
         let shown: Vec<(usize, char)> = text.char_indices().skip(from).take(to - from).collect();
         // Masking keeps the number of characters, so each keeps its place.
-        let masked: Vec<char> = if redact {
+        let masked: Vec<char> = if hide.contact_data {
             let window: String = shown.iter().map(|&(_, c)| c).collect();
             crate::redact::mask_text(&window).chars().collect()
         } else {
             shown.iter().map(|&(_, c)| c).collect()
         };
+        // Secrets are found in the whole line, so one the cut would halve is
+        // still hidden; each shows as one `[token]` where its first shown
+        // character is, and its other characters point there.
+        let secrets = hide.secrets.find(text);
+        let mut secret = secrets.iter().peekable();
+        let mut in_secret = false;
         for (i, (&(byte, _), &c)) in shown.iter().zip(&masked).enumerate() {
             marks.push(Mark {
                 file: bounds.start + byte,
                 excerpt: self.text.len(),
                 column: from + i,
             });
+            while secret.peek().is_some_and(|range| range.end <= byte) {
+                secret.next();
+                in_secret = false;
+            }
+            if secret.peek().is_some_and(|range| range.start <= byte) {
+                if !in_secret {
+                    self.text.push_str(secret::CUT);
+                    in_secret = true;
+                }
+                continue;
+            }
             terminal::push_escaped(&mut self.text, c);
         }
         let end_byte = text
@@ -278,14 +316,19 @@ mod tests {
     use super::*;
 
     fn shown(text: &str, spans: &[Range<usize>]) -> (Excerpt, Vec<Range<usize>>) {
-        Excerpt::new(&SourceText::new("a.yaml", text), spans, false)
+        Excerpt::new(&SourceText::new("a.yaml", text), spans, &Hide::default())
     }
 
     #[test]
     fn a_redacted_excerpt_masks_contact_data_in_place() {
         let text = "people:\n  - emails: [jane.doe@acme.com]\n    phoneNumber: \"+4930123456\"\n";
         let at = text.find("jane").unwrap();
-        let (excerpt, spans) = Excerpt::new(&SourceText::new("a.yaml", text), &[at..at + 17], true);
+        let hide = Hide {
+            contact_data: true,
+            ..Hide::default()
+        };
+        let (excerpt, spans) =
+            Excerpt::new(&SourceText::new("a.yaml", text), &[at..at + 17], &hide);
         assert_eq!(
             excerpt.text,
             "people:\n  - emails: [j*******@acme.com]\n    phoneNumber: \"+********56\"\n"

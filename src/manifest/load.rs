@@ -395,6 +395,7 @@ fn yaml_problem(source: &SourceText, error: YamlError) -> Problem {
         YamlProblem::Tag(tag) => (ManifestError::Tag { tag }, "tag"),
         YamlProblem::BadTaggedValue(value) => (ManifestError::BadTaggedValue { value }, "here"),
         YamlProblem::ComplexKey => (ManifestError::ComplexKey, "this key"),
+        YamlProblem::TooDeep => (ManifestError::TooDeep, "one level too deep"),
         YamlProblem::NotFinite => (ManifestError::NotFinite, "not a finite number"),
         YamlProblem::ChangedNumber { written, read } => (
             ManifestError::ChangedNumber { written, read },

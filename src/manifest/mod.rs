@@ -18,6 +18,7 @@
 //! - YAML 1.2, one document per file, UTF-8 (a byte order mark is accepted and
 //!   ignored). Aliases, merge keys, custom tags, duplicate keys and `.inf`/`.nan`
 //!   are refused; refusing an alias never expands it, so alias bombs cost nothing.
+//!   Lists and mappings nest at most 255 levels deep.
 //! - Every entry needs `firstName` or `lastName` (after defaults): any entry may
 //!   create a person, and the CRM needs one of the two to do so.
 //! - Defaults: the entry's own keys win, then the file's `defaults`, then those
@@ -46,3 +47,4 @@ pub use load::{Checked, Manifest, check, load};
 pub use model::{Config, DeclaredCompany, DeclaredPerson, config_schema, people_schema};
 pub(crate) use schema_check::Schema;
 pub use source::SourceText;
+pub(crate) use yaml::MAX_EXACT_INTEGER;

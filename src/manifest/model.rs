@@ -92,7 +92,7 @@ pub struct DeclaredPerson {
     /// Email addresses; the first is the primary one, the rest are secondary.
     /// Matching by `email` uses the first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Vec<String>", inner(email))]
+    #[schemars(schema_with = "emails_schema")]
     #[schemars(example = ["jane.doe@acme.com", "jane@acme.io"])]
     pub emails: Option<Vec<String>>,
 
@@ -270,6 +270,15 @@ pub fn config_schema() -> serde_json::Value {
 fn schema_of<T: JsonSchema>() -> serde_json::Value {
     let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
     generator.into_root_schema_for::<T>().to_value()
+}
+
+/// `emails`: a list of addresses, internationalised ones (`ann@bücher.de`)
+/// included, since the CRM holds them.
+fn emails_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "array",
+        "items": { "type": "string", "format": "idn-email" }
+    })
 }
 
 #[cfg(test)]

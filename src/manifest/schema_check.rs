@@ -260,7 +260,7 @@ fn wrong_type(field: &str, kind: &TypeKind, instance: &Value, pointer: &str) -> 
 fn bad_format(format: &str, instance: &Value) -> Problem {
     let text = instance.as_str().unwrap_or_default();
     let (what, help) = match format {
-        "email" => (
+        "email" | "idn-email" => (
             "email address",
             "write an address like `jane.doe@acme.com`".to_string(),
         ),

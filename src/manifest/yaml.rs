@@ -307,6 +307,8 @@ pub(crate) enum YamlProblem {
     Tag(String),
     /// A scalar whose core-schema tag does not fit its text (`!!int abc`).
     BadTaggedValue(String),
+    /// Lists and mappings nested deeper than [`MAX_NESTING`].
+    TooDeep,
     /// A mapping or list used as a key.
     ComplexKey,
     /// `.inf` or `.nan`, which JSON cannot hold.
@@ -317,8 +319,14 @@ pub(crate) enum YamlProblem {
     ChangedNumber { written: String, read: String },
 }
 
+/// How deep lists and mappings may nest: as deep as the scanner lets flow
+/// collections (`[[[…]]]`) nest, and block ones (`- - - …`) the same. No
+/// people file needs a tenth of it; deeper, the values overflowed the stack
+/// when dropped and the scanner took quadratic time.
+pub(crate) const MAX_NESTING: usize = 255;
+
 /// The largest integer every JSON reader (a JavaScript one, say) keeps exactly.
-const MAX_EXACT_INTEGER: i64 = 1 << 53;
+pub(crate) const MAX_EXACT_INTEGER: i64 = 1 << 53;
 
 /// Why an unquoted number's text would not survive as written, if it would not.
 fn changed_number(written: &str, scalar: &Scalar<'_>) -> Option<String> {
@@ -457,6 +465,12 @@ fn parse_with(
             span: at..at + c.len_utf8(),
         });
     }
+    if let Some(span) = compact_too_deep(text) {
+        return Err(YamlError {
+            problem: YamlProblem::TooDeep,
+            span,
+        });
+    }
     let offsets = Offsets::new(text);
     let mut builder = Builder {
         offsets: &offsets,
@@ -513,6 +527,36 @@ fn parse_with(
         }),
         _ => Err(empty(text)),
     }
+}
+
+/// The place of the first `- ` too deep in a line of nested entries
+/// (`- - - … a`), if a line holds more than [`MAX_NESTING`]. The builder
+/// refuses any nesting that deep, but the scanner reads such a line to its
+/// end before the first event, slowly (100,000 of them took 13 s): this
+/// linear look finds it first. (A line of block text holding 256 `- ` would
+/// be refused too; no description does.)
+fn compact_too_deep(text: &str) -> Option<Range<usize>> {
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let bytes = line.as_bytes();
+        let mut at = bytes.iter().take_while(|&&b| b == b' ').count();
+        let mut depth = 0;
+        while bytes.get(at) == Some(&b'-')
+            && matches!(bytes.get(at + 1), Some(b' ' | b'\t' | b'\n' | b'\r') | None)
+        {
+            depth += 1;
+            if depth > MAX_NESTING {
+                return Some(line_start + at..line_start + at + 1);
+            }
+            at += 1;
+            at += bytes[at..]
+                .iter()
+                .take_while(|&&b| b == b' ' || b == b'\t')
+                .count();
+        }
+        line_start += line.len();
+    }
+    None
 }
 
 /// Texts this long are scanned on a thread of their own (see [`parse_with`]).
@@ -632,6 +676,9 @@ impl Builder<'_, '_, '_> {
                 }
                 if self.expecting_key() {
                     return Err(self.error(YamlProblem::ComplexKey, range));
+                }
+                if self.stack.len() >= MAX_NESTING {
+                    return Err(self.error(YamlProblem::TooDeep, range.start..range.start + 1));
                 }
                 let node = self.open_node(self.offsets.first_line(range.start));
                 if self.sink.is_some() && self.at_people_item() {

@@ -211,11 +211,24 @@ fn values_equal(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Ordered list equality; `null` is the empty list. Exact: changing an
-/// address's case is a change the upsert would make.
+/// Ordered list equality; `null` is the empty list. Exact but for white
+/// space around an address, which the API ignores (an import writes
+/// `"  ann@x.io "` as `ann@x.io`): changing an address's case is a change
+/// the upsert would make.
 fn emails_equal(before: &Value, after: &Value) -> bool {
     let empty = |v: &Value| v.is_null() || v.as_array().is_some_and(Vec::is_empty);
-    (empty(before) && empty(after)) || before == after
+    let same = |a: &Value, b: &Value| match (a.as_str(), b.as_str()) {
+        (Some(a), Some(b)) => a.trim() == b.trim(),
+        _ => a == b,
+    };
+    let items = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    (empty(before) && empty(after))
+        || before == after
+        || (items(before).len() == items(after).len()
+            && items(before)
+                .iter()
+                .zip(&items(after))
+                .all(|(a, b)| same(a, b)))
 }
 
 /// UUIDs compare without regard to case.

@@ -35,6 +35,32 @@ pub enum PlanError {
         #[related]
         problems: Vec<CompanyProblem>,
     },
+
+    /// Entries whose upsert the API would refuse as too large (413).
+    #[error("{} too large for the API", crate::plan::render::counted(.problems.len(), "entry", "entries"))]
+    #[diagnostic(
+        code(zeeg::plan::too_large),
+        help("nothing was planned; every entry is listed below: shorten them and plan again")
+    )]
+    TooLarge {
+        #[related]
+        problems: Vec<OversizedEntry>,
+    },
+}
+
+/// An entry whose request body would be over the API's limit.
+#[derive(Debug, Error, Diagnostic, PartialEq, Eq)]
+#[error(
+    "{at}: its upsert would send {size} bytes, over the {} the API takes (413 Payload Too Large)",
+    crate::files::size(crate::api::assumed::MAX_REQUEST_BYTES as u64)
+)]
+#[diagnostic(
+    code(zeeg::plan::entry_too_large),
+    help("shorten its longest values (a description, a custom attribute's text)")
+)]
+pub struct OversizedEntry {
+    pub at: SourceLocation,
+    pub size: usize,
 }
 
 /// A company the people files need that zeeg cannot plan.

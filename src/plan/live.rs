@@ -405,7 +405,7 @@ pub fn check_custom_attributes(entries: &[Entry], schema: &ObjectSchema) -> Resu
             let Some(attribute) = schema
                 .attributes
                 .iter()
-                .find(|a| a.key == *slug && !a.is_archived)
+                .find(|a| a.key == *slug && !a.is_archived && !a.is_standard)
             else {
                 continue;
             };
@@ -432,9 +432,20 @@ pub fn check_custom_attributes(entries: &[Entry], schema: &ObjectSchema) -> Resu
         }
         slugs.dedup();
         for slug in slugs {
-            let known = schema.attributes.iter().find(|a| a.key == slug);
+            // The object lists the standard attributes too, but under
+            // `customAttributes` the API takes only custom ones.
+            let known = schema
+                .attributes
+                .iter()
+                .find(|a| a.key == slug && !a.is_standard);
             let problem = CustomAttributeProblem::Unknown(match known {
                 Some(attribute) if !attribute.is_archived => continue,
+                None if crate::person::is_standard_slug(slug) => UnknownCustomAttribute {
+                    slug: slug.to_string(),
+                    at: at_of(slug),
+                    archived: false,
+                    help: standard_help(slug),
+                },
                 Some(_) => UnknownCustomAttribute {
                     slug: slug.to_string(),
                     at: at_of(slug),
@@ -470,6 +481,18 @@ impl CustomAttributeProblem {
             CustomAttributeProblem::Unknown(problem) => &problem.at,
             CustomAttributeProblem::Value(problem) => &problem.at,
         }
+    }
+}
+
+/// `first_name` under `customAttributes`: the field it is.
+fn standard_help(slug: &str) -> String {
+    match crate::person::MatchField::for_slug(slug) {
+        crate::person::MatchField::Standard(field) => format!(
+            "`{slug}` is a standard attribute, not a custom one: write it as the entry's `{field}`"
+        ),
+        _ => format!(
+            "`{slug}` is a standard attribute, not a custom one: write it as the entry's `emails`"
+        ),
     }
 }
 

@@ -27,7 +27,7 @@ use crate::api::{Company, Person};
 use crate::manifest::{CompanyDeclaration, Entry, SourceLocation};
 
 pub use companies::{CompanyChange, CompanyPlan};
-pub use error::{CompanyProblem, MatchProblem, PlanError};
+pub use error::{CompanyProblem, MatchProblem, OversizedEntry, PlanError};
 pub use live::{LiveError, LiveState, ReadStrategy};
 pub use render::{RenderOptions, render_json, render_markdown, render_text};
 pub use saved::{PlanKey, SavedPlan, SavedPlanCheck, SavedPlanError, StaleChange, StaleReason};
@@ -206,6 +206,22 @@ pub fn compute_with_companies(
             None => plan.unchanged += 1,
         }
     }
+    let oversized: Vec<OversizedEntry> = plan
+        .changes
+        .iter()
+        .filter_map(|change| {
+            let size = json_size(&change.body);
+            (size > crate::api::assumed::MAX_REQUEST_BYTES).then(|| OversizedEntry {
+                at: change.source.clone(),
+                size,
+            })
+        })
+        .collect();
+    if !oversized.is_empty() {
+        return Err(PlanError::TooLarge {
+            problems: oversized,
+        });
+    }
     let managed = plan.changes.len() + plan.unchanged;
     if let Err(refusal) = safety::check(plan.updates(), managed, options.max_update_percent, false)
     {
@@ -215,6 +231,24 @@ pub fn compute_with_companies(
         });
     }
     Ok(plan)
+}
+
+/// How many bytes `value` takes as JSON, counted without writing it out.
+fn json_size(value: &impl serde::Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing into a counter cannot fail, and a JSON map always serializes.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 #[cfg(test)]

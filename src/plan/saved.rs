@@ -36,6 +36,10 @@ use crate::person::{MatchField, normalize_email};
 /// salted hashes could be reversed from the file alone, so it is refused).
 pub const SAVED_FORMAT_VERSION: u32 = 2;
 
+/// The largest saved plan `apply --plan` reads: about 350,000 changes of a
+/// few fields each. A bigger file is not one zeeg wrote.
+pub const MAX_SAVED_PLAN_BYTES: u64 = 512 << 20;
+
 /// The secret behind a saved plan's hashes, derived from the API token the
 /// plan was made with; never written anywhere.
 #[derive(Clone)]
@@ -73,12 +77,16 @@ pub struct SavedPlan {
     /// same ones.
     #[serde(default)]
     pub paths: Vec<PathBuf>,
-    /// The `--only` globs the plan was made with: `apply --plan` selects the
-    /// same entries.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The `--only` / `--exclude` globs the plan was made with, sealed
+    /// (ChaCha20-Poly1305, keyed like the tags): a glob may be an email.
+    /// `apply --plan` opens them to select the same entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targeting: Option<String>,
+    /// Globs in clear, as plans of earlier zeeg versions hold them: read,
+    /// never written.
+    #[serde(default, skip_serializing)]
     pub only: Vec<String>,
-    /// The `--exclude` globs the plan was made with.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing)]
     pub exclude: Vec<String>,
     /// How many entries were up to date.
     pub unchanged: usize,
@@ -286,6 +294,18 @@ pub enum SavedPlanError {
     )]
     OtherFiles { plan: PathBuf, saved: Vec<PathBuf> },
 
+    /// `plan --out` names a file the plan was made from.
+    #[error(
+        "refusing to write the plan to {}: the plan was made from that file ({})",
+        path.display(),
+        input.display()
+    )]
+    #[diagnostic(
+        code(zeeg::plan::out_is_input),
+        help("name a new file for --out, outside the people files (e.g. `--out zeeg.plan`)")
+    )]
+    OverwritesInput { path: PathBuf, input: PathBuf },
+
     /// The file was written by a different format version.
     #[error("{} is a saved plan of format version {found}; this zeeg reads version {SAVED_FORMAT_VERSION}", path.display())]
     #[diagnostic(
@@ -329,22 +349,52 @@ impl SavedPlan {
         })
     }
 
-    /// Records the `--only` / `--exclude` globs the plan was made with.
-    pub fn with_targeting(mut self, only: &[String], exclude: &[String]) -> SavedPlan {
-        self.only = only.to_vec();
-        self.exclude = exclude.to_vec();
+    /// Records the `--only` / `--exclude` globs the plan was made with,
+    /// sealed with `key` (see [`SavedPlan::targeting`]).
+    pub fn with_targeting(
+        mut self,
+        only: &[String],
+        exclude: &[String],
+        key: &PlanKey,
+    ) -> SavedPlan {
+        if only.is_empty() && exclude.is_empty() {
+            return self;
+        }
+        let globs = Globs {
+            only: only.to_vec(),
+            exclude: exclude.to_vec(),
+        };
+        let plain = serde_json::to_vec(&globs)
+            .unwrap_or_else(|_| unreachable!("globs are plain JSON data"));
+        self.targeting = Some(Keyed::new(key, &self.salt).seal(&plain));
         self
     }
 
     /// The globs `apply --plan` selects entries with: the plan's own when
     /// none are given; those given when they are the plan's; otherwise
     /// refused, since another selection would make every other change stale.
+    /// Globs sealed with another token's key cannot be opened: the plan is
+    /// then taken as made without, and every change of it is stale anyway.
     pub fn targeting(
         &self,
         plan: &Path,
         only: &[String],
         exclude: &[String],
+        key: &PlanKey,
     ) -> Result<(Vec<String>, Vec<String>), SavedPlanError> {
+        let saved = self
+            .targeting
+            .as_deref()
+            .and_then(|sealed| Keyed::new(key, &self.salt).open(sealed))
+            .and_then(|plain| serde_json::from_slice::<Globs>(&plain).ok())
+            .unwrap_or_else(|| Globs {
+                only: self.only.clone(),
+                exclude: self.exclude.clone(),
+            });
+        let Globs {
+            only: saved_only,
+            exclude: saved_exclude,
+        } = saved;
         let sorted = |globs: &[String]| {
             let mut globs = globs.to_vec();
             globs.sort();
@@ -353,9 +403,9 @@ impl SavedPlan {
         };
         let given = !only.is_empty() || !exclude.is_empty();
         if !given {
-            return Ok((self.only.clone(), self.exclude.clone()));
+            return Ok((saved_only, saved_exclude));
         }
-        if sorted(only) == sorted(&self.only) && sorted(exclude) == sorted(&self.exclude) {
+        if sorted(only) == sorted(&saved_only) && sorted(exclude) == sorted(&saved_exclude) {
             return Ok((only.to_vec(), exclude.to_vec()));
         }
         let describe = |only: &[String], exclude: &[String]| {
@@ -372,7 +422,7 @@ impl SavedPlan {
         };
         Err(SavedPlanError::TargetingDiffers {
             plan: plan.to_path_buf(),
-            saved: describe(&self.only, &self.exclude),
+            saved: describe(&saved_only, &saved_exclude),
             given: describe(only, exclude),
         })
     }
@@ -439,6 +489,7 @@ impl SavedPlan {
             salt,
             sources: sources.to_vec(),
             paths: paths.to_vec(),
+            targeting: None,
             only: Vec::new(),
             exclude: Vec::new(),
             unchanged: *unchanged,
@@ -447,46 +498,87 @@ impl SavedPlan {
         }
     }
 
-    /// Writes the plan as JSON, replacing `path` only once it is complete.
-    pub fn write(&self, path: &Path) -> Result<(), SavedPlanError> {
-        let error = |source| SavedPlanError::Write {
-            path: path.to_path_buf(),
-            source,
-        };
+    /// Writes the plan as JSON to `path` (see [`crate::files::write_whole`]:
+    /// a regular file is replaced only once the plan is complete, a device
+    /// or FIFO written through). `inputs` are the files the plan was made
+    /// from: a plan written over one of them would destroy it, so that is
+    /// refused before anything is written.
+    pub fn write(&self, path: &Path, inputs: &[PathBuf]) -> Result<(), SavedPlanError> {
+        Self::check_out(path, inputs)?;
         let mut text = serde_json::to_string_pretty(self)
             .unwrap_or_else(|_| unreachable!("a saved plan is plain JSON data"));
         text.push('\n');
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "plan".to_string());
-        let partial = path.with_file_name(format!(".{file_name}.partial"));
-        std::fs::write(&partial, text).map_err(error)?;
-        std::fs::rename(&partial, path).map_err(|e| {
-            let _ = std::fs::remove_file(&partial);
-            error(e)
+        crate::files::write_whole(path, text.as_bytes()).map_err(|source| SavedPlanError::Write {
+            path: path.to_path_buf(),
+            source,
         })
     }
 
-    /// Reads a plan written by [`SavedPlan::write`].
+    /// Refuses an `--out` that is one of `inputs` (by inode: through links,
+    /// `..` and hard links): `plan` asks before it reads the CRM, and
+    /// [`SavedPlan::write`] again.
+    pub fn check_out(path: &Path, inputs: &[PathBuf]) -> Result<(), SavedPlanError> {
+        match inputs
+            .iter()
+            .find(|input| crate::files::same_file(path, input))
+        {
+            Some(input) => Err(SavedPlanError::OverwritesInput {
+                path: path.to_path_buf(),
+                input: crate::manifest::shown(input),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Reads a plan written by [`SavedPlan::write`]: a regular file of at
+    /// most [`MAX_SAVED_PLAN_BYTES`], parsed as it is read (so white space
+    /// costs no memory).
     pub fn read(path: &Path) -> Result<SavedPlan, SavedPlanError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SavedPlanError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let invalid = |source| SavedPlanError::Invalid {
+        let read_error = |source| SavedPlanError::Read {
             path: path.to_path_buf(),
             source,
         };
-        let value: Value = serde_json::from_str(&text).map_err(invalid)?;
-        let found = value.get("formatVersion").and_then(Value::as_u64);
-        if let Some(found) = found.filter(|v| *v != u64::from(SAVED_FORMAT_VERSION)) {
-            return Err(SavedPlanError::Version {
+        let open = || {
+            crate::files::open_capped(path, MAX_SAVED_PLAN_BYTES, false)
+                .map(std::io::BufReader::new)
+                .map_err(read_error)
+        };
+        let invalid = |source: serde_json::Error| match source.io_error_kind() {
+            Some(kind) => SavedPlanError::Read {
                 path: path.to_path_buf(),
-                found: u32::try_from(found).unwrap_or(u32::MAX),
-            });
+                source: std::io::Error::new(kind, source.to_string()),
+            },
+            None => SavedPlanError::Invalid {
+                path: path.to_path_buf(),
+                source,
+            },
+        };
+        match serde_json::from_reader::<_, SavedPlan>(open()?) {
+            Ok(plan) if plan.format_version == SAVED_FORMAT_VERSION => Ok(plan),
+            Ok(plan) => Err(SavedPlanError::Version {
+                path: path.to_path_buf(),
+                found: plan.format_version,
+            }),
+            Err(error) => {
+                // Another version's plan fails to parse as this one: say so.
+                #[derive(Deserialize)]
+                struct Version {
+                    #[serde(rename = "formatVersion")]
+                    format_version: Option<u64>,
+                }
+                let found = serde_json::from_reader::<_, Version>(open()?)
+                    .ok()
+                    .and_then(|v| v.format_version)
+                    .filter(|v| *v != u64::from(SAVED_FORMAT_VERSION));
+                match found {
+                    Some(found) => Err(SavedPlanError::Version {
+                        path: path.to_path_buf(),
+                        found: u32::try_from(found).unwrap_or(u32::MAX),
+                    }),
+                    None => Err(invalid(error)),
+                }
+            }
         }
-        serde_json::from_value(value).map_err(invalid)
     }
 
     /// Compares a freshly computed plan with this saved one, change by change.
@@ -699,6 +791,13 @@ fn identity_text(matching_attribute: &str, match_value: &Value) -> String {
     }
 }
 
+/// The `--only` / `--exclude` globs of a plan, as sealed.
+#[derive(Debug, Serialize, Deserialize)]
+struct Globs {
+    only: Vec<String>,
+    exclude: Vec<String>,
+}
+
 /// The HMAC of one plan: keyed with the token's key, salted per plan.
 struct Keyed(Hmac<Sha256>);
 
@@ -709,6 +808,45 @@ impl Keyed {
         mac.update(salt.as_bytes());
         mac.update(&[0]);
         Keyed(mac)
+    }
+
+    /// A key of its own for `label`.
+    fn derived(&self, label: &str) -> [u8; 32] {
+        let mut mac = self.0.clone();
+        mac.update(label.as_bytes());
+        mac.update(&[0]);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// `plain` sealed, as hex. The key is this plan's alone (its salt is
+    /// random), and seals this one text: a fixed nonce is safe.
+    fn seal(&self, plain: &[u8]) -> String {
+        let mut sealed = plain.to_vec();
+        self.aead()
+            .seal_in_place_append_tag(Self::nonce(), ring::aead::Aad::empty(), &mut sealed)
+            .unwrap_or_else(|_| unreachable!("a few globs are far below the cipher's limit"));
+        hex::encode(sealed)
+    }
+
+    /// What [`Keyed::seal`] sealed, if this key sealed it.
+    fn open(&self, sealed: &str) -> Option<Vec<u8>> {
+        let mut bytes = hex::decode(sealed).ok()?;
+        let plain = self
+            .aead()
+            .open_in_place(Self::nonce(), ring::aead::Aad::empty(), &mut bytes)
+            .ok()?;
+        Some(plain.to_vec())
+    }
+
+    fn aead(&self) -> ring::aead::LessSafeKey {
+        let key =
+            ring::aead::UnboundKey::new(&ring::aead::CHACHA20_POLY1305, &self.derived("targeting"))
+                .unwrap_or_else(|_| unreachable!("a 32-byte key fits ChaCha20-Poly1305"));
+        ring::aead::LessSafeKey::new(key)
+    }
+
+    fn nonce() -> ring::aead::Nonce {
+        ring::aead::Nonce::assume_unique_for_key([0; ring::aead::NONCE_LEN])
     }
 
     /// The tag of `text` under `label` (a field path, or "identity").
@@ -902,7 +1040,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("zeeg.plan");
         SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")], &key())
-            .write(&path)
+            .write(&path, &[])
             .unwrap();
         let saved = SavedPlan::read(&path).unwrap();
         let check = saved.check(&plan, &sources("abc"), &key());

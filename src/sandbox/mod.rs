@@ -53,7 +53,7 @@ use store::Store;
 pub const DEFAULT_TOKEN: &str = "zeeg-sandbox-token";
 
 /// The largest request body accepted; larger ones get 413.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub const MAX_BODY_BYTES: usize = crate::api::assumed::MAX_REQUEST_BYTES;
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

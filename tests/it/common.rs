@@ -337,3 +337,80 @@ impl<'a> Api<'a> {
         })
     }
 }
+
+/// A server on loopback that answers every list with `people` (one page),
+/// the people object with no custom attributes, and every write with
+/// `status` and a body whose message and errors echo the request, as some
+/// servers do: the shapes of the API, with whatever values a test wants it
+/// to send. Without `status`, writes are 404s.
+pub fn mock_api(people: serde_json::Value, status: Option<u16>) -> String {
+    mock_api_with(people, serde_json::Value::Null, status)
+}
+
+/// What the mock sends where `people` hold it: JSON text a `Value` cannot
+/// hold, a lone surrogate.
+pub const LONE_SURROGATE: &str = "<lone surrogate>";
+
+/// [`mock_api`] whose people object lists `attributes`.
+pub fn mock_api_with(
+    people: serde_json::Value,
+    attributes: serde_json::Value,
+    status: Option<u16>,
+) -> String {
+    mock_api_failing(people, attributes, status, "")
+}
+
+/// [`mock_api_with`] whose writes answer `status` only when their body
+/// holds `when`; the others create the person they send (201), as the API
+/// would: a failure that no plan can foresee.
+pub fn mock_api_failing(
+    people: serde_json::Value,
+    attributes: serde_json::Value,
+    status: Option<u16>,
+    when: &'static str,
+) -> String {
+    use axum::http::{Method, StatusCode, Uri, header};
+    use serde_json::json;
+    let total = people.as_array().map_or(1, Vec::len);
+    let page = json!({"collection": people, "pagination": {"total": total, "count": total,
+        "totalPages": 1, "previousPage": null, "currentPage": 1, "nextPage": null}})
+    .to_string()
+    .replace(LONE_SURROGATE, "\\ud800");
+    let object = json!({"success": true, "status": 200,
+        "object": {"slug": "people", "attributes": attributes}})
+    .to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let router =
+                axum::Router::new().fallback(move |method: Method, uri: Uri, body: String| {
+                    let json = [(header::CONTENT_TYPE, "application/json")];
+                    let answer = if method == Method::PUT && !body.contains(when) {
+                        let mut person: serde_json::Value =
+                            serde_json::from_str(&body).unwrap_or_else(|_| json!({}));
+                        person["id"] = json!(format!("{:032x}", body.len()));
+                        person["createdAt"] = json!("2025-01-15T09:00:00+00:00");
+                        person["updatedAt"] = json!("2025-01-15T09:00:00+00:00");
+                        let answer = json!({"success": true, "status": 201, "person": person});
+                        (StatusCode::CREATED, json, answer.to_string())
+                    } else if method == Method::PUT {
+                        let code = StatusCode::from_u16(status.unwrap_or(404)).unwrap();
+                        let answer = json!({"success": false, "status": code.as_u16(),
+                            "message": format!("could not save {body}"),
+                            "errors": {"emails": [format!("taken: {body}")]}});
+                        (code, json, answer.to_string())
+                    } else if uri.path().ends_with("/crm/objects/people") {
+                        (StatusCode::OK, json, object.clone())
+                    } else {
+                        (StatusCode::OK, json, page.clone())
+                    };
+                    async move { answer }
+                });
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, router).await.unwrap();
+        });
+    });
+    format!("http://{}/v2", rx.recv().unwrap())
+}

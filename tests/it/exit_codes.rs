@@ -99,18 +99,24 @@ fn plan_exits_0_without_changes_2_with_changes_and_1_on_errors() {
 
 #[test]
 fn apply_exits_3_when_an_entry_fails_and_the_rest_are_applied() {
-    let sandbox = Sandbox::start(&[]);
+    // An API that refuses one entry at apply (422), which no plan can
+    // foresee; the rest it creates.
+    let api = crate::common::mock_api_failing(
+        serde_json::json!([]),
+        serde_json::Value::Null,
+        Some(422),
+        "refused-at-apply",
+    );
     let dir = project(2, "Engineer");
-    // A body over the sandbox's 1 MB limit is refused (413) whatever the plan said.
-    let huge = "x".repeat(1_100_000);
     let mut yaml = std::fs::read_to_string(dir.path().join("people.yaml")).unwrap();
-    yaml.push_str(&format!(
-        "  - firstName: Big\n    emails: [big@example.com]\n    description: {huge}\n"
-    ));
+    yaml.push_str(
+        "  - firstName: Big\n    emails: [big@example.com]\n    description: refused-at-apply\n",
+    );
     std::fs::write(dir.path().join("people.yaml"), yaml).unwrap();
 
-    let out = run(sandbox
-        .zeeg()
+    let out = run(zeeg()
+        .env("ZEEG_API_URL", &api)
+        .env("ZEEG_API_TOKEN", crate::common::TOKEN)
         .args(["apply", "--auto-approve"])
         .current_dir(dir.path()));
     // The plan shows the whole description: keep messages to the summary.

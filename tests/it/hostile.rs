@@ -2,8 +2,6 @@
 //! answers with a diagnostic (exit 1) or a plan, never a panic, and prints
 //! them as data.
 
-use axum::Router;
-use axum::http::Uri;
 use serde_json::{Value, json};
 
 use crate::common::{self, Sandbox, repo_root};
@@ -89,33 +87,8 @@ fn a_live_description_cannot_erase_lines_of_the_plan() {
     );
 }
 
-/// A server on loopback that answers every list with `people` (one page) and
-/// the people object with no custom attributes: the shapes of the API, with
-/// whatever values a test wants it to send.
 fn mock_api(people: Value) -> String {
-    let page = json!({"collection": people, "pagination": {"total": 1, "count": 1,
-        "totalPages": 1, "previousPage": null, "currentPage": 1, "nextPage": null}});
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        runtime.block_on(async move {
-            let router = Router::new().fallback(move |uri: Uri| {
-                let page = page.clone();
-                async move {
-                    if uri.path().ends_with("/crm/objects/people") {
-                        axum::Json(json!({"success": true, "status": 200,
-                            "object": {"slug": "people", "attributes": null}}))
-                    } else {
-                        axum::Json(page)
-                    }
-                }
-            });
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, router).await.unwrap();
-        });
-    });
-    format!("http://{}/v2", rx.recv().unwrap())
+    common::mock_api(people, None)
 }
 
 #[test]
@@ -163,8 +136,9 @@ fn a_live_person_with_null_lists_and_objects_is_read_as_empty() {
 #[test]
 fn symlinked_people_files_are_read_and_a_link_loop_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
-    let shared = tmp.path().join("shared");
     let project = tmp.path().join("project");
+    // Inside the project: a link leading out of it is refused (see security).
+    let shared = project.join("shared");
     std::fs::create_dir_all(&shared).unwrap();
     std::fs::create_dir_all(project.join("people")).unwrap();
     std::fs::write(
@@ -190,4 +164,90 @@ fn symlinked_people_files_are_read_and_a_link_loop_is_an_error() {
         run.stderr
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+#[test]
+fn deep_nesting_is_an_error_at_its_place_in_moments() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inside = format!(
+        "people:\n  - firstName: Ada\n    customAttributes:\n      x:\n        {}a\n",
+        "- ".repeat(40_000)
+    );
+    let top = format!("{}a\n", "- ".repeat(100_000));
+    let flow = format!(
+        "people:\n  - firstName: Ada\n    customAttributes:\n      x: {}{}\n",
+        "[".repeat(300),
+        "]".repeat(300)
+    );
+    // One level a line: the builder's own limit.
+    let lines: String = (0..300).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+    let cases = [
+        ("lines.yaml", lines, "lines.yaml:256:"),
+        ("inside.yaml", inside, "inside.yaml:5:"),
+        ("top.yaml", top, "top.yaml:1:"),
+        ("flow.yaml", flow, "flow.yaml:4:"),
+    ];
+    for (name, text, at) in cases {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+        for command in ["validate", "plan"] {
+            let started = std::time::Instant::now();
+            let run = common::run(
+                common::zeeg()
+                    .current_dir(tmp.path())
+                    .env("ZEEG_API_TOKEN", common::TOKEN)
+                    .env("ZEEG_API_URL", "http://127.0.0.1:9/v2")
+                    .args([command, name]),
+            );
+            let took = started.elapsed();
+            assert_eq!(run.code, 1, "{name} {command}: {}", run.stderr);
+            assert!(run.stderr.contains(at), "{name} {command}: {}", run.stderr);
+            assert!(
+                run.stderr.contains("nest more than 255 levels deep")
+                    || run.stderr.contains("recursion limit exceeded"),
+                "{name} {command}: {}",
+                run.stderr
+            );
+            // A debug build, on a busy machine: a release build takes milliseconds.
+            assert!(took < std::time::Duration::from_secs(3), "{name}: {took:?}");
+        }
+    }
+}
+
+#[test]
+fn plan_refuses_what_apply_would_have_the_api_refuse() {
+    let sandbox = Sandbox::start(&["--custom-attribute", "tier:text"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let standard = "people:\n  - firstName: Ann\n    emails: [ann@x.io]\n    customAttributes:\n      tier: gold\n      first_name: Ann\n";
+    let long = format!(
+        "people:\n  - firstName: Bo\n    emails: [bo@x.io]\n    description: {}\n",
+        "x".repeat(2 << 20)
+    );
+    let cases = [
+        (
+            "standard.yaml",
+            standard.to_string(),
+            [
+                "standard.yaml:6",
+                "a standard attribute, not a custom one",
+                "firstName",
+            ],
+        ),
+        (
+            "long.yaml",
+            long,
+            ["long.yaml:2", "over the 1 MiB the API takes", "shorten"],
+        ),
+    ];
+    for (name, text, said) in cases {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+        for args in [&["plan"][..], &["apply", "--auto-approve"]] {
+            let run = common::run(sandbox.zeeg().current_dir(tmp.path()).args(args).arg(name));
+            assert_eq!(run.code, 1, "{name} {args:?}: {}", run.stderr);
+            let all = run.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+            for part in said {
+                assert!(all.contains(part), "{name} {args:?}: {}", run.stderr);
+            }
+        }
+    }
+    assert_eq!(common::Api::new(&sandbox).total(), 0, "nothing was sent");
 }

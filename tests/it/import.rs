@@ -590,7 +590,7 @@ fn the_api_url_of_the_projects_zeeg_yaml_is_used() {
 }
 
 #[test]
-fn values_the_schema_refuses_are_written_and_pointed_out() {
+fn values_the_schema_refuses_are_left_out_and_pointed_out() {
     let tmp = tempfile::tempdir().unwrap();
     let seed = Seed {
         people: vec![json!({
@@ -605,7 +605,7 @@ fn values_the_schema_refuses_are_written_and_pointed_out() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("warning: 1 person holds values zeeg does not accept"),
+            .contains("warning: 1 person holds values a people file cannot keep as they are"),
         "{}",
         run.stderr
     );
@@ -613,6 +613,16 @@ fn values_the_schema_refuses_are_written_and_pointed_out() {
     // Named by field, never by value.
     assert!(!run.stderr.contains("www.linkedin.com"), "{}", run.stderr);
     assert_eq!(entries(&out).len(), 1);
+    // Left out, so unmanaged: the files plan back clean.
+    let written = std::fs::read_to_string(out.join("people.yaml")).unwrap();
+    assert!(!written.contains("linkedin"), "{written}");
+    let plan = common::run(
+        sandbox
+            .zeeg()
+            .args(["plan", "--detailed-exitcode"])
+            .arg(&out),
+    );
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
 }
 
 /// What a folder holds, by name, hidden entries included.
@@ -826,4 +836,102 @@ fn an_import_into_the_current_folder_stages_inside_it_and_leaves_nothing_else() 
         ["README.md", "people.schema.json", "people.yaml"]
     );
     assert_eq!(listing(tmp.path()), ["crm", "seed.json"]);
+}
+
+/// Live people holding what the API takes but a people file may not write as
+/// is, for the round trip below.
+fn awkward_people() -> serde_json::Value {
+    let person = |n: u32, fields: serde_json::Value| {
+        let mut person = serde_json::json!({
+            "id": format!("00000000-0000-4000-8000-00000000000{n}"),
+            "createdAt": "2025-01-15T09:00:00+00:00",
+            "updatedAt": "2025-01-15T09:00:00+00:00",
+        });
+        for (key, value) in fields.as_object().unwrap() {
+            person[key] = value.clone();
+        }
+        person
+    };
+    serde_json::json!([
+        person(
+            1,
+            serde_json::json!({"firstName": "Ann", "emails": ["ann@bücher.de"]})
+        ),
+        person(
+            2,
+            serde_json::json!({"firstName": "Sp", "emails": ["  sp@x.io  "]})
+        ),
+        person(
+            3,
+            serde_json::json!({"firstName": "Big", "emails": ["big@x.io"],
+            "customAttributes": {"seats": 12345678901234567890_u64}})
+        ),
+        person(
+            4,
+            serde_json::json!({"firstName": "Date", "emails": ["date@x.io"],
+            "customAttributes": {"start": "2024-02-30"}})
+        ),
+        person(
+            5,
+            serde_json::json!({"firstName": "Soc", "emails": ["soc@x.io"],
+            "socials": {"twitter": "@soc", "linkedin": "soc-handle"}})
+        ),
+        person(
+            6,
+            serde_json::json!({"firstName": format!("Su{}", common::LONE_SURROGATE),
+            "emails": ["sur@x.io"]})
+        ),
+    ])
+}
+
+#[test]
+fn awkward_live_values_import_and_plan_back() {
+    let attributes = serde_json::json!([
+        {"key": "seats", "label": "Seats", "type": "number"},
+        {"key": "start", "label": "Start", "type": "date"},
+    ]);
+    let api = common::mock_api_with(awkward_people(), attributes, None);
+    let tmp = tempfile::tempdir().unwrap();
+    let zeeg = |args: &[&str]| {
+        common::run(
+            common::zeeg()
+                .current_dir(tmp.path())
+                .env("ZEEG_API_URL", &api)
+                .env("ZEEG_API_TOKEN", common::TOKEN)
+                .args(args),
+        )
+    };
+    let import = zeeg(&["import", "--out", "people"]);
+    assert_eq!(import.code, 0, "{}", import.stderr);
+    let id = |n: u32| format!("00000000-0000-4000-8000-00000000000{n}");
+    // What a people file cannot keep is left out, naming person and field.
+    for named in [
+        format!("{} (customAttributes.seats)", id(3)),
+        format!("{} (customAttributes.start)", id(4)),
+        format!("{} (socials.linkedin, socials.twitter)", id(5)),
+        format!("{} (firstName) with text that is not Unicode", id(6)),
+    ] {
+        assert!(import.stderr.contains(&named), "{named}: {}", import.stderr);
+    }
+    assert!(
+        import.stderr.contains("Imported 6 people"),
+        "{}",
+        import.stderr
+    );
+    let written = std::fs::read_to_string(tmp.path().join("people/people.yaml")).unwrap();
+    // The IDN email round-trips; the one with spaces is written trimmed.
+    assert!(written.contains("- ann@bücher.de\n"), "{written}");
+    assert!(written.contains("- sp@x.io\n"), "{written}");
+    assert!(!written.contains("12345678901234567890"), "{written}");
+
+    // Plan accepts what import wrote, and plans everybody, naming the
+    // person whose live name is not Unicode.
+    let plan = zeeg(&["plan", "--detailed-exitcode", "people"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout.contains("No changes. 6 people up to date."),
+        "{}",
+        plan.stdout
+    );
+    assert_eq!(plan.stderr.matches(&id(6)).count(), 1, "{}", plan.stderr);
 }

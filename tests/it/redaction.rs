@@ -101,3 +101,106 @@ fn snippets_and_messages_of_invalid_files_are_masked() {
         clear.stderr
     );
 }
+
+#[test]
+fn a_server_error_echoing_the_request_is_masked_in_failure_reasons() {
+    let api = common::mock_api(serde_json::json!([]), Some(422));
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("people.yaml"),
+        "people:\n  - firstName: Ann\n    emails: [ann.lee@x.io]\n    phoneNumber: \"+4930123456\"\n",
+    )
+    .unwrap();
+    for format in ["text", "json"] {
+        let run = common::run(
+            common::zeeg()
+                .current_dir(tmp.path())
+                .env("ZEEG_API_URL", &api)
+                .env("ZEEG_API_TOKEN", common::TOKEN)
+                .args(["apply", "--auto-approve", "--redact", "--format", format]),
+        );
+        assert_eq!(run.code, 3, "{format}: {}{}", run.stdout, run.stderr);
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(!all.contains("ann.lee@"), "{format}: {all}");
+        assert!(!all.contains("4930123456"), "{format}: {all}");
+        // The reason is still there, masked.
+        assert!(all.contains("taken:"), "{format}: {all}");
+        assert!(all.contains("a******@x.io"), "{format}: {all}");
+    }
+}
+
+#[test]
+fn an_only_email_is_neither_saved_in_clear_nor_echoed_under_redact() {
+    let sandbox = Sandbox::start(&[]);
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("people.yaml"),
+        "people:\n  - firstName: Ann\n    emails: [ann@x.io]\n  - firstName: Bo\n    emails: [bo@x.io]\n",
+    )
+    .unwrap();
+    let zeeg = |args: &[&str]| common::run(sandbox.zeeg().current_dir(tmp.path()).args(args));
+    let planned = zeeg(&["plan", "--only", "ann@x.io", "--out", "plan.json"]);
+    assert_eq!(planned.code, 0, "{}", planned.stderr);
+    let saved = std::fs::read_to_string(tmp.path().join("plan.json")).unwrap();
+    assert!(
+        !saved.contains("ann@") && !saved.contains("x.io"),
+        "{saved}"
+    );
+    // apply --plan still selects what the plan was made for, and only that.
+    let applied = zeeg(&["apply", "--plan", "plan.json"]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert!(
+        applied
+            .stderr
+            .contains("1 entry left out by --only/--exclude; 1 selected."),
+        "{}",
+        applied.stderr
+    );
+    assert_eq!(common::Api::new(&sandbox).total(), 1);
+    let other = zeeg(&["apply", "--plan", "plan.json", "--only", "bo@x.io"]);
+    assert_eq!(other.code, 1, "{}", other.stderr);
+
+    // A glob that selects nothing is named, masked under --redact.
+    for args in [
+        &["plan", "--redact", "--only", "nobody@x.io"][..],
+        &["apply", "--redact", "--only", "nobody@x.io"],
+    ] {
+        let run = zeeg(args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains("nobody@"), "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("n*****@x.io"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_token_in_the_api_url_is_not_printed() {
+    let secret = "rw-token-9d3e1b55";
+    let sandbox = Sandbox::start(&["--token", secret]);
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("people.yaml"),
+        "people:\n  - firstName: Ann\n    emails: [ann@x.io]\n",
+    )
+    .unwrap();
+    for base in [
+        // Answers 404, naming the URL.
+        format!("{}/{secret}", sandbox.api_url()),
+        // Refuses, naming it too.
+        format!("http://127.0.0.1:9/v2/{secret}/"),
+    ] {
+        let run = common::run(
+            common::zeeg()
+                .current_dir(tmp.path())
+                .env("ZEEG_API_URL", &base)
+                .env("ZEEG_API_TOKEN", secret)
+                .args(["-q", "plan"]),
+        );
+        assert_eq!(run.code, 1, "{base}: {}", run.stderr);
+        assert!(!run.stderr.contains(secret), "{base}: {}", run.stderr);
+        assert!(run.stderr.contains("[token]"), "{base}: {}", run.stderr);
+    }
+}

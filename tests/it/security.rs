@@ -133,3 +133,397 @@ fn a_saved_plan_is_keyed_by_the_token_and_never_holds_it() {
         );
     assert_eq!(same.code, 0, "{}", same.stderr);
 }
+
+/// A token long enough to be cut out of what zeeg prints.
+const SECRET: &str = "rw-token-4f9c2a7e";
+
+/// `zeeg ARGS` in `dir`, with [`SECRET`] as the token and an API that is
+/// never reached (the files are refused first).
+fn offline(dir: &Path, args: &[&str]) -> common::Run {
+    common::run(
+        common::zeeg()
+            .current_dir(dir)
+            .env("ZEEG_API_TOKEN", SECRET)
+            .env("ZEEG_API_URL", "http://127.0.0.1:9/v2")
+            .args(args),
+    )
+}
+
+#[test]
+fn a_people_file_linking_outside_the_project_is_refused_unread() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(project.join("people")).unwrap();
+    std::fs::write(project.join("people/team.yaml"), PEOPLE).unwrap();
+    let token_file = tmp.path().join("token");
+    std::fs::write(&token_file, format!("{SECRET}\n")).unwrap();
+    let links = [
+        ("token.yaml", token_file.as_path()),
+        ("environ.yaml", Path::new("/proc/self/environ")),
+        ("passwd.yaml", Path::new("/etc/passwd")),
+    ];
+    for (name, target) in links {
+        std::os::unix::fs::symlink(target, project.join("people").join(name)).unwrap();
+    }
+    for args in [
+        &["validate"][..],
+        &["validate", "--format", "json"],
+        &["plan"],
+        &["plan", "--format", "markdown"],
+        &["plan", "people/token.yaml"],
+    ] {
+        for ci in [false, true] {
+            let mut command = common::zeeg();
+            command
+                .current_dir(&project)
+                .env("ZEEG_API_TOKEN", SECRET)
+                .env("ZEEG_API_URL", "http://127.0.0.1:9/v2")
+                .args(args);
+            if ci {
+                command.env("CI", "true");
+            }
+            let run = common::run(&mut command);
+            let all = format!("{}{}", run.stdout, run.stderr);
+            assert_eq!(run.code, 1, "{args:?}: {all}");
+            assert!(!all.contains(SECRET), "{args:?}: {all}");
+            assert!(!all.contains("root:x:0"), "{args:?}: {all}");
+            assert!(!all.contains("PATH="), "{args:?}: {all}");
+            assert!(
+                all.contains("people/token.yaml leads outside the project"),
+                "{args:?}: {all}"
+            );
+            if args.len() == 1 {
+                assert!(all.contains("people/passwd.yaml"), "{args:?}: {all}");
+                assert!(all.contains("/proc/self/environ"), "{args:?}: {all}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_linked_file_inside_the_project_is_read_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("shared")).unwrap();
+    std::fs::create_dir_all(tmp.path().join("people")).unwrap();
+    std::fs::write(tmp.path().join("shared/team.yaml"), PEOPLE).unwrap();
+    std::os::unix::fs::symlink("../shared/team.yaml", tmp.path().join("people/team.yaml")).unwrap();
+    let run = offline(tmp.path(), &["validate"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("1 person in 1 file: valid"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_secret_inside_a_people_file_is_never_quoted() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A token file committed by mistake, and an environment dump.
+    std::fs::write(tmp.path().join("token.yaml"), format!("{SECRET}\n")).unwrap();
+    std::fs::write(
+        tmp.path().join("dump.yaml"),
+        format!(
+            "people:\n  - firstName: Ada\n    note: \"ZEEG_API_TOKEN={SECRET}, GH={SECRET}x\"\n"
+        ),
+    )
+    .unwrap();
+    for args in [
+        &["validate"][..],
+        &["validate", "--format", "json"],
+        &["plan"],
+        &["--token-file", "secret.txt", "validate"],
+    ] {
+        let mut command = common::zeeg();
+        command
+            .current_dir(tmp.path())
+            .env("ZEEG_API_URL", "http://127.0.0.1:9/v2")
+            .args(args);
+        if args[0] == "--token-file" {
+            // The token only in a file, not in the environment.
+            std::fs::write(tmp.path().join("secret.txt"), SECRET).unwrap();
+        } else {
+            command.env("ZEEG_API_TOKEN", SECRET);
+        }
+        let run = common::run(&mut command);
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert_eq!(run.code, 1, "{args:?}: {all}");
+        assert!(!all.contains(SECRET), "{args:?}: {all}");
+        // JSON has no snippets to show the cut in.
+        if !args.contains(&"json") {
+            assert!(all.contains("[token]"), "{args:?}: {all}");
+        }
+    }
+}
+
+/// Whether this process may make device nodes (root, as in CI).
+fn is_root() -> bool {
+    // SAFETY: geteuid only reads the process's own id.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A FIFO at `path` (mkfifo).
+fn fifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+}
+
+#[test]
+fn plan_out_never_replaces_an_input_of_the_plan() {
+    let sandbox = Sandbox::start(&[]);
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("people")).unwrap();
+    std::fs::write(tmp.path().join("people/a.yaml"), PEOPLE).unwrap();
+    std::fs::write(tmp.path().join("zeeg.yaml"), "apply:\n  parallelism: 2\n").unwrap();
+    std::os::unix::fs::symlink("people/a.yaml", tmp.path().join("link.json")).unwrap();
+    for out in [
+        "people/a.yaml",
+        "./people/../people/a.yaml",
+        "link.json",
+        "zeeg.yaml",
+    ] {
+        let run = common::run(
+            sandbox
+                .zeeg()
+                .current_dir(tmp.path())
+                .args(["plan", "--out", out]),
+        );
+        // Refused before the CRM is read: no token is needed to be told.
+        let unread = offline(tmp.path(), &["plan", "--out", out]);
+        assert_eq!(unread.code, 1, "{out}: {}", unread.stderr);
+        assert!(
+            unread.stderr.contains("refusing to write"),
+            "{}",
+            unread.stderr
+        );
+        assert_eq!(run.code, 1, "{out}: {}", run.stderr);
+        let said = run.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            said.contains("refusing to write the plan to")
+                && said.contains("the plan was made from that file"),
+            "{out}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("Saved the plan"), "{}", run.stderr);
+    }
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("people/a.yaml")).unwrap(),
+        PEOPLE
+    );
+    assert!(
+        std::fs::symlink_metadata(tmp.path().join("link.json"))
+            .unwrap()
+            .is_symlink()
+    );
+}
+
+#[test]
+fn plan_out_writes_through_a_device_or_fifo_and_reports_a_full_disk() {
+    let sandbox = Sandbox::start(&[]);
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("people.yaml"), PEOPLE).unwrap();
+    let plan = |out: &Path| {
+        common::run(
+            sandbox
+                .zeeg()
+                .current_dir(tmp.path())
+                .args(["plan", "--out"])
+                .arg(out),
+        )
+    };
+
+    // A FIFO nobody reads: an error, not a wait, and still a FIFO.
+    let pipe = tmp.path().join("plan.fifo");
+    fifo(&pipe);
+    let run = plan(&pipe);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("nothing reads"), "{}", run.stderr);
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata(&pipe).unwrap().file_type().is_fifo());
+    // A FIFO someone reads gets the plan.
+    let reader = {
+        let pipe = pipe.clone();
+        std::thread::spawn(move || std::fs::read_to_string(pipe).unwrap())
+    };
+    // The reader must have opened the FIFO before zeeg writes to it.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let run = plan(&pipe);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(reader.join().unwrap().contains("\"formatVersion\": 2"));
+
+    if !is_root() {
+        eprintln!("skipped the device nodes: not root");
+        return;
+    }
+    // Device nodes of our own, so the system's stay untouched.
+    let node = |name: &str, minor: u32| {
+        let path = tmp.path().join(name);
+        let status = std::process::Command::new("mknod")
+            .arg(&path)
+            .args(["c", "1", &minor.to_string()])
+            .status()
+            .expect("mknod runs");
+        assert!(status.success());
+        path
+    };
+    let null = node("null", 3);
+    let run = plan(&null);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        std::fs::metadata(&null)
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+    let full = node("full", 7);
+    let run = plan(&full);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("could not write the saved plan"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("No space left on device"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("Saved the plan"), "{}", run.stderr);
+    assert!(
+        std::fs::metadata(&full)
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+}
+
+#[test]
+fn a_saved_plan_is_read_within_its_cap_and_only_from_a_regular_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("people.yaml"), PEOPLE).unwrap();
+    // 600 MB of white space, sparse: no disk, and refused unread.
+    let big = tmp.path().join("big.plan");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(600 << 20)
+        .unwrap();
+    let pipe = tmp.path().join("plan.fifo");
+    fifo(&pipe);
+    let cases: [(&Path, &str); 3] = [
+        (&big, "it holds more than 512 MiB"),
+        (
+            Path::new("/dev/zero"),
+            "it is a character device, not a regular file",
+        ),
+        (&pipe, "it is a FIFO (named pipe), not a regular file"),
+    ];
+    for (path, reason) in cases {
+        let started = std::time::Instant::now();
+        let run = offline(tmp.path(), &["apply", "--plan", path.to_str().unwrap()]);
+        assert_eq!(run.code, 1, "{path:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("could not read the saved plan") && run.stderr.contains(reason),
+            "{path:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(path.to_str().unwrap()),
+            "{}",
+            run.stderr
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+}
+
+#[test]
+fn a_token_file_is_read_within_its_cap_and_a_fifo_never_hangs() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("people.yaml"), PEOPLE).unwrap();
+    let big = tmp.path().join("big.token");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let pipe = tmp.path().join("token.fifo");
+    fifo(&pipe);
+    let with_token_file = |path: &Path| {
+        let mut command = common::zeeg();
+        command
+            .current_dir(tmp.path())
+            .env("ZEEG_API_URL", "http://127.0.0.1:9/v2")
+            .arg("--token-file")
+            .arg(path)
+            .arg("plan");
+        command
+    };
+    let cases: [(&Path, &str); 3] = [
+        (&big, "it holds more than 16 KiB"),
+        (
+            Path::new("/dev/zero"),
+            "it is a character device, not a regular file",
+        ),
+        // No writer: read at once, as empty.
+        (&pipe, "is empty"),
+    ];
+    for (path, reason) in cases {
+        let started = std::time::Instant::now();
+        let run = common::run(&mut with_token_file(path));
+        assert_eq!(run.code, 1, "{path:?}: {}", run.stderr);
+        assert!(run.stderr.contains(reason), "{path:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(path.to_str().unwrap()),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("memory allocation"), "{}", run.stderr);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    // A writer that never writes: zeeg waits, and Ctrl-C ends the wait.
+    let writer = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&pipe)
+        .unwrap();
+    let mut child = with_token_file(&pipe)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "zeeg waits for the writer"
+    );
+    // SAFETY: kill sends a signal to the child we started.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "Ctrl-C did not end the wait"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+    drop(writer);
+
+    // A pipe with a token in it is read.
+    let sandbox = Sandbox::start(&[]);
+    let token_pipe = tmp.path().join("token2.fifo");
+    fifo(&token_pipe);
+    let feeder = {
+        let token_pipe = token_pipe.clone();
+        std::thread::spawn(move || std::fs::write(token_pipe, format!("{}\n", common::TOKEN)))
+    };
+    let run = common::run(with_token_file(&token_pipe).env("ZEEG_API_URL", sandbox.api_url()));
+    feeder.join().unwrap().unwrap();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Plan: 1 to create"), "{}", run.stdout);
+}

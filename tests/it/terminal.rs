@@ -62,13 +62,20 @@ fn quiet_keeps_data_on_stdout_and_errors_on_stderr_only() {
     );
     assert_eq!(applied.stderr, "");
 
-    // A failure is an error: on stderr, without the summary line.
-    let dir = project(1, Some(&"x".repeat(1_100_000)));
-    let failed =
-        run(sandbox
-            .zeeg()
-            .current_dir(dir.path())
-            .args(["apply", "-q", "--auto-approve"]));
+    // A failure is an error: on stderr, without the summary line. (An API
+    // that refuses one entry at apply, which no plan foresees.)
+    let api = crate::common::mock_api_failing(
+        serde_json::json!([]),
+        serde_json::Value::Null,
+        Some(422),
+        "refused-at-apply",
+    );
+    let dir = project(1, Some("refused-at-apply"));
+    let failed = run(zeeg()
+        .env("ZEEG_API_URL", &api)
+        .env("ZEEG_API_TOKEN", TOKEN)
+        .current_dir(dir.path())
+        .args(["apply", "-q", "--auto-approve"]));
     assert_eq!(failed.code, 3);
     assert_eq!(failed.stdout, "");
     assert!(
@@ -85,13 +92,11 @@ fn quiet_keeps_data_on_stdout_and_errors_on_stderr_only() {
     );
 
     // JSON results are data: they stay.
-    let json = run(sandbox.zeeg().current_dir(dir.path()).args([
-        "apply",
-        "-q",
-        "--auto-approve",
-        "--format",
-        "json",
-    ]));
+    let json = run(zeeg()
+        .env("ZEEG_API_URL", &api)
+        .env("ZEEG_API_TOKEN", TOKEN)
+        .current_dir(dir.path())
+        .args(["apply", "-q", "--auto-approve", "--format", "json"]));
     assert_eq!(json.code, 3);
     assert!(json.stdout.contains("\"failed\": 1"), "{}", json.stdout);
 }
