@@ -29,7 +29,7 @@ impl Selected {
 }
 
 /// Every change of a freshly computed plan, none stale.
-pub fn everything(fresh: &Plan) -> (Selected, Vec<StaleEntry>) {
+pub fn everything(fresh: &Plan<'_>) -> (Selected, Vec<StaleEntry>) {
     let selected = Selected {
         people: (0..fresh.changes.len()).collect(),
         companies: (0..fresh.companies.changes.len()).collect(),
@@ -41,7 +41,7 @@ pub fn everything(fresh: &Plan) -> (Selected, Vec<StaleEntry>) {
 /// that no longer match, labelled for the report (masked under `redact`).
 pub fn from_saved(
     saved: &SavedPlan,
-    fresh: &Plan,
+    fresh: &Plan<'_>,
     files: &[SourceFile],
     key: &PlanKey,
     redact: bool,
@@ -79,17 +79,17 @@ pub fn from_saved(
 }
 
 /// One upsert job per selected change, in plan order.
-pub fn jobs(plan: &Plan, selected: &[usize], redact: bool) -> Vec<Job<Upsert>> {
+pub fn jobs(plan: &Plan<'_>, selected: &[usize], redact: bool) -> Vec<Job<Upsert>> {
     selected
         .iter()
         .filter_map(|&i| plan.changes.get(i))
         .map(|change| Job {
-            source: change.source.clone(),
+            source: change.source().clone(),
             label: identity_label(change, redact),
             action: change.action,
             payload: Upsert {
-                matching_attribute: change.matching_attribute.clone(),
-                body: change.body.clone(),
+                matching_attribute: change.matching_attribute().to_string(),
+                body: change.body(),
             },
         })
         .collect()
