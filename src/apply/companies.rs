@@ -124,7 +124,7 @@ pub fn link_people(
         match id {
             Some(id) => {
                 let mut job = job;
-                job.payload.body.insert(ID_FIELD.into(), id.into());
+                job.payload.add_field(ID_FIELD, &id.into());
                 kept.push(job);
             }
             None => {

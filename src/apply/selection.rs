@@ -87,10 +87,7 @@ pub fn jobs(plan: &Plan<'_>, selected: &[usize], redact: bool) -> Vec<Job<Upsert
             source: change.source().clone(),
             label: identity_label(change, redact),
             action: change.action,
-            payload: Upsert {
-                matching_attribute: change.matching_attribute().to_string(),
-                body: change.body(),
-            },
+            payload: Upsert::new(change.matching_attribute(), &change.body()),
         })
         .collect()
 }
