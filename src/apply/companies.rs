@@ -168,7 +168,7 @@ pub async fn execute_phases(
     progress: &Progress,
     stop: &Stop,
 ) -> Phases {
-    let mut jobs = super::selection::jobs(plan, &selected.people, redact);
+    let jobs = super::selection::jobs(plan, &selected.people, redact);
     if !plan.companies.involved {
         let people = super::execute(jobs, sender(client.clone()), config, progress, stop).await;
         return Phases {
@@ -176,6 +176,9 @@ pub async fn execute_phases(
             people,
         };
     }
+    // Linked to the companies phase 1 asserts, the people's jobs are made
+    // before it and held until it ends.
+    let mut jobs: Vec<_> = jobs.collect();
     let ids = AssertedIds::default();
     let company_jobs = company_jobs(plan, &selected.companies);
     let companies = super::execute(

@@ -78,16 +78,21 @@ pub fn from_saved(
     (selected, stale)
 }
 
-/// One upsert job per selected change, in plan order.
-pub fn jobs(plan: &Plan<'_>, selected: &[usize], redact: bool) -> Vec<Job<Upsert>> {
-    selected
+/// One upsert job per selected change, in plan order, each made only when
+/// the executor takes it.
+pub fn jobs<'p>(
+    plan: &'p Plan<'_>,
+    selected: &[usize],
+    redact: bool,
+) -> impl ExactSizeIterator<Item = Job<Upsert>> + 'p {
+    let changes: Vec<_> = selected
         .iter()
         .filter_map(|&i| plan.changes.get(i))
-        .map(|change| Job {
-            source: change.source().clone(),
-            label: identity_label(change, redact),
-            action: change.action,
-            payload: Upsert::new(change.matching_attribute(), &change.body()),
-        })
-        .collect()
+        .collect();
+    changes.into_iter().map(move |change| Job {
+        source: change.source().clone(),
+        label: identity_label(change, redact),
+        action: change.action,
+        payload: Upsert::new(change.matching_attribute(), &change.body()),
+    })
 }
