@@ -7,7 +7,14 @@
 //! 2. people only: 10,000 entries against 100,000 live people. Targets:
 //!    ≤ 5 s wall, read requests ≤ min(N, ⌈T/100⌉) + 2.
 //!
-//! Prints the figures. Run with `cargo bench --bench plan`.
+//! 3. big (`cargo bench --bench plan big`): the 50 MB people file (356,100
+//!    people) with the in-process sandbox, `zeeg plan --sandbox` as text and
+//!    as JSON against an empty sandbox, `zeeg apply --sandbox
+//!    --auto-approve` of it, then both plans again against the sandbox now
+//!    holding those people. Targets: each plan ≤ 400 MB peak RSS and ≤ 8 s
+//!    wall, the apply ≤ 450 MB.
+//!
+//! Prints the figures. Run with `cargo bench --bench plan [people|big]`.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -17,6 +24,8 @@ const ENTRIES: usize = 10_000;
 const LIVE_COMPANIES: usize = 10_000;
 const COMPANIES: usize = 1_000;
 
+#[path = "shared/big_file.rs"]
+mod big_file;
 #[path = "../tests/it/common.rs"]
 mod common;
 
@@ -153,6 +162,126 @@ fn run_plan(dir: &Path, url: &str) -> Figures {
 }
 
 fn main() {
+    let only = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
+    let wanted = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
+    if wanted("people") {
+        people_and_companies();
+    }
+    if wanted("big") {
+        big_file_with_sandbox();
+    }
+}
+
+/// A whole `zeeg` run in `dir` with stdout to `out`: wall time, CPU time,
+/// peak RSS (MiB) and exit status. Through `sh -c exec`, so the process
+/// measured is zeeg itself and its output never passes through the bench.
+fn measured_run(dir: &Path, args: &[&str], out: &Path) -> (Duration, Duration, f64, bool) {
+    let mut command = std::process::Command::new("sh");
+    command
+        .current_dir(dir)
+        .arg("-c")
+        .arg("out=$1; shift; exec \"$@\" > \"$out\"")
+        .arg("sh")
+        .arg(out)
+        .arg(common::zeeg_bin())
+        .args(args);
+    let started = Instant::now();
+    let (output, usage) = common::output_with_usage(&mut command);
+    let wall = started.elapsed();
+    if !output.status.success() {
+        eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    }
+    (
+        wall,
+        usage.cpu,
+        usage.peak_rss_kib as f64 / 1024.0,
+        output.status.success(),
+    )
+}
+
+fn load() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    load.split_whitespace().next().unwrap_or("?").to_string()
+}
+
+fn big_file_with_sandbox() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let people = dir.path().join("people");
+    std::fs::create_dir_all(&people).expect("the people folder");
+    let (text, n) = big_file::fifty_megabytes();
+    std::fs::write(people.join("big.yaml"), &text).expect("the people file");
+    drop(text);
+    std::fs::write(dir.path().join("zeeg.yaml"), "{}\n").expect("zeeg.yaml");
+    let out = dir.path().join("out");
+    let plan = |against: &str| {
+        for format in ["text", "json"] {
+            let (wall, cpu, rss, ok) = measured_run(
+                dir.path(),
+                &[
+                    "--color",
+                    "never",
+                    "plan",
+                    "--sandbox",
+                    "people",
+                    "--format",
+                    format,
+                ],
+                &out,
+            );
+            assert!(ok, "zeeg plan failed");
+            let bytes = std::fs::metadata(&out).map_or(0, |m| m.len());
+            if format == "json" {
+                // Checked without holding it: the bench's own memory would
+                // count in the peak RSS of the next child it starts.
+                let file = std::fs::File::open(&out).expect("the plan");
+                let _: serde::de::IgnoredAny =
+                    serde_json::from_reader(std::io::BufReader::new(file))
+                        .expect("one JSON document");
+                let mut head = String::new();
+                let file = std::fs::File::open(&out).expect("the plan");
+                std::io::Read::read_to_string(&mut std::io::Read::take(file, 300), &mut head)
+                    .expect("the plan's start");
+                let summary = head.find("\"summary\"").map_or("", |at| &head[at..]);
+                let summary: Vec<&str> = summary.split_whitespace().take(8).collect();
+                println!("  {}", summary.join(" "));
+            }
+            println!(
+                "plan --sandbox of {n} people against {against}, {format}: {:.2} s wall, {:.2} s CPU, \
+                 peak RSS {rss:.1} MiB, {:.1} MB of output (targets ≤ 8 s, ≤ 400 MB) [load {}]",
+                wall.as_secs_f64(),
+                cpu.as_secs_f64(),
+                bytes as f64 / 1e6,
+                load()
+            );
+        }
+    };
+    plan("an empty sandbox");
+    let (wall, cpu, rss, ok) = measured_run(
+        dir.path(),
+        &[
+            "--color",
+            "never",
+            "-q",
+            "apply",
+            "--sandbox",
+            "--auto-approve",
+            "people",
+        ],
+        &out,
+    );
+    assert!(ok, "zeeg apply failed");
+    println!(
+        "apply --sandbox --auto-approve of {n} people: {:.2} s wall, {:.2} s CPU ({:.1} µs per entry), \
+         peak RSS {rss:.1} MiB (target ≤ 450 MB) [load {}]",
+        wall.as_secs_f64(),
+        cpu.as_secs_f64(),
+        cpu.as_secs_f64() * 1e6 / n as f64,
+        load()
+    );
+    plan("the sandbox holding them");
+}
+
+fn people_and_companies() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let seed_path = seed(dir.path());
     let started = Instant::now();

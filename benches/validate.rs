@@ -9,8 +9,12 @@
 //! 20,000 invalid entries reported as text (≤ 2 s), one entry with 80,000
 //! emails (the duplicate check), and a 50 MB people file (≤ 3 s, ≤ 500 MB).
 
+#[path = "shared/big_file.rs"]
+mod big_file;
 #[path = "../tests/it/common.rs"]
 mod common;
+
+use big_file::{FIRST, LAST, TITLES};
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -20,28 +24,6 @@ use std::time::{Duration, Instant};
 const FILES: usize = 100;
 const PEOPLE_PER_FILE: usize = 100;
 const RUNS: usize = 5;
-
-const FIRST: &[&str] = &[
-    "Jane", "Max", "Zoë", "Tomás", "Giulia", "Kwame", "Aiko", "Søren", "Priya", "Lena",
-];
-const LAST: &[&str] = &[
-    "Doe",
-    "Mustermann",
-    "Horvat",
-    "Bianchi",
-    "Mensah",
-    "Tanaka",
-    "Nørgaard",
-    "Iyer",
-    "Weiß",
-];
-const TITLES: &[&str] = &[
-    "Account Executive",
-    "Head of Product",
-    "Support Engineer",
-    "Field Technician",
-    "Partner Manager",
-];
 
 /// Writes `FILES` people files of `PEOPLE_PER_FILE` people each into `dir`.
 fn generate(dir: &Path) -> std::io::Result<u64> {
@@ -204,18 +186,7 @@ fn linear_costs(zeeg: &str, scratch: &Path) {
     );
 
     let big = scratch.join("big.yaml");
-    let mut text = String::from("people:\n");
-    let mut n = 0;
-    while text.len() < 50_000_000 {
-        let _ = write!(
-            text,
-            "  - firstName: {first}\n    lastName: {last}\n    emails: [p{n}@acme.example]\n    jobTitle: {title}\n    phoneNumber: \"+49301{n:07}\"\n",
-            first = FIRST[n % FIRST.len()],
-            last = LAST[n % LAST.len()],
-            title = TITLES[n % TITLES.len()],
-        );
-        n += 1;
-    }
+    let (text, n) = big_file::fifty_megabytes();
     std::fs::write(&big, &text).expect("write");
     let (wall, cpu, rss, ok) = measured(zeeg, &big);
     assert!(ok, "the file is valid");

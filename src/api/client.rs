@@ -262,7 +262,7 @@ impl Client {
         matching_attribute: &str,
         body: &Map<String, Value>,
     ) -> Result<Upserted, ApiError> {
-        let call = upsert_call(matching_attribute, body);
+        let call = upsert_call(matching_attribute, json_bytes(body));
         let (status, answer) = self.execute(&call).await?;
         upserted(&call, status, &answer)
     }
@@ -270,14 +270,16 @@ impl Client {
     /// One try of [`Client::upsert`], number `tries` (from 1), for a caller
     /// that waits between tries itself: a transient failure comes back as
     /// the retry policy's [`Retry`] (how long, and the line to show), or as
-    /// the final error once the policy gives up.
+    /// the final error once the policy gives up. `body` is the JSON text of
+    /// the request body: apply keeps each job's body as text, written once,
+    /// rather than as values written again at every try.
     pub async fn upsert_try(
         &self,
         matching_attribute: &str,
-        body: &Map<String, Value>,
+        body: &[u8],
         tries: u32,
     ) -> Result<Upserted, TryFailure> {
-        let call = upsert_call(matching_attribute, body);
+        let call = upsert_call(matching_attribute, body.to_vec());
         let (status, answer) = self.try_call(&call, tries.max(1)).await?;
         upserted(&call, status, &answer).map_err(TryFailure::Failed)
     }
@@ -999,11 +1001,11 @@ fn network_cause(error: &reqwest::Error) -> NetworkCause {
     NetworkCause::Other
 }
 
-fn upsert_call(matching_attribute: &str, body: &Map<String, Value>) -> Call {
-    let bytes = json_bytes(body);
+/// `PUT /crm/people?matchingAttribute=SLUG` with `body`, JSON text.
+fn upsert_call(matching_attribute: &str, body: Vec<u8>) -> Call {
     Call::new(Method::PUT, PEOPLE_PATH, Scope::Write)
         .query(MATCHING_ATTRIBUTE_PARAM, matching_attribute)
-        .body(bytes)
+        .body(body)
 }
 
 /// `PUT /crm/companies?matchingAttribute=domain` with `{name?, domain}`.
@@ -1020,7 +1022,7 @@ fn company_call(domain: &str, name: Option<&str>) -> Call {
 
 /// A request body as JSON text, written straight from the map: going
 /// through `Value`'s `Display` cloned every field of every upsert first.
-fn json_bytes(body: &Map<String, Value>) -> Vec<u8> {
+pub(crate) fn json_bytes(body: &Map<String, Value>) -> Vec<u8> {
     // A map of JSON values with string keys always serializes; the
     // fallback only keeps this free of a panic.
     serde_json::to_vec(body)

@@ -49,7 +49,7 @@ impl AssertedIds {
 }
 
 /// One assert job per selected company change, in plan order.
-pub fn company_jobs(plan: &Plan, selected: &[usize]) -> Vec<Job<CompanyAssert>> {
+pub fn company_jobs(plan: &Plan<'_>, selected: &[usize]) -> Vec<Job<CompanyAssert>> {
     selected
         .iter()
         .filter_map(|&i| plan.companies.changes.get(i))
@@ -99,7 +99,7 @@ pub fn company_sender(
 /// or has no id at all (its assert was not sent), is taken out and
 /// returned with the reason.
 pub fn link_people(
-    plan: &Plan,
+    plan: &Plan<'_>,
     selected: &[usize],
     jobs: &mut Vec<Job<Upsert>>,
     ids: &AssertedIds,
@@ -108,7 +108,7 @@ pub fn link_people(
     let mut kept = Vec::with_capacity(jobs.len());
     let mut unlinked = Vec::new();
     for (job, &index) in std::mem::take(jobs).into_iter().zip(selected) {
-        let Some(domain) = plan.changes.get(index).and_then(|c| c.company.as_deref()) else {
+        let Some(domain) = plan.changes.get(index).and_then(|c| c.company()) else {
             kept.push(job);
             continue;
         };
@@ -124,7 +124,7 @@ pub fn link_people(
         match id {
             Some(id) => {
                 let mut job = job;
-                job.payload.body.insert(ID_FIELD.into(), id.into());
+                job.payload.add_field(ID_FIELD, &id.into());
                 kept.push(job);
             }
             None => {
@@ -161,14 +161,14 @@ impl Phases {
 /// starts no person: they count as not sent.
 pub async fn execute_phases(
     client: &Client,
-    plan: &Plan,
+    plan: &Plan<'_>,
     selected: &Selected,
     redact: bool,
     config: &ExecutorConfig,
     progress: &Progress,
     stop: &Stop,
 ) -> Phases {
-    let mut jobs = super::selection::jobs(plan, &selected.people, redact);
+    let jobs = super::selection::jobs(plan, &selected.people, redact);
     let people_sender = || redacting(sender(client.clone()), redact);
     if !plan.companies.involved {
         let people = super::execute(jobs, people_sender(), config, progress, stop).await;
@@ -177,6 +177,9 @@ pub async fn execute_phases(
             people,
         };
     }
+    // Linked to the companies phase 1 asserts, the people's jobs are made
+    // before it and held until it ends.
+    let mut jobs: Vec<_> = jobs.collect();
     let ids = AssertedIds::default();
     let company_jobs = company_jobs(plan, &selected.companies);
     let companies = super::execute(

@@ -11,6 +11,10 @@
 //! ordered by that instant and gives up its slot: the next entry is sent
 //! meanwhile, so a few failures cost their own backoff, not the run's
 //! throughput. A retry that is due goes before fresh entries.
+//!
+//! Jobs are taken from their iterator only as slots free up, and each is
+//! kept only until its result is in: the jobs of a big file are never all
+//! made at once.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -18,6 +22,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustc_hash::FxHashMap;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -83,7 +88,7 @@ type Tried = (usize, Result<Sent, Failure>, OwnedSemaphorePermit);
 /// sends too. Jobs still waiting to be retried then fail with their last
 /// reason.
 pub async fn execute<T, F, Fut>(
-    jobs: Vec<Job<T>>,
+    jobs: impl IntoIterator<Item = Job<T>, IntoIter: ExactSizeIterator>,
     send: F,
     config: &ExecutorConfig,
     progress: &Progress,
@@ -95,7 +100,7 @@ where
     Fut: Future<Output = Result<Sent, Failure>> + Send + 'static,
 {
     let begun = Instant::now();
-    let mut run = Run::new(jobs, config, progress);
+    let mut run = Run::new(jobs.into_iter(), config, progress);
     let mut in_flight: JoinSet<Tried> = JoinSet::new();
     let interrupted = run.send_all(Arc::new(send), &mut in_flight, stop).await;
     if interrupted {
@@ -117,14 +122,16 @@ async fn sleep_until_some(at: Option<Instant>) {
     }
 }
 
-/// The loop's bookkeeping: jobs by index, their tries, the retry queue.
-struct Run<'a, T> {
-    jobs: Vec<Job<Arc<T>>>,
+/// The loop's bookkeeping: the jobs still to take, those taken and not
+/// finished (by index), the retry queue.
+struct Run<'a, T, I> {
+    fresh: I,
+    /// How many jobs the iterator said it holds.
+    total: usize,
+    /// Jobs sent or waiting to be retried, by index; each leaves with its
+    /// result.
+    open: FxHashMap<usize, Open<T>>,
     results: Vec<Option<EntryResult>>,
-    /// The try each job is at (1 before its first send).
-    tries: Vec<u32>,
-    /// The last failure of each job waiting to be retried.
-    causes: Vec<Option<Cause>>,
     next_fresh: usize,
     /// Jobs waiting to be retried, earliest instant first.
     waiting: BinaryHeap<Reverse<(Instant, usize)>>,
@@ -138,24 +145,23 @@ struct Run<'a, T> {
     pace: Option<Pacer>,
 }
 
-impl<'a, T> Run<'a, T> {
-    fn new(jobs: Vec<Job<T>>, config: &ExecutorConfig, progress: &'a Progress) -> Run<'a, T> {
-        let total = jobs.len();
-        let jobs: Vec<Job<Arc<T>>> = jobs
-            .into_iter()
-            .map(|job| Job {
-                source: job.source,
-                label: job.label,
-                action: job.action,
-                payload: Arc::new(job.payload),
-            })
-            .collect();
+/// A job taken from the iterator, with the try it is at (1 before its first
+/// send) and, while it waits to be retried, its last failure.
+struct Open<T> {
+    job: Job<Arc<T>>,
+    tries: u32,
+    cause: Option<Cause>,
+}
+
+impl<'a, T, I: ExactSizeIterator<Item = Job<T>>> Run<'a, T, I> {
+    fn new(fresh: I, config: &ExecutorConfig, progress: &'a Progress) -> Run<'a, T, I> {
+        let total = fresh.len();
         Run {
             slots: Arc::new(Semaphore::new(config.parallelism.max(1))),
-            jobs,
+            fresh,
+            total,
+            open: FxHashMap::default(),
             results: vec![None; total],
-            tries: vec![1; total],
-            causes: vec![None; total],
             next_fresh: 0,
             waiting: BinaryHeap::new(),
             progress,
@@ -187,7 +193,7 @@ impl<'a, T> Run<'a, T> {
                 .waiting
                 .peek()
                 .is_some_and(|Reverse((at, _))| *at <= now);
-            let fresh = self.next_fresh < self.jobs.len();
+            let fresh = self.next_fresh < self.total;
             if !fresh && self.waiting.is_empty() && in_flight.is_empty() {
                 return false;
             }
@@ -212,9 +218,12 @@ impl<'a, T> Run<'a, T> {
                     let Some(index) = self.next_job() else {
                         continue;
                     };
+                    let Some(open) = self.open.get(&index) else {
+                        continue;
+                    };
                     let send = Arc::clone(&send);
-                    let payload = Arc::clone(&self.jobs[index].payload);
-                    let tries = self.tries[index];
+                    let payload = Arc::clone(&open.job.payload);
+                    let tries = open.tries;
                     in_flight.spawn(async move {
                         let answer = send(payload, tries).await;
                         (index, answer, permit)
@@ -281,7 +290,7 @@ impl<'a, T> Run<'a, T> {
     /// The job to send next: a retry that is due, else the next fresh one.
     fn next_job(&mut self) -> Option<usize> {
         if let Some(pace) = &self.pace {
-            pace.remaining(self.jobs.len() - self.next_fresh + self.waiting.len());
+            pace.remaining(self.total - self.next_fresh + self.waiting.len());
         }
         let now = Instant::now();
         if self
@@ -291,9 +300,27 @@ impl<'a, T> Run<'a, T> {
         {
             return self.waiting.pop().map(|Reverse((_, index))| index);
         }
-        if self.next_fresh < self.jobs.len() {
+        if self.next_fresh < self.total {
+            let Some(job) = self.fresh.next() else {
+                // Fewer than the iterator said: there are no more.
+                self.total = self.next_fresh;
+                return None;
+            };
+            let index = self.next_fresh;
             self.next_fresh += 1;
-            return Some(self.next_fresh - 1);
+            let job = Job {
+                source: job.source,
+                label: job.label,
+                action: job.action,
+                payload: Arc::new(job.payload),
+            };
+            let open = Open {
+                job,
+                tries: 1,
+                cause: None,
+            };
+            self.open.insert(index, open);
+            return Some(index);
         }
         None
     }
@@ -315,9 +342,10 @@ impl<'a, T> Run<'a, T> {
                 return;
             }
         };
-        let Some(job) = self.jobs.get(index) else {
+        let Some(open) = self.open.get_mut(&index) else {
             return;
         };
+        let job = &open.job;
         let result = match (answer, stopped) {
             (Ok(sent), _) => {
                 if self
@@ -335,8 +363,8 @@ impl<'a, T> Run<'a, T> {
                     self.progress.rate_limited(Some(pace));
                 }
                 self.progress.println(&retry.line(&job.source.to_string()));
-                self.tries[index] = retry.next_try;
-                self.causes[index] = Some(retry.cause);
+                open.tries = retry.next_try;
+                open.cause = Some(retry.cause);
                 self.waiting
                     .push(Reverse((Instant::now() + retry.wait, index)));
                 return;
@@ -360,29 +388,34 @@ impl<'a, T> Run<'a, T> {
                 EntryResult::failed(job.source.clone(), job.label.clone(), job.action, reason)
             }
         };
+        self.open.remove(&index);
         self.progress.entry_finished(&result);
-        self.results[index] = Some(result);
+        if let Some(slot) = self.results.get_mut(index) {
+            *slot = Some(result);
+        }
     }
 
     /// After a stop, the jobs still waiting to be retried fail with the
     /// reason of their last try.
     fn give_up_waiting(&mut self, stopped: Stopped) {
         while let Some(Reverse((_, index))) = self.waiting.pop() {
-            let Some(job) = self.jobs.get(index) else {
+            let Some(Open { job, cause, .. }) = self.open.remove(&index) else {
                 continue;
             };
             // A job waits only after a try that asked to be retried.
-            let Some(cause) = self.causes[index].take() else {
+            let Some(cause) = cause else {
                 continue;
             };
             let result = EntryResult::failed(
-                job.source.clone(),
-                job.label.clone(),
+                job.source,
+                job.label,
                 job.action,
                 Reason::NotRetried { cause, stopped },
             );
             self.progress.entry_finished(&result);
-            self.results[index] = Some(result);
+            if let Some(slot) = self.results.get_mut(index) {
+                *slot = Some(result);
+            }
         }
     }
 }
@@ -471,19 +504,33 @@ pub(super) mod tests {
     }
 
     #[tokio::test]
-    async fn never_more_in_flight_than_the_parallelism() {
+    async fn never_more_in_flight_than_the_parallelism_nor_more_jobs_taken() {
         let current = Arc::new(AtomicUsize::new(0));
         let peak = Arc::new(AtomicUsize::new(0));
-        let (c, p) = (current.clone(), peak.clone());
+        // Jobs taken from the iterator and not yet answered, at most.
+        let taken = Arc::new(AtomicUsize::new(0));
+        let ahead = Arc::new(AtomicUsize::new(0));
+        let counted = {
+            let taken = taken.clone();
+            jobs(40).into_iter().inspect(move |_| {
+                taken.fetch_add(1, Ordering::SeqCst);
+            })
+        };
+        let (c, p, t, a) = (current.clone(), peak.clone(), taken.clone(), ahead.clone());
+        let answered = Arc::new(AtomicUsize::new(0));
         execute(
-            jobs(40),
+            counted,
             move |_, _| {
-                let (c, p) = (c.clone(), p.clone());
+                let (c, p, t, a) = (c.clone(), p.clone(), t.clone(), a.clone());
+                let answered = answered.clone();
                 async move {
                     let now = c.fetch_add(1, Ordering::SeqCst) + 1;
                     p.fetch_max(now, Ordering::SeqCst);
+                    let open = t.load(Ordering::SeqCst) - answered.load(Ordering::SeqCst);
+                    a.fetch_max(open, Ordering::SeqCst);
                     tokio::time::sleep(Duration::from_millis(3)).await;
                     c.fetch_sub(1, Ordering::SeqCst);
+                    answered.fetch_add(1, Ordering::SeqCst);
                     Ok(Sent { created: true })
                 }
             },
@@ -493,6 +540,9 @@ pub(super) mod tests {
         )
         .await;
         assert_eq!(peak.load(Ordering::SeqCst), 3);
+        assert_eq!(taken.load(Ordering::SeqCst), 40);
+        // An answer counts before its slot is free: one more at most.
+        assert!(ahead.load(Ordering::SeqCst) <= 4, "{ahead:?}");
     }
 
     #[tokio::test(start_paused = true)]

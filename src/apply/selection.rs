@@ -29,7 +29,7 @@ impl Selected {
 }
 
 /// Every change of a freshly computed plan, none stale.
-pub fn everything(fresh: &Plan) -> (Selected, Vec<StaleEntry>) {
+pub fn everything(fresh: &Plan<'_>) -> (Selected, Vec<StaleEntry>) {
     let selected = Selected {
         people: (0..fresh.changes.len()).collect(),
         companies: (0..fresh.companies.changes.len()).collect(),
@@ -41,7 +41,7 @@ pub fn everything(fresh: &Plan) -> (Selected, Vec<StaleEntry>) {
 /// that no longer match, labelled for the report (masked under `redact`).
 pub fn from_saved(
     saved: &SavedPlan,
-    fresh: &Plan,
+    fresh: &Plan<'_>,
     files: &[SourceFile],
     key: &PlanKey,
     redact: bool,
@@ -78,19 +78,21 @@ pub fn from_saved(
     (selected, stale)
 }
 
-/// One upsert job per selected change, in plan order.
-pub fn jobs(plan: &Plan, selected: &[usize], redact: bool) -> Vec<Job<Upsert>> {
-    selected
+/// One upsert job per selected change, in plan order, each made only when
+/// the executor takes it.
+pub fn jobs<'p>(
+    plan: &'p Plan<'_>,
+    selected: &[usize],
+    redact: bool,
+) -> impl ExactSizeIterator<Item = Job<Upsert>> + 'p {
+    let changes: Vec<_> = selected
         .iter()
         .filter_map(|&i| plan.changes.get(i))
-        .map(|change| Job {
-            source: change.source.clone(),
-            label: identity_label(change, redact),
-            action: change.action,
-            payload: Upsert {
-                matching_attribute: change.matching_attribute.clone(),
-                body: change.body.clone(),
-            },
-        })
-        .collect()
+        .collect();
+    changes.into_iter().map(move |change| Job {
+        source: change.source().clone(),
+        label: identity_label(change, redact),
+        action: change.action,
+        payload: Upsert::new(change.matching_attribute(), &change.body()),
+    })
 }

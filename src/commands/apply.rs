@@ -11,6 +11,7 @@ use crate::cli::{ApplyArgs, ApplyFormat, GlobalArgs};
 use crate::commands::Printer;
 use crate::commands::connect::{Connection, connect};
 use crate::commands::entries::{load, plan_options, select_entries};
+use crate::commands::plan::Live;
 use crate::exit::ExitStatus;
 use crate::manifest::{self, Manifest};
 use crate::plan::{self, Plan, RenderOptions, SavedPlan, WarningCode, safety};
@@ -80,7 +81,8 @@ async fn plan_and_apply(
     saved: Option<SavedPlan>,
     args: &ApplyArgs,
 ) -> miette::Result<ExitStatus> {
-    let fresh = fresh_plan(connection, manifest, args.force).await?;
+    let live = super::plan::read_live_state(&connection.client, manifest).await?;
+    let fresh = fresh_plan(manifest, &live, args.force)?;
     let (selected, stale) = select(connection, manifest, saved.as_ref(), &fresh, args);
     let must_ask = saved.is_none() && !args.auto_approve;
     if saved.is_none() && (!printer.quiet() || must_ask) {
@@ -112,12 +114,8 @@ async fn plan_and_apply(
 }
 
 /// The plan of what the live CRM needs now.
-async fn fresh_plan(
-    connection: &Connection,
-    manifest: &Manifest,
-    force: bool,
-) -> miette::Result<Plan> {
-    let mut fresh = super::plan::live_plan(&connection.client, manifest).await?;
+fn fresh_plan<'a>(manifest: &'a Manifest, live: &'a Live, force: bool) -> miette::Result<Plan<'a>> {
+    let mut fresh = super::plan::plan_against(manifest, live)?;
     if force {
         // --force is the answer to that warning: printing it would mislead.
         fresh
@@ -133,7 +131,7 @@ fn select(
     connection: &Connection,
     manifest: &Manifest,
     saved: Option<&SavedPlan>,
-    fresh: &Plan,
+    fresh: &Plan<'_>,
     args: &ApplyArgs,
 ) -> (Selected, Vec<StaleEntry>) {
     // Redaction is opt-in here: the person applying is the one who asked.
@@ -148,19 +146,17 @@ fn select(
 
 /// The plan as `zeeg plan` shows it; on stderr when stdout holds only the
 /// JSON results.
-fn show_plan(printer: &Printer, fresh: &Plan, args: &ApplyArgs) {
+fn show_plan(printer: &Printer, fresh: &Plan<'_>, args: &ApplyArgs) {
     let json = args.format == ApplyFormat::Json;
-    let text = plan::render_text(
-        fresh,
-        &RenderOptions {
-            color: printer.color() && !json,
-            redact: args.target.redact,
-        },
-    );
+    let options = RenderOptions {
+        color: printer.color() && !json,
+        redact: args.target.redact,
+    };
+    let write = |out: &mut dyn std::io::Write| plan::render::write_text(out, fresh, &options);
     if json {
-        printer.stderr(&text);
+        printer.stderr_with(write);
     } else {
-        printer.out(&text);
+        printer.out_with(write);
     }
 }
 
@@ -178,7 +174,7 @@ fn nothing_to_apply(printer: &Printer, from_saved: bool, args: &ApplyArgs) {
 /// update (and a refused plan is refused whole, companies included).
 fn check_safety(
     manifest: &Manifest,
-    fresh: &Plan,
+    fresh: &Plan<'_>,
     selected: &Selected,
     force: bool,
 ) -> Result<(), ApplyError> {
@@ -197,7 +193,7 @@ fn check_safety(
 }
 
 /// `Apply these changes? [y/N]`, before anything is written.
-async fn ask(printer: &Printer, fresh: &Plan) -> Result<(), ApplyError> {
+async fn ask(printer: &Printer, fresh: &Plan<'_>) -> Result<(), ApplyError> {
     if !printer.stdout_is_terminal() {
         // The plan went to a file or a pipe: whoever answers the prompt
         // on the terminal still sees what they agree to.
@@ -211,7 +207,7 @@ async fn execute(
     printer: &Printer,
     client: &Client,
     manifest: &Manifest,
-    fresh: &Plan,
+    fresh: &Plan<'_>,
     selected: &Selected,
     stale: Vec<StaleEntry>,
     args: &ApplyArgs,

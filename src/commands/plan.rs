@@ -1,7 +1,10 @@
 //! `zeeg plan`: validate, read the live CRM, print what apply would change.
 //!
-//! The whole output is rendered before anything is printed, so a plan that
-//! fails half-way prints no partial plan.
+//! The plan is computed whole before anything is printed, so a plan that
+//! fails half-way prints no partial plan; it is then written change by
+//! change.
+
+use std::io::Write;
 
 use crate::api::Client;
 use crate::cli::{GlobalArgs, PlanArgs, PlanFormat, TargetArgs};
@@ -56,12 +59,12 @@ pub async fn run(
         manifest.config.api_url.as_deref(),
     )
     .await?;
-    let plan = live_plan(&connection.client, &manifest).await;
+    let live = read_live_state(&connection.client, &manifest).await;
     let plan_key = connection.plan_key.clone();
     connection.close().await;
-    let plan = plan?;
+    let live = live?;
+    let plan = plan_against(&manifest, &live)?;
     let color = printer.color();
-    let text = render(&plan, format, &RenderOptions { color, redact });
     if let Some(path) = out {
         let saved = SavedPlan::new(&plan, &manifest.files, &manifest.paths, &plan_key);
         saved
@@ -69,12 +72,13 @@ pub async fn run(
             .write(&path, &inputs)?;
         printer.status(&format!("Saved the plan to {}.", path.display()));
     }
-    printer.out(&text);
+    let options = RenderOptions { color, redact };
+    printer.out_with(|out| render(out, &plan, format, &options));
     Ok(exit_status(&plan, detailed_exitcode))
 }
 
 /// 2 for changes only when asked (`--detailed-exitcode`), else 0.
-fn exit_status(plan: &Plan, detailed_exitcode: bool) -> ExitStatus {
+fn exit_status(plan: &Plan<'_>, detailed_exitcode: bool) -> ExitStatus {
     if detailed_exitcode && !plan.is_empty() {
         ExitStatus::Changes
     } else {
@@ -82,26 +86,44 @@ fn exit_status(plan: &Plan, detailed_exitcode: bool) -> ExitStatus {
     }
 }
 
-/// The whole output, rendered before anything is printed.
-fn render(plan: &Plan, format: PlanFormat, options: &RenderOptions) -> String {
+/// Writes the plan in `format`; markdown, bounded by its limit, is
+/// rendered whole first.
+fn render(
+    out: &mut dyn Write,
+    plan: &Plan<'_>,
+    format: PlanFormat,
+    options: &RenderOptions,
+) -> std::io::Result<()> {
     match format {
-        PlanFormat::Text => plan::render_text(plan, options),
-        PlanFormat::Json => plan::render_json(plan, options),
-        PlanFormat::Markdown => plan::render_markdown(plan, options),
+        PlanFormat::Text => plan::render::write_text(out, plan, options),
+        PlanFormat::Json => plan::render::write_json(out, plan, options),
+        PlanFormat::Markdown => out.write_all(plan::render_markdown(plan, options).as_bytes()),
     }
 }
 
-/// The plan of the manifest against what the CRM holds now: the live people
-/// and companies it needs are read (with what that took at `-v`), then
-/// compared. `apply` plans the same way.
-pub async fn live_plan(client: &Client, manifest: &Manifest) -> miette::Result<Plan> {
+/// What the CRM holds now of what a manifest needs: the people and
+/// companies a plan compares its entries with.
+pub struct Live {
+    pub people: LiveState,
+    pub companies: LiveCompanies,
+}
+
+/// Reads the live people and companies the manifest needs (with what that
+/// took at `-v`), and refuses a `companyId` that names no company. `apply`
+/// reads the same way.
+pub async fn read_live_state(client: &Client, manifest: &Manifest) -> miette::Result<Live> {
     let (people, companies) = read_live(client, manifest).await?;
     check_company_ids(client, manifest, &people, &companies).await?;
+    Ok(Live { people, companies })
+}
+
+/// The plan of the manifest against `live`, borrowing both.
+pub fn plan_against<'a>(manifest: &'a Manifest, live: &'a Live) -> miette::Result<Plan<'a>> {
     let plan = plan::compute_with_companies(
         &manifest.entries,
         &manifest.companies,
-        &people.people,
-        &companies.companies,
+        &live.people.people,
+        &live.companies.companies,
         &plan_options(&manifest.config),
     )?;
     Ok(plan)

@@ -99,6 +99,28 @@ impl Printer {
         let _ = stdout.flush();
     }
 
+    /// Writes the main output of a command piece by piece through `write`,
+    /// buffered: a plan of a big file is never held as one text. A closed
+    /// pipe ends the writing and is not an error, as with [`Printer::out`].
+    pub fn out_with(&self, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+        let mut stdout = std::io::BufWriter::with_capacity(OUT_BUFFER, std::io::stdout().lock());
+        let _ = write(&mut stdout).and_then(|()| stdout.flush());
+    }
+
+    /// Like [`Printer::out_with`], on stderr: text the person must see that
+    /// stdout must not hold (see [`Printer::stderr`]).
+    pub fn stderr_with(&self, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+        let write = || {
+            let mut stderr =
+                std::io::BufWriter::with_capacity(OUT_BUFFER, std::io::stderr().lock());
+            let _ = write(&mut stderr).and_then(|()| stderr.flush());
+        };
+        match self.drawn() {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+
     /// Writes a status line to stderr unless quiet; above the progress bar
     /// while one is drawn.
     pub fn status(&self, line: &str) {
@@ -253,6 +275,10 @@ impl Printer {
 }
 
 /// How often a spinner turns.
+/// Bytes of output gathered before each write: a plan of a big file goes
+/// out in a few thousand writes, not one per line.
+const OUT_BUFFER: usize = 64 * 1024;
+
 const SPINNER_TICK: Duration = Duration::from_millis(120);
 
 /// A progress bar or spinner on stderr (or nothing, where none is drawn),

@@ -26,24 +26,41 @@ pub(crate) fn live_scalar<'p>(person: &'p Person, field: &str) -> Option<&'p str
 
 /// The change `entry` makes to `live` (a create when `None`), or `None` when
 /// every managed field already holds its desired value.
-pub(crate) fn diff_entry(
+pub(crate) fn diff_entry<'a>(
+    entry: &'a Entry,
+    live: Option<&'a Person>,
+    companies: &CompanyPlan,
+) -> Option<Change<'a>> {
+    // A create is a change whatever its fields: they are derived only when
+    // shown.
+    let action = match live {
+        None => Action::Create,
+        Some(_) if field_changes(entry, live, companies).is_empty() => return None,
+        Some(_) => Action::Update,
+    };
+    Some(Change {
+        action,
+        entry,
+        live,
+    })
+}
+
+/// The fields (or keys of `socials` / `customAttributes`) that `entry`
+/// changes on `live` (a create when `None`), in canonical field order.
+pub(crate) fn field_changes(
     entry: &Entry,
     live: Option<&Person>,
     companies: &CompanyPlan,
-) -> Option<Change> {
-    let mut body = request_body(entry, live);
+) -> Vec<FieldChange> {
     let mut fields = Vec::new();
     for &name in WRITABLE_FIELDS {
         if name == company::ID_FIELD
             && let Some(link) = &entry.company
         {
             fields.extend(link_change(link, live, companies));
-            if link.domain.is_none() {
-                body.insert(name.into(), Value::Null);
-            }
             continue;
         }
-        let Some(after) = body.get(name) else {
+        let Some(after) = entry.fields.get(name) else {
             continue;
         };
         match name {
@@ -51,21 +68,34 @@ pub(crate) fn diff_entry(
                 let before = live.map_or(Value::Null, |p| Value::from(p.emails.clone()));
                 push_if_changed(&mut fields, name.to_string(), before, after, emails_equal);
             }
-            name if MERGED_KEY_BY_KEY.contains(&name) => {
-                let Some(keys) = after.as_object() else {
-                    continue;
-                };
-                for (key, after) in keys {
-                    let before = live.map_or(Value::Null, |p| keyed_value(p, name, key));
-                    push_if_changed(
-                        &mut fields,
-                        format!("{name}.{key}"),
-                        before,
-                        after,
-                        values_equal,
-                    );
+            name if MERGED_KEY_BY_KEY.contains(&name) => match after {
+                Value::Object(keys) => {
+                    for (key, after) in keys {
+                        let before = live.map_or(Value::Null, |p| keyed_value(p, name, key));
+                        push_if_changed(
+                            &mut fields,
+                            format!("{name}.{key}"),
+                            before,
+                            after,
+                            values_equal,
+                        );
+                    }
                 }
-            }
+                // The body spells a whole object's `null` out key by key.
+                Value::Null => {
+                    for key in keys(name, live) {
+                        let before = live.map_or(Value::Null, |p| keyed_value(p, name, &key));
+                        push_if_changed(
+                            &mut fields,
+                            format!("{name}.{key}"),
+                            before,
+                            &Value::Null,
+                            values_equal,
+                        );
+                    }
+                }
+                _ => {}
+            },
             "companyId" => {
                 let before = live
                     .and_then(|p| live_scalar(p, name))
@@ -80,33 +110,7 @@ pub(crate) fn diff_entry(
             }
         }
     }
-
-    if live.is_some() && fields.is_empty() {
-        return None;
-    }
-    // A plan of a big file holds a change per person: grown one push at a
-    // time, a create's list had room for 8 fields of 168 bytes. (A shrinking
-    // realloc may keep the block, so the list is copied.)
-    let fields = {
-        let mut exact = Vec::with_capacity(fields.len());
-        exact.extend(fields);
-        exact
-    };
-    Some(Change {
-        action: if live.is_some() {
-            Action::Update
-        } else {
-            Action::Create
-        },
-        source: entry.source.clone(),
-        matching_attribute: entry.matching_attribute.clone(),
-        match_value: entry.match_value.clone(),
-        person_id: live.map(|p| p.id.clone()),
-        updated_at: live.map(|p| p.updated_at.clone()),
-        fields,
-        body,
-        company: entry.company.as_ref().and_then(|link| link.domain.clone()),
-    })
+    fields
 }
 
 /// The change of a person's link by domain (`company`), shown as domains:
@@ -146,7 +150,10 @@ fn link_change(
 /// The entry's managed fields as the upsert body. A whole `socials` or
 /// `customAttributes` set to `null` is spelled out key by key, because the API
 /// merges those objects key by key and a bare `null` would be ambiguous.
-fn request_body(entry: &Entry, live: Option<&Person>) -> Map<String, Value> {
+///
+/// A link by domain is not in the body: apply puts the company's id there
+/// once it knows it. `company: null` is sent as `companyId: null`.
+pub(crate) fn request_body(entry: &Entry, live: Option<&Person>) -> Map<String, Value> {
     let mut body = entry.fields.clone();
     for &object in MERGED_KEY_BY_KEY {
         if body.get(object).is_some_and(Value::is_null) {
@@ -156,6 +163,13 @@ fn request_body(entry: &Entry, live: Option<&Person>) -> Map<String, Value> {
                 .collect();
             body.insert(object.into(), Value::Object(cleared));
         }
+    }
+    if entry
+        .company
+        .as_ref()
+        .is_some_and(|link| link.domain.is_none())
+    {
+        body.insert(company::ID_FIELD.into(), Value::Null);
     }
     body
 }
@@ -246,11 +260,18 @@ mod tests {
     use super::*;
     use crate::plan::testing::{entry, person};
 
-    fn paths(change: &Change) -> Vec<(&str, &Value, &Value)> {
+    fn paths(change: &Change<'_>) -> Vec<(String, Value, Value)> {
         change
-            .fields
-            .iter()
-            .map(|f| (f.path.as_str(), &f.before, &f.after))
+            .fields(&CompanyPlan::default())
+            .into_iter()
+            .map(|f| (f.path, f.before, f.after))
+            .collect()
+    }
+
+    /// `paths` of the expected changes, owned.
+    fn expected(list: &[(&str, Value, Value)]) -> Vec<(String, Value, Value)> {
+        list.iter()
+            .map(|(path, before, after)| (path.to_string(), before.clone(), after.clone()))
             .collect()
     }
 
@@ -284,16 +305,13 @@ mod tests {
         );
         let change = diff_entry(&e, Some(&live), &CompanyPlan::default()).unwrap();
         assert_eq!(change.action, Action::Update);
-        assert_eq!(
-            change.updated_at.as_deref(),
-            Some("2025-01-15T09:00:00+00:00")
-        );
+        assert_eq!(change.updated_at(), Some("2025-01-15T09:00:00+00:00"));
         assert_eq!(
             paths(&change),
-            vec![
-                ("lastName", &json!("Do"), &json!("Doe")),
-                ("jobTitle", &json!("CEO"), &json!(null)),
-            ]
+            expected(&[
+                ("lastName", json!("Do"), json!("Doe")),
+                ("jobTitle", json!("CEO"), json!(null)),
+            ])
         );
     }
 
@@ -308,11 +326,11 @@ mod tests {
         let change = diff_entry(&e, Some(&live), &CompanyPlan::default()).unwrap();
         assert_eq!(
             paths(&change),
-            vec![(
+            expected(&[(
                 "emails",
-                &json!(["jane@acme.com", "jane@acme.io"]),
-                &json!(["jane@acme.io", "jane@acme.com"])
-            )]
+                json!(["jane@acme.com", "jane@acme.io"]),
+                json!(["jane@acme.io", "jane@acme.com"])
+            )])
         );
     }
 
@@ -334,16 +352,16 @@ mod tests {
         let change = diff_entry(&e, Some(&live), &CompanyPlan::default()).unwrap();
         assert_eq!(
             paths(&change),
-            vec![
+            expected(&[
                 (
                     "socials.linkedin",
-                    &json!("https://l/old"),
-                    &json!("https://l/new")
+                    json!("https://l/old"),
+                    json!("https://l/new")
                 ),
-                ("socials.twitter", &json!("t"), &json!(null)),
-                ("customAttributes.tier", &json!("silver"), &json!("gold")),
-                ("customAttributes.old", &json!("x"), &json!(null)),
-            ]
+                ("socials.twitter", json!("t"), json!(null)),
+                ("customAttributes.tier", json!("silver"), json!("gold")),
+                ("customAttributes.old", json!("x"), json!(null)),
+            ])
         );
     }
 
@@ -361,13 +379,13 @@ mod tests {
         let change = diff_entry(&e, Some(&live), &CompanyPlan::default()).unwrap();
         assert_eq!(
             paths(&change),
-            vec![
-                ("socials.twitter", &json!("t"), &json!(null)),
-                ("customAttributes.tier", &json!("gold"), &json!(null)),
-            ]
+            expected(&[
+                ("socials.twitter", json!("t"), json!(null)),
+                ("customAttributes.tier", json!("gold"), json!(null)),
+            ])
         );
-        assert_eq!(change.body["socials"]["linkedin"], json!(null));
-        assert_eq!(change.body["customAttributes"], json!({"tier": null}));
+        assert_eq!(change.body()["socials"]["linkedin"], json!(null));
+        assert_eq!(change.body()["customAttributes"], json!({"tier": null}));
     }
 
     #[test]
@@ -380,15 +398,15 @@ mod tests {
         );
         let change = diff_entry(&e, None, &CompanyPlan::default()).unwrap();
         assert_eq!(change.action, Action::Create);
-        assert_eq!(change.person_id, None);
+        assert_eq!(change.person_id(), None);
         assert_eq!(
             paths(&change),
-            vec![
-                ("firstName", &json!(null), &json!("Jane")),
-                ("emails", &json!(null), &json!(["j@a.com"])),
-                ("customAttributes.tier", &json!(null), &json!("gold")),
-            ]
+            expected(&[
+                ("firstName", json!(null), json!("Jane")),
+                ("emails", json!(null), json!(["j@a.com"])),
+                ("customAttributes.tier", json!(null), json!("gold")),
+            ])
         );
-        assert_eq!(change.body, e.fields);
+        assert_eq!(change.body(), e.fields);
     }
 }

@@ -34,13 +34,18 @@ pub use saved::{PlanKey, SavedPlan, SavedPlanCheck, SavedPlanError, StaleChange,
 
 /// Everything `apply` would do, in manifest order, plus how many entries are
 /// already up to date and what apply would refuse.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Plan {
+///
+/// A plan borrows the entries and live people it was computed from: a change
+/// points at both, and what it shows or sends is derived from them when
+/// rendered or sent. A plan of a big file so costs a few words per change
+/// rather than a second and third copy of every entry's values.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan<'a> {
     /// The declared companies that would be created or renamed, and the live
     /// ids of the companies people link to. Applied first.
     pub companies: CompanyPlan,
     /// The entries that would be created or updated, in manifest order.
-    pub changes: Vec<Change>,
+    pub changes: Vec<Change<'a>>,
     /// How many entries already match their live person.
     pub unchanged: usize,
     /// What `apply` would refuse or skip, known before it runs. Every format
@@ -80,7 +85,7 @@ pub enum WarningCode {
     SafetyLimit,
 }
 
-impl Plan {
+impl Plan<'_> {
     /// Whether applying the plan would change nothing.
     pub fn is_empty(&self) -> bool {
         let Plan {
@@ -127,34 +132,65 @@ impl Action {
     }
 }
 
-/// One entry that would be created or updated.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Change {
+/// One entry that would be created or updated: the entry and the live
+/// person it matched (none for a create).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Change<'a> {
     /// Create or update.
     pub action: Action,
+    /// The entry, as loaded.
+    pub entry: &'a Entry,
+    /// The matched live person, as read when the plan was made; `None` for a
+    /// create.
+    pub live: Option<&'a Person>,
+}
+
+impl<'a> Change<'a> {
     /// Where the entry is written.
-    pub source: SourceLocation,
+    pub fn source(&self) -> &'a SourceLocation {
+        &self.entry.source
+    }
+
     /// The slug the upsert matches on, e.g. `email`, `phone_number`.
-    pub matching_attribute: String,
+    pub fn matching_attribute(&self) -> &'a str {
+        &self.entry.matching_attribute
+    }
+
     /// The entry's value for its matching attribute (its identity).
-    pub match_value: Value,
+    pub fn match_value(&self) -> &'a Value {
+        &self.entry.match_value
+    }
+
     /// The matched live person's id; `None` for a create.
-    pub person_id: Option<String>,
+    pub fn person_id(&self) -> Option<&'a str> {
+        self.live.map(|person| person.id.as_str())
+    }
+
     /// The matched live person's `updatedAt` when the plan was made; `None`
     /// for a create. A saved plan is stale once this moves.
-    pub updated_at: Option<String>,
-    /// The fields that differ, in canonical field order.
-    pub fields: Vec<FieldChange>,
-    /// The JSON body of the `PUT /crm/people?matchingAttribute=…` request:
-    /// every managed field of the entry. Sending the unchanged ones too keeps
-    /// the upsert idempotent and makes a retry converge.
-    pub body: Map<String, Value>,
+    pub fn updated_at(&self) -> Option<&'a str> {
+        self.live.map(|person| person.updated_at.as_str())
+    }
+
     /// The domain of the company the entry links to (`company: DOMAIN`):
     /// apply puts that company's id into the body's `companyId`, from its
     /// own assert of the company or from the live read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub company: Option<String>,
+    pub fn company(&self) -> Option<&'a str> {
+        self.entry.company.as_ref()?.domain.as_deref()
+    }
+
+    /// The fields that differ, in canonical field order. `companies` is the
+    /// plan's own: a link by domain is compared by the company's id.
+    pub fn fields(&self, companies: &CompanyPlan) -> Vec<FieldChange> {
+        diff::field_changes(self.entry, self.live, companies)
+    }
+
+    /// The JSON body of the `PUT /crm/people?matchingAttribute=…` request:
+    /// every managed field of the entry. Sending the unchanged ones too keeps
+    /// the upsert idempotent and makes a retry converge.
+    pub fn body(&self) -> Map<String, Value> {
+        diff::request_body(self.entry, self.live)
+    }
 }
 
 /// One field (or one key of `socials` / `customAttributes`) that differs.
@@ -174,24 +210,24 @@ pub struct FieldChange {
 /// or at least the results of searching each entry's identity (see [`live`]).
 /// Fails, naming every problem, when an entry matches several live people or
 /// several entries match one live person.
-pub fn compute(
-    entries: &[Entry],
-    live: &[Person],
+pub fn compute<'a>(
+    entries: &'a [Entry],
+    live: &'a [Person],
     options: &PlanOptions,
-) -> Result<Plan, PlanError> {
+) -> Result<Plan<'a>, PlanError> {
     compute_with_companies(entries, &[], live, &[], options)
 }
 
 /// Computes the plan for `entries` and the `declared` companies against the
 /// live people and companies (`live_companies` must hold at least every live
 /// company whose domain is declared or referenced, see [`live`]).
-pub fn compute_with_companies(
-    entries: &[Entry],
+pub fn compute_with_companies<'a>(
+    entries: &'a [Entry],
     declared: &[CompanyDeclaration],
-    live: &[Person],
+    live: &'a [Person],
     live_companies: &[Company],
     options: &PlanOptions,
-) -> Result<Plan, PlanError> {
+) -> Result<Plan<'a>, PlanError> {
     let companies = companies::plan_companies(declared, entries, live_companies)
         .map_err(|problems| PlanError::Companies { problems })?;
     let matches = matching::match_entries(entries, live)?;
@@ -210,9 +246,9 @@ pub fn compute_with_companies(
         .changes
         .iter()
         .filter_map(|change| {
-            let size = json_size(&change.body);
+            let size = json_size(&change.body());
             (size > crate::api::assumed::MAX_REQUEST_BYTES).then(|| OversizedEntry {
-                at: change.source.clone(),
+                at: change.source().clone(),
                 size,
             })
         })
@@ -303,6 +339,12 @@ pub(crate) mod testing {
         }
     }
 
+    /// `items` for the rest of the test run: a plan built by a helper and
+    /// returned borrows its entries and live people.
+    pub fn leaked<T>(items: Vec<T>) -> &'static [T] {
+        Vec::leak(items)
+    }
+
     /// A live person with `id` and the given fields over empty defaults.
     pub fn person(id: &str, fields: Value) -> Person {
         let mut base = json!({
@@ -358,8 +400,8 @@ mod tests {
         assert_eq!(plan.creates(), 1);
         assert_eq!(plan.updates(), 1);
         let update = &plan.changes[1];
-        assert_eq!(update.person_id.as_deref(), Some("p-max"));
-        assert_eq!(update.source.line, 5);
-        assert_eq!(update.body["firstName"], json!("Max"));
+        assert_eq!(update.person_id(), Some("p-max"));
+        assert_eq!(update.source().line, 5);
+        assert_eq!(update.body()["firstName"], json!("Max"));
     }
 }

@@ -28,7 +28,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use super::{Action, Change, CompanyChange, FieldChange, Plan};
+use super::{Action, Change, CompanyChange, CompanyPlan, FieldChange, Plan};
 use crate::manifest::{SourceFile, SourceLocation};
 use crate::person::{MatchField, normalize_email};
 
@@ -446,7 +446,12 @@ impl SavedPlan {
     /// Fingerprints `plan` with a fresh random salt. `sources` are the files
     /// it was computed from and `paths` where they were found, as the
     /// manifest has them (relative to the project root).
-    pub fn new(plan: &Plan, sources: &[SourceFile], paths: &[PathBuf], key: &PlanKey) -> SavedPlan {
+    pub fn new(
+        plan: &Plan<'_>,
+        sources: &[SourceFile],
+        paths: &[PathBuf],
+        key: &PlanKey,
+    ) -> SavedPlan {
         let salt = format!(
             "{}{}",
             uuid::Uuid::new_v4().simple(),
@@ -467,7 +472,7 @@ impl SavedPlan {
             }
             source
         };
-        let companies = companies
+        let company_changes = companies
             .changes
             .iter()
             .map(|change| {
@@ -479,7 +484,7 @@ impl SavedPlan {
         let changes = changes
             .iter()
             .map(|change| {
-                let mut saved = fingerprint(&keyed, change);
+                let mut saved = fingerprint(&keyed, change, companies);
                 saved.source = relative(saved.source);
                 saved
             })
@@ -493,7 +498,7 @@ impl SavedPlan {
             only: Vec::new(),
             exclude: Vec::new(),
             unchanged: *unchanged,
-            companies,
+            companies: company_changes,
             changes,
         }
     }
@@ -584,12 +589,12 @@ impl SavedPlan {
     /// Compares a freshly computed plan with this saved one, change by change.
     /// `key` must be that of the token the plan was made with; with another,
     /// every change is stale.
-    pub fn check(&self, fresh: &Plan, sources: &[SourceFile], key: &PlanKey) -> SavedPlanCheck {
+    pub fn check(&self, fresh: &Plan<'_>, sources: &[SourceFile], key: &PlanKey) -> SavedPlanCheck {
         let keyed = Keyed::new(key, &self.salt);
         let mut check = SavedPlanCheck::default();
         let mut used = vec![false; self.changes.len()];
         for (index, change) in fresh.changes.iter().enumerate() {
-            let print = fingerprint(&keyed, change);
+            let print = fingerprint(&keyed, change, &fresh.companies);
             let same_identity = self.changes.iter().enumerate().find(|(i, saved)| {
                 !used[*i]
                     && saved.identity == print.identity
@@ -603,7 +608,7 @@ impl SavedPlan {
                     } else {
                         check.stale.push(StaleChange {
                             reason: StaleReason::Differs,
-                            source: change.source.clone(),
+                            source: change.source().clone(),
                             fresh: Some(index),
                             fresh_company: None,
                             company: false,
@@ -612,7 +617,7 @@ impl SavedPlan {
                 }
                 None => check.stale.push(StaleChange {
                     reason: StaleReason::NotInSavedPlan,
-                    source: change.source.clone(),
+                    source: change.source().clone(),
                     fresh: Some(index),
                     fresh_company: None,
                     company: false,
@@ -651,7 +656,7 @@ impl SavedPlan {
     /// the source location).
     fn check_companies(
         &self,
-        fresh: &Plan,
+        fresh: &Plan<'_>,
         sources: &[SourceFile],
         keyed: &Keyed,
         check: &mut SavedPlanCheck,
@@ -757,26 +762,18 @@ fn same_fingerprint(a: &SavedChange, b: &SavedChange) -> bool {
         && *fields == b.fields
 }
 
-fn fingerprint(keyed: &Keyed, change: &Change) -> SavedChange {
-    let Change {
-        action,
-        source,
-        matching_attribute,
-        match_value,
-        person_id,
-        updated_at,
-        fields,
-        body: _,
-        company: _,
-    } = change;
+fn fingerprint(keyed: &Keyed, change: &Change<'_>, companies: &CompanyPlan) -> SavedChange {
+    let matching_attribute = change.matching_attribute();
+    let identity = identity_text(matching_attribute, change.match_value());
     SavedChange {
-        action: *action,
-        source: source.clone(),
-        matching_attribute: matching_attribute.clone(),
-        identity: keyed.tag("identity", &identity_text(matching_attribute, match_value)),
-        person_id: person_id.clone(),
-        updated_at: updated_at.clone(),
-        fields: fields
+        action: change.action,
+        source: change.source().clone(),
+        matching_attribute: matching_attribute.to_string(),
+        identity: keyed.tag("identity", &identity),
+        person_id: change.person_id().map(str::to_string),
+        updated_at: change.updated_at().map(str::to_string),
+        fields: change
+            .fields(companies)
             .iter()
             .map(|field| saved_field(keyed, field))
             .collect(),
@@ -876,6 +873,7 @@ mod tests {
 
     use super::*;
     use crate::plan::compute;
+    use crate::plan::testing::leaked;
     use crate::plan::testing::{entry, person};
 
     fn key() -> PlanKey {
@@ -965,7 +963,7 @@ mod tests {
     }
 
     /// Acme renamed, Globex created; Jane moves to Globex.
-    fn company_plan(acme_updated_at: &str) -> Plan {
+    fn company_plan(acme_updated_at: &str) -> Plan<'static> {
         use crate::manifest::{CompanyDeclaration, CompanyLink};
         let declared = |line, domain: &str, name: &str| CompanyDeclaration {
             source: SourceLocation {
@@ -991,9 +989,9 @@ mod tests {
             "updatedAt": acme_updated_at}))
         .unwrap();
         crate::plan::compute_with_companies(
-            &entries,
+            leaked(entries),
             &companies,
-            &live,
+            leaked(live),
             &[acme],
             &crate::plan::PlanOptions::default(),
         )

@@ -13,6 +13,8 @@
 //! The shape changes only with `formatVersion`. Under redaction the values
 //! are masked as in every other format.
 
+use std::io::{self, Write};
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -40,10 +42,11 @@ struct JsonPlan<'a> {
     changes: Changes<'a>,
 }
 
-/// The people changes, each put in its JSON shape only as it is written: a
-/// plan of a big file does not hold a second copy of every change.
+/// The people changes, each put in its JSON shape (its fields derived) only
+/// as it is written: a plan of a big file is never held as JSON values.
 struct Changes<'a> {
-    changes: &'a [Change],
+    changes: &'a [Change<'a>],
+    companies: &'a CompanyPlan,
     redacted: bool,
 }
 
@@ -52,7 +55,7 @@ impl Serialize for Changes<'_> {
         serializer.collect_seq(
             self.changes
                 .iter()
-                .map(|change| json_change(change, self.redacted)),
+                .map(|change| json_change(change, self.companies, self.redacted)),
         )
     }
 }
@@ -88,12 +91,12 @@ struct Summary {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct JsonChange {
+struct JsonChange<'a> {
     action: &'static str,
     source: Source,
-    matching_attribute: String,
+    matching_attribute: &'a str,
     match_value: Value,
-    person_id: Option<String>,
+    person_id: Option<&'a str>,
     fields: Vec<JsonField>,
 }
 
@@ -111,7 +114,13 @@ struct JsonField {
 }
 
 /// Renders the plan as pretty-printed JSON with a trailing newline.
-pub fn render_json(plan: &Plan, options: &RenderOptions) -> String {
+pub fn render_json(plan: &Plan<'_>, options: &RenderOptions) -> String {
+    super::in_memory(|out| write_json(out, plan, options))
+}
+
+/// Writes the plan as [`render_json`] renders it, one document written
+/// change by change: a plan of a big file is never held as one text.
+pub fn write_json(out: &mut dyn Write, plan: &Plan<'_>, options: &RenderOptions) -> io::Result<()> {
     let Plan {
         companies,
         changes,
@@ -135,13 +144,13 @@ pub fn render_json(plan: &Plan, options: &RenderOptions) -> String {
         companies: companies.involved.then(|| json_companies(companies)),
         changes: Changes {
             changes,
+            companies,
             redacted: options.redact,
         },
     };
-    let mut text = serde_json::to_string_pretty(&document)
-        .unwrap_or_else(|_| unreachable!("a plan is plain JSON data"));
-    text.push('\n');
-    text
+    // A plan is plain JSON data: the only error is the writer's.
+    serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::from)?;
+    writeln!(out)
 }
 
 fn json_companies(companies: &CompanyPlan) -> JsonCompanies {
@@ -197,18 +206,7 @@ fn json_field(field: &FieldChange, mask: &dyn Fn(&str, &Value) -> Value) -> Json
     }
 }
 
-fn json_change(change: &Change, redacted: bool) -> JsonChange {
-    let Change {
-        action,
-        source,
-        matching_attribute,
-        match_value,
-        person_id,
-        updated_at: _,
-        fields,
-        body: _,
-        company: _,
-    } = change;
+fn json_change<'a>(change: &Change<'a>, companies: &CompanyPlan, redacted: bool) -> JsonChange<'a> {
     let mask = |path: &str, value: &Value| {
         if redacted {
             redact::value(path, value)
@@ -216,16 +214,21 @@ fn json_change(change: &Change, redacted: bool) -> JsonChange {
             value.clone()
         }
     };
+    let (matching_attribute, match_value) = (change.matching_attribute(), change.match_value());
     JsonChange {
-        action: action.as_str(),
-        source: json_source(source),
-        matching_attribute: matching_attribute.clone(),
+        action: change.action.as_str(),
+        source: json_source(change.source()),
+        matching_attribute,
         match_value: if redacted {
             redact::identity(matching_attribute, match_value)
         } else {
             match_value.clone()
         },
-        person_id: person_id.clone(),
-        fields: fields.iter().map(|f| json_field(f, &mask)).collect(),
+        person_id: change.person_id(),
+        fields: change
+            .fields(companies)
+            .iter()
+            .map(|f| json_field(f, &mask))
+            .collect(),
     }
 }

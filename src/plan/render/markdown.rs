@@ -24,7 +24,7 @@ const COLLAPSE_AFTER_LINES: usize = 15;
 const FOOTER_ROOM: usize = 400;
 
 /// Renders the plan as a markdown comment under [`MARKDOWN_LIMIT`] characters.
-pub fn render_markdown(plan: &Plan, options: &RenderOptions) -> String {
+pub fn render_markdown(plan: &Plan<'_>, options: &RenderOptions) -> String {
     let Plan {
         companies,
         changes,
@@ -47,7 +47,11 @@ pub fn render_markdown(plan: &Plan, options: &RenderOptions) -> String {
     let people_shown = if companies_shown < companies.changes.len() {
         0
     } else {
-        push_within(&mut out, &mut used, people_sections(changes, options))
+        push_within(
+            &mut out,
+            &mut used,
+            people_sections(changes, companies, options),
+        )
     };
     let left_out = LeftOut {
         companies: &companies.changes[companies_shown..],
@@ -108,17 +112,19 @@ fn company_sections<'a>(
 
 /// One section per person's change, headed by its file when that changes.
 fn people_sections<'a>(
-    changes: &'a [Change],
+    changes: &'a [Change<'a>],
+    companies: &'a CompanyPlan,
     options: &'a RenderOptions,
 ) -> impl Iterator<Item = String> + 'a {
-    changes.iter().enumerate().map(|(i, change)| {
+    changes.iter().enumerate().map(move |(i, change)| {
         let mut section = String::new();
         let previous = i.checked_sub(1).and_then(|i| changes.get(i));
-        if previous.is_none_or(|p| p.source.file != change.source.file) {
-            let file = change.source.file.display().to_string();
+        let file = &change.source().file;
+        if previous.is_none_or(|p| p.source().file != *file) {
+            let file = file.display().to_string();
             let _ = writeln!(section, "#### `{}`\n", crate::terminal::escaped(&file));
         }
-        section.push_str(&change_block(change, options));
+        section.push_str(&change_block(change, companies, options));
         section
     })
 }
@@ -126,7 +132,7 @@ fn people_sections<'a>(
 /// The changes that did not fit.
 struct LeftOut<'a> {
     companies: &'a [CompanyChange],
-    people: &'a [Change],
+    people: &'a [Change<'a>],
 }
 
 impl LeftOut<'_> {
@@ -163,7 +169,7 @@ impl LeftOut<'_> {
 }
 
 /// The counts, with a companies column when the files involve companies.
-fn summary_table(plan: &Plan) -> String {
+fn summary_table(plan: &Plan<'_>) -> String {
     let people = [plan.creates(), plan.updates(), plan.unchanged];
     let companies = &plan.companies;
     let rows = ["to create", "to update", "unchanged"];
@@ -187,35 +193,14 @@ fn summary_table(plan: &Plan) -> String {
     out
 }
 
-fn change_block(change: &Change, options: &RenderOptions) -> String {
-    let Change {
-        action,
-        source,
-        matching_attribute: _,
-        match_value: _,
-        person_id,
-        updated_at: _,
-        fields,
-        body: _,
-        company: _,
-    } = change;
-    let title = match person_id {
-        Some(id) => format!(
-            "{} {} · line {} · person {}",
-            action.as_str(),
-            identity_label(change, options.redact),
-            source.line,
-            id
-        ),
-        None => format!(
-            "{} {} · line {}",
-            action.as_str(),
-            identity_label(change, options.redact),
-            source.line
-        ),
+fn change_block(change: &Change<'_>, companies: &CompanyPlan, options: &RenderOptions) -> String {
+    let (action, line) = (change.action, change.source().line);
+    let label = identity_label(change, options.redact);
+    let title = match change.person_id() {
+        Some(id) => format!("{} {label} · line {line} · person {id}", action.as_str()),
+        None => format!("{} {label} · line {line}", action.as_str()),
     };
-
-    diff_block(&title, *action, fields, options)
+    diff_block(&title, action, &change.fields(companies), options)
 }
 
 /// One change as a `diff` block headed by `title`, collapsed when long.
@@ -298,43 +283,48 @@ fn chars(text: &str) -> usize {
 mod tests {
     use std::path::PathBuf;
 
-    use serde_json::{Map, json};
+    use serde_json::{Map, Value, json};
 
     use super::*;
-    use crate::manifest::SourceLocation;
-    use crate::plan::FieldChange;
+    use crate::api::Person;
+    use crate::manifest::{Entry, SourceLocation};
+    use crate::plan::testing::{entry, person};
+    use crate::plan::{FieldChange, PlanOptions, compute};
 
-    fn update(line: usize, fields: usize) -> Change {
-        Change {
-            action: Action::Update,
-            source: SourceLocation {
-                file: PathBuf::from("people/acme.yaml"),
-                line,
-                column: 3,
-            },
-            matching_attribute: "email".into(),
-            match_value: json!(format!("person{line}@acme.com")),
-            person_id: Some(format!("id-{line}")),
-            updated_at: Some("2025-01-15T09:00:00+00:00".into()),
-            fields: (0..fields)
-                .map(|i| FieldChange {
-                    path: format!("customAttributes.attr_{i}"),
-                    before: json!("x".repeat(40)),
-                    after: json!("y".repeat(40)),
-                })
-                .collect(),
-            body: Map::new(),
-            company: None,
-        }
+    /// An entry of `people/acme.yaml` at `line` changing `fields` custom
+    /// values of 40 characters, and the live person it updates.
+    fn update(line: usize, fields: usize) -> (Entry, Person) {
+        let email = format!("person{line}@acme.com");
+        let values = |c: &str| -> Map<String, Value> {
+            (0..fields)
+                .map(|i| (format!("attr_{i}"), json!(c.repeat(40))))
+                .collect()
+        };
+        let mut desired = entry(
+            line,
+            "email",
+            json!({"emails": [email], "customAttributes": values("y")}),
+        );
+        desired.source.file = PathBuf::from("people/acme.yaml");
+        let live = person(
+            &format!("id-{line}"),
+            json!({"emails": [email], "customAttributes": values("x")}),
+        );
+        (desired, live)
+    }
+
+    /// The plan of `people`, without the safety limit's warning.
+    fn updating<'a>(entries: &'a [Entry], live: &'a [Person]) -> Plan<'a> {
+        let mut plan = compute(entries, live, &PlanOptions::default()).unwrap();
+        plan.warnings.clear();
+        plan
     }
 
     #[test]
     fn a_huge_plan_stays_under_the_limit_and_counts_the_rest() {
-        let plan = Plan {
-            changes: (1..=2000).map(|i| update(i, 3)).collect(),
-            unchanged: 5,
-            ..Plan::default()
-        };
+        let (entries, live): (Vec<_>, Vec<_>) = (1..=2000).map(|i| update(i, 3)).unzip();
+        let mut plan = updating(&entries, &live);
+        plan.unchanged = 5;
         let text = render_markdown(&plan, &RenderOptions::default());
         assert!(chars(&text) < MARKDOWN_LIMIT, "{}", chars(&text));
         assert!(text.starts_with("<!-- zeeg-plan -->\n"));
@@ -366,14 +356,12 @@ mod tests {
             }],
             name: Some(format!("Company number {i}")),
         };
-        let plan = Plan {
-            companies: CompanyPlan {
-                involved: true,
-                changes: (0..3000).map(company).collect(),
-                ..CompanyPlan::default()
-            },
-            changes: (1..=20).map(|i| update(i, 1)).collect(),
-            ..Plan::default()
+        let (entries, live): (Vec<_>, Vec<_>) = (1..=20).map(|i| update(i, 1)).unzip();
+        let mut plan = updating(&entries, &live);
+        plan.companies = CompanyPlan {
+            involved: true,
+            changes: (0..3000).map(company).collect(),
+            ..CompanyPlan::default()
         };
         let text = render_markdown(&plan, &RenderOptions::default());
         assert!(chars(&text) < MARKDOWN_LIMIT, "{}", chars(&text));
@@ -394,11 +382,8 @@ mod tests {
 
     #[test]
     fn a_long_change_is_collapsed() {
-        let plan = Plan {
-            changes: vec![update(1, 2), update(9, 10)],
-            unchanged: 0,
-            ..Plan::default()
-        };
+        let (entries, live): (Vec<_>, Vec<_>) = [update(1, 2), update(9, 10)].into_iter().unzip();
+        let plan = updating(&entries, &live);
         let text = render_markdown(&plan, &RenderOptions::default());
         assert_eq!(text.matches("<details>").count(), 1);
         assert_eq!(text.matches("#### `people/acme.yaml`").count(), 1);

@@ -1,6 +1,9 @@
 //! Printing a [`Plan`]: Terraform-like text, stable JSON, and markdown for a
-//! pull-request comment. Each renderer takes the plan and [`RenderOptions`]
-//! and returns the whole output, so nothing is printed when a plan fails.
+//! pull-request comment. Each renderer takes a plan already computed and
+//! [`RenderOptions`]: a plan that fails prints nothing. Text and JSON are
+//! written change by change ([`write_text`], [`write_json`]), each change's
+//! fields derived from its entry and live person only as it is written;
+//! markdown is bounded by its limit and returned whole.
 
 mod json;
 mod markdown;
@@ -8,9 +11,9 @@ mod markdown;
 mod snapshot_tests;
 mod text;
 
-pub use json::render_json;
+pub use json::{render_json, write_json};
 pub use markdown::{MARKDOWN_LIMIT, render_markdown};
-pub use text::render_text;
+pub use text::{render_text, write_text};
 
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
@@ -26,10 +29,17 @@ pub struct RenderOptions {
     pub redact: bool,
 }
 
+/// What a streaming renderer writes, as one text (small plans, tests).
+fn in_memory(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> String {
+    let mut out = Vec::new();
+    write(&mut out).unwrap_or_else(|_| unreachable!("writing to memory does not fail"));
+    String::from_utf8(out).unwrap_or_else(|_| unreachable!("the renderers write UTF-8 text"))
+}
+
 /// The last line of every human-readable plan. Companies are counted only
 /// when the files declare or reference some; "up to date" only when they
 /// declare some (a referenced live company is never the plan's to update).
-pub fn summary_line(plan: &Plan) -> String {
+pub fn summary_line(plan: &Plan<'_>) -> String {
     let companies = &plan.companies;
     if plan.is_empty() && companies.unchanged == 0 {
         return format!("No changes. {} people up to date.", plan.unchanged);
@@ -71,13 +81,13 @@ pub(crate) fn company_label(change: &CompanyChange) -> String {
 }
 
 /// `email j***@acme.com`, `phone_number +4930…`, `customer_id 42`.
-pub(crate) fn identity_label(change: &Change, redacted: bool) -> String {
+pub(crate) fn identity_label(change: &Change<'_>, redacted: bool) -> String {
     let value = if redacted {
-        redact::identity(&change.matching_attribute, &change.match_value)
+        redact::identity(change.matching_attribute(), change.match_value())
     } else {
-        change.match_value.clone()
+        change.match_value().clone()
     };
-    let label = format!("{} {}", change.matching_attribute, plain(&value));
+    let label = format!("{} {}", change.matching_attribute(), plain(&value));
     crate::terminal::escaped(&label).into_owned()
 }
 

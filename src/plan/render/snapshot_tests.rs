@@ -3,11 +3,16 @@
 use serde_json::json;
 
 use super::*;
-use crate::plan::testing::{entry, person};
+use crate::plan::testing::{entry, leaked, person};
 use crate::plan::{Entry, Person, compute};
 
-fn scenario() -> Plan {
-    compute(&declared(), &live(), &crate::plan::PlanOptions::default()).unwrap()
+fn scenario() -> Plan<'static> {
+    compute(
+        leaked(declared()),
+        leaked(live()),
+        &crate::plan::PlanOptions::default(),
+    )
+    .unwrap()
 }
 
 /// Ten lines of notes, the sixth `changed`.
@@ -173,7 +178,7 @@ fn no_changes() {
 }
 
 /// 10 of 15 managed entries updated: over the default 30 % safety limit.
-fn over_the_safety_limit() -> Plan {
+fn over_the_safety_limit() -> Plan<'static> {
     let entries: Vec<_> = (0..15)
         .map(|i| {
             entry(
@@ -192,7 +197,12 @@ fn over_the_safety_limit() -> Plan {
             )
         })
         .collect();
-    compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap()
+    compute(
+        leaked(entries),
+        leaked(live),
+        &crate::plan::PlanOptions::default(),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -206,12 +216,8 @@ fn the_safety_limit_warning_in_every_format() {
 
 #[test]
 fn within_the_limit_there_is_no_warning() {
-    let plan = compute(
-        &[entry(2, "email", json!({"emails": ["a@acme.example"]}))],
-        &[],
-        &crate::plan::PlanOptions::default(),
-    )
-    .unwrap();
+    let entries = [entry(2, "email", json!({"emails": ["a@acme.example"]}))];
+    let plan = compute(&entries, &[], &crate::plan::PlanOptions::default()).unwrap();
     assert!(plan.warnings.is_empty());
     assert!(render_json(&plan, &PLAIN).contains("\"warnings\": []"));
     assert!(!render_text(&plan, &PLAIN).contains("Warning"));
@@ -221,7 +227,7 @@ fn within_the_limit_there_is_no_warning() {
 /// unchanged one, a person moved between companies, one linked to a company
 /// created in the same apply, one linked to a live company nobody declared,
 /// and one unlinked.
-fn companies_scenario() -> Plan {
+fn companies_scenario() -> Plan<'static> {
     use crate::manifest::{CompanyDeclaration, CompanyLink, SourceLocation};
     let at = |file: &str, line| SourceLocation {
         file: file.into(),
@@ -247,7 +253,7 @@ fn companies_scenario() -> Plan {
         }));
         e
     };
-    let entries = [
+    let entries = vec![
         linked(2, json!(["jane@acme.example"]), Some("globex.example")),
         linked(6, json!(["nia@globex.example"]), Some("globex.example")),
         linked(10, json!(["ravi@initech.example"]), Some("initech.example")),
@@ -269,7 +275,7 @@ fn companies_scenario() -> Plan {
         live_company("c-nordwind", "nordwind.example", "Nordwind Logistics AB"),
     ];
     let link = |id: &str, domain: &str| json!({"id": id, "name": "x", "domain": domain});
-    let live = [
+    let live = vec![
         person(
             "id-jane",
             json!({"firstName": "P", "emails": ["jane@acme.example"], "company": link("c-acme", "acme.example")}),
@@ -288,9 +294,9 @@ fn companies_scenario() -> Plan {
         ),
     ];
     crate::plan::compute_with_companies(
-        &entries,
+        leaked(entries),
         &companies,
-        &live,
+        leaked(live),
         &live_companies,
         &crate::plan::PlanOptions::default(),
     )

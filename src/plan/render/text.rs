@@ -15,12 +15,12 @@
 //!
 //! Warnings (what apply would refuse) come just before the last line.
 
-use std::fmt::Write;
+use std::io::{self, Write};
 
 use super::{
     FieldView, RenderOptions, Sign, company_label, field_view, identity_label, summary_line,
 };
-use crate::plan::{Action, Change, CompanyChange, FieldChange, Plan};
+use crate::plan::{Action, Change, CompanyChange, CompanyPlan, FieldChange, Plan};
 
 const GREEN: &str = "\x1b[32m";
 const YELLOW: &str = "\x1b[33m";
@@ -30,7 +30,13 @@ const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
 
 /// Renders the plan as text for a terminal or a CI log.
-pub fn render_text(plan: &Plan, options: &RenderOptions) -> String {
+pub fn render_text(plan: &Plan<'_>, options: &RenderOptions) -> String {
+    super::in_memory(|out| write_text(out, plan, options))
+}
+
+/// Writes the plan as [`render_text`] renders it, change by change: a plan
+/// of a big file is never held as one text.
+pub fn write_text(out: &mut dyn Write, plan: &Plan<'_>, options: &RenderOptions) -> io::Result<()> {
     let Plan {
         companies,
         changes,
@@ -38,50 +44,50 @@ pub fn render_text(plan: &Plan, options: &RenderOptions) -> String {
         warnings,
     } = plan;
     let paint = Paint(options.color);
-    let mut out = String::new();
     // Companies first: apply asserts them before the people who link to them.
     for change in &companies.changes {
-        write_company(&mut out, change, options, paint);
-        out.push('\n');
+        write_company(out, change, options, paint)?;
+        writeln!(out)?;
     }
     for change in changes {
-        write_change(&mut out, change, options, paint);
-        out.push('\n');
+        write_change(out, change, companies, options, paint)?;
+        writeln!(out)?;
     }
     // Just above the summary, where a reader of a CI log looks last.
     for warning in warnings {
-        let _ = writeln!(
+        writeln!(
             out,
             "{} {}\n",
             paint.wrap(YELLOW, "Warning:"),
             warning.message
-        );
+        )?;
     }
-    let _ = writeln!(out, "{}", paint.wrap(BOLD, &summary_line(plan)));
-    out
+    writeln!(out, "{}", paint.wrap(BOLD, &summary_line(plan)))
 }
 
-fn write_change(out: &mut String, change: &Change, options: &RenderOptions, paint: Paint) {
-    let Change {
-        action,
-        source,
-        matching_attribute: _,
-        match_value: _,
-        person_id,
-        updated_at: _,
-        fields,
-        body: _,
-        company: _,
-    } = change;
-    let place = match person_id {
+fn write_change(
+    out: &mut dyn Write,
+    change: &Change<'_>,
+    companies: &CompanyPlan,
+    options: &RenderOptions,
+    paint: Paint,
+) -> io::Result<()> {
+    let source = change.source();
+    let place = match change.person_id() {
         Some(id) => format!("({source}, person {id})"),
         None => format!("({source})"),
     };
     let label = identity_label(change, options.redact);
-    write_fields(out, *action, &label, &place, fields, options, paint);
+    let fields = change.fields(companies);
+    write_fields(out, change.action, &label, &place, &fields, options, paint)
 }
 
-fn write_company(out: &mut String, change: &CompanyChange, options: &RenderOptions, paint: Paint) {
+fn write_company(
+    out: &mut dyn Write,
+    change: &CompanyChange,
+    options: &RenderOptions,
+    paint: Paint,
+) -> io::Result<()> {
     let CompanyChange {
         action,
         source,
@@ -96,43 +102,37 @@ fn write_company(out: &mut String, change: &CompanyChange, options: &RenderOptio
         None => format!("({source})"),
     };
     let label = company_label(change);
-    write_fields(out, *action, &label, &place, fields, options, paint);
+    write_fields(out, *action, &label, &place, fields, options, paint)
 }
 
 /// A change's heading, then each changed field.
 fn write_fields(
-    out: &mut String,
+    out: &mut dyn Write,
     action: Action,
     label: &str,
     place: &str,
     fields: &[FieldChange],
     options: &RenderOptions,
     paint: Paint,
-) {
+) -> io::Result<()> {
     let (marker, colour) = marker(action);
-    let _ = writeln!(
+    writeln!(
         out,
         "{} {}  {}",
         paint.wrap(colour, marker),
         paint.wrap(BOLD, label),
         paint.wrap(DIM, place)
-    );
+    )?;
     for field in fields {
         let head = format!("    {} {}:", paint.wrap(colour, marker), field.path);
         match field_view(action, field, options.redact) {
             FieldView::Value { before, after } => match before {
-                Some(before) => {
-                    let _ = writeln!(out, "{head} {before} -> {after}");
-                }
-                None => {
-                    let _ = writeln!(out, "{head} {after}");
-                }
+                Some(before) => writeln!(out, "{head} {before} -> {after}")?,
+                None => writeln!(out, "{head} {after}")?,
             },
-            FieldView::Summary(summary) => {
-                let _ = writeln!(out, "{head} {summary}");
-            }
+            FieldView::Summary(summary) => writeln!(out, "{head} {summary}")?,
             FieldView::Lines(lines) => {
-                let _ = writeln!(out, "{head}");
+                writeln!(out, "{head}")?;
                 for (sign, text) in lines {
                     let line = match sign {
                         Sign::Removed => paint.wrap(RED, &format!("- {text}")),
@@ -140,11 +140,12 @@ fn write_fields(
                         Sign::Context => format!("  {text}"),
                         Sign::Gap => paint.wrap(DIM, &format!("  {text}")),
                     };
-                    let _ = writeln!(out, "        {}", line.trim_end());
+                    writeln!(out, "        {}", line.trim_end())?;
                 }
             }
         }
     }
+    Ok(())
 }
 
 fn marker(action: Action) -> (&'static str, &'static str) {
