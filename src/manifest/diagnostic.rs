@@ -197,25 +197,23 @@ pub enum ManifestError {
 
     /// An unquoted number that would reach the CRM changed.
     #[error("`{written}` would be sent as the number {read}")]
-    #[diagnostic(
-        code(zeeg::yaml::changed_number),
-        help(
-            "quote it if it is text (an id, a zip code): `\"{written}\"`; write a number in \
-             plain decimal without leading zeros, and keep it within 2^53 (9007199254740992) so \
-             no digit is lost"
-        )
-    )]
-    ChangedNumber { written: String, read: String },
+    #[diagnostic(code(zeeg::yaml::changed_number))]
+    ChangedNumber {
+        written: String,
+        read: String,
+        #[help]
+        help: String,
+    },
 
     /// A YAML file that is not a people file.
     #[error("not a people file: no top-level `people` or `companies` list")]
     #[diagnostic(
         code(zeeg::not_people_file),
         help(
-            "a people file holds `people:`, `companies:` or both; if this YAML file is something else, list it under `exclude` in zeeg.yaml, e.g. `exclude: [\"{rel}\"]`"
+            "{did_you_mean}a people file holds `people:`, `companies:` or both; if this YAML file is something else, list it under `exclude` in zeeg.yaml, e.g. `exclude: [\"{rel}\"]`"
         )
     )]
-    NotPeopleFile { rel: String },
+    NotPeopleFile { rel: String, did_you_mean: String },
 
     /// A key the model does not know.
     #[error("unknown key `{key}` in {context}")]
@@ -339,6 +337,28 @@ pub enum ManifestError {
         #[source]
         source: globset::Error,
     },
+}
+
+impl ManifestError {
+    /// What to write instead of a number that would not be sent as
+    /// written; for `phoneNumber`, the usual cause, said plainly.
+    pub(crate) fn changed_number_help(written: &str, key: Option<&str>) -> String {
+        let example = match key {
+            Some(key) => format!("`{key}: \"{written}\"`"),
+            None => format!("`\"{written}\"`"),
+        };
+        if key == Some("phoneNumber") && written.starts_with('+') {
+            return format!(
+                "quote the phone number: YAML reads an unquoted `+49…` as a number, e.g. {example}"
+            );
+        }
+        format!(
+            "quote it if it is text (an id, a zip code): {example}; zeeg sends a number exactly \
+             as written, so write it as it would be sent: plain decimal without `+`, leading \
+             zeros, extra trailing zeros or an exponent, within 2^53 (9007199254740992) so no \
+             digit is lost"
+        )
+    }
 }
 
 /// A second place a problem involves (the first of two duplicates).
@@ -667,8 +687,8 @@ impl std::fmt::Display for Diagnostics {
         let n = self.problems.len();
         write!(
             f,
-            "{n} {} in the people files",
-            if n == 1 { "problem" } else { "problems" }
+            "{} in the people files",
+            crate::plural::counted(n, "problem", "problems")
         )
     }
 }

@@ -14,9 +14,9 @@ use super::diagnostic::{Diagnostics, ManifestError, Problem};
 use super::discover::{self, Filters, Found, ProjectRoot};
 use super::entry::{CompanyDeclaration, CompanyLink, Entry, SourceFile, SourceLocation};
 use super::model::{Config, DeclaredCompany, DeclaredPerson};
-use super::schema_check::Schema;
+use super::schema_check::{self, Schema};
 use super::source::SourceText;
-use super::yaml::{self, ItemSpans, PeopleItem, Spans, YamlError, YamlProblem};
+use super::yaml::{self, Document, ItemSpans, PeopleItem, Spans, YamlError, YamlProblem};
 use crate::company;
 use crate::person::{MatchField, normalize_email};
 
@@ -215,8 +215,8 @@ fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
     };
     let doc = match yaml::parse(source.text()) {
         Ok(doc) => doc,
-        Err(error) => {
-            problems.push(yaml_problem(&source, error));
+        Err(errors) => {
+            problems.extend(errors.into_iter().map(|e| yaml_problem(&source, e)));
             return Settings::default();
         }
     };
@@ -397,12 +397,46 @@ fn yaml_problem(source: &SourceText, error: YamlError) -> Problem {
         YamlProblem::ComplexKey => (ManifestError::ComplexKey, "this key"),
         YamlProblem::TooDeep => (ManifestError::TooDeep, "one level too deep"),
         YamlProblem::NotFinite => (ManifestError::NotFinite, "not a finite number"),
-        YamlProblem::ChangedNumber { written, read } => (
-            ManifestError::ChangedNumber { written, read },
+        YamlProblem::ChangedNumber { written, read, key } => (
+            ManifestError::ChangedNumber {
+                help: ManifestError::changed_number_help(&written, key.as_deref()),
+                written,
+                read,
+            },
             "unquoted number",
         ),
     };
     Problem::new(error).at(source, span).label(label)
+}
+
+/// A YAML file with neither `people` nor `companies`: pointed at a
+/// misspelt top-level key (`peple:`) when there is one.
+fn not_people_file(doc: &Document, source: &SourceText, relative: &Path) -> Problem {
+    const TOP_LEVEL: [&str; 2] = ["people", "companies"];
+    let misspelt = doc.value.as_object().and_then(|map| {
+        map.keys().find_map(|key| {
+            let meant = schema_check::near_miss(key, &TOP_LEVEL)?;
+            let at = doc.span(&format!("/{}", schema_check::escape(key)))?.key?;
+            Some((key, meant, at))
+        })
+    });
+    let did_you_mean = misspelt
+        .as_ref()
+        .map(|(key, meant, _)| format!("did you mean `{meant}:` for `{key}:`? "))
+        .unwrap_or_default();
+    let error = ManifestError::NotPeopleFile {
+        rel: relative.to_string_lossy().into_owned(),
+        did_you_mean,
+    };
+    match misspelt {
+        Some((_, _, at)) => Problem::new(error).at(source, at).label("this key"),
+        None => {
+            let line = doc.span("").map_or(0..0, |s| s.value.clone());
+            Problem::new(error)
+                .at(source, line)
+                .label("expected `people:` or `companies:` at the top level")
+        }
+    }
 }
 
 /// One entry on its way out, with what the cross-entry checks need.
@@ -484,8 +518,9 @@ fn load_file(
     });
     let doc = match streamed {
         Ok(doc) => doc,
-        Err(error) => {
-            out.problems.push(yaml_problem(&source, error));
+        Err(errors) => {
+            let problems = errors.into_iter().map(|e| yaml_problem(&source, e));
+            out.problems.extend(problems);
             return None;
         }
     };
@@ -511,14 +546,8 @@ fn load_file(
         doc
     };
     if doc.value.get("people").is_none() && doc.value.get("companies").is_none() {
-        let line = doc.span("").map_or(0..0, |s| s.value.clone());
-        out.problems.push(
-            Problem::new(ManifestError::NotPeopleFile {
-                rel: found.relative.to_string_lossy().into_owned(),
-            })
-            .at(&source, line)
-            .label("expected `people:` or `companies:` at the top level"),
-        );
+        out.problems
+            .push(not_people_file(&doc, &source, &found.relative));
         return Some(file);
     }
     let bad = schema_problems(&doc, &source, &mut out.problems);
@@ -1052,9 +1081,8 @@ fn report_unmatched_defaults(
             })
             .at(&source, span)
             .label(format!(
-                "the matching attribute of {} {}",
-                items.len(),
-                if items.len() == 1 { "entry" } else { "entries" }
+                "the matching attribute of {}",
+                crate::plural::counted(items.len(), "entry", "entries")
             ))
             .help(help),
         );

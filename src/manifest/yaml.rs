@@ -316,7 +316,12 @@ pub(crate) enum YamlProblem {
     /// An unquoted number that would not be sent as written: a leading zero
     /// or a base prefix (`0123`, `0x1F`), or more digits than a number keeps
     /// exactly (beyond 2^53). The text as written, and the number it reads as.
-    ChangedNumber { written: String, read: String },
+    ChangedNumber {
+        written: String,
+        read: String,
+        /// The key it is the value of, for the help's example.
+        key: Option<String>,
+    },
 }
 
 /// How deep lists and mappings may nest: as deep as the scanner lets flow
@@ -337,13 +342,21 @@ fn changed_number(written: &str, scalar: &Scalar<'_>) -> Option<String> {
                 // What a reader that holds numbers as doubles makes of it.
                 return Some((*i as f64).to_string());
             }
-            (digits.len() > 1 && digits.starts_with('0')).then(|| i.to_string())
+            let sent = i.to_string();
+            (sent != written).then_some(sent)
         }
         // An integer too long for i64 becomes a float, and loses digits.
         Scalar::FloatingPoint(f)
             if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) =>
         {
             Some(f.into_inner().to_string())
+        }
+        // Any other spelling the JSON body would not repeat (`+5`, `1.50`,
+        // `1e3`, `-1e-400`) is refused too: a number is sent as written.
+        // (Not finite ones get their own message.)
+        Scalar::FloatingPoint(f) => {
+            let sent = Number::from_f64(f.into_inner())?.to_string();
+            (sent != written).then_some(sent)
         }
         _ => None,
     }
@@ -430,6 +443,46 @@ enum Frame {
     },
 }
 
+/// The core schema's tags, the only ones zeeg reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CoreTag {
+    Str,
+    Null,
+    Bool,
+    Int,
+    Float,
+    Seq,
+    Map,
+}
+
+/// The core tag a tag names; `None` for any other (`!!python/object`,
+/// `!custom`), which zeeg refuses rather than drop: a file that needs one was
+/// written for another reader.
+fn core_tag(tag: &saphyr_parser::Tag) -> Option<CoreTag> {
+    if !tag.is_yaml_core_schema() {
+        return None;
+    }
+    Some(match tag.suffix.as_str() {
+        "str" => CoreTag::Str,
+        "null" => CoreTag::Null,
+        "bool" => CoreTag::Bool,
+        "int" => CoreTag::Int,
+        "float" => CoreTag::Float,
+        "seq" => CoreTag::Seq,
+        "map" => CoreTag::Map,
+        _ => return None,
+    })
+}
+
+/// A tag as the file writes it: `!!python/object`, not its expanded form.
+fn shown_tag(tag: &saphyr_parser::Tag) -> String {
+    if tag.is_yaml_core_schema() {
+        format!("!!{}", tag.suffix.trim_start_matches('!'))
+    } else {
+        tag.to_string()
+    }
+}
+
 /// A scalar's text as an owned string of exactly its length: the scanner's
 /// buffers grow by doubling, and a big file holds millions of them.
 fn exact(text: Cow<'_, str>) -> String {
@@ -439,7 +492,7 @@ fn exact(text: Cow<'_, str>) -> String {
 }
 
 /// Parses one YAML document into JSON with the spans of its nodes.
-pub(crate) fn parse(text: &str) -> Result<Document, YamlError> {
+pub(crate) fn parse(text: &str) -> Result<Document, Vec<YamlError>> {
     parse_with(text, None)
 }
 
@@ -451,25 +504,25 @@ pub(crate) fn parse(text: &str) -> Result<Document, YamlError> {
 pub(crate) fn parse_people(
     text: &str,
     sink: &mut dyn FnMut(PeopleItem<'_>) -> ItemSpans,
-) -> Result<Document, YamlError> {
+) -> Result<Document, Vec<YamlError>> {
     parse_with(text, Some(sink))
 }
 
 fn parse_with(
     text: &str,
     sink: Option<&mut dyn FnMut(PeopleItem<'_>) -> ItemSpans>,
-) -> Result<Document, YamlError> {
+) -> Result<Document, Vec<YamlError>> {
     if let Some((at, c)) = text.char_indices().find(|&(_, c)| !is_yaml_printable(c)) {
-        return Err(YamlError {
+        return Err(vec![YamlError {
             problem: YamlProblem::ControlCharacter(c),
             span: at..at + c.len_utf8(),
-        });
+        }]);
     }
     if let Some(span) = compact_too_deep(text) {
-        return Err(YamlError {
+        return Err(vec![YamlError {
             problem: YamlProblem::TooDeep,
             span,
-        });
+        }]);
     }
     let offsets = Offsets::new(text);
     let mut builder = Builder {
@@ -480,6 +533,7 @@ fn parse_with(
         documents: 0,
         sink,
         item: None,
+        deferred: Vec::new(),
     };
     let syntax = |e: ScanError| {
         let at = offsets.byte(e.marker().index());
@@ -488,14 +542,16 @@ fn parse_with(
         } else {
             YamlProblem::Syntax(e.info().to_string())
         };
-        let span = tab_span(text, at).unwrap_or(at..at);
+        let span = tab_span(text, at)
+            .or_else(|| bad_escape(text, at, e.info()))
+            .unwrap_or(at..at);
         YamlError { problem, span }
     };
     // A big file: the scanner runs on a thread of its own and hands its
     // events over in batches, so that scanning and building values (and, for
     // people files, entries) take a core each. Should no thread start, the
     // events come from the scanner here, one by one.
-    std::thread::scope(|scope| {
+    let scanned = std::thread::scope(|scope| {
         let (events, batches) = std::sync::mpsc::sync_channel(4);
         let alongside = (text.len() >= SCANNED_ALONGSIDE)
             .then(|| {
@@ -519,13 +575,18 @@ fn parse_with(
             }
         }
         Ok::<(), YamlError>(())
-    })?;
+    });
+    let mut problems = std::mem::take(&mut builder.deferred);
+    problems.extend(scanned.err());
+    if !problems.is_empty() {
+        return Err(problems);
+    }
     match builder.root {
         Some(value) if !(value.is_null() && is_blank(text)) => Ok(Document {
             value,
             spans: builder.spans,
         }),
-        _ => Err(empty(text)),
+        _ => Err(vec![empty(text)]),
     }
 }
 
@@ -605,6 +666,29 @@ fn is_yaml_printable(c: char) -> bool {
         || !(c.is_control() || c == '\u{fffe}' || c == '\u{ffff}')
 }
 
+/// The unknown escape (`\q`) in the quoted scalar that starts at `at`: the
+/// scanner reports the opening quote, which leaves the user to hunt for it.
+fn bad_escape(text: &str, at: usize, info: &str) -> Option<Range<usize>> {
+    if !info.contains("unknown escape") {
+        return None;
+    }
+    let mut chars = text.get(at..)?.char_indices().skip(1);
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return None,
+            '\\' => {
+                let (_, next) = chars.next()?;
+                if !"0abt\tnvfre \"/\\N_LPxuU\n\r".contains(next) {
+                    let start = at + i;
+                    return Some(start..start + 1 + next.len_utf8());
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 fn is_tab_error(text: &str, at: usize, info: &str) -> bool {
     info.contains("tab") || tab_span(text, at).is_some()
 }
@@ -642,6 +726,8 @@ struct Builder<'o, 't, 's> {
     /// Where the people item being parsed starts its spans, when it is a
     /// list or mapping.
     item: Option<Mark>,
+    /// Problems that do not stop the parse, so that all of them are shown.
+    deferred: Vec<YamlError>,
 }
 
 impl Builder<'_, '_, '_> {
@@ -669,10 +755,16 @@ impl Builder<'_, '_, '_> {
                 self.value(value, range)?;
             }
             Event::SequenceStart(_, ref tag) | Event::MappingStart(_, ref tag) => {
-                if let Some(tag) = tag.as_deref()
-                    && !tag.is_yaml_core_schema()
-                {
-                    return Err(self.error(YamlProblem::Tag(tag.to_string()), range));
+                let sequence = matches!(event, Event::SequenceStart(..));
+                if let Some(tag) = tag.as_deref() {
+                    let fits = match core_tag(tag) {
+                        Some(CoreTag::Seq) => sequence,
+                        Some(CoreTag::Map) => !sequence,
+                        _ => false,
+                    };
+                    if !fits {
+                        return Err(self.error(YamlProblem::Tag(shown_tag(tag)), range));
+                    }
                 }
                 if self.expecting_key() {
                     return Err(self.error(YamlProblem::ComplexKey, range));
@@ -766,17 +858,35 @@ impl Builder<'_, '_, '_> {
     }
 
     fn scalar(
-        &self,
+        &mut self,
         text: Cow<'_, str>,
         style: ScalarStyle,
         tag: Option<&saphyr_parser::Tag>,
         range: Range<usize>,
     ) -> Result<Value, YamlError> {
-        if let Some(tag) = tag
-            && !tag.is_yaml_core_schema()
-        {
-            return Err(self.error(YamlProblem::Tag(tag.to_string()), range));
+        if let Some(tag) = tag {
+            match core_tag(tag) {
+                Some(CoreTag::Str) => return Ok(Value::String(self.owned(text))),
+                // The core schema's null forms, quoted or not: `!!null ""`
+                // is a cleared field, not an empty string.
+                Some(CoreTag::Null)
+                    if matches!(text.as_ref(), "" | "~" | "null" | "Null" | "NULL") =>
+                {
+                    return Ok(Value::Null);
+                }
+                Some(CoreTag::Bool | CoreTag::Int | CoreTag::Float | CoreTag::Null) => {}
+                Some(CoreTag::Seq | CoreTag::Map) => {
+                    return Err(self.error(YamlProblem::BadTaggedValue(text.to_string()), range));
+                }
+                None => return Err(self.error(YamlProblem::Tag(shown_tag(tag)), range)),
+            }
         }
+        // A tagged value is read by its tag, quoted or not.
+        let style = if tag.is_some() {
+            ScalarStyle::Plain
+        } else {
+            style
+        };
         // The text as written, kept only where a problem may quote it: a
         // tagged value, or a plain one that may read as a number (one copy
         // per scalar was a tenth of the time of a big file).
@@ -794,11 +904,21 @@ impl Builder<'_, '_, '_> {
             && let Some(shown) = shown
             && let Some(read) = changed_number(&shown, &scalar)
         {
+            // Reported with every other one in the file, not only the
+            // first: the value is left out meanwhile.
+            let key = match self.stack.last() {
+                Some(Frame::Mapping {
+                    key: Some((k, _)), ..
+                }) => Some(k.clone()),
+                _ => None,
+            };
             let problem = YamlProblem::ChangedNumber {
                 written: shown,
                 read,
+                key,
             };
-            return Err(self.error(problem, range));
+            self.deferred.push(self.error(problem, range));
+            return Ok(Value::Null);
         }
         Ok(match scalar {
             Scalar::Null => Value::Null,
@@ -905,8 +1025,14 @@ mod tests {
         parse(text).unwrap()
     }
 
+    fn problems(text: &str) -> Vec<YamlError> {
+        parse(text).unwrap_err()
+    }
+
     fn problem(text: &str) -> YamlProblem {
-        parse(text).unwrap_err().problem
+        let mut all = problems(text);
+        assert_eq!(all.len(), 1, "{all:?}");
+        all.remove(0).problem
     }
 
     #[test]
@@ -1004,7 +1130,7 @@ mod tests {
         }
         assert_eq!(doc.spans.get("/m/k40"), None);
         assert_eq!(doc.spans.get("/m/0"), None);
-        let error = parse("m:\n  a: 1\n  b: 2\n  a: 3\n").unwrap_err();
+        let error = problems("m:\n  a: 1\n  b: 2\n  a: 3\n").remove(0);
         let YamlProblem::DuplicateKey(key, first) = error.problem else {
             panic!("a duplicate key");
         };
@@ -1054,7 +1180,8 @@ mod tests {
                 problem(&format!("a: {written}\n")),
                 YamlProblem::ChangedNumber {
                     written: written.into(),
-                    read: read.into()
+                    read: read.into(),
+                    key: Some("a".into()),
                 },
                 "{written}"
             );
@@ -1072,6 +1199,55 @@ mod tests {
             problem("a: \"\x1b[2K\"\n"),
             YamlProblem::ControlCharacter('\x1b')
         );
+    }
+
+    #[test]
+    fn numbers_are_sent_as_written_or_refused_all_at_once() {
+        let doc = parse_ok("a: 1.0\nb: -2\nc: 0.5\nd: 0\n");
+        assert_eq!(doc.value.to_string(), r#"{"a":1.0,"b":-2,"c":0.5,"d":0}"#);
+        let all = problems("a: +5\nb: -1e-400\nc: 1.50\nd: 1e3\ne: -0\n");
+        let read: Vec<_> = all
+            .iter()
+            .map(|e| match &e.problem {
+                YamlProblem::ChangedNumber { written, read, .. } => format!("{written}->{read}"),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            read,
+            [
+                "+5->5",
+                "-1e-400->-0.0",
+                "1.50->1.5",
+                "1e3->1000.0",
+                "-0->0"
+            ]
+        );
+        assert_eq!(all[1].span, 9..16);
+    }
+
+    #[test]
+    fn tags_are_read_by_the_core_schema_or_refused() {
+        let doc = parse_ok("a: !!null \"\"\nb: !!str 5\nc: !!int \"7\"\nd: !!seq [1]\n");
+        assert_eq!(doc.value, json!({"a": null, "b": "5", "c": 7, "d": [1]}));
+        for text in [
+            "a: !!python/object:os.system x\n",
+            "a: !!binary aGk=\n",
+            "a: !!map [1]\n",
+        ] {
+            assert!(matches!(problem(text), YamlProblem::Tag(_)), "{text}");
+        }
+        assert!(matches!(
+            problem("a: !!null x\n"),
+            YamlProblem::BadTaggedValue(_)
+        ));
+    }
+
+    #[test]
+    fn an_unknown_escape_is_shown_where_it_is() {
+        let error = problems("a: \"ok \\n then \\q\"\n").remove(0);
+        assert!(matches!(error.problem, YamlProblem::Syntax(_)));
+        assert_eq!(error.span, 15..17);
     }
 
     #[test]
