@@ -22,6 +22,7 @@
 //! - [`import`]: writing the people already in the CRM as people files.
 //! - [`doctor`]: checking a workspace against the API assumptions zeeg makes.
 //! - [`targeting`]: `--only` / `--exclude`, which entries a plan works on.
+//! - [`plural`]: counts with the noun that agrees with them.
 //! - [`terminal`]: escaping text from files and servers before it is printed.
 //! - [`secret`]: the token and other secrets, cut out of what is printed.
 //! - [`files`]: reading and writing files named on the command line, bounded
@@ -40,6 +41,7 @@ pub mod import;
 pub mod manifest;
 pub mod person;
 pub mod plan;
+pub mod plural;
 pub mod redact;
 pub mod sandbox;
 pub mod secret;

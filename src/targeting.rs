@@ -52,7 +52,7 @@ pub enum TargetingError {
     },
 
     /// The globs left no entry: planning nothing would look like "no changes".
-    #[error("{} selected none of the {entries} {}", describe(.only, .exclude), if *.entries == 1 { "entry" } else { "entries" })]
+    #[error("{} selected none of the {}", describe(.only, .exclude), crate::plural::counted(*.entries, "entry", "entries"))]
     #[diagnostic(
         code(zeeg::targeting::nothing_selected),
         help(

@@ -7,12 +7,27 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
-/// Whether a character would act on the terminal (or reorder the text) rather
-/// than show: C0 and C1 controls, DEL, and Unicode's bidirectional controls.
+/// Whether a character would act on the terminal (or reorder the text, or
+/// hide in it) rather than show: C0 and C1 controls, DEL, Unicode's
+/// bidirectional controls (U+061C included), the line and paragraph
+/// separators U+2028/U+2029 (which some terminals and editors break lines
+/// at), and the invisible ones: zero-width space, joiners and word joiner,
+/// invisible operators, U+180E and the byte order mark. An email that holds
+/// a zero-width space is another email; a reviewer must be able to see it.
+/// (The cost: an emoji sequence joined by U+200D shows its joiners escaped.)
 /// Tabs stay: they only move the cursor forward, and renderers expand them.
 pub fn is_unsafe(c: char) -> bool {
     (c.is_control() && c != '\t')
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
+        )
 }
 
 /// The text with each unsafe character written as a visible escape
@@ -68,6 +83,10 @@ mod tests {
         );
         assert_eq!(escaped("line\nbreak\r"), "line\\u{a}break\\u{d}");
         assert_eq!(escaped("evil\u{202e}txt"), "evil\\u{202e}txt");
+        assert_eq!(
+            escaped("a\u{200b}b\u{2028}c\u{2029}d\u{61c}e\u{feff}f\u{2060}"),
+            "a\\u{200b}b\\u{2028}c\\u{2029}d\\u{61c}e\\u{feff}f\\u{2060}"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde::{Serialize, Serializer};
 use super::{EntryResult, Execution, Outcome, Reason};
 use crate::exit::ExitStatus;
 use crate::manifest::SourceLocation;
-use crate::plan::render::counted;
+use crate::plural::counted;
 
 /// A change of a saved plan that no longer matches and was not applied, as
 /// the report names it (the plan's [`crate::plan::StaleChange`], labelled).

@@ -9,7 +9,7 @@ use crate::cli::GlobalArgs;
 use crate::commands::Printer;
 use crate::manifest::{self, Diagnostics, Manifest};
 use crate::plan::PlanOptions;
-use crate::plan::render::counted;
+use crate::plural::counted;
 use crate::secret::Secrets;
 use crate::targeting::{Targeting, TargetingError};
 
@@ -132,8 +132,8 @@ fn left_out_line(manifest: &Manifest, people: usize, companies: usize) -> String
     let selected = manifest.entries.len();
     if companies == 0 && manifest.companies.is_empty() {
         return format!(
-            "{people} {} left out by --only/--exclude; {selected} selected.",
-            if people == 1 { "entry" } else { "entries" },
+            "{} left out by --only/--exclude; {selected} selected.",
+            counted(people, "entry", "entries"),
         );
     }
     format!(

@@ -9,6 +9,7 @@ use crate::commands::connect::connect;
 use crate::exit::ExitStatus;
 use crate::import::{self, Beside, Import, LeftOut, SkipReason};
 use crate::manifest::Config;
+use crate::plural::counted;
 
 /// Below this many people an import is quick enough to need no progress bar.
 const PROGRESS_FROM: usize = 2_000;
@@ -144,7 +145,7 @@ fn warnings(import: &Import) -> Vec<String> {
             (!ids.is_empty()).then(|| {
                 format!(
                     "warning: not imported: {} {reason} ({}): {}",
-                    people(ids.len()),
+                    counted(ids.len(), "person", "people"),
                     reason.advice(),
                     ids.join(", ")
                 )
@@ -169,7 +170,7 @@ fn refused_warning(import: &Import) -> Option<String> {
         "warning: {} {} values zeeg does not accept (an email without @, a URL without \
          https://, …); they are written as they are, and `zeeg plan` stops at them until they \
          are corrected in the files (`zeeg validate` shows where) or in the CRM: {}",
-        people(import.refused.len()),
+        counted(import.refused.len(), "person", "people"),
         if import.refused.len() == 1 {
             "holds"
         } else {
@@ -193,7 +194,7 @@ fn left_out_warning(left_out: &[LeftOut]) -> Option<String> {
         "warning: {} {} values a people file cannot keep as they are (a number beyond 2^53, \
          a date that does not exist, a social profile that is not a URL, a custom attribute \
          the workspace lacks, …); those fields are left out, so zeeg does not manage them: {}",
-        people(left_out.len()),
+        counted(left_out.len(), "person", "people"),
         if left_out.len() == 1 { "holds" } else { "hold" },
         listed.join(", ")
     ))
@@ -205,13 +206,12 @@ fn summary(import: &Import) -> String {
     let files = import.files.len();
     let companies = match import.companies() {
         0 => String::new(),
-        1 => " and 1 company".to_string(),
-        count => format!(" and {count} companies"),
+        count => format!(" and {}", counted(count, "company", "companies")),
     };
     let mut line = format!(
-        "Imported {}{companies} into {files} file{}",
-        people(import.people()),
-        if files == 1 { "" } else { "s" },
+        "Imported {}{companies} into {}",
+        counted(import.people(), "person", "people"),
+        counted(files, "file", "files"),
     );
     let mut reasons: Vec<(SkipReason, usize)> = Vec::new();
     for skipped in &import.skipped {
@@ -227,12 +227,4 @@ fn summary(import: &Import) -> String {
     }
     line.push('.');
     line
-}
-
-fn people(count: usize) -> String {
-    if count == 1 {
-        "1 person".to_string()
-    } else {
-        format!("{count} people")
-    }
 }

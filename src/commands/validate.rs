@@ -4,6 +4,7 @@ use crate::cli::{DiagnosticFormat, GlobalArgs, ValidateArgs};
 use crate::commands::Printer;
 use crate::exit::ExitStatus;
 use crate::manifest::{self, Diagnostics, ProblemRecord};
+use crate::plural::counted;
 
 pub fn run(
     printer: &Printer,
@@ -34,13 +35,12 @@ pub fn run(
         }) => {
             let companies = match companies {
                 0 => String::new(),
-                1 => " and 1 company".to_string(),
-                n => format!(" and {n} companies"),
+                n => format!(" and {}", counted(n, "company", "companies")),
             };
             printer.status(&format!(
-                "{people} {}{companies} in {files} {}: valid",
-                if people == 1 { "person" } else { "people" },
-                if files == 1 { "file" } else { "files" },
+                "{}{companies} in {}: valid",
+                counted(people, "person", "people"),
+                counted(files, "file", "files"),
             ));
             Ok(ExitStatus::Success)
         }
@@ -61,11 +61,10 @@ pub fn print_diagnostics(printer: &Printer, diagnostics: Diagnostics) {
     }
     let in_files = match files {
         0 => String::new(),
-        1 => " in 1 file".to_string(),
-        n => format!(" in {n} files"),
+        n => format!(" in {}", counted(n, "file", "files")),
     };
     printer.status(&format!(
-        "error: {count} {} found{in_files}",
-        if count == 1 { "problem" } else { "problems" },
+        "error: {} found{in_files}",
+        counted(count, "problem", "problems"),
     ));
 }

@@ -33,6 +33,7 @@ pub const CONFIG_FILE: &str = "zeeg.yaml";
 mod diagnostic;
 mod discover;
 mod entry;
+mod error;
 mod excerpt;
 mod load;
 pub mod model;

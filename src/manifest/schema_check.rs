@@ -299,7 +299,7 @@ fn nested_custom_value(field: &str, instance: &Value) -> Problem {
     .help("custom attribute values cannot nest; write one value or a flat list")
 }
 
-fn escape(key: &str) -> String {
+pub(crate) fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
@@ -426,20 +426,26 @@ fn slug_help(slug: &str) -> String {
     }
 }
 
-/// "did you mean" for a near-miss, else the list of keys allowed here.
-fn unknown_key_help(key: &str, allowed: &[String], pointer: &str) -> String {
+/// The allowed key that `key` is most likely a misspelling of, if any.
+pub(crate) fn near_miss<'a, K: AsRef<str>>(key: &str, allowed: &'a [K]) -> Option<&'a str> {
     let squash = |s: &str| s.to_ascii_lowercase().replace(['_', '-', ' '], "");
-    let best = allowed
+    allowed
         .iter()
         .map(|k| {
+            let k = k.as_ref();
             (
                 k,
                 strsim::normalized_damerau_levenshtein(&squash(key), &squash(k)),
             )
         })
         .filter(|(_, score)| *score >= 0.6)
-        .max_by(|a, b| a.1.total_cmp(&b.1));
-    if let Some((suggestion, _)) = best {
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(k, _)| k)
+}
+
+/// "did you mean" for a near-miss, else the list of keys allowed here.
+fn unknown_key_help(key: &str, allowed: &[String], pointer: &str) -> String {
+    if let Some(suggestion) = near_miss(key, allowed) {
         return format!("did you mean `{suggestion}`?");
     }
     if matches!(key, "person" | "persons" | "contacts" | "entries") {

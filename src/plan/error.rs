@@ -26,7 +26,7 @@ pub enum PlanError {
     /// listed as a related diagnostic.
     // Neutral about where: a problem may be in a people file, in zeeg.yaml's
     // defaults, or an id the CRM does not know.
-    #[error("{} found", crate::plan::render::counted(.problems.len(), "company problem", "company problems"))]
+    #[error("{} found", crate::plural::counted(.problems.len(), "company problem", "company problems"))]
     #[diagnostic(
         code(zeeg::plan::companies),
         help("nothing was planned; every problem is listed below: fix them and plan again")
@@ -37,7 +37,7 @@ pub enum PlanError {
     },
 
     /// Entries whose upsert the API would refuse as too large (413).
-    #[error("{} too large for the API", crate::plan::render::counted(.problems.len(), "entry", "entries"))]
+    #[error("{} too large for the API", crate::plural::counted(.problems.len(), "entry", "entries"))]
     #[diagnostic(
         code(zeeg::plan::too_large),
         help("nothing was planned; every entry is listed below: shorten them and plan again")

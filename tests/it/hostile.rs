@@ -251,3 +251,143 @@ fn plan_refuses_what_apply_would_have_the_api_refuse() {
     }
     assert_eq!(common::Api::new(&sandbox).total(), 0, "nothing was sent");
 }
+
+/// Runs `zeeg validate .` in a project holding `people/a.yaml` = `yaml`.
+fn validate_file(yaml: &str) -> common::Run {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("people")).unwrap();
+    std::fs::write(tmp.path().join("people/a.yaml"), yaml).unwrap();
+    common::run(
+        common::zeeg()
+            .current_dir(tmp.path())
+            .args(["validate", "."]),
+    )
+}
+
+#[test]
+fn yaml_a_reader_would_take_another_way_is_refused_where_it_is_written() {
+    let cases = [
+        // The escape itself is pointed at, not the opening quote.
+        (
+            "unknown-escape",
+            "people:\n  - firstName: \"Ann \\n then \\q\"\n    emails: [a@b.example]\n",
+        ),
+        // Another reader's tag is refused, not dropped.
+        (
+            "foreign-tag",
+            "people:\n  - firstName: !!python/object:os.system x\n    emails: [a@b.example]\n",
+        ),
+        // Every number that would not be sent as written, not only the first.
+        (
+            "three-numbers",
+            "people:\n  - firstName: A\n    emails: [a@b.example]\n    customAttributes:\n      seats: +5\n      score: -1e-400\n      zip: 01234\n",
+        ),
+        ("misspelt-people", "peple:\n  - emails: [a@b.example]\n"),
+    ];
+    for (name, yaml) in cases {
+        let run = validate_file(yaml);
+        assert_eq!(run.code, 1, "{name}: {}", run.stderr);
+        insta::assert_snapshot!(format!("hostile-yaml-{name}"), run.stderr);
+    }
+}
+
+/// A project folder and a sandbox seeded with `live` people (plus `extra`
+/// arguments).
+fn seeded(live: Value, extra: &[&str]) -> (tempfile::TempDir, Sandbox) {
+    let tmp = tempfile::tempdir().unwrap();
+    let seed = tmp.path().join("seed.json");
+    std::fs::write(&seed, live.to_string()).unwrap();
+    let mut args = vec!["--seed", seed.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let sandbox = Sandbox::start(&args);
+    (tmp, sandbox)
+}
+
+#[test]
+fn tagged_nulls_and_exact_numbers_are_planned_as_written() {
+    let live = json!([{"firstName": "Ann", "emails": ["a@b.example"], "jobTitle": "CTO"}]);
+    let (tmp, sandbox) = seeded(live, &["--custom-attribute", "seats:number"]);
+    std::fs::write(
+        tmp.path().join("people.yaml"),
+        "people:\n  - firstName: Ann\n    emails: [a@b.example]\n    jobTitle: !!null \"\"\n    customAttributes: {seats: 1.0}\n",
+    )
+    .unwrap();
+    let run = common::run(
+        sandbox
+            .zeeg()
+            .current_dir(tmp.path())
+            .args(["plan", "--format", "json"]),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let plan: Value = serde_json::from_str(&run.stdout).unwrap();
+    let fields = &plan["changes"][0]["fields"];
+    assert_eq!(
+        fields,
+        &json!([
+            {"path": "jobTitle", "before": "CTO", "after": null},
+            {"path": "customAttributes.seats", "before": null, "after": 1.0},
+        ]),
+        "{}",
+        run.stdout
+    );
+    // The JSON holds the number as written, `1.0`, not `1`.
+    assert!(run.stdout.contains("\"after\": 1.0"), "{}", run.stdout);
+}
+
+#[test]
+fn invisible_characters_are_shown_and_names_with_backticks_stay_code() {
+    let (tmp, sandbox) = seeded(
+        json!([{"firstName": "Bo", "emails": ["bo@b.example"]}]),
+        &[],
+    );
+    std::fs::write(
+        tmp.path().join("we`ird.yaml"),
+        "people:\n  - firstName: \"Ann\\u200b\\u2028X\"\n    jobTitle: \"a\\u061cb\\ufeff\\u2029\"\n    emails: [a@b.example]\n",
+    )
+    .unwrap();
+    let run = common::run(sandbox.zeeg().current_dir(tmp.path()).arg("plan"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for c in ['\u{200b}', '\u{2028}', '\u{2029}', '\u{61c}', '\u{feff}'] {
+        assert!(!run.stdout.contains(c), "{c:?} raw in {:?}", run.stdout);
+    }
+    assert!(
+        run.stdout.contains(r#"firstName: "Ann\u{200b}\u{2028}X""#),
+        "{}",
+        run.stdout
+    );
+    let run = common::run(sandbox.zeeg().current_dir(tmp.path()).args([
+        "plan",
+        "--format",
+        "markdown",
+        "--no-redact",
+    ]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("#### ``we`ird.yaml``\n"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn one_person_is_counted_as_one_person() {
+    let (tmp, sandbox) = seeded(
+        json!([{"firstName": "Bo", "emails": ["bo@b.example"]}]),
+        &[],
+    );
+    std::fs::write(
+        tmp.path().join("people.yaml"),
+        "people:\n  - firstName: Bo\n    emails: [bo@b.example]\n",
+    )
+    .unwrap();
+    let run = common::run(sandbox.zeeg().current_dir(tmp.path()).arg("plan"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "No changes. 1 person up to date.");
+    let run = common::run(sandbox.zeeg().current_dir(tmp.path()).arg("validate"));
+    assert_eq!(
+        run.stderr.trim(),
+        "1 person in 1 file: valid",
+        "{}",
+        run.stdout
+    );
+}

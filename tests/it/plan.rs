@@ -255,7 +255,7 @@ fn detailed_exitcode_tells_changes_from_none() {
         "--detailed-exitcode",
     ]));
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.stdout, "No changes. 1 people up to date.\n");
+    assert_eq!(out.stdout, "No changes. 1 person up to date.\n");
 }
 
 #[test]

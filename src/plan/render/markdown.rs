@@ -122,7 +122,8 @@ fn people_sections<'a>(
         let file = &change.source().file;
         if previous.is_none_or(|p| p.source().file != *file) {
             let file = file.display().to_string();
-            let _ = writeln!(section, "#### `{}`\n", crate::terminal::escaped(&file));
+            let file = crate::terminal::escaped(&file);
+            let _ = writeln!(section, "#### {}\n", code_span(&file));
         }
         section.push_str(&change_block(change, companies, options));
         section
@@ -279,8 +280,32 @@ fn chars(text: &str) -> usize {
     text.chars().count()
 }
 
+/// `text` as a markdown code span that no backtick in it can close: the
+/// fence is one backtick longer than the longest run inside (CommonMark), and
+/// padded when the text starts or ends with one.
+fn code_span(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_file_name_with_backticks_stays_one_code_span() {
+        assert_eq!(super::code_span("people.yaml"), "`people.yaml`");
+        assert_eq!(
+            super::code_span("we`ird/x``y.yaml"),
+            "```we`ird/x``y.yaml```"
+        );
+        assert_eq!(super::code_span("`a"), "`` `a ``");
+    }
+
     use std::path::PathBuf;
 
     use serde_json::{Map, Value, json};

@@ -19,6 +19,7 @@ use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
 use super::{Action, Change, CompanyChange, FieldChange, Plan, redact};
+use crate::plural::counted;
 
 /// How to render a plan.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -42,7 +43,10 @@ fn in_memory(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>)
 pub fn summary_line(plan: &Plan<'_>) -> String {
     let companies = &plan.companies;
     if plan.is_empty() && companies.unchanged == 0 {
-        return format!("No changes. {} people up to date.", plan.unchanged);
+        return format!(
+            "No changes. {} up to date.",
+            counted(plan.unchanged, "person", "people")
+        );
     }
     if !companies.involved {
         return format!(
@@ -68,11 +72,6 @@ pub fn summary_line(plan: &Plan<'_>) -> String {
         plan.updates(),
         plan.unchanged
     )
-}
-
-/// `1 company`, `2 companies`.
-pub(crate) fn counted(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// `company acme.com`: how a company change is named in every output.

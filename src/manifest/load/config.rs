@@ -1,0 +1,113 @@
+//! `zeeg.yaml`: the settings that apply to every people file, and its globs.
+
+use super::*;
+
+pub(super) fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
+    let Some((source, _)) = read_source(path, shown_name(path), problems) else {
+        return Settings::default();
+    };
+    let doc = match yaml::parse(source.text()) {
+        Ok(doc) => doc,
+        Err(errors) => {
+            problems.extend(errors.into_iter().map(|e| yaml_problem(&source, e)));
+            return Settings::default();
+        }
+    };
+    let schema = Schema::config();
+    let errors = schema.check(&doc, &source);
+    if !errors.is_empty() {
+        problems.extend(errors.into_iter().map(|(_, p)| p));
+        return Settings::default();
+    }
+    let config = match Config::deserialize(&doc.value) {
+        Ok(config) => config,
+        Err(e) => {
+            problems.push(
+                Problem::new(ManifestError::Schema {
+                    message: e.to_string(),
+                })
+                .at(&source, 0..0),
+            );
+            return Settings::default();
+        }
+    };
+    let filters = Filters {
+        include: glob_set(&doc, &source, "include", &config.include, problems),
+        exclude: glob_set(&doc, &source, "exclude", &config.exclude, problems),
+    };
+    let defaults = doc
+        .value
+        .get("defaults")
+        .and_then(Value::as_object)
+        .cloned();
+    let relative = discover::shown(path);
+    let defaults_mapping = doc.value.get("defaults").and_then(Value::as_object);
+    let custom_defaults_at = custom_value_spans(&doc.spans, defaults_mapping, "/defaults")
+        .map(|(slug, span)| {
+            let (line, column) = source.line_col(span.start);
+            let at = SourceLocation {
+                file: relative.clone(),
+                line,
+                column,
+            };
+            (slug, at)
+        })
+        .collect();
+    let matching_default_at = doc
+        .spans
+        .get("/defaults/matchingAttribute")
+        .map(|span| (source.clone(), span.value.clone()));
+    check_company_keys(&doc.spans, defaults_mapping, &source, "/defaults", problems);
+    let company_default_at = doc.spans.get("/defaults/company").map(|span| {
+        let (line, column) = source.line_col(span.value.start);
+        SourceLocation {
+            file: relative.clone(),
+            line,
+            column,
+        }
+    });
+    Settings {
+        config,
+        defaults,
+        custom_defaults_at,
+        matching_default_at,
+        company_default_at,
+        filters,
+    }
+}
+
+/// The globs of zeeg.yaml's `key` (`include`, `exclude`), none when the list
+/// is empty; each glob that does not parse is a problem at its line.
+pub(super) fn glob_set(
+    doc: &yaml::Document,
+    source: &SourceText,
+    key: &str,
+    list: &[String],
+    problems: &mut Vec<Problem>,
+) -> Option<GlobSet> {
+    if list.is_empty() {
+        return None;
+    }
+    let mut builder = GlobSetBuilder::new();
+    for (i, glob) in list.iter().enumerate() {
+        match Glob::new(glob) {
+            Ok(glob) => {
+                builder.add(glob);
+            }
+            Err(source_error) => {
+                let span = doc
+                    .span(&format!("/{key}/{i}"))
+                    .map_or(0..0, |s| s.value.clone());
+                problems.push(
+                    Problem::new(ManifestError::BadGlob {
+                        glob: glob.clone(),
+                        source: source_error,
+                    })
+                    .at(source, span)
+                    .label("this glob"),
+                );
+            }
+        }
+    }
+    builder.build().ok()
+}

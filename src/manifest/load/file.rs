@@ -1,0 +1,335 @@
+//! One people file: read, parsed, checked against the schema, and made into
+//! entries and companies as its items are parsed.
+
+use super::*;
+
+/// Reads a YAML file into a document, or records why it could not.
+/// A file's text and the SHA-256 of its bytes, or a problem.
+pub(super) fn read_source(
+    path: &Path,
+    name: String,
+    problems: &mut Vec<Problem>,
+) -> Option<(SourceText, String)> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(source) => {
+            problems.push(Problem::new(ManifestError::Io {
+                path: path.to_path_buf(),
+                source,
+            }));
+            return None;
+        }
+    };
+    let digest = hex::encode(Sha256::digest(&bytes));
+    // A UTF-8 byte order mark is accepted (YAML allows it; Windows editors
+    // write it) and dropped before parsing; it is invisible in positions.
+    let mut body = bytes;
+    if body.starts_with(b"\xef\xbb\xbf") {
+        body.drain(..3);
+    }
+    // The bytes become the text without a copy: a big file is held once.
+    let text = match String::from_utf8(body) {
+        Ok(text) => text,
+        Err(error) => {
+            let at = error.utf8_error().valid_up_to();
+            let body = error.into_bytes();
+            let utf16 = body.starts_with(b"\xff\xfe") || body.starts_with(b"\xfe\xff");
+            let problem = if utf16 {
+                // Shown as UTF-8, UTF-16 text is noise; name the file only.
+                Problem::new(ManifestError::NotUtf8)
+                    .at(&SourceText::new(name, ""), 0..0)
+                    .help("this file is UTF-16; save it as UTF-8")
+            } else {
+                let source = SourceText::new(name, String::from_utf8_lossy(&body).into_owned());
+                Problem::new(ManifestError::NotUtf8)
+                    .at(&source, at..at + 1)
+                    .label("this byte is not UTF-8")
+            };
+            problems.push(problem);
+            return None;
+        }
+    };
+    Some((SourceText::new(name, text), digest))
+}
+
+pub(super) fn yaml_problem(source: &SourceText, error: YamlError) -> Problem {
+    let YamlError { problem, span } = error;
+    let (error, label) = match problem {
+        YamlProblem::Syntax(message) => (ManifestError::Syntax { message }, "here"),
+        YamlProblem::Tab => (ManifestError::Tab, "tab"),
+        YamlProblem::ControlCharacter(c) => (
+            ManifestError::ControlCharacter {
+                code: format!("U+{:04X}", c as u32),
+            },
+            "here",
+        ),
+        YamlProblem::DuplicateKey(key, first) => {
+            return Problem::new(ManifestError::DuplicateKey { key })
+                .at(source, span)
+                .label("second time")
+                .also(source, first, "first time");
+        }
+        YamlProblem::SeveralDocuments => (
+            ManifestError::SeveralDocuments,
+            "a second document starts here",
+        ),
+        YamlProblem::Empty => (ManifestError::Empty, "nothing here"),
+        YamlProblem::Alias => (ManifestError::Alias, "alias"),
+        YamlProblem::MergeKey => (ManifestError::MergeKey, "merge key"),
+        YamlProblem::Tag(tag) => (ManifestError::Tag { tag }, "tag"),
+        YamlProblem::BadTaggedValue(value) => (ManifestError::BadTaggedValue { value }, "here"),
+        YamlProblem::ComplexKey => (ManifestError::ComplexKey, "this key"),
+        YamlProblem::TooDeep => (ManifestError::TooDeep, "one level too deep"),
+        YamlProblem::NotFinite => (ManifestError::NotFinite, "not a finite number"),
+        YamlProblem::ChangedNumber { written, read, key } => (
+            ManifestError::ChangedNumber {
+                help: ManifestError::changed_number_help(&written, key.as_deref()),
+                written,
+                read,
+            },
+            "unquoted number",
+        ),
+    };
+    Problem::new(error).at(source, span).label(label)
+}
+
+/// A YAML file with neither `people` nor `companies`: pointed at a
+/// misspelt top-level key (`peple:`) when there is one.
+pub(super) fn not_people_file(doc: &Document, source: &SourceText, relative: &Path) -> Problem {
+    const TOP_LEVEL: [&str; 2] = ["people", "companies"];
+    let misspelt = doc.value.as_object().and_then(|map| {
+        map.keys().find_map(|key| {
+            let meant = schema_check::near_miss(key, &TOP_LEVEL)?;
+            let at = doc.span(&format!("/{}", schema_check::escape(key)))?.key?;
+            Some((key, meant, at))
+        })
+    });
+    let did_you_mean = misspelt
+        .as_ref()
+        .map(|(key, meant, _)| format!("did you mean `{meant}:` for `{key}:`? "))
+        .unwrap_or_default();
+    let error = ManifestError::NotPeopleFile {
+        rel: relative.to_string_lossy().into_owned(),
+        did_you_mean,
+    };
+    match misspelt {
+        Some((_, _, at)) => Problem::new(error).at(source, at).label("this key"),
+        None => {
+            let line = doc.span("").map_or(0..0, |s| s.value.clone());
+            Problem::new(error)
+                .at(source, line)
+                .label("expected `people:` or `companies:` at the top level")
+        }
+    }
+}
+
+/// One entry on its way out, with what the cross-entry checks need.
+pub(super) struct Loaded {
+    pub(super) entry: Entry,
+    pub(super) source: SourceText,
+    /// Where the matching value is written (or the item, when it comes from
+    /// defaults or is absent).
+    pub(super) match_span: Range<usize>,
+    /// Each email (normalised) and where it is written.
+    pub(super) emails: Vec<(String, Range<usize>)>,
+    /// Set when the entry has no value for a matching attribute it takes
+    /// from defaults: reported once, at the default, not once per entry.
+    pub(super) unmatched_default: Option<DefaultAt>,
+}
+
+/// Where an inherited `matchingAttribute` is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum DefaultAt {
+    /// The file's own `defaults`, at this span of the entry's file.
+    File(Range<usize>),
+    /// zeeg.yaml's `defaults`.
+    Project,
+}
+
+/// Each key of the `customAttributes` mapping of `holder` (the mapping at
+/// `parent`) and the span of its value.
+pub(super) fn custom_value_spans<'d>(
+    spans: &'d Spans,
+    holder: Option<&'d Map<String, Value>>,
+    parent: &str,
+) -> impl Iterator<Item = (String, Range<usize>)> + 'd {
+    let pointer = format!("{parent}/customAttributes");
+    holder
+        .and_then(|holder| holder.get("customAttributes"))
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|values| values.keys())
+        .filter_map(move |slug| {
+            let span = spans.get(&format!("{pointer}/{slug}"))?;
+            Some((slug.clone(), span.value.clone()))
+        })
+}
+
+pub(super) fn load_file(
+    found: &Found,
+    settings: &Settings,
+    keep: Keep,
+    out: &mut FileOut,
+) -> Option<SourceFile> {
+    let (source, sha256) = read_source(&found.path, found.shown.clone(), &mut out.problems)?;
+    let file = SourceFile {
+        path: found.relative.clone(),
+        shown: PathBuf::from(&found.shown),
+        sha256,
+    };
+    let file_of = FileOf {
+        found,
+        source: &source,
+        settings,
+        keep,
+    };
+    // Each person becomes an entry as soon as it is parsed, and its values
+    // and spans are dropped: a big file is never held whole.
+    let mut items = Items::default();
+    let streamed = yaml::parse_people(source.text(), &mut |item| {
+        let PeopleItem {
+            index,
+            value,
+            spans,
+            before,
+        } = item;
+        let defaults = before.get("defaults");
+        items.defaults_before.get_or_insert(defaults.is_some());
+        file_of
+            .input(spans, defaults.and_then(Value::as_object))
+            .person(index, value, &mut items);
+        ItemSpans::Drop
+    });
+    let doc = match streamed {
+        Ok(doc) => doc,
+        Err(errors) => {
+            let problems = errors.into_iter().map(|e| yaml_problem(&source, e));
+            out.problems.extend(problems);
+            return None;
+        }
+    };
+    let defaults = doc.value.get("defaults");
+    let doc = if items.defaults_before == Some(false) && defaults.is_some() {
+        // `defaults` written after `people`: the people are read again,
+        // kept whole this time, and merged once the defaults are known.
+        let mut kept = Vec::new();
+        let Ok(doc) = yaml::parse_people(source.text(), &mut |item| {
+            kept.push((item.index, item.value));
+            ItemSpans::Keep
+        }) else {
+            return None;
+        };
+        items = Items::default();
+        let file_defaults = doc.value.get("defaults").and_then(Value::as_object);
+        let input = file_of.input(&doc.spans, file_defaults);
+        for (index, value) in kept {
+            input.person(index, value, &mut items);
+        }
+        doc
+    } else {
+        doc
+    };
+    if doc.value.get("people").is_none() && doc.value.get("companies").is_none() {
+        out.problems
+            .push(not_people_file(&doc, &source, &found.relative));
+        return Some(file);
+    }
+    let bad = schema_problems(&doc, &source, &mut out.problems);
+    out.problems.append(&mut items.refused);
+    let Some(bad) = bad else {
+        return Some(file);
+    };
+    let file_defaults = doc.value.get("defaults").and_then(Value::as_object);
+    let input = file_of.input(&doc.spans, file_defaults);
+    let companies = doc.value.get("companies").and_then(Value::as_array);
+    out.companies
+        .extend(input.load_companies(companies, &bad.companies, &mut out.problems));
+    check_company_keys(
+        &doc.spans,
+        file_defaults,
+        &source,
+        "/defaults",
+        &mut out.problems,
+    );
+    out.problems.append(&mut items.checked);
+    // The first file's entries are moved, not copied.
+    if out.loaded.is_empty() {
+        out.loaded = items.loaded;
+    } else {
+        out.loaded.append(&mut items.loaded);
+    }
+    Some(file)
+}
+
+/// A people file and the project settings that apply to it.
+pub(super) struct FileOf<'a> {
+    pub(super) found: &'a Found,
+    pub(super) source: &'a SourceText,
+    pub(super) settings: &'a Settings,
+    pub(super) keep: Keep,
+}
+
+impl<'a> FileOf<'a> {
+    /// What entries are made with, given the spans so far and the file's
+    /// `defaults`.
+    pub(super) fn input<'b>(
+        &'b self,
+        spans: &'b Spans,
+        file_defaults: Option<&'b Map<String, Value>>,
+    ) -> FileInput<'b> {
+        FileInput {
+            found: self.found,
+            spans,
+            source: self.source,
+            file_defaults,
+            project_defaults: self.settings.defaults.as_ref(),
+            project_defaults_at: &self.settings.custom_defaults_at,
+            project_company_at: self.settings.company_default_at.as_ref(),
+            keep: self.keep,
+        }
+    }
+}
+
+/// What the `people` items of a file make, as they are parsed.
+#[derive(Default)]
+pub(super) struct Items {
+    pub(super) loaded: Vec<Loaded>,
+    /// What the schema refuses in the items: reported whatever else the
+    /// file holds.
+    pub(super) refused: Vec<Problem>,
+    /// The problems of items the schema passed: reported only when the file
+    /// as a whole is usable (its `defaults` were merged into them).
+    pub(super) checked: Vec<Problem>,
+    /// Whether `defaults` was written before the first item.
+    pub(super) defaults_before: Option<bool>,
+}
+
+/// The `companies` items of a file that the schema refused. (Its `people`
+/// items are checked one by one as they are parsed.)
+#[derive(Default)]
+pub(super) struct BadItems {
+    pub(super) companies: HashSet<usize>,
+}
+
+/// Reports every schema problem of a file. Returns the list items that
+/// have one, or `None` when the file as a whole is unusable.
+pub(super) fn schema_problems(
+    doc: &yaml::Document,
+    source: &SourceText,
+    problems: &mut Vec<Problem>,
+) -> Option<BadItems> {
+    let mut bad = BadItems::default();
+    let mut whole_file_bad = false;
+    for (pointer, problem) in Schema::people_top().check(doc, source) {
+        let mut segments = pointer.split('/').skip(1);
+        let index = |segment: Option<&str>| segment.and_then(|i| i.parse::<usize>().ok());
+        match (segments.next(), segments.next()) {
+            (Some("companies"), Some(i)) => bad.companies.extend(index(Some(i))),
+            // Unknown top-level keys do not affect the entries.
+            (Some(key), None) if !["people", "defaults", "companies"].contains(&key) => {}
+            _ => whole_file_bad = true,
+        }
+        problems.push(problem);
+    }
+    (!whole_file_bad).then_some(bad)
+}

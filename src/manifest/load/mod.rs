@@ -1,0 +1,224 @@
+//! Loading a project: settings, people files, entries, and the checks that
+//! span entries (identities, shared emails).
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::diagnostic::{Diagnostics, ManifestError, Problem};
+use super::discover::{self, Filters, Found, ProjectRoot};
+use super::entry::{CompanyDeclaration, CompanyLink, Entry, SourceFile, SourceLocation};
+use super::model::{Config, DeclaredCompany, DeclaredPerson};
+use super::schema_check::{self, Schema};
+use super::source::SourceText;
+use super::yaml::{self, Document, ItemSpans, PeopleItem, Spans, YamlError, YamlProblem};
+use crate::company;
+use crate::person::{MatchField, normalize_email};
+
+mod companies;
+mod config;
+mod defaults;
+mod file;
+mod identities;
+mod input;
+
+use companies::*;
+use config::*;
+use defaults::*;
+use file::*;
+use identities::*;
+use input::*;
+
+/// The desired state of a project, ready for planning.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The project root: the folder of `zeeg.yaml` at or above the first
+    /// path, else the git work tree's root, else the current folder.
+    /// Absolute.
+    pub root: PathBuf,
+    /// The settings of `zeeg.yaml` (defaults when there is none).
+    pub config: Config,
+    /// Where `zeeg.yaml` was found, if anywhere.
+    pub config_file: Option<PathBuf>,
+    /// Every entry of every people file, in file order then list order.
+    pub entries: Vec<Entry>,
+    /// Every declared company, in file order then list order; no domain
+    /// twice (ignoring case).
+    pub companies: Vec<CompanyDeclaration>,
+    /// The people files read, relative to the root, with their digests.
+    pub files: Vec<SourceFile>,
+    /// The paths the files were found under (default `.`), relative to the
+    /// root: what a saved plan records so `apply --plan` reads the same.
+    pub paths: Vec<PathBuf>,
+}
+
+/// Reads and checks the people files under `paths` (default: `.`). Returns
+/// every problem of every file when anything is wrong.
+pub fn load(paths: &[PathBuf]) -> Result<Manifest, Diagnostics> {
+    load_keeping(paths, Keep::Entries)
+}
+
+/// What [`check`] found valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checked {
+    pub people: usize,
+    pub companies: usize,
+    pub files: usize,
+}
+
+/// Runs every check [`load`] runs, keeping of each person only what the
+/// checks across entries need: what `validate` wants, in a fraction of the
+/// memory of a big file's entries.
+pub fn check(paths: &[PathBuf]) -> Result<Checked, Diagnostics> {
+    let manifest = load_keeping(paths, Keep::Checks)?;
+    Ok(Checked {
+        people: manifest.entries.len(),
+        companies: manifest.companies.len(),
+        files: manifest.files.len(),
+    })
+}
+
+/// What loading keeps of each entry once its own checks ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// Everything: the entries are planned.
+    Entries,
+    /// Its identity and custom attribute values: the entries only count.
+    Checks,
+}
+
+fn load_keeping(paths: &[PathBuf], keep: Keep) -> Result<Manifest, Diagnostics> {
+    let default_paths = [PathBuf::from(".")];
+    let paths = if paths.is_empty() {
+        &default_paths[..]
+    } else {
+        paths
+    };
+    let mut problems = Vec::new();
+
+    let ProjectRoot { root, config_file } = discover::project_root(&paths[0]);
+    let settings = match &config_file {
+        Some(path) => load_config(path, &mut problems),
+        None => Settings::default(),
+    };
+
+    let found = discover::discover(paths, &root, &settings.filters, &mut problems);
+    if found.is_empty() && problems.is_empty() {
+        problems.push(Problem::new(ManifestError::NoFiles));
+    }
+
+    let mut files = Vec::new();
+    let mut loaded = Vec::new();
+    let mut companies = Vec::new();
+    let per_file = parallel_map(&found, |item| {
+        let mut out = FileOut::default();
+        let file = load_file(item, &settings, keep, &mut out);
+        (file, out)
+    });
+    for (file, out) in per_file {
+        files.extend(file);
+        // The first file's entries are moved, not copied: with one big file
+        // a copy held every entry twice.
+        if loaded.is_empty() {
+            loaded = out.loaded;
+        } else {
+            loaded.extend(out.loaded);
+        }
+        companies.extend(out.companies);
+        problems.extend(out.problems);
+    }
+    check_identities(&loaded, &mut problems);
+    check_company_domains(&companies, &mut problems);
+    report_unmatched_defaults(
+        &loaded,
+        settings.matching_default_at.as_ref(),
+        &mut problems,
+    );
+
+    if !problems.is_empty() {
+        let mut diagnostics = Diagnostics { problems };
+        diagnostics.sort();
+        return Err(diagnostics);
+    }
+    Ok(Manifest {
+        config: settings.config,
+        config_file,
+        entries: loaded.into_iter().map(|l| l.entry).collect(),
+        companies: companies.into_iter().map(|c| c.declaration).collect(),
+        files,
+        paths: paths
+            .iter()
+            .map(|path| discover::in_project(path, &root))
+            .collect(),
+        root,
+    })
+}
+
+/// Maps `f` over `items` on a few threads, keeping the order. Files are
+/// independent until the cross-file checks, which run after.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+        .min(items.len() / 4)
+        .max(1);
+    if threads == 1 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                let f = &f;
+                scope.spawn(move || part.iter().map(f).collect::<Vec<R>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(results) => results,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
+#[derive(Default)]
+struct Settings {
+    config: Config,
+    defaults: Option<Map<String, Value>>,
+    /// Where zeeg.yaml writes each `defaults.customAttributes` value.
+    custom_defaults_at: HashMap<String, SourceLocation>,
+    /// zeeg.yaml and where it writes `defaults.matchingAttribute`.
+    matching_default_at: Option<(SourceText, Range<usize>)>,
+    /// Where zeeg.yaml writes `defaults.company`.
+    company_default_at: Option<SourceLocation>,
+    filters: Filters,
+}
+
+/// What loading one file yields: its entries, its companies, its problems.
+#[derive(Default)]
+struct FileOut {
+    loaded: Vec<Loaded>,
+    companies: Vec<LoadedCompany>,
+    problems: Vec<Problem>,
+}
+
+/// A company declaration and where it is written, for the duplicate check.
+struct LoadedCompany {
+    declaration: CompanyDeclaration,
+    source: SourceText,
+    /// The span of its `domain` value.
+    span: Range<usize>,
+}
+
+/// A path as diagnostics name it (see [`discover::shown`]).
+fn shown_name(path: &Path) -> String {
+    discover::shown(path).to_string_lossy().into_owned()
+}

@@ -1,0 +1,188 @@
+//! Staleness: which recomputed changes a saved plan still vouches for.
+
+use super::*;
+
+/// Which recomputed changes a saved plan still vouches for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SavedPlanCheck {
+    /// Indices into the recomputed plan's `changes` that equal a saved change:
+    /// these, and only these, may be applied.
+    pub current: Vec<usize>,
+    /// Indices into the recomputed plan's company changes that equal a saved
+    /// one: only these companies may be asserted.
+    pub current_companies: Vec<usize>,
+    /// Everything that differs from the saved plan.
+    pub stale: Vec<StaleChange>,
+    /// Source files whose contents changed since the plan was saved (or that
+    /// appeared or disappeared). Informative: the per-change check decides.
+    pub changed_sources: Vec<PathBuf>,
+}
+
+impl SavedPlanCheck {
+    /// Whether every saved change still holds and nothing new appeared.
+    pub fn is_current(&self) -> bool {
+        self.stale.is_empty()
+    }
+}
+
+/// A change that may not be applied from a saved plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaleChange {
+    /// Why.
+    pub reason: StaleReason,
+    /// Where the entry is (or was) written.
+    pub source: SourceLocation,
+    /// The index of the recomputed change, when there is one.
+    pub fresh: Option<usize>,
+    /// The index of the recomputed company change, when the stale change is
+    /// a company's and there is one.
+    pub fresh_company: Option<usize>,
+    /// Whether the stale change is a company's (also when it is gone, and
+    /// `fresh_company` is `None`).
+    pub company: bool,
+}
+
+/// Why a change is stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaleReason {
+    /// The entry or its live person changed since the plan was saved, so the
+    /// recomputed change differs from the reviewed one.
+    Differs,
+    /// The saved change is no longer needed (already applied, or the entry was
+    /// removed or now matches the CRM).
+    Gone,
+    /// The recomputed plan holds a change that was never reviewed.
+    NotInSavedPlan,
+}
+
+impl std::fmt::Display for StaleReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StaleReason::Differs => "the entry or the live person changed since the plan was saved",
+            StaleReason::Gone => "the saved change is no longer needed",
+            StaleReason::NotInSavedPlan => "this change is not in the saved plan",
+        })
+    }
+}
+
+impl SavedPlan {
+    /// Compares a freshly computed plan with this saved one, change by change.
+    /// `key` must be that of the token the plan was made with; with another,
+    /// every change is stale.
+    pub fn check(&self, fresh: &Plan<'_>, sources: &[SourceFile], key: &PlanKey) -> SavedPlanCheck {
+        let keyed = Keyed::new(key, &self.salt);
+        let mut check = SavedPlanCheck::default();
+        let mut used = vec![false; self.changes.len()];
+        for (index, change) in fresh.changes.iter().enumerate() {
+            let print = fingerprint(&keyed, change, &fresh.companies);
+            let same_identity = self.changes.iter().enumerate().find(|(i, saved)| {
+                !used[*i]
+                    && saved.identity == print.identity
+                    && saved.matching_attribute == print.matching_attribute
+            });
+            match same_identity {
+                Some((i, saved)) => {
+                    used[i] = true;
+                    if same_fingerprint(saved, &print) {
+                        check.current.push(index);
+                    } else {
+                        check.stale.push(StaleChange {
+                            reason: StaleReason::Differs,
+                            source: change.source().clone(),
+                            fresh: Some(index),
+                            fresh_company: None,
+                            company: false,
+                        });
+                    }
+                }
+                None => check.stale.push(StaleChange {
+                    reason: StaleReason::NotInSavedPlan,
+                    source: change.source().clone(),
+                    fresh: Some(index),
+                    fresh_company: None,
+                    company: false,
+                }),
+            }
+        }
+        for (saved, _) in self.changes.iter().zip(&used).filter(|(_, used)| !**used) {
+            let source = shown_source(&saved.source, sources);
+            check.stale.push(StaleChange {
+                reason: StaleReason::Gone,
+                source,
+                fresh: None,
+                fresh_company: None,
+                company: false,
+            });
+        }
+        self.check_companies(fresh, sources, &keyed, &mut check);
+        for source in &self.sources {
+            let now = sources.iter().find(|s| s.path == source.path);
+            if now.is_none_or(|now| now.sha256 != source.sha256) {
+                check.changed_sources.push(source.path.clone());
+            }
+        }
+        for source in sources {
+            if !self.sources.iter().any(|s| s.path == source.path) {
+                check.changed_sources.push(source.path.clone());
+            }
+        }
+        check
+    }
+}
+
+impl SavedPlan {
+    /// The company half of [`SavedPlan::check`]: a recomputed company change
+    /// may be asserted only when a saved one has its fingerprint (all but
+    /// the source location).
+    pub(super) fn check_companies(
+        &self,
+        fresh: &Plan<'_>,
+        sources: &[SourceFile],
+        keyed: &Keyed,
+        check: &mut SavedPlanCheck,
+    ) {
+        let mut used = vec![false; self.companies.len()];
+        let same = |a: &SavedCompanyChange, b: &SavedCompanyChange| {
+            SavedCompanyChange {
+                source: b.source.clone(),
+                ..a.clone()
+            } == *b
+        };
+        for (index, change) in fresh.companies.changes.iter().enumerate() {
+            let print = company_fingerprint(keyed, change);
+            let saved = self
+                .companies
+                .iter()
+                .enumerate()
+                .find(|(i, saved)| !used[*i] && saved.identity == print.identity);
+            let reason = match saved {
+                Some((i, saved)) => {
+                    used[i] = true;
+                    if same(saved, &print) {
+                        check.current_companies.push(index);
+                        continue;
+                    }
+                    StaleReason::Differs
+                }
+                None => StaleReason::NotInSavedPlan,
+            };
+            check.stale.push(StaleChange {
+                reason,
+                source: change.source.clone(),
+                fresh: None,
+                fresh_company: Some(index),
+                company: true,
+            });
+        }
+        for (saved, _) in self.companies.iter().zip(&used).filter(|(_, used)| !**used) {
+            let source = shown_source(&saved.source, sources);
+            check.stale.push(StaleChange {
+                reason: StaleReason::Gone,
+                source,
+                fresh: None,
+                fresh_company: None,
+                company: true,
+            });
+        }
+    }
+}
