@@ -9,18 +9,22 @@ use sha2::{Digest, Sha256};
 use super::SandboxError;
 pub use crate::api::attribute::AttributeType;
 use crate::api::model::{Attribute, ObjectSchema};
-use crate::api::object::AttributeOption;
+use crate::api::object::{AttributeOption, ObjectSlug};
 use crate::person;
 
-/// A custom attribute of the people object: a slug, its type and, for
-/// select, multiselect and status, its option values.
+/// A custom attribute of the people or companies object: a slug, its type,
+/// label and flags and, for select, multiselect and status, its options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomAttribute {
     /// The snake_case slug, the key in `customAttributes`.
     pub slug: String,
     pub kind: AttributeType,
-    /// The option values, in declaration order.
-    pub options: Vec<String>,
+    pub label: String,
+    /// The options, in declaration order.
+    pub options: Vec<AttributeOption>,
+    pub is_required: bool,
+    pub is_archived: bool,
+    pub is_unique: bool,
 }
 
 impl CustomAttribute {
@@ -39,8 +43,47 @@ impl CustomAttribute {
         Ok(CustomAttribute {
             slug: slug.to_string(),
             kind,
+            label: label_for(slug),
             options: Vec::new(),
+            is_required: false,
+            is_archived: false,
+            is_unique: false,
         })
+    }
+
+    /// The option values, in order.
+    pub fn option_values(&self) -> Vec<&str> {
+        self.options.iter().map(|o| o.value.as_str()).collect()
+    }
+
+    /// Adds an option with a stable id and, unless given, the next colour.
+    pub(crate) fn push_option(&mut self, value: &str, color: Option<String>) -> Result<(), String> {
+        if value.trim().is_empty() {
+            return Err("an option value may not be empty".into());
+        }
+        if self.options.iter().any(|o| o.value == value) {
+            return Err(format!("the option `{value}` is listed twice"));
+        }
+        let color = color.unwrap_or_else(|| next_color(self.options.len()));
+        self.options.push(AttributeOption {
+            id: option_id(&self.slug, value),
+            value: value.to_string(),
+            color: Some(color),
+        });
+        Ok(())
+    }
+
+    /// The attribute as the state file keeps it and `GET /crm/objects/…`
+    /// lists it, read back; `Err` says what is wrong with it.
+    pub(crate) fn from_api(attribute: &Attribute) -> Result<CustomAttribute, String> {
+        let kind = attribute.kind.parse()?;
+        let mut custom = CustomAttribute::new(&attribute.key, kind)?;
+        custom.label = attribute.label.clone();
+        custom.options = attribute.options.clone();
+        custom.is_required = attribute.is_required;
+        custom.is_archived = attribute.is_archived;
+        custom.is_unique = attribute.is_unique;
+        Ok(custom)
     }
 
     /// Reads a type with its options, `TYPE` or `TYPE=A|B|C` (the part after
@@ -59,14 +102,68 @@ impl CustomAttribute {
                 ));
             }
             for option in options.split('|').map(str::trim) {
-                if option.is_empty() {
-                    return Err("an option value may not be empty".into());
-                }
-                if attribute.options.iter().any(|o| o == option) {
-                    return Err(format!("the option `{option}` is listed twice"));
-                }
-                attribute.options.push(option.to_string());
+                attribute.push_option(option, None)?;
             }
+        }
+        Ok(attribute)
+    }
+
+    /// Reads a seed's declaration: `TYPE`, `TYPE=A|B`, or a mapping with
+    /// `type` and optionally `label`, `options` (each a value or
+    /// `{value, color}`), `required`, `archived` and `unique`.
+    pub(crate) fn from_seed(slug: &str, spec: &Value) -> Result<CustomAttribute, String> {
+        let fields = match spec {
+            Value::String(type_spec) => return CustomAttribute::with_type(slug, type_spec),
+            Value::Object(fields) => fields,
+            _ => return Err(SEED_FORMS.into()),
+        };
+        if let Some(key) = fields.keys().find(|k| !SEED_KEYS.contains(&k.as_str())) {
+            return Err(format!(
+                "unknown key `{key}`; an attribute has {}",
+                SEED_KEYS.join(", ")
+            ));
+        }
+        let kind = fields
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or("needs a `type`, e.g. `type: select`")?;
+        let mut attribute = CustomAttribute::new(slug, kind.parse()?)?;
+        if let Some(label) = fields.get("label") {
+            attribute.label = label
+                .as_str()
+                .filter(|l| !l.trim().is_empty())
+                .ok_or("`label` must be a non-empty string")?
+                .to_string();
+        }
+        let flag = |key: &str| match fields.get(key) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(format!("`{key}` must be true or false")),
+        };
+        attribute.is_required = flag("required")?;
+        attribute.is_archived = flag("archived")?;
+        attribute.is_unique = flag("unique")?;
+        let options = match fields.get("options") {
+            None | Some(Value::Null) => &Vec::new(),
+            Some(Value::Array(options)) => options,
+            Some(_) => return Err("`options` must be a list".into()),
+        };
+        if !options.is_empty() && !attribute.kind.has_options() {
+            return Err(format!(
+                "a {} attribute has no options; only select, multiselect and status do",
+                attribute.kind
+            ));
+        }
+        for option in options {
+            let (value, color) = match option {
+                Value::String(value) => (value.as_str(), None),
+                Value::Object(o) => (
+                    o.get("value").and_then(Value::as_str).unwrap_or_default(),
+                    o.get("color").and_then(Value::as_str).map(str::to_owned),
+                ),
+                _ => return Err("an option is a value or `{value, color}`".into()),
+            };
+            attribute.push_option(value, color)?;
         }
         Ok(attribute)
     }
@@ -89,33 +186,34 @@ impl CustomAttribute {
         if self.options.is_empty() {
             self.kind.to_string()
         } else {
-            format!("{}={}", self.kind, self.options.join("|"))
+            format!("{}={}", self.kind, self.option_values().join("|"))
         }
     }
 
-    /// The attribute as `GET /crm/objects/people` lists it.
-    fn to_api(&self) -> Attribute {
+    /// The attribute as `GET /crm/objects/{slug}` lists it.
+    pub(crate) fn to_api(&self) -> Attribute {
         Attribute {
             key: self.slug.clone(),
-            label: label_for(&self.slug),
+            label: self.label.clone(),
             kind: self.kind.to_string(),
             is_standard: false,
-            is_unique: false,
-            is_required: false,
-            is_archived: false,
-            options: self
-                .options
-                .iter()
-                .enumerate()
-                .map(|(i, value)| AttributeOption {
-                    id: option_id(&self.slug, value),
-                    value: value.clone(),
-                    color: Some(OPTION_COLORS[i % OPTION_COLORS.len()].to_string()),
-                })
-                .collect(),
+            is_unique: self.is_unique,
+            is_required: self.is_required,
+            is_archived: self.is_archived,
+            options: self.options.clone(),
         }
     }
 }
+
+/// The colour the sandbox gives the option at `index` when none is sent.
+pub(crate) fn next_color(index: usize) -> String {
+    OPTION_COLORS[index % OPTION_COLORS.len()].to_string()
+}
+
+/// The keys of a seed's attribute mapping.
+const SEED_KEYS: &[&str] = &["type", "label", "options", "required", "archived", "unique"];
+
+const SEED_FORMS: &str = "must be an attribute type such as `text`, `select=gold|silver`, or a mapping with `type` and optionally `label`, `options`, `required`, `archived`, `unique`";
 
 /// Colours the sandbox gives options, in turn. [assumed: Zeeg documents
 /// `color` on options but not its values]
@@ -123,7 +221,7 @@ const OPTION_COLORS: &[&str] = &["blue", "green", "yellow", "orange", "red", "pu
 
 /// A stable id for an option: the same declaration lists the same ids in
 /// every run, so snapshots and saved states agree.
-fn option_id(slug: &str, value: &str) -> String {
+pub(crate) fn option_id(slug: &str, value: &str) -> String {
     let digest = Sha256::digest(format!("{slug}\0{value}").as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
@@ -132,13 +230,81 @@ fn option_id(slug: &str, value: &str) -> String {
         .to_string()
 }
 
-/// The custom attributes declared for a sandbox, in declaration order.
-#[derive(Debug, Clone, Default)]
+/// The custom attributes of one object, in declaration order.
+#[derive(Debug, Clone)]
 pub(crate) struct CustomAttributes {
+    object: ObjectSlug,
     declared: Vec<CustomAttribute>,
 }
 
+/// The people object's, with nothing declared.
+impl Default for CustomAttributes {
+    fn default() -> CustomAttributes {
+        CustomAttributes::of(ObjectSlug::People)
+    }
+}
+
+/// The custom attributes of both objects.
+#[derive(Debug, Clone)]
+pub(crate) struct Objects {
+    pub people: CustomAttributes,
+    pub companies: CustomAttributes,
+}
+
+impl Default for Objects {
+    fn default() -> Objects {
+        Objects {
+            people: CustomAttributes::of(ObjectSlug::People),
+            companies: CustomAttributes::of(ObjectSlug::Companies),
+        }
+    }
+}
+
+impl Objects {
+    pub(crate) fn of(&self, object: ObjectSlug) -> &CustomAttributes {
+        match object {
+            ObjectSlug::People => &self.people,
+            ObjectSlug::Companies => &self.companies,
+        }
+    }
+
+    pub(crate) fn of_mut(&mut self, object: ObjectSlug) -> &mut CustomAttributes {
+        match object {
+            ObjectSlug::People => &mut self.people,
+            ObjectSlug::Companies => &mut self.companies,
+        }
+    }
+}
+
 impl CustomAttributes {
+    /// No custom attributes of `object` yet.
+    pub(crate) fn of(object: ObjectSlug) -> CustomAttributes {
+        CustomAttributes {
+            object,
+            declared: Vec::new(),
+        }
+    }
+
+    /// Whether `key` names an attribute of the object, standard or custom:
+    /// a new attribute's derived key must not be one of these.
+    pub(crate) fn is_taken(&self, key: &str) -> bool {
+        self.get(key).is_some() || standard_of(self.object).iter().any(|(k, _, _)| *k == key)
+    }
+
+    /// Whether `key` is one of the object's standard attributes.
+    pub(crate) fn is_standard(&self, key: &str) -> bool {
+        standard_of(self.object).iter().any(|(k, _, _)| *k == key)
+    }
+
+    pub(crate) fn get_mut(&mut self, slug: &str) -> Option<&mut CustomAttribute> {
+        self.declared.iter_mut().find(|a| a.slug == slug)
+    }
+
+    /// Adds an attribute the API created (its key free).
+    pub(crate) fn push(&mut self, attribute: CustomAttribute) {
+        self.declared.push(attribute);
+    }
+
     /// Adds a declaration; the same slug twice is fine with the same type
     /// and options.
     pub(crate) fn declare(&mut self, attribute: CustomAttribute) -> Result<(), SandboxError> {
@@ -165,7 +331,7 @@ impl CustomAttributes {
     pub(crate) fn check_value(&self, slug: &str, value: &Value) -> Result<(), String> {
         let attribute = self
             .get(slug)
-            .ok_or_else(|| "is not a custom attribute of the people object".to_string())?;
+            .ok_or_else(|| format!("is not a custom attribute of the {} object", self.object))?;
         attribute
             .to_api()
             .check_value(value)
@@ -176,23 +342,23 @@ impl CustomAttributes {
         self.declared.iter()
     }
 
-    /// The people object as `GET /crm/objects/people` describes it.
+    /// The object as `GET /crm/objects/{slug}` describes it.
     pub(crate) fn schema(&self) -> ObjectSchema {
-        let standard = STANDARD_ATTRIBUTES
+        let standard = standard_of(self.object)
             .iter()
             .map(|(key, label, kind)| Attribute {
                 key: key.to_string(),
                 label: label.to_string(),
                 kind: kind.to_string(),
                 is_standard: true,
-                is_unique: *key == "email",
+                is_unique: *key == "email" || *key == "domain",
                 is_required: false,
                 is_archived: false,
                 options: Vec::new(),
             });
         let custom = self.declared.iter().map(CustomAttribute::to_api);
         ObjectSchema {
-            slug: "people".to_string(),
+            slug: self.object.as_str().to_string(),
             attributes: standard.chain(custom).collect(),
         }
     }
@@ -211,6 +377,18 @@ const STANDARD_ATTRIBUTES: &[(&str, &str, &str)] = &[
     ("primary_location", "Primary location", "text"),
     ("avatar_url", "Avatar URL", "text"),
 ];
+
+/// The companies object's standard attributes. [assumed: the fields the
+/// company resource documents]
+const COMPANY_STANDARD_ATTRIBUTES: &[(&str, &str, &str)] =
+    &[("name", "Name", "text"), ("domain", "Domain", "text")];
+
+fn standard_of(object: ObjectSlug) -> &'static [(&'static str, &'static str, &'static str)] {
+    match object {
+        ObjectSlug::People => STANDARD_ATTRIBUTES,
+        ObjectSlug::Companies => COMPANY_STANDARD_ATTRIBUTES,
+    }
+}
 
 /// `customer_tier` → `Customer tier`.
 fn label_for(slug: &str) -> String {
@@ -238,7 +416,7 @@ mod tests {
         assert!(CustomAttribute::parse("Tier:text").is_err());
         assert!(CustomAttribute::parse("job_title:text").is_err());
         let tier = CustomAttribute::parse("tier:select=gold|silver").unwrap();
-        assert_eq!(tier.options, vec!["gold", "silver"]);
+        assert_eq!(tier.option_values(), vec!["gold", "silver"]);
         assert_eq!(tier.type_spec(), "select=gold|silver");
         assert!(CustomAttribute::parse("tier:text=gold").is_err());
         assert!(CustomAttribute::parse("tier:select=gold||silver").is_err());

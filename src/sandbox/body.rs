@@ -194,7 +194,25 @@ fn parse_socials(value: &Value, errors: &mut FieldErrors) -> Option<MapPatch<Opt
     }
 }
 
-fn parse_custom(
+/// Merges custom attribute values key by key into `values`: a key sent as
+/// null is cleared, the whole object sent as null clears them all.
+pub(crate) fn merge_custom(patch: Option<&MapPatch<Value>>, values: &mut Map<String, Value>) {
+    match patch {
+        None => {}
+        Some(MapPatch::Clear) => values.clear(),
+        Some(MapPatch::Merge(sent)) => {
+            for (slug, value) in sent {
+                if value.is_null() {
+                    values.remove(slug);
+                } else {
+                    values.insert(slug.clone(), value.clone());
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn parse_custom(
     value: &Value,
     attributes: &CustomAttributes,
     errors: &mut FieldErrors,
@@ -266,19 +284,7 @@ impl PersonPatch {
                 }
             }
         }
-        match &self.custom {
-            None => {}
-            Some(MapPatch::Clear) => person.custom_attributes.clear(),
-            Some(MapPatch::Merge(values)) => {
-                for (slug, value) in values {
-                    if value.is_null() {
-                        person.custom_attributes.remove(slug);
-                    } else {
-                        person.custom_attributes.insert(slug.clone(), value.clone());
-                    }
-                }
-            }
-        }
+        merge_custom(self.custom.as_ref(), &mut person.custom_attributes);
     }
 
     /// The value the body sends for a scalar field, if it sends one.

@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
-use super::body::{self, FieldErrors, Origin};
+use super::attributes::CustomAttributes;
+use super::body::{self, FieldErrors, MapPatch, Origin};
 use super::listing::{contains_ignoring_case, page_of};
 use crate::api::assumed::{COMPANY_MATCHING_ATTRIBUTE, normalize_domain};
 use crate::api::model::Company;
@@ -21,6 +22,8 @@ pub(crate) struct CompanyInput {
     /// `None`: not sent, so kept on update.
     pub name: Option<Option<String>>,
     pub domain: Option<Option<String>>,
+    /// Custom attribute values, merged key by key as a person's are.
+    pub custom: Option<MapPatch<Value>>,
     /// Seeds only.
     pub id: Option<String>,
     pub created_at: Option<Timestamp>,
@@ -32,6 +35,7 @@ pub(crate) struct CompanyInput {
 /// null; a seed, in the API's read shape, may hold null for either field.
 pub(crate) fn parse_company(
     object: &Map<String, Value>,
+    attributes: &CustomAttributes,
     origin: Origin,
 ) -> Result<CompanyInput, FieldErrors> {
     let mut errors = FieldErrors::default();
@@ -58,6 +62,9 @@ pub(crate) fn parse_company(
                     input.domain = Some(text);
                 }
             }
+            ("customAttributes", _) => {
+                input.custom = body::parse_custom(value, attributes, &mut errors)
+            }
             ("id", Origin::Seed) => match value {
                 Value::String(s) if !s.trim().is_empty() => input.id = Some(s.clone()),
                 _ => errors.add(key, "must be a non-empty string"),
@@ -71,7 +78,10 @@ pub(crate) fn parse_company(
             ("id" | "createdAt" | "updatedAt", Origin::Request) => {
                 errors.add(key, "is read-only and cannot be sent")
             }
-            _ => errors.add(key, "is not a field of a company (name, domain)"),
+            _ => errors.add(
+                key,
+                "is not a field of a company (name, domain, customAttributes)",
+            ),
         }
     }
     if origin == Origin::Request && input.domain.is_none() && !errors.contains("domain") {
@@ -165,10 +175,12 @@ impl Companies {
             }
             None => {
                 let name = input.name.clone().flatten()?;
+                let mut custom_attributes = Map::new();
+                body::merge_custom(input.custom.as_ref(), &mut custom_attributes);
                 Some(PendingCompany {
                     slot: None,
                     company: Company {
-                        custom_attributes: Default::default(),
+                        custom_attributes,
                         id: new_id(),
                         name: Some(name),
                         domain,
@@ -179,6 +191,18 @@ impl Companies {
                     changed: true,
                 })
             }
+        }
+    }
+
+    /// Every company, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Company> {
+        self.records.iter().map(|record| &record.company)
+    }
+
+    /// Puts a changed company (same id and domain) in place of the stored one.
+    pub(crate) fn replace(&mut self, company: Company) {
+        if let Some(&slot) = self.by_id.get(&company.id) {
+            self.records[slot].company = company;
         }
     }
 
@@ -253,13 +277,16 @@ fn apply(input: &CompanyInput, company: &mut Company) {
     if let Some(domain) = &input.domain {
         company.domain.clone_from(domain);
     }
+    body::merge_custom(input.custom.as_ref(), &mut company.custom_attributes);
 }
 
 /// A company from a seed: its fields, or those generated (id, times).
 pub(crate) fn seeded(input: CompanyInput, new_id: String, now: Timestamp) -> (Company, i64) {
     let created = input.created_at.unwrap_or(now);
+    let mut custom_attributes = Map::new();
+    body::merge_custom(input.custom.as_ref(), &mut custom_attributes);
     let company = Company {
-        custom_attributes: Default::default(),
+        custom_attributes,
         id: input.id.unwrap_or(new_id),
         name: input.name.flatten(),
         domain: input.domain.flatten(),
@@ -275,7 +302,8 @@ mod tests {
     use serde_json::json;
 
     fn request(value: Value) -> Result<CompanyInput, FieldErrors> {
-        parse_company(value.as_object().unwrap(), Origin::Request)
+        let attributes = CustomAttributes::of(crate::api::object::ObjectSlug::Companies);
+        parse_company(value.as_object().unwrap(), &attributes, Origin::Request)
     }
 
     #[test]

@@ -13,6 +13,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::SandboxError;
 use super::attributes::CustomAttribute;
 use crate::api::model::{Company, Person};
+use crate::api::object::ObjectSlug;
 
 /// The open state file.
 pub(crate) struct Durable {
@@ -30,7 +31,8 @@ pub(crate) struct Durable {
 pub(crate) struct Loaded {
     pub people: Vec<Person>,
     pub companies: Vec<Company>,
-    pub attributes: Vec<CustomAttribute>,
+    /// The custom attributes, each with its object, in creation order.
+    pub attributes: Vec<(ObjectSlug, CustomAttribute)>,
 }
 
 /// What a seed added to a new state, or the start to an old one.
@@ -69,7 +71,13 @@ const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS people (id TEXT PRIMARY KEY, person TEXT NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS custom_attributes (slug TEXT PRIMARY KEY, type TEXT NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS companies (id TEXT PRIMARY KEY, company TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS object_attributes (object TEXT NOT NULL, key TEXT NOT NULL,
+    attribute TEXT NOT NULL, PRIMARY KEY (object, key)) STRICT;
 ";
+
+/// Writes an attribute (its API JSON), created or changed.
+const SAVE_ATTRIBUTE: &str = "INSERT INTO object_attributes (object, key, attribute)
+    VALUES (?1, ?2, ?3) ON CONFLICT (object, key) DO UPDATE SET attribute = excluded.attribute";
 
 impl Durable {
     /// Opens (creating if needed) the state file and reads everything in it.
@@ -101,7 +109,9 @@ impl Durable {
         let companies: Vec<Company> =
             read_rows(&conn, "SELECT id, company FROM companies", "company")
                 .map_err(|e| e.into_error(path))?;
-        let mut attributes = Vec::new();
+        let mut attributes: Vec<(ObjectSlug, CustomAttribute)> = Vec::new();
+        // The first states kept people's attributes as `slug, TYPE=A|B`; they
+        // are read first, and a row of `object_attributes` replaces one.
         {
             let mut statement = conn
                 .prepare("SELECT slug, type FROM custom_attributes ORDER BY rowid")
@@ -113,9 +123,10 @@ impl Durable {
                 // `TYPE` or `TYPE=A|B`: options need no column of their own.
                 let attribute = CustomAttribute::with_type(&slug, &kind)
                     .map_err(|e| corrupt(format!("custom attribute {slug}: {e}")))?;
-                attributes.push(attribute);
+                attributes.push((ObjectSlug::People, attribute));
             }
         }
+        read_attributes(&conn, &mut attributes).map_err(|e| e.into_error(path))?;
         let durable = Durable {
             path: path.to_path_buf(),
             _owner: owner,
@@ -176,13 +187,50 @@ impl Durable {
         Ok(())
     }
 
+    /// Writes an attribute created or changed and, in the same transaction,
+    /// the people and companies whose values the change rewrote.
+    pub(crate) fn save_attribute(
+        &self,
+        object: ObjectSlug,
+        attribute: &CustomAttribute,
+        people: &[Person],
+        companies: &[Company],
+    ) -> Result<(), rusqlite::Error> {
+        let to_sql = |e| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
+        let mut conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let tx = conn.transaction()?;
+        let json = serde_json::to_string(&attribute.to_api()).map_err(to_sql)?;
+        tx.execute(
+            SAVE_ATTRIBUTE,
+            params![object.as_str(), attribute.slug, json],
+        )?;
+        for person in people {
+            let json = serde_json::to_string(person).map_err(to_sql)?;
+            tx.execute(
+                "UPDATE people SET person = ?2 WHERE id = ?1",
+                params![person.id, json],
+            )?;
+        }
+        for company in companies {
+            let json = serde_json::to_string(company).map_err(to_sql)?;
+            tx.execute(
+                "UPDATE companies SET company = ?2 WHERE id = ?1",
+                params![company.id, json],
+            )?;
+        }
+        tx.commit()
+    }
+
     /// Writes what the start added (the seed's companies and people, or the
     /// companies declared for an older state) and every attribute declaration
     /// in one transaction.
     pub(crate) fn save_all(
         &self,
         seeded: &Seeded,
-        attributes: &[CustomAttribute],
+        attributes: &[(ObjectSlug, CustomAttribute)],
     ) -> Result<(), SandboxError> {
         let state_err = |source| SandboxError::State {
             path: self.path.clone(),
@@ -193,19 +241,21 @@ impl Durable {
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
         let tx = conn.transaction().map_err(state_err)?;
-        for attribute in attributes {
+        for (object, attribute) in attributes {
             let known: Option<String> = tx
                 .query_row(
-                    "SELECT type FROM custom_attributes WHERE slug = ?1",
-                    params![attribute.slug],
+                    "SELECT key FROM object_attributes WHERE object = ?1 AND key = ?2",
+                    params![object.as_str(), attribute.slug],
                     |row| row.get(0),
                 )
                 .optional()
                 .map_err(state_err)?;
             if known.is_none() {
+                let json = serde_json::to_string(&attribute.to_api())
+                    .map_err(|e| state_err(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
                 tx.execute(
-                    "INSERT INTO custom_attributes (slug, type) VALUES (?1, ?2)",
-                    params![attribute.slug, attribute.type_spec()],
+                    SAVE_ATTRIBUTE,
+                    params![object.as_str(), attribute.slug, json],
                 )
                 .map_err(state_err)?;
             }
@@ -276,4 +326,35 @@ fn read_rows<T: serde::de::DeserializeOwned>(
         items.push(item);
     }
     Ok(items)
+}
+
+/// Reads `object_attributes` into `attributes`, a row replacing an attribute
+/// of the same object and key read before.
+fn read_attributes(
+    conn: &Connection,
+    attributes: &mut Vec<(ObjectSlug, CustomAttribute)>,
+) -> Result<(), RowError> {
+    let mut statement = conn
+        .prepare("SELECT object, key, attribute FROM object_attributes ORDER BY rowid")
+        .map_err(RowError::Sql)?;
+    let mut rows = statement.query([]).map_err(RowError::Sql)?;
+    while let Some(row) = rows.next().map_err(RowError::Sql)? {
+        let object: String = row.get(0).map_err(RowError::Sql)?;
+        let key: String = row.get(1).map_err(RowError::Sql)?;
+        let json: String = row.get(2).map_err(RowError::Sql)?;
+        let corrupt =
+            |reason: String| RowError::Corrupt(format!("attribute {object}.{key}: {reason}"));
+        let slug = ObjectSlug::parse(&object).ok_or_else(|| corrupt("unknown object".into()))?;
+        let attribute: crate::api::model::Attribute =
+            serde_json::from_str(&json).map_err(|e| corrupt(e.to_string()))?;
+        let attribute = CustomAttribute::from_api(&attribute).map_err(corrupt)?;
+        match attributes
+            .iter_mut()
+            .find(|(o, a)| *o == slug && a.slug == attribute.slug)
+        {
+            Some(known) => known.1 = attribute,
+            None => attributes.push((slug, attribute)),
+        }
+    }
+    Ok(())
 }

@@ -17,7 +17,7 @@ use axum::routing::get;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::attributes::CustomAttributes;
+use super::attributes::{CustomAttributes, Objects};
 use super::body::{self, FieldErrors, Origin, PersonPatch};
 use super::companies::parse_company;
 use super::durable::Durable;
@@ -27,14 +27,15 @@ use super::limit::TokenBucket;
 use super::store::{MatchKey, Store};
 use super::{MAX_BODY_BYTES, Scopes};
 use crate::api::assumed::{COMPANY_MATCHING_ATTRIBUTE, UNKNOWN_COMPANY_FIELD};
-use crate::api::model::{Company, ErrorBody, ListResponse, ObjectEnvelope, Pagination, Person};
+use crate::api::model::{Company, ErrorBody, ListResponse, Pagination, Person};
 use crate::person::{MatchField, is_standard_slug};
 
 /// Everything a request handler needs.
 pub(crate) struct App {
     pub store: RwLock<Store>,
     pub durable: Option<Durable>,
-    pub attributes: CustomAttributes,
+    /// Taken before `store` by a handler that needs both.
+    pub attributes: RwLock<Objects>,
     pub tokens: HashMap<String, Scopes>,
     pub bucket: Option<Mutex<TokenBucket>>,
     pub latency: Latency,
@@ -46,9 +47,9 @@ pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/v2/crm/people", get(list_people).put(upsert_person))
         .route("/v2/crm/people/{id}", get(get_person))
-        .route("/v2/crm/objects/people", get(object_schema))
         .route("/v2/crm/companies", get(list_companies).put(assert_company))
         .route("/v2/crm/companies/{id}", get(get_company))
+        .merge(super::objects::routes())
         .fallback(|| async { Refusal::NotFound("no such endpoint") })
         .method_not_allowed_fallback(|| async { Refusal::MethodNotAllowed })
         // Bodies over 1 MB are refused with 413 Payload Too Large (see `Refusal::TooLarge`).
@@ -114,12 +115,12 @@ fn dropped_connection() -> Response {
 
 /// The scope a route needs.
 #[derive(Clone, Copy)]
-enum Need {
+pub(super) enum Need {
     Read,
     Write,
 }
 
-fn authorize(app: &App, headers: &HeaderMap, need: Need) -> Result<(), Refusal> {
+pub(super) fn authorize(app: &App, headers: &HeaderMap, need: Need) -> Result<(), Refusal> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -142,7 +143,8 @@ async fn upsert_person(
 ) -> Result<Response, Refusal> {
     authorize(&app, &headers, Need::Write)?;
     let object = body_object(body, "a person")?;
-    let (key, patch) = upsert_request(&app, query.as_deref(), &object)?;
+    let objects = app.attributes.read().unwrap_or_else(|p| p.into_inner());
+    let (key, patch) = upsert_request(&objects.people, query.as_deref(), &object)?;
     let now = jiff::Timestamp::now();
     let mut store = app.store.write().unwrap_or_else(|p| p.into_inner());
     if let Some(Some(company_id)) = &patch.company_id
@@ -188,7 +190,7 @@ async fn upsert_person(
 /// The matching key and the fields of an upsert, or the 422 that says what
 /// is wrong with its `matchingAttribute` and body.
 fn upsert_request(
-    app: &App,
+    attributes: &CustomAttributes,
     query: Option<&str>,
     object: &Map<String, Value>,
 ) -> Result<(MatchKey, PersonPatch), Refusal> {
@@ -197,7 +199,7 @@ fn upsert_request(
     // that to mean `email`. [assumed]
     let slug = params.get("matchingAttribute").unwrap_or("email");
     let field = MatchField::for_slug(slug);
-    let known_slug = is_standard_slug(slug) || app.attributes.get(slug).is_some();
+    let known_slug = is_standard_slug(slug) || attributes.get(slug).is_some();
 
     let mut errors = FieldErrors::default();
     if !known_slug {
@@ -206,7 +208,7 @@ fn upsert_request(
             format!("`{slug}` is neither a standard attribute nor a custom attribute of the people object"),
         );
     }
-    let input = match body::parse_person(object, &app.attributes, Origin::Request) {
+    let input = match body::parse_person(object, attributes, Origin::Request) {
         Ok(input) => Some(input),
         Err(field_errors) => {
             errors.extend(field_errors);
@@ -235,7 +237,7 @@ fn upsert_request(
 
 /// A write the state file refused is a 500: an answer never claims a
 /// change that would not survive a restart.
-fn durably(write: Result<(), rusqlite::Error>) -> Result<(), Refusal> {
+pub(super) fn durably(write: Result<(), rusqlite::Error>) -> Result<(), Refusal> {
     write.map_err(|e| {
         tracing::error!("could not write the sandbox state: {e}");
         Refusal::Internal
@@ -243,7 +245,7 @@ fn durably(write: Result<(), rusqlite::Error>) -> Result<(), Refusal> {
 }
 
 /// 201 for a create, 200 for an update (changed or not).
-fn write_status(created: bool) -> StatusCode {
+pub(super) fn write_status(created: bool) -> StatusCode {
     if created {
         StatusCode::CREATED
     } else {
@@ -377,7 +379,8 @@ async fn assert_company(
             format!("`{slug}` is not a matching attribute of companies: only `{COMPANY_MATCHING_ATTRIBUTE}` is"),
         );
     }
-    let input = match parse_company(&object, Origin::Request) {
+    let objects = app.attributes.read().unwrap_or_else(|p| p.into_inner());
+    let input = match parse_company(&object, &objects.companies, Origin::Request) {
         Ok(input) => Some(input),
         Err(field_errors) => {
             errors.extend(field_errors);
@@ -433,7 +436,7 @@ async fn get_company(
 
 /// A write's body as a JSON object (`what` says what it should hold), or
 /// the 400/413 that says why it is not one.
-fn body_object(
+pub(super) fn body_object(
     body: Result<Bytes, BytesRejection>,
     what: &str,
 ) -> Result<Map<String, Value>, Refusal> {
@@ -452,21 +455,6 @@ fn body_object(
             "the request body must be a JSON object ({what})"
         ))),
     }
-}
-
-async fn object_schema(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-) -> Result<Response, Refusal> {
-    authorize(&app, &headers, Need::Read)?;
-    Ok(json(
-        StatusCode::OK,
-        &ObjectEnvelope {
-            success: true,
-            status: 200,
-            object: app.attributes.schema(),
-        },
-    ))
 }
 
 /// `{"success": true, "status", "person"}` over a borrowed person.
@@ -505,7 +493,7 @@ impl<'c> CompanyAnswer<'c> {
     }
 }
 
-fn json(status: StatusCode, value: &impl Serialize) -> Response {
+pub(super) fn json(status: StatusCode, value: &impl Serialize) -> Response {
     match serde_json::to_vec(value) {
         Ok(bytes) => (
             status,
@@ -556,7 +544,7 @@ impl QueryParams {
 
 /// Every refusal the sandbox answers, with the bodies of `zeeg-api.md`.
 #[derive(Debug)]
-enum Refusal {
+pub(super) enum Refusal {
     BadRequest(String),
     Unauthorized,
     Forbidden(&'static str),

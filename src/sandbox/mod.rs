@@ -23,6 +23,7 @@ mod http;
 mod latency;
 pub(crate) mod limit;
 mod listing;
+mod objects;
 mod seed;
 mod serve;
 mod store;
@@ -42,7 +43,8 @@ pub use faults::{FailMix, Faults, RetryAfter};
 pub use limit::RateLimit;
 
 use crate::api::model::Company;
-use attributes::CustomAttributes;
+use crate::api::object::ObjectSlug;
+use attributes::Objects;
 use durable::{Durable, Loaded, Seeded};
 use seed::Seed;
 use store::Store;
@@ -294,26 +296,48 @@ fn build(config: SandboxConfig) -> Result<http::App, SandboxError> {
         }
     }
     if let Some(durable) = &durable {
-        let declared: Vec<CustomAttribute> = attributes.iter().cloned().collect();
+        let declared: Vec<(ObjectSlug, CustomAttribute)> = ObjectSlug::ALL
+            .into_iter()
+            .flat_map(|object| {
+                attributes
+                    .of(object)
+                    .iter()
+                    .map(move |a| (object, a.clone()))
+            })
+            .collect();
         durable.save_all(&seeded, &declared)?;
     }
     Ok(app(config, store, durable, attributes))
 }
 
 /// The custom attributes of the stored state, then the seed's, then the
-/// command line's.
+/// command line's. A stored attribute may have been changed through the API
+/// since the seed declared it: the stored one stands, as long as the type
+/// agrees.
 fn declared_attributes(
     loaded: Option<&Loaded>,
     seed: Option<&Seed>,
     config: &SandboxConfig,
-) -> Result<CustomAttributes, SandboxError> {
-    let mut attributes = CustomAttributes::default();
+) -> Result<Objects, SandboxError> {
+    let mut objects = Objects::default();
     let stored = loaded.map(|l| l.attributes.as_slice()).unwrap_or(&[]);
-    let seeded = seed.map(|s| s.attributes.as_slice()).unwrap_or(&[]);
-    for attribute in stored.iter().chain(seeded).chain(&config.custom_attributes) {
-        attributes.declare(attribute.clone())?;
+    for (object, attribute) in stored {
+        objects.of_mut(*object).declare(attribute.clone())?;
     }
-    Ok(attributes)
+    let seeded = seed.map(|s| s.attributes.as_slice()).unwrap_or(&[]);
+    let flags = config
+        .custom_attributes
+        .iter()
+        .map(|a| (ObjectSlug::People, a.clone()));
+    for (object, attribute) in seeded.iter().cloned().chain(flags) {
+        let was_stored = stored
+            .iter()
+            .any(|(o, a)| *o == object && a.slug == attribute.slug && a.kind == attribute.kind);
+        if !was_stored {
+            objects.of_mut(object).declare(attribute)?;
+        }
+    }
+    Ok(objects)
 }
 
 /// Puts the stored companies and people of the state file `state` back
@@ -372,7 +396,7 @@ fn app(
     config: SandboxConfig,
     store: Store,
     durable: Option<Durable>,
-    attributes: CustomAttributes,
+    attributes: Objects,
 ) -> http::App {
     let tokens = if config.tokens.is_empty() {
         vec![GrantedToken::read_write(DEFAULT_TOKEN)]
@@ -385,7 +409,7 @@ fn app(
     http::App {
         store: RwLock::new(store),
         durable,
-        attributes,
+        attributes: RwLock::new(attributes),
         tokens: tokens.into_iter().map(|t| (t.secret, t.scopes)).collect(),
         bucket,
         latency: latency::Latency::new(config.latency),

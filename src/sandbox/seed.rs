@@ -16,12 +16,21 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::SandboxError;
-use super::attributes::{CustomAttribute, CustomAttributes};
+use super::attributes::{CustomAttribute, CustomAttributes, Objects};
 use super::body::{self, Origin};
 use super::companies::{self, parse_company};
 use super::store::blank_person;
 use crate::api::assumed::normalize_domain;
 use crate::api::model::{Company, CompanyRef, Person};
+use crate::api::object::ObjectSlug;
+
+/// The keys of the mapping shape.
+const MAPPING_KEYS: &[&str] = &[
+    "people",
+    "companies",
+    "customAttributes",
+    "companyAttributes",
+];
 
 /// A parsed seed file whose people are not yet checked (that needs every
 /// attribute declaration, including those of the state file).
@@ -31,7 +40,8 @@ pub(crate) struct Seed {
     companies: Vec<Value>,
     /// Whether the file was the mapping shape (for error paths).
     mapping: bool,
-    pub attributes: Vec<CustomAttribute>,
+    /// The declared custom attributes, each with its object.
+    pub attributes: Vec<(ObjectSlug, CustomAttribute)>,
 }
 
 impl Seed {
@@ -78,13 +88,10 @@ impl Seed {
             Value::Null => (Vec::new(), Vec::new(), false, None),
             Value::Array(people) => (people, Vec::new(), false, None),
             Value::Object(mut map) => {
-                if let Some(key) = map
-                    .keys()
-                    .find(|k| !["people", "companies", "customAttributes"].contains(&k.as_str()))
-                {
+                if let Some(key) = map.keys().find(|k| !MAPPING_KEYS.contains(&k.as_str())) {
                     return Err(invalid(
                         key,
-                        "unknown key; the mapping shape has only `people`, `companies` and `customAttributes`",
+                        "unknown key; the mapping shape has only `people`, `companies`, `customAttributes` and `companyAttributes`",
                     ));
                 }
                 let mut list = |key: &str, what: &str| match map.remove(key) {
@@ -94,7 +101,12 @@ impl Seed {
                 };
                 let people = list("people", "must be a list of people")?;
                 let companies = list("companies", "must be a list of companies")?;
-                (people, companies, true, map.remove("customAttributes"))
+                let declared = [
+                    (ObjectSlug::People, "customAttributes"),
+                    (ObjectSlug::Companies, "companyAttributes"),
+                ]
+                .map(|(object, key)| (object, key, map.remove(key)));
+                (people, companies, true, Some(declared))
             }
             _ => {
                 return Err(invalid(
@@ -104,27 +116,20 @@ impl Seed {
             }
         };
         let mut attributes = Vec::new();
-        match declared {
-            None | Some(Value::Null) => {}
-            Some(Value::Object(declared)) => {
-                for (slug, kind) in declared {
-                    let at = format!("customAttributes.{slug}");
-                    let kind = kind.as_str().ok_or_else(|| {
-                        invalid(
-                            &at,
-                            "must be an attribute type such as `text`, or `select=gold|silver` with options",
-                        )
-                    })?;
-                    let attribute = CustomAttribute::with_type(&slug, kind)
-                        .map_err(|reason| invalid(&at, &reason))?;
-                    attributes.push(attribute);
+        for (object, key, declared) in declared.into_iter().flatten() {
+            match declared {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(declared)) => {
+                    for (slug, spec) in declared {
+                        let at = format!("{key}.{slug}");
+                        let attribute = CustomAttribute::from_seed(&slug, &spec)
+                            .map_err(|reason| invalid(&at, &reason))?;
+                        attributes.push((object, attribute));
+                    }
                 }
-            }
-            Some(_) => {
-                return Err(invalid(
-                    "customAttributes",
-                    "must be a mapping of slug to attribute type",
-                ));
+                Some(_) => {
+                    return Err(invalid(key, "must be a mapping of slug to attribute"));
+                }
             }
         }
         Ok(Seed {
@@ -141,11 +146,11 @@ impl Seed {
     #[allow(clippy::type_complexity)]
     pub(crate) fn contents(
         &self,
-        attributes: &CustomAttributes,
+        attributes: &Objects,
         now: Timestamp,
     ) -> Result<(Vec<(Company, i64)>, Vec<(Person, i64)>), SandboxError> {
-        let mut companies = self.companies(now)?;
-        let mut people = self.people(attributes, now)?;
+        let mut companies = self.companies(&attributes.companies, now)?;
+        let mut people = self.people(&attributes.people, now)?;
         let mut by_id: HashMap<String, usize> = companies
             .iter()
             .enumerate()
@@ -216,7 +221,11 @@ impl Seed {
     }
 
     /// Checks every company of `companies`: fields, unique ids and domains.
-    fn companies(&self, now: Timestamp) -> Result<Vec<(Company, i64)>, SandboxError> {
+    fn companies(
+        &self,
+        attributes: &CustomAttributes,
+        now: Timestamp,
+    ) -> Result<Vec<(Company, i64)>, SandboxError> {
         let mut ids = HashSet::new();
         let mut domains = HashSet::new();
         let mut companies = Vec::with_capacity(self.companies.len());
@@ -228,7 +237,7 @@ impl Seed {
             let object = value.as_object().ok_or_else(|| {
                 self.invalid(&at(None), "must be a company (a mapping of fields)")
             })?;
-            let input = parse_company(object, Origin::Seed).map_err(|errors| {
+            let input = parse_company(object, attributes, Origin::Seed).map_err(|errors| {
                 let (field, message) = errors.first().unwrap_or_default();
                 self.invalid(&at(Some(&field)), &message)
             })?;

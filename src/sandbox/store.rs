@@ -198,6 +198,21 @@ impl Store {
         }
     }
 
+    /// Every person, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Person> {
+        self.records.iter().map(|record| &*record.person)
+    }
+
+    /// Puts a changed person (same id, same matching values but for
+    /// custom attributes) in place of the stored one.
+    pub(crate) fn replace(&mut self, person: Person) {
+        if let Some(&slot) = self.by_id.get(&person.id) {
+            let old = std::mem::replace(&mut *self.records[slot as usize].person, person);
+            self.unindex(slot, &old);
+            self.index(slot);
+        }
+    }
+
     /// Applies a prepared upsert.
     pub(crate) fn commit(&mut self, pending: Pending) {
         let Pending {

@@ -3,6 +3,7 @@
 
 mod action;
 mod apply;
+mod attributes_api;
 mod cli;
 mod client;
 mod common;
