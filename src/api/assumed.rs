@@ -175,8 +175,9 @@ pub const MERGED_KEY_BY_KEY: &[&str] = &["socials", "customAttributes"];
 
 /// Answers worth trying again: 429 (rate limited) and every 5xx. [doc for
 /// the codes; that a 5xx is transient is our choice] Network errors, timeouts
-/// and dropped connections are retried too; every request the client sends is
-/// a GET or a PUT by matching attribute, both idempotent.
+/// and dropped connections are retried too: a GET, a PUT by matching attribute
+/// and a PATCH of an attribute are idempotent, and a create of an attribute
+/// first looks for its lost answer ([`is_lost_create`]).
 pub(crate) fn is_transient_status(status: u16) -> bool {
     status == 429 || (500..=599).contains(&status)
 }
@@ -189,3 +190,95 @@ pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
 
 /// The query parameter of the upsert that names the matching attribute. [doc]
 pub(crate) const MATCHING_ATTRIBUTE_PARAM: &str = "matchingAttribute";
+
+/// The objects' schemas: `GET /crm/objects/{slug}`, and below it
+/// `POST …/attributes` and `PATCH …/attributes/{key}`. [doc]
+pub(crate) const OBJECTS_PATH: &str = "/crm/objects";
+
+/// An option listed as a plain string rather than `{id, value, color}` is read
+/// with its value as its id, and an object without `id` likewise. [assumed:
+/// the API documents the object form; a tolerant read costs nothing]
+pub const PLAIN_STRING_OPTIONS: &str = "a plain-string option's id is its value";
+
+/// The key the server derives from a new attribute's label. The API documents
+/// "snake_case" ("Product Name" → `product_name`) and `_2`, `_3`… for a taken
+/// key [doc]; the exact rule is ours to guess [assumed], in the manner of a
+/// slug:
+/// - letters with diacritics of the Latin alphabets fold to their base letters
+///   (`é` → `e`, `ß` → `ss`, `æ` → `ae`, `ł` → `l`);
+/// - ASCII letters are lowercased; words are not split at capitals
+///   (`ProductName` → `productname`);
+/// - every other character (spaces, punctuation, emoji, other scripts) ends a
+///   word, and words are joined with one `_`, none leading or trailing;
+/// - a key that would start with a digit is prefixed `attr_`
+///   (`2024 Budget` → `attr_2024_budget`), one that would be empty is
+///   `attribute`.
+pub fn derive_key(label: &str) -> String {
+    let mut key = String::with_capacity(label.len());
+    let mut gap = false;
+    for c in label.chars().flat_map(fold_latin) {
+        if c.is_ascii_alphanumeric() {
+            if gap && !key.is_empty() {
+                key.push('_');
+            }
+            gap = false;
+            key.push(c.to_ascii_lowercase());
+        } else {
+            gap = true;
+        }
+    }
+    if key.is_empty() {
+        return "attribute".to_string();
+    }
+    if key.starts_with(|c: char| c.is_ascii_digit()) {
+        key.insert_str(0, "attr_");
+    }
+    key
+}
+
+/// A Latin letter with a diacritic as its base letters; any other character
+/// as itself.
+fn fold_latin(c: char) -> impl Iterator<Item = char> {
+    let folded: &str = match c.to_lowercase().next().unwrap_or(c) {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
+        'æ' => "ae",
+        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => "c",
+        'ď' | 'đ' | 'ð' => "d",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => "e",
+        'ĝ' | 'ğ' | 'ġ' | 'ģ' => "g",
+        'ĥ' | 'ħ' => "h",
+        'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => "i",
+        'ĵ' => "j",
+        'ķ' => "k",
+        'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => "l",
+        'ñ' | 'ń' | 'ņ' | 'ň' => "n",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => "o",
+        'œ' => "oe",
+        'ŕ' | 'ŗ' | 'ř' => "r",
+        'ś' | 'ŝ' | 'ş' | 'š' => "s",
+        'ß' => "ss",
+        'ţ' | 'ť' | 'ŧ' => "t",
+        'þ' => "th",
+        'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => "u",
+        'ŵ' => "w",
+        'ý' | 'ÿ' | 'ŷ' => "y",
+        'ź' | 'ż' | 'ž' => "z",
+        _ => "",
+    };
+    let own = folded.is_empty().then_some(c);
+    own.into_iter().chain(folded.chars())
+}
+
+/// `POST …/attributes` is not idempotent: a blind retry after a lost answer
+/// (a dropped connection, a timeout, a 5xx) would create `key_2`. So before
+/// it tries a create again, the client reads the object, and an attribute
+/// with the label sent, the type sent and the derived key or one of its `_N`
+/// forms is taken as the lost answer. [assumed: the API offers no idempotency
+/// key] A plan never creates an attribute whose derived key is taken, so such
+/// an attribute is the one the lost try created. `PATCH` with the same body
+/// is idempotent and is retried like the other calls.
+pub fn is_lost_create(sent: &super::object::NewAttribute, live: &super::model::Attribute) -> bool {
+    live.label == sent.label
+        && live.kind == sent.kind.as_str()
+        && super::object::is_derived_key_of(&live.key, &sent.label)
+}

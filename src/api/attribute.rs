@@ -199,19 +199,9 @@ impl Attribute {
         self.kind.parse().ok()
     }
 
-    /// The values of the attribute's options. Each option is read as
-    /// `{"value": …}` (the API's `{id, value, color}`) or as a plain string.
-    /// [assumed: the API documents `options` but not its items' shape]
+    /// The values of the attribute's options, in their order.
     pub fn option_values(&self) -> Vec<&str> {
-        self.options
-            .iter()
-            .flatten()
-            .filter_map(|option| match option {
-                Value::String(value) => Some(value.as_str()),
-                Value::Object(fields) => fields.get("value").and_then(Value::as_str),
-                _ => None,
-            })
-            .collect()
+        self.options.iter().map(|o| o.value.as_str()).collect()
     }
 
     /// Checks a value for this attribute. A type the API does not document is
@@ -426,21 +416,22 @@ mod tests {
 
     #[test]
     fn options_are_read_as_objects_or_strings_and_unknown_types_are_not_checked() {
-        let attribute = |kind: &str, options: Value| Attribute {
-            key: "tier".into(),
-            label: "Tier".into(),
-            kind: kind.into(),
-            is_standard: false,
-            is_unique: false,
-            is_required: false,
-            is_archived: false,
-            options: serde_json::from_value(options).unwrap(),
+        let attribute = |kind: &str, options: Value| -> Attribute {
+            serde_json::from_value(
+                json!({"key": "tier", "label": "Tier", "type": kind, "options": options}),
+            )
+            .unwrap()
         };
         let tier = attribute(
             "select",
             json!([{"id": "1", "value": "gold", "color": "yellow"}, "silver"]),
         );
         assert_eq!(tier.option_values(), vec!["gold", "silver"]);
+        assert_eq!(
+            tier.options[1].id, "silver",
+            "a plain string's id is its value"
+        );
+        assert_eq!(tier.options[0].color.as_deref(), Some("yellow"));
         assert!(tier.check_value(&json!("silver")).is_ok());
         assert!(tier.check_value(&json!("bronze")).is_err());
         assert!(

@@ -18,20 +18,21 @@ use url::Url;
 
 use super::assumed::{
     self, COMPANIES_PATH, COMPANY_MATCHING_ATTRIBUTE, COUNT_PARAM, DEFAULT_BASE_URL,
-    DEFAULT_LIST_CONCURRENCY, MATCHING_ATTRIBUTE_PARAM, MAX_PAGE_SIZE, PAGE_PARAM,
-    PEOPLE_OBJECT_PATH, PEOPLE_PATH, SEARCH_PARAM,
+    DEFAULT_LIST_CONCURRENCY, MATCHING_ATTRIBUTE_PARAM, MAX_PAGE_SIZE, PAGE_PARAM, PEOPLE_PATH,
+    SEARCH_PARAM,
 };
 use super::destination::is_loopback;
 use super::error::{ApiError, FieldError, Scope};
 use super::model::{
-    Company, CompanyEnvelope, ErrorBody, ListResponse, Listed, ObjectEnvelope, ObjectSchema,
-    Person, PersonEnvelope,
+    Company, CompanyEnvelope, ErrorBody, ListResponse, Listed, ObjectSchema, Person, PersonEnvelope,
 };
+use super::object::ObjectSlug;
 use super::pace::{PaceConfig, Pacer, Ticket};
 use super::retry::{self, Cause, Retry, RetryPolicy};
 use super::surrogate;
 use super::token::Token;
 
+mod attributes;
 mod shape;
 mod transport;
 
@@ -329,10 +330,7 @@ impl Client {
 
     /// `GET /crm/objects/people`: the standard and custom attributes.
     pub async fn object_schema(&self) -> Result<ObjectSchema, ApiError> {
-        let call = Call::new(Method::GET, PEOPLE_OBJECT_PATH, Scope::Read);
-        let (_, answer) = self.execute(&call).await?;
-        let envelope: ObjectEnvelope = decode(&call, &answer)?;
-        Ok(envelope.object)
+        self.object_schema_of(ObjectSlug::People).await
     }
 
     /// `PUT /crm/companies?matchingAttribute=domain`: finds the company whose

@@ -18,6 +18,7 @@ pub mod client;
 pub mod destination;
 pub mod error;
 pub mod model;
+pub mod object;
 pub mod pace;
 pub mod retry;
 mod surrogate;
@@ -31,6 +32,10 @@ pub use error::{ApiError, FieldError, Scope};
 pub use model::{
     Attribute, Company, CompanyEnvelope, CompanyRef, ErrorBody, ListResponse, ObjectSchema,
     Pagination, Person, PersonEnvelope, Socials,
+};
+pub use object::{
+    AttributeOption, AttributePatch, NewAttribute, NewOption, ObjectSlug, OptionPatch, derive_key,
+    derive_key_among,
 };
 pub use pace::{PaceConfig, Pacer};
 pub use retry::{Cause, Retry, RetryPolicy};

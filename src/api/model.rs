@@ -106,6 +106,15 @@ pub struct Company {
     pub name: Option<String>,
     #[serde(default)]
     pub domain: Option<String>,
+    /// Values of the companies object's custom attributes, when the server
+    /// sends them (read so that a plan can count the companies holding an
+    /// option it removes).
+    #[serde(
+        default,
+        deserialize_with = "assumed::null_as_empty",
+        skip_serializing_if = "Map::is_empty"
+    )]
+    pub custom_attributes: Map<String, Value>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -231,8 +240,13 @@ pub struct Attribute {
     pub is_required: bool,
     #[serde(default, deserialize_with = "assumed::null_as_empty")]
     pub is_archived: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<Value>>,
+    /// The options of `select`, `multiselect` and `status`.
+    #[serde(
+        default,
+        deserialize_with = "super::object::tolerant_options",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub options: Vec<super::object::AttributeOption>,
 }
 
 /// An error answer. The API uses two shapes, `{"success": false, "message",

@@ -76,7 +76,8 @@ fn judge_types(attributes: &[Attribute]) -> super::Outcome {
         .iter()
         .map(|a| {
             let mut text = format!("{} ({}", printable(&a.key), printable(&a.kind));
-            if let Some(options) = &a.options {
+            if a.attribute_type().is_some_and(|t| t.has_options()) || !a.options.is_empty() {
+                let options = &a.options;
                 text.push_str(&format!(", {}", count(options.len(), "option", "options")));
             }
             if a.is_archived {
@@ -159,7 +160,7 @@ mod tests {
                 is_unique: false,
                 is_required: false,
                 is_archived: false,
-                options: None,
+                options: Vec::new(),
             })
             .collect()
     }

@@ -836,7 +836,7 @@ mod tests {
             is_unique: false,
             is_required: false,
             is_archived: archived,
-            options: None,
+            options: Vec::new(),
         }
     }
 

@@ -3,12 +3,13 @@
 //! rule the plan uses, [`Attribute::check_value`], so a write is refused exactly
 //! when a plan would have said so.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::SandboxError;
 pub use crate::api::attribute::AttributeType;
 use crate::api::model::{Attribute, ObjectSchema};
+use crate::api::object::AttributeOption;
 use crate::person;
 
 /// A custom attribute of the people object: a slug, its type and, for
@@ -102,19 +103,16 @@ impl CustomAttribute {
             is_unique: false,
             is_required: false,
             is_archived: false,
-            options: self.kind.has_options().then(|| {
-                self.options
-                    .iter()
-                    .enumerate()
-                    .map(|(i, value)| {
-                        json!({
-                            "id": option_id(&self.slug, value),
-                            "value": value,
-                            "color": OPTION_COLORS[i % OPTION_COLORS.len()],
-                        })
-                    })
-                    .collect()
-            }),
+            options: self
+                .options
+                .iter()
+                .enumerate()
+                .map(|(i, value)| AttributeOption {
+                    id: option_id(&self.slug, value),
+                    value: value.clone(),
+                    color: Some(OPTION_COLORS[i % OPTION_COLORS.len()].to_string()),
+                })
+                .collect(),
         }
     }
 }
@@ -190,7 +188,7 @@ impl CustomAttributes {
                 is_unique: *key == "email",
                 is_required: false,
                 is_archived: false,
-                options: None,
+                options: Vec::new(),
             });
         let custom = self.declared.iter().map(CustomAttribute::to_api);
         ObjectSchema {
@@ -226,6 +224,8 @@ fn label_for(slug: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -253,19 +253,12 @@ mod tests {
             .unwrap();
         let schema = attributes.schema();
         let tier = schema.attributes.iter().find(|a| a.key == "tier").unwrap();
-        let options = tier.options.as_ref().unwrap();
-        assert_eq!(options[0]["value"], "gold");
-        assert_eq!(options[1]["color"], "green");
+        let options = &tier.options;
+        assert_eq!(options[0].value, "gold");
+        assert_eq!(options[1].color.as_deref(), Some("green"));
         assert_eq!(
-            options[0]["id"],
-            attributes
-                .schema()
-                .attributes
-                .last()
-                .unwrap()
-                .options
-                .as_ref()
-                .unwrap()[0]["id"]
+            options[0].id,
+            attributes.schema().attributes.last().unwrap().options[0].id
         );
         assert!(attributes.check_value("tier", &json!("gold")).is_ok());
         assert!(attributes.check_value("tier", &json!("bronze")).is_err());

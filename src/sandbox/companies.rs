@@ -168,6 +168,7 @@ impl Companies {
                 Some(PendingCompany {
                     slot: None,
                     company: Company {
+                        custom_attributes: Default::default(),
                         id: new_id(),
                         name: Some(name),
                         domain,
@@ -258,6 +259,7 @@ fn apply(input: &CompanyInput, company: &mut Company) {
 pub(crate) fn seeded(input: CompanyInput, new_id: String, now: Timestamp) -> (Company, i64) {
     let created = input.created_at.unwrap_or(now);
     let company = Company {
+        custom_attributes: Default::default(),
         id: input.id.unwrap_or(new_id),
         name: input.name.flatten(),
         domain: input.domain.flatten(),

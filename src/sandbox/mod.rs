@@ -349,6 +349,7 @@ fn restore(
         if store.companies.get(&link.id).is_none() {
             let created = created_of("person", &person.id, &person.created_at)?;
             let company = Company {
+                custom_attributes: Default::default(),
                 id: link.id.clone(),
                 name: link.name.clone(),
                 domain: link.domain.clone(),

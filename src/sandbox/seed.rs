@@ -172,6 +172,7 @@ impl Seed {
                         ));
                     }
                     let company = Company {
+                        custom_attributes: Default::default(),
                         id: link.id.clone(),
                         name: link.name.clone(),
                         domain: link.domain.clone(),
