@@ -99,40 +99,8 @@ impl Excerpt {
         // showing (though a label at the very end is shown on it).
         let text = source.text();
         let last_line = source.line_count() - if text.ends_with(['\n', '\r']) { 2 } else { 1 };
-        let spans: Vec<Range<usize>> = spans
-            .iter()
-            .map(|span| {
-                let span = source.clamp(span.clone());
-                let first = source.line_of(span.start);
-                if source.line_of(span.end.saturating_sub(1).max(span.start)) - first
-                    >= MAX_LABEL_LINES
-                {
-                    span.start..source.line_bounds(first).end
-                } else {
-                    span
-                }
-            })
-            .collect();
-
-        let mut ranges: Vec<(usize, usize)> = spans
-            .iter()
-            .map(|span| {
-                let first = source.line_of(span.start);
-                let last = source.line_of(span.end.saturating_sub(1).max(span.start));
-                (
-                    first.saturating_sub(CONTEXT_LINES),
-                    (last + CONTEXT_LINES).min(last_line).max(last),
-                )
-            })
-            .collect();
-        ranges.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
-        for (first, last) in ranges {
-            match merged.last_mut() {
-                Some(previous) if first <= previous.1 + 1 => previous.1 = previous.1.max(last),
-                _ => merged.push((first, last)),
-            }
-        }
+        let spans = label_spans(source, spans);
+        let merged = chunk_lines(source, &spans, last_line);
 
         let mut excerpt = Excerpt {
             name: source.name().to_string(),
@@ -187,40 +155,8 @@ impl Excerpt {
         if from > 0 {
             self.text.push_str(CUT);
         }
-        let mut marks = Vec::with_capacity(to - from + 1);
         let shown: Vec<(usize, char)> = text.char_indices().skip(from).take(to - from).collect();
-        // Masking keeps the number of characters, so each keeps its place.
-        let masked: Vec<char> = if hide.contact_data {
-            let window: String = shown.iter().map(|&(_, c)| c).collect();
-            crate::redact::mask_text(&window).chars().collect()
-        } else {
-            shown.iter().map(|&(_, c)| c).collect()
-        };
-        // Secrets are found in the whole line, so one the cut would halve is
-        // still hidden; each shows as one `[token]` where its first shown
-        // character is, and its other characters point there.
-        let secrets = hide.secrets.find(text);
-        let mut secret = secrets.iter().peekable();
-        let mut in_secret = false;
-        for (i, (&(byte, _), &c)) in shown.iter().zip(&masked).enumerate() {
-            marks.push(Mark {
-                file: bounds.start + byte,
-                excerpt: self.text.len(),
-                column: from + i,
-            });
-            while secret.peek().is_some_and(|range| range.end <= byte) {
-                secret.next();
-                in_secret = false;
-            }
-            if secret.peek().is_some_and(|range| range.start <= byte) {
-                if !in_secret {
-                    self.text.push_str(secret::CUT);
-                    in_secret = true;
-                }
-                continue;
-            }
-            terminal::push_escaped(&mut self.text, c);
-        }
+        let mut marks = self.push_shown(text, bounds.start, from, &shown, hide);
         let end_byte = text
             .char_indices()
             .nth(to)
@@ -244,6 +180,53 @@ impl Excerpt {
         }
     }
 
+    /// Appends the `shown` characters of a line (at byte `line_start` of the
+    /// file, from its column `from`), escaped and with what `hide` says
+    /// hidden. Returns their marks.
+    fn push_shown(
+        &mut self,
+        text: &str,
+        line_start: usize,
+        from: usize,
+        shown: &[(usize, char)],
+        hide: &Hide,
+    ) -> Vec<Mark> {
+        let mut marks = Vec::with_capacity(shown.len() + 1);
+        // Masking keeps the number of characters, so each keeps its place.
+        let masked: Vec<char> = if hide.contact_data {
+            let window: String = shown.iter().map(|&(_, c)| c).collect();
+            crate::redact::mask_text(&window).chars().collect()
+        } else {
+            shown.iter().map(|&(_, c)| c).collect()
+        };
+        // Secrets are found in the whole line, so one the cut would halve is
+        // still hidden; each shows as one `[token]` where its first shown
+        // character is, and its other characters point there.
+        let secrets = hide.secrets.find(text);
+        let mut secret = secrets.iter().peekable();
+        let mut in_secret = false;
+        for (i, (&(byte, _), &c)) in shown.iter().zip(&masked).enumerate() {
+            marks.push(Mark {
+                file: line_start + byte,
+                excerpt: self.text.len(),
+                column: from + i,
+            });
+            while secret.peek().is_some_and(|range| range.end <= byte) {
+                secret.next();
+                in_secret = false;
+            }
+            if secret.peek().is_some_and(|range| range.start <= byte) {
+                if !in_secret {
+                    self.text.push_str(secret::CUT);
+                    in_secret = true;
+                }
+                continue;
+            }
+            terminal::push_escaped(&mut self.text, c);
+        }
+        marks
+    }
+
     /// Where a byte offset of the file went: the start of its character, the
     /// edge of the shown part of a cut line, or the end of its line.
     fn moved(&self, offset: usize) -> usize {
@@ -261,6 +244,53 @@ impl Excerpt {
         let i = line.marks.partition_point(|mark| mark.file <= offset);
         line.marks[i.saturating_sub(1)].excerpt
     }
+}
+
+/// The spans clamped to the text, a label over too many lines cut to its
+/// first line.
+fn label_spans(source: &SourceText, spans: &[Range<usize>]) -> Vec<Range<usize>> {
+    spans
+        .iter()
+        .map(|span| {
+            let span = source.clamp(span.clone());
+            let first = source.line_of(span.start);
+            if source.line_of(span.end.saturating_sub(1).max(span.start)) - first >= MAX_LABEL_LINES
+            {
+                span.start..source.line_bounds(first).end
+            } else {
+                span
+            }
+        })
+        .collect()
+}
+
+/// The (first, last) lines of each chunk: every label's lines with their
+/// context, overlapping or touching ones merged, in order.
+fn chunk_lines(
+    source: &SourceText,
+    spans: &[Range<usize>],
+    last_line: usize,
+) -> Vec<(usize, usize)> {
+    let mut ranges: Vec<(usize, usize)> = spans
+        .iter()
+        .map(|span| {
+            let first = source.line_of(span.start);
+            let last = source.line_of(span.end.saturating_sub(1).max(span.start));
+            (
+                first.saturating_sub(CONTEXT_LINES),
+                (last + CONTEXT_LINES).min(last_line).max(last),
+            )
+        })
+        .collect();
+    ranges.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+    for (first, last) in ranges {
+        match merged.last_mut() {
+            Some(previous) if first <= previous.1 + 1 => previous.1 = previous.1.max(last),
+            _ => merged.push((first, last)),
+        }
+    }
+    merged
 }
 
 impl SourceCode for Excerpt {

@@ -245,35 +245,67 @@ pub fn cpu_seconds(stat_path: &str) -> f64 {
     }
 }
 
+/// A temporary project folder holding `files` (a path relative to the
+/// folder, and its text); folders are made as needed.
+pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    write_files(dir.path(), files);
+    dir
+}
+
+/// Writes `files` (relative paths and texts) under `dir`, making folders.
+pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let path = dir.join(path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("a folder in the project");
+        }
+        std::fs::write(path, text).expect("a file in the project");
+    }
+}
+
 /// The repository root, for fixtures and examples.
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Direct calls to the sandbox, bypassing zeeg.
+/// Direct calls to a sandbox, bypassing zeeg: blocking ones for tests that
+/// check what a run of zeeg left there, `async` ones (whose answers keep
+/// their status) for the tests of the sandbox itself.
 #[allow(dead_code)] // not every test module or bench uses it
-pub struct Api<'a> {
-    sandbox: &'a Sandbox,
-    runtime: tokio::runtime::Runtime,
-    http: reqwest::Client,
+pub struct Api {
+    /// The API base URL.
+    pub base: String,
+    pub http: reqwest::Client,
+    /// For the blocking calls, made at the first: an `async` test must not
+    /// drop a runtime.
+    runtime: std::sync::OnceLock<tokio::runtime::Runtime>,
 }
 
 #[allow(dead_code)]
-impl<'a> Api<'a> {
-    pub fn new(sandbox: &'a Sandbox) -> Api<'a> {
+impl Api {
+    pub fn new(sandbox: &Sandbox) -> Api {
         Api {
-            sandbox,
-            runtime: tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap(),
+            base: sandbox.api_url(),
             http: reqwest::Client::new(),
+            runtime: std::sync::OnceLock::new(),
         }
     }
 
+    fn block_on<T>(&self, task: impl std::future::Future<Output = T>) -> T {
+        self.runtime
+            .get_or_init(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime")
+            })
+            .block_on(task)
+    }
+
     pub fn get(&self, path_and_query: &str) -> serde_json::Value {
-        let url = format!("{}{path_and_query}", self.sandbox.api_url());
-        self.runtime.block_on(async {
+        let url = format!("{}{path_and_query}", self.base);
+        self.block_on(async {
             // The sandbox may run with --fail-rate: try until it answers.
             for _ in 0..50 {
                 let answer = self.http.get(&url).bearer_auth(TOKEN).send().await;
@@ -319,8 +351,8 @@ impl<'a> Api<'a> {
 
     /// PUTs `body` to `path_and_query`, asserting success.
     pub fn put(&self, path_and_query: &str, body: serde_json::Value) {
-        let url = format!("{}{path_and_query}", self.sandbox.api_url());
-        self.runtime.block_on(async {
+        let url = format!("{}{path_and_query}", self.base);
+        self.block_on(async {
             let answer = self
                 .http
                 .put(&url)
@@ -335,6 +367,86 @@ impl<'a> Api<'a> {
                 answer.status()
             );
         })
+    }
+
+    /// Sends `request`: the status, and the body as JSON (as a JSON string
+    /// when it is none).
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+        let response = request.send().await.expect("the sandbox answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("a complete body");
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        (status, body)
+    }
+
+    /// `PUT /crm/people?matchingAttribute=SLUG` with a raw body and the write token.
+    pub async fn upsert_raw(&self, slug: &str, body: &str) -> (u16, serde_json::Value) {
+        self.send(
+            self.http
+                .put(format!("{}/crm/people?matchingAttribute={slug}", self.base))
+                .bearer_auth(TOKEN)
+                .header("content-type", "application/json")
+                .body(body.to_string()),
+        )
+        .await
+    }
+
+    /// [`Api::upsert_raw`] of a JSON body.
+    pub async fn upsert_by(&self, slug: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.upsert_raw(slug, &body.to_string()).await
+    }
+
+    /// `PUT /crm/companies?QUERY` with the write token.
+    pub async fn put_company(
+        &self,
+        query: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        self.send(
+            self.http
+                .put(format!("{}/crm/companies?{query}", self.base))
+                .bearer_auth(TOKEN)
+                .json(&body),
+        )
+        .await
+    }
+
+    /// Asserts a company by domain, which must answer 200 or 201.
+    pub async fn assert_company(&self, body: serde_json::Value) -> serde_json::Value {
+        let (status, answer) = self.put_company("matchingAttribute=domain", body).await;
+        assert!(status == 200 || status == 201, "{status} {answer}");
+        answer
+    }
+
+    /// `GET` a path below the base URL with the read-only token.
+    pub async fn read(&self, path: &str) -> (u16, serde_json::Value) {
+        self.send(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .bearer_auth(READ_TOKEN),
+        )
+        .await
+    }
+
+    /// Every person, walking `nextPage` links, `count` a page.
+    pub async fn read_all(&self, count: u32) -> Vec<serde_json::Value> {
+        let mut people = Vec::new();
+        let mut path = format!("/crm/people?count={count}");
+        loop {
+            let (status, page) = self.read(&path).await;
+            assert_eq!(status, 200, "{page}");
+            people.extend(page["collection"].as_array().unwrap().iter().cloned());
+            match page["pagination"]["nextPage"].as_str() {
+                Some(next) => path = next.strip_prefix("/v2").unwrap().to_string(),
+                None => return people,
+            }
+        }
+    }
+
+    /// How many people the sandbox holds, read with the read-only token.
+    pub async fn read_total(&self) -> u64 {
+        let (_, page) = self.read("/crm/people").await;
+        page["pagination"]["total"].as_u64().unwrap()
     }
 }
 

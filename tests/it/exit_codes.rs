@@ -2,27 +2,21 @@
 //! sandbox: scripts and CI branch on these numbers, so each one is an API.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::common::{Sandbox, run, zeeg};
+use crate::common::{Sandbox, project, run, write_files, zeeg};
 
 /// A project of `n` people `p0@example.com`… with `jobTitle: TITLE`.
-fn project(n: usize, title: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    write_people(dir.path(), n, title);
-    dir
-}
-
-fn write_people(dir: &Path, n: usize, title: &str) {
+/// `n` people with this job title.
+fn people(n: usize, title: &str) -> String {
     let mut yaml = String::from("people:\n");
     for i in 0..n {
         yaml.push_str(&format!(
             "  - firstName: Person{i}\n    emails: [p{i}@example.com]\n    jobTitle: {title}\n"
         ));
     }
-    std::fs::write(dir.join("people.yaml"), yaml).unwrap();
+    yaml
 }
 
 #[test]
@@ -62,7 +56,7 @@ fn a_command_line_that_does_not_parse_exits_1_never_2() {
 #[test]
 fn plan_exits_0_without_changes_2_with_changes_and_1_on_errors() {
     let sandbox = Sandbox::start(&[]);
-    let dir = project(3, "Engineer");
+    let dir = project(&[("people.yaml", &people(3, "Engineer"))]);
     let plan = |extra: &[&str]| {
         run(sandbox
             .zeeg()
@@ -107,7 +101,7 @@ fn apply_exits_3_when_an_entry_fails_and_the_rest_are_applied() {
         Some(422),
         "refused-at-apply",
     );
-    let dir = project(2, "Engineer");
+    let dir = project(&[("people.yaml", &people(2, "Engineer"))]);
     let mut yaml = std::fs::read_to_string(dir.path().join("people.yaml")).unwrap();
     yaml.push_str(
         "  - firstName: Big\n    emails: [big@example.com]\n    description: refused-at-apply\n",
@@ -141,7 +135,7 @@ fn apply_exits_3_when_an_entry_fails_and_the_rest_are_applied() {
 #[test]
 fn apply_of_a_stale_saved_plan_exits_4() {
     let sandbox = Sandbox::start(&[]);
-    let dir = project(2, "Engineer");
+    let dir = project(&[("people.yaml", &people(2, "Engineer"))]);
     let saved = dir.path().join("zeeg.plan");
     let planned = run(sandbox
         .zeeg()
@@ -149,7 +143,7 @@ fn apply_of_a_stale_saved_plan_exits_4() {
         .arg(&saved)
         .current_dir(dir.path()));
     assert_eq!(planned.code, 0, "{}", planned.stderr);
-    write_people(dir.path(), 2, "Manager");
+    write_files(dir.path(), &[("people.yaml", &people(2, "Manager"))]);
 
     let out = run(sandbox
         .zeeg()
@@ -162,7 +156,7 @@ fn apply_of_a_stale_saved_plan_exits_4() {
 #[test]
 fn apply_interrupted_by_sigint_exits_130() {
     let sandbox = Sandbox::start(&["--latency", "100"]);
-    let dir = project(40, "Engineer");
+    let dir = project(&[("people.yaml", &people(40, "Engineer"))]);
     let mut child = sandbox
         .zeeg()
         .args(["apply", "--auto-approve", "--parallelism", "1"])

@@ -1,5 +1,13 @@
-//! One integration-test binary (fast to link). Every test runs the real `zeeg`
-//! binary and, where the API is involved, a real sandbox over loopback HTTP.
+//! One integration-test binary (fast to link). Where the API is involved, a
+//! test talks HTTP on loopback to a real sandbox or a per-test mock server.
+//!
+//! - Most modules run the real `zeeg` binary (`common::zeeg`).
+//! - `client` calls the API client as a library, against the sandbox binary
+//!   and per-test mocks; `validate` and `doctor` also call the loader and the
+//!   sandbox as a library beside their runs of the binary.
+//! - `action`, `recipes` and `runner` run the GitHub Action and the CI recipes
+//!   by a stand-in runner against a stand-in `zeeg`; `release` checks the
+//!   release configuration with cargo and a workflow validator.
 
 mod action;
 mod apply;

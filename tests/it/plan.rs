@@ -98,12 +98,9 @@ const PEOPLE: &str = r#"people:
 "#;
 
 /// A project folder with `zeeg.yaml` and `people/team.yaml`.
-fn project(people: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("zeeg.yaml"), "{}\n").unwrap();
-    std::fs::create_dir(dir.path().join("people")).unwrap();
-    std::fs::write(dir.path().join("people/team.yaml"), people).unwrap();
-    dir
+/// A project with a `zeeg.yaml` and one people file, `people/team.yaml`.
+fn team_project(people: &str) -> tempfile::TempDir {
+    common::project(&[("zeeg.yaml", "{}\n"), ("people/team.yaml", people)])
 }
 
 fn write_seed(dir: &Path, seed: &Value) -> String {
@@ -137,7 +134,7 @@ fn plan(sandbox: &Sandbox, dir: &Path, args: &[&str]) -> Run {
 
 #[test]
 fn every_kind_of_change_as_text() {
-    let dir = project(PEOPLE);
+    let dir = team_project(PEOPLE);
     let sandbox = scenario_sandbox(dir.path());
     let out = plan(&sandbox, dir.path(), &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -150,7 +147,7 @@ fn every_kind_of_change_as_text() {
 
 #[test]
 fn every_kind_of_change_as_json() {
-    let dir = project(PEOPLE);
+    let dir = team_project(PEOPLE);
     let sandbox = scenario_sandbox(dir.path());
     let out = plan(&sandbox, dir.path(), &["--format", "json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -164,7 +161,7 @@ fn every_kind_of_change_as_json() {
 
 #[test]
 fn every_kind_of_change_as_markdown_redacted_in_ci() {
-    let dir = project(PEOPLE);
+    let dir = team_project(PEOPLE);
     let sandbox = scenario_sandbox(dir.path());
     let out = run(sandbox
         .zeeg()
@@ -203,7 +200,7 @@ fn contact_data() -> Vec<String> {
 
 #[test]
 fn redacted_output_in_every_format_shows_no_email_or_phone() {
-    let dir = project(PEOPLE);
+    let dir = team_project(PEOPLE);
     let sandbox = scenario_sandbox(dir.path());
     let secrets = contact_data();
     for format in ["text", "json", "markdown"] {
@@ -228,7 +225,7 @@ fn redacted_output_in_every_format_shows_no_email_or_phone() {
 
 #[test]
 fn no_redact_overrides_ci() {
-    let dir = project(PEOPLE);
+    let dir = team_project(PEOPLE);
     let sandbox = scenario_sandbox(dir.path());
     let out = run(sandbox.zeeg().current_dir(dir.path()).env("CI", "1").args([
         "plan",
@@ -243,12 +240,12 @@ fn no_redact_overrides_ci() {
 
 #[test]
 fn detailed_exitcode_tells_changes_from_none() {
-    let dir = project(PEOPLE);
+    let dir = team_project(PEOPLE);
     let sandbox = scenario_sandbox(dir.path());
     let out = plan(&sandbox, dir.path(), &["--detailed-exitcode"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
 
-    let calm = project("people:\n  - firstName: Kim\n    emails: [kim@acme.example]\n");
+    let calm = team_project("people:\n  - firstName: Kim\n    emails: [kim@acme.example]\n");
     let out = run(sandbox.zeeg().current_dir(calm.path()).args([
         "plan",
         "people",
@@ -260,7 +257,7 @@ fn detailed_exitcode_tells_changes_from_none() {
 
 #[test]
 fn a_saved_plan_holds_no_contact_data() {
-    let dir = project(PEOPLE);
+    let dir = team_project(PEOPLE);
     let sandbox = scenario_sandbox(dir.path());
     let saved = dir.path().join("zeeg.plan");
     let out = plan(
@@ -286,7 +283,7 @@ fn a_saved_plan_holds_no_contact_data() {
 
 #[test]
 fn an_entry_matching_two_live_people_is_refused_naming_both() {
-    let dir = project("people:\n  - firstName: Jo\n    emails: [jo@acme.example]\n");
+    let dir = team_project("people:\n  - firstName: Jo\n    emails: [jo@acme.example]\n");
     let seed = write_seed(
         dir.path(),
         &json!([
@@ -316,7 +313,7 @@ fn an_entry_matching_two_live_people_is_refused_naming_both() {
 
 #[test]
 fn two_entries_matching_one_live_person_are_refused_naming_both() {
-    let dir = project(
+    let dir = team_project(
         "people:\n  - firstName: Jo\n    emails: [jo@acme.example]\n  - matchingAttribute: phone_number\n    phoneNumber: \"+4930\"\n    firstName: Jo\n",
     );
     let seed = write_seed(
@@ -337,7 +334,7 @@ fn two_entries_matching_one_live_person_are_refused_naming_both() {
 
 #[test]
 fn a_custom_attribute_the_workspace_lacks_is_named_with_its_place() {
-    let dir = project(
+    let dir = team_project(
         "people:\n  - firstName: Jo\n    emails: [jo@acme.example]\n    customAttributes:\n      custmer_tier: gold\n",
     );
     let sandbox = Sandbox::start(&["--custom-attribute", "customer_tier:select=gold|silver"]);
@@ -396,7 +393,7 @@ fn typed_sandbox() -> Sandbox {
 
 #[test]
 fn custom_attribute_values_are_checked_at_plan_time_where_they_are_written() {
-    let dir = project(WRONG_VALUES);
+    let dir = team_project(WRONG_VALUES);
     let sandbox = typed_sandbox();
     let out = plan(&sandbox, dir.path(), &[]);
     assert_eq!(out.code, 1, "{}", out.stdout);
@@ -473,7 +470,7 @@ fn the_sandbox_refuses_on_write_exactly_what_the_plan_refuses() {
             None => assert!(status == 201, "{values}: {status} {answer}"),
         }
         // The plan of the same value says the same.
-        let dir = project(&format!(
+        let dir = team_project(&format!(
             "people:\n  - firstName: T\n    emails: [p{i}@acme.example]\n    customAttributes: {values}\n"
         ));
         let planned = plan(&sandbox, dir.path(), &[]);
@@ -587,7 +584,7 @@ fn unwrapped(stderr: &str) -> String {
 
 #[test]
 fn few_entries_against_many_people_are_searched() {
-    let dir = project(&many_entries(50));
+    let dir = team_project(&many_entries(50));
     let seed = write_seed(dir.path(), &many_people(5_000));
     let sandbox = Sandbox::start(&["--seed", &seed]);
     let out = plan(&sandbox, dir.path(), &[]);
@@ -597,7 +594,7 @@ fn few_entries_against_many_people_are_searched() {
             .ends_with("Plan: 25 to create, 0 to update, 25 unchanged.\n")
     );
 
-    let dir = project(&many_entries(20));
+    let dir = team_project(&many_entries(20));
     let out = plan(&sandbox, dir.path(), &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
@@ -608,7 +605,7 @@ fn few_entries_against_many_people_are_searched() {
 
 #[test]
 fn as_many_entries_as_people_are_listed() {
-    let dir = project(&many_entries(2_000));
+    let dir = team_project(&many_entries(2_000));
     let seed = write_seed(dir.path(), &many_people(2_000));
     let sandbox = Sandbox::start(&["--seed", &seed]);
     let out = plan(&sandbox, dir.path(), &[]);
@@ -621,7 +618,7 @@ fn as_many_entries_as_people_are_listed() {
 
 #[test]
 fn no_token_names_the_variable() {
-    let dir = project(PEOPLE);
+    let dir = team_project(PEOPLE);
     let sandbox = scenario_sandbox(dir.path());
     let out = run(sandbox
         .zeeg()
@@ -635,7 +632,7 @@ fn no_token_names_the_variable() {
 
 #[test]
 fn a_wrong_token_is_a_401_with_a_hint_and_is_never_printed() {
-    let dir = project(PEOPLE);
+    let dir = team_project(PEOPLE);
     let sandbox = scenario_sandbox(dir.path());
     let out = run(sandbox
         .zeeg()
@@ -650,7 +647,7 @@ fn a_wrong_token_is_a_401_with_a_hint_and_is_never_printed() {
 
 #[test]
 fn a_token_without_read_scope_is_a_403() {
-    let dir = project(PEOPLE);
+    let dir = team_project(PEOPLE);
     let sandbox = Sandbox::start(&["--token", "write-only:crm:write"]);
     let out = run(sandbox
         .zeeg()
@@ -664,7 +661,7 @@ fn a_token_without_read_scope_is_a_403() {
 
 #[test]
 fn an_unreachable_api_names_the_url() {
-    let dir = project(PEOPLE);
+    let dir = team_project(PEOPLE);
     // A port that was free a moment ago: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -688,7 +685,7 @@ fn an_unreachable_api_names_the_url() {
 
 #[test]
 fn plain_http_to_another_host_is_refused() {
-    let dir = project(PEOPLE);
+    let dir = team_project(PEOPLE);
     let out = run(common::zeeg()
         .env("ZEEG_API_TOKEN", common::TOKEN)
         .current_dir(dir.path())
@@ -741,7 +738,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn phone_and_email_identities_are_found_by_search() {
-    let dir = project(
+    let dir = team_project(
         "people:\n  - firstName: P7\n    emails: [P7@live.example]\n    jobTitle: CEO\n  - matchingAttribute: phone_number\n    phoneNumber: \"+4930100042\"\n    firstName: Renamed\n",
     );
     let live = Value::Array(
@@ -774,7 +771,7 @@ fn phone_and_email_identities_are_found_by_search() {
 
 #[test]
 fn only_and_exclude_narrow_the_plan() {
-    let dir = project(PEOPLE);
+    let dir = team_project(PEOPLE);
     let sandbox = scenario_sandbox(dir.path());
     let out = plan(&sandbox, dir.path(), &["--only", "*@acme.example"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -840,7 +837,7 @@ fn only_and_exclude_narrow_the_plan() {
 
 #[test]
 fn colour_only_when_asked_for_or_on_a_terminal() {
-    let dir = project(PEOPLE);
+    let dir = team_project(PEOPLE);
     let sandbox = scenario_sandbox(dir.path());
     let coloured = plan(&sandbox, dir.path(), &["--color", "always"]);
     assert_eq!(coloured.code, 0, "{}", coloured.stderr);
@@ -877,7 +874,7 @@ fn a_wrong_default_matching_attribute_is_one_error_in_zeeg_yaml() {
             "  - firstName: P{i}\n    phoneNumber: \"+49301234{i:02}\"\n"
         ));
     }
-    let dir = project(&people);
+    let dir = team_project(&people);
     std::fs::write(
         dir.path().join("zeeg.yaml"),
         "apply:\n  parallelism: 2\ndefaults:\n  matchingAttribute: phone\n",
@@ -914,7 +911,7 @@ fn a_wrong_default_matching_attribute_is_one_error_in_zeeg_yaml() {
 
 #[test]
 fn the_closing_hint_names_what_to_fix() {
-    let dir = project("people:\n  - firstName: Jo\n    emails: [jo@acme.example]\n");
+    let dir = team_project("people:\n  - firstName: Jo\n    emails: [jo@acme.example]\n");
     let sandbox = Sandbox::start(&[]);
     let out = plan(&sandbox, dir.path(), &["no-such-folder"]);
     assert_eq!(out.code, 1);

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{Run, Sandbox, run, zeeg};
+use crate::common::{Run, Sandbox, project, run, write_files, zeeg};
 
 const TEAM: &str = "people:
   - firstName: Ada
@@ -21,18 +21,16 @@ const TEAM: &str = "people:
 /// A project with `people/team.yaml`, a YAML file that is no people file
 /// (`notes/todo.yaml`: reading it is an error), and `marker` at its top
 /// (`zeeg.yaml` or a `.git` folder) when given.
-fn project(marker: Option<&str>) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+fn marked_project(marker: Option<&str>) -> tempfile::TempDir {
+    let dir = project(&[
+        ("people/team.yaml", TEAM),
+        ("notes/todo.yaml", "todo: [call Ada]\n"),
+    ]);
     match marker {
         Some(".git") => std::fs::create_dir(dir.path().join(".git")).unwrap(),
-        Some(file) => std::fs::write(dir.path().join(file), "{}\n").unwrap(),
+        Some(file) => write_files(dir.path(), &[(file, "{}\n")]),
         None => {}
     }
-    for folder in ["people", "notes"] {
-        std::fs::create_dir(dir.path().join(folder)).unwrap();
-    }
-    std::fs::write(dir.path().join("people/team.yaml"), TEAM).unwrap();
-    std::fs::write(dir.path().join("notes/todo.yaml"), "todo: [call Ada]\n").unwrap();
     dir
 }
 
@@ -48,7 +46,7 @@ fn retitle(dir: &Path, title: &str) {
 #[test]
 fn apply_of_a_saved_plan_reads_the_paths_the_plan_was_made_from() {
     let sandbox = Sandbox::start(&[]);
-    let dir = project(Some("zeeg.yaml"));
+    let dir = marked_project(Some("zeeg.yaml"));
     let root = dir.path();
     let planned = in_dir(
         sandbox.zeeg(),
@@ -97,7 +95,7 @@ fn apply_of_a_saved_plan_reads_the_paths_the_plan_was_made_from() {
 #[test]
 fn paths_that_differ_from_the_saved_plans_are_refused() {
     let sandbox = Sandbox::start(&[]);
-    let dir = project(Some("zeeg.yaml"));
+    let dir = marked_project(Some("zeeg.yaml"));
     let root = dir.path();
     let planned = in_dir(
         sandbox.zeeg(),
@@ -145,7 +143,7 @@ fn paths_that_differ_from_the_saved_plans_are_refused() {
 #[test]
 fn a_plan_made_in_another_project_is_refused() {
     let sandbox = Sandbox::start(&[]);
-    let first = project(Some("zeeg.yaml"));
+    let first = marked_project(Some("zeeg.yaml"));
     let planned = in_dir(
         sandbox.zeeg(),
         first.path(),
@@ -153,7 +151,7 @@ fn a_plan_made_in_another_project_is_refused() {
     );
     assert_eq!(planned.code, 0, "{}", planned.stderr);
 
-    let second = project(Some("zeeg.yaml"));
+    let second = marked_project(Some("zeeg.yaml"));
     std::fs::rename(
         second.path().join("people/team.yaml"),
         second.path().join("people/staff.yaml"),
@@ -178,7 +176,7 @@ fn a_plan_made_in_another_project_is_refused() {
 #[test]
 fn one_project_has_one_sandbox_whichever_folder_a_command_runs_from() {
     for marker in [Some("zeeg.yaml"), Some(".git")] {
-        let dir = project(marker);
+        let dir = marked_project(marker);
         let root = dir.path();
         std::fs::remove_file(root.join("notes/todo.yaml")).unwrap();
         let applied = in_dir(
@@ -211,7 +209,7 @@ fn one_project_has_one_sandbox_whichever_folder_a_command_runs_from() {
 
 #[test]
 fn paths_are_shown_relative_to_the_current_folder_however_zeeg_is_called() {
-    let dir = project(Some(".git"));
+    let dir = marked_project(Some(".git"));
     let root = dir.path();
     std::fs::remove_file(root.join("notes/todo.yaml")).unwrap();
     let place = |folder: &Path, args: &[&str]| {
@@ -247,7 +245,7 @@ fn paths_are_shown_relative_to_the_current_folder_however_zeeg_is_called() {
 #[test]
 fn a_saved_plan_made_with_only_applies_the_same_selection() {
     let sandbox = Sandbox::start(&[]);
-    let dir = project(Some("zeeg.yaml"));
+    let dir = marked_project(Some("zeeg.yaml"));
     let root = dir.path();
     let planned = in_dir(
         sandbox.zeeg(),

@@ -19,10 +19,9 @@ use crate::common::{self, Run, Sandbox, run};
 
 const PEOPLE: &str = "people:\n  - firstName: Ada\n    emails: [ada@example.com]\n  - firstName: Grace\n    emails: [grace@example.com]\n";
 
-fn project(people: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("people.yaml"), people).unwrap();
-    dir
+/// A project of one people file.
+fn people_project(people: &str) -> tempfile::TempDir {
+    common::project(&[("people.yaml", people)])
 }
 
 fn plan_at(url: &str, dir: &std::path::Path) -> (Run, Duration) {
@@ -61,7 +60,7 @@ fn free_port() -> u16 {
 
 #[test]
 fn a_refused_connection_is_tried_three_times_then_exits_1_saying_so() {
-    let dir = project(PEOPLE);
+    let dir = people_project(PEOPLE);
     let (out, took) = plan_at(&format!("http://127.0.0.1:{}/v2", free_port()), dir.path());
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(took < Duration::from_secs(15), "took {took:?}");
@@ -80,7 +79,7 @@ fn a_refused_connection_is_tried_three_times_then_exits_1_saying_so() {
 
 #[test]
 fn an_unknown_host_exits_1_at_once() {
-    let dir = project(PEOPLE);
+    let dir = people_project(PEOPLE);
     let (out, took) = plan_at("https://zeeg-unknown-host.invalid/v2", dir.path());
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(took < Duration::from_secs(3), "took {took:?}");
@@ -136,7 +135,7 @@ async fn flaky_api(failures: usize, writes_only: bool) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_untrusted_certificate_exits_1_at_once_naming_the_cause() {
     let (port, accepted) = crate::client::self_signed_tls_server().await;
-    let dir = project(PEOPLE);
+    let dir = people_project(PEOPLE);
     let path = dir.path().to_path_buf();
     let (out, took) = tokio::task::spawn_blocking(move || {
         plan_at(&format!("https://127.0.0.1:{port}/v2"), &path)
@@ -165,7 +164,7 @@ async fn an_untrusted_certificate_exits_1_at_once_naming_the_cause() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_wait_to_retry_is_a_line_on_stderr() {
     let url = flaky_api(2, false).await;
-    let dir = project(PEOPLE);
+    let dir = people_project(PEOPLE);
     let path = dir.path().to_path_buf();
     let (out, _) = tokio::task::spawn_blocking(move || plan_at(&url, &path))
         .await
@@ -228,7 +227,7 @@ fn interrupted_while_waiting(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_while_waiting_to_retry_ends_the_plan_with_130() {
     let url = flaky_api(usize::MAX, false).await;
-    let dir = project(PEOPLE);
+    let dir = people_project(PEOPLE);
     let path = dir.path().to_path_buf();
     let (code, stderr, after_signal) =
         tokio::task::spawn_blocking(move || interrupted_while_waiting(&url, &path, &["plan", "."]))
@@ -242,7 +241,7 @@ async fn ctrl_c_while_waiting_to_retry_ends_the_plan_with_130() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_while_apply_waits_to_retry_ends_with_130_and_names_the_entries() {
     let url = flaky_api(usize::MAX, true).await;
-    let dir = project(PEOPLE);
+    let dir = people_project(PEOPLE);
     let path = dir.path().to_path_buf();
     let (code, stderr, after_signal) = tokio::task::spawn_blocking(move || {
         interrupted_while_waiting(&url, &path, &["apply", ".", "--auto-approve"])
@@ -330,7 +329,7 @@ fn interrupted_twice(url: &str, dir: &std::path::Path, held: &AtomicUsize) -> (R
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_ctrl_c_reports_the_abandoned_requests_as_unknown_not_as_not_sent() {
     let (url, held) = unanswering_api().await;
-    let dir = project(&many(5));
+    let dir = people_project(&many(5));
     let path = dir.path().to_path_buf();
     let (out, after_second) =
         tokio::task::spawn_blocking(move || interrupted_twice(&url, &path, &held))
@@ -385,7 +384,7 @@ fn apply(sandbox: &Sandbox, dir: &std::path::Path) -> (Run, Value) {
 #[test]
 fn apply_under_failures_creates_exactly_the_people_in_the_files() {
     let sandbox = Sandbox::start(&["--fail-rate", "0.15"]);
-    let dir = project(&many(60));
+    let dir = people_project(&many(60));
     let (out, json) = apply(&sandbox, dir.path());
     assert!(
         json["stats"]["retries"].as_u64().unwrap() > 0,
@@ -427,7 +426,7 @@ fn apply_under_failures_creates_exactly_the_people_in_the_files() {
 fn apply_under_a_rate_limit_paces_itself_and_creates_everyone() {
     // The bucket is empty at the start: other integrations just used it.
     let sandbox = Sandbox::start(&["--rate-limit", "20"]);
-    let dir = project(&many(80));
+    let dir = people_project(&many(80));
     let started = Instant::now();
     let (out, json) = apply(&sandbox, dir.path());
     let elapsed = started.elapsed();
@@ -457,7 +456,7 @@ fn stray_429s_cost_only_their_own_requests() {
     // Every failure a 429 with `Retry-After: 1`, as another integration's
     // use of the workspace sends them: no pacing, no pause for the rest.
     let sandbox = Sandbox::start(&["--fail-rate", "0.05", "--fail-mix", "429=1"]);
-    let dir = project(&many(200));
+    let dir = people_project(&many(200));
     let started = Instant::now();
     let (out, json) = apply(&sandbox, dir.path());
     let elapsed = started.elapsed();
@@ -479,7 +478,7 @@ fn apply_follows_a_limit_that_drops_and_recovers() {
     // 100/s, 10/s from 1 s, 100/s again from 3 s: 200 creates are answered
     // at best after 3.8 s.
     let sandbox = Sandbox::start(&["--rate-schedule", "100@0,10@1,100@3"]);
-    let dir = project(&many(200));
+    let dir = people_project(&many(200));
     let started = Instant::now();
     let (out, json) = apply(&sandbox, dir.path());
     let elapsed = started.elapsed();
@@ -506,7 +505,7 @@ fn a_retry_after_given_as_an_http_date_is_waited_out() {
         "429=1",
         "--retry-after-date",
     ]);
-    let dir = project(&many(40));
+    let dir = people_project(&many(40));
     let started = Instant::now();
     let (out, json) = apply(&sandbox, dir.path());
     let elapsed = started.elapsed();

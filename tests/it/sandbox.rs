@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::{self, READ_TOKEN, Sandbox, TOKEN};
+use crate::common::{self, Api, READ_TOKEN, Sandbox, TOKEN};
 
 /// The request body of the upsert page's curl example, byte for byte.
 const SEED_PAGE_BODY: &str = r#"
@@ -29,93 +29,6 @@ const SEED_PAGE_BODY: &str = r#"
 }
 }
 "#;
-
-/// A tiny client of one sandbox.
-struct Api {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Api {
-    fn new(sandbox: &Sandbox) -> Api {
-        Api {
-            base: sandbox.api_url(),
-            http: reqwest::Client::new(),
-        }
-    }
-
-    async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
-        let response = request.send().await.expect("the sandbox answers");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("a complete body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, body)
-    }
-
-    /// `PUT /crm/people?matchingAttribute=SLUG` with a raw body and the write token.
-    async fn put_raw(&self, slug: &str, body: &str) -> (u16, Value) {
-        self.send(
-            self.http
-                .put(format!("{}/crm/people?matchingAttribute={slug}", self.base))
-                .bearer_auth(TOKEN)
-                .header("content-type", "application/json")
-                .body(body.to_string()),
-        )
-        .await
-    }
-
-    async fn put(&self, slug: &str, body: Value) -> (u16, Value) {
-        self.put_raw(slug, &body.to_string()).await
-    }
-
-    /// `PUT /crm/companies?QUERY` with the write token.
-    async fn put_company(&self, query: &str, body: Value) -> (u16, Value) {
-        self.send(
-            self.http
-                .put(format!("{}/crm/companies?{query}", self.base))
-                .bearer_auth(TOKEN)
-                .json(&body),
-        )
-        .await
-    }
-
-    /// Asserts a company by domain, which must answer 200 or 201.
-    async fn assert_company(&self, body: Value) -> Value {
-        let (status, answer) = self.put_company("matchingAttribute=domain", body).await;
-        assert!(status == 200 || status == 201, "{status} {answer}");
-        answer
-    }
-
-    /// `GET` a path below the base URL with the read-only token.
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.send(
-            self.http
-                .get(format!("{}{path}", self.base))
-                .bearer_auth(READ_TOKEN),
-        )
-        .await
-    }
-
-    /// Every person, walking `nextPage` links.
-    async fn all(&self, count: u32) -> Vec<Value> {
-        let mut people = Vec::new();
-        let mut path = format!("/crm/people?count={count}");
-        loop {
-            let (status, page) = self.get(&path).await;
-            assert_eq!(status, 200, "{page}");
-            people.extend(page["collection"].as_array().unwrap().iter().cloned());
-            match page["pagination"]["nextPage"].as_str() {
-                Some(next) => path = next.strip_prefix("/v2").unwrap().to_string(),
-                None => return people,
-            }
-        }
-    }
-
-    async fn total(&self) -> u64 {
-        let (_, page) = self.get("/crm/people").await;
-        page["pagination"]["total"].as_u64().unwrap()
-    }
-}
 
 /// Snapshot of a body with ids and timestamps replaced.
 macro_rules! assert_body_snapshot {
@@ -154,16 +67,16 @@ async fn the_seed_page_body_creates_then_updates_the_same_person() {
     let dir = temp_dir();
     let sandbox = Sandbox::start(&["--seed", &page_company_seed(&dir)]);
     let api = Api::new(&sandbox);
-    let (status, created) = api.put_raw("email", SEED_PAGE_BODY).await;
+    let (status, created) = api.upsert_raw("email", SEED_PAGE_BODY).await;
     assert_eq!(status, 201, "{created}");
     assert_body_snapshot!("seed_page_created", created);
-    let (status, updated) = api.put_raw("email", SEED_PAGE_BODY).await;
+    let (status, updated) = api.upsert_raw("email", SEED_PAGE_BODY).await;
     assert_eq!(status, 200, "{updated}");
     assert_eq!(updated["status"], 200);
     assert_eq!(person(&updated)["id"], person(&created)["id"]);
-    assert_eq!(api.total().await, 1);
+    assert_eq!(api.read_total().await, 1);
     let id = person(&created)["id"].as_str().unwrap();
-    let (status, read) = api.get(&format!("/crm/people/{id}")).await;
+    let (status, read) = api.read(&format!("/crm/people/{id}")).await;
     assert_eq!(status, 200);
     assert_eq!(read["person"], created["person"]);
 }
@@ -173,13 +86,13 @@ async fn a_secondary_email_matches_ignoring_case_and_space() {
     let sandbox = Sandbox::start(&[]);
     let api = Api::new(&sandbox);
     let (_, created) = api
-        .put(
+        .upsert_by(
             "email",
             json!({"firstName": "Ann", "emails": ["ann@acme.com", "Ann.B@Home.org"]}),
         )
         .await;
     let (status, updated) = api
-        .put(
+        .upsert_by(
             "emails",
             json!({"emails": ["  ann.b@HOME.ORG "], "jobTitle": "CTO"}),
         )
@@ -191,7 +104,7 @@ async fn a_secondary_email_matches_ignoring_case_and_space() {
     assert_eq!(person(&updated)["firstName"], "Ann");
     // The old primary no longer matches anyone.
     let (status, _) = api
-        .put(
+        .upsert_by(
             "email",
             json!({"firstName": "Ann", "emails": ["ann@acme.com"]}),
         )
@@ -204,10 +117,10 @@ async fn a_custom_attribute_and_a_standard_slug_match_exactly() {
     let sandbox = Sandbox::start(&["--custom-attribute", "customer_id:text"]);
     let api = Api::new(&sandbox);
     let body = json!({"lastName": "Lee", "customAttributes": {"customer_id": "C-1"}});
-    let (status, created) = api.put("customer_id", body.clone()).await;
+    let (status, created) = api.upsert_by("customer_id", body.clone()).await;
     assert_eq!(status, 201, "{created}");
     let (status, updated) = api
-        .put(
+        .upsert_by(
             "customer_id",
             json!({"jobTitle": "CFO", "customAttributes": {"customer_id": "C-1"}}),
         )
@@ -215,7 +128,7 @@ async fn a_custom_attribute_and_a_standard_slug_match_exactly() {
     assert_eq!(status, 200, "{updated}");
     assert_eq!(person(&updated)["id"], person(&created)["id"]);
     let (status, _) = api
-        .put(
+        .upsert_by(
             "customer_id",
             json!({"lastName": "Lee", "customAttributes": {"customer_id": "c-1"}}),
         )
@@ -223,21 +136,21 @@ async fn a_custom_attribute_and_a_standard_slug_match_exactly() {
     assert_eq!(status, 201, "custom values compare exactly");
 
     let (status, _) = api
-        .put(
+        .upsert_by(
             "phone_number",
             json!({"firstName": "P", "phoneNumber": "+4930"}),
         )
         .await;
     assert_eq!(status, 201);
     let (status, _) = api
-        .put(
+        .upsert_by(
             "phone_number",
             json!({"firstName": "P", "phoneNumber": "+4930"}),
         )
         .await;
     assert_eq!(status, 200);
     let (status, _) = api
-        .put(
+        .upsert_by(
             "phone_number",
             json!({"firstName": "P", "phoneNumber": "+49 30"}),
         )
@@ -257,7 +170,7 @@ async fn null_clears_omitted_is_kept_and_maps_merge_key_by_key() {
     let company = api
         .assert_company(json!({"name": "Acme", "domain": "acme.com"}))
         .await;
-    api.put(
+    api.upsert_by(
         "email",
         json!({"firstName": "Bo", "lastName": "Ek", "emails": ["bo@x.io"], "jobTitle": "Dev",
                "companyId": company["company"]["id"],
@@ -266,7 +179,7 @@ async fn null_clears_omitted_is_kept_and_maps_merge_key_by_key() {
     )
     .await;
     let (status, body) = api
-        .put(
+        .upsert_by(
             "email",
             json!({"emails": ["bo@x.io"], "jobTitle": null, "companyId": null,
                    "socials": {"twitter": null, "instagram": "ig/bo"},
@@ -301,7 +214,7 @@ async fn several_matches_update_the_oldest() {
     let sandbox = Sandbox::start(&["--seed", seed.to_str().unwrap()]);
     let api = Api::new(&sandbox);
     let (status, body) = api
-        .put("email", json!({"emails": ["x@y.z"], "jobTitle": "T"}))
+        .upsert_by("email", json!({"emails": ["x@y.z"], "jobTitle": "T"}))
         .await;
     assert_eq!(status, 200);
     assert_eq!(person(&body)["id"], "a");
@@ -330,7 +243,7 @@ async fn missing_unknown_and_read_only_tokens_are_refused() {
         .await;
     assert_eq!(status, 403);
     assert_body_snapshot!("forbidden", forbidden);
-    assert_eq!(api.total().await, 0);
+    assert_eq!(api.read_total().await, 0);
 }
 
 #[tokio::test]
@@ -338,7 +251,7 @@ async fn invalid_upserts_get_422_with_field_errors_and_change_nothing() {
     let sandbox = Sandbox::start(&["--custom-attribute", "vip:checkbox"]);
     let api = Api::new(&sandbox);
     let (status, _) = api
-        .put("email", json!({"firstName": "Kept", "emails": ["k@x.io"]}))
+        .upsert_by("email", json!({"firstName": "Kept", "emails": ["k@x.io"]}))
         .await;
     assert_eq!(status, 201);
 
@@ -379,11 +292,11 @@ async fn invalid_upserts_get_422_with_field_errors_and_change_nothing() {
         ),
     ];
     for (name, slug, body) in cases {
-        let (status, answer) = api.put(slug, body).await;
+        let (status, answer) = api.upsert_by(slug, body).await;
         assert_eq!(status, 422, "{name}: {answer}");
         assert_body_snapshot!(format!("invalid_{name}"), answer);
     }
-    let people = api.all(100).await;
+    let people = api.read_all(100).await;
     assert_eq!(people.len(), 1);
     assert_eq!(people[0]["firstName"], "Kept");
 }
@@ -392,10 +305,10 @@ async fn invalid_upserts_get_422_with_field_errors_and_change_nothing() {
 async fn malformed_requests_get_400_and_huge_bodies_413() {
     let sandbox = Sandbox::start(&[]);
     let api = Api::new(&sandbox);
-    let (status, malformed) = api.put_raw("email", r#"{"firstName": "Jane""#).await;
+    let (status, malformed) = api.upsert_raw("email", r#"{"firstName": "Jane""#).await;
     assert_eq!(status, 400);
     assert_body_snapshot!("malformed_json", malformed);
-    let (status, not_object) = api.put_raw("email", r#"["jane@x.io"]"#).await;
+    let (status, not_object) = api.upsert_raw("email", r#"["jane@x.io"]"#).await;
     assert_eq!(status, 400, "{not_object}");
     for (name, query) in [
         ("count_zero", "count=0"),
@@ -403,20 +316,20 @@ async fn malformed_requests_get_400_and_huge_bodies_413() {
         ("page_zero", "page=0"),
         ("page_not_a_number", "page=two"),
     ] {
-        let (status, body) = api.get(&format!("/crm/people?{query}")).await;
+        let (status, body) = api.read(&format!("/crm/people?{query}")).await;
         assert_eq!(status, 400, "{query}: {body}");
         assert_body_snapshot!(format!("bad_query_{name}"), body);
     }
     let mut huge = String::from(r#"{"firstName": ""#);
     huge.push_str(&"a".repeat(1024 * 1024));
     huge.push_str(r#"", "emails": ["big@x.io"]}"#);
-    let (status, body) = api.put_raw("email", &huge).await;
+    let (status, body) = api.upsert_raw("email", &huge).await;
     assert_eq!(status, 413, "{body}");
     let (status, body) = api
-        .get("/crm/people/3c90c3cc-0d44-4b50-8888-8dd25736052a")
+        .read("/crm/people/3c90c3cc-0d44-4b50-8888-8dd25736052a")
         .await;
     assert_eq!(status, 404, "{body}");
-    assert_eq!(api.total().await, 0);
+    assert_eq!(api.read_total().await, 0);
 }
 
 #[tokio::test]
@@ -427,7 +340,7 @@ async fn pagination_returns_every_person_exactly_once_oldest_first() {
     let mut ids = Vec::new();
     for i in 0..N {
         let (status, body) = api
-            .put(
+            .upsert_by(
                 "email",
                 json!({"firstName": format!("P{i}"), "emails": [format!("p{i}@x.io")]}),
             )
@@ -435,23 +348,23 @@ async fn pagination_returns_every_person_exactly_once_oldest_first() {
         assert_eq!(status, 201);
         ids.push(person(&body)["id"].as_str().unwrap().to_string());
     }
-    let (_, first) = api.get("/crm/people?count=10").await;
+    let (_, first) = api.read("/crm/people?count=10").await;
     assert_eq!(
         first["pagination"],
         json!({"total": N, "count": 10, "totalPages": 5, "previousPage": null,
                "currentPage": 1, "nextPage": "/v2/crm/people?page=2&count=10"})
     );
-    let (_, last) = api.get("/crm/people?page=5&count=10").await;
+    let (_, last) = api.read("/crm/people?page=5&count=10").await;
     assert_eq!(last["pagination"]["count"], 7);
     assert_eq!(
         last["pagination"]["previousPage"],
         "/v2/crm/people?page=4&count=10"
     );
     assert_eq!(last["pagination"]["nextPage"], Value::Null);
-    let (_, default) = api.get("/crm/people").await;
+    let (_, default) = api.read("/crm/people").await;
     assert_eq!(default["collection"].as_array().unwrap().len(), 20);
 
-    let listed = api.all(10).await;
+    let listed = api.read_all(10).await;
     let mut listed_ids: Vec<String> = listed
         .iter()
         .map(|p| p["id"].as_str().unwrap().to_string())
@@ -477,17 +390,17 @@ async fn pagination_returns_every_person_exactly_once_oldest_first() {
 async fn search_finds_names_emails_and_phone_numbers_ignoring_case() {
     let sandbox = Sandbox::start(&[]);
     let api = Api::new(&sandbox);
-    api.put(
+    api.upsert_by(
         "email",
         json!({"firstName": "Zoë", "lastName": "Quinn", "emails": ["zq@acme.com"]}),
     )
     .await;
-    api.put(
+    api.upsert_by(
         "email",
         json!({"firstName": "Max", "emails": ["max@ACME.com"], "phoneNumber": "+49 555"}),
     )
     .await;
-    api.put(
+    api.upsert_by(
         "email",
         json!({"lastName": "Other", "emails": ["o@else.org"]}),
     )
@@ -500,15 +413,15 @@ async fn search_finds_names_emails_and_phone_numbers_ignoring_case() {
             .map(|p| p["emails"][0].as_str().unwrap().to_string())
             .collect()
     };
-    let (_, page) = api.get("/crm/people?search=acme").await;
+    let (_, page) = api.read("/crm/people?search=acme").await;
     assert_eq!(names(&page), ["zq@acme.com", "max@ACME.com"]);
-    let (_, page) = api.get("/crm/people?search=QUINN").await;
+    let (_, page) = api.read("/crm/people?search=QUINN").await;
     assert_eq!(names(&page), ["zq@acme.com"]);
-    let (_, page) = api.get("/crm/people?search=%2B49%205").await;
+    let (_, page) = api.read("/crm/people?search=%2B49%205").await;
     assert_eq!(names(&page), ["max@ACME.com"]);
-    let (_, page) = api.get("/crm/people?search=nobody").await;
+    let (_, page) = api.read("/crm/people?search=nobody").await;
     assert_eq!(page["pagination"]["total"], 0);
-    let (_, page) = api.get("/crm/people?search=acme&count=1").await;
+    let (_, page) = api.read("/crm/people?search=acme&count=1").await;
     assert_eq!(
         page["pagination"]["nextPage"],
         "/v2/crm/people?page=2&count=1&search=acme"
@@ -524,7 +437,7 @@ async fn the_schema_lists_standard_and_custom_attributes() {
         "seats:number",
     ]);
     let api = Api::new(&sandbox);
-    let (status, body) = api.get("/crm/objects/people").await;
+    let (status, body) = api.read("/crm/objects/people").await;
     assert_eq!(status, 200);
     assert_body_snapshot!("object_schema", body);
 }
@@ -538,14 +451,14 @@ async fn state_survives_a_restart_and_a_kill_right_after_an_answered_write() {
     let created = {
         let sandbox = Sandbox::start(&["--state", state, "--seed", &seed]);
         let api = Api::new(&sandbox);
-        let (status, body) = api.put_raw("email", SEED_PAGE_BODY).await;
+        let (status, body) = api.upsert_raw("email", SEED_PAGE_BODY).await;
         assert_eq!(status, 201);
         body
     };
     let mut sandbox = Sandbox::start(&["--state", state]);
     let api = Api::new(&sandbox);
     let (status, body) = api
-        .put(
+        .upsert_by(
             "email",
             json!({"emails": ["jane.doe@acme.com"], "jobTitle": "CEO"}),
         )
@@ -558,7 +471,7 @@ async fn state_survives_a_restart_and_a_kill_right_after_an_answered_write() {
 
     let sandbox = Sandbox::start(&["--state", state]);
     let api = Api::new(&sandbox);
-    let people = api.all(100).await;
+    let people = api.read_all(100).await;
     assert_eq!(people.len(), 1);
     assert_eq!(people[0]["jobTitle"], "CEO");
     assert_eq!(people[0]["firstName"], "Jane");
@@ -579,14 +492,14 @@ async fn a_seed_applies_only_to_a_new_state() {
     {
         let sandbox = Sandbox::start(&args);
         let api = Api::new(&sandbox);
-        api.put(
+        api.upsert_by(
             "email",
             json!({"emails": ["s@x.io"], "firstName": "Changed"}),
         )
         .await;
     }
     let sandbox = Sandbox::start(&args);
-    let people = Api::new(&sandbox).all(100).await;
+    let people = Api::new(&sandbox).read_all(100).await;
     assert_eq!(people.len(), 1);
     assert_eq!(people[0]["firstName"], "Changed");
 }
@@ -601,7 +514,7 @@ async fn seed_files_come_as_a_list_or_a_mapping_in_yaml_or_json() {
     )
     .unwrap();
     let sandbox = Sandbox::start(&["--seed", list.to_str().unwrap()]);
-    let people = Api::new(&sandbox).all(100).await;
+    let people = Api::new(&sandbox).read_all(100).await;
     assert_eq!(people.len(), 2);
     assert_eq!(people[0]["id"], "0b8e0d7e-5a4c-4f55-9a42-3d1b8f6f0a01");
     assert_eq!(people[0]["createdAt"], "2025-01-15T09:00:00+00:00");
@@ -620,14 +533,14 @@ async fn seed_files_come_as_a_list_or_a_mapping_in_yaml_or_json() {
     let sandbox = Sandbox::start(&["--seed", mapping.to_str().unwrap()]);
     let api = Api::new(&sandbox);
     let (status, body) = api
-        .put(
+        .upsert_by(
             "tier",
             json!({"customAttributes": {"tier": "gold"}, "jobTitle": "X"}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(person(&body)["firstName"], "Cy");
-    let (_, schema) = api.get("/crm/objects/people").await;
+    let (_, schema) = api.read("/crm/objects/people").await;
     assert!(
         schema["object"]["attributes"]
             .as_array()
@@ -816,7 +729,7 @@ async fn the_rate_limit_answers_429_with_retry_after() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], 429);
     tokio::time::sleep(Duration::from_secs(retry_after)).await;
-    let (status, _) = api.get("/crm/people").await;
+    let (status, _) = api.read("/crm/people").await;
     assert_eq!(status, 200);
 }
 
@@ -1055,7 +968,7 @@ async fn a_company_is_asserted_by_domain_ignoring_case_and_space() {
     assert_eq!(company(&kept)["domain"], "acme.COM");
 
     let (status, read) = api
-        .get(&format!("/crm/companies/{}", id.as_str().unwrap()))
+        .read(&format!("/crm/companies/{}", id.as_str().unwrap()))
         .await;
     assert_eq!(status, 200, "{read}");
     assert_eq!(
@@ -1063,11 +976,11 @@ async fn a_company_is_asserted_by_domain_ignoring_case_and_space() {
         json!({"success": true, "status": 200, "company": company(&kept)})
     );
     let (status, missing) = api
-        .get("/crm/companies/00000000-0000-4000-8000-000000000000")
+        .read("/crm/companies/00000000-0000-4000-8000-000000000000")
         .await;
     assert_eq!(status, 404, "{missing}");
     assert_eq!(missing["message"], "no company has this id");
-    let (_, list) = api.get("/crm/companies").await;
+    let (_, list) = api.read("/crm/companies").await;
     assert_eq!(list["pagination"]["total"], 1, "one domain, one company");
 }
 
@@ -1137,7 +1050,7 @@ async fn invalid_company_asserts_get_422_with_field_errors_and_change_nothing() 
         .await;
     assert_eq!(status, 401, "listing needs a token");
 
-    let (_, list) = api.get("/crm/companies").await;
+    let (_, list) = api.read("/crm/companies").await;
     assert_eq!(list["pagination"]["total"], 0, "{list}");
 }
 
@@ -1158,7 +1071,7 @@ async fn companies_list_oldest_first_in_pages_and_search_name_or_domain() {
     let mut path = "/crm/companies?count=2".to_string();
     let mut pages = 0;
     loop {
-        let (status, page) = api.get(&path).await;
+        let (status, page) = api.read(&path).await;
         assert_eq!(status, 200, "{page}");
         pages += 1;
         assert_eq!(page["pagination"]["total"], 5);
@@ -1181,12 +1094,12 @@ async fn companies_list_oldest_first_in_pages_and_search_name_or_domain() {
     assert_eq!(pages, 3);
     assert_eq!(listed, ids, "each company once, oldest first");
 
-    let (_, found) = api.get("/crm/companies?search=INIT").await;
+    let (_, found) = api.read("/crm/companies?search=INIT").await;
     assert_eq!(found["pagination"]["total"], 1, "{found}");
     assert_eq!(found["collection"][0]["name"], "Initech");
     // The domain is searched too: every company's ends in .example.
     let (_, found) = api
-        .get("/crm/companies?search=.EXAMPLE&count=2&page=3")
+        .read("/crm/companies?search=.EXAMPLE&count=2&page=3")
         .await;
     assert_eq!(found["pagination"]["total"], 5, "{found}");
     assert_eq!(found["collection"][0]["name"], "Hooli");
@@ -1194,9 +1107,9 @@ async fn companies_list_oldest_first_in_pages_and_search_name_or_domain() {
         found["pagination"]["previousPage"],
         "/v2/crm/companies?page=2&count=2&search=.EXAMPLE"
     );
-    let (_, none) = api.get("/crm/companies?search=nobody").await;
+    let (_, none) = api.read("/crm/companies?search=nobody").await;
     assert_eq!(none["collection"], json!([]));
-    let (status, _) = api.get("/crm/companies?count=101").await;
+    let (status, _) = api.read("/crm/companies?count=101").await;
     assert_eq!(status, 400);
 }
 
@@ -1209,7 +1122,7 @@ async fn a_person_shows_its_company_as_it_is_now() {
         .await;
     let acme_id = company(&acme)["id"].clone();
     let (status, linked) = api
-        .put(
+        .upsert_by(
             "email",
             json!({"firstName": "Ada", "emails": ["ada@acme.com"], "companyId": acme_id}),
         )
@@ -1224,18 +1137,18 @@ async fn a_person_shows_its_company_as_it_is_now() {
     // The rename shows through the person, who did not change.
     api.assert_company(json!({"name": "Acme Corp", "domain": "ACME.com"}))
         .await;
-    let (_, read) = api.get(&format!("/crm/people/{person_id}")).await;
+    let (_, read) = api.read(&format!("/crm/people/{person_id}")).await;
     assert_eq!(
         read["person"]["company"],
         json!({"id": acme_id, "name": "Acme Corp", "domain": "ACME.com"})
     );
     assert_eq!(read["person"]["updatedAt"], person(&linked)["updatedAt"]);
-    let (_, list) = api.get("/crm/people?search=ada").await;
+    let (_, list) = api.read("/crm/people?search=ada").await;
     assert_eq!(list["collection"][0]["company"]["name"], "Acme Corp");
 
     // An unknown company is refused and changes nothing.
     let (status, refused) = api
-        .put(
+        .upsert_by(
             "email",
             json!({"emails": ["ada@acme.com"], "jobTitle": "CTO",
                    "companyId": "00000000-0000-4000-8000-000000000000"}),
@@ -1244,14 +1157,14 @@ async fn a_person_shows_its_company_as_it_is_now() {
     assert_eq!(status, 422, "{refused}");
     assert_body_snapshot!("unknown_company_refused", refused);
     let (status, _) = api
-        .put(
+        .upsert_by(
             "email",
             json!({"firstName": "Bo", "emails": ["bo@acme.com"], "companyId": "nope"}),
         )
         .await;
     assert_eq!(status, 422);
-    assert_eq!(api.total().await, 1, "nobody created");
-    let (_, read) = api.get(&format!("/crm/people/{person_id}")).await;
+    assert_eq!(api.read_total().await, 1, "nobody created");
+    let (_, read) = api.read(&format!("/crm/people/{person_id}")).await;
     assert_eq!(read["person"]["jobTitle"], Value::Null);
 
     // Moved to another company, then unlinked.
@@ -1259,7 +1172,7 @@ async fn a_person_shows_its_company_as_it_is_now() {
         .assert_company(json!({"name": "Initech", "domain": "initech.example"}))
         .await;
     let (_, moved) = api
-        .put(
+        .upsert_by(
             "email",
             json!({"emails": ["ada@acme.com"], "companyId": company(&initech)["id"]}),
         )
@@ -1267,13 +1180,13 @@ async fn a_person_shows_its_company_as_it_is_now() {
     assert_eq!(person(&moved)["company"]["name"], "Initech");
     api.assert_company(json!({"name": "Acme Renamed", "domain": "acme.com"}))
         .await;
-    let (_, read) = api.get(&format!("/crm/people/{person_id}")).await;
+    let (_, read) = api.read(&format!("/crm/people/{person_id}")).await;
     assert_eq!(
         read["person"]["company"]["name"], "Initech",
         "no longer Acme's"
     );
     let (_, unlinked) = api
-        .put(
+        .upsert_by(
             "email",
             json!({"emails": ["ada@acme.com"], "companyId": null}),
         )
@@ -1294,7 +1207,7 @@ async fn companies_and_links_survive_a_restart_and_a_kill() {
             .await;
         let acme_id = company(&acme)["id"].clone();
         let (_, linked) = api
-            .put(
+            .upsert_by(
                 "email",
                 json!({"firstName": "Ada", "emails": ["ada@acme.com"], "companyId": acme_id}),
             )
@@ -1316,11 +1229,11 @@ async fn companies_and_links_survive_a_restart_and_a_kill() {
 
     let sandbox = Sandbox::start(&["--state", state]);
     let api = Api::new(&sandbox);
-    let (_, list) = api.get("/crm/companies").await;
+    let (_, list) = api.read("/crm/companies").await;
     assert_eq!(list["pagination"]["total"], 1, "{list}");
     assert_eq!(list["collection"][0]["id"], acme_id);
     assert_eq!(list["collection"][0]["name"], "Acme Corp");
-    let (_, read) = api.get(&format!("/crm/people/{person_id}")).await;
+    let (_, read) = api.read(&format!("/crm/people/{person_id}")).await;
     assert_eq!(
         read["person"]["company"],
         json!({"id": acme_id, "name": "Acme Corp", "domain": "acme.com"}),
@@ -1339,7 +1252,7 @@ async fn seeds_hold_companies_and_people_link_to_them() {
     .unwrap();
     let sandbox = Sandbox::start(&["--seed", mapping.to_str().unwrap()]);
     let api = Api::new(&sandbox);
-    let (_, list) = api.get("/crm/companies").await;
+    let (_, list) = api.read("/crm/companies").await;
     let names: Vec<&Value> = list["collection"]
         .as_array()
         .unwrap()
@@ -1351,7 +1264,7 @@ async fn seeds_hold_companies_and_people_link_to_them() {
         list["collection"][0]["createdAt"],
         "2025-01-15T09:00:00+00:00"
     );
-    let people = api.all(100).await;
+    let people = api.read_all(100).await;
     let acme = json!({"id": "c-acme", "name": "Acme", "domain": "acme.com"});
     assert_eq!(people[0]["company"], acme);
     assert_eq!(
@@ -1381,9 +1294,9 @@ async fn seeds_hold_companies_and_people_link_to_them() {
     .unwrap();
     let sandbox = Sandbox::start(&["--seed", list_seed.to_str().unwrap()]);
     let api = Api::new(&sandbox);
-    let (_, read) = api.get("/crm/companies/c1").await;
+    let (_, read) = api.read("/crm/companies/c1").await;
     assert_eq!(read["company"]["name"], "Acme", "{read}");
-    let people = api.all(100).await;
+    let people = api.read_all(100).await;
     assert_eq!(people[1]["company"]["domain"], "acme.com");
 }
 
@@ -1442,7 +1355,7 @@ async fn a_state_from_before_companies_keeps_its_links_usable() {
             .await;
         let acme_id = company(&acme)["id"].clone();
         let (_, linked) = api
-            .put(
+            .upsert_by(
                 "email",
                 json!({"firstName": "Ada", "emails": ["ada@acme.com"], "companyId": acme_id}),
             )
@@ -1457,12 +1370,12 @@ async fn a_state_from_before_companies_keeps_its_links_usable() {
     let sandbox = Sandbox::start(&["--state", state.to_str().unwrap()]);
     let api = Api::new(&sandbox);
     let (status, read) = api
-        .get(&format!("/crm/companies/{}", acme_id.as_str().unwrap()))
+        .read(&format!("/crm/companies/{}", acme_id.as_str().unwrap()))
         .await;
     assert_eq!(status, 200, "declared from the person's view of it: {read}");
     assert_eq!(company(&read)["domain"], "acme.com");
     let (status, again) = api
-        .put(
+        .upsert_by(
             "email",
             json!({"emails": ["ada@acme.com"], "companyId": acme_id, "jobTitle": "CTO"}),
         )
@@ -1471,6 +1384,6 @@ async fn a_state_from_before_companies_keeps_its_links_usable() {
     assert_eq!(person(&again)["id"], person_id);
     drop(sandbox);
     let sandbox = Sandbox::start(&["--state", state.to_str().unwrap()]);
-    let (_, list) = Api::new(&sandbox).get("/crm/companies").await;
+    let (_, list) = Api::new(&sandbox).read("/crm/companies").await;
     assert_eq!(list["pagination"]["total"], 1, "and stored: {list}");
 }

@@ -8,15 +8,14 @@ use crate::common::{self, Sandbox};
 const PEOPLE: &str = "people:\n  - firstName: Ada\n    emails: [ada@example.com]\n";
 
 /// A project whose zeeg.yaml names `api_url`, with one people file.
-fn project(dir: &Path, api_url: &str) {
-    std::fs::write(dir.join("zeeg.yaml"), format!("apiUrl: {api_url}\n")).unwrap();
-    std::fs::write(dir.join("people.yaml"), PEOPLE).unwrap();
+fn project_naming(api_url: &str) -> tempfile::TempDir {
+    let config = format!("apiUrl: {api_url}\n");
+    common::project(&[("zeeg.yaml", &config), ("people.yaml", PEOPLE)])
 }
 
 #[test]
 fn a_zeeg_yaml_naming_another_host_gets_no_token() {
-    let tmp = tempfile::tempdir().unwrap();
-    project(tmp.path(), "https://collector.example/v2");
+    let tmp = project_naming("https://collector.example/v2");
     for args in [
         &["plan"][..],
         &["apply", "--auto-approve"],
@@ -47,8 +46,7 @@ fn a_zeeg_yaml_naming_another_host_gets_no_token() {
 #[test]
 fn a_zeeg_yaml_may_name_this_machine() {
     let sandbox = Sandbox::start(&[]);
-    let tmp = tempfile::tempdir().unwrap();
-    project(tmp.path(), &sandbox.api_url());
+    let tmp = project_naming(&sandbox.api_url());
     let run = common::run(
         common::zeeg()
             .env("ZEEG_API_TOKEN", common::TOKEN)
@@ -62,8 +60,7 @@ fn a_zeeg_yaml_may_name_this_machine() {
 #[test]
 fn the_person_running_zeeg_may_name_any_host_over_zeeg_yaml() {
     let sandbox = Sandbox::start(&[]);
-    let tmp = tempfile::tempdir().unwrap();
-    project(tmp.path(), "https://collector.example/v2");
+    let tmp = project_naming("https://collector.example/v2");
     let by_env = common::run(sandbox.zeeg().current_dir(tmp.path()).arg("plan"));
     let by_flag = common::run(
         common::zeeg()

@@ -7,10 +7,10 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::common::{Sandbox, TOKEN, run, zeeg, zeeg_bin};
+use crate::common::{Sandbox, TOKEN, project, run, zeeg, zeeg_bin};
 
-fn project(n: usize, description: Option<&str>) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+/// A project of `n` people, and one more with `description` when given.
+fn people_project(n: usize, description: Option<&str>) -> tempfile::TempDir {
     let mut yaml = String::from("people:\n");
     for i in 0..n {
         yaml.push_str(&format!(
@@ -22,14 +22,13 @@ fn project(n: usize, description: Option<&str>) -> tempfile::TempDir {
             "  - firstName: Big\n    emails: [big@acme.example]\n    description: {description}\n"
         ));
     }
-    std::fs::write(dir.path().join("people.yaml"), yaml).unwrap();
-    dir
+    project(&[("people.yaml", &yaml)])
 }
 
 #[test]
 fn quiet_keeps_data_on_stdout_and_errors_on_stderr_only() {
     let sandbox = Sandbox::start(&[]);
-    let dir = project(3, None);
+    let dir = people_project(3, None);
     let plan = run(sandbox
         .zeeg()
         .current_dir(dir.path())
@@ -70,7 +69,7 @@ fn quiet_keeps_data_on_stdout_and_errors_on_stderr_only() {
         Some(422),
         "refused-at-apply",
     );
-    let dir = project(1, Some("refused-at-apply"));
+    let dir = people_project(1, Some("refused-at-apply"));
     let failed = run(zeeg()
         .env("ZEEG_API_URL", &api)
         .env("ZEEG_API_TOKEN", TOKEN)
@@ -169,7 +168,7 @@ fn on_a_terminal(
 #[test]
 fn the_prompt_shows_the_plan_summary_when_stdout_is_redirected() {
     let sandbox = Sandbox::start(&[]);
-    let dir = project(3, None);
+    let dir = people_project(3, None);
     let (code, screen) = on_a_terminal(
         &sandbox,
         dir.path(),
@@ -194,7 +193,7 @@ fn the_prompt_shows_the_plan_summary_when_stdout_is_redirected() {
 #[test]
 fn after_ctrl_c_the_bar_shows_the_summarys_count_at_a_whole_number_rate() {
     let sandbox = Sandbox::start(&["--latency", "50"]);
-    let dir = project(400, None);
+    let dir = people_project(400, None);
     let bar_count = |screen: &str| -> Option<u64> {
         let at = screen.rfind("/400 ·")?;
         let digits: String = screen[..at]
@@ -237,7 +236,7 @@ fn after_ctrl_c_the_bar_shows_the_summarys_count_at_a_whole_number_rate() {
 #[test]
 fn retry_lines_go_above_the_bar_without_tearing_it() {
     let sandbox = Sandbox::start(&["--fail-rate", "0.3", "--latency", "30"]);
-    let dir = project(60, None);
+    let dir = people_project(60, None);
     let (code, screen) = on_a_terminal(
         &sandbox,
         dir.path(),

@@ -141,63 +141,74 @@ impl Builder<'_, '_, '_> {
                 let value = self.scalar(text, style, tag.as_deref(), range.clone())?;
                 self.value(value, range)?;
             }
-            Event::SequenceStart(_, ref tag) | Event::MappingStart(_, ref tag) => {
-                let sequence = matches!(event, Event::SequenceStart(..));
-                if let Some(tag) = tag.as_deref() {
-                    let fits = match core_tag(tag) {
-                        Some(CoreTag::Seq) => sequence,
-                        Some(CoreTag::Map) => !sequence,
-                        _ => false,
-                    };
-                    if !fits {
-                        return Err(self.error(YamlProblem::Tag(shown_tag(tag)), range));
-                    }
-                }
-                if self.expecting_key() {
-                    return Err(self.error(YamlProblem::ComplexKey, range));
-                }
-                if self.stack.len() >= MAX_NESTING {
-                    return Err(self.error(YamlProblem::TooDeep, range.start..range.start + 1));
-                }
-                let node = self.open_node(self.offsets.first_line(range.start));
-                if self.sink.is_some() && self.at_people_item() {
-                    self.item = Some(self.spans.mark(node));
-                }
-                self.spans.open(node);
-                self.stack
-                    .push(if matches!(event, Event::SequenceStart(..)) {
-                        Frame::Sequence {
-                            items: Vec::new(),
-                            handed: 0,
-                        }
-                    } else {
-                        Frame::Mapping {
-                            map: Map::new(),
-                            key: None,
-                        }
-                    });
-            }
-            Event::SequenceEnd | Event::MappingEnd => {
-                self.spans.close();
-                let value = match self.stack.pop() {
-                    Some(Frame::Sequence { mut items, handed }) => {
-                        if handed > 0 && items.is_empty() {
-                            // What the top-level checks need of a list
-                            // whose items were handed over: that it has some.
-                            items.push(Value::Null);
-                        }
-                        // Most lists are short (one email); growth left
-                        // room for four.
-                        items.shrink_to_fit();
-                        Value::Array(items)
-                    }
-                    Some(Frame::Mapping { map, .. }) => Value::Object(map),
-                    None => return Ok(()),
-                };
-                self.close_node(value)?;
-            }
+            Event::SequenceStart(_, ref tag) => self.open(true, tag.as_deref(), range)?,
+            Event::MappingStart(_, ref tag) => self.open(false, tag.as_deref(), range)?,
+            Event::SequenceEnd | Event::MappingEnd => self.close()?,
         }
         Ok(())
+    }
+
+    /// A list (`sequence`) or mapping starts.
+    fn open(
+        &mut self,
+        sequence: bool,
+        tag: Option<&saphyr_parser::Tag>,
+        range: Range<usize>,
+    ) -> Result<(), YamlError> {
+        if let Some(tag) = tag {
+            let fits = match core_tag(tag) {
+                Some(CoreTag::Seq) => sequence,
+                Some(CoreTag::Map) => !sequence,
+                _ => false,
+            };
+            if !fits {
+                return Err(self.error(YamlProblem::Tag(shown_tag(tag)), range));
+            }
+        }
+        if self.expecting_key() {
+            return Err(self.error(YamlProblem::ComplexKey, range));
+        }
+        if self.stack.len() >= MAX_NESTING {
+            return Err(self.error(YamlProblem::TooDeep, range.start..range.start + 1));
+        }
+        let node = self.open_node(self.offsets.first_line(range.start));
+        if self.sink.is_some() && self.at_people_item() {
+            self.item = Some(self.spans.mark(node));
+        }
+        self.spans.open(node);
+        self.stack.push(if sequence {
+            Frame::Sequence {
+                items: Vec::new(),
+                handed: 0,
+            }
+        } else {
+            Frame::Mapping {
+                map: Map::new(),
+                key: None,
+            }
+        });
+        Ok(())
+    }
+
+    /// The list or mapping being built ends.
+    fn close(&mut self) -> Result<(), YamlError> {
+        self.spans.close();
+        let value = match self.stack.pop() {
+            Some(Frame::Sequence { mut items, handed }) => {
+                if handed > 0 && items.is_empty() {
+                    // What the top-level checks need of a list
+                    // whose items were handed over: that it has some.
+                    items.push(Value::Null);
+                }
+                // Most lists are short (one email); growth left
+                // room for four.
+                items.shrink_to_fit();
+                Value::Array(items)
+            }
+            Some(Frame::Mapping { map, .. }) => Value::Object(map),
+            None => return Ok(()),
+        };
+        self.close_node(value)
     }
 
     /// A scalar's text as an owned string: of exactly its length when it is
@@ -291,22 +302,26 @@ impl Builder<'_, '_, '_> {
             && let Some(shown) = shown
             && let Some(read) = changed_number(&shown, &scalar)
         {
-            // Reported with every other one in the file, not only the
-            // first: the value is left out meanwhile.
-            let key = match self.stack.last() {
-                Some(Frame::Mapping {
-                    key: Some((k, _)), ..
-                }) => Some(k.clone()),
-                _ => None,
-            };
-            let problem = YamlProblem::ChangedNumber {
-                written: shown,
-                read,
-                key,
-            };
-            self.deferred.push(self.error(problem, range));
+            self.defer_changed_number(shown, read, range);
             return Ok(Value::Null);
         }
+        self.json(scalar, range)
+    }
+
+    /// Reports a number that would not be sent as written with every other
+    /// one in the file, not only the first: the value is left out meanwhile.
+    fn defer_changed_number(&mut self, written: String, read: String, range: Range<usize>) {
+        let key = match self.stack.last() {
+            Some(Frame::Mapping {
+                key: Some((k, _)), ..
+            }) => Some(k.clone()),
+            _ => None,
+        };
+        let problem = YamlProblem::ChangedNumber { written, read, key };
+        self.deferred.push(self.error(problem, range));
+    }
+
+    fn json(&self, scalar: Scalar<'_>, range: Range<usize>) -> Result<Value, YamlError> {
         Ok(match scalar {
             Scalar::Null => Value::Null,
             Scalar::Boolean(b) => Value::Bool(b),

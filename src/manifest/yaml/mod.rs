@@ -180,23 +180,44 @@ fn parse_with(
         item: None,
         deferred: Vec::new(),
     };
-    let syntax = |e: ScanError| {
-        let at = offsets.byte(e.marker().index());
-        let problem = if is_tab_error(text, at, e.info()) {
-            YamlProblem::Tab
-        } else {
-            YamlProblem::Syntax(e.info().to_string())
-        };
-        let span = tab_span(text, at)
-            .or_else(|| bad_escape(text, at, e.info()))
-            .unwrap_or(at..at);
-        YamlError { problem, span }
+    let scanned = build(text, &mut builder);
+    let mut problems = std::mem::take(&mut builder.deferred);
+    problems.extend(scanned.err());
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    match builder.root {
+        Some(value) if !(value.is_null() && is_blank(text)) => Ok(Document {
+            value,
+            spans: builder.spans,
+        }),
+        _ => Err(vec![empty(text)]),
+    }
+}
+
+/// The scanner's error, placed where its cause is: a tab, a bad escape.
+fn syntax_error(text: &str, offsets: &Offsets<'_>, e: &ScanError) -> YamlError {
+    let at = offsets.byte(e.marker().index());
+    let problem = if is_tab_error(text, at, e.info()) {
+        YamlProblem::Tab
+    } else {
+        YamlProblem::Syntax(e.info().to_string())
     };
+    let span = tab_span(text, at)
+        .or_else(|| bad_escape(text, at, e.info()))
+        .unwrap_or(at..at);
+    YamlError { problem, span }
+}
+
+/// Feeds the text's events to `builder`, up to the first error.
+fn build(text: &str, builder: &mut Builder<'_, '_, '_>) -> Result<(), YamlError> {
+    let offsets = builder.offsets;
+    let syntax = |e: ScanError| syntax_error(text, offsets, &e);
     // A big file: the scanner runs on a thread of its own and hands its
     // events over in batches, so that scanning and building values (and, for
     // people files, entries) take a core each. Should no thread start, the
     // events come from the scanner here, one by one.
-    let scanned = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let (events, batches) = std::sync::mpsc::sync_channel(4);
         let alongside = (text.len() >= SCANNED_ALONGSIDE)
             .then(|| {
@@ -219,20 +240,8 @@ fn parse_with(
                 builder.event(event, span)?;
             }
         }
-        Ok::<(), YamlError>(())
-    });
-    let mut problems = std::mem::take(&mut builder.deferred);
-    problems.extend(scanned.err());
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    match builder.root {
-        Some(value) if !(value.is_null() && is_blank(text)) => Ok(Document {
-            value,
-            spans: builder.spans,
-        }),
-        _ => Err(vec![empty(text)]),
-    }
+        Ok(())
+    })
 }
 
 /// The place of the first `- ` too deep in a line of nested entries
