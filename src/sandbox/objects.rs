@@ -478,7 +478,7 @@ fn rewritten(
 /// value renamed or cleared (null), a multiselect's list without the gone
 /// values (null once empty).
 fn remap(value: &Value, renamed: &Renamed) -> Option<Value> {
-    let becomes = |v: &str| renamed.get(v).map(|new| new.clone());
+    let becomes = |v: &str| renamed.get(v).cloned();
     match value {
         Value::String(v) => becomes(v).map(|new| new.map_or(Value::Null, Value::String)),
         Value::Array(items) => {
