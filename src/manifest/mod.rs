@@ -30,6 +30,7 @@
 /// diagnostics).
 pub const CONFIG_FILE: &str = "zeeg.yaml";
 
+pub mod attributes;
 mod diagnostic;
 mod discover;
 mod entry;
