@@ -330,6 +330,15 @@ pub enum ManifestError {
 }
 
 impl ManifestError {
+    /// The advice for a phone number YAML read as a number, wherever that
+    /// is caught.
+    pub(crate) fn unquoted_phone_help(written: &str) -> String {
+        format!(
+            "quote the phone number: YAML reads an unquoted `+49…` as a number, e.g. \
+             `phoneNumber: \"{written}\"`"
+        )
+    }
+
     /// What to write instead of a number that would not be sent as
     /// written; for `phoneNumber`, the usual cause, said plainly.
     pub(crate) fn changed_number_help(written: &str, key: Option<&str>) -> String {
@@ -338,9 +347,7 @@ impl ManifestError {
             None => format!("`\"{written}\"`"),
         };
         if key == Some("phoneNumber") && written.starts_with('+') {
-            return format!(
-                "quote the phone number: YAML reads an unquoted `+49…` as a number, e.g. {example}"
-            );
+            return ManifestError::unquoted_phone_help(written);
         }
         format!(
             "quote it if it is text (an id, a zip code): {example}; zeeg sends a number exactly \

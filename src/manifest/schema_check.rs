@@ -370,7 +370,7 @@ fn type_help(field: &str, expected: &str, instance: &Value, pointer: &str) -> St
     match instance {
         Value::Number(_) | Value::Bool(_) if expected.contains("text") => {
             if field == "`phoneNumber`" {
-                "quote the phone number: YAML reads an unquoted `+49…` as a number, e.g. `phoneNumber: \"+4930123456789\"`".into()
+                super::error::ManifestError::unquoted_phone_help("+4930123456789")
             } else {
                 "put the value in quotes to make it text".into()
             }
