@@ -84,6 +84,15 @@ impl AttributeType {
         )
     }
 
+    /// Whether `POST …/attributes` takes `isUnique` for this type
+    /// (documented: text, number and phone_number only).
+    pub fn takes_unique(self) -> bool {
+        matches!(
+            self,
+            AttributeType::Text | AttributeType::Number | AttributeType::PhoneNumber
+        )
+    }
+
     /// Checks `value` for an attribute of this type with these option values.
     pub fn check_value(
         self,

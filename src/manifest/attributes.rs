@@ -15,7 +15,21 @@
 
 use serde::Deserialize;
 
+use super::entry::SourceLocation;
+use crate::api::Attribute;
 use crate::api::attribute::AttributeType;
+use crate::api::object::{AttributeOption, NewAttribute, NewOption, ObjectSlug};
+
+/// One declaration as loaded: the object it is of and where it is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeclaredAttribute {
+    /// `people` or `companies`.
+    pub object: ObjectSlug,
+    /// The declaration as written.
+    pub declaration: AttributeDeclaration,
+    /// Where its list item starts.
+    pub source: SourceLocation,
+}
 
 /// Custom attributes declared per object.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -121,6 +135,58 @@ impl AttributeDeclaration {
         self.options.iter().map(DeclaredOption::value).collect()
     }
 
+    /// The attribute as the API would list it once it exists with this
+    /// declaration: what a value written for it is checked against before
+    /// it exists. Options carry no live id yet (their value stands in).
+    /// `None` when the type is unknown.
+    pub fn as_attribute(&self) -> Option<Attribute> {
+        let kind = self.attribute_type()?;
+        Some(Attribute {
+            key: self.key.clone(),
+            label: self.label.clone(),
+            kind: kind.as_str().to_string(),
+            is_standard: false,
+            is_unique: self.unique,
+            is_required: self.required,
+            is_archived: self.archived,
+            options: self
+                .options
+                .iter()
+                .map(|option| AttributeOption {
+                    id: option.value().to_string(),
+                    value: option.value().to_string(),
+                    color: option.color().map(str::to_string),
+                })
+                .collect(),
+        })
+    }
+
+    /// The body that creates the declared attribute. `unique` is sent only
+    /// for the types that take it, options only for the types that have
+    /// them. `None` when the type is unknown.
+    pub fn new_attribute(&self) -> Option<NewAttribute> {
+        let kind = self.attribute_type()?;
+        Some(NewAttribute {
+            label: self.label.clone(),
+            kind,
+            is_required: self.required,
+            is_archived: self.archived,
+            is_unique: kind.takes_unique().then_some(self.unique),
+            options: if kind.has_options() {
+                self.options
+                    .iter()
+                    .map(|option| NewOption {
+                        value: option.value().to_string(),
+                        color: option.color().map(str::to_string),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            validation: Vec::new(),
+        })
+    }
+
     /// Every problem of this declaration alone, hints last.
     pub fn problems(&self) -> Vec<DeclarationProblem> {
         let mut problems = Vec::new();
@@ -144,11 +210,7 @@ impl AttributeDeclaration {
         if !self.options.is_empty() && !kind.has_options() {
             problems.push(DeclarationProblem::OptionsNotAllowed(kind));
         }
-        let unique_ok = matches!(
-            kind,
-            AttributeType::Text | AttributeType::Number | AttributeType::PhoneNumber
-        );
-        if self.unique && !unique_ok {
+        if self.unique && !kind.takes_unique() {
             problems.push(DeclarationProblem::UniqueNotAllowed(kind));
         }
         problems

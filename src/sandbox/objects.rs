@@ -108,13 +108,6 @@ const CREATE_FIELDS: &[&str] = &[
     "validation",
 ];
 
-/// The types whose attributes may be unique. [doc]
-const UNIQUE_TYPES: &[AttributeType] = &[
-    AttributeType::Text,
-    AttributeType::Number,
-    AttributeType::PhoneNumber,
-];
-
 /// Reads a create's body into the attribute it makes, keyed by its label;
 /// or every field error found.
 fn new_attribute(
@@ -160,7 +153,7 @@ fn new_attribute(
     let (Some(label), Some(kind)) = (label, kind) else {
         return Err(errors);
     };
-    if body.contains_key("isUnique") && !UNIQUE_TYPES.contains(&kind) {
+    if body.contains_key("isUnique") && !kind.takes_unique() {
         errors.add(
             "isUnique",
             "only text, number and phone_number attributes can be unique",

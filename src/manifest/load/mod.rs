@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::attributes::DeclaredAttribute;
 use super::diagnostic::{Diagnostics, ManifestError, Problem};
 use super::discover::{self, Filters, Found, ProjectRoot};
 use super::entry::{CompanyDeclaration, CompanyLink, Entry, SourceFile, SourceLocation};
@@ -50,6 +51,9 @@ pub struct Manifest {
     /// Every declared company, in file order then list order; no domain
     /// twice (ignoring case).
     pub companies: Vec<CompanyDeclaration>,
+    /// Every declared custom attribute (`attributes:`), in file order then
+    /// list order; no object and key twice.
+    pub attributes: Vec<DeclaredAttribute>,
     /// The people files read, relative to the root, with their digests.
     pub files: Vec<SourceFile>,
     /// The paths the files were found under (default `.`), relative to the
@@ -150,6 +154,8 @@ fn load_keeping(paths: &[PathBuf], keep: Keep) -> Result<Manifest, Diagnostics> 
         config_file,
         entries: loaded.into_iter().map(|l| l.entry).collect(),
         companies: companies.into_iter().map(|c| c.declaration).collect(),
+        // Declarations are read from the files in the next step of issue 20.
+        attributes: Vec::new(),
         files,
         paths: paths
             .iter()
