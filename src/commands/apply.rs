@@ -10,11 +10,10 @@ use crate::apply::{self, ApplyError, ExecutorConfig, confirm, selection};
 use crate::cli::{ApplyArgs, ApplyFormat, GlobalArgs};
 use crate::commands::Printer;
 use crate::commands::connect::{Connection, connect};
-use crate::commands::entries::{load, plan_options, select_entries};
-use crate::commands::plan::Live;
+use crate::commands::entries::{load, select_entries};
 use crate::exit::ExitStatus;
 use crate::manifest::{self, Manifest};
-use crate::plan::{self, Plan, RenderOptions, SavedPlan, WarningCode, safety};
+use crate::plan::{self, Live, Plan, RenderOptions, SavedPlan, WarningCode, safety};
 
 pub async fn run(
     printer: &Printer,
@@ -81,7 +80,7 @@ async fn plan_and_apply(
     saved: Option<SavedPlan>,
     args: &ApplyArgs,
 ) -> miette::Result<ExitStatus> {
-    let live = super::plan::read_live_state(&connection.client, manifest).await?;
+    let live = super::plan::read_live(&connection.client, manifest).await?;
     let fresh = fresh_plan(manifest, &live, args.force)?;
     let (selected, stale) = select(connection, manifest, saved.as_ref(), &fresh, args);
     let must_ask = saved.is_none() && !args.auto_approve;
@@ -115,7 +114,7 @@ async fn plan_and_apply(
 
 /// The plan of what the live CRM needs now.
 fn fresh_plan<'a>(manifest: &'a Manifest, live: &'a Live, force: bool) -> miette::Result<Plan<'a>> {
-    let mut fresh = super::plan::plan_against(manifest, live)?;
+    let mut fresh = plan::plan_against(manifest, live)?;
     if force {
         // --force is the answer to that warning: printing it would mislead.
         fresh
@@ -186,7 +185,7 @@ fn check_safety(
     safety::check(
         updates,
         fresh.changes.len() + fresh.unchanged,
-        plan_options(&manifest.config).max_update_percent,
+        plan::sequence::options_of(&manifest.config).max_update_percent,
         force,
     )?;
     Ok(())

@@ -8,17 +8,9 @@ use crate::api::Token;
 use crate::cli::GlobalArgs;
 use crate::commands::Printer;
 use crate::manifest::{self, Diagnostics, Manifest};
-use crate::plan::PlanOptions;
 use crate::plural::counted;
 use crate::secret::Secrets;
 use crate::targeting::{Targeting, TargetingError};
-
-/// What the plan needs of zeeg.yaml to say what apply would refuse.
-pub fn plan_options(config: &manifest::Config) -> PlanOptions {
-    PlanOptions {
-        max_update_percent: f64::from(config.apply.max_update_percent),
-    }
-}
 
 /// The project's people files under `paths`, or `None` when they are invalid,
 /// after printing every problem (see [`report_invalid`]).

@@ -10,13 +10,10 @@ use crate::api::Client;
 use crate::cli::{GlobalArgs, PlanArgs, PlanFormat, TargetArgs};
 use crate::commands::Printer;
 use crate::commands::connect::connect;
-use crate::commands::entries::{load, plan_options, select_entries};
+use crate::commands::entries::{load, select_entries};
 use crate::exit::ExitStatus;
 use crate::manifest::Manifest;
-use crate::plan::live::LiveCompanies;
-use crate::plan::{
-    self, CompanyProblem, LiveError, LiveState, Plan, PlanError, RenderOptions, SavedPlan,
-};
+use crate::plan::{self, Live, Plan, PlanError, RenderOptions, SavedPlan};
 
 pub async fn run(
     printer: &Printer,
@@ -59,11 +56,11 @@ pub async fn run(
         manifest.config.api_url.as_deref(),
     )
     .await?;
-    let live = read_live_state(&connection.client, &manifest).await;
+    let live = read_live(&connection.client, &manifest).await;
     let plan_key = connection.plan_key.clone();
     connection.close().await;
     let live = live?;
-    let plan = plan_against(&manifest, &live)?;
+    let plan = plan::plan_against(&manifest, &live)?;
     let color = printer.color();
     if let Some(path) = out {
         let saved = SavedPlan::new(&plan, &manifest.files, &manifest.paths, &plan_key);
@@ -101,78 +98,21 @@ fn render(
     }
 }
 
-/// What the CRM holds now of what a manifest needs: the people and
-/// companies a plan compares its entries with.
-pub struct Live {
-    pub people: LiveState,
-    pub companies: LiveCompanies,
-}
-
-/// Reads the live people and companies the manifest needs (with what that
-/// took at `-v`), and refuses a `companyId` that names no company. `apply`
-/// reads the same way.
-pub async fn read_live_state(client: &Client, manifest: &Manifest) -> miette::Result<Live> {
-    let (people, companies) = read_live(client, manifest).await?;
-    check_company_ids(client, manifest, &people, &companies).await?;
-    Ok(Live { people, companies })
-}
-
-/// The plan of the manifest against `live`, borrowing both.
-pub fn plan_against<'a>(manifest: &'a Manifest, live: &'a Live) -> miette::Result<Plan<'a>> {
-    let plan = plan::compute_with_companies(
-        &manifest.entries,
-        &manifest.companies,
-        &live.people.people,
-        &live.companies.companies,
-        &plan_options(&manifest.config),
-    )?;
-    Ok(plan)
-}
-
-/// A `companyId` that names no company would be refused at apply: an error
-/// at its entry now, before anything is shown.
-async fn check_company_ids(
-    client: &Client,
-    manifest: &Manifest,
-    people: &LiveState,
-    companies: &LiveCompanies,
-) -> miette::Result<()> {
-    let unknown = plan::live::unknown_company_ids(
-        client,
-        &manifest.entries,
-        &people.people,
-        &companies.companies,
-    )
-    .await
-    .map_err(LiveError::from)?;
-    if unknown.is_empty() {
-        return Ok(());
-    }
-    let problems = unknown
-        .into_iter()
-        .map(|(id, at)| CompanyProblem::UnknownId { at, id })
-        .collect();
-    Err(PlanError::Companies { problems }.into())
-}
-
-async fn read_live(
-    client: &Client,
-    manifest: &Manifest,
-) -> Result<(LiveState, LiveCompanies), LiveError> {
+/// Reads what the plan of `manifest` needs (with what that took at `-v`).
+/// `apply` reads the same way.
+pub async fn read_live(client: &Client, manifest: &Manifest) -> Result<Live, PlanError> {
     let reading = std::time::Instant::now();
-    let (live, companies) =
-        plan::live::read_people_and_companies(client, &manifest.entries, &manifest.companies)
-            .await?;
+    let live = plan::read_for(client, manifest).await?;
     tracing::info!(
-        total = live.total,
-        read = live.people.len(),
-        strategy = ?live.strategy,
+        total = live.people.total,
+        read = live.people.people.len(),
+        strategy = ?live.people.strategy,
         requests = client.stats().requests,
         elapsed_ms = reading.elapsed().as_millis() as u64,
-        companies = companies.companies.len(),
+        companies = live.companies.companies.len(),
         "live people read"
     );
-    Ok((live, companies))
+    Ok(live)
 }
 
 /// `--redact` / `--no-redact` win; otherwise markdown in CI (a comment

@@ -36,6 +36,24 @@ pub enum PlanError {
         problems: Vec<CompanyProblem>,
     },
 
+    /// Declared attributes the API cannot create or change as declared;
+    /// every problem is listed as a related diagnostic.
+    #[error("{} found", crate::plural::counted(.problems.len(), "attribute problem", "attribute problems"))]
+    #[diagnostic(
+        code(zeeg::plan::attributes),
+        help("nothing was planned; every problem is listed below: fix them and plan again")
+    )]
+    Attributes {
+        #[related]
+        problems: Vec<AttributeProblem>,
+    },
+
+    /// Reading the CRM failed, or the people files hold custom values it
+    /// would refuse.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Live(#[from] super::live::LiveError),
+
     /// Entries whose upsert the API would refuse as too large (413).
     #[error("{} too large for the API", crate::plural::counted(.problems.len(), "entry", "entries"))]
     #[diagnostic(
@@ -61,6 +79,101 @@ pub enum PlanError {
 pub struct OversizedEntry {
     pub at: SourceLocation,
     pub size: usize,
+}
+
+/// A declared attribute that the API cannot create or change as declared.
+#[derive(Debug, Error, Diagnostic, PartialEq, Eq)]
+pub enum AttributeProblem {
+    /// The server would give the new attribute another key than declared.
+    #[error("{at}: the {object} attribute `{key}` would be created as `{derived}`{}", taken_note(.taken_by))]
+    #[diagnostic(
+        code(zeeg::plan::attribute_key),
+        help("{}", wrong_key_help(.key, .label, .derived, .taken_by))
+    )]
+    WrongKey {
+        at: SourceLocation,
+        object: crate::api::object::ObjectSlug,
+        key: String,
+        label: String,
+        /// The key the server would derive now.
+        derived: String,
+        /// Which key is taken and by what, when that is why.
+        taken_by: Option<String>,
+    },
+
+    /// A live attribute's type or `unique` differs: the API changes neither.
+    #[error(
+        "{at}: the {object} attribute `{key}` is {what} {before} in Zeeg, declared {after}: the API cannot change its {what}"
+    )]
+    #[diagnostic(
+        code(zeeg::plan::attribute_unchangeable),
+        help(
+            "archive the live attribute (`archived: true`) and declare a new one with another label, or declare `{key}` as it is"
+        )
+    )]
+    CannotChange {
+        at: SourceLocation,
+        object: crate::api::object::ObjectSlug,
+        key: String,
+        /// `type` or `unique`.
+        what: &'static str,
+        before: String,
+        after: String,
+    },
+
+    /// A standard attribute declared: its definition is Zeeg's.
+    #[error("{at}: `{key}` is a standard attribute of {object}, not a custom one")]
+    #[diagnostic(
+        code(zeeg::plan::standard_attribute),
+        help(
+            "remove this declaration: standard attributes cannot be changed, and their values are set in the people files' own fields"
+        )
+    )]
+    Standard {
+        at: SourceLocation,
+        object: crate::api::object::ObjectSlug,
+        key: String,
+    },
+
+    /// A type zeeg cannot create an attribute of.
+    #[error("{at}: `{kind}` is not an attribute type zeeg can create")]
+    #[diagnostic(
+        code(zeeg::plan::attribute_type),
+        help(
+            "use one of text, number, phone_number, date, datetime, checkbox, select, multiselect, status, rating"
+        )
+    )]
+    UnknownType { at: SourceLocation, kind: String },
+}
+
+impl AttributeProblem {
+    /// Where the declaration is written.
+    pub fn at(&self) -> &SourceLocation {
+        match self {
+            AttributeProblem::WrongKey { at, .. }
+            | AttributeProblem::CannotChange { at, .. }
+            | AttributeProblem::Standard { at, .. }
+            | AttributeProblem::UnknownType { at, .. } => at,
+        }
+    }
+}
+
+fn taken_note(taken_by: &Option<String>) -> String {
+    match taken_by {
+        Some(note) => format!(" ({note})"),
+        None => String::new(),
+    }
+}
+
+fn wrong_key_help(key: &str, label: &str, derived: &str, taken_by: &Option<String>) -> String {
+    match taken_by {
+        Some(_) => format!(
+            "the server derives the key from the label {label:?} and adds `_2` when that is taken: choose a label whose key is free and declare that key, or, to manage the live attribute, declare it under its own key"
+        ),
+        None => format!(
+            "the server derives the key from the label {label:?}: write `key: {derived}`, or change the label to one whose key is `{key}`"
+        ),
+    }
 }
 
 /// A company the people files need that zeeg cannot plan.

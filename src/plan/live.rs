@@ -16,9 +16,10 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::api::assumed::{self, MAX_PAGE_SIZE, SEARCH_CONCURRENCY, SEARCHABLE_SLUGS};
+use crate::api::object::ObjectSlug;
 use crate::api::{ApiError, Client, Company, ObjectSchema, Person, ValueRefusal};
 use crate::company::ID_FIELD;
-use crate::manifest::{CompanyDeclaration, Entry, SourceLocation};
+use crate::manifest::{Entry, SourceLocation};
 
 /// How the live people are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,8 +110,12 @@ pub struct UnknownCustomAttribute {
 /// reads can be tested against a fake that counts calls; the API client
 /// implements it below.
 pub trait LiveSource: Sync {
-    /// `GET /crm/objects/people`: the custom attributes and their types.
-    fn object_schema(&self) -> impl Future<Output = Result<ObjectSchema, ApiError>> + Send;
+    /// `GET /crm/objects/{slug}`: the object's attributes, their types and
+    /// options.
+    fn object_schema_of(
+        &self,
+        object: ObjectSlug,
+    ) -> impl Future<Output = Result<ObjectSchema, ApiError>> + Send;
     /// How many people the CRM holds (one small request).
     fn total(&self) -> impl Future<Output = Result<u64, ApiError>> + Send;
     /// Every person, page by page.
@@ -131,8 +136,11 @@ pub trait LiveSource: Sync {
 }
 
 impl LiveSource for Client {
-    fn object_schema(&self) -> impl Future<Output = Result<ObjectSchema, ApiError>> + Send {
-        Client::object_schema(self)
+    fn object_schema_of(
+        &self,
+        object: ObjectSlug,
+    ) -> impl Future<Output = Result<ObjectSchema, ApiError>> + Send {
+        Client::object_schema_of(self, object)
     }
 
     fn total(&self) -> impl Future<Output = Result<u64, ApiError>> + Send {
@@ -208,18 +216,6 @@ pub async fn unknown_company_ids(
     Ok(found.into_iter().flatten().collect())
 }
 
-/// Reads what a plan of `entries` and the `declared` companies needs: the
-/// live people and the live companies, concurrently.
-pub async fn read_people_and_companies(
-    client: &impl LiveSource,
-    entries: &[Entry],
-    declared: &[CompanyDeclaration],
-) -> Result<(LiveState, LiveCompanies), LiveError> {
-    let domains = super::companies::domains_needed(declared, entries);
-    let companies = async { Ok(read_live_companies(client, &domains).await?) };
-    tokio::try_join!(read_live(client, entries), companies)
-}
-
 /// The live companies read for a plan.
 #[derive(Debug, Clone, Default)]
 pub struct LiveCompanies {
@@ -233,17 +229,21 @@ pub struct LiveCompanies {
 /// [`crate::company::domain_key`]) as [`read_live`] reads people: one small
 /// request learns the total; then each domain is searched when the domains
 /// are fewer than the pages, else every page is listed. No domain, no request.
+/// With `every`, every page is listed and every company kept: a plan that
+/// removes an option of the companies' attributes counts who holds it.
 pub async fn read_live_companies(
     client: &impl LiveSource,
     domains: &[String],
+    every: bool,
 ) -> Result<LiveCompanies, ApiError> {
-    if domains.is_empty() {
+    if domains.is_empty() && !every {
         return Ok(LiveCompanies::default());
     }
     let total = client.companies_total().await?;
     let pages = total.div_ceil(u64::from(MAX_PAGE_SIZE));
     let (found, strategy) = match domains.split_first() {
         _ if total == 0 => (Vec::new(), ReadStrategy::Search),
+        _ if every => (client.list_companies().await?, ReadStrategy::List),
         Some((first, rest)) if (domains.len() as u64) < pages => {
             let first = client.search_companies(first).await?;
             if assumed::search_ignored(first.len() as u64, total) {
@@ -273,9 +273,10 @@ pub async fn read_live_companies(
     let companies = found
         .into_iter()
         .filter(|c| {
-            c.domain
-                .as_deref()
-                .is_some_and(|d| wanted.contains(crate::company::domain_key(d).as_str()))
+            every
+                || c.domain
+                    .as_deref()
+                    .is_some_and(|d| wanted.contains(crate::company::domain_key(d).as_str()))
         })
         .filter(|c| seen.insert(c.id.clone()))
         .collect();
@@ -308,15 +309,15 @@ pub fn choose_strategy(entries: &[Entry], total: u64) -> ReadStrategy {
     }
 }
 
-/// Reads the live people `entries` may match, and checks their custom
-/// attribute slugs against the workspace's schema.
-pub async fn read_live(
+/// Reads the live people `entries` may match, of the `total` the CRM
+/// holds, the way `strategy` says ([`choose_strategy`], or listing when
+/// every record must be seen).
+pub async fn read_people(
     client: &impl LiveSource,
     entries: &[Entry],
-) -> Result<LiveState, LiveError> {
-    let (schema, total) = tokio::try_join!(client.object_schema(), client.total())?;
-    check_custom_attributes(entries, &schema)?;
-    let strategy = choose_strategy(entries, total);
+    total: u64,
+    strategy: ReadStrategy,
+) -> Result<LiveState, ApiError> {
     tracing::info!(
         total,
         entries = entries.len(),
@@ -553,10 +554,10 @@ mod tests {
     }
 
     impl LiveSource for CountingCrm {
-        async fn object_schema(&self) -> Result<ObjectSchema, ApiError> {
+        async fn object_schema_of(&self, object: ObjectSlug) -> Result<ObjectSchema, ApiError> {
             self.count(1);
             Ok(ObjectSchema {
-                slug: "people".into(),
+                slug: object.as_str().into(),
                 attributes: Vec::new(),
             })
         }
@@ -641,7 +642,9 @@ mod tests {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        runtime.block_on(read_live_companies(crm, domains)).unwrap()
+        runtime
+            .block_on(read_live_companies(crm, domains, false))
+            .unwrap()
     }
 
     #[test]
@@ -733,7 +736,12 @@ mod tests {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        runtime.block_on(read_live(crm, entries)).unwrap()
+        runtime
+            .block_on(async {
+                let total = crm.total().await?;
+                read_people(crm, entries, total, choose_strategy(entries, total)).await
+            })
+            .unwrap()
     }
 
     #[test]
@@ -790,7 +798,7 @@ mod tests {
         let crm = CountingCrm::new(Vec::new());
         let state = read(&crm, &entries(3, "email"));
         assert!(state.people.is_empty());
-        assert_eq!(crm.requests(), 2, "the schema and the total only");
+        assert_eq!(crm.requests(), 1, "the total only");
     }
 
     fn entries(n: usize, slug: &str) -> Vec<Entry> {

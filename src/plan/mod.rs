@@ -10,6 +10,7 @@
 //! ([`render`]) print and `apply` executes. [`saved`] writes a plan without
 //! contact data and later tells which of its changes still hold.
 
+pub mod attributes;
 pub mod companies;
 mod diff;
 mod error;
@@ -19,6 +20,7 @@ pub use crate::redact;
 pub mod render;
 pub mod safety;
 pub mod saved;
+pub mod sequence;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -26,11 +28,13 @@ use serde_json::{Map, Value};
 use crate::api::{Company, Person};
 use crate::manifest::{CompanyDeclaration, Entry, SourceLocation};
 
+pub use attributes::{AttributeChange, AttributePlan};
 pub use companies::{CompanyChange, CompanyPlan};
-pub use error::{CompanyProblem, MatchProblem, OversizedEntry, PlanError};
+pub use error::{AttributeProblem, CompanyProblem, MatchProblem, OversizedEntry, PlanError};
 pub use live::{LiveError, LiveState, ReadStrategy};
 pub use render::{RenderOptions, render_json, render_markdown, render_text};
 pub use saved::{PlanKey, SavedPlan, SavedPlanCheck, SavedPlanError, StaleChange, StaleReason};
+pub use sequence::{Live, plan_against, read_for};
 
 /// Everything `apply` would do, in manifest order, plus how many entries are
 /// already up to date and what apply would refuse.
@@ -41,6 +45,9 @@ pub use saved::{PlanKey, SavedPlan, SavedPlanCheck, SavedPlanError, StaleChange,
 /// rather than a second and third copy of every entry's values.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plan<'a> {
+    /// The declared attributes that would be created or changed, and the
+    /// live ones left alone. Applied before everything else.
+    pub attributes: AttributePlan,
     /// The declared companies that would be created or renamed, and the live
     /// ids of the companies people link to. Applied first.
     pub companies: CompanyPlan,
@@ -83,18 +90,22 @@ pub struct Warning {
 pub enum WarningCode {
     /// More updates than `apply.maxUpdatePercent` allows: apply needs `--force`.
     SafetyLimit,
+    /// Options that live records hold would be removed (their values
+    /// cleared): apply needs `--allow-destructive`.
+    Destructive,
 }
 
 impl Plan<'_> {
     /// Whether applying the plan would change nothing.
     pub fn is_empty(&self) -> bool {
         let Plan {
+            attributes,
             companies,
             changes,
             unchanged: _,
             warnings: _,
         } = self;
-        changes.is_empty() && companies.changes.is_empty()
+        changes.is_empty() && companies.changes.is_empty() && attributes.changes.is_empty()
     }
 
     /// How many changes create a person.

@@ -19,9 +19,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::RenderOptions;
+use crate::api::object::ObjectSlug;
 use crate::manifest::SourceLocation;
+use crate::plan::attributes::OptionChange;
 use crate::plan::{
-    Change, CompanyChange, CompanyPlan, FieldChange, Plan, Warning, WarningCode, redact,
+    AttributePlan, Change, CompanyChange, CompanyPlan, FieldChange, Plan, Warning, WarningCode,
+    redact,
 };
 
 /// The version of the JSON plan format.
@@ -35,6 +38,9 @@ struct JsonPlan<'a> {
     /// Always present (empty when there is nothing to say), so a script can
     /// read `.warnings` without a default.
     warnings: Vec<JsonWarning>,
+    /// Only when the files declare attributes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attributes: Option<JsonAttributes>,
     /// Only when the files declare or reference companies: a plan without
     /// them reads exactly as before.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,6 +80,52 @@ struct JsonCompanyChange {
     domain: String,
     company_id: Option<String>,
     fields: Vec<JsonField>,
+}
+
+#[derive(Serialize)]
+struct JsonAttributes {
+    summary: Summary,
+    /// The live custom attributes no file declares, left alone.
+    unmanaged: Vec<JsonAttributeKey>,
+    changes: Vec<JsonAttributeChange>,
+}
+
+#[derive(Serialize)]
+struct JsonAttributeKey {
+    object: ObjectSlug,
+    key: String,
+}
+
+#[derive(Serialize)]
+struct JsonAttributeChange {
+    action: &'static str,
+    source: Source,
+    object: ObjectSlug,
+    key: String,
+    fields: Vec<JsonField>,
+    options: Vec<JsonOption>,
+    /// Whether it clears values live records hold (apply needs
+    /// `--allow-destructive`).
+    destructive: bool,
+}
+
+/// `{"change": "add"|"remove"|"recolor", "value", …}`.
+#[derive(Serialize)]
+#[serde(tag = "change", rename_all = "lowercase")]
+enum JsonOption {
+    Add {
+        value: String,
+    },
+    Remove {
+        value: String,
+        /// How many of the live records read hold it.
+        records: u64,
+    },
+    Recolor {
+        value: String,
+        before: Option<String>,
+        after: Option<String>,
+    },
 }
 
 #[derive(Serialize)]
@@ -122,6 +174,7 @@ pub fn render_json(plan: &Plan<'_>, options: &RenderOptions) -> String {
 /// change by change: a plan of a big file is never held as one text.
 pub fn write_json(out: &mut dyn Write, plan: &Plan<'_>, options: &RenderOptions) -> io::Result<()> {
     let Plan {
+        attributes,
         companies,
         changes,
         unchanged,
@@ -141,6 +194,7 @@ pub fn write_json(out: &mut dyn Write, plan: &Plan<'_>, options: &RenderOptions)
                 message: message.clone(),
             })
             .collect(),
+        attributes: attributes.involved.then(|| json_attributes(attributes)),
         companies: companies.involved.then(|| json_companies(companies)),
         changes: Changes {
             changes,
@@ -151,6 +205,56 @@ pub fn write_json(out: &mut dyn Write, plan: &Plan<'_>, options: &RenderOptions)
     // A plan is plain JSON data: the only error is the writer's.
     serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::from)?;
     writeln!(out)
+}
+
+// Attribute labels, keys and options are the workspace's schema, not
+// contact data: never masked.
+fn json_attributes(attributes: &AttributePlan) -> JsonAttributes {
+    let changes = attributes.changes.iter().map(|change| JsonAttributeChange {
+        action: change.action().as_str(),
+        source: json_source(&change.source),
+        object: change.object,
+        key: change.key.clone(),
+        fields: change
+            .fields
+            .iter()
+            .map(|f| json_field(f, &|_, v| v.clone()))
+            .collect(),
+        options: change
+            .options
+            .iter()
+            .map(|option| match option.clone() {
+                OptionChange::Added { value } => JsonOption::Add { value },
+                OptionChange::Removed { value, records } => JsonOption::Remove { value, records },
+                OptionChange::Recolored {
+                    value,
+                    before,
+                    after,
+                } => JsonOption::Recolor {
+                    value,
+                    before,
+                    after,
+                },
+            })
+            .collect(),
+        destructive: change.is_destructive(),
+    });
+    JsonAttributes {
+        summary: Summary {
+            create: attributes.creates(),
+            update: attributes.updates(),
+            unchanged: attributes.unchanged,
+        },
+        unmanaged: attributes
+            .unmanaged
+            .iter()
+            .map(|(object, key)| JsonAttributeKey {
+                object: *object,
+                key: key.clone(),
+            })
+            .collect(),
+        changes: changes.collect(),
+    }
 }
 
 fn json_companies(companies: &CompanyPlan) -> JsonCompanies {

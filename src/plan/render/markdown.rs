@@ -10,9 +10,12 @@
 use std::fmt::Write;
 
 use super::{
-    FieldView, RenderOptions, Sign, company_label, field_view, identity_label, summary_line,
+    FieldView, OptionSign, RenderOptions, Sign, attribute_label, company_label, field_view,
+    identity_label, option_lines, summary_line, unmanaged_line,
 };
-use crate::plan::{Action, Change, CompanyChange, CompanyPlan, FieldChange, Plan};
+use crate::plan::{
+    Action, AttributeChange, AttributePlan, Change, CompanyChange, CompanyPlan, FieldChange, Plan,
+};
 
 /// The most characters a markdown plan may hold.
 pub const MARKDOWN_LIMIT: usize = 60_000;
@@ -26,6 +29,7 @@ const FOOTER_ROOM: usize = 400;
 /// Renders the plan as a markdown comment under [`MARKDOWN_LIMIT`] characters.
 pub fn render_markdown(plan: &Plan<'_>, options: &RenderOptions) -> String {
     let Plan {
+        attributes,
         companies,
         changes,
         unchanged: _,
@@ -40,11 +44,23 @@ pub fn render_markdown(plan: &Plan<'_>, options: &RenderOptions) -> String {
     for warning in warnings {
         let _ = writeln!(out, "> [!WARNING]\n> {}\n", warning.message);
     }
-    // Companies first, as apply asserts them first; they share the one
-    // budget with the people (a plan may create a thousand companies).
+    if let Some(line) = unmanaged_line(attributes) {
+        let _ = writeln!(out, "{line}\n");
+    }
+    // Attributes, then companies, as apply makes them first; they share
+    // the one budget with the people (a plan may create a thousand
+    // companies).
     let mut used = chars(&out);
-    let companies_shown = push_within(&mut out, &mut used, company_sections(companies, options));
-    let people_shown = if companies_shown < companies.changes.len() {
+    let attributes_shown =
+        push_within(&mut out, &mut used, attribute_sections(attributes, options));
+    let companies_shown = if attributes_shown < attributes.changes.len() {
+        0
+    } else {
+        push_within(&mut out, &mut used, company_sections(companies, options))
+    };
+    let people_shown = if attributes_shown < attributes.changes.len()
+        || companies_shown < companies.changes.len()
+    {
         0
     } else {
         push_within(
@@ -54,6 +70,7 @@ pub fn render_markdown(plan: &Plan<'_>, options: &RenderOptions) -> String {
         )
     };
     let left_out = LeftOut {
+        attributes: &attributes.changes[attributes_shown..],
         companies: &companies.changes[companies_shown..],
         people: &changes[people_shown..],
     };
@@ -84,6 +101,34 @@ fn push_within(
     shown
 }
 
+/// One section per attribute change, the first under an `Attributes`
+/// heading.
+fn attribute_sections<'a>(
+    attributes: &'a AttributePlan,
+    options: &'a RenderOptions,
+) -> impl Iterator<Item = String> + 'a {
+    attributes.changes.iter().enumerate().map(|(i, change)| {
+        let heading = if i == 0 { "#### Attributes\n\n" } else { "" };
+        let action = change.action();
+        let title = format!(
+            "{} {} · {}",
+            action.as_str(),
+            attribute_label(change),
+            change.source
+        );
+        let options_lines = option_lines(change).into_iter().map(|(sign, text)| {
+            let sign = match sign {
+                OptionSign::Added => '+',
+                OptionSign::Removed => '-',
+                OptionSign::Changed => '!',
+            };
+            format!("{sign} {text}")
+        });
+        let block = diff_block(&title, action, &change.fields, options_lines, options);
+        format!("{heading}{block}")
+    })
+}
+
 /// One section per company change, the first under a `Companies` heading.
 fn company_sections<'a>(
     companies: &'a CompanyPlan,
@@ -105,7 +150,7 @@ fn company_sections<'a>(
                 change.source
             ),
         };
-        let block = diff_block(&title, change.action, &change.fields, options);
+        let block = diff_block(&title, change.action, &change.fields, [], options);
         format!("{heading}{block}")
     })
 }
@@ -132,6 +177,7 @@ fn people_sections<'a>(
 
 /// The changes that did not fit.
 struct LeftOut<'a> {
+    attributes: &'a [AttributeChange],
     companies: &'a [CompanyChange],
     people: &'a [Change<'a>],
 }
@@ -153,7 +199,11 @@ impl LeftOut<'_> {
         let counts =
             |n: usize, creates: usize| format!("({creates} to create, {} to update)", n - creates);
         let (companies, people) = (self.companies.len(), self.people.len());
+        let attributes = self.attributes.len();
         let what = match (companies, people) {
+            _ if attributes > 0 => format!(
+                "{attributes} more attribute change(s), {companies} more company change(s) and {people} more change(s) of people not shown"
+            ),
             (0, 0) => return None,
             (0, n) => format!("{n} more change(s) not shown {}", counts(n, people_creates)),
             (c, n) => format!(
@@ -175,7 +225,40 @@ fn summary_table(plan: &Plan<'_>) -> String {
     let companies = &plan.companies;
     let rows = ["to create", "to update", "unchanged"];
     let mut out = String::new();
-    if companies.involved {
+    let attributes = &plan.attributes;
+    if attributes.involved {
+        let columns = [
+            [
+                attributes.creates(),
+                attributes.updates(),
+                attributes.unchanged,
+            ],
+            [
+                companies.creates(),
+                companies.updates(),
+                companies.unchanged,
+            ],
+            people,
+        ];
+        let (head, rule) = if companies.involved {
+            (
+                "| | attributes | companies | people |",
+                "|---|---:|---:|---:|",
+            )
+        } else {
+            ("| | attributes | people |", "|---|---:|---:|")
+        };
+        let _ = writeln!(out, "{head}\n{rule}");
+        for (r, row) in rows.iter().enumerate() {
+            let cells: Vec<String> = columns
+                .iter()
+                .enumerate()
+                .filter(|(c, _)| *c != 1 || companies.involved)
+                .map(|(_, column)| column[r].to_string())
+                .collect();
+            let _ = writeln!(out, "| {row} | {} |", cells.join(" | "));
+        }
+    } else if companies.involved {
         let counts = [
             companies.creates(),
             companies.updates(),
@@ -201,7 +284,7 @@ fn change_block(change: &Change<'_>, companies: &CompanyPlan, options: &RenderOp
         Some(id) => format!("{} {label} · line {line} · person {id}", action.as_str()),
         None => format!("{} {label} · line {line}", action.as_str()),
     };
-    diff_block(&title, action, &change.fields(companies), options)
+    diff_block(&title, action, &change.fields(companies), [], options)
 }
 
 /// One change as a `diff` block headed by `title`, collapsed when long.
@@ -209,6 +292,7 @@ fn diff_block(
     title: &str,
     action: Action,
     fields: &[FieldChange],
+    more: impl IntoIterator<Item = String>,
     options: &RenderOptions,
 ) -> String {
     let mut lines = Vec::new();
@@ -245,6 +329,7 @@ fn diff_block(
         }
     }
 
+    lines.extend(more);
     let body = lines.join("\n");
     let fence = fence_for(&body);
     let code = format!("{fence}diff\n@@ {title} @@\n{body}\n{fence}\n");

@@ -18,7 +18,10 @@ pub use text::{render_text, write_text};
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
-use super::{Action, Change, CompanyChange, FieldChange, Plan, redact};
+use super::attributes::OptionChange;
+use super::{
+    Action, AttributeChange, AttributePlan, Change, CompanyChange, FieldChange, Plan, redact,
+};
 use crate::plural::counted;
 
 /// How to render a plan.
@@ -37,41 +40,150 @@ fn in_memory(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>)
     String::from_utf8(out).unwrap_or_else(|_| unreachable!("the renderers write UTF-8 text"))
 }
 
-/// The last line of every human-readable plan. Companies are counted only
-/// when the files declare or reference some; "up to date" only when they
-/// declare some (a referenced live company is never the plan's to update).
+/// The last line of every human-readable plan. Attributes and companies
+/// are counted only when the files declare them (companies: or reference
+/// some); "up to date" names them only when some are.
 pub fn summary_line(plan: &Plan<'_>) -> String {
+    let attributes = &plan.attributes;
     let companies = &plan.companies;
-    if plan.is_empty() && companies.unchanged == 0 {
-        return format!(
-            "No changes. {} up to date.",
-            counted(plan.unchanged, "person", "people")
-        );
+    // (singular, plural, to create, to update, unchanged), in apply's order.
+    let mut kinds = Vec::new();
+    if attributes.involved {
+        kinds.push((
+            "attribute",
+            "attributes",
+            attributes.creates(),
+            attributes.updates(),
+            attributes.unchanged,
+        ));
     }
-    if !companies.involved {
-        return format!(
-            "Plan: {} to create, {} to update, {} unchanged.",
-            plan.creates(),
-            plan.updates(),
-            plan.unchanged
-        );
+    if companies.involved {
+        kinds.push((
+            "company",
+            "companies",
+            companies.creates(),
+            companies.updates(),
+            companies.unchanged,
+        ));
     }
-    if plan.is_empty() {
-        return format!(
-            "No changes. {} and {} up to date.",
-            counted(companies.unchanged, "company", "companies"),
-            counted(plan.unchanged, "person", "people"),
-        );
-    }
-    format!(
-        "Plan: {} to create, {} to update, {} unchanged; {} to create, {} to update, {} unchanged.",
-        counted(companies.creates(), "company", "companies"),
-        companies.updates(),
-        companies.unchanged,
-        counted(plan.creates(), "person", "people"),
+    let people = (
+        "person",
+        "people",
+        plan.creates(),
         plan.updates(),
-        plan.unchanged
-    )
+        plan.unchanged,
+    );
+    if plan.is_empty() {
+        let up_to_date: Vec<String> = kinds
+            .iter()
+            .filter(|kind| kind.4 > 0)
+            .chain([&people])
+            .map(|&(one, many, _, _, unchanged)| counted(unchanged, one, many))
+            .collect();
+        return format!("No changes. {} up to date.", and_list(&up_to_date));
+    }
+    if kinds.is_empty() {
+        let (_, _, creates, updates, unchanged) = people;
+        return format!("Plan: {creates} to create, {updates} to update, {unchanged} unchanged.");
+    }
+    kinds.push(people);
+    let parts: Vec<String> = kinds
+        .iter()
+        .map(|&(one, many, creates, updates, unchanged)| {
+            let creates = counted(creates, one, many);
+            format!("{creates} to create, {updates} to update, {unchanged} unchanged")
+        })
+        .collect();
+    format!("Plan: {}.", parts.join("; "))
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// `people attribute tier`: how an attribute change is named in every
+/// output.
+pub(crate) fn attribute_label(change: &AttributeChange) -> String {
+    let label = format!("{} attribute {}", change.object, change.key);
+    crate::terminal::escaped(&label).into_owned()
+}
+
+/// How an option change is marked: added, removed, or changed in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OptionSign {
+    Added,
+    Removed,
+    Changed,
+}
+
+/// One line per option an attribute change adds, removes or recolours:
+/// `option "bronze" (held by 2 records, cleared)`.
+pub(crate) fn option_lines(change: &AttributeChange) -> Vec<(OptionSign, String)> {
+    let quoted = |text: &str| crate::terminal::escaped(&Value::from(text).to_string()).into_owned();
+    let colour = |c: &Option<String>| c.as_deref().map_or("none".to_string(), quoted);
+    change
+        .options
+        .iter()
+        .map(|option| match option {
+            OptionChange::Added { value } => {
+                (OptionSign::Added, format!("option {}", quoted(value)))
+            }
+            OptionChange::Removed { value, records: 0 } => {
+                (OptionSign::Removed, format!("option {}", quoted(value)))
+            }
+            OptionChange::Removed { value, records } => (
+                OptionSign::Removed,
+                format!(
+                    "option {} (held by {}: cleared)",
+                    quoted(value),
+                    counted(*records as usize, "record", "records")
+                ),
+            ),
+            OptionChange::Recolored {
+                value,
+                before,
+                after,
+            } => (
+                OptionSign::Changed,
+                format!(
+                    "option {}: color {} -> {}",
+                    quoted(value),
+                    colour(before),
+                    colour(after)
+                ),
+            ),
+        })
+        .collect()
+}
+
+/// `2 live attributes are not declared and left alone: people.nickname,
+/// companies.size.`, when the files declare attributes and some live ones
+/// are not.
+pub(crate) fn unmanaged_line(attributes: &AttributePlan) -> Option<String> {
+    const NAMED: usize = 10;
+    let unmanaged = &attributes.unmanaged;
+    if !attributes.involved || unmanaged.is_empty() {
+        return None;
+    }
+    let mut names: Vec<String> = unmanaged
+        .iter()
+        .take(NAMED)
+        .map(|(object, key)| format!("{object}.{key}"))
+        .collect();
+    if unmanaged.len() > NAMED {
+        names.push(format!("and {} more", unmanaged.len() - NAMED));
+    }
+    let line = format!(
+        "{} not declared and left alone: {}.",
+        counted(unmanaged.len(), "live attribute is", "live attributes are"),
+        names.join(", ")
+    );
+    Some(crate::terminal::escaped(&line).into_owned())
 }
 
 /// `company acme.com`: how a company change is named in every output.

@@ -18,9 +18,10 @@
 use std::io::{self, Write};
 
 use super::{
-    FieldView, RenderOptions, Sign, company_label, field_view, identity_label, summary_line,
+    FieldView, OptionSign, RenderOptions, Sign, attribute_label, company_label, field_view,
+    identity_label, option_lines, summary_line, unmanaged_line,
 };
-use crate::plan::{Action, Change, CompanyChange, CompanyPlan, FieldChange, Plan};
+use crate::plan::{Action, AttributeChange, Change, CompanyChange, CompanyPlan, FieldChange, Plan};
 
 const GREEN: &str = "\x1b[32m";
 const YELLOW: &str = "\x1b[33m";
@@ -38,13 +39,22 @@ pub fn render_text(plan: &Plan<'_>, options: &RenderOptions) -> String {
 /// of a big file is never held as one text.
 pub fn write_text(out: &mut dyn Write, plan: &Plan<'_>, options: &RenderOptions) -> io::Result<()> {
     let Plan {
+        attributes,
         companies,
         changes,
         unchanged: _,
         warnings,
     } = plan;
     let paint = Paint(options.color);
-    // Companies first: apply asserts them before the people who link to them.
+    // Attributes first, then companies: apply makes them before the people
+    // who use them and link to them.
+    for change in &attributes.changes {
+        write_attribute(out, change, options, paint)?;
+        writeln!(out)?;
+    }
+    if let Some(line) = unmanaged_line(attributes) {
+        writeln!(out, "{}\n", paint.wrap(DIM, &line))?;
+    }
     for change in &companies.changes {
         write_company(out, change, options, paint)?;
         writeln!(out)?;
@@ -103,6 +113,27 @@ fn write_company(
     };
     let label = company_label(change);
     write_fields(out, *action, &label, &place, fields, options, paint)
+}
+
+fn write_attribute(
+    out: &mut dyn Write,
+    change: &AttributeChange,
+    options: &RenderOptions,
+    paint: Paint,
+) -> io::Result<()> {
+    let place = format!("({})", change.source);
+    let label = attribute_label(change);
+    let action = change.action();
+    write_fields(out, action, &label, &place, &change.fields, options, paint)?;
+    for (sign, text) in option_lines(change) {
+        let (marker, colour) = match sign {
+            OptionSign::Added => ("+", GREEN),
+            OptionSign::Removed => ("-", RED),
+            OptionSign::Changed => marker(Action::Update),
+        };
+        writeln!(out, "    {} {text}", paint.wrap(colour, marker))?;
+    }
+    Ok(())
 }
 
 /// A change's heading, then each changed field.

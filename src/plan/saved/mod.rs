@@ -175,6 +175,7 @@ impl SavedPlan {
             uuid::Uuid::new_v4().simple()
         );
         let Plan {
+            attributes: _,
             companies,
             changes,
             unchanged,

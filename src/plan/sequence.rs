@@ -1,0 +1,190 @@
+//! The sequence every plan runs, `zeeg plan` and `zeeg apply` alike: read
+//! the objects' schemas and the totals, plan the declared attributes, check
+//! the people's custom values against the schema those attributes make,
+//! read the people and companies, refuse `companyId`s that name no company;
+//! then plan attributes, companies and people from what was read.
+//!
+//! Reading takes any [`LiveSource`], so the sequence users run is the one a
+//! test can count the requests of.
+
+use super::attributes::{self, AttributePlan, LiveSchemas};
+use super::live::{self, LiveCompanies, LiveSource, LiveState, ReadStrategy};
+use super::{CompanyProblem, Plan, PlanError, PlanOptions, Warning, WarningCode};
+use crate::api::ObjectSchema;
+use crate::api::object::ObjectSlug;
+use crate::manifest::{Config, Manifest};
+
+/// What the CRM holds of what a manifest needs: what its plan is computed
+/// from and borrows.
+#[derive(Debug, Clone)]
+pub struct Live {
+    /// `GET /crm/objects/people`.
+    pub people_schema: ObjectSchema,
+    /// `GET /crm/objects/companies`, read only when the files declare
+    /// attributes.
+    pub companies_schema: Option<ObjectSchema>,
+    pub people: LiveState,
+    pub companies: LiveCompanies,
+}
+
+impl Live {
+    fn schemas(&self) -> LiveSchemas<'_> {
+        LiveSchemas {
+            people: &self.people_schema,
+            companies: self.companies_schema.as_ref(),
+        }
+    }
+}
+
+/// The settings of zeeg.yaml a plan depends on.
+pub fn options_of(config: &Config) -> PlanOptions {
+    PlanOptions {
+        max_update_percent: f64::from(config.apply.max_update_percent),
+    }
+}
+
+/// Reads what the plan of `manifest` needs, refusing before anything is
+/// shown what apply could not do: attributes the API cannot make as
+/// declared, custom values their attributes refuse, unknown company ids.
+pub async fn read_for(source: &impl LiveSource, manifest: &Manifest) -> Result<Live, PlanError> {
+    let declares = !manifest.attributes.is_empty();
+    let companies_schema = async {
+        match declares {
+            true => source
+                .object_schema_of(ObjectSlug::Companies)
+                .await
+                .map(Some),
+            false => Ok(None),
+        }
+    };
+    let (people_schema, companies_schema, total) = tokio::try_join!(
+        source.object_schema_of(ObjectSlug::People),
+        companies_schema,
+        source.total()
+    )
+    .map_err(live::LiveError::from)?;
+    let schemas = LiveSchemas {
+        people: &people_schema,
+        companies: companies_schema.as_ref(),
+    };
+    let planned = attributes::plan_attributes(&manifest.attributes, schemas)
+        .map_err(|problems| PlanError::Attributes { problems })?;
+    let effective =
+        attributes::effective_schema(&people_schema, &manifest.attributes, ObjectSlug::People);
+    live::check_custom_attributes(&manifest.entries, &effective)?;
+    let people = read_people(source, manifest, total, &planned);
+    let domains = super::companies::domains_needed(&manifest.companies, &manifest.entries);
+    let every_company = planned.removes_options_of(ObjectSlug::Companies);
+    let companies = async {
+        live::read_live_companies(source, &domains, every_company)
+            .await
+            .map_err(live::LiveError::from)
+    };
+    let (people, companies) = tokio::try_join!(people, companies)?;
+    check_company_ids(source, manifest, &people, &companies).await?;
+    Ok(Live {
+        people_schema,
+        companies_schema,
+        people,
+        companies,
+    })
+}
+
+/// The live people, all of them when the plan removes an option of the
+/// people's attributes (it counts who holds it).
+async fn read_people(
+    source: &impl LiveSource,
+    manifest: &Manifest,
+    total: u64,
+    planned: &AttributePlan,
+) -> Result<LiveState, live::LiveError> {
+    let strategy = match planned.removes_options_of(ObjectSlug::People) {
+        true => ReadStrategy::List,
+        false => live::choose_strategy(&manifest.entries, total),
+    };
+    Ok(live::read_people(source, &manifest.entries, total, strategy).await?)
+}
+
+/// A `companyId` that names no company would be refused at apply: an error
+/// at its entry now.
+async fn check_company_ids(
+    source: &impl LiveSource,
+    manifest: &Manifest,
+    people: &LiveState,
+    companies: &LiveCompanies,
+) -> Result<(), PlanError> {
+    let unknown = live::unknown_company_ids(
+        source,
+        &manifest.entries,
+        &people.people,
+        &companies.companies,
+    )
+    .await
+    .map_err(live::LiveError::from)?;
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let problems = unknown
+        .into_iter()
+        .map(|(id, at)| CompanyProblem::UnknownId { at, id })
+        .collect();
+    Err(PlanError::Companies { problems })
+}
+
+/// The plan of `manifest` against `live` (read by [`read_for`]), borrowing
+/// both: attributes, with the records that hold each removed option
+/// counted, then companies and people.
+pub fn plan_against<'a>(manifest: &'a Manifest, live: &'a Live) -> Result<Plan<'a>, PlanError> {
+    let mut attributes = attributes::plan_attributes(&manifest.attributes, live.schemas())
+        .map_err(|problems| PlanError::Attributes { problems })?;
+    attributes.count_holders(
+        ObjectSlug::People,
+        live.people.people.iter().map(|p| &p.custom_attributes),
+    );
+    attributes.count_holders(
+        ObjectSlug::Companies,
+        live.companies
+            .companies
+            .iter()
+            .map(|c| &c.custom_attributes),
+    );
+    let mut plan = super::compute_with_companies(
+        &manifest.entries,
+        &manifest.companies,
+        &live.people.people,
+        &live.companies.companies,
+        &options_of(&manifest.config),
+    )?;
+    plan.warnings
+        .splice(0..0, attributes.destructive().map(destructive_warning));
+    plan.attributes = attributes;
+    Ok(plan)
+}
+
+/// What apply says of a change that clears values records hold.
+fn destructive_warning(change: &attributes::AttributeChange) -> Warning {
+    let removed: Vec<String> = change
+        .removed_options()
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(value, n)| {
+            let records = crate::plural::counted(n as usize, "record", "records");
+            format!("`{value}` (held by {records})")
+        })
+        .collect();
+    let options = if removed.len() == 1 {
+        "option"
+    } else {
+        "options"
+    };
+    Warning {
+        code: WarningCode::Destructive,
+        message: format!(
+            "removing the {options} {} of the {} attribute `{}` ({}) clears the value on those records: apply refuses this unless run with --allow-destructive.",
+            removed.join(", "),
+            change.object,
+            change.key,
+            change.source,
+        ),
+    }
+}
