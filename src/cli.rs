@@ -210,6 +210,10 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Apply even when the plan removes attribute options that live records hold (their values are cleared).
+    #[arg(long)]
+    pub allow_destructive: bool,
+
     /// Output format of the results.
     #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
     pub format: ApplyFormat,

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use super::attributes::{attribute_jobs, attribute_sender, failed_people_attributes, hold_people};
 use super::selection::Selected;
 use super::send::{SendFuture, Upsert, redacting, sender};
 use super::{
@@ -144,14 +145,30 @@ pub fn link_people(
 /// companies) and the people's.
 #[derive(Debug, Clone)]
 pub struct Phases {
+    /// When the plan changes attributes.
+    pub attributes: Option<Execution>,
     pub companies: Option<Execution>,
     pub people: Execution,
 }
 
 impl Phases {
-    /// Whether a stop was requested in either phase.
+    /// Whether a stop was requested in any phase.
     pub fn interrupted(&self) -> bool {
-        self.people.interrupted || self.companies.as_ref().is_some_and(|c| c.interrupted)
+        self.people.interrupted
+            || self.companies.as_ref().is_some_and(|c| c.interrupted)
+            || self.attributes.as_ref().is_some_and(|a| a.interrupted)
+    }
+}
+
+/// No person sent: a stop or a fatal failure in an earlier phase.
+fn none_sent(jobs: usize, interrupted: bool) -> Execution {
+    Execution {
+        results: Vec::new(),
+        not_sent: jobs,
+        abandoned: 0,
+        interrupted,
+        aborted: None,
+        elapsed: Duration::ZERO,
     }
 }
 
@@ -170,16 +187,76 @@ pub async fn execute_phases(
 ) -> Phases {
     let jobs = super::selection::jobs(plan, &selected.people, redact);
     let people_sender = || redacting(sender(client.clone()), redact);
+    if !plan.companies.involved && selected.attributes.is_empty() {
+        let people = super::execute(jobs, people_sender(), config, progress, stop).await;
+        return Phases {
+            attributes: None,
+            companies: None,
+            people,
+        };
+    }
+    let mut jobs: Vec<_> = jobs.collect();
+    let attributes = match selected.attributes.is_empty() {
+        true => None,
+        false => {
+            let attribute_jobs = attribute_jobs(plan, &selected.attributes);
+            let sender = redacting(attribute_sender(client.clone()), redact);
+            Some(super::execute(attribute_jobs, sender, config, progress, stop).await)
+        }
+    };
+    if let Some(done) = attributes
+        .as_ref()
+        .filter(|a| a.interrupted || a.aborted.is_some())
+    {
+        return Phases {
+            people: none_sent(jobs.len() + selected.companies.len(), done.interrupted),
+            attributes,
+            companies: None,
+        };
+    }
+    let failed_attributes = attributes.as_ref().map_or_else(HashMap::new, |done| {
+        failed_people_attributes(plan, &selected.attributes, done)
+    });
+    let held = hold_people(plan, &selected.people, &mut jobs, &failed_attributes);
+    let mut phases =
+        companies_then_people(client, plan, selected, jobs, redact, config, progress, stop).await;
+    for (job, reason) in held {
+        let result = EntryResult::failed(job.source, job.label, job.action, Reason::Said(reason));
+        progress.entry_finished(&result);
+        phases.people.results.push(result);
+    }
+    phases
+        .people
+        .results
+        .sort_by(|a, b| a.source.cmp(&b.source));
+    phases.attributes = attributes;
+    phases
+}
+
+/// Phases 1 and 2: the selected company asserts, then the people's `jobs`,
+/// each with its company's id.
+#[allow(clippy::too_many_arguments)]
+async fn companies_then_people(
+    client: &Client,
+    plan: &Plan<'_>,
+    selected: &Selected,
+    mut jobs: Vec<Job<Upsert>>,
+    redact: bool,
+    config: &ExecutorConfig,
+    progress: &Progress,
+    stop: &Stop,
+) -> Phases {
+    let people_sender = || redacting(sender(client.clone()), redact);
     if !plan.companies.involved {
         let people = super::execute(jobs, people_sender(), config, progress, stop).await;
         return Phases {
+            attributes: None,
             companies: None,
             people,
         };
     }
     // Linked to the companies phase 1 asserts, the people's jobs are made
     // before it and held until it ends.
-    let mut jobs: Vec<_> = jobs.collect();
     let ids = AssertedIds::default();
     let company_jobs = company_jobs(plan, &selected.companies);
     let companies = super::execute(
@@ -191,17 +268,10 @@ pub async fn execute_phases(
     )
     .await;
     if companies.interrupted || companies.aborted.is_some() {
-        let people = Execution {
-            results: Vec::new(),
-            not_sent: jobs.len(),
-            abandoned: 0,
-            interrupted: companies.interrupted,
-            aborted: None,
-            elapsed: Duration::ZERO,
-        };
         return Phases {
+            attributes: None,
+            people: none_sent(jobs.len(), companies.interrupted),
             companies: Some(companies),
-            people,
         };
     }
     // Results name companies by label; the plan says which domain each is.
@@ -229,6 +299,7 @@ pub async fn execute_phases(
     // In the plan's order, as every report lists entries.
     people.results.sort_by(|a, b| a.source.cmp(&b.source));
     Phases {
+        attributes: None,
         companies: Some(companies),
         people,
     }

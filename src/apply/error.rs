@@ -46,6 +46,19 @@ pub enum ApplyError {
         source: std::io::Error,
     },
 
+    /// The plan removes options that live records hold.
+    #[error("apply refuses to clear values: {}", .changes.join("; "))]
+    #[diagnostic(
+        code(zeeg::apply::destructive),
+        help(
+            "Nothing was written. Keep the options in the declarations, or run again with --allow-destructive to remove them and clear their values."
+        )
+    )]
+    Destructive {
+        /// `people attribute tier (zeeg.yaml:5) removes an option 2 records hold`.
+        changes: Vec<String>,
+    },
+
     /// Too many updates at once.
     #[error(transparent)]
     #[diagnostic(transparent)]

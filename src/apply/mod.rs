@@ -16,6 +16,7 @@
 //! - [`interrupt`]: Ctrl-C and SIGTERM.
 //! - [`confirm`]: the `Apply these changes? [y/N]` prompt.
 
+pub mod attributes;
 pub mod companies;
 pub mod confirm;
 mod error;

@@ -43,6 +43,8 @@ pub struct RunStats {
 /// Everything apply has to say at the end.
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// Phase 0, the attribute changes; `None` when the plan changes none.
+    pub attributes: Option<Execution>,
     /// Phase 1, the company asserts; `None` when the plan involves no
     /// companies (the report then reads as it always did).
     pub companies: Option<Execution>,
@@ -111,9 +113,17 @@ impl Report {
         self.stale.iter().filter(move |s| s.company == company)
     }
 
-    /// Both phases, companies first.
+    /// Every phase, in apply's order.
     fn phases(&self) -> impl Iterator<Item = &Execution> {
-        self.companies.iter().chain([&self.execution])
+        self.attributes
+            .iter()
+            .chain(&self.companies)
+            .chain([&self.execution])
+    }
+
+    /// The attributes' counts, when the plan changed attributes.
+    pub fn attribute_summary(&self) -> Option<Summary> {
+        self.attributes.as_ref().map(Summary::of)
     }
 
     /// Why the run stopped early on its own, in whichever phase.
@@ -129,7 +139,8 @@ impl Report {
     /// when a saved plan was partly stale, else 3 when an entry failed, else 0.
     pub fn exit_status(&self) -> ExitStatus {
         let summary = self.summary();
-        let company_failed = self.company_summary().is_some_and(|c| c.failed > 0);
+        let company_failed = self.company_summary().is_some_and(|c| c.failed > 0)
+            || self.attribute_summary().is_some_and(|a| a.failed > 0);
         if self.interrupted() {
             ExitStatus::Interrupted
         } else if self.aborted().is_some() {
@@ -224,8 +235,10 @@ impl Report {
     fn write_ending(&self, out: &mut String, full: bool) {
         let summary = self.summary();
         let companies = self.company_summary();
-        let not_sent = summary.not_sent + companies.map_or(0, |c| c.not_sent);
-        let abandoned = summary.abandoned + companies.map_or(0, |c| c.abandoned);
+        let attributes = self.attribute_summary();
+        let earlier = companies.iter().chain(&attributes);
+        let not_sent = summary.not_sent + earlier.clone().map(|c| c.not_sent).sum::<usize>();
+        let abandoned = summary.abandoned + earlier.map(|c| c.abandoned).sum::<usize>();
         let ended = if let Some(reason) = self.aborted() {
             let _ = writeln!(
                 out,
@@ -256,9 +269,25 @@ impl Report {
             "created, {} updated, {} failed",
             summary.updated, summary.failed
         );
+        let attributes = attributes.map_or(String::new(), |a| {
+            let failed = match a.failed {
+                0 => String::new(),
+                n => format!(", {n} failed"),
+            };
+            let created = counted(a.created, "attribute", "attributes");
+            format!("{created} created, {} updated{failed}; ", a.updated)
+        });
         match companies {
-            None => {
+            None if attributes.is_empty() => {
                 let _ = writeln!(out, "Apply {ended}: {} {people}.", summary.created);
+            }
+            None => {
+                let people = counted(summary.created, "person", "people");
+                let _ = writeln!(
+                    out,
+                    "Apply {ended}: {attributes}{people} created, {} updated, {} failed.",
+                    summary.updated, summary.failed
+                );
             }
             Some(c) => {
                 let failed = match c.failed {
@@ -267,7 +296,7 @@ impl Report {
                 };
                 let _ = writeln!(
                     out,
-                    "Apply {ended}: {} created, {} updated{failed}; {} {people}.",
+                    "Apply {ended}: {attributes}{} created, {} updated{failed}; {} {people}.",
                     counted(c.created, "company", "companies"),
                     c.updated,
                     counted(summary.created, "person", "people"),
@@ -287,6 +316,9 @@ impl Report {
             interrupted: bool,
             #[serde(skip_serializing_if = "Option::is_none")]
             aborted: Option<&'a Reason>,
+            /// Only when the plan changed attributes.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            attributes: Option<Attributes<'a>>,
             /// Only when the plan involved companies.
             #[serde(skip_serializing_if = "Option::is_none")]
             companies: Option<Companies<'a>>,
@@ -294,6 +326,11 @@ impl Report {
             stale: Vec<&'a StaleEntry>,
             #[serde(skip_serializing_if = "Option::is_none")]
             stats: Option<RunStats>,
+        }
+        #[derive(Serialize)]
+        struct Attributes<'a> {
+            summary: Summary,
+            results: &'a [EntryResult],
         }
         #[derive(Serialize)]
         struct Companies<'a> {
@@ -306,6 +343,10 @@ impl Report {
             summary: self.summary(),
             interrupted: self.interrupted(),
             aborted: self.aborted(),
+            attributes: self.attributes.as_ref().map(|e| Attributes {
+                summary: Summary::of(e),
+                results: &e.results,
+            }),
             companies: self.company_summary().map(|summary| Companies {
                 summary,
                 results: self.companies.as_ref().map_or(&[], |e| &e.results),
@@ -359,6 +400,7 @@ mod tests {
 
     fn report(results: Vec<EntryResult>, interrupted: bool, not_sent: usize) -> Report {
         Report {
+            attributes: None,
             companies: None,
             execution: Execution {
                 results,

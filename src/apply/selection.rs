@@ -15,12 +15,14 @@ pub struct Selected {
     pub people: Vec<usize>,
     /// Into `plan.companies.changes`.
     pub companies: Vec<usize>,
+    /// Into `plan.attributes.changes`.
+    pub attributes: Vec<usize>,
 }
 
 impl Selected {
     /// How many changes in all.
     pub fn len(&self) -> usize {
-        self.people.len() + self.companies.len()
+        self.people.len() + self.companies.len() + self.attributes.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -33,6 +35,7 @@ pub fn everything(fresh: &Plan<'_>) -> (Selected, Vec<StaleEntry>) {
     let selected = Selected {
         people: (0..fresh.changes.len()).collect(),
         companies: (0..fresh.companies.changes.len()).collect(),
+        attributes: (0..fresh.attributes.changes.len()).collect(),
     };
     (selected, Vec::new())
 }
@@ -74,6 +77,7 @@ pub fn from_saved(
     let selected = Selected {
         people: check.current,
         companies: check.current_companies,
+        attributes: check.current_attributes,
     };
     (selected, stale)
 }

@@ -81,7 +81,7 @@ async fn plan_and_apply(
     args: &ApplyArgs,
 ) -> miette::Result<ExitStatus> {
     let live = super::plan::read_live(&connection.client, manifest).await?;
-    let fresh = fresh_plan(manifest, &live, args.force)?;
+    let fresh = fresh_plan(manifest, &live, args)?;
     let (selected, stale) = select(connection, manifest, saved.as_ref(), &fresh, args);
     let must_ask = saved.is_none() && !args.auto_approve;
     if saved.is_none() && (!printer.quiet() || must_ask) {
@@ -95,6 +95,7 @@ async fn plan_and_apply(
         return Ok(ExitStatus::Success);
     }
     check_safety(manifest, &fresh, &selected, args.force)?;
+    check_destructive(&fresh, &selected, args.allow_destructive)?;
     if must_ask && !selected.is_empty() {
         ask(printer, &fresh).await?;
     }
@@ -113,15 +114,46 @@ async fn plan_and_apply(
 }
 
 /// The plan of what the live CRM needs now.
-fn fresh_plan<'a>(manifest: &'a Manifest, live: &'a Live, force: bool) -> miette::Result<Plan<'a>> {
+fn fresh_plan<'a>(
+    manifest: &'a Manifest,
+    live: &'a Live,
+    args: &ApplyArgs,
+) -> miette::Result<Plan<'a>> {
     let mut fresh = plan::plan_against(manifest, live)?;
-    if force {
-        // --force is the answer to that warning: printing it would mislead.
-        fresh
-            .warnings
-            .retain(|warning| warning.code != WarningCode::SafetyLimit);
-    }
+    // Each flag is the answer to its warning: printing it would mislead.
+    let answered = |code: WarningCode| match code {
+        WarningCode::SafetyLimit => args.force,
+        WarningCode::Destructive => args.allow_destructive,
+    };
+    fresh.warnings.retain(|warning| !answered(warning.code));
     Ok(fresh)
+}
+
+/// Refuses to remove options that live records hold, unless allowed.
+fn check_destructive(
+    fresh: &Plan<'_>,
+    selected: &Selected,
+    allowed: bool,
+) -> Result<(), ApplyError> {
+    let changes: Vec<String> = selected
+        .attributes
+        .iter()
+        .filter_map(|&i| fresh.attributes.changes.get(i))
+        .filter(|change| change.is_destructive())
+        .map(|change| {
+            let records =
+                crate::plural::counted(change.records_losing() as usize, "record", "records");
+            format!(
+                "{} ({}) removes options {records} hold",
+                plan::render::attribute_label(change),
+                change.source
+            )
+        })
+        .collect();
+    if allowed || changes.is_empty() {
+        return Ok(());
+    }
+    Err(ApplyError::Destructive { changes })
 }
 
 /// The changes to send: all of the fresh plan's, or those of the saved plan
@@ -243,8 +275,16 @@ async fn execute(
 /// The run's results with the request figures of the whole command.
 fn report(client: &Client, phases: Phases, stale: Vec<StaleEntry>) -> Report {
     let stats = client.stats();
-    let Phases { companies, people } = phases;
-    let asserting = companies.as_ref().map_or(0.0, |c| c.elapsed.as_secs_f64());
+    let Phases {
+        attributes,
+        companies,
+        people,
+    } = phases;
+    let asserting = [&attributes, &companies]
+        .iter()
+        .filter_map(|phase| phase.as_ref())
+        .map(|phase| phase.elapsed.as_secs_f64())
+        .sum::<f64>();
     Report {
         stats: Some(RunStats {
             requests: stats.requests,
@@ -252,6 +292,7 @@ fn report(client: &Client, phases: Phases, stale: Vec<StaleEntry>) -> Report {
             retries: stats.retries,
             upsert_seconds: people.elapsed.as_secs_f64() + asserting,
         }),
+        attributes,
         companies,
         execution: people,
         stale,
@@ -283,6 +324,7 @@ fn saved_plan_line(path: &Path, current: usize, stale: usize) -> String {
 
 fn empty_report() -> Report {
     Report {
+        attributes: None,
         companies: None,
         execution: apply::Execution {
             results: Vec::new(),

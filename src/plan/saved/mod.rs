@@ -90,6 +90,9 @@ pub struct SavedPlan {
     pub exclude: Vec<String>,
     /// How many entries were up to date.
     pub unchanged: usize,
+    /// The planned attribute changes, in manifest order (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<SavedAttributeChange>,
     /// The planned company changes, in manifest order (absent when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub companies: Vec<SavedCompanyChange>,
@@ -148,12 +151,14 @@ pub struct SavedField {
     pub after: String,
 }
 
+mod attributes;
 mod error;
 mod file;
 mod keyed;
 mod paths;
 mod stale;
 
+pub use attributes::SavedAttributeChange;
 pub use error::*;
 use keyed::*;
 use paths::*;
@@ -175,7 +180,7 @@ impl SavedPlan {
             uuid::Uuid::new_v4().simple()
         );
         let Plan {
-            attributes: _,
+            attributes,
             companies,
             changes,
             unchanged,
@@ -190,6 +195,15 @@ impl SavedPlan {
             }
             source
         };
+        let attribute_changes = attributes
+            .changes
+            .iter()
+            .map(|change| {
+                let mut saved = attributes::attribute_fingerprint(&keyed, change);
+                saved.source = relative(saved.source);
+                saved
+            })
+            .collect();
         let company_changes = companies
             .changes
             .iter()
@@ -216,6 +230,7 @@ impl SavedPlan {
             only: Vec::new(),
             exclude: Vec::new(),
             unchanged: *unchanged,
+            attributes: attribute_changes,
             companies: company_changes,
             changes,
         }

@@ -11,6 +11,9 @@ pub struct SavedPlanCheck {
     /// Indices into the recomputed plan's company changes that equal a saved
     /// one: only these companies may be asserted.
     pub current_companies: Vec<usize>,
+    /// Indices into the recomputed plan's attribute changes that equal a
+    /// saved one: only these attributes may be created or changed.
+    pub current_attributes: Vec<usize>,
     /// Everything that differs from the saved plan.
     pub stale: Vec<StaleChange>,
     /// Source files whose contents changed since the plan was saved (or that
@@ -115,6 +118,7 @@ impl SavedPlan {
             });
         }
         self.check_companies(fresh, sources, &keyed, &mut check);
+        self.check_attributes(fresh, sources, &keyed, &mut check);
         for source in &self.sources {
             let now = sources.iter().find(|s| s.path == source.path);
             if now.is_none_or(|now| now.sha256 != source.sha256) {
@@ -127,6 +131,25 @@ impl SavedPlan {
             }
         }
         check
+    }
+}
+
+impl StaleChange {
+    /// A stale change of a declared company (`company`) or attribute: no
+    /// person's.
+    pub(super) fn declared(
+        reason: StaleReason,
+        source: SourceLocation,
+        fresh_company: Option<usize>,
+        company: bool,
+    ) -> StaleChange {
+        StaleChange {
+            reason,
+            source,
+            fresh: None,
+            fresh_company,
+            company,
+        }
     }
 }
 
@@ -166,23 +189,18 @@ impl SavedPlan {
                 }
                 None => StaleReason::NotInSavedPlan,
             };
-            check.stale.push(StaleChange {
+            check.stale.push(StaleChange::declared(
                 reason,
-                source: change.source.clone(),
-                fresh: None,
-                fresh_company: Some(index),
-                company: true,
-            });
+                change.source.clone(),
+                Some(index),
+                true,
+            ));
         }
         for (saved, _) in self.companies.iter().zip(&used).filter(|(_, used)| !**used) {
             let source = shown_source(&saved.source, sources);
-            check.stale.push(StaleChange {
-                reason: StaleReason::Gone,
-                source,
-                fresh: None,
-                fresh_company: None,
-                company: true,
-            });
+            check
+                .stale
+                .push(StaleChange::declared(StaleReason::Gone, source, None, true));
         }
     }
 }
