@@ -28,20 +28,11 @@ pub fn run(
         });
     }
     match result {
-        Ok(manifest::Checked {
-            people,
-            companies,
-            files,
-        }) => {
-            let companies = match companies {
-                0 => String::new(),
-                n => format!(" and {}", counted(n, "company", "companies")),
-            };
-            printer.status(&format!(
-                "{}{companies} in {}: valid",
-                counted(people, "person", "people"),
-                counted(files, "file", "files"),
-            ));
+        Ok(checked) => {
+            for hint in &checked.hints {
+                printer.status(&format!("note: {hint}"));
+            }
+            printer.status(&summary(&checked));
             Ok(ExitStatus::Success)
         }
         Err(diagnostics) => {
@@ -49,6 +40,27 @@ pub fn run(
             Ok(ExitStatus::Failure)
         }
     }
+}
+
+/// `3 people, 1 company and 2 attributes in 2 files: valid`.
+fn summary(checked: &manifest::Checked) -> String {
+    let mut parts = vec![counted(checked.people, "person", "people")];
+    if checked.companies > 0 {
+        parts.push(counted(checked.companies, "company", "companies"));
+    }
+    if checked.attributes > 0 {
+        parts.push(counted(checked.attributes, "attribute", "attributes"));
+    }
+    let last = parts.pop().unwrap_or_default();
+    let listed = if parts.is_empty() {
+        last
+    } else {
+        format!("{} and {last}", parts.join(", "))
+    };
+    format!(
+        "{listed} in {}: valid",
+        counted(checked.files, "file", "files")
+    )
 }
 
 /// Prints every problem, one diagnostic each, then a count. `plan` and

@@ -13,12 +13,48 @@
 //!   offline: it is right for a relabelled or imported attribute, and `plan`,
 //!   which knows the live attributes, refuses it for one it would create.
 
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::entry::SourceLocation;
 use crate::api::Attribute;
 use crate::api::attribute::AttributeType;
-use crate::api::object::{AttributeOption, NewAttribute, NewOption, ObjectSlug};
+use crate::api::object::{
+    AttributeOption, NewAttribute, NewOption, ObjectSlug, derive_key, is_derived_key_of,
+};
+
+/// Whether a declaration may name `kind`. `relation`, `user` and
+/// `currency` need settings zeeg does not manage (the related object, the
+/// currency), so they are left to the CRM.
+pub fn is_declarable(kind: AttributeType) -> bool {
+    !matches!(
+        kind,
+        AttributeType::Relation | AttributeType::User | AttributeType::Currency
+    )
+}
+
+/// The names of the types a declaration may name, in the API's order.
+pub fn declarable_type_names() -> Vec<&'static str> {
+    AttributeType::ALL
+        .into_iter()
+        .filter(|kind| is_declarable(*kind))
+        .map(AttributeType::as_str)
+        .collect()
+}
+
+/// What to do about a type a declaration may not name.
+pub fn type_help(kind: &str) -> String {
+    let names = declarable_type_names();
+    let known = kind.parse::<AttributeType>().ok();
+    match known {
+        Some(kind) => format!(
+            "zeeg does not manage `{kind}` attributes (they need settings it does not keep): \
+             create it in the CRM and leave it undeclared; a declaration's type is one of {}",
+            names.join(", ")
+        ),
+        None => format!("the type is one of {}", names.join(", ")),
+    }
+}
 
 /// One declaration as loaded: the object it is of and where it is written.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,49 +67,87 @@ pub struct DeclaredAttribute {
     pub source: SourceLocation,
 }
 
-/// Custom attributes declared per object.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+impl DeclaredAttribute {
+    /// What offline `validate` notes about the declaration without failing:
+    /// a key other than the one the server would derive from the label.
+    pub fn hint(&self) -> Option<String> {
+        self.declaration.problems().into_iter().find_map(|problem| {
+            let DeclarationProblem::KeyDiffersFromLabel { derived } = problem else {
+                return None;
+            };
+            Some(format!(
+                "{}: the {} attribute key `{}` is not the one the server derives from its \
+                 label (`{derived}`): right for a relabelled or imported attribute; `plan` \
+                 refuses it for an attribute it would create",
+                self.source, self.object, self.declaration.key
+            ))
+        })
+    }
+}
+
+/// Custom attributes zeeg manages, per object. Live attributes not declared
+/// are left alone; an attribute is never deleted (archive it instead).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Attributes")]
 pub struct AttributeDeclarations {
     /// Attributes of people.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub people: Vec<AttributeDeclaration>,
     /// Attributes of companies.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub companies: Vec<AttributeDeclaration>,
 }
 
 /// One custom attribute, managed by zeeg.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Attribute")]
 pub struct AttributeDeclaration {
     /// The attribute's key, derived by the server from the label (snake_case)
-    /// when it creates the attribute.
+    /// when it creates the attribute; a relabel keeps it. Custom values are
+    /// written under it.
+    #[schemars(example = &"tier")]
     pub key: String,
     /// The label shown in the CRM.
+    #[schemars(length(min = 1), example = &"Tier")]
     pub label: String,
     /// The type: text, number, phone_number, date, datetime, checkbox, select,
-    /// multiselect, status, rating.
+    /// multiselect, status, rating. It cannot change once the attribute
+    /// exists: archive it and declare a new one.
     #[serde(rename = "type")]
+    #[schemars(schema_with = "declarable_type_schema")]
     pub kind: String,
     /// Options of a select, multiselect or status attribute: strings, or
-    /// `{value, color}`.
-    #[serde(default)]
+    /// `{value, color}`. Removing an option live records hold is destructive.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<DeclaredOption>,
-    /// Whether every record needs a value.
-    #[serde(default)]
+    /// Whether every record needs a value. Default false.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub required: bool,
-    /// Whether no two records may share a value (text, number, phone_number).
-    #[serde(default)]
+    /// Whether no two records may share a value (text, number, phone_number
+    /// only). Default false.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub unique: bool,
-    /// Retires the attribute: no delete exists.
-    #[serde(default)]
+    /// Retires the attribute (no delete exists). Default false.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub archived: bool,
 }
 
+fn is_false(value: &bool) -> bool {
+    !value
+}
+
+/// `type`: one of the declarable type names, so editors complete them.
+fn declarable_type_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names = declarable_type_names();
+    schemars::json_schema!({ "type": "string", "enum": names })
+}
+
 /// An option, written as its value or as `{value, color}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
+#[schemars(rename = "AttributeOption")]
 pub enum DeclaredOption {
     /// Only the value.
     Value(String),
@@ -82,7 +156,7 @@ pub enum DeclaredOption {
         /// The option's value.
         value: String,
         /// The option's colour, as the CRM names it.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         color: Option<String>,
     },
 }
@@ -107,7 +181,7 @@ impl DeclaredOption {
 /// What is wrong with one declaration, or worth a hint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeclarationProblem {
-    /// The type is not one the API knows.
+    /// The type is not one a declaration may name ([`type_help`] says why).
     UnknownType(String),
     /// The key is not snake_case.
     KeyForm,
@@ -125,9 +199,10 @@ pub enum DeclarationProblem {
 }
 
 impl AttributeDeclaration {
-    /// The declared type, when the API knows it.
+    /// The declared type, when a declaration may name it.
     pub fn attribute_type(&self) -> Option<AttributeType> {
-        self.kind.parse().ok()
+        let kind = self.kind.parse().ok()?;
+        is_declarable(kind).then_some(kind)
     }
 
     /// The option values, in order.
@@ -193,13 +268,15 @@ impl AttributeDeclaration {
         if !is_snake_case(&self.key) {
             problems.push(DeclarationProblem::KeyForm);
         }
-        match self.kind.parse::<AttributeType>() {
-            Err(_) => problems.push(DeclarationProblem::UnknownType(self.kind.clone())),
-            Ok(kind) => problems.extend(self.type_problems(kind)),
+        match self.attribute_type() {
+            None => problems.push(DeclarationProblem::UnknownType(self.kind.clone())),
+            Some(kind) => problems.extend(self.type_problems(kind)),
         }
         problems.extend(self.duplicate_options());
-        let derived = snake_case_of(&self.label);
-        if is_snake_case(&self.key) && derived != self.key {
+        // `tier_2` for `Tier` is what the server gives when `tier` is
+        // taken: no hint for it.
+        if is_snake_case(&self.key) && !is_derived_key_of(&self.key, &self.label) {
+            let derived = derive_key(&self.label);
             problems.push(DeclarationProblem::KeyDiffersFromLabel { derived });
         }
         problems
@@ -236,18 +313,6 @@ pub fn is_snake_case(key: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !key.ends_with('_')
         && !key.contains("__")
-}
-
-/// The label's snake_case, for the offline hint only. Provisional until the
-/// server's rule lands as `api::attribute::derive_key` (its assumption is
-/// written there); this then calls it.
-fn snake_case_of(label: &str) -> String {
-    let lower = label.to_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    words.join("_")
 }
 
 #[cfg(test)]

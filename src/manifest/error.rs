@@ -200,7 +200,7 @@ pub enum ManifestError {
     #[diagnostic(
         code(zeeg::not_people_file),
         help(
-            "{did_you_mean}a people file holds `people:`, `companies:` or both; if this YAML file is something else, list it under `exclude` in zeeg.yaml, e.g. `exclude: [\"{rel}\"]`"
+            "{did_you_mean}a people file holds `people:`, `companies:` or `attributes:`; if this YAML file is something else, list it under `exclude` in zeeg.yaml, e.g. `exclude: [\"{rel}\"]`"
         )
     )]
     NotPeopleFile { rel: String, did_you_mean: String },
@@ -315,6 +315,62 @@ pub enum ManifestError {
         )
     )]
     DuplicateCompany { domain: String },
+
+    /// A declared attribute of a type a declaration may not name.
+    #[error("`{kind}` is not a type zeeg declares")]
+    #[diagnostic(code(zeeg::attribute::kind))]
+    AttributeType {
+        kind: String,
+        #[help]
+        help: String,
+    },
+
+    /// A declared attribute key that is not snake_case.
+    #[error("the attribute key `{key}` is not snake_case")]
+    #[diagnostic(code(zeeg::attribute::key))]
+    AttributeKeyForm {
+        key: String,
+        #[help]
+        help: String,
+    },
+
+    /// Options declared for a type that has none.
+    #[error("a `{kind}` attribute has no options")]
+    #[diagnostic(
+        code(zeeg::attribute::options),
+        help(
+            "only select, multiselect and status attributes have options: remove `options`, or change the type"
+        )
+    )]
+    AttributeOptionsNotAllowed { kind: String },
+
+    /// `unique` declared for a type the API does not take it for.
+    #[error("a `{kind}` attribute cannot be unique")]
+    #[diagnostic(
+        code(zeeg::attribute::unique),
+        help("`unique` is for text, number and phone_number attributes only: remove it")
+    )]
+    AttributeUniqueNotAllowed { kind: String },
+
+    /// One option twice in a declaration (ignoring case).
+    #[error("the option `{value}` is declared twice")]
+    #[diagnostic(
+        code(zeeg::attribute::duplicate_option),
+        help(
+            "options are compared ignoring case, as the CRM shows them side by side: remove one of the two"
+        )
+    )]
+    DuplicateAttributeOption { value: String },
+
+    /// One object and key declared twice, in one file or across files.
+    #[error("the {object} attribute `{key}` is declared twice")]
+    #[diagnostic(
+        code(zeeg::attribute::duplicate),
+        help(
+            "declare each attribute once, in zeeg.yaml or in one people file: remove one of the two"
+        )
+    )]
+    DuplicateAttribute { object: String, key: String },
 
     /// An `include`/`exclude` glob of zeeg.yaml that does not parse.
     #[error("invalid glob `{glob}`")]

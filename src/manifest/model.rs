@@ -10,9 +10,11 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::attributes::AttributeDeclarations;
+
 /// A people file: the people zeeg keeps in the CRM, the companies they
-/// belong to, and defaults for the people. It holds `people`, `companies`,
-/// or both.
+/// belong to, defaults for the people, and custom attributes. It holds
+/// `people`, `companies`, `attributes`, or several of them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "zeeg people file")]
@@ -32,6 +34,11 @@ pub struct PeopleFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Vec<DeclaredPerson>", length(min = 1))]
     pub people: Option<Vec<DeclaredPerson>>,
+    /// Custom attributes zeeg manages, per object (in this file or any
+    /// other, `zeeg.yaml` included; each object and key once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "AttributeDeclarations")]
+    pub attributes: Option<AttributeDeclarations>,
 }
 
 /// A company as zeeg should keep it in the CRM, asserted by its domain.
@@ -223,6 +230,11 @@ pub struct Config {
     /// Settings of `zeeg apply`.
     #[serde(default)]
     pub apply: ApplyConfig,
+    /// Custom attributes zeeg manages, per object (here or in any people
+    /// file; each object and key once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "AttributeDeclarations")]
+    pub attributes: Option<AttributeDeclarations>,
 }
 
 /// Settings of `zeeg apply`.

@@ -178,6 +178,17 @@ impl Schema {
                     .help(slug_help(&key));
                 return vec![(at, problem)];
             }
+            ValidationErrorKind::Enum { .. } if is_attribute_type(&pointer) => {
+                let kind = instance
+                    .as_str()
+                    .map_or_else(|| describe(instance), str::to_string);
+                Problem::new(ManifestError::AttributeType {
+                    help: crate::manifest::attributes::type_help(&kind),
+                    kind,
+                })
+                .at(source, value_span)
+                .label("this type")
+            }
             ValidationErrorKind::AnyOf { .. } if pointer.contains("/customAttributes/") => {
                 nested_custom_value(&field, instance).at(source, key_span)
             }
@@ -222,6 +233,12 @@ impl Schema {
             [.., last] => format!("`{last}`"),
         }
     }
+}
+
+/// Whether `pointer` is the `type` of a declared attribute.
+fn is_attribute_type(pointer: &str) -> bool {
+    let segments: Vec<&str> = pointer.split('/').skip(1).collect();
+    matches!(segments.as_slice(), ["attributes", _, _, "type"])
 }
 
 /// Where the node at `pointer` (or its closest ancestor) is written: its

@@ -12,6 +12,7 @@
 mod action;
 mod apply;
 mod attributes_api;
+mod attributes_declared;
 mod cli;
 mod client;
 mod common;

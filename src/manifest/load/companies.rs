@@ -57,25 +57,33 @@ pub(super) fn push_domain_problem(
 /// Two declarations of one domain (ignoring case), in one file or across
 /// files, name both places.
 pub(super) fn check_company_domains(companies: &[LoadedCompany], problems: &mut Vec<Problem>) {
-    let mut first: HashMap<String, &LoadedCompany> = HashMap::new();
-    for company in companies {
-        let key = company::domain_key(&company.declaration.domain);
-        match first.get(&key) {
-            Some(earlier) => problems.push(
-                Problem::new(ManifestError::DuplicateCompany {
-                    domain: company.declaration.domain.clone(),
-                })
-                .at(&company.source, company.span.clone())
-                .label("declared again")
-                .also(
-                    &earlier.source,
-                    earlier.span.clone(),
-                    "first declared here",
-                ),
-            ),
-            None => {
-                first.insert(key, company);
-            }
-        }
+    let twice = repeats(companies, |c| company::domain_key(&c.declaration.domain));
+    for (company, earlier) in twice {
+        problems.push(
+            Problem::new(ManifestError::DuplicateCompany {
+                domain: company.declaration.domain.clone(),
+            })
+            .at(&company.source, company.span.clone())
+            .label("declared again")
+            .also(&earlier.source, earlier.span.clone(), "first declared here"),
+        );
     }
+}
+
+/// Each item whose `key` an earlier item has, with the first such item.
+pub(super) fn repeats<'a, T, K: Eq + std::hash::Hash>(
+    items: &'a [T],
+    key: impl Fn(&'a T) -> K,
+) -> Vec<(&'a T, &'a T)> {
+    let mut first: HashMap<K, &T> = HashMap::new();
+    items
+        .iter()
+        .filter_map(|item| match first.get(&key(item)) {
+            Some(earlier) => Some((item, *earlier)),
+            None => {
+                first.insert(key(item), item);
+                None
+            }
+        })
+        .collect()
 }

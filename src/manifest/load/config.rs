@@ -66,6 +66,7 @@ pub(super) fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings 
             column,
         }
     });
+    let attributes = load_attributes(&doc, &source, &relative, problems);
     Settings {
         config,
         defaults,
@@ -73,6 +74,7 @@ pub(super) fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings 
         matching_default_at,
         company_default_at,
         filters,
+        attributes,
     }
 }
 

@@ -96,7 +96,7 @@ pub(super) fn yaml_problem(source: &SourceText, error: YamlError) -> Problem {
 /// A YAML file with neither `people` nor `companies`: pointed at a
 /// misspelt top-level key (`peple:`) when there is one.
 pub(super) fn not_people_file(doc: &Document, source: &SourceText, relative: &Path) -> Problem {
-    const TOP_LEVEL: [&str; 2] = ["people", "companies"];
+    const TOP_LEVEL: [&str; 3] = ["people", "companies", "attributes"];
     let misspelt = doc.value.as_object().and_then(|map| {
         map.keys().find_map(|key| {
             let meant = schema_check::near_miss(key, &TOP_LEVEL)?;
@@ -118,7 +118,7 @@ pub(super) fn not_people_file(doc: &Document, source: &SourceText, relative: &Pa
             let line = doc.span("").map_or(0..0, |s| s.value.clone());
             Problem::new(error)
                 .at(source, line)
-                .label("expected `people:` or `companies:` at the top level")
+                .label("expected `people:`, `companies:` or `attributes:` at the top level")
         }
     }
 }
@@ -229,7 +229,8 @@ pub(super) fn load_file(
     } else {
         doc
     };
-    if doc.value.get("people").is_none() && doc.value.get("companies").is_none() {
+    let top_level = ["people", "companies", "attributes"];
+    if top_level.iter().all(|key| doc.value.get(key).is_none()) {
         out.problems
             .push(not_people_file(&doc, &source, &found.relative));
         return Some(file);
@@ -239,6 +240,10 @@ pub(super) fn load_file(
     let Some(bad) = bad else {
         return Some(file);
     };
+    if !bad.attributes {
+        let shown = Path::new(&found.shown);
+        out.attributes = load_attributes(&doc, &source, shown, &mut out.problems);
+    }
     let file_defaults = doc.value.get("defaults").and_then(Value::as_object);
     let input = file_of.input(&doc.spans, file_defaults);
     let companies = doc.value.get("companies").and_then(Value::as_array);
@@ -309,6 +314,9 @@ pub(super) struct Items {
 #[derive(Default)]
 pub(super) struct BadItems {
     pub(super) companies: HashSet<usize>,
+    /// Whether anything under `attributes` is refused: its declarations
+    /// are then not read.
+    pub(super) attributes: bool,
 }
 
 /// Reports every schema problem of a file. Returns the list items that
@@ -325,6 +333,7 @@ pub(super) fn schema_problems(
         let index = |segment: Option<&str>| segment.and_then(|i| i.parse::<usize>().ok());
         match (segments.next(), segments.next()) {
             (Some("companies"), Some(i)) => bad.companies.extend(index(Some(i))),
+            (Some("attributes"), _) => bad.attributes = true,
             // Unknown top-level keys do not affect the entries.
             (Some(key), None) if !["people", "defaults", "companies"].contains(&key) => {}
             _ => whole_file_bad = true,

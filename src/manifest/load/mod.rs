@@ -21,6 +21,7 @@ use super::yaml::{self, Document, ItemSpans, PeopleItem, Spans, YamlError, YamlP
 use crate::company;
 use crate::person::{MatchField, normalize_email};
 
+mod attributes;
 mod companies;
 mod config;
 mod defaults;
@@ -28,6 +29,7 @@ mod file;
 mod identities;
 mod input;
 
+use attributes::*;
 use companies::*;
 use config::*;
 use defaults::*;
@@ -68,11 +70,14 @@ pub fn load(paths: &[PathBuf]) -> Result<Manifest, Diagnostics> {
 }
 
 /// What [`check`] found valid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checked {
     pub people: usize,
     pub companies: usize,
+    pub attributes: usize,
     pub files: usize,
+    /// Notes that do not make the files invalid ([`DeclaredAttribute::hint`]).
+    pub hints: Vec<String>,
 }
 
 /// Runs every check [`load`] runs, keeping of each person only what the
@@ -83,7 +88,13 @@ pub fn check(paths: &[PathBuf]) -> Result<Checked, Diagnostics> {
     Ok(Checked {
         people: manifest.entries.len(),
         companies: manifest.companies.len(),
+        attributes: manifest.attributes.len(),
         files: manifest.files.len(),
+        hints: manifest
+            .attributes
+            .iter()
+            .filter_map(DeclaredAttribute::hint)
+            .collect(),
     })
 }
 
@@ -106,7 +117,7 @@ fn load_keeping(paths: &[PathBuf], keep: Keep) -> Result<Manifest, Diagnostics> 
     let mut problems = Vec::new();
 
     let ProjectRoot { root, config_file } = discover::project_root(&paths[0]);
-    let settings = match &config_file {
+    let mut settings = match &config_file {
         Some(path) => load_config(path, &mut problems),
         None => Settings::default(),
     };
@@ -119,6 +130,7 @@ fn load_keeping(paths: &[PathBuf], keep: Keep) -> Result<Manifest, Diagnostics> 
     let mut files = Vec::new();
     let mut loaded = Vec::new();
     let mut companies = Vec::new();
+    let mut attributes = std::mem::take(&mut settings.attributes);
     let per_file = parallel_map(&found, |item| {
         let mut out = FileOut::default();
         let file = load_file(item, &settings, keep, &mut out);
@@ -134,10 +146,12 @@ fn load_keeping(paths: &[PathBuf], keep: Keep) -> Result<Manifest, Diagnostics> 
             loaded.extend(out.loaded);
         }
         companies.extend(out.companies);
+        attributes.extend(out.attributes);
         problems.extend(out.problems);
     }
     check_identities(&loaded, &mut problems);
     check_company_domains(&companies, &mut problems);
+    check_attribute_keys(&attributes, &mut problems);
     report_unmatched_defaults(
         &loaded,
         settings.matching_default_at.as_ref(),
@@ -154,8 +168,7 @@ fn load_keeping(paths: &[PathBuf], keep: Keep) -> Result<Manifest, Diagnostics> 
         config_file,
         entries: loaded.into_iter().map(|l| l.entry).collect(),
         companies: companies.into_iter().map(|c| c.declaration).collect(),
-        // Declarations are read from the files in the next step of issue 20.
-        attributes: Vec::new(),
+        attributes: attributes.into_iter().map(|a| a.declared).collect(),
         files,
         paths: paths
             .iter()
@@ -206,13 +219,17 @@ struct Settings {
     /// Where zeeg.yaml writes `defaults.company`.
     company_default_at: Option<SourceLocation>,
     filters: Filters,
+    /// The attributes zeeg.yaml declares.
+    attributes: Vec<LoadedAttribute>,
 }
 
-/// What loading one file yields: its entries, its companies, its problems.
+/// What loading one file yields: its entries, its companies, its
+/// attributes, its problems.
 #[derive(Default)]
 struct FileOut {
     loaded: Vec<Loaded>,
     companies: Vec<LoadedCompany>,
+    attributes: Vec<LoadedAttribute>,
     problems: Vec<Problem>,
 }
 
