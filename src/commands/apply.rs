@@ -144,7 +144,7 @@ fn check_destructive(
             let records =
                 crate::plural::counted(change.records_losing() as usize, "record", "records");
             format!(
-                "{} ({}) removes options {records} hold",
+                "{} ({}) would clear the values of {records}",
                 plan::render::attribute_label(change),
                 change.source
             )

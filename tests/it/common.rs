@@ -369,6 +369,12 @@ impl Api {
         })
     }
 
+    /// PATCHes `body` to `path`: the status and the answer.
+    pub fn patch(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", self.base);
+        self.block_on(self.send(self.http.patch(&url).bearer_auth(TOKEN).json(&body)))
+    }
+
     /// Sends `request`: the status, and the body as JSON (as a JSON string
     /// when it is none).
     pub async fn send(&self, request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {

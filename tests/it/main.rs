@@ -13,6 +13,7 @@ mod action;
 mod apply;
 mod attributes_api;
 mod attributes_declared;
+mod attributes_plan;
 mod cli;
 mod client;
 mod common;
