@@ -152,6 +152,9 @@ pub enum DeclaredOption {
     /// Only the value.
     Value(String),
     /// The value and its colour.
+    // The schema refuses other keys (a misspelt `colour`), which serde's
+    // untagged variant alone would drop.
+    #[schemars(extend("additionalProperties" = false))]
     Colored {
         /// The option's value.
         value: String,

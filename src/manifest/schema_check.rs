@@ -189,6 +189,14 @@ impl Schema {
                 .at(source, value_span)
                 .label("this type")
             }
+            ValidationErrorKind::AnyOf { .. } if is_attribute_option(&pointer) => {
+                Problem::new(ManifestError::Schema {
+                    message: format!("{field}: an option is its value or `{{value, color}}`"),
+                })
+                .at(source, value_span)
+                .label("this option")
+                .help("write `gold` or `{value: gold, color: yellow}`, with no other keys")
+            }
             ValidationErrorKind::AnyOf { .. } if pointer.contains("/customAttributes/") => {
                 nested_custom_value(&field, instance).at(source, key_span)
             }
@@ -239,6 +247,12 @@ impl Schema {
 fn is_attribute_type(pointer: &str) -> bool {
     let segments: Vec<&str> = pointer.split('/').skip(1).collect();
     matches!(segments.as_slice(), ["attributes", _, _, "type"])
+}
+
+/// Whether `pointer` is an option of a declared attribute.
+fn is_attribute_option(pointer: &str) -> bool {
+    let segments: Vec<&str> = pointer.split('/').skip(1).collect();
+    matches!(segments.as_slice(), ["attributes", _, _, "options", _])
 }
 
 /// Where the node at `pointer` (or its closest ancestor) is written: its
