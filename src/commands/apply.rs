@@ -80,7 +80,7 @@ async fn plan_and_apply(
     saved: Option<SavedPlan>,
     args: &ApplyArgs,
 ) -> miette::Result<ExitStatus> {
-    let live = super::plan::read_live(&connection.client, manifest).await?;
+    let live = connection.read_live(manifest).await?;
     let fresh = fresh_plan(manifest, &live, args)?;
     let (selected, stale) = select(connection, manifest, saved.as_ref(), &fresh, args);
     let must_ask = saved.is_none() && !args.auto_approve;

@@ -8,7 +8,8 @@ use miette::Context;
 use crate::api::{ApiError, Client, ClientConfig, Token, destination};
 use crate::cli::GlobalArgs;
 use crate::commands::Printer;
-use crate::plan::PlanKey;
+use crate::manifest::Manifest;
+use crate::plan::{Live, PlanError, PlanKey};
 use crate::sandbox::RunningSandbox;
 
 /// A client for the API, or for an in-process sandbox kept alive as long as
@@ -21,6 +22,23 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// Reads what the plan of `manifest` needs (with what that took at
+    /// `-v`): `plan` and `apply` read the same way.
+    pub async fn read_live(&self, manifest: &Manifest) -> Result<Live, PlanError> {
+        let reading = std::time::Instant::now();
+        let live = crate::plan::read_for(&self.client, manifest).await?;
+        tracing::info!(
+            total = live.people.total,
+            read = live.people.people.len(),
+            strategy = ?live.people.strategy,
+            requests = self.client.stats().requests,
+            elapsed_ms = reading.elapsed().as_millis() as u64,
+            companies = live.companies.companies.len(),
+            "live people read"
+        );
+        Ok(live)
+    }
+
     /// Stops the in-process sandbox, if any, once its answers are in.
     pub async fn close(self) {
         if let Some(sandbox) = self.sandbox

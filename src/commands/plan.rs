@@ -6,14 +6,12 @@
 
 use std::io::Write;
 
-use crate::api::Client;
 use crate::cli::{GlobalArgs, PlanArgs, PlanFormat, TargetArgs};
 use crate::commands::Printer;
 use crate::commands::connect::connect;
 use crate::commands::entries::{load, select_entries};
 use crate::exit::ExitStatus;
-use crate::manifest::Manifest;
-use crate::plan::{self, Live, Plan, PlanError, RenderOptions, SavedPlan};
+use crate::plan::{self, Plan, RenderOptions, SavedPlan};
 
 pub async fn run(
     printer: &Printer,
@@ -56,7 +54,7 @@ pub async fn run(
         manifest.config.api_url.as_deref(),
     )
     .await?;
-    let live = read_live(&connection.client, &manifest).await;
+    let live = connection.read_live(&manifest).await;
     let plan_key = connection.plan_key.clone();
     connection.close().await;
     let live = live?;
@@ -96,23 +94,6 @@ fn render(
         PlanFormat::Json => plan::render::write_json(out, plan, options),
         PlanFormat::Markdown => out.write_all(plan::render_markdown(plan, options).as_bytes()),
     }
-}
-
-/// Reads what the plan of `manifest` needs (with what that took at `-v`).
-/// `apply` reads the same way.
-pub async fn read_live(client: &Client, manifest: &Manifest) -> Result<Live, PlanError> {
-    let reading = std::time::Instant::now();
-    let live = plan::read_for(client, manifest).await?;
-    tracing::info!(
-        total = live.people.total,
-        read = live.people.people.len(),
-        strategy = ?live.people.strategy,
-        requests = client.stats().requests,
-        elapsed_ms = reading.elapsed().as_millis() as u64,
-        companies = live.companies.companies.len(),
-        "live people read"
-    );
-    Ok(live)
 }
 
 /// `--redact` / `--no-redact` win; otherwise markdown in CI (a comment
