@@ -196,13 +196,12 @@ pub async fn execute_phases(
         };
     }
     let mut jobs: Vec<_> = jobs.collect();
-    let attributes = match selected.attributes.is_empty() {
-        true => None,
-        false => {
-            let attribute_jobs = attribute_jobs(plan, &selected.attributes);
-            let sender = redacting(attribute_sender(client.clone()), redact);
-            Some(super::execute(attribute_jobs, sender, config, progress, stop).await)
-        }
+    let attributes = if selected.attributes.is_empty() {
+        None
+    } else {
+        let attribute_jobs = attribute_jobs(plan, &selected.attributes);
+        let sender = redacting(attribute_sender(client.clone()), redact);
+        Some(super::execute(attribute_jobs, sender, config, progress, stop).await)
     };
     if let Some(done) = attributes
         .as_ref()

@@ -10,7 +10,6 @@
 use super::attributes::{self, AttributePlan, LiveSchemas};
 use super::live::{self, LiveCompanies, LiveSource, LiveState, ReadStrategy};
 use super::{CompanyProblem, Plan, PlanError, PlanOptions, Warning, WarningCode};
-use crate::api::ObjectSchema;
 use crate::api::object::ObjectSlug;
 use crate::manifest::{Config, Manifest};
 
@@ -18,22 +17,11 @@ use crate::manifest::{Config, Manifest};
 /// from and borrows.
 #[derive(Debug, Clone)]
 pub struct Live {
-    /// `GET /crm/objects/people`.
-    pub people_schema: ObjectSchema,
-    /// `GET /crm/objects/companies`, read only when the files declare
-    /// attributes.
-    pub companies_schema: Option<ObjectSchema>,
+    /// The declared attributes planned against the objects' schemas (the
+    /// holders of removed options not yet counted).
+    pub attributes: AttributePlan,
     pub people: LiveState,
     pub companies: LiveCompanies,
-}
-
-impl Live {
-    fn schemas(&self) -> LiveSchemas<'_> {
-        LiveSchemas {
-            people: &self.people_schema,
-            companies: self.companies_schema.as_ref(),
-        }
-    }
 }
 
 /// The settings of zeeg.yaml a plan depends on.
@@ -49,12 +37,11 @@ pub fn options_of(config: &Config) -> PlanOptions {
 pub async fn read_for(source: &impl LiveSource, manifest: &Manifest) -> Result<Live, PlanError> {
     let declares = !manifest.attributes.is_empty();
     let companies_schema = async {
-        match declares {
-            true => source
-                .object_schema_of(ObjectSlug::Companies)
-                .await
-                .map(Some),
-            false => Ok(None),
+        if declares {
+            let schema = source.object_schema_of(ObjectSlug::Companies).await;
+            schema.map(Some)
+        } else {
+            Ok(None)
         }
     };
     let (people_schema, companies_schema, total) = tokio::try_join!(
@@ -83,8 +70,7 @@ pub async fn read_for(source: &impl LiveSource, manifest: &Manifest) -> Result<L
     let (people, companies) = tokio::try_join!(people, companies)?;
     check_company_ids(source, manifest, &people, &companies).await?;
     Ok(Live {
-        people_schema,
-        companies_schema,
+        attributes: planned,
         people,
         companies,
     })
@@ -98,9 +84,10 @@ async fn read_people(
     total: u64,
     planned: &AttributePlan,
 ) -> Result<LiveState, live::LiveError> {
-    let strategy = match planned.removes_options_of(ObjectSlug::People) {
-        true => ReadStrategy::List,
-        false => live::choose_strategy(&manifest.entries, total),
+    let strategy = if planned.removes_options_of(ObjectSlug::People) {
+        ReadStrategy::List
+    } else {
+        live::choose_strategy(&manifest.entries, total)
     };
     Ok(live::read_people(source, &manifest.entries, total, strategy).await?)
 }
@@ -135,8 +122,7 @@ async fn check_company_ids(
 /// both: attributes, with the records that hold each removed option
 /// counted, then companies and people.
 pub fn plan_against<'a>(manifest: &'a Manifest, live: &'a Live) -> Result<Plan<'a>, PlanError> {
-    let mut attributes = attributes::plan_attributes(&manifest.attributes, live.schemas())
-        .map_err(|problems| PlanError::Attributes { problems })?;
+    let mut attributes = live.attributes.clone();
     attributes.count_holders(
         ObjectSlug::People,
         live.people.people.iter().map(|p| &p.custom_attributes),
