@@ -40,6 +40,7 @@ pub mod doctor;
 pub mod exit;
 pub mod files;
 pub mod import;
+pub mod interrupt;
 pub mod manifest;
 pub mod person;
 pub mod plan;

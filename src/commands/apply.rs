@@ -3,17 +3,20 @@
 use std::path::Path;
 
 use crate::api::Client;
-use crate::apply::companies::{Phases, execute_phases};
+use crate::apply::phases::{PhaseContext, Phases, execute_phases};
 use crate::apply::report::{Report, RunStats, StaleEntry};
 use crate::apply::selection::Selected;
-use crate::apply::{self, ApplyError, ExecutorConfig, confirm, selection};
+use crate::apply::{self, ApplyError, ExecutorConfig, selection};
 use crate::cli::{ApplyArgs, ApplyFormat, GlobalArgs};
 use crate::exit::ExitStatus;
 use crate::manifest::{self, Manifest};
 use crate::plan::{self, Live, Plan, RenderOptions, SavedPlan, WarningCode};
-use crate::printer::Printer;
+use crate::printer::{Printer, Reply};
 use crate::project::{Connection, connect};
 use crate::project::{load, select_entries};
+
+/// The question before anything is written.
+const QUESTION: &str = "Apply these changes? [y/N] ";
 
 pub async fn run(
     printer: &Printer,
@@ -220,7 +223,17 @@ async fn ask(printer: &Printer, fresh: &Plan<'_>) -> Result<(), ApplyError> {
         // on the terminal still sees what they agree to.
         printer.errors(&format!("{}\n", plan::render::summary_line(fresh)));
     }
-    confirm::approved(printer.ask(confirm::QUESTION).await)
+    approved(printer.ask(QUESTION).await)
+}
+
+/// Whether apply may go on after asking [`QUESTION`].
+fn approved(reply: std::io::Result<Reply>) -> Result<(), ApplyError> {
+    match reply {
+        Ok(Reply::Yes) => Ok(()),
+        Ok(Reply::No) => Err(ApplyError::Declined),
+        Ok(Reply::NoTerminal) => Err(ApplyError::NoTerminal),
+        Err(source) => Err(ApplyError::Prompt { source }),
+    }
 }
 
 /// Sends the selected changes, with progress, until done or interrupted.
@@ -243,14 +256,22 @@ async fn execute(
     };
     // Installed only now: until here Ctrl-C simply ends the process, and
     // nothing has been written.
-    let (handle, stop) = apply::interrupt::channel();
+    let (handle, stop) = crate::interrupt::channel();
     let listener = handle
         .listen_for_signals()
         .map_err(|source| ApplyError::Signals { source })?;
     // While the bar is drawn, the client's own lines (a slow answer) go above it.
     let progress = printer.progress(selected.len() as u64);
-    let redact = args.target.redact;
-    let phases = execute_phases(client, fresh, selected, redact, &config, &progress, &stop).await;
+    let run = PhaseContext {
+        client,
+        plan: fresh,
+        selected,
+        redact: args.target.redact,
+        config: &config,
+        progress: &progress,
+        stop: &stop,
+    };
+    let phases = execute_phases(&run).await;
     listener.abort();
     printer.progress_done();
     if phases.interrupted() {

@@ -3,11 +3,10 @@
 use std::path::PathBuf;
 
 use crate::api::Client;
-use crate::apply::confirm::Reply;
 use crate::cli::{DiagnosticFormat, DoctorArgs, GlobalArgs};
 use crate::doctor::{self, DoctorError, Options, Report};
 use crate::exit::ExitStatus;
-use crate::printer::Printer;
+use crate::printer::{Printer, Reply};
 use crate::project::connect_for_folder;
 
 /// The question before the write checks.

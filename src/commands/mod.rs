@@ -74,7 +74,7 @@ async fn interruptible<F: std::future::Future<Output = miette::Result<ExitStatus
     printer: &Printer,
     command: F,
 ) -> miette::Result<ExitStatus> {
-    let (handle, stop) = crate::apply::interrupt::channel();
+    let (handle, stop) = crate::interrupt::channel();
     let listener = handle
         .listen_for_signals()
         .map_err(|e| miette::miette!("could not listen for Ctrl-C and SIGTERM: {e}"))?;

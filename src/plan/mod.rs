@@ -16,7 +16,6 @@ mod diff;
 mod error;
 pub mod live;
 mod matching;
-pub use crate::redact;
 pub mod render;
 pub mod safety;
 pub mod saved;

@@ -24,8 +24,8 @@ use crate::manifest::SourceLocation;
 use crate::plan::attributes::OptionChange;
 use crate::plan::{
     AttributePlan, Change, CompanyChange, CompanyPlan, FieldChange, Plan, Warning, WarningCode,
-    redact,
 };
+use crate::redact;
 
 /// The version of the JSON plan format.
 pub const FORMAT_VERSION: u32 = 1;
