@@ -51,6 +51,35 @@ pub fn run(command: &mut Command) -> Run {
     }
 }
 
+/// A run as a snapshot shows it: the exit code, then stdout and stderr.
+pub fn shown(run: &Run) -> String {
+    format!(
+        "exit code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}",
+        run.code, run.stdout, run.stderr
+    )
+}
+
+/// What changes from run to run in a snapshot of one: temporary folders
+/// and loopback ports.
+pub const SNAPSHOT_FILTERS: [(&str, &str); 2] = [
+    (r"/tmp/\.tmp[A-Za-z0-9]+", "[TEMP]"),
+    (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+];
+
+/// Runs a `zeeg` command and snapshots its exit code, stdout and stderr
+/// together (see [`shown`]), with [`SNAPSHOT_FILTERS`]; returns the run.
+/// The output is the behaviour: one snapshot says all of it.
+#[macro_export]
+macro_rules! zeeg_snapshot {
+    ($name:expr, $command:expr) => {{
+        let run = $crate::common::run($command);
+        insta::with_settings!({filters => $crate::common::SNAPSHOT_FILTERS.to_vec()}, {
+            insta::assert_snapshot!($name, $crate::common::shown(&run));
+        });
+        run
+    }};
+}
+
 /// Runs `command_line` (a shell line, with the `zeeg` binary's full path) on
 /// a pseudo-terminal (util-linux `script`) in `dir`, with `env` and no `CI` or
 /// `NO_COLOR`, typing `answer`. The terminal merges stderr into stdout.
