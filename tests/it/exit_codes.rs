@@ -42,7 +42,8 @@ fn a_command_line_that_does_not_parse_exits_1_never_2() {
         (&["apply", "--parallelism", "0"], "zero-parallelism"),
         (&[], "no-command"),
     ] {
-        crate::zeeg_snapshot!(format!("command-line-{name}"), zeeg().args(args));
+        let out = crate::zeeg_snapshot!(format!("command-line-{name}"), zeeg().args(args));
+        assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
     }
 }
 
