@@ -9,7 +9,7 @@ use crate::commands::connect::connect;
 use crate::exit::ExitStatus;
 use crate::import::{self, Beside, Import, LeftOut, SkipReason};
 use crate::manifest::Config;
-use crate::plural::counted;
+use crate::plural::{agreeing, counted};
 
 /// Below this many people an import is quick enough to need no progress bar.
 const PROGRESS_FROM: usize = 2_000;
@@ -171,11 +171,7 @@ fn refused_warning(import: &Import) -> Option<String> {
          https://, …); they are written as they are, and `zeeg plan` stops at them until they \
          are corrected in the files (`zeeg validate` shows where) or in the CRM: {}",
         counted(import.refused.len(), "person", "people"),
-        if import.refused.len() == 1 {
-            "holds"
-        } else {
-            "hold"
-        },
+        agreeing(import.refused.len(), "holds", "hold"),
         listed.join(", ")
     ))
 }
@@ -195,7 +191,7 @@ fn left_out_warning(left_out: &[LeftOut]) -> Option<String> {
          a date that does not exist, a social profile that is not a URL, a custom attribute \
          the workspace lacks, …); those fields are left out, so zeeg does not manage them: {}",
         counted(left_out.len(), "person", "people"),
-        if left_out.len() == 1 { "holds" } else { "hold" },
+        agreeing(left_out.len(), "holds", "hold"),
         listed.join(", ")
     ))
 }
