@@ -27,7 +27,9 @@
 //! - [`secret`]: the token and other secrets, cut out of what is printed.
 //! - [`files`]: reading and writing files named on the command line, bounded
 //!   and without blocking or replacing device nodes.
-//! - [`cli`] and [`commands`]: the command line.
+//! - [`cli`] and [`commands`]: the command line, one module per subcommand;
+//!   [`printer`] (where output goes) and [`project`] (the entries a command
+//!   works on, the API it talks to) are what the commands share.
 
 pub mod api;
 pub mod apply;
@@ -42,6 +44,8 @@ pub mod manifest;
 pub mod person;
 pub mod plan;
 pub mod plural;
+pub mod printer;
+pub mod project;
 pub mod redact;
 pub mod sandbox;
 pub mod secret;

@@ -8,12 +8,12 @@ use crate::apply::report::{Report, RunStats, StaleEntry};
 use crate::apply::selection::Selected;
 use crate::apply::{self, ApplyError, ExecutorConfig, confirm, selection};
 use crate::cli::{ApplyArgs, ApplyFormat, GlobalArgs};
-use crate::commands::Printer;
-use crate::commands::connect::{Connection, connect};
-use crate::commands::entries::{load, select_entries};
 use crate::exit::ExitStatus;
 use crate::manifest::{self, Manifest};
-use crate::plan::{self, Live, Plan, RenderOptions, SavedPlan, WarningCode, safety};
+use crate::plan::{self, Live, Plan, RenderOptions, SavedPlan, WarningCode};
+use crate::printer::Printer;
+use crate::project::{Connection, connect};
+use crate::project::{load, select_entries};
 
 pub async fn run(
     printer: &Printer,
@@ -94,7 +94,7 @@ async fn plan_and_apply(
         nothing_to_apply(printer, saved.is_some(), args);
         return Ok(ExitStatus::Success);
     }
-    check_safety(manifest, &fresh, &selected, args.force)?;
+    check_safety(&fresh, &selected, args.force)?;
     check_destructive(&fresh, &selected, args.allow_destructive)?;
     if must_ask && !selected.is_empty() {
         ask(printer, &fresh).await?;
@@ -203,23 +203,13 @@ fn nothing_to_apply(printer: &Printer, from_saved: bool, args: &ApplyArgs) {
 /// Refuses more updates at once than the configured share, unless forced.
 /// People only: a company rename is shown in the plan, but is no person's
 /// update (and a refused plan is refused whole, companies included).
-fn check_safety(
-    manifest: &Manifest,
-    fresh: &Plan<'_>,
-    selected: &Selected,
-    force: bool,
-) -> Result<(), ApplyError> {
+fn check_safety(fresh: &Plan<'_>, selected: &Selected, force: bool) -> Result<(), ApplyError> {
     let updates = selected
         .people
         .iter()
         .filter(|&&i| fresh.changes[i].action == apply::Action::Update)
         .count();
-    safety::check(
-        updates,
-        fresh.changes.len() + fresh.unchanged,
-        plan::sequence::options_of(&manifest.config).max_update_percent,
-        force,
-    )?;
+    fresh.check_safety(updates, force)?;
     Ok(())
 }
 

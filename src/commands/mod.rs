@@ -2,9 +2,6 @@
 //! library, and returns an [`ExitStatus`]; clap types stop here.
 
 mod completions;
-mod connect;
-mod entries;
-mod printer;
 
 pub mod apply;
 pub mod doctor;
@@ -14,10 +11,9 @@ pub mod sandbox;
 pub mod schema;
 pub mod validate;
 
-pub use printer::Printer;
-
 use crate::cli::{Cli, Command, SandboxCommand};
 use crate::exit::ExitStatus;
+use crate::printer::Printer;
 
 /// Runs a parsed command line to its exit status. Errors are printed here, once,
 /// as miette diagnostics.

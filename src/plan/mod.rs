@@ -59,6 +59,9 @@ pub struct Plan<'a> {
     /// What `apply` would refuse or skip, known before it runs. Every format
     /// shows these: the plan a reviewer approves is what apply does.
     pub warnings: Vec<Warning>,
+    /// The settings it was planned with: the safety limit apply checks
+    /// the updates it sends against.
+    pub options: PlanOptions,
 }
 
 /// The project settings a plan depends on besides entries and live people.
@@ -105,6 +108,7 @@ impl Plan<'_> {
             changes,
             unchanged: _,
             warnings: _,
+            options: _,
         } = self;
         changes.is_empty() && companies.changes.is_empty() && attributes.changes.is_empty()
     }
@@ -117,6 +121,24 @@ impl Plan<'_> {
     /// How many changes update a person.
     pub fn updates(&self) -> usize {
         self.count(Action::Update)
+    }
+
+    /// How many entries the plan manages, changed or not: what the safety
+    /// limit is a share of.
+    pub fn managed(&self) -> usize {
+        self.changes.len() + self.unchanged
+    }
+
+    /// Refuses `updates` of the managed entries when they are more than
+    /// its options allow ([`safety::check`]), unless `force`: the plan warns
+    /// with the updates it holds, apply refuses with those it sends.
+    pub fn check_safety(
+        &self,
+        updates: usize,
+        force: bool,
+    ) -> Result<(), safety::SafetyLimitExceeded> {
+        let limit = self.options.max_update_percent;
+        safety::check(updates, self.managed(), limit, force)
     }
 
     fn count(&self, action: Action) -> usize {
@@ -245,6 +267,7 @@ pub fn compute_with_companies<'a>(
     let matches = matching::match_entries(entries, live)?;
     let mut plan = Plan {
         companies,
+        options: *options,
         ..Plan::default()
     };
     for (entry, matched) in entries.iter().zip(matches) {
@@ -270,9 +293,7 @@ pub fn compute_with_companies<'a>(
             problems: oversized,
         });
     }
-    let managed = plan.changes.len() + plan.unchanged;
-    if let Err(refusal) = safety::check(plan.updates(), managed, options.max_update_percent, false)
-    {
+    if let Err(refusal) = plan.check_safety(plan.updates(), false) {
         plan.warnings.push(Warning {
             code: WarningCode::SafetyLimit,
             message: refusal.warning(),

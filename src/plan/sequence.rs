@@ -25,7 +25,7 @@ pub struct Live {
 }
 
 /// The settings of zeeg.yaml a plan depends on.
-pub fn options_of(config: &Config) -> PlanOptions {
+fn options_of(config: &Config) -> PlanOptions {
     PlanOptions {
         max_update_percent: f64::from(config.apply.max_update_percent),
     }

@@ -31,6 +31,7 @@ mod input;
 
 use attributes::*;
 use companies::*;
+pub use config::read_config;
 use config::*;
 use defaults::*;
 use file::*;

@@ -179,6 +179,7 @@ pub fn write_json(out: &mut dyn Write, plan: &Plan<'_>, options: &RenderOptions)
         changes,
         unchanged,
         warnings,
+        options: _,
     } = plan;
     let document = JsonPlan {
         format_version: FORMAT_VERSION,

@@ -185,6 +185,7 @@ impl SavedPlan {
             changes,
             unchanged,
             warnings: _,
+            options: _,
         } = plan;
         let keyed = Keyed::new(key, &salt);
         let relative = |mut source: SourceLocation| {
