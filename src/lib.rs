@@ -22,7 +22,8 @@
 //! - [`import`]: writing the people already in the CRM as people files.
 //! - [`doctor`]: checking a workspace against the API assumptions zeeg makes.
 //! - [`targeting`]: `--only` / `--exclude`, which entries a plan works on.
-//! - [`plural`]: counts with the noun that agrees with them.
+//! - [`plural`]: counts with the noun that agrees with them, and the words
+//!   that agree with a count.
 //! - [`terminal`]: escaping text from files and servers before it is printed.
 //! - [`secret`]: the token and other secrets, cut out of what is printed.
 //! - [`files`]: reading and writing files named on the command line, bounded

@@ -64,7 +64,7 @@ fn describe(client: &Client, plan: &doctor::WritePlan) -> String {
         "zeeg doctor --write will send {} to {}. Each re-asserts what is already \
          there, so none changes data if the API behaves as zeeg assumes; if it does \
          not, one field of person {} may change, and doctor sends it back:\n",
-        doctor::count(requests.len(), "request", "requests"),
+        crate::plural::counted(requests.len(), "request", "requests"),
         client.base_url(),
         plan.person_id
     );

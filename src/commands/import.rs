@@ -7,7 +7,7 @@ use crate::cli::{GlobalArgs, ImportArgs, SplitBy};
 use crate::exit::ExitStatus;
 use crate::import::{self, Beside, Import, LeftOut, SkipReason};
 use crate::manifest;
-use crate::plural::counted;
+use crate::plural::{agreeing, counted};
 use crate::printer::Printer;
 use crate::project::connect_for_folder;
 
@@ -144,11 +144,7 @@ fn refused_warning(import: &Import) -> Option<String> {
          https://, …); they are written as they are, and `zeeg plan` stops at them until they \
          are corrected in the files (`zeeg validate` shows where) or in the CRM: {}",
         counted(import.refused.len(), "person", "people"),
-        if import.refused.len() == 1 {
-            "holds"
-        } else {
-            "hold"
-        },
+        agreeing(import.refused.len(), "holds", "hold"),
         listed.join(", ")
     ))
 }
@@ -168,7 +164,7 @@ fn left_out_warning(left_out: &[LeftOut]) -> Option<String> {
          a date that does not exist, a social profile that is not a URL, a custom attribute \
          the workspace lacks, …); those fields are left out, so zeeg does not manage them: {}",
         counted(left_out.len(), "person", "people"),
-        if left_out.len() == 1 { "holds" } else { "hold" },
+        agreeing(left_out.len(), "holds", "hold"),
         listed.join(", ")
     ))
 }

@@ -26,6 +26,7 @@ use serde_json::{Map, Value};
 
 use crate::api::{Company, Person};
 use crate::manifest::{CompanyDeclaration, Entry, SourceLocation};
+use crate::person::MatchingAttribute;
 
 pub use attributes::{AttributeChange, AttributePlan};
 pub use companies::{CompanyChange, CompanyPlan};
@@ -183,8 +184,8 @@ impl<'a> Change<'a> {
         &self.entry.source
     }
 
-    /// The slug the upsert matches on, e.g. `email`, `phone_number`.
-    pub fn matching_attribute(&self) -> &'a str {
+    /// The attribute the upsert matches on, e.g. `email`, `phone_number`.
+    pub fn matching_attribute(&self) -> &'a MatchingAttribute {
         &self.entry.matching_attribute
     }
 
@@ -328,25 +329,25 @@ pub(crate) mod testing {
 
     use crate::api::Person;
     use crate::manifest::{Entry, SourceLocation};
-    use crate::person::MatchField;
+    use crate::person::MatchingAttribute;
 
     /// An entry at `people.yaml:line` matching on `slug`, with `fields`.
     pub fn entry(line: usize, slug: &str, fields: Value) -> Entry {
         let Value::Object(fields) = fields else {
             panic!("fields must be an object")
         };
-        let match_value = match MatchField::for_slug(slug) {
-            MatchField::Email => fields["emails"][0].clone(),
-            MatchField::Standard(field) => fields[field].clone(),
-            MatchField::Custom(slug) => fields["customAttributes"][slug].clone(),
-        };
+        let matching_attribute = MatchingAttribute::new(slug);
+        let match_value = matching_attribute
+            .value_in(&fields)
+            .cloned()
+            .unwrap_or(Value::Null);
         Entry {
             source: SourceLocation {
                 file: PathBuf::from("people.yaml"),
                 line,
                 column: 3,
             },
-            matching_attribute: slug.to_string(),
+            matching_attribute,
             match_value,
             // Each custom value on a line of its own below the entry.
             custom_value_at: fields

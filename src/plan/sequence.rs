@@ -158,11 +158,7 @@ fn destructive_warning(change: &attributes::AttributeChange) -> Warning {
             format!("`{value}` (held by {records})")
         })
         .collect();
-    let options = if removed.len() == 1 {
-        "option"
-    } else {
-        "options"
-    };
+    let options = crate::plural::agreeing(removed.len(), "option", "options");
     Warning {
         code: WarningCode::Destructive,
         message: format!(

@@ -323,7 +323,7 @@ fn json_change<'a>(change: &Change<'a>, companies: &CompanyPlan, redacted: bool)
     JsonChange {
         action: change.action.as_str(),
         source: json_source(change.source()),
-        matching_attribute,
+        matching_attribute: matching_attribute.slug(),
         match_value: if redacted {
             redact::identity(matching_attribute, match_value)
         } else {
