@@ -78,7 +78,7 @@ impl FileInput<'_> {
             if self.keep == Keep::Checks {
                 loaded.entry.custom_value_at.clear();
             }
-            items.loaded.push(loaded);
+            items.loaded.push(Box::new(loaded));
         }
     }
 

@@ -248,7 +248,7 @@ struct Settings {
 /// attributes, its problems.
 #[derive(Default)]
 struct FileOut {
-    loaded: Vec<Loaded>,
+    loaded: Vec<Box<Loaded>>,
     companies: Vec<LoadedCompany>,
     attributes: Vec<LoadedAttribute>,
     problems: Vec<Problem>,
