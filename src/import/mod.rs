@@ -16,6 +16,7 @@
 //! company and no other (else by id, see [`companies`]), declared once with
 //! the company's live name.
 
+mod attributes;
 mod check;
 mod clean;
 mod companies;
@@ -33,6 +34,7 @@ use crate::company::domain_key;
 use file_name::FileNames;
 use yaml::Layout;
 
+pub use attributes::{ATTRIBUTES_FILE, attributes_file};
 pub use check::{Refused, refused};
 pub use clean::{LeftOut, leave_out_refused};
 pub use companies::{Companies, CompanyLink};
