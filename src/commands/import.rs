@@ -10,7 +10,7 @@ use crate::commands::connect::connect;
 use crate::exit::ExitStatus;
 use crate::import::{self, Beside, Import, LeftOut, SkipReason};
 use crate::manifest::Config;
-use crate::plural::counted;
+use crate::plural::{and_joined, counted};
 
 /// Below this many people an import is quick enough to need no progress bar.
 const PROGRESS_FROM: usize = 2_000;
@@ -209,18 +209,23 @@ fn left_out_warning(left_out: &[LeftOut]) -> Option<String> {
     ))
 }
 
-/// `Imported N people (and C companies) into M files; skipped K without
-/// email or phone.`
+/// `Imported N people (C companies and A attributes) into M files; skipped
+/// K without email or phone.`
 fn summary(import: &Import) -> String {
     let files = import.files.len();
-    let companies = match import.companies() {
-        0 => String::new(),
-        count => format!(" and {}", counted(count, "company", "companies")),
-    };
+    let mut what = vec![counted(import.people(), "person", "people")];
+    for (count, one, many) in [
+        (import.companies(), "company", "companies"),
+        (import.attributes(), "attribute", "attributes"),
+    ] {
+        if count > 0 {
+            what.push(counted(count, one, many));
+        }
+    }
     let mut line = format!(
-        "Imported {}{companies} into {}",
-        counted(import.people(), "person", "people"),
-        counted(files, "file", "files"),
+        "Imported {} into {}",
+        and_joined(&what),
+        counted(files, "file", "files")
     );
     let mut reasons: Vec<(SkipReason, usize)> = Vec::new();
     for skipped in &import.skipped {

@@ -23,8 +23,10 @@ pub fn attributes_file(
     schema_ref: &str,
 ) -> Result<Option<PeopleFile>, ImportError> {
     let mut objects = Vec::new();
+    let mut count = 0;
     for (object, attributes) in [("people", people), ("companies", companies)] {
         let declared: Vec<Node> = attributes.iter().filter_map(declaration).collect();
+        count += declared.len();
         if !declared.is_empty() {
             objects.push((object.to_string(), Node::List(declared)));
         }
@@ -38,6 +40,7 @@ pub fn attributes_file(
         name: ATTRIBUTES_FILE.to_string(),
         people: 0,
         companies: 0,
+        attributes: count,
         text: format!("{}{body}", modeline(schema_ref)),
     }))
 }

@@ -73,6 +73,8 @@ pub struct PeopleFile {
     pub people: usize,
     /// How many companies the file declares.
     pub companies: usize,
+    /// How many attributes the file declares.
+    pub attributes: usize,
     /// The canonical YAML text, modeline first.
     pub text: String,
 }
@@ -98,6 +100,11 @@ impl Import {
     /// How many companies the files declare.
     pub fn companies(&self) -> usize {
         self.files.iter().map(|f| f.companies).sum()
+    }
+
+    /// How many attributes the files declare.
+    pub fn attributes(&self) -> usize {
+        self.files.iter().map(|f| f.attributes).sum()
     }
 }
 
@@ -142,6 +149,7 @@ pub fn render_with_progress(
             name,
             people: layout.people.len(),
             companies: layout.companies.len(),
+            attributes: 0,
             text,
         });
     }
