@@ -201,7 +201,15 @@ pub async fn execute_phases(
     } else {
         let attribute_jobs = attribute_jobs(plan, &selected.attributes);
         let sender = redacting(attribute_sender(client.clone()), redact);
-        Some(super::execute(attribute_jobs, sender, config, progress, stop).await)
+        // One at a time, in the order declared: a workspace that lists
+        // attributes in the order they were made (the sandbox does) then
+        // shows them as the files declare them, and an import writes them
+        // back so. A few requests: the pace costs nothing.
+        let in_order = ExecutorConfig {
+            parallelism: 1,
+            ..config.clone()
+        };
+        Some(super::execute(attribute_jobs, sender, &in_order, progress, stop).await)
     };
     if let Some(done) = attributes
         .as_ref()
