@@ -4,7 +4,7 @@ use crate::cli::{DiagnosticFormat, GlobalArgs, ValidateArgs};
 use crate::commands::Printer;
 use crate::exit::ExitStatus;
 use crate::manifest::{self, Diagnostics, ProblemRecord};
-use crate::plural::counted;
+use crate::plural::{and_joined, counted};
 
 pub fn run(
     printer: &Printer,
@@ -51,14 +51,9 @@ fn summary(checked: &manifest::Checked) -> String {
     if checked.attributes > 0 {
         parts.push(counted(checked.attributes, "attribute", "attributes"));
     }
-    let last = parts.pop().unwrap_or_default();
-    let listed = if parts.is_empty() {
-        last
-    } else {
-        format!("{} and {last}", parts.join(", "))
-    };
     format!(
-        "{listed} in {}: valid",
+        "{} in {}: valid",
+        and_joined(&parts),
         counted(checked.files, "file", "files")
     )
 }
