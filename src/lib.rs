@@ -22,12 +22,15 @@
 //! - [`import`]: writing the people already in the CRM as people files.
 //! - [`doctor`]: checking a workspace against the API assumptions zeeg makes.
 //! - [`targeting`]: `--only` / `--exclude`, which entries a plan works on.
-//! - [`plural`]: counts with the noun that agrees with them.
+//! - [`plural`]: counts with the noun that agrees with them, and the words
+//!   that agree with a count.
 //! - [`terminal`]: escaping text from files and servers before it is printed.
 //! - [`secret`]: the token and other secrets, cut out of what is printed.
 //! - [`files`]: reading and writing files named on the command line, bounded
 //!   and without blocking or replacing device nodes.
-//! - [`cli`] and [`commands`]: the command line.
+//! - [`cli`] and [`commands`]: the command line, one module per subcommand;
+//!   [`printer`] (where output goes) and [`project`] (the entries a command
+//!   works on, the API it talks to) are what the commands share.
 
 pub mod api;
 pub mod apply;
@@ -38,10 +41,13 @@ pub mod doctor;
 pub mod exit;
 pub mod files;
 pub mod import;
+pub mod interrupt;
 pub mod manifest;
 pub mod person;
 pub mod plan;
 pub mod plural;
+pub mod printer;
+pub mod project;
 pub mod redact;
 pub mod sandbox;
 pub mod secret;

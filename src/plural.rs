@@ -4,7 +4,13 @@
 /// `n` and the noun that agrees with it: `counted(1, "company", "companies")`
 /// is `1 company`.
 pub fn counted(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+    format!("{n} {}", agreeing(n, one, many))
+}
+
+/// The word that agrees with `n`, without it: `agreeing(2, "holds", "hold")`
+/// is `hold`, for the verbs and nouns of a sentence that counts elsewhere.
+pub fn agreeing<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
 }
 
 /// The parts as a list in prose: `a`, `a and b`, `a, b and c`.
@@ -21,7 +27,7 @@ pub fn and_joined<S: AsRef<str>>(parts: &[S]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{and_joined, counted};
+    use super::{agreeing, and_joined, counted};
 
     #[test]
     fn lists_read_as_prose() {
@@ -39,5 +45,7 @@ mod tests {
         assert_eq!(counted(0, "person", "people"), "0 people");
         assert_eq!(counted(1, "person", "people"), "1 person");
         assert_eq!(counted(2, "file", "files"), "2 files");
+        assert_eq!(agreeing(1, "holds", "hold"), "holds");
+        assert_eq!(agreeing(0, "holds", "hold"), "hold");
     }
 }

@@ -11,7 +11,7 @@
 
 use serde_json::Value;
 
-use crate::person::{MatchField, normalize_email};
+use crate::person::{MatchField, MatchingAttribute, normalize_email};
 
 /// `jane.doe@acme.com` → `j***@acme.com`; a value without `@` → `***`.
 pub fn mask_email(email: &str) -> String {
@@ -165,8 +165,8 @@ pub fn value(path: &str, value: &Value) -> Value {
 }
 
 /// An entry's identity (its matching attribute's value) under redaction.
-pub fn identity(matching_attribute: &str, match_value: &Value) -> Value {
-    match (MatchField::for_slug(matching_attribute), match_value) {
+pub fn identity(matching_attribute: &MatchingAttribute, match_value: &Value) -> Value {
+    match (matching_attribute.field(), match_value) {
         (MatchField::Email, Value::String(email)) => Value::String(mask_email(email)),
         (MatchField::Standard("phoneNumber"), Value::String(phone)) => {
             Value::String(mask_phone(phone))
@@ -200,7 +200,7 @@ mod tests {
         assert_eq!(mask_phone("+49 30 1234567"), "+** ** *****67");
         assert_eq!(mask_phone("7"), "7");
         assert_eq!(
-            identity("phone_number", &json!("+4930123")),
+            identity(&"phone_number".into(), &json!("+4930123")),
             json!("+*****23")
         );
     }
@@ -234,10 +234,13 @@ mod tests {
             assert_eq!(value("customAttributes.tier", &readable), readable);
         }
         assert_eq!(
-            identity("mobile", &json!("+4915112345")),
+            identity(&"mobile".into(), &json!("+4915112345")),
             json!("+********45")
         );
-        assert_eq!(identity("employee_id", &json!("E-1001")), json!("E-1001"));
+        assert_eq!(
+            identity(&"employee_id".into(), &json!("E-1001")),
+            json!("E-1001")
+        );
     }
 
     #[test]

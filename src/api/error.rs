@@ -171,7 +171,7 @@ pub enum ApiError {
     },
 
     /// 429 on every try.
-    #[error("the API answered {request} with 429 Too Many Requests on all {}", Tries(*tries))]
+    #[error("the API answered {request} with 429 Too Many Requests on all {}", counted_tries(*tries))]
     #[diagnostic(
         code(zeeg::api::rate_limited),
         help("The workspace's rate limit is exhausted. Wait a minute, or lower --parallelism.")
@@ -179,7 +179,7 @@ pub enum ApiError {
     RateLimited { request: String, tries: u32 },
 
     /// A 5xx on the last try.
-    #[error("the API failed {request} with status {status}{} (gave up after {})", detail(message), Tries(*tries))]
+    #[error("the API failed {request} with status {status}{} (gave up after {})", detail(message), counted_tries(*tries))]
     #[diagnostic(
         code(zeeg::api::server),
         help("Zeeg's servers are having trouble. Try again later; running again is safe.")
@@ -192,7 +192,7 @@ pub enum ApiError {
     },
 
     /// No answer within the request timeout on the last try.
-    #[error("no answer from {url} within {timeout} (gave up after {})", Tries(*tries))]
+    #[error("no answer from {url} within {timeout} (gave up after {})", counted_tries(*tries))]
     #[diagnostic(
         code(zeeg::api::timeout),
         help("Check your network connection and --api-url; running again is safe.")
@@ -233,7 +233,7 @@ pub enum ApiError {
     Certificate { host: String, reason: String },
 
     /// Nothing listens at the API's address.
-    #[error("could not connect to {url}: connection refused (gave up after {})", Tries(*tries))]
+    #[error("could not connect to {url}: connection refused (gave up after {})", counted_tries(*tries))]
     #[diagnostic(
         code(zeeg::api::refused),
         help(
@@ -269,7 +269,7 @@ pub enum ApiError {
     },
 
     /// Could not connect, or the connection broke, on the last try.
-    #[error("could not reach {url} (gave up after {})", Tries(*tries))]
+    #[error("could not reach {url} (gave up after {})", counted_tries(*tries))]
     #[diagnostic(
         code(zeeg::api::unreachable),
         help(
@@ -393,15 +393,8 @@ pub(crate) fn masked_url(url: &str) -> String {
 }
 
 /// "1 try", "6 tries".
-struct Tries(u32);
-
-impl fmt::Display for Tries {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            1 => f.write_str("1 try"),
-            n => write!(f, "{n} tries"),
-        }
-    }
+fn counted_tries(n: u32) -> String {
+    crate::plural::counted(n as usize, "try", "tries")
 }
 
 /// `": message"`, or nothing when the API gave none.

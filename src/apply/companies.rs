@@ -2,22 +2,18 @@
 //! people who link to them; and the link of phase 2: each person's
 //! `companyId`, from phase 1's answers or the live read.
 //!
-//! The order is decided here and nowhere else: a person's upsert needs the id
-//! of its company, which a create only learns from the assert's answer. A
-//! person whose company failed is not sent (it would be refused, or linked to
-//! nothing) and is reported with that reason; everything else goes on, and a
-//! rerun converges (both asserts are idempotent by their matching attribute).
+//! A person's upsert needs the id of its company, which a create only learns
+//! from the assert's answer (the order of the phases is [`super::phases`]'s).
+//! A person whose company failed is not sent (it would be refused, or linked
+//! to nothing) and is reported with that reason; everything else goes on,
+//! and a rerun converges (both asserts are idempotent by their matching
+//! attribute).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
-use super::attributes::{attribute_jobs, attribute_sender, failed_people_attributes, hold_people};
-use super::selection::Selected;
-use super::send::{SendFuture, Upsert, redacting, sender};
-use super::{
-    EntryResult, Execution, ExecutorConfig, Failure, Job, Outcome, Progress, Reason, Sent, Stop,
-};
+use super::send::{SendFuture, Upsert};
+use super::{Execution, Failure, Job, Outcome, Sent};
 use crate::api::{Client, TryFailure};
 use crate::company::{ID_FIELD, domain_key};
 use crate::plan::Plan;
@@ -141,173 +137,24 @@ pub fn link_people(
     unlinked
 }
 
-/// What the two phases did: the companies' run (when the plan involves
-/// companies) and the people's.
-#[derive(Debug, Clone)]
-pub struct Phases {
-    /// When the plan changes attributes.
-    pub attributes: Option<Execution>,
-    pub companies: Option<Execution>,
-    pub people: Execution,
-}
-
-impl Phases {
-    /// Whether a stop was requested in any phase.
-    pub fn interrupted(&self) -> bool {
-        self.people.interrupted
-            || self.companies.as_ref().is_some_and(|c| c.interrupted)
-            || self.attributes.as_ref().is_some_and(|a| a.interrupted)
-    }
-}
-
-/// No person sent: a stop or a fatal failure in an earlier phase.
-fn none_sent(jobs: usize, interrupted: bool) -> Execution {
-    Execution {
-        results: Vec::new(),
-        not_sent: jobs,
-        abandoned: 0,
-        interrupted,
-        aborted: None,
-        elapsed: Duration::ZERO,
-    }
-}
-
-/// Runs phase 1 (the selected company asserts), then phase 2 (the selected
-/// people, each with its company's id), under one limit configuration, one
-/// progress display and one stop. A stop or a fatal failure in phase 1
-/// starts no person: they count as not sent.
-pub async fn execute_phases(
-    client: &Client,
+/// Why each failed company assert of `execution` failed, by domain key
+/// (results name companies by label; the plan says which domain each is).
+pub fn company_failures(
     plan: &Plan<'_>,
-    selected: &Selected,
-    redact: bool,
-    config: &ExecutorConfig,
-    progress: &Progress,
-    stop: &Stop,
-) -> Phases {
-    let jobs = super::selection::jobs(plan, &selected.people, redact);
-    let people_sender = || redacting(sender(client.clone()), redact);
-    if !plan.companies.involved && selected.attributes.is_empty() {
-        let people = super::execute(jobs, people_sender(), config, progress, stop).await;
-        return Phases {
-            attributes: None,
-            companies: None,
-            people,
-        };
-    }
-    let mut jobs: Vec<_> = jobs.collect();
-    let attributes = if selected.attributes.is_empty() {
-        None
-    } else {
-        let attribute_jobs = attribute_jobs(plan, &selected.attributes);
-        let sender = redacting(attribute_sender(client.clone()), redact);
-        // One at a time, in the order declared: a workspace that lists
-        // attributes in the order they were made (the sandbox does) then
-        // shows them as the files declare them, and an import writes them
-        // back so. A few requests: the pace costs nothing.
-        let in_order = ExecutorConfig {
-            parallelism: 1,
-            ..config.clone()
-        };
-        Some(super::execute(attribute_jobs, sender, &in_order, progress, stop).await)
-    };
-    if let Some(done) = attributes
-        .as_ref()
-        .filter(|a| a.interrupted || a.aborted.is_some())
-    {
-        return Phases {
-            people: none_sent(jobs.len() + selected.companies.len(), done.interrupted),
-            attributes,
-            companies: None,
-        };
-    }
-    let failed_attributes = attributes.as_ref().map_or_else(HashMap::new, |done| {
-        failed_people_attributes(plan, &selected.attributes, done)
-    });
-    let held = hold_people(plan, &selected.people, &mut jobs, &failed_attributes);
-    let mut phases =
-        companies_then_people(client, plan, selected, jobs, redact, config, progress, stop).await;
-    for (job, reason) in held {
-        let result = EntryResult::failed(job.source, job.label, job.action, Reason::Said(reason));
-        progress.entry_finished(&result);
-        phases.people.results.push(result);
-    }
-    phases
-        .people
-        .results
-        .sort_by(|a, b| a.source.cmp(&b.source));
-    phases.attributes = attributes;
-    phases
-}
-
-/// Phases 1 and 2: the selected company asserts, then the people's `jobs`,
-/// each with its company's id.
-#[allow(clippy::too_many_arguments)]
-async fn companies_then_people(
-    client: &Client,
-    plan: &Plan<'_>,
-    selected: &Selected,
-    mut jobs: Vec<Job<Upsert>>,
-    redact: bool,
-    config: &ExecutorConfig,
-    progress: &Progress,
-    stop: &Stop,
-) -> Phases {
-    let people_sender = || redacting(sender(client.clone()), redact);
-    if !plan.companies.involved {
-        let people = super::execute(jobs, people_sender(), config, progress, stop).await;
-        return Phases {
-            attributes: None,
-            companies: None,
-            people,
-        };
-    }
-    // Linked to the companies phase 1 asserts, the people's jobs are made
-    // before it and held until it ends.
-    let ids = AssertedIds::default();
-    let company_jobs = company_jobs(plan, &selected.companies);
-    let companies = super::execute(
-        company_jobs,
-        redacting(company_sender(client.clone(), ids.clone()), redact),
-        config,
-        progress,
-        stop,
-    )
-    .await;
-    if companies.interrupted || companies.aborted.is_some() {
-        return Phases {
-            attributes: None,
-            people: none_sent(jobs.len(), companies.interrupted),
-            companies: Some(companies),
-        };
-    }
-    // Results name companies by label; the plan says which domain each is.
+    selected: &[usize],
+    execution: &Execution,
+) -> HashMap<String, String> {
     let key_of: HashMap<String, String> = selected
-        .companies
         .iter()
         .filter_map(|&i| plan.companies.changes.get(i))
         .map(|change| (company_label(change), domain_key(&change.domain)))
         .collect();
-    let failures: HashMap<String, String> = companies
+    execution
         .results
         .iter()
         .filter_map(|r| match &r.outcome {
             Outcome::Failed { reason } => Some((key_of.get(&r.label)?.clone(), reason.to_string())),
             _ => None,
         })
-        .collect();
-    let unlinked = link_people(plan, &selected.people, &mut jobs, &ids, &failures);
-    let mut people = super::execute(jobs, people_sender(), config, progress, stop).await;
-    for (job, reason) in unlinked {
-        let result = EntryResult::failed(job.source, job.label, job.action, Reason::Said(reason));
-        progress.entry_finished(&result);
-        people.results.push(result);
-    }
-    // In the plan's order, as every report lists entries.
-    people.results.sort_by(|a, b| a.source.cmp(&b.source));
-    Phases {
-        attributes: None,
-        companies: Some(companies),
-        people,
-    }
+        .collect()
 }

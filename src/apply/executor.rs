@@ -27,10 +27,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::interrupt::Stop;
 use super::progress::Progress;
 use super::{EntryResult, Failure, Job, Reason, Sent, Stopped};
 use crate::api::{Cause, Pacer};
+use crate::interrupt::Stop;
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -429,7 +429,8 @@ pub(super) mod tests {
     use super::*;
     use crate::api::RetryPolicy;
     use crate::apply::Failure;
-    use crate::apply::{Action, Outcome, interrupt};
+    use crate::apply::{Action, Outcome};
+    use crate::interrupt;
     use crate::manifest::SourceLocation;
 
     /// `n` jobs, creates and updates in turn, their payload their index.

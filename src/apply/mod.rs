@@ -3,9 +3,10 @@
 //! happened to each entry.
 //!
 //! The executor works on plain [`Job`]s and a send function, so it knows
-//! nothing of plans or HTTP; `commands::apply` turns a plan into jobs and the
-//! API client into the send function.
+//! nothing of plans or HTTP; [`phases`] turns a plan into jobs and the API
+//! client into the send functions, phase after phase.
 //!
+//! - [`phases`]: attributes, then companies, then people.
 //! - [`executor`]: running the jobs, honouring interrupts.
 //! - [`Failure`] and [`Reason`]: why a try or an entry failed, kept typed
 //!   (the API's error, the retry cause) until a report or a line prints it.
@@ -13,18 +14,16 @@
 //! - [`report`]: per-entry results, the summary, the exit status.
 //! - the safety limit is the plan's ([`crate::plan::safety`]): a plan says
 //!   when apply will refuse it.
-//! - [`interrupt`]: Ctrl-C and SIGTERM.
-//! - [`confirm`]: the `Apply these changes? [y/N]` prompt.
+//! - Ctrl-C and SIGTERM reach the executor as a [`crate::interrupt::Stop`].
 
 pub mod attributes;
 pub mod companies;
-pub mod confirm;
 mod error;
 pub mod executor;
 mod failure;
-pub mod interrupt;
 #[cfg(test)]
 mod pacing_tests;
+pub mod phases;
 pub mod progress;
 pub mod report;
 pub mod selection;
@@ -40,7 +39,6 @@ pub use crate::plan::Action;
 pub use error::ApplyError;
 pub use executor::{Execution, ExecutorConfig, execute};
 pub use failure::{Failure, Reason, Stopped};
-pub use interrupt::{Stop, StopHandle};
 pub use progress::Progress;
 
 /// One upsert to send: where the entry was written, how to name it to the

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{Execution, ExecutorConfig, Failure, Progress, Sent, Stop, execute};
+use super::{Execution, ExecutorConfig, Failure, Progress, Sent, execute};
 use crate::api::{Cause, Pacer, RetryPolicy};
+use crate::interrupt::Stop;
 use crate::sandbox::faults::Fault;
 use crate::sandbox::limit::TokenBucket;
 use crate::sandbox::{FailMix, Faults, RateLimit};

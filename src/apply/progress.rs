@@ -3,7 +3,7 @@
 //! goes through [`Progress::println`] so it never tears the bar.
 //!
 //! Which of the three a run gets is the command's printer's decision
-//! (`commands::Printer::progress`); plain lines go to the sink it gives.
+//! (`printer::Printer::progress`); plain lines go to the sink it gives.
 
 use std::fmt;
 use std::sync::Arc;

@@ -97,6 +97,6 @@ pub fn jobs<'p>(
         source: change.source().clone(),
         label: identity_label(change, redact),
         action: change.action,
-        payload: Upsert::new(change.matching_attribute(), &change.body()),
+        payload: Upsert::new(change.matching_attribute().slug(), &change.body()),
     })
 }

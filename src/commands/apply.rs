@@ -3,17 +3,20 @@
 use std::path::Path;
 
 use crate::api::Client;
-use crate::apply::companies::{Phases, execute_phases};
+use crate::apply::phases::{PhaseContext, Phases, execute_phases};
 use crate::apply::report::{Report, RunStats, StaleEntry};
 use crate::apply::selection::Selected;
-use crate::apply::{self, ApplyError, ExecutorConfig, confirm, selection};
+use crate::apply::{self, ApplyError, ExecutorConfig, selection};
 use crate::cli::{ApplyArgs, ApplyFormat, GlobalArgs};
-use crate::commands::Printer;
-use crate::commands::connect::{Connection, connect};
-use crate::commands::entries::{load, select_entries};
 use crate::exit::ExitStatus;
 use crate::manifest::{self, Manifest};
-use crate::plan::{self, Live, Plan, RenderOptions, SavedPlan, WarningCode, safety};
+use crate::plan::{self, Live, Plan, RenderOptions, SavedPlan, WarningCode};
+use crate::printer::{Printer, Reply};
+use crate::project::{Connection, connect};
+use crate::project::{load, select_entries};
+
+/// The question before anything is written.
+const QUESTION: &str = "Apply these changes? [y/N] ";
 
 pub async fn run(
     printer: &Printer,
@@ -94,7 +97,7 @@ async fn plan_and_apply(
         nothing_to_apply(printer, saved.is_some(), args);
         return Ok(ExitStatus::Success);
     }
-    check_safety(manifest, &fresh, &selected, args.force)?;
+    check_safety(&fresh, &selected, args.force)?;
     check_destructive(&fresh, &selected, args.allow_destructive)?;
     if must_ask && !selected.is_empty() {
         ask(printer, &fresh).await?;
@@ -203,23 +206,13 @@ fn nothing_to_apply(printer: &Printer, from_saved: bool, args: &ApplyArgs) {
 /// Refuses more updates at once than the configured share, unless forced.
 /// People only: a company rename is shown in the plan, but is no person's
 /// update (and a refused plan is refused whole, companies included).
-fn check_safety(
-    manifest: &Manifest,
-    fresh: &Plan<'_>,
-    selected: &Selected,
-    force: bool,
-) -> Result<(), ApplyError> {
+fn check_safety(fresh: &Plan<'_>, selected: &Selected, force: bool) -> Result<(), ApplyError> {
     let updates = selected
         .people
         .iter()
         .filter(|&&i| fresh.changes[i].action == apply::Action::Update)
         .count();
-    safety::check(
-        updates,
-        fresh.changes.len() + fresh.unchanged,
-        plan::sequence::options_of(&manifest.config).max_update_percent,
-        force,
-    )?;
+    fresh.check_safety(updates, force)?;
     Ok(())
 }
 
@@ -230,7 +223,17 @@ async fn ask(printer: &Printer, fresh: &Plan<'_>) -> Result<(), ApplyError> {
         // on the terminal still sees what they agree to.
         printer.errors(&format!("{}\n", plan::render::summary_line(fresh)));
     }
-    confirm::approved(printer.ask(confirm::QUESTION).await)
+    approved(printer.ask(QUESTION).await)
+}
+
+/// Whether apply may go on after asking [`QUESTION`].
+fn approved(reply: std::io::Result<Reply>) -> Result<(), ApplyError> {
+    match reply {
+        Ok(Reply::Yes) => Ok(()),
+        Ok(Reply::No) => Err(ApplyError::Declined),
+        Ok(Reply::NoTerminal) => Err(ApplyError::NoTerminal),
+        Err(source) => Err(ApplyError::Prompt { source }),
+    }
 }
 
 /// Sends the selected changes, with progress, until done or interrupted.
@@ -253,14 +256,22 @@ async fn execute(
     };
     // Installed only now: until here Ctrl-C simply ends the process, and
     // nothing has been written.
-    let (handle, stop) = apply::interrupt::channel();
+    let (handle, stop) = crate::interrupt::channel();
     let listener = handle
         .listen_for_signals()
         .map_err(|source| ApplyError::Signals { source })?;
     // While the bar is drawn, the client's own lines (a slow answer) go above it.
     let progress = printer.progress(selected.len() as u64);
-    let redact = args.target.redact;
-    let phases = execute_phases(client, fresh, selected, redact, &config, &progress, &stop).await;
+    let run = PhaseContext {
+        client,
+        plan: fresh,
+        selected,
+        redact: args.target.redact,
+        config: &config,
+        progress: &progress,
+        stop: &stop,
+    };
+    let phases = execute_phases(&run).await;
     listener.abort();
     printer.progress_done();
     if phases.interrupted() {

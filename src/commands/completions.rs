@@ -3,8 +3,8 @@
 use clap::CommandFactory;
 
 use crate::cli::{Cli, CompletionsArgs};
-use crate::commands::Printer;
 use crate::exit::ExitStatus;
+use crate::printer::Printer;
 
 pub fn completions(printer: &Printer, args: CompletionsArgs) -> miette::Result<ExitStatus> {
     let mut command = Cli::command();

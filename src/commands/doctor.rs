@@ -3,13 +3,11 @@
 use std::path::PathBuf;
 
 use crate::api::Client;
-use crate::apply::confirm::Reply;
 use crate::cli::{DiagnosticFormat, DoctorArgs, GlobalArgs};
-use crate::commands::Printer;
-use crate::commands::connect::connect;
-use crate::commands::import::{configured_api_url, project};
 use crate::doctor::{self, DoctorError, Options, Report};
 use crate::exit::ExitStatus;
+use crate::printer::{Printer, Reply};
+use crate::project::connect_for_folder;
 
 /// The question before the write checks.
 const QUESTION: &str = "Send these requests? [y/N] ";
@@ -21,19 +19,7 @@ pub async fn run(
 ) -> miette::Result<ExitStatus> {
     let folder = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     // The same project, apiUrl and sandbox as `zeeg plan FOLDER` would use.
-    let (root, config_file) = project(&folder);
-    let configured_url = match (&config_file, args.sandbox) {
-        (Some(file), false) => configured_api_url(file)?,
-        _ => None,
-    };
-    let connection = connect(
-        printer,
-        global,
-        args.sandbox,
-        &root,
-        configured_url.as_deref(),
-    )
-    .await?;
+    let (_, connection) = connect_for_folder(printer, global, args.sandbox, &folder).await?;
     let report = diagnose(printer, &connection.client, &args).await;
     connection.close().await;
     let report = report?;
@@ -79,7 +65,7 @@ fn describe(client: &Client, plan: &doctor::WritePlan) -> String {
          already there, so none changes data if the API behaves as zeeg assumes; if it \
          does not, one field of person {} may change, and doctor sends it back. The \
          last two leave one archived attribute in the workspace:\n",
-        doctor::count(requests.len(), "request", "requests"),
+        crate::plural::counted(requests.len(), "request", "requests"),
         client.base_url(),
         plan.person_id
     );

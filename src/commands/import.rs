@@ -1,16 +1,16 @@
 //! `zeeg import`: write the people already in the CRM as people files.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::api::object::ObjectSlug;
 use crate::api::{Attribute, Person};
 use crate::cli::{GlobalArgs, ImportArgs, SplitBy};
-use crate::commands::Printer;
-use crate::commands::connect::connect;
 use crate::exit::ExitStatus;
 use crate::import::{self, Beside, Import, LeftOut, SkipReason};
-use crate::manifest::Config;
-use crate::plural::{and_joined, counted};
+use crate::manifest;
+use crate::plural::{agreeing, and_joined, counted};
+use crate::printer::Printer;
+use crate::project::connect_for_folder;
 
 /// Below this many people an import is quick enough to need no progress bar.
 const PROGRESS_FROM: usize = 2_000;
@@ -42,7 +42,7 @@ pub async fn run(
     }
     // The modeline points beside the files when the repository has no schema.
     let schema = (schema_ref == import::SCHEMA_BESIDE)
-        .then(|| super::schema::pretty(&crate::manifest::people_schema()));
+        .then(|| manifest::schema_text(&manifest::people_schema()));
     let beside = schema.as_deref().map(|text| Beside {
         name: import::SCHEMA_BESIDE,
         text,
@@ -70,12 +70,7 @@ async fn read_people(
     sandbox: bool,
     out: &Path,
 ) -> miette::Result<(Vec<Person>, Vec<Attribute>, Vec<Attribute>)> {
-    let (root, config_file) = project(out);
-    let configured_url = match (&config_file, sandbox) {
-        (Some(file), false) => configured_api_url(file)?,
-        _ => None,
-    };
-    let connection = connect(printer, global, sandbox, &root, configured_url.as_deref()).await?;
+    let (root, connection) = connect_for_folder(printer, global, sandbox, out).await?;
     if sandbox {
         printer.status(&format!(
             "Using the sandbox in {}",
@@ -115,28 +110,6 @@ fn render(
         }
     })?;
     Ok(import)
-}
-
-/// The project the output folder belongs to, found as `zeeg plan OUT` finds
-/// it ([`crate::manifest::project_root`]), so that both use the same `apiUrl`
-/// and the same sandbox.
-pub(crate) fn project(out: &Path) -> (PathBuf, Option<PathBuf>) {
-    let crate::manifest::ProjectRoot { root, config_file } = crate::manifest::project_root(out);
-    (root, config_file)
-}
-
-/// `apiUrl` from `zeeg.yaml`.
-pub(crate) fn configured_api_url(file: &Path) -> miette::Result<Option<String>> {
-    let unreadable = |reason: String| {
-        miette::miette!(
-            help = "run `zeeg validate` in the project to see what is wrong with it",
-            "could not read {}: {reason}",
-            file.display()
-        )
-    };
-    let text = std::fs::read_to_string(file).map_err(|e| unreadable(e.to_string()))?;
-    let config: Config = serde_saphyr::from_str(&text).map_err(|e| unreadable(e.to_string()))?;
-    Ok(config.api_url)
 }
 
 /// One line per reason people were left out, with their ids (never names or
@@ -180,11 +153,7 @@ fn refused_warning(import: &Import) -> Option<String> {
          https://, …); they are written as they are, and `zeeg plan` stops at them until they \
          are corrected in the files (`zeeg validate` shows where) or in the CRM: {}",
         counted(import.refused.len(), "person", "people"),
-        if import.refused.len() == 1 {
-            "holds"
-        } else {
-            "hold"
-        },
+        agreeing(import.refused.len(), "holds", "hold"),
         listed.join(", ")
     ))
 }
@@ -204,7 +173,7 @@ fn left_out_warning(left_out: &[LeftOut]) -> Option<String> {
          a date that does not exist, a social profile that is not a URL, a custom attribute \
          the workspace lacks, …); those fields are left out, so zeeg does not manage them: {}",
         counted(left_out.len(), "person", "people"),
-        if left_out.len() == 1 { "holds" } else { "hold" },
+        agreeing(left_out.len(), "holds", "hold"),
         listed.join(", ")
     ))
 }

@@ -2,9 +2,6 @@
 //! library, and returns an [`ExitStatus`]; clap types stop here.
 
 mod completions;
-mod connect;
-mod entries;
-mod printer;
 
 pub mod apply;
 pub mod doctor;
@@ -14,10 +11,9 @@ pub mod sandbox;
 pub mod schema;
 pub mod validate;
 
-pub use printer::Printer;
-
 use crate::cli::{Cli, Command, SandboxCommand};
 use crate::exit::ExitStatus;
+use crate::printer::Printer;
 
 /// Runs a parsed command line to its exit status. Errors are printed here, once,
 /// as miette diagnostics.
@@ -78,7 +74,7 @@ async fn interruptible<F: std::future::Future<Output = miette::Result<ExitStatus
     printer: &Printer,
     command: F,
 ) -> miette::Result<ExitStatus> {
-    let (handle, stop) = crate::apply::interrupt::channel();
+    let (handle, stop) = crate::interrupt::channel();
     let listener = handle
         .listen_for_signals()
         .map_err(|e| miette::miette!("could not listen for Ctrl-C and SIGTERM: {e}"))?;

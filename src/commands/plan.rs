@@ -7,11 +7,11 @@
 use std::io::Write;
 
 use crate::cli::{GlobalArgs, PlanArgs, PlanFormat, TargetArgs};
-use crate::commands::Printer;
-use crate::commands::connect::connect;
-use crate::commands::entries::{load, select_entries};
 use crate::exit::ExitStatus;
 use crate::plan::{self, Plan, RenderOptions, SavedPlan};
+use crate::printer::Printer;
+use crate::project::connect;
+use crate::project::{load, select_entries};
 
 pub async fn run(
     printer: &Printer,

@@ -4,8 +4,8 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use crate::cli::SandboxServeArgs;
-use crate::commands::Printer;
 use crate::exit::ExitStatus;
+use crate::printer::Printer;
 use crate::sandbox::{
     self, CustomAttribute, FailMix, Faults, GrantedToken, RateLimit, RetryAfter, SandboxConfig,
     SandboxError,

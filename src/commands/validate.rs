@@ -1,18 +1,19 @@
 //! `zeeg validate`: offline checks of people files.
 
 use crate::cli::{DiagnosticFormat, GlobalArgs, ValidateArgs};
-use crate::commands::Printer;
 use crate::exit::ExitStatus;
-use crate::manifest::{self, Diagnostics, ProblemRecord};
+use crate::manifest::{self, ProblemRecord};
 use crate::plural::{and_joined, counted};
+use crate::printer::Printer;
+use crate::project::{print_diagnostics, secrets};
 
 pub fn run(
     printer: &Printer,
     global: &GlobalArgs,
     args: ValidateArgs,
 ) -> miette::Result<ExitStatus> {
-    let result = manifest::check(&args.paths)
-        .map_err(|diagnostics| diagnostics.without(&super::entries::secrets(global)));
+    let result =
+        manifest::check(&args.paths).map_err(|diagnostics| diagnostics.without(&secrets(global)));
     if args.format == DiagnosticFormat::Json {
         let records: Vec<ProblemRecord> = match &result {
             Ok(_) => Vec::new(),
@@ -56,22 +57,4 @@ fn summary(checked: &manifest::Checked) -> String {
         and_joined(&parts),
         counted(checked.files, "file", "files")
     )
-}
-
-/// Prints every problem, one diagnostic each, then a count. `plan` and
-/// `apply` use it too, so invalid files look the same everywhere.
-pub fn print_diagnostics(printer: &Printer, diagnostics: Diagnostics) {
-    let count = diagnostics.problems.len();
-    let files = diagnostics.file_count();
-    for problem in diagnostics.problems {
-        printer.error(&miette::Report::new(problem));
-    }
-    let in_files = match files {
-        0 => String::new(),
-        n => format!(" in {}", counted(n, "file", "files")),
-    };
-    printer.status(&format!(
-        "error: {} found{in_files}",
-        counted(count, "problem", "problems"),
-    ));
 }

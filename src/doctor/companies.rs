@@ -13,9 +13,8 @@ use super::list::Listed;
 use super::listed::id_of;
 use super::lookup::swap_case;
 use super::probe::{Answer, Probe};
-use super::{
-    Check, Outcome, Reliance, Section, Spec, copes, count, differs, not_checked, ok, printable,
-};
+use super::{Check, Outcome, Reliance, Section, Spec, copes, differs, not_checked, ok, printable};
+use crate::plural::counted;
 
 pub const LIST: Spec = Spec {
     id: "companies.list",
@@ -117,7 +116,7 @@ fn judge_list(answer: &Answer, checks: &mut Vec<Check>) -> Option<ListResponse<C
             checks.push(LIST.with(ok(format!(
                 "{request} answered {} with the list envelope ({})",
                 answer.status,
-                count(page.pagination.total as usize, "company", "companies")
+                counted(page.pagination.total as usize, "company", "companies")
             ))));
             Some(page)
         }
@@ -183,7 +182,7 @@ async fn judge_search(probe: &mut Probe, company: &Company) -> Result<Outcome, A
         Ok(found) => differs(
             format!(
                 "search by {what}: {} listed, not company {id}",
-                count(found.collection.len(), "company", "companies")
+                counted(found.collection.len(), "company", "companies")
             ),
             "when the files name fewer domains than there are pages of companies, plan searches each (in lower case): a company it does not find is planned as new, or its domain refused as unknown; apply's assert by domain would still find it",
         ),

@@ -2,7 +2,8 @@
 //! any 429 met on the way.
 
 use super::probe::{Seen, read_retry_after};
-use super::{Check, Reliance, Section, Spec, count, differs, ok, printable};
+use super::{Check, Reliance, Section, Spec, differs, ok, printable};
+use crate::plural::counted;
 
 /// A `Retry-After` zeeg cannot read is a 429 without one: it backs off
 /// exponentially instead.
@@ -37,7 +38,7 @@ pub(crate) fn check(seen: &Seen) -> Check {
             .collect();
         format!(
             "{} answered 429 ({})",
-            count(seen.limited.len(), "request", "requests"),
+            counted(seen.limited.len(), "request", "requests"),
             afters.join(", ")
         )
     };

@@ -42,3 +42,17 @@ pub(crate) fn omittable(person: &Value) -> Option<&'static str> {
         .copied()
         .find(|field| person.get(*field).is_some_and(Value::is_string))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_preference_orders_every_scalar_field() {
+        let mut preferred = OMIT_PREFERENCE.to_vec();
+        let mut scalar = crate::person::SCALAR_FIELDS.to_vec();
+        preferred.sort_unstable();
+        scalar.sort_unstable();
+        assert_eq!(preferred, scalar);
+    }
+}

@@ -9,7 +9,8 @@ use crate::api::{ApiError, ErrorBody, PersonEnvelope};
 use super::list::{Listed, ids};
 use super::listed::{id_of, primary_email};
 use super::probe::{Answer, Probe};
-use super::{Check, Outcome, Reliance, Section, Spec, count, differs, not_checked, ok, printable};
+use super::{Check, Outcome, Reliance, Section, Spec, differs, not_checked, ok, printable};
+use crate::plural::counted;
 
 pub const SEARCH_FINDS: Spec = Spec {
     id: "people.search.finds",
@@ -130,7 +131,7 @@ async fn search(
 
 /// Whether a search by a person's email (`what`) lists that person.
 fn judge_finds(what: &str, found: &[String], id: &str, total: Option<u64>) -> Outcome {
-    let listed_found = count(total.unwrap_or(0) as usize, "person", "people");
+    let listed_found = counted(total.unwrap_or(0) as usize, "person", "people");
     if found.iter().any(|f| f == id) {
         ok(format!(
             "search by {what}: {listed_found} listed, that one among them"
@@ -158,7 +159,7 @@ fn judge_narrows(total: Option<u64>, whole: u64) -> Outcome {
             ),
             format!(
                 "search is ignored by this workspace: plan notices that its first search lists everybody and uses that answer as the whole list, reading every page ({} of 100) instead of searching",
-                count(whole.div_ceil(100) as usize, "request", "requests")
+                counted(whole.div_ceil(100) as usize, "request", "requests")
             ),
         ),
         None => not_checked("the search answer gave no total"),
@@ -186,7 +187,7 @@ async fn judge_case(probe: &mut Probe, email: &str, id: &str) -> Result<Outcome,
         Some(ids) => differs(
             format!(
                 "search by {what}: {} listed, not person {id}",
-                count(ids.len(), "person", "people")
+                counted(ids.len(), "person", "people")
             ),
             "plan searches with the files' emails in lower case; people whose email is stored in another case are not found there and show as new (apply's upsert matches them regardless, so nothing is duplicated)",
         ),
@@ -256,7 +257,7 @@ async fn judge_get(probe: &mut Probe, listed: &Value) -> Result<Outcome, ApiErro
     match (fields.is_empty(), readable) {
         (true, true) => Ok(ok(format!(
             "person {id}: the same {} as in the list",
-            count(person.len(), "field", "fields")
+            counted(person.len(), "field", "fields")
         ))),
         (true, false) => Ok(differs(
             format!(

@@ -360,15 +360,6 @@ pub async fn finish(
     }
 }
 
-/// The number with its noun, singular or plural.
-pub fn count(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
-
 /// A name the server sent (a field, a header), made safe to print: control
 /// characters escaped, and cut at 60 characters.
 pub(crate) fn printable(text: &str) -> String {

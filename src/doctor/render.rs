@@ -128,8 +128,8 @@ fn write_totals(out: &mut String, report: &Report) {
         report.checks.len(),
         report.count(Verdict::Ok),
         differ,
-        if differ == 1 { "differs" } else { "differ" },
-        super::count(notes, "note", "notes"),
+        crate::plural::agreeing(differ, "differs", "differ"),
+        crate::plural::counted(notes, "note", "notes"),
         report.count(Verdict::NotChecked),
         report.requests
     ));

@@ -7,7 +7,8 @@ use crate::api::{ApiError, Attribute};
 use crate::person::STANDARD_SLUGS;
 
 use super::probe::Probe;
-use super::{Check, Reliance, Section, Spec, copes, count, differs, not_checked, ok, printable};
+use super::{Check, Reliance, Section, Spec, copes, differs, not_checked, ok, printable};
+use crate::plural::counted;
 
 /// Plan and import read the schema before anything else, so one they cannot
 /// read stops them; an attribute of a type zeeg does not know only goes
@@ -78,7 +79,10 @@ fn judge_types(attributes: &[Attribute]) -> super::Outcome {
             let mut text = format!("{} ({}", printable(&a.key), printable(&a.kind));
             if a.attribute_type().is_some_and(|t| t.has_options()) || !a.options.is_empty() {
                 let options = &a.options;
-                text.push_str(&format!(", {}", count(options.len(), "option", "options")));
+                text.push_str(&format!(
+                    ", {}",
+                    counted(options.len(), "option", "options")
+                ));
             }
             if a.is_archived {
                 text.push_str(", archived");
@@ -90,7 +94,7 @@ fn judge_types(attributes: &[Attribute]) -> super::Outcome {
     let mut observed = format!(
         "{} standard and {}",
         standard,
-        count(custom.len(), "custom attribute", "custom attributes")
+        counted(custom.len(), "custom attribute", "custom attributes")
     );
     if !listed.is_empty() {
         observed.push_str(&format!(": {}", listed.join(", ")));

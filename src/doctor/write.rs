@@ -11,7 +11,8 @@ use crate::person::WRITABLE_FIELDS;
 use super::access::TOKEN_WRITE;
 use super::attributes;
 use super::listed::{id_of, omittable, primary_email};
-use super::{Check, Outcome, Reliance, Section, Spec, count, differs, not_checked, ok, printable};
+use super::{Check, Outcome, Reliance, Section, Spec, differs, not_checked, ok, printable};
+use crate::plural::counted;
 
 pub const SAME_VALUES: Spec = Spec {
     id: "upsert.same-values",
@@ -91,7 +92,7 @@ impl WritePlan {
         let mut lines = vec![format!(
             "PUT /crm/people?matchingAttribute={MATCH_ON}: person {} with its current {} ({})",
             self.person_id,
-            count(fields.len(), "field", "fields"),
+            counted(fields.len(), "field", "fields"),
             fields.join(", ")
         )];
         if let Some(omitted) = self.omitted {

@@ -8,10 +8,6 @@ use crate::api::Person;
 use crate::company::{ID_FIELD, LINK_FIELD};
 use crate::person::{SOCIAL_NETWORKS, WRITABLE_FIELDS};
 
-/// The matching attribute imported files declare in their `defaults`; entries
-/// that use another one say so themselves.
-pub const DEFAULT_MATCHING_ATTRIBUTE: &str = "email";
-
 /// The entry for `person`, as a YAML mapping node.
 ///
 /// Only fields with a value are written: a field the live person has no value

@@ -38,7 +38,7 @@ pub use attributes::{ATTRIBUTES_FILE, attributes_file};
 pub use check::{Refused, refused};
 pub use clean::{LeftOut, leave_out_refused};
 pub use companies::{Companies, CompanyLink};
-pub use document::{DEFAULT_MATCHING_ATTRIBUTE, entry_document};
+pub use document::entry_document;
 pub use file_name::MAX_FILE_NAME;
 pub use node::Node;
 pub use out_dir::{

@@ -16,11 +16,12 @@
 use serde_saphyr::SerializerOptions;
 
 use super::companies::{Companies, CompanyLink};
-use super::document::{DEFAULT_MATCHING_ATTRIBUTE, entry_document};
+use super::document::entry_document;
 use super::node::Node;
 use super::select::has_email;
 use crate::api::Person;
 use crate::company::LINK_FIELD;
+use crate::person::DEFAULT_MATCHING_ATTRIBUTE;
 
 /// The serializer settings of the canonical form.
 fn options() -> SerializerOptions {

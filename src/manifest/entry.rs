@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::person::MatchingAttribute;
+
 /// Where something was written: a file, as shown to the user (relative to the
 /// current folder), and a 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -40,11 +42,10 @@ pub struct SourceFile {
 pub struct Entry {
     /// Where the entry starts (its `-` list item).
     pub source: SourceLocation,
-    /// The attribute slug the entry is upserted on, e.g. `email`, `phone_number`.
-    pub matching_attribute: String,
-    /// The value the entry holds for its matching attribute: for `email` the
-    /// first email; for a standard slug the mapped field; otherwise
-    /// `customAttributes[slug]`.
+    /// The attribute the entry is upserted on, e.g. `email`, `phone_number`.
+    pub matching_attribute: MatchingAttribute,
+    /// The value the entry holds for its matching attribute (see
+    /// [`MatchingAttribute::value_in`]); `null` when it holds none.
     pub match_value: Value,
     /// The managed fields, by API JSON name, exactly as they will be sent:
     /// an absent key is unmanaged, `null` clears. `socials` and

@@ -266,8 +266,8 @@ pub enum ManifestError {
     /// A default `matchingAttribute` that entries inherit without a value.
     #[error(
         "{entries} {} on `{attribute}` by default but {} no value for it",
-        if *.entries == 1 { "entry matches" } else { "entries match" },
-        if *.entries == 1 { "has" } else { "have" }
+        crate::plural::agreeing(*.entries, "entry matches", "entries match"),
+        crate::plural::agreeing(*.entries, "has", "have")
     )]
     #[diagnostic(code(zeeg::config::matching_attribute))]
     DefaultWithoutValues { attribute: String, entries: usize },

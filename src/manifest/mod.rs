@@ -45,8 +45,16 @@ mod yaml;
 pub use diagnostic::{Diagnostics, ManifestError, Place, Problem, ProblemRecord};
 pub use discover::{ProjectRoot, in_project, project_root, shown};
 pub use entry::{CompanyDeclaration, CompanyLink, Entry, SourceFile, SourceLocation};
-pub use load::{Checked, Manifest, check, load};
+pub use load::{Checked, Manifest, check, load, read_config};
 pub use model::{Config, DeclaredCompany, DeclaredPerson, config_schema, people_schema};
 pub(crate) use schema_check::Schema;
 pub use source::SourceText;
 pub(crate) use yaml::MAX_EXACT_INTEGER;
+
+/// A JSON Schema as the checked-in files hold it: pretty JSON with a
+/// trailing newline (`zeeg schema` prints it, `import` writes it beside).
+pub fn schema_text(schema: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(schema).unwrap_or_default();
+    text.push('\n');
+    text
+}

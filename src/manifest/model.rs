@@ -297,6 +297,38 @@ fn emails_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 mod tests {
     use super::*;
 
+    /// The keys of a `$defs` entry of the people file's schema.
+    fn properties_of(definition: &str) -> Vec<String> {
+        let schema = people_schema();
+        let properties = &schema["$defs"][definition]["properties"];
+        let mut keys: Vec<String> = properties
+            .as_object()
+            .unwrap_or_else(|| panic!("{definition} has properties"))
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort_unstable();
+        keys
+    }
+
+    #[test]
+    fn a_declared_person_has_the_fields_of_the_person_table() {
+        let mut expected: Vec<String> = crate::person::WRITABLE_FIELDS
+            .iter()
+            .chain(&["matchingAttribute", crate::company::LINK_FIELD])
+            .map(|field| field.to_string())
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(properties_of("Person"), expected);
+
+        let mut networks: Vec<String> = crate::person::SOCIAL_NETWORKS
+            .iter()
+            .map(|network| network.to_string())
+            .collect();
+        networks.sort_unstable();
+        assert_eq!(properties_of("Socials"), networks);
+    }
+
     #[test]
     fn null_and_absent_are_different() {
         let person: DeclaredPerson =

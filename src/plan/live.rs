@@ -301,7 +301,7 @@ pub fn choose_strategy(entries: &[Entry], total: u64) -> ReadStrategy {
     let pages = total.div_ceil(u64::from(MAX_PAGE_SIZE));
     let searchable = entries
         .iter()
-        .all(|e| SEARCHABLE_SLUGS.contains(&e.matching_attribute.as_str()));
+        .all(|e| SEARCHABLE_SLUGS.contains(&e.matching_attribute.slug()));
     if searchable && (entries.len() as u64) < pages {
         ReadStrategy::Search
     } else {
@@ -428,8 +428,8 @@ pub fn check_custom_attributes(entries: &[Entry], schema: &ObjectSchema) -> Resu
             .into_iter()
             .flat_map(|object| object.keys().map(String::as_str))
             .collect();
-        if !crate::person::is_standard_slug(&entry.matching_attribute) {
-            slugs.push(&entry.matching_attribute);
+        if entry.matching_attribute.is_custom() {
+            slugs.push(entry.matching_attribute.slug());
         }
         slugs.dedup();
         for slug in slugs {
@@ -487,14 +487,8 @@ impl CustomAttributeProblem {
 
 /// `first_name` under `customAttributes`: the field it is.
 fn standard_help(slug: &str) -> String {
-    match crate::person::MatchField::for_slug(slug) {
-        crate::person::MatchField::Standard(field) => format!(
-            "`{slug}` is a standard attribute, not a custom one: write it as the entry's `{field}`"
-        ),
-        _ => format!(
-            "`{slug}` is a standard attribute, not a custom one: write it as the entry's `emails`"
-        ),
-    }
+    let field = crate::person::standard_field(slug).unwrap_or("emails");
+    format!("`{slug}` is a standard attribute, not a custom one: write it as the entry's `{field}`")
 }
 
 fn missing_help(slug: &str, schema: &ObjectSchema) -> String {

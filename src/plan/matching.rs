@@ -61,7 +61,7 @@ fn look_up_each(
             several => {
                 problems.push(MatchProblem::EntryMatchesSeveral {
                     at: entry.source.clone(),
-                    attribute: entry.matching_attribute.clone(),
+                    attribute: entry.matching_attribute.to_string(),
                     live_ids: several.iter().map(|&i| live[i].id.clone()).collect(),
                 });
                 matched.push(None);
@@ -118,7 +118,7 @@ fn report_emails_of_others(
 ) {
     for (entry_index, entry) in entries.iter().enumerate() {
         let own = matched[entry_index];
-        let skip_first = MatchField::for_slug(&entry.matching_attribute) == MatchField::Email;
+        let skip_first = entry.matching_attribute.is_email();
         let mut reported = Vec::new();
         for (position, email) in entry.emails().enumerate().skip(usize::from(skip_first)) {
             for &owner in index.by_email(email) {
@@ -168,7 +168,7 @@ impl<'a> LiveIndex<'a> {
     }
 
     fn lookup(&mut self, entry: &Entry) -> Vec<usize> {
-        let found = match MatchField::for_slug(&entry.matching_attribute) {
+        let found = match entry.matching_attribute.field() {
             MatchField::Email => match entry.match_value.as_str() {
                 Some(email) => self.by_email(email).to_vec(),
                 None => Vec::new(),

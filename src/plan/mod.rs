@@ -16,7 +16,6 @@ mod diff;
 mod error;
 pub mod live;
 mod matching;
-pub use crate::redact;
 pub mod render;
 pub mod safety;
 pub mod saved;
@@ -27,6 +26,7 @@ use serde_json::{Map, Value};
 
 use crate::api::{Company, Person};
 use crate::manifest::{CompanyDeclaration, Entry, SourceLocation};
+use crate::person::MatchingAttribute;
 
 pub use attributes::{AttributeChange, AttributePlan};
 pub use companies::{CompanyChange, CompanyPlan};
@@ -58,6 +58,9 @@ pub struct Plan<'a> {
     /// What `apply` would refuse or skip, known before it runs. Every format
     /// shows these: the plan a reviewer approves is what apply does.
     pub warnings: Vec<Warning>,
+    /// The settings it was planned with: the safety limit apply checks
+    /// the updates it sends against.
+    pub options: PlanOptions,
 }
 
 /// The project settings a plan depends on besides entries and live people.
@@ -104,6 +107,7 @@ impl Plan<'_> {
             changes,
             unchanged: _,
             warnings: _,
+            options: _,
         } = self;
         changes.is_empty() && companies.changes.is_empty() && attributes.changes.is_empty()
     }
@@ -116,6 +120,24 @@ impl Plan<'_> {
     /// How many changes update a person.
     pub fn updates(&self) -> usize {
         self.count(Action::Update)
+    }
+
+    /// How many entries the plan manages, changed or not: what the safety
+    /// limit is a share of.
+    pub fn managed(&self) -> usize {
+        self.changes.len() + self.unchanged
+    }
+
+    /// Refuses `updates` of the managed entries when they are more than
+    /// its options allow ([`safety::check`]), unless `force`: the plan warns
+    /// with the updates it holds, apply refuses with those it sends.
+    pub fn check_safety(
+        &self,
+        updates: usize,
+        force: bool,
+    ) -> Result<(), safety::SafetyLimitExceeded> {
+        let limit = self.options.max_update_percent;
+        safety::check(updates, self.managed(), limit, force)
     }
 
     fn count(&self, action: Action) -> usize {
@@ -162,8 +184,8 @@ impl<'a> Change<'a> {
         &self.entry.source
     }
 
-    /// The slug the upsert matches on, e.g. `email`, `phone_number`.
-    pub fn matching_attribute(&self) -> &'a str {
+    /// The attribute the upsert matches on, e.g. `email`, `phone_number`.
+    pub fn matching_attribute(&self) -> &'a MatchingAttribute {
         &self.entry.matching_attribute
     }
 
@@ -244,6 +266,7 @@ pub fn compute_with_companies<'a>(
     let matches = matching::match_entries(entries, live)?;
     let mut plan = Plan {
         companies,
+        options: *options,
         ..Plan::default()
     };
     for (entry, matched) in entries.iter().zip(matches) {
@@ -269,9 +292,7 @@ pub fn compute_with_companies<'a>(
             problems: oversized,
         });
     }
-    let managed = plan.changes.len() + plan.unchanged;
-    if let Err(refusal) = safety::check(plan.updates(), managed, options.max_update_percent, false)
-    {
+    if let Err(refusal) = plan.check_safety(plan.updates(), false) {
         plan.warnings.push(Warning {
             code: WarningCode::SafetyLimit,
             message: refusal.warning(),
@@ -308,25 +329,25 @@ pub(crate) mod testing {
 
     use crate::api::Person;
     use crate::manifest::{Entry, SourceLocation};
-    use crate::person::MatchField;
+    use crate::person::MatchingAttribute;
 
     /// An entry at `people.yaml:line` matching on `slug`, with `fields`.
     pub fn entry(line: usize, slug: &str, fields: Value) -> Entry {
         let Value::Object(fields) = fields else {
             panic!("fields must be an object")
         };
-        let match_value = match MatchField::for_slug(slug) {
-            MatchField::Email => fields["emails"][0].clone(),
-            MatchField::Standard(field) => fields[field].clone(),
-            MatchField::Custom(slug) => fields["customAttributes"][slug].clone(),
-        };
+        let matching_attribute = MatchingAttribute::new(slug);
+        let match_value = matching_attribute
+            .value_in(&fields)
+            .cloned()
+            .unwrap_or(Value::Null);
         Entry {
             source: SourceLocation {
                 file: PathBuf::from("people.yaml"),
                 line,
                 column: 3,
             },
-            matching_attribute: slug.to_string(),
+            matching_attribute,
             match_value,
             // Each custom value on a line of its own below the entry.
             custom_value_at: fields

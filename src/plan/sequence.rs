@@ -25,7 +25,7 @@ pub struct Live {
 }
 
 /// The settings of zeeg.yaml a plan depends on.
-pub fn options_of(config: &Config) -> PlanOptions {
+fn options_of(config: &Config) -> PlanOptions {
     PlanOptions {
         max_update_percent: f64::from(config.apply.max_update_percent),
     }
@@ -158,11 +158,7 @@ fn destructive_warning(change: &attributes::AttributeChange) -> Warning {
             format!("`{value}` (held by {records})")
         })
         .collect();
-    let options = if removed.len() == 1 {
-        "option"
-    } else {
-        "options"
-    };
+    let options = crate::plural::agreeing(removed.len(), "option", "options");
     Warning {
         code: WarningCode::Destructive,
         message: format!(

@@ -467,11 +467,18 @@ mod tests {
     }
 
     #[test]
-    fn every_standard_slug_is_in_the_schema() {
+    fn the_standard_attributes_are_the_standard_slugs() {
         let schema = CustomAttributes::default().schema();
         for (slug, _) in person::STANDARD_SLUGS {
             let key = if *slug == "emails" { "email" } else { slug };
             assert!(schema.attributes.iter().any(|a| a.key == key), "{slug}");
+        }
+        for attribute in &schema.attributes {
+            assert!(
+                person::is_standard_slug(&attribute.key),
+                "{} is a slug of the person's field table",
+                attribute.key
+            );
         }
     }
 }

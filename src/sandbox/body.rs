@@ -173,10 +173,8 @@ fn parse_socials(value: &Value, errors: &mut FieldErrors) -> Option<MapPatch<Opt
             for (network, value) in networks {
                 let path = format!("socials.{network}");
                 if !SOCIAL_NETWORKS.contains(&network.as_str()) {
-                    errors.add(
-                        path,
-                        "is not a social network (linkedin, twitter, facebook, instagram)",
-                    );
+                    let networks = SOCIAL_NETWORKS.join(", ");
+                    errors.add(path, format!("is not a social network ({networks})"));
                     continue;
                 }
                 match value {

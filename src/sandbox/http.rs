@@ -28,7 +28,7 @@ use super::store::{MatchKey, Store};
 use super::{MAX_BODY_BYTES, Scopes};
 use crate::api::assumed::{COMPANY_MATCHING_ATTRIBUTE, UNKNOWN_COMPANY_FIELD};
 use crate::api::model::{Company, ErrorBody, ListResponse, Pagination, Person};
-use crate::person::{MatchField, is_standard_slug};
+use crate::person::MatchingAttribute;
 
 /// Everything a request handler needs.
 pub(crate) struct App {
@@ -195,11 +195,13 @@ fn upsert_request(
     object: &Map<String, Value>,
 ) -> Result<(MatchKey, PersonPatch), Refusal> {
     let params = QueryParams::parse(query);
-    // The upsert page's own curl example sends no `matchingAttribute`; we take
-    // that to mean `email`. [assumed]
-    let slug = params.get("matchingAttribute").unwrap_or("email");
-    let field = MatchField::for_slug(slug);
-    let known_slug = is_standard_slug(slug) || attributes.get(slug).is_some();
+    // No `matchingAttribute` is the default one (see its docs). [assumed]
+    let attribute = params
+        .get("matchingAttribute")
+        .map(MatchingAttribute::new)
+        .unwrap_or_default();
+    let (slug, field) = (attribute.slug(), attribute.field());
+    let known_slug = !attribute.is_custom() || attributes.get(slug).is_some();
 
     let mut errors = FieldErrors::default();
     if !known_slug {
@@ -220,14 +222,9 @@ fn upsert_request(
     };
     let patch = input.patch;
     let key = MatchKey::from_patch(field, &patch).ok_or_else(|| {
-        let path = match field {
-            MatchField::Email => "emails".to_string(),
-            MatchField::Standard(name) => name.to_string(),
-            MatchField::Custom(slug) => format!("customAttributes.{slug}"),
-        };
         let mut errors = FieldErrors::default();
         errors.add(
-            path,
+            attribute.required_field(),
             format!("is required: it is the matching attribute `{slug}`"),
         );
         Refusal::Validation(errors)

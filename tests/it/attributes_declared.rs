@@ -5,15 +5,7 @@
 use zeeg::api::object::ObjectSlug;
 use zeeg::manifest::load;
 
-use crate::common::{run, zeeg};
-
-fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).unwrap();
-    }
-    dir
-}
+use crate::common::{project, run, zeeg};
 
 fn validate(dir: &tempfile::TempDir, args: &[&str]) -> crate::common::Run {
     run(zeeg()

@@ -51,6 +51,91 @@ pub fn run(command: &mut Command) -> Run {
     }
 }
 
+/// A run as a snapshot shows it: the command line (with the `CI` and
+/// `NO_COLOR` it sets), the exit code, then stdout and stderr, each under its
+/// own heading so that an empty one shows as empty.
+pub fn shown(command: &Command, run: &Run) -> String {
+    let mut line = String::from("$");
+    for (key, value) in command.get_envs() {
+        if let (Some(key @ ("CI" | "NO_COLOR")), Some(value)) = (key.to_str(), value) {
+            line.push_str(&format!(" {key}={}", value.to_string_lossy()));
+        }
+    }
+    line.push_str(" zeeg");
+    for arg in command.get_args() {
+        let arg = arg.to_string_lossy();
+        if arg.is_empty() || arg.contains(char::is_whitespace) {
+            line.push_str(&format!(" '{arg}'"));
+        } else {
+            line.push_str(&format!(" {arg}"));
+        }
+    }
+    format!(
+        "{line}\nexit code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}",
+        run.code, run.stdout, run.stderr
+    )
+}
+
+/// Snapshot settings that filter out what differs from run to run in
+/// zeeg's output: the temporary folders, the loopback ports and the ids a
+/// sandbox makes; then the `extra` filters (regex, replacement).
+pub fn snapshot_settings(extra: &[(&str, &str)]) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    let temp = std::env::temp_dir();
+    let temp = temp.to_string_lossy();
+    let temp = escaped(temp.trim_end_matches('/'));
+    settings.add_filter(&format!(r"{temp}/\.tmp[A-Za-z0-9]+"), "[temp]");
+    settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
+    settings.add_filter(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        "[id]",
+    );
+    for (regex, replacement) in extra {
+        settings.add_filter(regex, *replacement);
+    }
+    settings
+}
+
+/// `text` as a regular expression that matches only itself.
+fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if r"\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Runs a `zeeg` command and snapshots its command line, exit code, stdout
+/// and stderr together (see [`shown`]) as `name`, through the filters of
+/// [`snapshot_settings`] and any extra `[(regex, replacement), …]`; returns
+/// the run. For the runs whose whole output is the behaviour: one snapshot
+/// says all of it, as a user would see it.
+#[macro_export]
+macro_rules! zeeg_snapshot {
+    ($name:expr, $command:expr) => {
+        $crate::zeeg_snapshot!($name, $command, [])
+    };
+    ($name:expr, $command:expr, [$(($regex:expr, $replacement:expr)),* $(,)?]) => {
+        // A match keeps the temporaries of `$command` (`zeeg().args(…)`)
+        // alive to its end, where a `let` would drop them.
+        match $command {
+            command => {
+                let command: &mut std::process::Command = command;
+                let run = $crate::common::run(command);
+                let mut settings = $crate::common::snapshot_settings(&[$(($regex, $replacement)),*]);
+                settings.set_omit_expression(true);
+                settings.bind(|| {
+                    insta::assert_snapshot!($name, $crate::common::shown(command, &run));
+                });
+                run
+            }
+        }
+    };
+}
+
 /// Runs `command_line` (a shell line, with the `zeeg` binary's full path) on
 /// a pseudo-terminal (util-linux `script`) in `dir`, with `env` and no `CI` or
 /// `NO_COLOR`, typing `answer`. The terminal merges stderr into stdout.

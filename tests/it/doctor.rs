@@ -489,17 +489,6 @@ fn with_verdict(verdicts: &BTreeMap<String, String>, verdict: &str) -> Vec<Strin
         .collect()
 }
 
-/// What varies between runs: the port and the ids the sandbox makes.
-fn filters() -> Vec<(&'static str, &'static str)> {
-    vec![
-        (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
-        (
-            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-            "[id]",
-        ),
-    ]
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn against_the_sandbox_every_check_zeeg_relies_on_holds() {
     let sandbox = sandbox().await;
@@ -507,7 +496,7 @@ async fn against_the_sandbox_every_check_zeeg_relies_on_holds() {
 
     let read = doctor(&url, &[]).await;
     assert_eq!(read.code, 0, "{}\n{}", read.stdout, read.stderr);
-    insta::with_settings!({filters => filters()}, {
+    crate::common::snapshot_settings(&[]).bind(|| {
         insta::assert_snapshot!("sandbox-table", read.stdout);
     });
 
@@ -520,7 +509,7 @@ async fn against_the_sandbox_every_check_zeeg_relies_on_holds() {
         "the sandbox serves every endpoint, companies too"
     );
     assert_eq!(verdicts.len(), zeeg::doctor::CHECKS.len());
-    insta::with_settings!({filters => filters()}, {
+    crate::common::snapshot_settings(&[]).bind(|| {
         insta::assert_snapshot!("sandbox-write-json", write.stdout);
     });
     // What --write sends is announced on stderr, by id and field names only.
@@ -880,7 +869,7 @@ async fn people_created_in_one_second_listed_not_by_id() {
                 && o.ends_with(", created the same second")),
         "{order}"
     );
-    insta::with_settings!({filters => filters()}, {
+    crate::common::snapshot_settings(&[]).bind(|| {
         insta::assert_snapshot!("ties-not-by-id-text", table);
     });
     plans_the_example_as_against_the_sandbox(Break::TiesNotById).await;
@@ -988,7 +977,7 @@ async fn an_upsert_that_clears_an_omitted_field_is_caught_and_mended() {
         "{omitted}"
     );
     let text = doctor_text(&url).await;
-    insta::with_settings!({filters => filters()}, {
+    crate::common::snapshot_settings(&[]).bind(|| {
         insta::assert_snapshot!("omitted-cleared-text", text);
     });
     // The sandbox holds what it held (but for updatedAt): the field is back.
@@ -1086,7 +1075,7 @@ fn an_empty_workspace_says_what_it_cannot_check() {
         run.stdout, run.stderr
     );
     assert!(dir.path().join(".zeeg").is_dir(), "the project's sandbox");
-    insta::with_settings!({filters => filters()}, {
+    crate::common::snapshot_settings(&[]).bind(|| {
         insta::assert_snapshot!("empty-workspace-table", run.stdout);
     });
 }

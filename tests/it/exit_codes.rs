@@ -35,21 +35,15 @@ fn help_and_version_exit_0() {
 
 #[test]
 fn a_command_line_that_does_not_parse_exits_1_never_2() {
-    for (args, says) in [
-        (&["plan", "--format", "md"][..], "invalid value 'md'"),
-        (
-            &["plan", "--no-such-flag"],
-            "unexpected argument '--no-such-flag'",
-        ),
-        (&["plna"], "unrecognized subcommand 'plna'"),
-        (&["apply", "--parallelism", "0"], "--parallelism"),
-        (&[], "Usage"),
+    for (args, name) in [
+        (&["plan", "--format", "md"][..], "unknown-format"),
+        (&["plan", "--no-such-flag"], "unknown-flag"),
+        (&["plna"], "unknown-command"),
+        (&["apply", "--parallelism", "0"], "zero-parallelism"),
+        (&[], "no-command"),
     ] {
-        let out = run(zeeg().args(args));
+        let out = crate::zeeg_snapshot!(format!("command-line-{name}"), zeeg().args(args));
         assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
-        assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
-        assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
-        assert!(!out.stderr.contains("panicked"));
     }
 }
 
@@ -145,11 +139,14 @@ fn apply_of_a_stale_saved_plan_exits_4() {
     assert_eq!(planned.code, 0, "{}", planned.stderr);
     write_files(dir.path(), &[("people.yaml", &people(2, "Manager"))]);
 
-    let out = run(sandbox
-        .zeeg()
-        .args(["apply", "--auto-approve", "--plan"])
-        .arg(&saved)
-        .current_dir(dir.path()));
+    let out = crate::zeeg_snapshot!(
+        "stale-saved-plan",
+        sandbox
+            .zeeg()
+            .args(["apply", "--auto-approve", "--plan"])
+            .arg(&saved)
+            .current_dir(dir.path())
+    );
     assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
 }
 

@@ -33,12 +33,10 @@ const SEED_PAGE_BODY: &str = r#"
 /// Snapshot of a body with ids and timestamps replaced.
 macro_rules! assert_body_snapshot {
     ($name:expr, $body:expr) => {
-        insta::with_settings!({filters => vec![
-            (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[id]"),
-            (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", "[timestamp]"),
-        ]}, {
-            insta::assert_snapshot!($name, serde_json::to_string_pretty(&$body).unwrap());
-        });
+        common::snapshot_settings(&[(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", "[timestamp]")])
+            .bind(|| {
+                insta::assert_snapshot!($name, serde_json::to_string_pretty(&$body).unwrap());
+            });
     };
 }
 

@@ -16,29 +16,20 @@ fn project_naming(api_url: &str) -> tempfile::TempDir {
 #[test]
 fn a_zeeg_yaml_naming_another_host_gets_no_token() {
     let tmp = project_naming("https://collector.example/v2");
-    for args in [
-        &["plan"][..],
-        &["apply", "--auto-approve"],
-        &["import", "--out", "imported"],
+    for (name, args) in [
+        ("plan", &["plan"][..]),
+        ("apply", &["apply", "--auto-approve"]),
+        ("import", &["import", "--out", "imported"]),
     ] {
-        let run = common::run(
+        // Where it stops and how to fix it, and never the token itself.
+        let run = crate::zeeg_snapshot!(
+            format!("another-host-{name}"),
             common::zeeg()
                 .env("ZEEG_API_TOKEN", common::TOKEN)
                 .current_dir(tmp.path())
-                .args(args),
+                .args(args)
         );
-        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
-        assert!(
-            run.stderr.contains(
-                "refusing to send the API token to collector.example, named by apiUrl in"
-            ),
-            "{args:?}: {}",
-            run.stderr
-        );
-        // How to fix it, and never the token itself.
-        assert!(run.stderr.contains("ZEEG_API_URL"), "{}", run.stderr);
         assert!(!run.stderr.contains(common::TOKEN), "{}", run.stderr);
-        assert!(run.stdout.is_empty(), "{}", run.stdout);
     }
     assert!(!tmp.path().join("imported").exists());
 }

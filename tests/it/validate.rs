@@ -309,7 +309,7 @@ fn file_defaults_merge_under_each_entry() {
         .iter()
         .map(|e| {
             (
-                e.matching_attribute.as_str(),
+                e.matching_attribute.slug(),
                 e.match_value.clone(),
                 e.fields["companyId"].clone(),
             )
@@ -347,7 +347,7 @@ fn each_kind_of_matching_attribute_finds_its_value() {
     let entries = load_one("valid/matching.yaml");
     let identities: Vec<(&str, Value)> = entries
         .iter()
-        .map(|e| (e.matching_attribute.as_str(), e.match_value.clone()))
+        .map(|e| (e.matching_attribute.slug(), e.match_value.clone()))
         .collect();
     assert_eq!(
         identities,
@@ -557,7 +557,7 @@ fn defaults_written_after_people_merge_the_same() {
             .iter()
             .map(|e| {
                 (
-                    e.matching_attribute.clone(),
+                    e.matching_attribute.to_string(),
                     e.match_value.clone(),
                     fields(e),
                 )

@@ -186,7 +186,7 @@ pub(super) fn judge_people(people: &[Value]) -> Outcome {
         let names: Vec<String> = extra.iter().map(|k| printable(k)).collect();
         format!("; also {} (zeeg ignores them)", names.join(", "))
     };
-    let listed = count(people.len(), "listed person", "listed people");
+    let listed = counted(people.len(), "listed person", "listed people");
     if problems.is_empty() && unreadable == 0 {
         return ok(format!(
             "{listed}, every documented field present{extra_note}"
@@ -244,8 +244,8 @@ pub(super) fn judge_custom_values(people: &[Value], attributes: &[Attribute]) ->
     }
     let observed = format!(
         "{} in {}",
-        count(values, "value", "values"),
-        count(people.len(), "listed person", "listed people")
+        counted(values, "value", "values"),
+        counted(people.len(), "listed person", "listed people")
     );
     if unknown.is_empty() && mistyped.is_empty() {
         return ok(observed);
@@ -291,7 +291,7 @@ pub(super) fn judge_companies(people: &[Value]) -> Outcome {
     let observed = format!(
         "{} of {} linked to a company (compared with GET /crm/companies in people.company.current)",
         linked,
-        count(people.len(), "listed person", "listed people")
+        counted(people.len(), "listed person", "listed people")
     );
     if bad == 0 {
         ok(observed)

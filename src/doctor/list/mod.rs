@@ -11,9 +11,8 @@ use crate::person::SOCIAL_NETWORKS;
 
 use super::listed::{id_of, omittable, primary_email};
 use super::probe::{Answer, Probe};
-use super::{
-    Check, Outcome, Reliance, Section, Spec, copes, count, differs, not_checked, ok, printable,
-};
+use super::{Check, Outcome, Reliance, Section, Spec, copes, differs, not_checked, ok, printable};
+use crate::plural::counted;
 
 mod judge;
 mod pages;

@@ -187,7 +187,7 @@ impl PageFindings {
             self.skipped = true;
             self.problems.push(format!(
                 "page 3 does not go on after page 2: {} on no page",
-                count(back, "person is", "people are")
+                counted(back, "person is", "people are")
             ));
         }
     }
@@ -285,7 +285,7 @@ pub(super) async fn judge_order(probe: &mut Probe, people: &[Value]) -> Result<O
     let out_of_order = people
         .windows(2)
         .position(|pair| key(&pair[0]) > key(&pair[1]));
-    let listed = count(people.len(), "person", "people");
+    let listed = counted(people.len(), "person", "people");
     match (stable, out_of_order) {
         (true, None) => Ok(ok(format!(
             "two reads listed the same {listed} in the same order, oldest first"

@@ -2,6 +2,19 @@
 
 use super::*;
 
+/// The settings of the zeeg.yaml at `path` alone, checked as [`load`]
+/// checks them: for the commands that read no people files.
+pub fn read_config(path: &Path) -> Result<Config, Diagnostics> {
+    let mut problems = Vec::new();
+    let settings = load_config(path, &mut problems);
+    if problems.is_empty() {
+        return Ok(settings.config);
+    }
+    let mut diagnostics = Diagnostics { problems };
+    diagnostics.sort();
+    Err(diagnostics)
+}
+
 pub(super) fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
     let Some((source, _)) = read_source(path, shown_name(path), problems) else {
         return Settings::default();
@@ -112,4 +125,32 @@ pub(super) fn glob_set(
         }
     }
     builder.build().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_file(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(crate::manifest::CONFIG_FILE);
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn read_config_gives_the_settings() {
+        let (_dir, path) = config_file("apiUrl: http://127.0.0.1:9/v2\n");
+        let config = read_config(&path).unwrap();
+        assert_eq!(config.api_url.as_deref(), Some("http://127.0.0.1:9/v2"));
+    }
+
+    #[test]
+    fn read_config_refuses_what_load_refuses() {
+        let (_dir, path) = config_file("apiUrl: http://127.0.0.1:9/v2\napiURL: typo\n");
+        let diagnostics = read_config(&path).unwrap_err();
+        assert_eq!(diagnostics.problems.len(), 1);
+        let problem = &diagnostics.problems[0];
+        assert!(problem.to_string().contains("apiURL"), "{problem}");
+    }
 }

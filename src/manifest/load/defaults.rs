@@ -22,7 +22,7 @@ pub(super) fn report_unmatched_defaults(
             (Some(DefaultAt::Project), Some(place)) => place.clone(),
             (Some(DefaultAt::Project), None) => continue,
         };
-        let attribute = item.entry.matching_attribute.as_str();
+        let attribute = item.entry.matching_attribute.slug();
         match groups
             .iter_mut()
             .find(|(p, a, _)| p.0.same(&place.0) && p.1 == place.1 && *a == attribute)

@@ -4,16 +4,16 @@
 use super::*;
 
 /// Turns a merged person into an [`Entry`]: the managed fields in API JSON,
-/// the matching attribute and its value.
-pub(crate) fn make_entry(person: DeclaredPerson, source: SourceLocation) -> Option<Entry> {
-    let matching_attribute = person
+/// the matching attribute, resolved here once, and its value.
+pub(crate) fn make_entry(mut person: DeclaredPerson, source: SourceLocation) -> Option<Entry> {
+    let matching_attribute: MatchingAttribute = person
         .matching_attribute
-        .clone()
-        .unwrap_or_else(|| "email".to_string());
+        .take()
+        .map(MatchingAttribute::from)
+        .unwrap_or_default();
     let Ok(Value::Object(mut fields)) = serde_json::to_value(&person) else {
         return None;
     };
-    fields.remove("matchingAttribute");
     // The link by domain is not sent as is: apply turns it into `companyId`.
     let company = fields.remove(company::LINK_FIELD).map(|value| {
         Box::new(CompanyLink {
@@ -24,19 +24,10 @@ pub(crate) fn make_entry(person: DeclaredPerson, source: SourceLocation) -> Opti
     // Of exactly its size: grown one insert at a time, a person's map had
     // room for 8 fields of 104 bytes each, and a big file holds it per entry.
     let fields: Map<String, Value> = fields.into_iter().collect();
-    let match_value = match MatchField::for_slug(&matching_attribute) {
-        MatchField::Email => fields
-            .get("emails")
-            .and_then(|e| e.get(0))
-            .cloned()
-            .unwrap_or(Value::Null),
-        MatchField::Standard(field) => fields.get(field).cloned().unwrap_or(Value::Null),
-        MatchField::Custom(slug) => fields
-            .get("customAttributes")
-            .and_then(|c| c.get(slug))
-            .cloned()
-            .unwrap_or(Value::Null),
-    };
+    let match_value = matching_attribute
+        .value_in(&fields)
+        .cloned()
+        .unwrap_or(Value::Null);
     Some(Entry {
         source,
         matching_attribute,
@@ -66,25 +57,14 @@ pub(super) fn has_name(entry: &Entry) -> bool {
 pub(super) fn check_identities(loaded: &[Loaded], problems: &mut Vec<Problem>) {
     let mut by_email: HashMap<&str, (usize, &Range<usize>)> = HashMap::new();
     let mut by_identity: HashMap<(&str, String), usize> = HashMap::new();
+    // Each pair of entries is reported once, for whichever clash is found first.
     let mut reported: HashSet<(usize, usize)> = HashSet::new();
     for (i, entry) in loaded.iter().enumerate() {
         for (email, span) in &entry.emails {
             match by_email.get(email.as_str()) {
                 Some(&(j, first)) if j != i => {
                     if reported.insert((j, i)) {
-                        let other = &loaded[j];
-                        problems.push(
-                            Problem::new(ManifestError::SharedEmail {
-                                email: email.clone(),
-                            })
-                            .at(&entry.source, span.clone())
-                            .label("listed here")
-                            .also(
-                                &other.source,
-                                first.clone(),
-                                "and here",
-                            ),
-                        );
+                        problems.push(shared_email(email, (entry, span), (&loaded[j], first)));
                     }
                 }
                 Some(_) => {}
@@ -94,35 +74,15 @@ pub(super) fn check_identities(loaded: &[Loaded], problems: &mut Vec<Problem>) {
             }
         }
         let e = &entry.entry;
-        if matches!(
-            MatchField::for_slug(&e.matching_attribute),
-            MatchField::Email
-        ) || !has_value(&e.match_value)
-        {
+        // Email identities are the emails, checked above.
+        if e.matching_attribute.is_email() || !has_value(&e.match_value) {
             continue;
         }
-        let key = (e.matching_attribute.as_str(), e.match_value.to_string());
+        let key = (e.matching_attribute.slug(), e.match_value.to_string());
         match by_identity.get(&key) {
             Some(&j) => {
                 if reported.insert((j, i)) {
-                    let other = &loaded[j];
-                    let value = match &e.match_value {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    problems.push(
-                        Problem::new(ManifestError::DuplicateIdentity {
-                            attribute: e.matching_attribute.clone(),
-                            value,
-                        })
-                        .at(&entry.source, entry.match_span.clone())
-                        .label("this person")
-                        .also(
-                            &other.source,
-                            other.match_span.clone(),
-                            "same as this one",
-                        ),
-                    );
+                    problems.push(same_identity(entry, &loaded[j]));
                 }
             }
             None => {
@@ -130,4 +90,34 @@ pub(super) fn check_identities(loaded: &[Loaded], problems: &mut Vec<Problem>) {
             }
         }
     }
+}
+
+/// `email` listed by `entry` at `span`, and by `other` before it.
+fn shared_email(
+    email: &str,
+    (entry, span): (&Loaded, &Range<usize>),
+    (other, first): (&Loaded, &Range<usize>),
+) -> Problem {
+    Problem::new(ManifestError::SharedEmail {
+        email: email.to_string(),
+    })
+    .at(&entry.source, span.clone())
+    .label("listed here")
+    .also(&other.source, first.clone(), "and here")
+}
+
+/// `entry` has the identity of `other`, which comes before it.
+fn same_identity(entry: &Loaded, other: &Loaded) -> Problem {
+    let e = &entry.entry;
+    let value = match &e.match_value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    Problem::new(ManifestError::DuplicateIdentity {
+        attribute: e.matching_attribute.to_string(),
+        value,
+    })
+    .at(&entry.source, entry.match_span.clone())
+    .label("this person")
+    .also(&other.source, other.match_span.clone(), "same as this one")
 }

@@ -212,14 +212,10 @@ impl FileInput<'_> {
         at: &EntryAt,
         problems: &mut Vec<Problem>,
     ) -> (Range<usize>, Option<DefaultAt>) {
-        let match_field = MatchField::for_slug(&entry.matching_attribute);
-        let match_suffix = match match_field {
-            MatchField::Email => "/emails/0".to_string(),
-            MatchField::Standard(field) => format!("/{field}"),
-            MatchField::Custom(slug) => format!("/customAttributes/{slug}"),
-        };
+        let match_field = entry.matching_attribute.field();
+        let match_path = entry.matching_attribute.path();
         let match_span = at
-            .span_of(&match_suffix)
+            .span_of(&match_path)
             .unwrap_or_else(|| at.item_span.clone());
         if has_value(&entry.match_value) {
             return (match_span, None);
@@ -240,7 +236,7 @@ impl FileInput<'_> {
         }
         let field_span = match match_field {
             MatchField::Email => at.span_of("/emails"),
-            _ => at.span_of(&match_suffix),
+            _ => at.span_of(&match_path),
         };
         let (label_span, label) = match (field_span, at.span_of("/matchingAttribute")) {
             (Some(span), _) => (span, "no value here"),
@@ -254,7 +250,7 @@ impl FileInput<'_> {
         };
         problems.push(
             Problem::new(ManifestError::NoMatchValue {
-                attribute: entry.matching_attribute.clone(),
+                attribute: entry.matching_attribute.to_string(),
             })
             .at(self.source, label_span)
             .label(label)

@@ -19,7 +19,7 @@ use super::schema_check::{self, Schema};
 use super::source::SourceText;
 use super::yaml::{self, Document, ItemSpans, PeopleItem, Spans, YamlError, YamlProblem};
 use crate::company;
-use crate::person::{MatchField, normalize_email};
+use crate::person::{MatchField, MatchingAttribute, normalize_email};
 
 mod attributes;
 mod companies;
@@ -32,6 +32,7 @@ mod values;
 
 use attributes::*;
 use companies::*;
+pub use config::read_config;
 use config::*;
 use defaults::*;
 use file::*;

@@ -24,8 +24,8 @@ use crate::manifest::SourceLocation;
 use crate::plan::attributes::OptionChange;
 use crate::plan::{
     AttributePlan, Change, CompanyChange, CompanyPlan, FieldChange, Plan, Warning, WarningCode,
-    redact,
 };
+use crate::redact;
 
 /// The version of the JSON plan format.
 pub const FORMAT_VERSION: u32 = 1;
@@ -179,6 +179,7 @@ pub fn write_json(out: &mut dyn Write, plan: &Plan<'_>, options: &RenderOptions)
         changes,
         unchanged,
         warnings,
+        options: _,
     } = plan;
     let document = JsonPlan {
         format_version: FORMAT_VERSION,
@@ -322,7 +323,7 @@ fn json_change<'a>(change: &Change<'a>, companies: &CompanyPlan, redacted: bool)
     JsonChange {
         action: change.action.as_str(),
         source: json_source(change.source()),
-        matching_attribute,
+        matching_attribute: matching_attribute.slug(),
         match_value: if redacted {
             redact::identity(matching_attribute, match_value)
         } else {

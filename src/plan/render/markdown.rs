@@ -34,6 +34,7 @@ pub fn render_markdown(plan: &Plan<'_>, options: &RenderOptions) -> String {
         changes,
         unchanged: _,
         warnings,
+        options: _,
     } = plan;
     let mut out = String::new();
     out.push_str("<!-- zeeg-plan -->\n");

@@ -19,10 +19,9 @@ use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
 use super::attributes::OptionChange;
-use super::{
-    Action, AttributeChange, AttributePlan, Change, CompanyChange, FieldChange, Plan, redact,
-};
+use super::{Action, AttributeChange, AttributePlan, Change, CompanyChange, FieldChange, Plan};
 use crate::plural::counted;
+use crate::redact;
 
 /// How to render a plan.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -44,6 +44,7 @@ pub fn write_text(out: &mut dyn Write, plan: &Plan<'_>, options: &RenderOptions)
         changes,
         unchanged: _,
         warnings,
+        options: _,
     } = plan;
     let paint = Paint(options.color);
     // Attributes first, then companies: apply makes them before the people

@@ -30,7 +30,7 @@ use thiserror::Error;
 
 use super::{Action, Change, CompanyChange, CompanyPlan, FieldChange, Plan};
 use crate::manifest::{SourceFile, SourceLocation};
-use crate::person::{MatchField, normalize_email};
+use crate::person::{MatchField, MatchingAttribute, normalize_email};
 
 /// The version of the saved-plan file format. 2: keyed hashes (version 1's
 /// salted hashes could be reversed from the file alone, so it is refused).
@@ -185,6 +185,7 @@ impl SavedPlan {
             changes,
             unchanged,
             warnings: _,
+            options: _,
         } = plan;
         let keyed = Keyed::new(key, &salt);
         let relative = |mut source: SourceLocation| {

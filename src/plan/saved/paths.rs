@@ -148,7 +148,7 @@ pub(super) fn fingerprint(
     SavedChange {
         action: change.action,
         source: change.source().clone(),
-        matching_attribute: matching_attribute.to_string(),
+        matching_attribute: matching_attribute.slug().to_string(),
         identity: keyed.tag("identity", &identity),
         person_id: change.person_id().map(str::to_string),
         updated_at: change.updated_at().map(str::to_string),
@@ -161,8 +161,8 @@ pub(super) fn fingerprint(
 }
 
 /// The identity as the API compares it: emails without case or surrounding space.
-pub(super) fn identity_text(matching_attribute: &str, match_value: &Value) -> String {
-    match (MatchField::for_slug(matching_attribute), match_value) {
+pub(super) fn identity_text(matching_attribute: &MatchingAttribute, match_value: &Value) -> String {
+    match (matching_attribute.field(), match_value) {
         (MatchField::Email, Value::String(email)) => normalize_email(email),
         _ => match_value.to_string(),
     }

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use crate::api::Token;
 use crate::cli::GlobalArgs;
-use crate::commands::Printer;
 use crate::manifest::{self, Diagnostics, Manifest};
 use crate::plural::counted;
+use crate::printer::Printer;
 use crate::secret::Secrets;
 use crate::targeting::{Targeting, TargetingError};
 
@@ -53,9 +53,27 @@ pub fn report_invalid(
     } else {
         diagnostics
     };
-    super::validate::print_diagnostics(printer, diagnostics);
+    print_diagnostics(printer, diagnostics);
     printer.status(&format!(
         "Nothing was planned or applied: fix {what} and run again."
+    ));
+}
+
+/// Prints every problem, one diagnostic each, then a count: `validate`,
+/// `plan` and `apply` all print invalid files so, and they look the same.
+pub fn print_diagnostics(printer: &Printer, diagnostics: Diagnostics) {
+    let count = diagnostics.problems.len();
+    let files = diagnostics.file_count();
+    for problem in diagnostics.problems {
+        printer.error(&miette::Report::new(problem));
+    }
+    let in_files = match files {
+        0 => String::new(),
+        n => format!(" in {}", counted(n, "file", "files")),
+    };
+    printer.status(&format!(
+        "error: {} found{in_files}",
+        counted(count, "problem", "problems"),
     ));
 }
 

@@ -15,9 +15,17 @@ use miette::{Diagnostic, LabeledSpan};
 
 use crate::api::Notices;
 use crate::apply::Progress;
-use crate::apply::confirm::{self, Reply};
 use crate::cli::{ColorChoice, GlobalArgs};
 use crate::terminal;
+
+/// What became of a yes/no question ([`Printer::ask`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    Yes,
+    No,
+    /// There is no terminal to ask on.
+    NoTerminal,
+}
 
 /// Decides colour, verbosity and terminal-ness for one run.
 #[derive(Debug, Clone)]
@@ -248,7 +256,7 @@ impl Printer {
             return Ok(Reply::NoTerminal);
         }
         let asked = tokio::task::spawn_blocking(move || {
-            confirm::ask_with(question, std::io::stderr(), std::io::stdin().lock())
+            ask_on(question, std::io::stderr(), std::io::stdin().lock())
         });
         let agreed = asked.await.map_err(std::io::Error::other)??;
         Ok(if agreed { Reply::Yes } else { Reply::No })
@@ -452,5 +460,42 @@ impl std::error::Error for Cause {
         self.source
             .as_deref()
             .map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Writes `question` on `output` and reads one line from `input`: only `y`
+/// or `yes` (any case) agrees; anything else, or end of input, declines.
+fn ask_on(
+    question: &str,
+    mut output: impl Write,
+    mut input: impl std::io::BufRead,
+) -> std::io::Result<bool> {
+    output.write_all(question.as_bytes())?;
+    output.flush()?;
+    let mut answer = String::new();
+    input.read_line(&mut answer)?;
+    let answer = answer.trim().to_ascii_lowercase();
+    Ok(answer == "y" || answer == "yes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(text: &str) -> bool {
+        let mut shown = Vec::new();
+        let agreed = ask_on("Go? [y/N] ", &mut shown, text.as_bytes()).unwrap();
+        assert_eq!(String::from_utf8(shown).unwrap(), "Go? [y/N] ");
+        agreed
+    }
+
+    #[test]
+    fn only_yes_agrees() {
+        assert!(answer("y\n"));
+        assert!(answer(" YES \n"));
+        assert!(!answer("\n"));
+        assert!(!answer("n\n"));
+        assert!(!answer("yep\n"));
+        assert!(!answer(""));
     }
 }

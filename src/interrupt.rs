@@ -1,16 +1,18 @@
-//! Ctrl-C and SIGTERM. The first signal asks the executor to start nothing
-//! new and let requests in flight finish; a second one stops waiting for
-//! them.
+//! Ctrl-C and SIGTERM, for every command that listens. `plan` and `import`
+//! end at the first signal, having written nothing; during an apply, the
+//! first asks the executor to start nothing new and let requests in flight
+//! finish, and a second one stops waiting for them.
 
 use tokio::sync::watch;
 
-/// The sending side: whoever decides that apply should stop.
+/// The sending side: whoever decides that the command should stop.
 #[derive(Debug, Clone)]
 pub struct StopHandle {
     level: watch::Sender<u8>,
 }
 
-/// The receiving side, held by the executor.
+/// The receiving side, held by the command (apply's executor, or the
+/// wait of `plan` and `import`).
 #[derive(Debug, Clone)]
 pub struct Stop {
     level: watch::Receiver<u8>,

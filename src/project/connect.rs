@@ -7,9 +7,10 @@ use miette::Context;
 
 use crate::api::{ApiError, Client, ClientConfig, Token, destination};
 use crate::cli::GlobalArgs;
-use crate::commands::Printer;
-use crate::manifest::Manifest;
+use crate::manifest::{self, Manifest, ProjectRoot};
 use crate::plan::{Live, PlanError, PlanKey};
+use crate::printer::Printer;
+use crate::project::secrets;
 use crate::sandbox::RunningSandbox;
 
 /// A client for the API, or for an in-process sandbox kept alive as long as
@@ -55,6 +56,29 @@ impl Connection {
 /// `--token-file`; with
 /// `--sandbox`, starts the project's sandbox (state in `<root>/.zeeg/`) and
 /// uses its built-in token instead.
+/// Connects for a command that reads no people files (`import`, `doctor`)
+/// as `zeeg plan FOLDER` would: to the API the project of `folder` names
+/// in its zeeg.yaml (read and checked as `plan` reads it), or to that
+/// project's sandbox; also gives the project root.
+pub async fn connect_for_folder(
+    printer: &Printer,
+    global: &GlobalArgs,
+    sandbox: bool,
+    folder: &Path,
+) -> miette::Result<(PathBuf, Connection)> {
+    let ProjectRoot { root, config_file } = manifest::project_root(folder);
+    let configured_url = match (config_file, sandbox) {
+        (Some(file), false) => {
+            let config = manifest::read_config(&file)
+                .map_err(|diagnostics| diagnostics.without(&secrets(global)))?;
+            config.api_url
+        }
+        _ => None,
+    };
+    let connection = connect(printer, global, sandbox, &root, configured_url.as_deref()).await?;
+    Ok((root, connection))
+}
+
 pub async fn connect(
     printer: &Printer,
     global: &GlobalArgs,
@@ -81,7 +105,7 @@ pub async fn connect(
     let base_url = destination::base_url(
         global.api_url.as_deref(),
         configured_url,
-        &shown(&project_root.join(crate::manifest::CONFIG_FILE)),
+        &manifest::shown(&project_root.join(manifest::CONFIG_FILE)),
     )?;
     let token = load_token(global.token_file.clone()).await?;
     let plan_key = PlanKey::from_token(&token);
@@ -104,12 +128,4 @@ async fn load_token(token_file: Option<PathBuf>) -> Result<Token, ApiError> {
         let _ = sender.send(Token::load(token_file.as_deref()));
     });
     answer.await.unwrap_or(Err(ApiError::MissingToken))
-}
-
-/// A path relative to the current folder when under it, as a user would type it.
-fn shown(path: &Path) -> PathBuf {
-    std::env::current_dir()
-        .ok()
-        .and_then(|current| path.strip_prefix(current).ok())
-        .map_or_else(|| path.to_path_buf(), Path::to_path_buf)
 }
