@@ -79,6 +79,12 @@ const fn field_names<const N: usize>(text_only: bool) -> [&'static str; N] {
     names
 }
 
+/// A writable field by JSON name, as the table has it; `None` for any other
+/// name.
+pub fn writable_field(name: &str) -> Option<(&'static str, FieldKind)> {
+    FIELDS.iter().find(|(field, _)| *field == name).copied()
+}
+
 /// The networks a person's `socials` object holds.
 pub const SOCIAL_NETWORKS: &[&str] = &["linkedin", "twitter", "facebook", "instagram"];
 

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::attributes::CustomAttributes;
 use crate::api::model::{CompanyRef, Person, Socials};
-use crate::person::{SCALAR_FIELDS, SOCIAL_NETWORKS};
+use crate::person::{FieldKind, SOCIAL_NETWORKS, writable_field};
 
 /// Field errors of a 422, in the order found: JSON path → messages.
 #[derive(Debug, Default)]
@@ -97,49 +97,79 @@ pub(crate) fn parse_person(
     let mut errors = FieldErrors::default();
     let mut input = PersonInput::default();
     for (key, value) in object {
-        let key = key.as_str();
-        if let Some(field) = SCALAR_FIELDS.iter().find(|f| **f == key) {
-            match value {
-                Value::Null => input.patch.scalars.push((field, None)),
-                Value::String(s) => input.patch.scalars.push((field, Some(s.clone()))),
-                _ => errors.add(key, "must be a string or null"),
-            }
-            continue;
-        }
-        match (key, origin) {
-            ("emails", _) => input.patch.emails = parse_emails(value, &mut errors),
-            ("companyId", _) => match value {
-                Value::Null => input.patch.company_id = Some(None),
-                Value::String(s) => input.patch.company_id = Some(Some(s.clone())),
-                _ => errors.add(key, "must be a string or null"),
-            },
-            ("socials", _) => input.patch.socials = parse_socials(value, &mut errors),
-            ("customAttributes", _) => {
-                input.patch.custom = parse_custom(value, attributes, &mut errors)
-            }
-            ("id", Origin::Seed) => match value {
-                Value::String(s) if !s.trim().is_empty() => input.id = Some(s.clone()),
-                _ => errors.add(key, "must be a non-empty string"),
-            },
-            ("createdAt", Origin::Seed) => input.created_at = parse_timestamp(key, value, &mut errors),
-            ("updatedAt", Origin::Seed) => input.updated_at = parse_timestamp(key, value, &mut errors),
-            ("company", Origin::Seed) => match serde_json::from_value::<Option<CompanyRef>>(value.clone()) {
-                Ok(company) => input.company = company,
-                Err(_) => errors.add(key, "must be null or an object with a string `id`, and `name` and `domain` (string or null)"),
-            },
-            ("id" | "createdAt" | "updatedAt", Origin::Request) => {
-                errors.add(key, "is read-only and cannot be sent")
-            }
-            ("company", Origin::Request) => {
-                errors.add(key, "is read-only; send `companyId` to link a company")
-            }
-            _ => errors.add(key, "is not a field of a person"),
+        match writable_field(key) {
+            Some((field, kind)) => parse_field(
+                field,
+                kind,
+                value,
+                attributes,
+                &mut input.patch,
+                &mut errors,
+            ),
+            None => parse_other(key, value, origin, &mut input, &mut errors),
         }
     }
     if errors.is_empty() {
         Ok(input)
     } else {
         Err(errors)
+    }
+}
+
+/// A writable field into the patch, by what the person's field table says
+/// it holds.
+fn parse_field(
+    field: &'static str,
+    kind: FieldKind,
+    value: &Value,
+    attributes: &CustomAttributes,
+    patch: &mut PersonPatch,
+    errors: &mut FieldErrors,
+) {
+    match kind {
+        FieldKind::Text => match value {
+            Value::Null => patch.scalars.push((field, None)),
+            Value::String(s) => patch.scalars.push((field, Some(s.clone()))),
+            _ => errors.add(field, "must be a string or null"),
+        },
+        FieldKind::Emails => patch.emails = parse_emails(value, errors),
+        FieldKind::CompanyId => match value {
+            Value::Null => patch.company_id = Some(None),
+            Value::String(s) => patch.company_id = Some(Some(s.clone())),
+            _ => errors.add(field, "must be a string or null"),
+        },
+        FieldKind::Socials => patch.socials = parse_socials(value, errors),
+        FieldKind::CustomAttributes => patch.custom = parse_custom(value, attributes, errors),
+    }
+}
+
+/// Any other key: the read-only fields a seed may set and a request may not,
+/// or no field at all.
+fn parse_other(
+    key: &str,
+    value: &Value,
+    origin: Origin,
+    input: &mut PersonInput,
+    errors: &mut FieldErrors,
+) {
+    match (key, origin) {
+        ("id", Origin::Seed) => match value {
+            Value::String(s) if !s.trim().is_empty() => input.id = Some(s.clone()),
+            _ => errors.add(key, "must be a non-empty string"),
+        },
+        ("createdAt", Origin::Seed) => input.created_at = parse_timestamp(key, value, errors),
+        ("updatedAt", Origin::Seed) => input.updated_at = parse_timestamp(key, value, errors),
+        ("company", Origin::Seed) => match serde_json::from_value::<Option<CompanyRef>>(value.clone()) {
+            Ok(company) => input.company = company,
+            Err(_) => errors.add(key, "must be null or an object with a string `id`, and `name` and `domain` (string or null)"),
+        },
+        ("id" | "createdAt" | "updatedAt", Origin::Request) => {
+            errors.add(key, "is read-only and cannot be sent")
+        }
+        ("company", Origin::Request) => {
+            errors.add(key, "is read-only; send `companyId` to link a company")
+        }
+        _ => errors.add(key, "is not a field of a person"),
     }
 }
 
@@ -319,6 +349,21 @@ mod tests {
 
     fn empty_person() -> Person {
         serde_json::from_value(json!({"id": "x", "createdAt": "", "updatedAt": ""})).unwrap()
+    }
+
+    #[test]
+    fn every_field_of_the_table_is_a_field_of_a_person() {
+        for (field, _) in crate::person::FIELDS {
+            let body = object(json!({ *field: null }));
+            let parsed = parse_person(&body, &CustomAttributes::default(), Origin::Request);
+            assert!(parsed.is_ok(), "{field} is read as a field");
+        }
+        let unknown = parse_person(
+            &object(json!({"nickname": null})),
+            &CustomAttributes::default(),
+            Origin::Request,
+        );
+        assert!(unknown.is_err_and(|errors| errors.contains("nickname")));
     }
 
     #[test]

@@ -53,13 +53,19 @@ fn line_of(i: usize) -> usize {
     2 + 4 * i
 }
 
-fn apply(sandbox: &Sandbox, project: &Project, extra: &[&str]) -> common::Run {
-    run(sandbox
-        .zeeg()
+/// `zeeg apply PROJECT EXTRA` in the project, against `sandbox`.
+fn apply_command(sandbox: &Sandbox, project: &Project, extra: &[&str]) -> std::process::Command {
+    let mut command = sandbox.zeeg();
+    command
         .arg("apply")
         .arg(project.path())
         .args(extra)
-        .current_dir(project.path()))
+        .current_dir(project.path());
+    command
+}
+
+fn apply(sandbox: &Sandbox, project: &Project, extra: &[&str]) -> common::Run {
+    run(&mut apply_command(sandbox, project, extra))
 }
 
 fn plan(sandbox: &Sandbox, project: &Project, extra: &[&str]) -> common::Run {
@@ -260,18 +266,10 @@ fn a_read_only_token_gets_a_clear_403_and_writes_nothing() {
 fn without_a_terminal_the_prompt_is_refused_unless_auto_approved() {
     let sandbox = Sandbox::start(&[]);
     let project = Project::new(3, engineer);
-    let refused = apply(&sandbox, &project, &[]);
-    assert_eq!(refused.code, 1, "{}\n{}", refused.stdout, refused.stderr);
-    assert!(
-        refused.stderr.contains("--auto-approve"),
-        "{}",
-        refused.stderr
-    );
-    // The plan was shown before the refusal.
-    assert!(
-        refused.stdout.contains("Plan: 3 to create"),
-        "{}",
-        refused.stdout
+    // The plan, then the refusal and what to do.
+    crate::zeeg_snapshot!(
+        "no-terminal-no-auto-approve",
+        &mut apply_command(&sandbox, &project, &[])
     );
     assert_eq!(Api::new(&sandbox).total(), 0);
 }
@@ -347,11 +345,12 @@ fn the_safety_limit_refuses_mass_updates_unless_forced() {
     let message = json["warnings"][0]["message"].as_str().unwrap();
     assert!(message.starts_with(warning), "{message}");
 
-    let refused = apply(&sandbox, &project, &["--auto-approve"]);
-    assert_eq!(refused.code, 1, "{}\n{}", refused.stdout, refused.stderr);
+    let refused = crate::zeeg_snapshot!(
+        "safety-limit-refused",
+        &mut apply_command(&sandbox, &project, &["--auto-approve"]),
+        [common::ID_FILTER]
+    );
     assert!(refused.stdout.contains(warning), "{}", refused.stdout);
-    assert!(refused.stderr.contains("10 of 20"), "{}", refused.stderr);
-    assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
     let api = Api::new(&sandbox);
     assert_eq!(
         api.person("p0@example.com")["jobTitle"],

@@ -64,8 +64,11 @@ pub fn shown(command: &Command, run: &Run) -> String {
     line.push_str(" zeeg");
     for arg in command.get_args() {
         let arg = arg.to_string_lossy();
-        if arg.is_empty() || arg.contains(char::is_whitespace) {
-            line.push_str(&format!(" '{arg}'"));
+        // Quoted as a shell would need it, so the line can be pasted.
+        if arg.is_empty()
+            || arg.contains(|c: char| c.is_whitespace() || "*?[]{}$'\"\\|&;<>()`!#~".contains(c))
+        {
+            line.push_str(&format!(" '{}'", arg.replace('\'', r"'\''")));
         } else {
             line.push_str(&format!(" {arg}"));
         }
@@ -76,9 +79,17 @@ pub fn shown(command: &Command, run: &Run) -> String {
     )
 }
 
+/// A snapshot filter for the ids a sandbox makes, for the snapshots that show
+/// them (the ids a test seeds are its own, and kept).
+pub const ID_FILTER: (&str, &str) = (
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    "[id]",
+);
+
 /// Snapshot settings that filter out what differs from run to run in
-/// zeeg's output: the temporary folders, the loopback ports and the ids a
-/// sandbox makes; then the `extra` filters (regex, replacement).
+/// zeeg's output, the temporary folders and the loopback ports, then
+/// whatever the `extra` filters (regex, replacement) say, such as
+/// [`ID_FILTER`].
 pub fn snapshot_settings(extra: &[(&str, &str)]) -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     let temp = std::env::temp_dir();
@@ -86,10 +97,6 @@ pub fn snapshot_settings(extra: &[(&str, &str)]) -> insta::Settings {
     let temp = escaped(temp.trim_end_matches('/'));
     settings.add_filter(&format!(r"{temp}/\.tmp[A-Za-z0-9]+"), "[temp]");
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
-    settings.add_filter(
-        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-        "[id]",
-    );
     for (regex, replacement) in extra {
         settings.add_filter(regex, *replacement);
     }
@@ -112,20 +119,23 @@ fn escaped(text: &str) -> String {
 /// and stderr together (see [`shown`]) as `name`, through the filters of
 /// [`snapshot_settings`] and any extra `[(regex, replacement), …]`; returns
 /// the run. For the runs whose whole output is the behaviour: one snapshot
-/// says all of it, as a user would see it.
+/// says all of it, as a user would see it. Messages wrap at 100 columns
+/// before the filters apply, so a path in one is best given relative to the
+/// folder the run is in: the wrap then never depends on the temporary
+/// folder's length.
 #[macro_export]
 macro_rules! zeeg_snapshot {
     ($name:expr, $command:expr) => {
         $crate::zeeg_snapshot!($name, $command, [])
     };
-    ($name:expr, $command:expr, [$(($regex:expr, $replacement:expr)),* $(,)?]) => {
+    ($name:expr, $command:expr, [$($filter:expr),* $(,)?]) => {
         // A match keeps the temporaries of `$command` (`zeeg().args(…)`)
         // alive to its end, where a `let` would drop them.
         match $command {
             command => {
                 let command: &mut std::process::Command = command;
                 let run = $crate::common::run(command);
-                let mut settings = $crate::common::snapshot_settings(&[$(($regex, $replacement)),*]);
+                let mut settings = $crate::common::snapshot_settings(&[$($filter),*]);
                 settings.set_omit_expression(true);
                 settings.bind(|| {
                     insta::assert_snapshot!($name, $crate::common::shown(command, &run));

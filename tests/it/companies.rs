@@ -65,8 +65,15 @@ fn setup(people: &str) -> Setup {
 }
 
 impl Setup {
+    /// `zeeg ARGS` in the project, against its sandbox.
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut command = self.sandbox.zeeg();
+        command.current_dir(self.dir.path()).args(args);
+        command
+    }
+
     fn zeeg(&self, args: &[&str]) -> common::Run {
-        run(self.sandbox.zeeg().current_dir(self.dir.path()).args(args))
+        run(&mut self.command(args))
     }
 
     fn zeeg_via(&self, api_url: &str, args: &[&str]) -> common::Run {
@@ -199,19 +206,11 @@ fn a_domain_neither_declared_nor_live_is_an_error_at_its_line_but_valid_offline(
     let people =
         "people:\n  - firstName: Ann\n    emails: [ann@x.example]\n    company: nowhere.example\n";
     let setup = setup(people);
-    let out = setup.zeeg(&["plan", "people"]);
-    assert_eq!(out.code, 1, "{}", out.stdout);
-    assert!(
-        out.stderr.contains("team.yaml:4") && out.stderr.contains("nowhere.example"),
-        "{}",
-        out.stderr
+    // At its line, with no partial plan.
+    crate::zeeg_snapshot!(
+        "a-domain-neither-declared-nor-live",
+        &mut setup.command(&["plan", "people"])
     );
-    assert!(
-        out.stderr.contains("domain: nowhere.example"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stdout.is_empty(), "no partial plan: {}", out.stdout);
     let out = setup.zeeg(&["validate", "people"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains("2 companies"), "{}", out.stderr);
@@ -222,20 +221,15 @@ fn a_company_id_that_names_no_company_is_an_error_at_plan_not_a_refusal_at_apply
     // Initech's id exists (Max links to it); the other names nothing.
     let people = "people:\n  - firstName: Jane\n    emails: [jane@acme.example]\n    companyId: 9e2d4c6a-8b1f-4a3e-b5c7-0d9f2e4a6b81\n  - firstName: Ann\n    emails: [ann@x.example]\n    companyId: 11111111-2222-4333-8444-555555555555\n";
     let setup = setup(people);
-    for args in [
-        &["plan", "people"][..],
-        &["plan", "people", "--format", "json"],
-        &["apply", "people", "--auto-approve"],
+    for (name, args) in [
+        ("plan", &["plan", "people"][..]),
+        ("plan-json", &["plan", "people", "--format", "json"]),
+        ("apply", &["apply", "people", "--auto-approve"]),
     ] {
-        let out = setup.zeeg(args);
-        assert_eq!(out.code, 1, "{args:?}: {}\n{}", out.stdout, out.stderr);
-        assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
-        assert!(
-            out.stderr.contains(
-                "team.yaml:5: the `companyId` 11111111-2222-4333-8444-555555555555 names no company"
-            ),
-            "{args:?}: {}",
-            out.stderr
+        // Only the id that names nothing, at its line.
+        let out = crate::zeeg_snapshot!(
+            format!("a-company-id-of-no-company-{name}"),
+            &mut setup.command(args)
         );
         assert!(!out.stderr.contains("9e2d4c6a"), "{}", out.stderr);
     }
@@ -266,13 +260,9 @@ fn an_unknown_company_in_zeeg_yaml_defaults_is_reported_where_it_is() {
 fn company_and_company_id_on_one_entry_is_an_error_at_its_line() {
     let people = "people:\n  - firstName: Ann\n    emails: [ann@x.example]\n    company: acme.example\n    companyId: 5f3b8a2e-1c4d-4e6f-9a7b-2d8c0e1f3a45\n";
     let setup = setup(people);
-    let out = setup.zeeg(&["validate", "people"]);
-    assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("team.yaml:4:5"), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("`company` and `companyId`"),
-        "{}",
-        out.stderr
+    crate::zeeg_snapshot!(
+        "company-and-company-id",
+        &mut setup.command(&["validate", "people"])
     );
 }
 
@@ -463,18 +453,12 @@ fn apply_json_counts_a_stale_company_change_with_the_companies() {
 #[test]
 fn a_token_that_may_not_write_stops_at_the_first_company_and_sends_no_person() {
     let setup = setup(PEOPLE);
-    let out = run(setup
-        .sandbox
-        .zeeg()
-        .env("ZEEG_API_TOKEN", common::READ_TOKEN)
-        .current_dir(setup.dir.path())
-        .args(["apply", "people", "--auto-approve", "--parallelism", "1"]));
-    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("crm:write"), "{}", out.stdout);
-    assert!(
-        out.stdout.contains("4 entries were not sent"),
-        "{}",
-        out.stdout
+    crate::zeeg_snapshot!(
+        "a-token-that-may-not-write",
+        setup
+            .command(&["apply", "people", "--auto-approve", "--parallelism", "1"])
+            .env("ZEEG_API_TOKEN", common::READ_TOKEN),
+        [common::ID_FILTER]
     );
     assert_eq!(
         company_of(&setup.sandbox, "jane@acme.example"),

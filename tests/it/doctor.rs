@@ -496,7 +496,7 @@ async fn against_the_sandbox_every_check_zeeg_relies_on_holds() {
 
     let read = doctor(&url, &[]).await;
     assert_eq!(read.code, 0, "{}\n{}", read.stdout, read.stderr);
-    crate::common::snapshot_settings(&[]).bind(|| {
+    crate::common::snapshot_settings(&[crate::common::ID_FILTER]).bind(|| {
         insta::assert_snapshot!("sandbox-table", read.stdout);
     });
 
@@ -509,7 +509,7 @@ async fn against_the_sandbox_every_check_zeeg_relies_on_holds() {
         "the sandbox serves every endpoint, companies too"
     );
     assert_eq!(verdicts.len(), zeeg::doctor::CHECKS.len());
-    crate::common::snapshot_settings(&[]).bind(|| {
+    crate::common::snapshot_settings(&[crate::common::ID_FILTER]).bind(|| {
         insta::assert_snapshot!("sandbox-write-json", write.stdout);
     });
     // What --write sends is announced on stderr, by id and field names only.
@@ -869,7 +869,7 @@ async fn people_created_in_one_second_listed_not_by_id() {
                 && o.ends_with(", created the same second")),
         "{order}"
     );
-    crate::common::snapshot_settings(&[]).bind(|| {
+    crate::common::snapshot_settings(&[crate::common::ID_FILTER]).bind(|| {
         insta::assert_snapshot!("ties-not-by-id-text", table);
     });
     plans_the_example_as_against_the_sandbox(Break::TiesNotById).await;
@@ -977,7 +977,7 @@ async fn an_upsert_that_clears_an_omitted_field_is_caught_and_mended() {
         "{omitted}"
     );
     let text = doctor_text(&url).await;
-    crate::common::snapshot_settings(&[]).bind(|| {
+    crate::common::snapshot_settings(&[crate::common::ID_FILTER]).bind(|| {
         insta::assert_snapshot!("omitted-cleared-text", text);
     });
     // The sandbox holds what it held (but for updatedAt): the field is back.
@@ -1075,7 +1075,7 @@ fn an_empty_workspace_says_what_it_cannot_check() {
         run.stdout, run.stderr
     );
     assert!(dir.path().join(".zeeg").is_dir(), "the project's sandbox");
-    crate::common::snapshot_settings(&[]).bind(|| {
+    crate::common::snapshot_settings(&[crate::common::ID_FILTER]).bind(|| {
         insta::assert_snapshot!("empty-workspace-table", run.stdout);
     });
 }

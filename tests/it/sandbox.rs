@@ -33,10 +33,13 @@ const SEED_PAGE_BODY: &str = r#"
 /// Snapshot of a body with ids and timestamps replaced.
 macro_rules! assert_body_snapshot {
     ($name:expr, $body:expr) => {
-        common::snapshot_settings(&[(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", "[timestamp]")])
-            .bind(|| {
-                insta::assert_snapshot!($name, serde_json::to_string_pretty(&$body).unwrap());
-            });
+        common::snapshot_settings(&[
+            common::ID_FILTER,
+            (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", "[timestamp]"),
+        ])
+        .bind(|| {
+            insta::assert_snapshot!($name, serde_json::to_string_pretty(&$body).unwrap());
+        });
     };
 }
 

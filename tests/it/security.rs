@@ -67,18 +67,13 @@ fn the_person_running_zeeg_may_name_any_host_over_zeeg_yaml() {
 
 #[test]
 fn a_refused_api_url_does_not_print_its_credentials() {
-    let run = common::run(
+    let run = crate::zeeg_snapshot!(
+        "a-refused-api-url-with-credentials",
         common::zeeg()
             .env("ZEEG_API_TOKEN", common::TOKEN)
             .env("ZEEG_API_URL", "https://user:S3CRET@api.zeeg.me/v2")
             .args(["import", "--out"])
-            .arg(tempfile::tempdir().unwrap().path().join("out")),
-    );
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("https://***@api.zeeg.me/v2"),
-        "{}",
-        run.stderr
+            .arg(tempfile::tempdir().unwrap().path().join("out"))
     );
     assert!(!run.stderr.contains("S3CRET"), "{}", run.stderr);
 }
@@ -127,14 +122,19 @@ const SECRET: &str = "rw-token-4f9c2a7e";
 
 /// `zeeg ARGS` in `dir`, with [`SECRET`] as the token and an API that is
 /// never reached (the files are refused first).
+fn offline_command(dir: &Path, args: &[&str]) -> std::process::Command {
+    let mut command = common::zeeg();
+    command
+        .current_dir(dir)
+        .env("ZEEG_API_TOKEN", SECRET)
+        .env("ZEEG_API_URL", "http://127.0.0.1:9/v2")
+        .args(args);
+    command
+}
+
+/// A run of [`offline_command`].
 fn offline(dir: &Path, args: &[&str]) -> common::Run {
-    common::run(
-        common::zeeg()
-            .current_dir(dir)
-            .env("ZEEG_API_TOKEN", SECRET)
-            .env("ZEEG_API_URL", "http://127.0.0.1:9/v2")
-            .args(args),
-    )
+    common::run(&mut offline_command(dir, args))
 }
 
 #[test]
@@ -216,11 +216,11 @@ fn a_secret_inside_a_people_file_is_never_quoted() {
         ),
     )
     .unwrap();
-    for args in [
-        &["validate"][..],
-        &["validate", "--format", "json"],
-        &["plan"],
-        &["--token-file", "secret.txt", "validate"],
+    for (name, args) in [
+        ("validate", &["validate"][..]),
+        ("validate-json", &["validate", "--format", "json"]),
+        ("plan", &["plan"]),
+        ("token-file", &["--token-file", "secret.txt", "validate"]),
     ] {
         let mut command = common::zeeg();
         command
@@ -233,14 +233,11 @@ fn a_secret_inside_a_people_file_is_never_quoted() {
         } else {
             command.env("ZEEG_API_TOKEN", SECRET);
         }
-        let run = common::run(&mut command);
+        // Where the token was, `[token]` (JSON has no snippets to show
+        // the cut in).
+        let run = crate::zeeg_snapshot!(format!("a-secret-in-a-file-{name}"), &mut command);
         let all = format!("{}{}", run.stdout, run.stderr);
-        assert_eq!(run.code, 1, "{args:?}: {all}");
         assert!(!all.contains(SECRET), "{args:?}: {all}");
-        // JSON has no snippets to show the cut in.
-        if !args.contains(&"json") {
-            assert!(all.contains("[token]"), "{args:?}: {all}");
-        }
     }
 }
 
@@ -400,27 +397,17 @@ fn a_saved_plan_is_read_within_its_cap_and_only_from_a_regular_file() {
         .unwrap();
     let pipe = tmp.path().join("plan.fifo");
     fifo(&pipe);
+    // Relative to the folder it runs in, as a user would write them.
     let cases: [(&Path, &str); 3] = [
-        (&big, "it holds more than 512 MiB"),
-        (
-            Path::new("/dev/zero"),
-            "it is a character device, not a regular file",
-        ),
-        (&pipe, "it is a FIFO (named pipe), not a regular file"),
+        (Path::new("big.plan"), "too-big"),
+        (Path::new("/dev/zero"), "a-device"),
+        (Path::new("plan.fifo"), "a-fifo"),
     ];
-    for (path, reason) in cases {
+    for (path, name) in cases {
         let started = std::time::Instant::now();
-        let run = offline(tmp.path(), &["apply", "--plan", path.to_str().unwrap()]);
-        assert_eq!(run.code, 1, "{path:?}: {}", run.stderr);
-        assert!(
-            run.stderr.contains("could not read the saved plan") && run.stderr.contains(reason),
-            "{path:?}: {}",
-            run.stderr
-        );
-        assert!(
-            run.stderr.contains(path.to_str().unwrap()),
-            "{}",
-            run.stderr
+        crate::zeeg_snapshot!(
+            format!("saved-plan-{name}"),
+            &mut offline_command(tmp.path(), &["apply", "--plan", path.to_str().unwrap()])
         );
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
@@ -447,26 +434,16 @@ fn a_token_file_is_read_within_its_cap_and_a_fifo_never_hangs() {
             .arg("plan");
         command
     };
+    // Relative to the folder it runs in, as a user would write them.
     let cases: [(&Path, &str); 3] = [
-        (&big, "it holds more than 16 KiB"),
-        (
-            Path::new("/dev/zero"),
-            "it is a character device, not a regular file",
-        ),
+        (Path::new("big.token"), "too-big"),
+        (Path::new("/dev/zero"), "a-device"),
         // No writer: read at once, as empty.
-        (&pipe, "is empty"),
+        (Path::new("token.fifo"), "an-empty-fifo"),
     ];
-    for (path, reason) in cases {
+    for (path, name) in cases {
         let started = std::time::Instant::now();
-        let run = common::run(&mut with_token_file(path));
-        assert_eq!(run.code, 1, "{path:?}: {}", run.stderr);
-        assert!(run.stderr.contains(reason), "{path:?}: {}", run.stderr);
-        assert!(
-            run.stderr.contains(path.to_str().unwrap()),
-            "{}",
-            run.stderr
-        );
-        assert!(!run.stderr.contains("memory allocation"), "{}", run.stderr);
+        crate::zeeg_snapshot!(format!("token-file-{name}"), &mut with_token_file(path));
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
