@@ -100,48 +100,41 @@ impl AttributeType {
         options: &[&str],
         value: &Value,
     ) -> Result<(), ValueRefusal> {
-        let refuse = |problem| {
-            Err(ValueRefusal {
+        match self.problem_with(options, value) {
+            None => Ok(()),
+            Some(problem) => Err(ValueRefusal {
                 slug: slug.to_string(),
                 kind: self,
                 options: options.iter().map(|o| o.to_string()).collect(),
                 problem,
-            })
-        };
+            }),
+        }
+    }
+
+    /// What is wrong with `value` for this type, if anything.
+    fn problem_with(self, options: &[&str], value: &Value) -> Option<ValueProblem> {
         let is_option = |v: &Value| v.as_str().is_some_and(|s| options.contains(&s));
         match (self, value) {
-            (_, Value::Null) => Ok(()),
+            (_, Value::Null) => None,
             (AttributeType::Text, Value::String(text)) => {
                 let length = text.chars().count();
-                if length > TEXT_MAX_CHARS {
-                    refuse(ValueProblem::TooLong { length })
-                } else {
-                    Ok(())
-                }
+                (length > TEXT_MAX_CHARS).then_some(ValueProblem::TooLong { length })
             }
             (AttributeType::Date, Value::String(text)) => {
-                if text.parse::<jiff::civil::Date>().is_ok() && text.len() == 10 {
-                    Ok(())
-                } else {
-                    refuse(ValueProblem::NotADate)
-                }
+                let valid = text.parse::<jiff::civil::Date>().is_ok() && text.len() == 10;
+                (!valid).then_some(ValueProblem::NotADate)
             }
             (AttributeType::Select, Value::String(choice)) => {
-                if is_option(value) {
-                    Ok(())
-                } else {
-                    refuse(ValueProblem::NotAnOption {
-                        value: choice.clone(),
-                    })
-                }
+                (!is_option(value)).then(|| ValueProblem::NotAnOption {
+                    value: choice.clone(),
+                })
             }
             (AttributeType::Multiselect, Value::Array(items)) => {
-                match items.iter().find(|item| !is_option(item)) {
-                    None => Ok(()),
-                    Some(Value::String(choice)) => refuse(ValueProblem::NotAnOption {
+                match items.iter().find(|item| !is_option(item))? {
+                    Value::String(choice) => Some(ValueProblem::NotAnOption {
                         value: choice.clone(),
                     }),
-                    Some(other) => refuse(ValueProblem::WrongKind {
+                    other => Some(ValueProblem::WrongKind {
                         found: kind_of(other),
                     }),
                 }
@@ -149,9 +142,9 @@ impl AttributeType {
             (AttributeType::Number | AttributeType::Rating | AttributeType::Currency, v)
                 if v.is_number() =>
             {
-                Ok(())
+                None
             }
-            (AttributeType::Checkbox, Value::Bool(_)) => Ok(()),
+            (AttributeType::Checkbox, Value::Bool(_)) => None,
             (
                 AttributeType::PhoneNumber
                 | AttributeType::Datetime
@@ -159,8 +152,8 @@ impl AttributeType {
                 | AttributeType::Status
                 | AttributeType::User,
                 Value::String(_),
-            ) => Ok(()),
-            (_, other) => refuse(ValueProblem::WrongKind {
+            ) => None,
+            (_, other) => Some(ValueProblem::WrongKind {
                 found: kind_of(other),
             }),
         }

@@ -449,22 +449,14 @@ impl Client {
             });
         }
         let mut items = Vec::new();
-        let mut previous: Vec<String> = first
-            .collection
-            .iter()
-            .map(|item| item.id().to_owned())
-            .collect();
+        let mut previous = ids_of(&first.collection);
         items.extend(first.collection);
         // `buffered` keeps the pages in order while several are in flight.
         let mut rest = stream::iter(2..=pages)
             .map(|page| self.page::<T>(path, page, MAX_PAGE_SIZE, search))
             .buffered(self.inner.list_concurrency);
         while let Some(page) = rest.try_next().await? {
-            let ids: Vec<String> = page
-                .collection
-                .iter()
-                .map(|item| item.id().to_owned())
-                .collect();
+            let ids = ids_of(&page.collection);
             if ids.is_empty() || ids == previous {
                 // An empty page ends the list whatever the pagination
                 // claimed; the same page twice means the server ignores
@@ -491,6 +483,11 @@ impl Client {
         items.retain(|item| seen.insert(item.id().to_owned()));
         Ok(items)
     }
+}
+
+/// The ids of a page's items, in order.
+fn ids_of<T: Listed>(items: &[T]) -> Vec<String> {
+    items.iter().map(|item| item.id().to_owned()).collect()
 }
 
 /// An answer exactly as it came, for callers that check the API's shapes

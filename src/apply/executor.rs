@@ -29,7 +29,7 @@ use tokio::time::Instant;
 
 use super::progress::Progress;
 use super::{EntryResult, Failure, Job, Reason, Sent, Stopped};
-use crate::api::{Cause, Pacer};
+use crate::api::{Cause, Pacer, Retry};
 use crate::interrupt::Stop;
 
 /// How to run.
@@ -342,57 +342,70 @@ impl<'a, T, I: ExactSizeIterator<Item = Job<T>>> Run<'a, T, I> {
                 return;
             }
         };
-        let Some(open) = self.open.get_mut(&index) else {
+        if !self.open.contains_key(&index) {
             return;
-        };
-        let job = &open.job;
-        let result = match (answer, stopped) {
-            (Ok(sent), _) => {
-                if self
-                    .last_throttle
-                    .is_some_and(|at| at.elapsed() >= self.note_linger)
-                {
-                    self.last_throttle = None;
-                    self.progress.rate_limited(None);
-                }
-                EntryResult::sent(job.source.clone(), job.label.clone(), job.action, sent)
-            }
-            (Err(Failure::Retry(retry)), None) => {
-                if let Some(pace) = retry.pace {
-                    self.last_throttle = Some(Instant::now());
-                    self.progress.rate_limited(Some(pace));
-                }
-                self.progress.println(&retry.line(&job.source.to_string()));
-                open.tries = retry.next_try;
-                open.cause = Some(retry.cause);
-                self.waiting
-                    .push(Reverse((Instant::now() + retry.wait, index)));
-                return;
-            }
+        }
+        let outcome = match (answer, stopped) {
+            (Ok(sent), _) => Ok(sent),
+            (Err(Failure::Retry(retry)), None) => return self.retry_later(index, retry),
             // After a stop the try is not made.
-            (Err(Failure::Retry(retry)), Some(stopped)) => {
-                let reason = Reason::NotRetried {
-                    cause: retry.cause,
-                    stopped,
-                };
-                EntryResult::failed(job.source.clone(), job.label.clone(), job.action, reason)
-            }
-            (Err(Failure::Entry(reason)), _) => {
-                EntryResult::failed(job.source.clone(), job.label.clone(), job.action, reason)
-            }
+            (Err(Failure::Retry(retry)), Some(stopped)) => Err(Reason::NotRetried {
+                cause: retry.cause,
+                stopped,
+            }),
+            (Err(Failure::Entry(reason)), _) => Err(reason),
             (Err(Failure::Fatal(reason)), _) => {
                 if self.aborted.is_none() {
                     self.progress.println(&format!("Stopping: {reason}"));
                     self.aborted = Some(reason.clone());
                 }
-                EntryResult::failed(job.source.clone(), job.label.clone(), job.action, reason)
+                Err(reason)
             }
         };
-        self.open.remove(&index);
+        let Some(Open { job, .. }) = self.open.remove(&index) else {
+            return;
+        };
+        let result = match outcome {
+            Ok(sent) => {
+                self.end_throttle_note();
+                EntryResult::sent(job.source, job.label, job.action, sent)
+            }
+            Err(reason) => EntryResult::failed(job.source, job.label, job.action, reason),
+        };
         self.progress.entry_finished(&result);
         if let Some(slot) = self.results.get_mut(index) {
             *slot = Some(result);
         }
+    }
+
+    /// A success after the last throttled answer has lingered long enough
+    /// takes the rate-limit note off the progress display.
+    fn end_throttle_note(&mut self) {
+        if self
+            .last_throttle
+            .is_some_and(|at| at.elapsed() >= self.note_linger)
+        {
+            self.last_throttle = None;
+            self.progress.rate_limited(None);
+        }
+    }
+
+    /// Puts the job at `index` back in line for its next try, once `retry`
+    /// says how long to wait.
+    fn retry_later(&mut self, index: usize, retry: Retry) {
+        let Some(open) = self.open.get_mut(&index) else {
+            return;
+        };
+        if let Some(pace) = retry.pace {
+            self.last_throttle = Some(Instant::now());
+            self.progress.rate_limited(Some(pace));
+        }
+        self.progress
+            .println(&retry.line(&open.job.source.to_string()));
+        open.tries = retry.next_try;
+        open.cause = Some(retry.cause);
+        self.waiting
+            .push(Reverse((Instant::now() + retry.wait, index)));
     }
 
     /// After a stop, the jobs still waiting to be retried fail with the

@@ -239,7 +239,16 @@ impl Report {
         let earlier = companies.iter().chain(&attributes);
         let not_sent = summary.not_sent + earlier.clone().map(|c| c.not_sent).sum::<usize>();
         let abandoned = summary.abandoned + earlier.map(|c| c.abandoned).sum::<usize>();
-        let ended = if let Some(reason) = self.aborted() {
+        let ended = self.write_early_end(out, not_sent, abandoned);
+        if full {
+            write_summary_line(out, ended, &summary, companies, attributes);
+        }
+    }
+
+    /// Why the run ended early, if it did; and how it ended, for the
+    /// summary line: `stopped`, `interrupted` or `complete`.
+    fn write_early_end(&self, out: &mut String, not_sent: usize, abandoned: usize) -> &'static str {
+        if let Some(reason) = self.aborted() {
             let _ = writeln!(
                 out,
                 "Stopped early: {reason}\n  {not_sent} entries were not sent: every request would fail the same way."
@@ -261,47 +270,6 @@ impl Report {
             "interrupted"
         } else {
             "complete"
-        };
-        if !full {
-            return;
-        }
-        let people = format!(
-            "created, {} updated, {} failed",
-            summary.updated, summary.failed
-        );
-        let attributes = attributes.map_or(String::new(), |a| {
-            let failed = match a.failed {
-                0 => String::new(),
-                n => format!(", {n} failed"),
-            };
-            let created = counted(a.created, "attribute", "attributes");
-            format!("{created} created, {} updated{failed}; ", a.updated)
-        });
-        match companies {
-            None if attributes.is_empty() => {
-                let _ = writeln!(out, "Apply {ended}: {} {people}.", summary.created);
-            }
-            None => {
-                let people = counted(summary.created, "person", "people");
-                let _ = writeln!(
-                    out,
-                    "Apply {ended}: {attributes}{people} created, {} updated, {} failed.",
-                    summary.updated, summary.failed
-                );
-            }
-            Some(c) => {
-                let failed = match c.failed {
-                    0 => String::new(),
-                    n => format!(", {n} failed"),
-                };
-                let _ = writeln!(
-                    out,
-                    "Apply {ended}: {attributes}{} created, {} updated{failed}; {} {people}.",
-                    counted(c.created, "company", "companies"),
-                    c.updated,
-                    counted(summary.created, "person", "people"),
-                );
-            }
         }
     }
 
@@ -381,6 +349,54 @@ pub fn serialize_source<S: Serializer>(
         _marker: std::marker::PhantomData,
     }
     .serialize(serializer)
+}
+
+/// `Apply complete: …`: what each phase created, updated and failed.
+fn write_summary_line(
+    out: &mut String,
+    ended: &str,
+    summary: &Summary,
+    companies: Option<Summary>,
+    attributes: Option<Summary>,
+) {
+    let people = format!(
+        "created, {} updated, {} failed",
+        summary.updated, summary.failed
+    );
+    let attributes = attributes.map_or(String::new(), |a| {
+        let failed = match a.failed {
+            0 => String::new(),
+            n => format!(", {n} failed"),
+        };
+        let created = counted(a.created, "attribute", "attributes");
+        format!("{created} created, {} updated{failed}; ", a.updated)
+    });
+    match companies {
+        None if attributes.is_empty() => {
+            let _ = writeln!(out, "Apply {ended}: {} {people}.", summary.created);
+        }
+        None => {
+            let people = counted(summary.created, "person", "people");
+            let _ = writeln!(
+                out,
+                "Apply {ended}: {attributes}{people} created, {} updated, {} failed.",
+                summary.updated, summary.failed
+            );
+        }
+        Some(c) => {
+            let failed = match c.failed {
+                0 => String::new(),
+                n => format!(", {n} failed"),
+            };
+            let _ = writeln!(
+                out,
+                "Apply {ended}: {attributes}{} created, {} updated{failed}; {} {people}.",
+                counted(c.created, "company", "companies"),
+                c.updated,
+                counted(summary.created, "person", "people"),
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -32,13 +32,6 @@ pub fn leave_out_refused(
     attributes: &[Attribute],
 ) -> (Vec<Person>, Vec<LeftOut>) {
     let mut left_out: Vec<LeftOut> = Vec::new();
-    let mut record = |id: &str, field: String| match left_out.last_mut() {
-        Some(last) if last.id == id => last.fields.push(field),
-        _ => left_out.push(LeftOut {
-            id: id.to_string(),
-            fields: vec![field],
-        }),
-    };
     for person in &mut people {
         for email in &mut person.emails {
             let trimmed = email.trim();
@@ -54,11 +47,32 @@ pub fn leave_out_refused(
             .collect();
         for slug in refused_slugs {
             person.custom_attributes.remove(&slug);
-            record(&person.id, format!("customAttributes.{slug}"));
+            record(
+                &mut left_out,
+                &person.id,
+                format!("customAttributes.{slug}"),
+            );
         }
     }
-    // What the people-file schema refuses (social profiles and URLs that
-    // are not URLs), checked as plan will check the written entry.
+    leave_out_schema_refused(&mut people, &mut left_out);
+    (people, in_id_order(left_out))
+}
+
+/// Adds `field` of person `id` to `left_out` (to the last person's fields
+/// when they are this person's).
+fn record(left_out: &mut Vec<LeftOut>, id: &str, field: String) {
+    match left_out.last_mut() {
+        Some(last) if last.id == id => last.fields.push(field),
+        _ => left_out.push(LeftOut {
+            id: id.to_string(),
+            fields: vec![field],
+        }),
+    }
+}
+
+/// Leaves out what the people-file schema refuses (social profiles and
+/// URLs that are not URLs), checked as plan will check the written entry.
+fn leave_out_schema_refused(people: &mut [Person], left_out: &mut Vec<LeftOut>) {
     let schema_refused = {
         let refs: Vec<&Person> = people.iter().collect();
         refused(&refs, &Companies::of(&refs))
@@ -75,10 +89,14 @@ pub fn leave_out_refused(
             };
             if let Some(slot) = slot {
                 *slot = None;
-                record(&person.id, field);
+                record(left_out, &person.id, field);
             }
         }
     }
+}
+
+/// One `LeftOut` per person, in id order, its fields sorted, none twice.
+fn in_id_order(mut left_out: Vec<LeftOut>) -> Vec<LeftOut> {
     for entry in &mut left_out {
         entry.fields.sort();
         entry.fields.dedup();
@@ -94,7 +112,7 @@ pub fn leave_out_refused(
             false
         }
     });
-    (people, left_out)
+    left_out
 }
 
 /// Whether a people file can keep custom value `value` of `slug` and plan

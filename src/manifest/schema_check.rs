@@ -119,9 +119,7 @@ impl Schema {
         spans: &Spans,
         source: &SourceText,
     ) -> Vec<(String, Problem)> {
-        let instance = error.instance();
-        let (value_span, key_span) = value_and_key_span(spans, &pointer);
-        let field = field_name(&pointer);
+        let (value_span, _) = value_and_key_span(spans, &pointer);
         // The key of `pointer/key` in the document, for problems about a key.
         let key_at = |key: &str| {
             let at = format!("{pointer}/{}", escape(key));
@@ -131,11 +129,11 @@ impl Schema {
                 .unwrap_or_else(|| value_span.clone());
             (at, span)
         };
-        let problem = match error.kind() {
+        match error.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let allowed = self.allowed_keys(error.schema_path().as_str());
                 let context = self.context(&pointer);
-                return unexpected
+                unexpected
                     .iter()
                     .map(|key| {
                         let (at, span) = key_at(key);
@@ -144,30 +142,7 @@ impl Schema {
                             unknown_key(key, &context, &allowed, &pointer).at(source, span),
                         )
                     })
-                    .collect();
-            }
-            ValidationErrorKind::Type { kind } => {
-                let span = if instance.is_object() || instance.is_array() {
-                    key_span
-                } else {
-                    value_span
-                };
-                wrong_type(&field, kind, instance, &pointer).at(source, span)
-            }
-            ValidationErrorKind::Format { format } => {
-                bad_format(format, instance).at(source, value_span)
-            }
-            ValidationErrorKind::MinItems { .. } if pointer == "/people" => {
-                Problem::new(ManifestError::EmptyPeople)
-                    .at(source, key_span)
-                    .label("no people here")
-            }
-            ValidationErrorKind::Pattern { .. } => {
-                let slug = instance.as_str().unwrap_or_default().to_string();
-                Problem::new(ManifestError::BadSlug { slug: slug.clone() })
-                    .at(source, value_span)
-                    .label("not snake_case")
-                    .help(slug_help(&slug))
+                    .collect()
             }
             ValidationErrorKind::PropertyNames { error } => {
                 let key = error.instance().as_str().unwrap_or_default().to_string();
@@ -176,38 +151,13 @@ impl Schema {
                     .at(source, span)
                     .label("custom attribute slugs are snake_case")
                     .help(slug_help(&key));
-                return vec![(at, problem)];
+                vec![(at, problem)]
             }
-            ValidationErrorKind::Enum { .. } if is_attribute_type(&pointer) => {
-                let kind = instance
-                    .as_str()
-                    .map_or_else(|| describe(instance), str::to_string);
-                Problem::new(ManifestError::AttributeType {
-                    help: crate::manifest::attributes::type_help(&kind),
-                    kind,
-                })
-                .at(source, value_span)
-                .label("this type")
+            _ => {
+                let problem = value_problem(error, &pointer, spans, source);
+                vec![(pointer, problem)]
             }
-            ValidationErrorKind::AnyOf { .. } if is_attribute_option(&pointer) => {
-                Problem::new(ManifestError::Schema {
-                    message: format!("{field}: an option is its value or `{{value, color}}`"),
-                })
-                .at(source, value_span)
-                .label("this option")
-                .help("write `gold` or `{value: gold, color: yellow}`, with no other keys")
-            }
-            ValidationErrorKind::AnyOf { .. } if pointer.contains("/customAttributes/") => {
-                nested_custom_value(&field, instance).at(source, key_span)
-            }
-            _ => Problem::new(ManifestError::Schema {
-                // `field` is already quoted where it names a key.
-                message: format!("{field}: {}", error.masked()),
-            })
-            .at(source, value_span)
-            .label("here"),
-        };
-        vec![(pointer, problem)]
+        }
     }
 
     /// The keys the object schema at `schema_path/..` allows.
@@ -240,6 +190,76 @@ impl Schema {
             ["companies", _] => "a company".to_string(),
             [.., last] => format!("`{last}`"),
         }
+    }
+}
+
+/// An attribute `type` zeeg does not know, with the types it does.
+fn unknown_attribute_type(instance: &Value) -> Problem {
+    let kind = instance
+        .as_str()
+        .map_or_else(|| describe(instance), str::to_string);
+    Problem::new(ManifestError::AttributeType {
+        help: crate::manifest::attributes::type_help(&kind),
+        kind,
+    })
+    .label("this type")
+}
+
+/// The problem of a violation about the value at `pointer` (pointed at
+/// by its key when the value is an object or a list of the wrong type).
+fn value_problem(
+    error: &ValidationError<'_>,
+    pointer: &str,
+    spans: &Spans,
+    source: &SourceText,
+) -> Problem {
+    let instance = error.instance();
+    let (value_span, key_span) = value_and_key_span(spans, pointer);
+    let field = field_name(pointer);
+    match error.kind() {
+        ValidationErrorKind::Type { kind } => {
+            let span = if instance.is_object() || instance.is_array() {
+                key_span
+            } else {
+                value_span
+            };
+            wrong_type(&field, kind, instance, pointer).at(source, span)
+        }
+        ValidationErrorKind::Format { format } => {
+            bad_format(format, instance).at(source, value_span)
+        }
+        ValidationErrorKind::MinItems { .. } if pointer == "/people" => {
+            Problem::new(ManifestError::EmptyPeople)
+                .at(source, key_span)
+                .label("no people here")
+        }
+        ValidationErrorKind::Pattern { .. } => {
+            let slug = instance.as_str().unwrap_or_default().to_string();
+            Problem::new(ManifestError::BadSlug { slug: slug.clone() })
+                .at(source, value_span)
+                .label("not snake_case")
+                .help(slug_help(&slug))
+        }
+        ValidationErrorKind::Enum { .. } if is_attribute_type(pointer) => {
+            unknown_attribute_type(instance).at(source, value_span)
+        }
+        ValidationErrorKind::AnyOf { .. } if is_attribute_option(pointer) => {
+            Problem::new(ManifestError::Schema {
+                message: format!("{field}: an option is its value or `{{value, color}}`"),
+            })
+            .at(source, value_span)
+            .label("this option")
+            .help("write `gold` or `{value: gold, color: yellow}`, with no other keys")
+        }
+        ValidationErrorKind::AnyOf { .. } if pointer.contains("/customAttributes/") => {
+            nested_custom_value(&field, instance).at(source, key_span)
+        }
+        _ => Problem::new(ManifestError::Schema {
+            // `field` is already quoted where it names a key.
+            message: format!("{field}: {}", error.masked()),
+        })
+        .at(source, value_span)
+        .label("here"),
     }
 }
 

@@ -340,34 +340,8 @@ fn plan_update(
     item: &DeclaredAttribute,
     live: &Attribute,
 ) -> Result<Option<AttributeChange>, Box<AttributeProblem>> {
+    check_changeable(item, live)?;
     let declaration = &item.declaration;
-    let refuse = |what: &'static str, before: String, after: String| {
-        Box::new(AttributeProblem::CannotChange {
-            at: item.source.clone(),
-            object: item.object,
-            key: declaration.key.clone(),
-            what,
-            before,
-            after,
-        })
-    };
-    if live.is_standard {
-        return Err(Box::new(AttributeProblem::Standard {
-            at: item.source.clone(),
-            object: item.object,
-            key: declaration.key.clone(),
-        }));
-    }
-    if live.kind != declaration.kind {
-        return Err(refuse("type", live.kind.clone(), declaration.kind.clone()));
-    }
-    if live.is_unique != declaration.unique {
-        return Err(refuse(
-            "unique",
-            live.is_unique.to_string(),
-            declaration.unique.to_string(),
-        ));
-    }
     let mut patch = AttributePatch::default();
     let mut fields = Vec::new();
     if live.label != declaration.label {
@@ -406,6 +380,42 @@ fn plan_update(
         options,
         live: Some(live.clone()),
     }))
+}
+
+/// What no patch can change: a standard attribute, the type, uniqueness.
+fn check_changeable(
+    item: &DeclaredAttribute,
+    live: &Attribute,
+) -> Result<(), Box<AttributeProblem>> {
+    let declaration = &item.declaration;
+    let refuse = |what: &'static str, before: String, after: String| {
+        Box::new(AttributeProblem::CannotChange {
+            at: item.source.clone(),
+            object: item.object,
+            key: declaration.key.clone(),
+            what,
+            before,
+            after,
+        })
+    };
+    if live.is_standard {
+        return Err(Box::new(AttributeProblem::Standard {
+            at: item.source.clone(),
+            object: item.object,
+            key: declaration.key.clone(),
+        }));
+    }
+    if live.kind != declaration.kind {
+        return Err(refuse("type", live.kind.clone(), declaration.kind.clone()));
+    }
+    if live.is_unique != declaration.unique {
+        return Err(refuse(
+            "unique",
+            live.is_unique.to_string(),
+            declaration.unique.to_string(),
+        ));
+    }
+    Ok(())
 }
 
 /// What the declared options change of the live ones, and the whole list a

@@ -68,34 +68,9 @@ pub(crate) fn field_changes(
                 let before = live.map_or(Value::Null, |p| Value::from(p.emails.clone()));
                 push_if_changed(&mut fields, name.to_string(), before, after, emails_equal);
             }
-            name if MERGED_KEY_BY_KEY.contains(&name) => match after {
-                Value::Object(keys) => {
-                    for (key, after) in keys {
-                        let before = live.map_or(Value::Null, |p| keyed_value(p, name, key));
-                        push_if_changed(
-                            &mut fields,
-                            format!("{name}.{key}"),
-                            before,
-                            after,
-                            values_equal,
-                        );
-                    }
-                }
-                // The body spells a whole object's `null` out key by key.
-                Value::Null => {
-                    for key in keys(name, live) {
-                        let before = live.map_or(Value::Null, |p| keyed_value(p, name, &key));
-                        push_if_changed(
-                            &mut fields,
-                            format!("{name}.{key}"),
-                            before,
-                            &Value::Null,
-                            values_equal,
-                        );
-                    }
-                }
-                _ => {}
-            },
+            name if MERGED_KEY_BY_KEY.contains(&name) => {
+                keyed_changes(&mut fields, name, after, live);
+            }
             "companyId" => {
                 let before = live
                     .and_then(|p| live_scalar(p, name))
@@ -111,6 +86,28 @@ pub(crate) fn field_changes(
         }
     }
     fields
+}
+
+/// The keys of `socials` or `customAttributes` (`name`) that `after`
+/// changes on `live`, one field change each.
+fn keyed_changes(fields: &mut Vec<FieldChange>, name: &str, after: &Value, live: Option<&Person>) {
+    match after {
+        Value::Object(keys) => {
+            for (key, after) in keys {
+                let before = live.map_or(Value::Null, |p| keyed_value(p, name, key));
+                push_if_changed(fields, format!("{name}.{key}"), before, after, values_equal);
+            }
+        }
+        // The body spells a whole object's `null` out key by key.
+        Value::Null => {
+            for key in keys(name, live) {
+                let before = live.map_or(Value::Null, |p| keyed_value(p, name, &key));
+                let path = format!("{name}.{key}");
+                push_if_changed(fields, path, before, &Value::Null, values_equal);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The change of a person's link by domain (`company`), shown as domains:

@@ -388,80 +388,9 @@ async fn search_each(
 pub fn check_custom_attributes(entries: &[Entry], schema: &ObjectSchema) -> Result<(), LiveError> {
     let mut problems = Vec::new();
     for entry in entries {
-        // The value's own place when it has one (the matching attribute's
-        // slug may have none), else the entry's.
-        let at_of = |slug: &str| {
-            entry
-                .custom_value_at
-                .get(slug)
-                .cloned()
-                .unwrap_or_else(|| entry.source.clone())
-        };
-        let values = entry
-            .fields
-            .get("customAttributes")
-            .and_then(Value::as_object);
-        for (slug, value) in values.into_iter().flatten() {
-            // Unknown and archived slugs are reported below, once.
-            let Some(attribute) = schema
-                .attributes
-                .iter()
-                .find(|a| a.key == *slug && !a.is_archived && !a.is_standard)
-            else {
-                continue;
-            };
-            if let Err(refusal) = attribute.check_value(value) {
-                let problem = CustomAttributeProblem::Value(InvalidCustomValue {
-                    at: at_of(slug),
-                    refusal,
-                });
-                // A value from defaults is wrong once, not once per entry.
-                if !problems.contains(&problem) {
-                    problems.push(problem);
-                }
-            }
-        }
-        let mut slugs: Vec<&str> = entry
-            .fields
-            .get("customAttributes")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flat_map(|object| object.keys().map(String::as_str))
-            .collect();
-        if entry.matching_attribute.is_custom() {
-            slugs.push(entry.matching_attribute.slug());
-        }
-        slugs.dedup();
-        for slug in slugs {
-            // The object lists the standard attributes too, but under
-            // `customAttributes` the API takes only custom ones.
-            let known = schema
-                .attributes
-                .iter()
-                .find(|a| a.key == slug && !a.is_standard);
-            let problem = CustomAttributeProblem::Unknown(match known {
-                Some(attribute) if !attribute.is_archived => continue,
-                None if crate::person::is_standard_slug(slug) => UnknownCustomAttribute {
-                    slug: slug.to_string(),
-                    at: at_of(slug),
-                    archived: false,
-                    help: standard_help(slug),
-                },
-                Some(_) => UnknownCustomAttribute {
-                    slug: slug.to_string(),
-                    at: at_of(slug),
-                    archived: true,
-                    help: format!(
-                        "`{slug}` is archived in Zeeg: restore it there, or remove it from this entry"
-                    ),
-                },
-                None => UnknownCustomAttribute {
-                    slug: slug.to_string(),
-                    at: at_of(slug),
-                    archived: false,
-                    help: missing_help(slug, schema),
-                },
-            });
+        let found = value_problems(entry, schema).chain(slug_problems(entry, schema));
+        for problem in found {
+            // A value from defaults is wrong once, not once per entry.
             if !problems.contains(&problem) {
                 problems.push(problem);
             }
@@ -474,6 +403,90 @@ pub fn check_custom_attributes(entries: &[Entry], schema: &ObjectSchema) -> Resu
         problems.sort_by(|a, b| a.at().cmp(b.at()));
         Err(LiveError::CustomAttributes { problems })
     }
+}
+
+/// Where `entry` writes the value of `slug`: the value's own place when it
+/// has one (the matching attribute's slug may have none), else the entry's.
+fn value_at(entry: &Entry, slug: &str) -> SourceLocation {
+    entry
+        .custom_value_at
+        .get(slug)
+        .cloned()
+        .unwrap_or_else(|| entry.source.clone())
+}
+
+/// The custom values of `entry` that their attribute refuses.
+fn value_problems<'a>(
+    entry: &'a Entry,
+    schema: &'a ObjectSchema,
+) -> impl Iterator<Item = CustomAttributeProblem> + 'a {
+    let values = entry
+        .fields
+        .get("customAttributes")
+        .and_then(Value::as_object);
+    values.into_iter().flatten().filter_map(|(slug, value)| {
+        // Unknown and archived slugs are reported once, by `slug_problems`.
+        let attribute = schema
+            .attributes
+            .iter()
+            .find(|a| a.key == *slug && !a.is_archived && !a.is_standard)?;
+        let refusal = attribute.check_value(value).err()?;
+        Some(CustomAttributeProblem::Value(InvalidCustomValue {
+            at: value_at(entry, slug),
+            refusal,
+        }))
+    })
+}
+
+/// The slugs `entry` sets or matches on that are no live custom attribute
+/// of the workspace.
+fn slug_problems(entry: &Entry, schema: &ObjectSchema) -> Vec<CustomAttributeProblem> {
+    let mut slugs: Vec<&str> = entry
+        .fields
+        .get("customAttributes")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|object| object.keys().map(String::as_str))
+        .collect();
+    if entry.matching_attribute.is_custom() {
+        slugs.push(entry.matching_attribute.slug());
+    }
+    slugs.dedup();
+    slugs
+        .into_iter()
+        .filter_map(|slug| unknown_slug(entry, slug, schema))
+        .map(CustomAttributeProblem::Unknown)
+        .collect()
+}
+
+/// Why `slug` is no custom attribute the API takes, if it is none: unknown,
+/// standard, or archived.
+fn unknown_slug(
+    entry: &Entry,
+    slug: &str,
+    schema: &ObjectSchema,
+) -> Option<UnknownCustomAttribute> {
+    // The object lists the standard attributes too, but under
+    // `customAttributes` the API takes only custom ones.
+    let known = schema
+        .attributes
+        .iter()
+        .find(|a| a.key == slug && !a.is_standard);
+    let (archived, help) = match known {
+        Some(attribute) if !attribute.is_archived => return None,
+        None if crate::person::is_standard_slug(slug) => (false, standard_help(slug)),
+        Some(_) => (
+            true,
+            format!("`{slug}` is archived in Zeeg: restore it there, or remove it from this entry"),
+        ),
+        None => (false, missing_help(slug, schema)),
+    };
+    Some(UnknownCustomAttribute {
+        slug: slug.to_string(),
+        at: value_at(entry, slug),
+        archived,
+        help,
+    })
 }
 
 impl CustomAttributeProblem {

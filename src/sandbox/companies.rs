@@ -44,17 +44,8 @@ pub(crate) fn parse_company(
         let key = key.as_str();
         match (key, origin) {
             ("name" | "domain", _) => {
-                let text = match value {
-                    Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
-                    Value::String(_) => {
-                        errors.add(key, "must not be empty");
-                        continue;
-                    }
-                    Value::Null if origin == Origin::Seed => None,
-                    _ => {
-                        errors.add(key, "must be a string");
-                        continue;
-                    }
+                let Some(text) = name_or_domain(key, value, origin, &mut errors) else {
+                    continue;
                 };
                 if key == "name" {
                     input.name = Some(text);
@@ -94,6 +85,28 @@ pub(crate) fn parse_company(
         Ok(input)
     } else {
         Err(errors)
+    }
+}
+
+/// `name` or `domain` (`key`): a non-empty string, or in a seed null
+/// (`Some(None)`); `None` once the error is added.
+fn name_or_domain(
+    key: &str,
+    value: &Value,
+    origin: Origin,
+    errors: &mut FieldErrors,
+) -> Option<Option<String>> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Some(Some(s.clone())),
+        Value::String(_) => {
+            errors.add(key, "must not be empty");
+            None
+        }
+        Value::Null if origin == Origin::Seed => Some(None),
+        _ => {
+            errors.add(key, "must be a string");
+            None
+        }
     }
 }
 

@@ -115,38 +115,9 @@ fn new_attribute(
     attributes: &CustomAttributes,
 ) -> Result<CustomAttribute, FieldErrors> {
     let mut errors = FieldErrors::default();
-    for key in body.keys().filter(|k| !CREATE_FIELDS.contains(&k.as_str())) {
-        let message = if key == "key" {
-            "cannot be sent: the server derives the key from the label".to_string()
-        } else {
-            format!(
-                "is not a field of an attribute ({})",
-                CREATE_FIELDS.join(", ")
-            )
-        };
-        errors.add(key.as_str(), message);
-    }
+    check_create_fields(body, &mut errors);
     let label = text_field(body, "label", &mut errors);
-    let kind = match body.get("type").and_then(Value::as_str) {
-        None => {
-            errors.add("type", "is required: one of the attribute types");
-            None
-        }
-        Some(name) => match name.parse::<AttributeType>() {
-            Ok(AttributeType::Relation | AttributeType::Currency) => {
-                errors.add(
-                    "type",
-                    "needs fields of its own that the sandbox does not take",
-                );
-                None
-            }
-            Ok(kind) => Some(kind),
-            Err(message) => {
-                errors.add("type", message);
-                None
-            }
-        },
-    };
+    let kind = attribute_type(body, &mut errors);
     let is_required = flag(body, "isRequired", &mut errors);
     let is_archived = flag(body, "isArchived", &mut errors);
     let is_unique = flag(body, "isUnique", &mut errors);
@@ -170,6 +141,61 @@ fn new_attribute(
         is_archived,
         is_unique,
     };
+    add_options(body, &mut attribute, &mut errors);
+    if errors.is_empty() {
+        Ok(attribute)
+    } else {
+        Err(errors)
+    }
+}
+
+/// A field a create does not take is an error of its own.
+fn check_create_fields(body: &Map<String, Value>, errors: &mut FieldErrors) {
+    for key in body.keys().filter(|k| !CREATE_FIELDS.contains(&k.as_str())) {
+        let message = if key == "key" {
+            "cannot be sent: the server derives the key from the label".to_string()
+        } else {
+            format!(
+                "is not a field of an attribute ({})",
+                CREATE_FIELDS.join(", ")
+            )
+        };
+        errors.add(key.as_str(), message);
+    }
+}
+
+/// `type`: required, and one the sandbox can make.
+fn attribute_type(body: &Map<String, Value>, errors: &mut FieldErrors) -> Option<AttributeType> {
+    match body.get("type").and_then(Value::as_str) {
+        None => {
+            errors.add("type", "is required: one of the attribute types");
+            None
+        }
+        Some(name) => match name.parse::<AttributeType>() {
+            Ok(AttributeType::Relation | AttributeType::Currency) => {
+                errors.add(
+                    "type",
+                    "needs fields of its own that the sandbox does not take",
+                );
+                None
+            }
+            Ok(kind) => Some(kind),
+            Err(message) => {
+                errors.add("type", message);
+                None
+            }
+        },
+    }
+}
+
+/// `options`: required for the types that have options, refused for the
+/// others.
+fn add_options(
+    body: &Map<String, Value>,
+    attribute: &mut CustomAttribute,
+    errors: &mut FieldErrors,
+) {
+    let kind = attribute.kind;
     match (body.get("options"), kind.has_options()) {
         (None | Some(Value::Null), true) => {
             errors.add("options", format!("is required for a {kind} attribute"))
@@ -177,17 +203,12 @@ fn new_attribute(
         (None | Some(Value::Null), false) => {}
         (Some(_), false) => errors.add("options", format!("a {kind} attribute has no options")),
         (Some(options), true) => {
-            for (value, color, _) in sent_options(options, "options", &mut errors) {
+            for (value, color, _) in sent_options(options, "options", errors) {
                 if let Err(message) = attribute.push_option(&value, color) {
                     errors.add("options", message);
                 }
             }
         }
-    }
-    if errors.is_empty() {
-        Ok(attribute)
-    } else {
-        Err(errors)
     }
 }
 

@@ -78,11 +78,7 @@ impl Seed {
     }
 
     fn from_value(path: &Path, value: Value) -> Result<Seed, SandboxError> {
-        let invalid = |at: &str, message: &str| SandboxError::SeedInvalid {
-            path: path.to_path_buf(),
-            at: at.to_string(),
-            message: message.to_string(),
-        };
+        let invalid = |at: &str, message: &str| invalid_seed(path, at, message);
         let (people, companies, mapping, declared) = match value {
             // An empty file reads as null: no people.
             Value::Null => (Vec::new(), Vec::new(), false, None),
@@ -115,29 +111,12 @@ impl Seed {
                 ));
             }
         };
-        let mut attributes = Vec::new();
-        for (object, key, declared) in declared.into_iter().flatten() {
-            match declared {
-                None | Some(Value::Null) => {}
-                Some(Value::Object(declared)) => {
-                    for (slug, spec) in declared {
-                        let at = format!("{key}.{slug}");
-                        let attribute = CustomAttribute::from_seed(&slug, &spec)
-                            .map_err(|reason| invalid(&at, &reason))?;
-                        attributes.push((object, attribute));
-                    }
-                }
-                Some(_) => {
-                    return Err(invalid(key, "must be a mapping of slug to attribute"));
-                }
-            }
-        }
         Ok(Seed {
             path: path.to_path_buf(),
             people,
             companies,
             mapping,
-            attributes,
+            attributes: seed_attributes(path, declared.into_iter().flatten())?,
         })
     }
 
@@ -312,4 +291,39 @@ enum Link {
     Id,
     /// `company: {id, name, domain}`: declares the company if need be.
     Object,
+}
+
+/// The custom attributes a seed declares under each object's key.
+fn seed_attributes(
+    path: &Path,
+    declared: impl IntoIterator<Item = (ObjectSlug, &'static str, Option<Value>)>,
+) -> Result<Vec<(ObjectSlug, CustomAttribute)>, SandboxError> {
+    let mut attributes = Vec::new();
+    for (object, key, declared) in declared {
+        match declared {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(declared)) => {
+                for (slug, spec) in declared {
+                    let at = format!("{key}.{slug}");
+                    let attribute = CustomAttribute::from_seed(&slug, &spec)
+                        .map_err(|reason| invalid_seed(path, &at, &reason))?;
+                    attributes.push((object, attribute));
+                }
+            }
+            Some(_) => {
+                let message = "must be a mapping of slug to attribute";
+                return Err(invalid_seed(path, key, message));
+            }
+        }
+    }
+    Ok(attributes)
+}
+
+/// The seed at `path` is invalid at `at`.
+fn invalid_seed(path: &Path, at: &str, message: &str) -> SandboxError {
+    SandboxError::SeedInvalid {
+        path: path.to_path_buf(),
+        at: at.to_string(),
+        message: message.to_string(),
+    }
 }

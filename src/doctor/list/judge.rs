@@ -32,28 +32,7 @@ pub(super) fn judge_envelope(page: &Answer) -> Outcome {
     if !body.get("collection").is_some_and(Value::is_array) {
         problems.push("no `collection` list".to_string());
     }
-    let mut extra = Vec::new();
-    match body.get("pagination").and_then(Value::as_object) {
-        None => problems.push("no `pagination` object".to_string()),
-        Some(pagination) => {
-            let missing: Vec<&str> = PAGINATION_FIELDS
-                .iter()
-                .filter(|(name, kind)| !fits(pagination.get(*name), *kind))
-                .map(|(name, _)| *name)
-                .collect();
-            if !missing.is_empty() {
-                problems.push(format!(
-                    "pagination lacks (or mistypes) {}",
-                    missing.join(", ")
-                ));
-            }
-            extra = pagination
-                .keys()
-                .filter(|k| !PAGINATION_FIELDS.iter().any(|(name, _)| name == k))
-                .map(|k| printable(k))
-                .collect();
-        }
-    }
+    let extra = check_pagination(&body, &mut problems);
     let extra_note = if extra.is_empty() {
         String::new()
     } else {
@@ -78,6 +57,31 @@ pub(super) fn judge_envelope(page: &Answer) -> Outcome {
         ),
         Err(_) => differs(observed, cannot_read()),
     }
+}
+
+/// Adds what is wrong with the `pagination` object of a list answer to
+/// `problems`; gives the keys it holds beside the documented ones.
+fn check_pagination(body: &Value, problems: &mut Vec<String>) -> Vec<String> {
+    let Some(pagination) = body.get("pagination").and_then(Value::as_object) else {
+        problems.push("no `pagination` object".to_string());
+        return Vec::new();
+    };
+    let missing: Vec<&str> = PAGINATION_FIELDS
+        .iter()
+        .filter(|(name, kind)| !fits(pagination.get(*name), *kind))
+        .map(|(name, _)| *name)
+        .collect();
+    if !missing.is_empty() {
+        problems.push(format!(
+            "pagination lacks (or mistypes) {}",
+            missing.join(", ")
+        ));
+    }
+    pagination
+        .keys()
+        .filter(|k| !PAGINATION_FIELDS.iter().any(|(name, _)| name == k))
+        .map(|k| printable(k))
+        .collect()
 }
 
 pub(super) fn cannot_read() -> String {
@@ -160,22 +164,7 @@ pub(super) fn judge_people(people: &[Value]) -> Outcome {
             unreadable += 1;
             continue;
         };
-        for field in person_fields() {
-            if let Some(problem) = field_problem(object, field) {
-                match problems
-                    .iter_mut()
-                    .find(|(f, p, _)| f == field && *p == problem)
-                {
-                    Some((_, _, n)) => *n += 1,
-                    None => problems.push((field.to_string(), problem, 1)),
-                }
-            }
-        }
-        for key in object.keys() {
-            if !person_fields().any(|f| f == key) && !extra.contains(key) {
-                extra.push(key.clone());
-            }
-        }
+        tally_fields(object, &mut problems, &mut extra);
         if serde_json::from_value::<Person>(person.clone()).is_err() {
             unreadable += 1;
         }
@@ -207,6 +196,31 @@ pub(super) fn judge_people(people: &[Value]) -> Outcome {
             observed,
             "zeeg reads missing fields as empty: a plan shows fields it manages as changes to make, and apply sends them again each time",
         )
+    }
+}
+
+/// Counts each field problem of `person` in `problems`, and adds the keys
+/// it holds beside the documented fields to `extra`.
+fn tally_fields(
+    person: &Map<String, Value>,
+    problems: &mut Vec<(String, &'static str, usize)>,
+    extra: &mut Vec<String>,
+) {
+    for field in person_fields() {
+        if let Some(problem) = field_problem(person, field) {
+            match problems
+                .iter_mut()
+                .find(|(f, p, _)| f == field && *p == problem)
+            {
+                Some((_, _, n)) => *n += 1,
+                None => problems.push((field.to_string(), problem, 1)),
+            }
+        }
+    }
+    for key in person.keys() {
+        if !person_fields().any(|f| f == key) && !extra.contains(key) {
+            extra.push(key.clone());
+        }
     }
 }
 

@@ -123,8 +123,8 @@ pub(crate) async fn run(
         .as_ref()
         .and_then(|b| b.get("collection"))
         .and_then(Value::as_array);
+    checks.push(ENVELOPE.with(envelope));
     let Some(people) = collection.cloned() else {
-        checks.push(ENVELOPE.with(envelope));
         for spec in [
             &PERSON_SHAPE,
             &CUSTOM_VALUES,
@@ -137,7 +137,6 @@ pub(crate) async fn run(
         }
         return Ok(None);
     };
-    checks.push(ENVELOPE.with(envelope));
     let pagination = |field: &str| {
         body.as_ref()
             .and_then(|b| b.pointer(&format!("/pagination/{field}")))
@@ -160,18 +159,21 @@ pub(crate) async fn run(
     checks.push(PAGES.with(judge_pages(probe, &people, total).await?));
     checks.push(ORDER.with(judge_order(probe, &people).await?));
 
-    // A person with an email, and preferably a field the omit check of
-    // `--write` can leave out.
-    let with_email = || people.iter().filter(|p| primary_email(p).is_some());
-    let sample = with_email()
-        .find(|p| omittable(p).is_some())
-        .or_else(|| with_email().next())
-        .cloned();
     Ok(Some(Listed {
         total,
+        sample: write_sample(&people),
         people,
-        sample,
     }))
+}
+
+/// The person `--write` checks with: one with an email, and preferably a
+/// field the omit check can leave out.
+fn write_sample(people: &[Value]) -> Option<Value> {
+    let with_email = || people.iter().filter(|p| primary_email(p).is_some());
+    with_email()
+        .find(|p| omittable(p).is_some())
+        .or_else(|| with_email().next())
+        .cloned()
 }
 
 /// The ids of a list answer's collection, in order.

@@ -16,33 +16,8 @@ pub fn read_config(path: &Path) -> Result<Config, Diagnostics> {
 }
 
 pub(super) fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings {
-    let Some((source, _)) = read_source(path, shown_name(path), problems) else {
+    let Some((source, doc, config)) = parse_config(path, problems) else {
         return Settings::default();
-    };
-    let doc = match yaml::parse(source.text()) {
-        Ok(doc) => doc,
-        Err(errors) => {
-            problems.extend(errors.into_iter().map(|e| yaml_problem(&source, e)));
-            return Settings::default();
-        }
-    };
-    let schema = Schema::config();
-    let errors = schema.check(&doc, &source);
-    if !errors.is_empty() {
-        problems.extend(errors.into_iter().map(|(_, p)| p));
-        return Settings::default();
-    }
-    let config = match Config::deserialize(&doc.value) {
-        Ok(config) => config,
-        Err(e) => {
-            problems.push(
-                Problem::new(ManifestError::Schema {
-                    message: e.to_string(),
-                })
-                .at(&source, 0..0),
-            );
-            return Settings::default();
-        }
     };
     let filters = Filters {
         include: glob_set(&doc, &source, "include", &config.include, problems),
@@ -88,6 +63,41 @@ pub(super) fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings 
         company_default_at,
         filters,
         attributes,
+    }
+}
+
+/// zeeg.yaml read, parsed and checked against its schema: its text, its
+/// document and its settings; `None` after adding what is wrong to
+/// `problems`.
+fn parse_config(
+    path: &Path,
+    problems: &mut Vec<Problem>,
+) -> Option<(SourceText, yaml::Document, Config)> {
+    let (source, _) = read_source(path, shown_name(path), problems)?;
+    let doc = match yaml::parse(source.text()) {
+        Ok(doc) => doc,
+        Err(errors) => {
+            problems.extend(errors.into_iter().map(|e| yaml_problem(&source, e)));
+            return None;
+        }
+    };
+    let schema = Schema::config();
+    let errors = schema.check(&doc, &source);
+    if !errors.is_empty() {
+        problems.extend(errors.into_iter().map(|(_, p)| p));
+        return None;
+    }
+    match Config::deserialize(&doc.value) {
+        Ok(config) => Some((source, doc, config)),
+        Err(e) => {
+            problems.push(
+                Problem::new(ManifestError::Schema {
+                    message: e.to_string(),
+                })
+                .at(&source, 0..0),
+            );
+            None
+        }
     }
 }
 

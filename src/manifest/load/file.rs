@@ -183,24 +183,8 @@ pub(super) fn load_file(
         settings,
         keep,
     };
-    // Each person becomes an entry as soon as it is parsed, and its values
-    // and spans are dropped: a big file is never held whole.
     let mut items = Items::default();
-    let streamed = yaml::parse_people(source.text(), &mut |item| {
-        let PeopleItem {
-            index,
-            value,
-            spans,
-            before,
-        } = item;
-        let defaults = before.get("defaults");
-        items.defaults_before.get_or_insert(defaults.is_some());
-        file_of
-            .input(spans, defaults.and_then(Value::as_object))
-            .person(index, value, &mut items);
-        ItemSpans::Drop
-    });
-    let doc = match streamed {
+    let doc = match file_of.stream_people(&mut items) {
         Ok(doc) => doc,
         Err(errors) => {
             let problems = errors.into_iter().map(|e| yaml_problem(&source, e));
@@ -208,24 +192,9 @@ pub(super) fn load_file(
             return None;
         }
     };
-    let defaults = doc.value.get("defaults");
-    let doc = if items.defaults_before == Some(false) && defaults.is_some() {
-        // `defaults` written after `people`: the people are read again,
-        // kept whole this time, and merged once the defaults are known.
-        let mut kept = Vec::new();
-        let Ok(doc) = yaml::parse_people(source.text(), &mut |item| {
-            kept.push((item.index, item.value));
-            ItemSpans::Keep
-        }) else {
-            return None;
-        };
+    let doc = if items.defaults_before == Some(false) && doc.value.get("defaults").is_some() {
         items = Items::default();
-        let file_defaults = doc.value.get("defaults").and_then(Value::as_object);
-        let input = file_of.input(&doc.spans, file_defaults);
-        for (index, value) in kept {
-            input.person(index, value, &mut items);
-        }
-        doc
+        file_of.reread_people(&mut items)?
     } else {
         doc
     };
@@ -235,34 +204,7 @@ pub(super) fn load_file(
             .push(not_people_file(&doc, &source, &found.relative));
         return Some(file);
     }
-    let bad = schema_problems(&doc, &source, &mut out.problems);
-    out.problems.append(&mut items.refused);
-    let Some(bad) = bad else {
-        return Some(file);
-    };
-    if !bad.attributes {
-        let shown = Path::new(&found.shown);
-        out.attributes = load_attributes(&doc, &source, shown, &mut out.problems);
-    }
-    let file_defaults = doc.value.get("defaults").and_then(Value::as_object);
-    let input = file_of.input(&doc.spans, file_defaults);
-    let companies = doc.value.get("companies").and_then(Value::as_array);
-    out.companies
-        .extend(input.load_companies(companies, &bad.companies, &mut out.problems));
-    check_company_keys(
-        &doc.spans,
-        file_defaults,
-        &source,
-        "/defaults",
-        &mut out.problems,
-    );
-    out.problems.append(&mut items.checked);
-    // The first file's entries are moved, not copied.
-    if out.loaded.is_empty() {
-        out.loaded = items.loaded;
-    } else {
-        out.loaded.append(&mut items.loaded);
-    }
+    file_of.load_checked(&doc, items, out);
     Some(file)
 }
 
@@ -291,6 +233,79 @@ impl<'a> FileOf<'a> {
             project_defaults_at: &self.settings.custom_defaults_at,
             project_company_at: self.settings.company_default_at.as_ref(),
             keep: self.keep,
+        }
+    }
+}
+
+impl FileOf<'_> {
+    /// Parses the file, each person made an entry as soon as it is parsed
+    /// and its values and spans dropped: a big file is never held whole.
+    fn stream_people(&self, items: &mut Items) -> Result<yaml::Document, Vec<YamlError>> {
+        yaml::parse_people(self.source.text(), &mut |item| {
+            let PeopleItem {
+                index,
+                value,
+                spans,
+                before,
+            } = item;
+            let defaults = before.get("defaults");
+            items.defaults_before.get_or_insert(defaults.is_some());
+            self.input(spans, defaults.and_then(Value::as_object))
+                .person(index, value, items);
+            ItemSpans::Drop
+        })
+    }
+
+    /// For `defaults` written after `people`: parses the file again, the
+    /// people kept whole this time, and makes them entries once the
+    /// defaults are known.
+    fn reread_people(&self, items: &mut Items) -> Option<yaml::Document> {
+        let mut kept = Vec::new();
+        let doc = yaml::parse_people(self.source.text(), &mut |item| {
+            kept.push((item.index, item.value));
+            ItemSpans::Keep
+        })
+        .ok()?;
+        let file_defaults = doc.value.get("defaults").and_then(Value::as_object);
+        let input = self.input(&doc.spans, file_defaults);
+        for (index, value) in kept {
+            input.person(index, value, items);
+        }
+        Some(doc)
+    }
+
+    /// What a parsed people file adds to `out`: its schema problems, then,
+    /// when the file as a whole is usable, its attributes, its companies and
+    /// its entries.
+    fn load_checked(&self, doc: &yaml::Document, mut items: Items, out: &mut FileOut) {
+        let source = self.source;
+        let bad = schema_problems(doc, source, &mut out.problems);
+        out.problems.append(&mut items.refused);
+        let Some(bad) = bad else {
+            return;
+        };
+        if !bad.attributes {
+            let shown = Path::new(&self.found.shown);
+            out.attributes = load_attributes(doc, source, shown, &mut out.problems);
+        }
+        let file_defaults = doc.value.get("defaults").and_then(Value::as_object);
+        let input = self.input(&doc.spans, file_defaults);
+        let companies = doc.value.get("companies").and_then(Value::as_array);
+        out.companies
+            .extend(input.load_companies(companies, &bad.companies, &mut out.problems));
+        check_company_keys(
+            &doc.spans,
+            file_defaults,
+            source,
+            "/defaults",
+            &mut out.problems,
+        );
+        out.problems.append(&mut items.checked);
+        // The first file's entries are moved, not copied.
+        if out.loaded.is_empty() {
+            out.loaded = items.loaded;
+        } else {
+            out.loaded.append(&mut items.loaded);
         }
     }
 }

@@ -129,28 +129,18 @@ fn load_keeping(paths: &[PathBuf], keep: Keep) -> Result<Manifest, Diagnostics> 
         problems.push(Problem::new(ManifestError::NoFiles));
     }
 
-    let mut files = Vec::new();
-    let mut loaded = Vec::new();
-    let mut companies = Vec::new();
-    let mut attributes = std::mem::take(&mut settings.attributes);
-    let per_file = parallel_map(&found, |item| {
-        let mut out = FileOut::default();
-        let file = load_file(item, &settings, keep, &mut out);
-        (file, out)
-    });
-    for (file, out) in per_file {
-        files.extend(file);
-        // The first file's entries are moved, not copied: with one big file
-        // a copy held every entry twice.
-        if loaded.is_empty() {
-            loaded = out.loaded;
-        } else {
-            loaded.extend(out.loaded);
-        }
-        companies.extend(out.companies);
-        attributes.extend(out.attributes);
-        problems.extend(out.problems);
-    }
+    let mut all = FileOut {
+        attributes: std::mem::take(&mut settings.attributes),
+        ..FileOut::default()
+    };
+    let files = read_files(&found, &settings, keep, &mut all);
+    let FileOut {
+        loaded,
+        companies,
+        attributes,
+        problems: in_files,
+    } = all;
+    problems.extend(in_files);
     check_identities(&loaded, &mut problems);
     check_company_domains(&companies, &mut problems);
     check_attribute_keys(&attributes, &mut problems);
@@ -179,6 +169,36 @@ fn load_keeping(paths: &[PathBuf], keep: Keep) -> Result<Manifest, Diagnostics> 
             .collect(),
         root,
     })
+}
+
+/// Loads every found file (on a few threads), adding what each yields to
+/// `all` in file order; returns the files read.
+fn read_files(
+    found: &[Found],
+    settings: &Settings,
+    keep: Keep,
+    all: &mut FileOut,
+) -> Vec<SourceFile> {
+    let per_file = parallel_map(found, |item| {
+        let mut out = FileOut::default();
+        let file = load_file(item, settings, keep, &mut out);
+        (file, out)
+    });
+    let mut files = Vec::new();
+    for (file, out) in per_file {
+        files.extend(file);
+        // The first file's entries are moved, not copied: with one big file
+        // a copy held every entry twice.
+        if all.loaded.is_empty() {
+            all.loaded = out.loaded;
+        } else {
+            all.loaded.extend(out.loaded);
+        }
+        all.companies.extend(out.companies);
+        all.attributes.extend(out.attributes);
+        all.problems.extend(out.problems);
+    }
+    files
 }
 
 /// Maps `f` over `items` on a few threads, keeping the order. Files are

@@ -174,11 +174,7 @@ impl SavedPlan {
         paths: &[PathBuf],
         key: &PlanKey,
     ) -> SavedPlan {
-        let salt = format!(
-            "{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        );
+        let salt = fresh_salt();
         let Plan {
             attributes,
             companies,
@@ -188,14 +184,7 @@ impl SavedPlan {
             options: _,
         } = plan;
         let keyed = Keyed::new(key, &salt);
-        let relative = |mut source: SourceLocation| {
-            // Saved relative to the root, so it means the same file from
-            // whichever folder apply runs.
-            if let Some(file) = sources.iter().find(|s| s.shown == source.file) {
-                source.file = file.path.clone();
-            }
-            source
-        };
+        let relative = |source| relative_to_root(source, sources);
         let attribute_changes = attributes
             .changes
             .iter()
@@ -236,6 +225,24 @@ impl SavedPlan {
             changes,
         }
     }
+}
+
+/// A new random salt for a saved plan's keyed hashes.
+fn fresh_salt() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// `source` relative to the root, as saved: so it means the same file from
+/// whichever folder apply runs.
+fn relative_to_root(mut source: SourceLocation, sources: &[SourceFile]) -> SourceLocation {
+    if let Some(file) = sources.iter().find(|s| s.shown == source.file) {
+        source.file = file.path.clone();
+    }
+    source
 }
 
 #[cfg(test)]
