@@ -199,3 +199,37 @@ fn a_saved_plan_whose_attribute_moved_is_stale() {
     assert_eq!(stale.code, 4, "{}\n{}", stale.stdout, stale.stderr);
     assert_eq!(setup.attribute("tier")["label"], "Level");
 }
+
+#[test]
+fn import_writes_the_attributes_as_declarations_and_then_plans_clean() {
+    let setup = setup(DECLARED);
+    assert_eq!(setup.zeeg(&["apply", "--auto-approve"]).code, 0);
+    let (status, _) = Api::new(&setup.sandbox).patch(
+        "/crm/objects/people/attributes/nickname",
+        json!({"isArchived": true}),
+    );
+    assert_eq!(status, 200);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let imported = run(setup
+        .sandbox
+        .zeeg()
+        .current_dir(elsewhere.path())
+        .args(["import", "--out", "crm"]));
+    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    let declarations =
+        std::fs::read_to_string(elsewhere.path().join("crm/attributes.yaml")).unwrap();
+    insta::assert_snapshot!("imported_declarations", declarations);
+    let plan = run(setup
+        .sandbox
+        .zeeg()
+        .env("NO_COLOR", "1")
+        .current_dir(elsewhere.path())
+        .args(["plan", "crm", "--detailed-exitcode"]));
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout
+            .contains("No changes. 3 attributes and 1 person up to date."),
+        "{}",
+        plan.stdout
+    );
+}
