@@ -28,6 +28,7 @@ mod defaults;
 mod file;
 mod identities;
 mod input;
+mod values;
 
 use attributes::*;
 use companies::*;
@@ -143,6 +144,7 @@ fn load_keeping(paths: &[PathBuf], keep: Keep) -> Result<Manifest, Diagnostics> 
     check_identities(&loaded, &mut problems);
     check_company_domains(&companies, &mut problems);
     check_attribute_keys(&attributes, &mut problems);
+    values::check_declared_values(&loaded, &attributes, &mut problems);
     report_unmatched_defaults(
         &loaded,
         settings.matching_default_at.as_ref(),
