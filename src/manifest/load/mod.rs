@@ -141,15 +141,7 @@ fn load_keeping(paths: &[PathBuf], keep: Keep) -> Result<Manifest, Diagnostics> 
         problems: in_files,
     } = all;
     problems.extend(in_files);
-    check_identities(&loaded, &mut problems);
-    check_company_domains(&companies, &mut problems);
-    check_attribute_keys(&attributes, &mut problems);
-    values::check_declared_values(&loaded, &attributes, &mut problems);
-    report_unmatched_defaults(
-        &loaded,
-        settings.matching_default_at.as_ref(),
-        &mut problems,
-    );
+    check_across_files(&loaded, &companies, &attributes, &settings, &mut problems);
 
     if !problems.is_empty() {
         let mut diagnostics = Diagnostics { problems };
@@ -169,6 +161,23 @@ fn load_keeping(paths: &[PathBuf], keep: Keep) -> Result<Manifest, Diagnostics> 
             .collect(),
         root,
     })
+}
+
+/// The checks that need every file loaded: identities, company domains and
+/// attribute keys each once, custom values against the declarations, and
+/// defaults that leave entries without a matching value.
+fn check_across_files(
+    loaded: &[Loaded],
+    companies: &[LoadedCompany],
+    attributes: &[LoadedAttribute],
+    settings: &Settings,
+    problems: &mut Vec<Problem>,
+) {
+    check_identities(loaded, problems);
+    check_company_domains(companies, problems);
+    check_attribute_keys(attributes, problems);
+    values::check_declared_values(loaded, attributes, problems);
+    report_unmatched_defaults(loaded, settings.matching_default_at.as_ref(), problems);
 }
 
 /// Loads every found file (on a few threads), adding what each yields to
