@@ -343,7 +343,7 @@ impl std::fmt::Display for Diagnostics {
         let n = self.problems.len();
         write!(
             f,
-            "{} in the people files",
+            "{} in the project's zeeg.yaml or people files",
             crate::plural::counted(n, "problem", "problems")
         )
     }

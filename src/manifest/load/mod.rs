@@ -134,14 +134,14 @@ fn load_keeping(paths: &[PathBuf], keep: Keep) -> Result<Manifest, Diagnostics> 
         ..FileOut::default()
     };
     let files = read_files(&found, &settings, keep, &mut all);
+    problems.append(&mut all.problems);
+    check_across_files(&all, &settings, &mut problems);
     let FileOut {
         loaded,
         companies,
         attributes,
-        problems: in_files,
+        problems: _,
     } = all;
-    problems.extend(in_files);
-    check_across_files(&loaded, &companies, &attributes, &settings, &mut problems);
 
     if !problems.is_empty() {
         let mut diagnostics = Diagnostics { problems };
@@ -163,21 +163,15 @@ fn load_keeping(paths: &[PathBuf], keep: Keep) -> Result<Manifest, Diagnostics> 
     })
 }
 
-/// The checks that need every file loaded: identities, company domains and
-/// attribute keys each once, custom values against the declarations, and
-/// defaults that leave entries without a matching value.
-fn check_across_files(
-    loaded: &[Loaded],
-    companies: &[LoadedCompany],
-    attributes: &[LoadedAttribute],
-    settings: &Settings,
-    problems: &mut Vec<Problem>,
-) {
-    check_identities(loaded, problems);
-    check_company_domains(companies, problems);
-    check_attribute_keys(attributes, problems);
-    values::check_declared_values(loaded, attributes, problems);
-    report_unmatched_defaults(loaded, settings.matching_default_at.as_ref(), problems);
+/// The checks across the files' entries, companies and attributes:
+/// identities, company domains, attribute keys, declared values, and
+/// zeeg.yaml's default matching attribute.
+fn check_across_files(all: &FileOut, settings: &Settings, problems: &mut Vec<Problem>) {
+    check_identities(&all.loaded, problems);
+    check_company_domains(&all.companies, problems);
+    check_attribute_keys(&all.attributes, problems);
+    values::check_declared_values(&all.loaded, &all.attributes, problems);
+    report_unmatched_defaults(&all.loaded, settings.matching_default_at.as_ref(), problems);
 }
 
 /// Loads every found file (on a few threads), adding what each yields to
