@@ -196,7 +196,7 @@ pub enum ManifestError {
     },
 
     /// A YAML file that is not a people file.
-    #[error("not a people file: no top-level `people` or `companies` list")]
+    #[error("not a people file: no top-level `people`, `companies` or `attributes`")]
     #[diagnostic(
         code(zeeg::not_people_file),
         help(
@@ -249,6 +249,14 @@ pub enum ManifestError {
         help("add `firstName` or `lastName`: the CRM needs one of them to create a person")
     )]
     NoName,
+
+    /// A custom value that the attribute the files declare refuses.
+    #[error("{refusal}")]
+    #[diagnostic(code(zeeg::person::declared_value), help("{help}"))]
+    DeclaredValue {
+        refusal: crate::api::ValueRefusal,
+        help: String,
+    },
 
     /// An entry without a value for its matching attribute.
     #[error("this person has no value for its matching attribute `{attribute}`")]

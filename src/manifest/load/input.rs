@@ -72,12 +72,9 @@ impl FileInput<'_> {
         if let Value::Object(item) = value {
             let problems = &mut items.checked;
             check_company_keys(self.spans, Some(&item), self.source, &pointer, problems);
-            let Some(mut loaded) = self.load_entry(index, item, problems) else {
+            let Some(loaded) = self.load_entry(index, item, problems) else {
                 return;
             };
-            if self.keep == Keep::Checks {
-                loaded.entry.custom_value_at.clear();
-            }
             items.loaded.push(Box::new(loaded));
         }
     }
@@ -140,7 +137,8 @@ impl FileInput<'_> {
         let emails = self.entry_emails(&fields, &at, problems);
         if self.keep == Keep::Checks {
             // What the checks across entries read: the identity (kept
-            // beside the fields) and the custom attribute slugs.
+            // beside the fields) and the custom attribute values, with
+            // where each is written (checked against declarations).
             fields.retain(|name, _| name == "customAttributes");
         }
         entry.fields = Fields::new(&fields);
