@@ -7,7 +7,7 @@ use super::*;
 /// having a value for it: a wrong slug in zeeg.yaml is one error at its line,
 /// with a "did you mean" over the slugs the project knows, not one per person.
 pub(super) fn report_unmatched_defaults(
-    loaded: &[Box<Loaded>],
+    loaded: &[Loaded],
     project_default: Option<&(SourceText, Range<usize>)>,
     problems: &mut Vec<Problem>,
 ) {
@@ -53,7 +53,7 @@ pub(super) fn report_unmatched_defaults(
 
 /// The slugs a matching attribute could mean: the standard ones and every
 /// custom attribute the entries set.
-pub(super) fn known_slugs(loaded: &[Box<Loaded>]) -> Vec<String> {
+pub(super) fn known_slugs(loaded: &[Loaded]) -> Vec<String> {
     let mut known: Vec<String> = crate::person::STANDARD_SLUGS
         .iter()
         .map(|(slug, _)| slug.to_string())

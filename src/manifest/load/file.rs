@@ -313,10 +313,7 @@ impl FileOf<'_> {
 /// What the `people` items of a file make, as they are parsed.
 #[derive(Default)]
 pub(super) struct Items {
-    /// Boxed: a big file's list grows by doubling, and while it moves, the
-    /// old and the new list are both held; of boxes, that is 8 bytes a slot
-    /// rather than the size of a `Loaded` (about 190 bytes).
-    pub(super) loaded: Vec<Box<Loaded>>,
+    pub(super) loaded: Vec<Loaded>,
     /// What the schema refuses in the items: reported whatever else the
     /// file holds.
     pub(super) refused: Vec<Problem>,

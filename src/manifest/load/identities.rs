@@ -57,7 +57,7 @@ pub(super) fn has_name(fields: &Map<String, Value>) -> bool {
 
 /// Two entries with the same identity, or sharing an email, in one file or
 /// across files.
-pub(super) fn check_identities(loaded: &[Box<Loaded>], problems: &mut Vec<Problem>) {
+pub(super) fn check_identities(loaded: &[Loaded], problems: &mut Vec<Problem>) {
     let mut by_email: HashMap<&str, (usize, &Range<usize>)> = HashMap::new();
     let mut by_identity: HashMap<(&str, String), usize> = HashMap::new();
     // Each pair of entries is reported once, for whichever clash is found first.

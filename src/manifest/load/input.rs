@@ -75,7 +75,7 @@ impl FileInput<'_> {
             let Some(loaded) = self.load_entry(index, item, problems) else {
                 return;
             };
-            items.loaded.push(Box::new(loaded));
+            items.loaded.push(loaded);
         }
     }
 

@@ -253,7 +253,7 @@ struct Settings {
 /// attributes, its problems.
 #[derive(Default)]
 struct FileOut {
-    loaded: Vec<Box<Loaded>>,
+    loaded: Vec<Loaded>,
     companies: Vec<LoadedCompany>,
     attributes: Vec<LoadedAttribute>,
     problems: Vec<Problem>,

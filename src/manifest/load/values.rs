@@ -19,7 +19,7 @@ use crate::manifest::diagnostic::{ManifestError, Problem};
 /// Undeclared slugs are the live check's: offline they may name attributes
 /// that exist.
 pub(super) fn check_declared_values(
-    loaded: &[Box<Loaded>],
+    loaded: &[Loaded],
     attributes: &[LoadedAttribute],
     problems: &mut Vec<Problem>,
 ) {
