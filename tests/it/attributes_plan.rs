@@ -233,3 +233,27 @@ fn import_writes_the_attributes_as_declarations_and_then_plans_clean() {
         plan.stdout
     );
 }
+
+#[test]
+fn a_refused_attribute_phase_sends_no_company_and_no_person_and_counts_each() {
+    let setup = setup(DECLARED);
+    common::write_files(
+        setup.dir.path(),
+        &[(
+            "people/companies.yaml",
+            "companies:\n  - {domain: acme.example, name: Acme}\n",
+        )],
+    );
+    let refused = run(setup
+        .command(&["apply", "--auto-approve", "--format", "json"])
+        .env("ZEEG_API_TOKEN", common::READ_TOKEN));
+    assert_eq!(refused.code, 1, "{}\n{}", refused.stdout, refused.stderr);
+    let report: Value = serde_json::from_str(&refused.stdout).expect("a JSON report");
+    // The stop is the attributes': the companies and the people each count
+    // their own, unsent.
+    assert_eq!(report["attributes"]["summary"]["failed"], 1, "{report}");
+    assert_eq!(report["attributes"]["summary"]["notSent"], 1, "{report}");
+    assert_eq!(report["companies"]["summary"]["notSent"], 1, "{report}");
+    assert_eq!(report["summary"]["notSent"], 1, "{report}");
+    assert_eq!(Api::new(&setup.sandbox).total(), 0);
+}
