@@ -103,13 +103,21 @@ pub fn from_saved(
                     let company = fresh.companies.changes.get(stale.fresh_company?)?;
                     Some(company_label(company))
                 })
+                .or_else(|| {
+                    let attribute = fresh.attributes.changes.get(stale.fresh_attribute?)?;
+                    Some(attribute_label(attribute))
+                })
                 .unwrap_or_else(|| "(saved change)".to_string()),
-            reason: match (stale.fresh_company, stale.reason) {
-                (Some(_), StaleReason::Differs) => {
+            reason: match (stale.fresh_company, stale.fresh_attribute, stale.reason) {
+                (Some(_), _, StaleReason::Differs) => {
                     "the declaration or the live company changed since the plan was saved"
                         .to_string()
                 }
-                (_, reason) => reason.to_string(),
+                (_, Some(_), StaleReason::Differs) => {
+                    "the declaration or the live attribute changed since the plan was saved"
+                        .to_string()
+                }
+                (_, _, reason) => reason.to_string(),
             },
             company: stale.company,
         })

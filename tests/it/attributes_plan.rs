@@ -197,6 +197,12 @@ fn a_saved_plan_whose_attribute_moved_is_stale() {
     assert_eq!(status, 200);
     let stale = setup.zeeg(&["apply", "--plan", "plan.json", "--auto-approve"]);
     assert_eq!(stale.code, 4, "{}\n{}", stale.stdout, stale.stderr);
+    // Named as the plan names it, with why.
+    let all = format!("{}{}", stale.stdout, stale.stderr);
+    assert!(
+        all.contains("people attribute tier: the declaration or the live attribute changed since the plan was saved"),
+        "{all}"
+    );
     assert_eq!(setup.attribute("tier")["label"], "Level");
 }
 
