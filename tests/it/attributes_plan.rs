@@ -132,6 +132,43 @@ fn a_relabel_and_an_added_option_keep_the_live_ids_and_values() {
 }
 
 #[test]
+fn an_option_declared_in_another_case_is_renamed_and_its_records_keep_it() {
+    let setup = setup(DECLARED);
+    assert_eq!(setup.zeeg(&["apply", "--auto-approve"]).code, 0);
+    let gold_id = setup.attribute("tier")["options"][0]["id"].clone();
+    setup.declare(&DECLARED.replace("options: [gold, silver]", "options: [Gold, silver]"));
+    common::write_files(
+        setup.dir.path(),
+        &[(
+            "people/team.yaml",
+            &PEOPLE.replace("tier: gold", "tier: Gold"),
+        )],
+    );
+    let plan = setup.zeeg(&["plan", "--format", "json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let plan: Value = serde_json::from_str(&plan.stdout).unwrap();
+    let change = &plan["attributes"]["changes"][0];
+    assert_eq!(
+        change["options"],
+        json!([{"change": "rename", "before": "gold", "after": "Gold"}])
+    );
+    assert_eq!(change["destructive"], false);
+    // Not destructive: no flag needed, and Jane's value follows the option.
+    let applied = setup.zeeg(&["apply", "--auto-approve"]);
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    assert!(
+        applied.stdout.contains("~ option \"gold\" -> \"Gold\""),
+        "{}",
+        applied.stdout
+    );
+    assert_eq!(setup.attribute("tier")["options"][0]["id"], gold_id);
+    let jane = Api::new(&setup.sandbox).person("jane@acme.example");
+    assert_eq!(jane["customAttributes"]["tier"], "Gold");
+    let again = setup.zeeg(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+}
+
+#[test]
 fn removing_a_held_option_is_refused_until_allowed_and_then_clears_it() {
     let setup = setup(DECLARED);
     assert_eq!(setup.zeeg(&["apply", "--auto-approve"]).code, 0);
