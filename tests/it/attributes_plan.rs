@@ -52,6 +52,13 @@ impl Setup {
         run(&mut self.command(args))
     }
 
+    /// `zeeg plan --format json`, which must exit 0, as JSON.
+    fn plan_json(&self) -> Value {
+        let plan = self.zeeg(&["plan", "--format", "json"]);
+        assert_eq!(plan.code, 0, "{}", plan.stderr);
+        serde_json::from_str(&plan.stdout).expect("a JSON plan")
+    }
+
     fn declare(&self, declared: &str) {
         common::write_files(self.dir.path(), &[("zeeg.yaml", declared)]);
     }
@@ -144,9 +151,7 @@ fn an_option_declared_in_another_case_is_renamed_and_its_records_keep_it() {
             &PEOPLE.replace("tier: gold", "tier: Gold"),
         )],
     );
-    let plan = setup.zeeg(&["plan", "--format", "json"]);
-    assert_eq!(plan.code, 0, "{}", plan.stderr);
-    let plan: Value = serde_json::from_str(&plan.stdout).unwrap();
+    let plan = setup.plan_json();
     let change = &plan["attributes"]["changes"][0];
     assert_eq!(
         change["options"],
@@ -179,9 +184,7 @@ fn removing_a_held_option_is_refused_until_allowed_and_then_clears_it() {
     );
     setup.declare(&DECLARED.replace("options: [gold, silver]", "options: [gold]"));
 
-    let plan = setup.zeeg(&["plan", "--format", "json"]);
-    assert_eq!(plan.code, 0, "{}", plan.stderr);
-    let plan: Value = serde_json::from_str(&plan.stdout).unwrap();
+    let plan = setup.plan_json();
     let change = &plan["attributes"]["changes"][0];
     assert_eq!(
         change["options"],
