@@ -95,29 +95,8 @@ impl FileInput<'_> {
         let pointer = format!("/people/{index}");
         let own_custom: Vec<(String, Range<usize>)> =
             custom_value_spans(self.spans, Some(&item), &pointer).collect();
-        let mut merged = item;
-        for defaults in [self.file_defaults, self.project_defaults]
-            .into_iter()
-            .flatten()
-        {
-            merge_under(&mut merged, defaults);
-        }
         let item_span = self.span(&pointer);
-        // From the owned value, so its strings move instead of being copied.
-        let person = match serde_json::from_value::<DeclaredPerson>(Value::Object(merged)) {
-            Ok(person) => person,
-            Err(e) => {
-                // The project defaults were checked against the config schema,
-                // so only a mix of valid parts can fail here.
-                problems.push(
-                    Problem::new(ManifestError::Schema {
-                        message: e.to_string(),
-                    })
-                    .at(self.source, item_span),
-                );
-                return None;
-            }
-        };
+        let person = self.with_defaults(item, &item_span, problems)?;
         let (mut entry, mut fields) = make_entry(person, self.location(item_span.clone()))?;
         entry.project_path = self.found.relative.clone();
         self.locate_values(&mut entry, &fields, &pointer, &item_span, own_custom);
@@ -149,6 +128,38 @@ impl FileInput<'_> {
             emails,
             unmatched_default,
         })
+    }
+
+    /// The person of `item` with its file's defaults, then zeeg.yaml's,
+    /// merged under it.
+    fn with_defaults(
+        &self,
+        item: Map<String, Value>,
+        item_span: &Range<usize>,
+        problems: &mut Vec<Problem>,
+    ) -> Option<DeclaredPerson> {
+        let mut merged = item;
+        for defaults in [self.file_defaults, self.project_defaults]
+            .into_iter()
+            .flatten()
+        {
+            merge_under(&mut merged, defaults);
+        }
+        // From the owned value, so its strings move instead of being copied.
+        match serde_json::from_value::<DeclaredPerson>(Value::Object(merged)) {
+            Ok(person) => Some(person),
+            Err(e) => {
+                // The project defaults were checked against the config schema,
+                // so only a mix of valid parts can fail here.
+                problems.push(
+                    Problem::new(ManifestError::Schema {
+                        message: e.to_string(),
+                    })
+                    .at(self.source, item_span.clone()),
+                );
+                None
+            }
+        }
     }
 
     /// Where a byte offset of this file is, as entries record it.
