@@ -10,6 +10,22 @@
 //!                                            └─► apply ─► api (PUT)
 //! ```
 //!
+//! Where to look first (one file each):
+//!
+//! - Where does plan read the CRM? [`plan::sequence`] (`src/plan/sequence.rs`):
+//!   the reads `plan` and `apply` both make, in order, over any
+//!   [`plan::live::LiveSource`] (the client, or a test's in-memory CRM):
+//!   the objects' schemas and totals, the attribute plan, the custom values
+//!   checked, the people and companies read, unknown company ids refused.
+//! - Where are a person's fields defined? [`person`] (`src/person.rs`): the
+//!   field table [`person::FIELDS`] that the writable fields, the slugs and
+//!   [`person::MatchingAttribute`] are read from; the declared person, the
+//!   live person and the sandbox's people object are tested against it.
+//! - What does apply do first? [`apply::phases`] (`src/apply/phases.rs`):
+//!   the attribute changes, then the companies, then the people. Before
+//!   them, `zeeg apply` (`src/commands/apply.rs`) plans afresh or checks a
+//!   saved plan, refuses past the safety limit, and asks.
+//!
 //! - [`person`]: the person resource's fields and attribute slugs, shared vocabulary.
 //! - [`company`]: the company resource's managed field, the link keys and the
 //!   domain rule, shared vocabulary.

@@ -13,9 +13,32 @@ pub fn agreeing<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
 
+/// The parts as a list in prose: `a`, `a and b`, `a, b and c`.
+pub fn and_joined<S: AsRef<str>>(parts: &[S]) -> String {
+    match parts.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.as_ref().to_string(),
+        Some((last, rest)) => {
+            let rest: Vec<&str> = rest.iter().map(AsRef::as_ref).collect();
+            format!("{} and {}", rest.join(", "), last.as_ref())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{agreeing, counted};
+    use super::{agreeing, and_joined, counted};
+
+    #[test]
+    fn lists_read_as_prose() {
+        let parts = |n: usize| -> Vec<String> {
+            ["a", "b", "c"][..n].iter().map(|p| p.to_string()).collect()
+        };
+        assert_eq!(and_joined(&parts(0)), "");
+        assert_eq!(and_joined(&parts(1)), "a");
+        assert_eq!(and_joined(&parts(2)), "a and b");
+        assert_eq!(and_joined(&parts(3)), "a, b and c");
+    }
 
     #[test]
     fn the_noun_agrees_with_the_count() {

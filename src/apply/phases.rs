@@ -68,7 +68,16 @@ pub async fn execute_phases(run: &PhaseContext<'_>) -> Phases {
     } else {
         let attribute_jobs = attribute_jobs(plan, &selected.attributes);
         let sender = redacting(attribute_sender(run.client.clone()), run.redact);
-        Some(run.execute(attribute_jobs, sender).await)
+        // One at a time, in the order declared: a workspace that lists
+        // attributes in the order they were made (the sandbox does) then
+        // shows them as the files declare them, and an import writes them
+        // back so. A few requests: the pace costs nothing.
+        let in_order = ExecutorConfig {
+            parallelism: 1,
+            ..run.config.clone()
+        };
+        let execution = super::execute(attribute_jobs, sender, &in_order, run.progress, run.stop);
+        Some(execution.await)
     };
     if let Some(done) = attributes
         .as_ref()

@@ -61,9 +61,10 @@ async fn diagnose(printer: &Printer, client: &Client, args: &DoctorArgs) -> miet
 fn describe(client: &Client, plan: &doctor::WritePlan) -> String {
     let requests = plan.describe();
     let mut text = format!(
-        "zeeg doctor --write will send {} to {}. Each re-asserts what is already \
-         there, so none changes data if the API behaves as zeeg assumes; if it does \
-         not, one field of person {} may change, and doctor sends it back:\n",
+        "zeeg doctor --write will send {} to {}. The re-asserts send what is \
+         already there, so none changes data if the API behaves as zeeg assumes; if it \
+         does not, one field of person {} may change, and doctor sends it back. The \
+         last two leave one archived attribute in the workspace:\n",
         crate::plural::counted(requests.len(), "request", "requests"),
         client.base_url(),
         plan.person_id

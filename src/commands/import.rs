@@ -2,12 +2,13 @@
 
 use std::path::Path;
 
+use crate::api::object::ObjectSlug;
 use crate::api::{Attribute, Person};
 use crate::cli::{GlobalArgs, ImportArgs, SplitBy};
 use crate::exit::ExitStatus;
 use crate::import::{self, Beside, Import, LeftOut, SkipReason};
 use crate::manifest;
-use crate::plural::{agreeing, counted};
+use crate::plural::{agreeing, and_joined, counted};
 use crate::printer::Printer;
 use crate::project::connect_for_folder;
 
@@ -28,11 +29,17 @@ pub async fn run(
     } = args;
     // Refuse before any request: a full read of a large CRM is not free.
     import::check_out_dir(&out)?;
-    let (people, attributes) = read_people(printer, global, sandbox, &out).await?;
+    let (people, attributes, company_attributes) =
+        read_people(printer, global, sandbox, &out).await?;
     let (people, left_out) = import::leave_out_refused(people, &attributes);
     let schema_ref = import::schema_reference(&out);
-    let import = render(printer, &people, split_by, &schema_ref)?;
+    let mut import = render(printer, &people, split_by, &schema_ref)?;
     drop(people);
+    // The attributes as declarations: a plan of the files then changes none.
+    if let Some(file) = import::attributes_file(&attributes, &company_attributes, &schema_ref)? {
+        import.files.push(file);
+        import.files.sort_by(|a, b| a.name.cmp(&b.name));
+    }
     // The modeline points beside the files when the repository has no schema.
     let schema = (schema_ref == import::SCHEMA_BESIDE)
         .then(|| manifest::schema_text(&manifest::people_schema()));
@@ -55,13 +62,14 @@ pub async fn run(
 /// Every live person, read from the API the project of `out` uses (or its
 /// sandbox), with a spinner on a terminal (the client reads pages
 /// concurrently and does not report them one by one); and the people
-/// object's attributes, which say what custom values a people file keeps.
+/// object's attributes, which say what custom values a people file keeps,
+/// and the companies object's.
 async fn read_people(
     printer: &Printer,
     global: &GlobalArgs,
     sandbox: bool,
     out: &Path,
-) -> miette::Result<(Vec<Person>, Vec<Attribute>)> {
+) -> miette::Result<(Vec<Person>, Vec<Attribute>, Vec<Attribute>)> {
     let (root, connection) = connect_for_folder(printer, global, sandbox, out).await?;
     if sandbox {
         printer.status(&format!(
@@ -70,15 +78,16 @@ async fn read_people(
         ));
     }
     let spinner = printer.spinner("Reading people from the CRM…");
-    let read = futures::future::try_join(
+    let read = futures::future::try_join3(
         connection.client.list_all(),
         connection.client.object_schema(),
+        connection.client.object_schema_of(ObjectSlug::Companies),
     )
     .await;
     spinner.finish();
     connection.close().await;
-    let (people, object) = read?;
-    Ok((people, object.attributes))
+    let (people, object, companies) = read?;
+    Ok((people, object.attributes, companies.attributes))
 }
 
 /// Lays the people out in files, with a progress bar for a large CRM.
@@ -169,18 +178,23 @@ fn left_out_warning(left_out: &[LeftOut]) -> Option<String> {
     ))
 }
 
-/// `Imported N people (and C companies) into M files; skipped K without
-/// email or phone.`
+/// `Imported N people (C companies and A attributes) into M files; skipped
+/// K without email or phone.`
 fn summary(import: &Import) -> String {
     let files = import.files.len();
-    let companies = match import.companies() {
-        0 => String::new(),
-        count => format!(" and {}", counted(count, "company", "companies")),
-    };
+    let mut what = vec![counted(import.people(), "person", "people")];
+    for (count, one, many) in [
+        (import.companies(), "company", "companies"),
+        (import.attributes(), "attribute", "attributes"),
+    ] {
+        if count > 0 {
+            what.push(counted(count, one, many));
+        }
+    }
     let mut line = format!(
-        "Imported {}{companies} into {}",
-        counted(import.people(), "person", "people"),
-        counted(files, "file", "files"),
+        "Imported {} into {}",
+        and_joined(&what),
+        counted(files, "file", "files")
     );
     let mut reasons: Vec<(SkipReason, usize)> = Vec::new();
     for skipped in &import.skipped {

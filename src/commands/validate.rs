@@ -3,7 +3,7 @@
 use crate::cli::{DiagnosticFormat, GlobalArgs, ValidateArgs};
 use crate::exit::ExitStatus;
 use crate::manifest::{self, ProblemRecord};
-use crate::plural::counted;
+use crate::plural::{and_joined, counted};
 use crate::printer::Printer;
 use crate::project::{print_diagnostics, secrets};
 
@@ -52,14 +52,9 @@ fn summary(checked: &manifest::Checked) -> String {
     if checked.attributes > 0 {
         parts.push(counted(checked.attributes, "attribute", "attributes"));
     }
-    let last = parts.pop().unwrap_or_default();
-    let listed = if parts.is_empty() {
-        last
-    } else {
-        format!("{} and {last}", parts.join(", "))
-    };
     format!(
-        "{listed} in {}: valid",
+        "{} in {}: valid",
+        and_joined(&parts),
         counted(checked.files, "file", "files")
     )
 }

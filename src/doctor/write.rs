@@ -9,6 +9,7 @@ use crate::api::{ApiError, Client};
 use crate::person::WRITABLE_FIELDS;
 
 use super::access::TOKEN_WRITE;
+use super::attributes;
 use super::listed::{id_of, omittable, primary_email};
 use super::{Check, Outcome, Reliance, Section, Spec, differs, not_checked, ok, printable};
 use crate::plural::counted;
@@ -36,7 +37,8 @@ pub const VALIDATION: Spec = Spec {
     reliance: Reliance::Copes,
 };
 
-/// The checks of this module, token.write included.
+/// The checks of this module, token.write included (those of
+/// [`attributes`] run after them).
 pub const SPECS: &[&Spec] = &[&TOKEN_WRITE, &SAME_VALUES, &OMITTED_KEPT, &VALIDATION];
 
 /// The matching attribute of every write check. [doc]
@@ -101,6 +103,7 @@ impl WritePlan {
         lines.push(format!(
             "PUT /crm/people?matchingAttribute={MATCH_ON}: an empty body (to see the 422)"
         ));
+        lines.extend(attributes::describe());
         lines
     }
 
@@ -112,9 +115,15 @@ impl WritePlan {
     }
 }
 
+/// Whether `spec` is one of the checks `--write` sends, which
+/// [`skip`] or [`run`] report.
+pub(crate) fn is_write_check(spec: &Spec) -> bool {
+    SPECS.contains(&spec) || attributes::SPECS.contains(&spec)
+}
+
 /// Marks every write check not checked, for `reason`.
 pub(crate) fn skip(reason: &str, checks: &mut Vec<Check>) {
-    for spec in SPECS {
+    for spec in SPECS.iter().chain(attributes::SPECS) {
         checks.push(spec.with(not_checked(reason)));
     }
 }
@@ -129,7 +138,8 @@ pub(crate) async fn run(client: &Client, plan: &WritePlan, redact: bool, checks:
             format!("PUT /crm/people answered {}", status_of(error)),
             "apply stops at its first write; plan and import only read, so they work",
         )));
-        for spec in [&SAME_VALUES, &OMITTED_KEPT, &VALIDATION] {
+        let blocked = [&SAME_VALUES, &OMITTED_KEPT, &VALIDATION];
+        for spec in blocked.into_iter().chain(attributes::SPECS.iter().copied()) {
             checks.push(spec.with(not_checked("the token may not write (see token.write)")));
         }
         return;
@@ -143,6 +153,7 @@ pub(crate) async fn run(client: &Client, plan: &WritePlan, redact: bool, checks:
     }));
 
     checks.push(VALIDATION.with(judge_validation(client.upsert(MATCH_ON, &Map::new()).await)));
+    attributes::run(client, checks).await;
 }
 
 /// An error as `observed` may name it: the server's words can hold contact
@@ -155,7 +166,7 @@ fn failure(error: &ApiError, redact: bool) -> String {
     }
 }
 
-fn status_of(error: &ApiError) -> String {
+pub(super) fn status_of(error: &ApiError) -> String {
     error
         .status()
         .map_or_else(|| "no answer".to_string(), |s| s.to_string())

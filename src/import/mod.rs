@@ -16,6 +16,7 @@
 //! company and no other (else by id, see [`companies`]), declared once with
 //! the company's live name.
 
+mod attributes;
 mod check;
 mod clean;
 mod companies;
@@ -33,6 +34,7 @@ use crate::company::domain_key;
 use file_name::FileNames;
 use yaml::Layout;
 
+pub use attributes::{ATTRIBUTES_FILE, attributes_file};
 pub use check::{Refused, refused};
 pub use clean::{LeftOut, leave_out_refused};
 pub use companies::{Companies, CompanyLink};
@@ -71,6 +73,8 @@ pub struct PeopleFile {
     pub people: usize,
     /// How many companies the file declares.
     pub companies: usize,
+    /// How many attributes the file declares.
+    pub attributes: usize,
     /// The canonical YAML text, modeline first.
     pub text: String,
 }
@@ -96,6 +100,11 @@ impl Import {
     /// How many companies the files declare.
     pub fn companies(&self) -> usize {
         self.files.iter().map(|f| f.companies).sum()
+    }
+
+    /// How many attributes the files declare.
+    pub fn attributes(&self) -> usize {
+        self.files.iter().map(|f| f.attributes).sum()
     }
 }
 
@@ -140,6 +149,7 @@ pub fn render_with_progress(
             name,
             people: layout.people.len(),
             companies: layout.companies.len(),
+            attributes: 0,
             text,
         });
     }

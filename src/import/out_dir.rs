@@ -402,6 +402,7 @@ mod tests {
                     name: n.to_string(),
                     people: 1,
                     companies: 0,
+                    attributes: 0,
                     text: format!("# {n}\n"),
                 })
                 .collect(),

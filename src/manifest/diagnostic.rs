@@ -318,10 +318,10 @@ impl Diagnostics {
         .into_iter()
         .filter_map(|(wrong, what)| wrong.then_some(what))
         .collect();
-        match parts.as_slice() {
-            [] => "the problems above".to_string(),
-            [one] => one.to_string(),
-            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        if parts.is_empty() {
+            "the problems above".to_string()
+        } else {
+            crate::plural::and_joined(&parts)
         }
     }
 
@@ -343,7 +343,7 @@ impl std::fmt::Display for Diagnostics {
         let n = self.problems.len();
         write!(
             f,
-            "{} in the people files",
+            "{} in the project's zeeg.yaml or people files",
             crate::plural::counted(n, "problem", "problems")
         )
     }

@@ -250,6 +250,14 @@ pub enum ManifestError {
     )]
     NoName,
 
+    /// A custom value that the attribute the files declare refuses.
+    #[error("{refusal}")]
+    #[diagnostic(code(zeeg::person::declared_value), help("{help}"))]
+    DeclaredValue {
+        refusal: crate::api::ValueRefusal,
+        help: String,
+    },
+
     /// An entry without a value for its matching attribute.
     #[error("this person has no value for its matching attribute `{attribute}`")]
     #[diagnostic(code(zeeg::person::no_match_value))]

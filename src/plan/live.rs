@@ -226,7 +226,7 @@ pub struct LiveCompanies {
 }
 
 /// Reads the live companies with the `domains` (keys, see
-/// [`crate::company::domain_key`]) as [`read_live`] reads people: one small
+/// [`crate::company::domain_key`]) as [`read_people`] reads people: one small
 /// request learns the total; then each domain is searched when the domains
 /// are fewer than the pages, else every page is listed. No domain, no request.
 /// With `every`, every page is listed and every company kept: a plan that

@@ -44,12 +44,16 @@ pub async fn read_for(source: &impl LiveSource, manifest: &Manifest) -> Result<L
             Ok(None)
         }
     };
-    let (people_schema, companies_schema, total) = tokio::try_join!(
+    // All three to the end, then the first failure in this order: which
+    // answer comes first must not decide what a refused token is told.
+    let (people_schema, companies_schema, total) = tokio::join!(
         source.object_schema_of(ObjectSlug::People),
         companies_schema,
         source.total()
-    )
-    .map_err(live::LiveError::from)?;
+    );
+    let total = total.map_err(live::LiveError::from)?;
+    let people_schema = people_schema.map_err(live::LiveError::from)?;
+    let companies_schema = companies_schema.map_err(live::LiveError::from)?;
     let schemas = LiveSchemas {
         people: &people_schema,
         companies: companies_schema.as_ref(),

@@ -1,6 +1,6 @@
 //! The project a command works on, found the same way by every command: its
-//! people files as plan and apply take them ([`entries`]), and the API it
-//! talks to, or its sandbox ([`connect`]).
+//! people files as plan and apply take them (`entries.rs`), and the API it
+//! talks to, or its sandbox (`connect.rs`).
 
 mod connect;
 mod entries;

@@ -12,7 +12,10 @@ use serde_json::{Map, Value};
 
 use super::attributes::CustomAttributes;
 use super::body::{self, FieldErrors, MapPatch, Origin};
+use super::durable::Durable;
+use super::http::PreparedWrite;
 use super::listing::{contains_ignoring_case, page_of};
+use super::store::Store;
 use crate::api::assumed::{COMPANY_MATCHING_ATTRIBUTE, normalize_domain};
 use crate::api::model::Company;
 
@@ -138,9 +141,23 @@ pub(crate) struct PendingCompany {
     pub changed: bool,
 }
 
-impl PendingCompany {
-    pub(crate) fn created(&self) -> bool {
+impl PreparedWrite for PendingCompany {
+    type Record = Company;
+    const KIND: &'static str = "company";
+    fn record(&self) -> &Company {
+        &self.company
+    }
+    fn changed(&self) -> bool {
+        self.changed
+    }
+    fn created(&self) -> bool {
         self.slot.is_none()
+    }
+    fn save(&self, durable: &Durable) -> Result<(), rusqlite::Error> {
+        durable.save_company(&self.company)
+    }
+    fn commit(self, store: &mut Store) {
+        store.commit_company(self);
     }
 }
 

@@ -27,7 +27,7 @@ use super::limit::TokenBucket;
 use super::store::{MatchKey, Store};
 use super::{MAX_BODY_BYTES, Scopes};
 use crate::api::assumed::{COMPANY_MATCHING_ATTRIBUTE, UNKNOWN_COMPANY_FIELD};
-use crate::api::model::{Company, ErrorBody, ListResponse, Pagination, Person};
+use crate::api::model::{ErrorBody, ListResponse, Pagination};
 use crate::person::MatchingAttribute;
 
 /// Everything a request handler needs.
@@ -173,18 +173,7 @@ async fn upsert_person(
         errors.add("lastName", message);
         return Err(Refusal::Validation(errors));
     }
-    if pending.changed
-        && let Some(durable) = &app.durable
-    {
-        durably(durable.save(&pending.person))?;
-    }
-    let status = write_status(pending.created());
-    // Serialised before the commit moves the person into the store: no clone.
-    let answer = json(status, &PersonAnswer::new(status, &pending.person));
-    if pending.changed {
-        store.commit(pending);
-    }
-    Ok(answer)
+    finish_write(&app, &mut store, pending)
 }
 
 /// The matching key and the fields of an upsert, or the 422 that says what
@@ -210,16 +199,10 @@ fn upsert_request(
             format!("`{slug}` is neither a standard attribute nor a custom attribute of the people object"),
         );
     }
-    let input = match body::parse_person(object, attributes, Origin::Request) {
-        Ok(input) => Some(input),
-        Err(field_errors) => {
-            errors.extend(field_errors);
-            None
-        }
-    };
-    let (Some(input), true) = (input, errors.is_empty()) else {
-        return Err(Refusal::Validation(errors));
-    };
+    let input = with_errors(
+        body::parse_person(object, attributes, Origin::Request),
+        errors,
+    )?;
     let patch = input.patch;
     let key = MatchKey::from_patch(field, &patch).ok_or_else(|| {
         let mut errors = FieldErrors::default();
@@ -260,10 +243,7 @@ async fn get_person(
     let person = store
         .get(&id)
         .ok_or(Refusal::NotFound("no person has this id"))?;
-    Ok(json(
-        StatusCode::OK,
-        &PersonAnswer::new(StatusCode::OK, person),
-    ))
+    Ok(found("person", person))
 }
 
 /// The most people one page holds, and the default page size.
@@ -377,16 +357,10 @@ async fn assert_company(
         );
     }
     let objects = app.attributes.read().unwrap_or_else(|p| p.into_inner());
-    let input = match parse_company(&object, &objects.companies, Origin::Request) {
-        Ok(input) => Some(input),
-        Err(field_errors) => {
-            errors.extend(field_errors);
-            None
-        }
-    };
-    let (Some(input), true) = (input, errors.is_empty()) else {
-        return Err(Refusal::Validation(errors));
-    };
+    let input = with_errors(
+        parse_company(&object, &objects.companies, Origin::Request),
+        errors,
+    )?;
 
     let mut store = app.store.write().unwrap_or_else(|p| p.into_inner());
     let pending = store
@@ -401,17 +375,7 @@ async fn assert_company(
             errors.add("name", "is required to create a company");
             Refusal::Validation(errors)
         })?;
-    if pending.changed
-        && let Some(durable) = &app.durable
-    {
-        durably(durable.save_company(&pending.company))?;
-    }
-    let status = write_status(pending.created());
-    let answer = json(status, &CompanyAnswer::new(status, &pending.company));
-    if pending.changed {
-        store.commit_company(pending);
-    }
-    Ok(answer)
+    finish_write(&app, &mut store, pending)
 }
 
 async fn get_company(
@@ -425,10 +389,7 @@ async fn get_company(
         .companies
         .get(&id)
         .ok_or(Refusal::NotFound("no company has this id"))?;
-    Ok(json(
-        StatusCode::OK,
-        &CompanyAnswer::new(StatusCode::OK, company),
-    ))
+    Ok(found("company", company))
 }
 
 /// A write's body as a JSON object (`what` says what it should hold), or
@@ -454,39 +415,84 @@ pub(super) fn body_object(
     }
 }
 
-/// `{"success": true, "status", "person"}` over a borrowed person.
-#[derive(Serialize)]
-struct PersonAnswer<'p> {
-    success: bool,
-    status: u16,
-    person: &'p Person,
-}
-
-impl<'p> PersonAnswer<'p> {
-    fn new(status: StatusCode, person: &'p Person) -> PersonAnswer<'p> {
-        PersonAnswer {
-            success: true,
-            status: status.as_u16(),
-            person,
+/// The rest of a request's field errors, and those parsing its body found:
+/// the parsed body when there are none, else the 422 that lists them all.
+fn with_errors<T>(parsed: Result<T, FieldErrors>, mut errors: FieldErrors) -> Result<T, Refusal> {
+    match parsed {
+        Ok(input) if errors.is_empty() => Ok(input),
+        Ok(_) => Err(Refusal::Validation(errors)),
+        Err(field_errors) => {
+            errors.extend(field_errors);
+            Err(Refusal::Validation(errors))
         }
     }
 }
 
-/// `{"success": true, "status", "company"}` over a borrowed company.
-#[derive(Serialize)]
-struct CompanyAnswer<'c> {
-    success: bool,
-    status: u16,
-    company: &'c Company,
+/// A person's upsert or a company's assert, prepared against the store
+/// and not yet committed.
+pub(super) trait PreparedWrite {
+    type Record: Serialize;
+    /// The answer's key for the record.
+    const KIND: &'static str;
+    fn record(&self) -> &Self::Record;
+    /// Whether anything differs from what is stored.
+    fn changed(&self) -> bool;
+    fn created(&self) -> bool;
+    fn save(&self, durable: &Durable) -> Result<(), rusqlite::Error>;
+    fn commit(self, store: &mut Store);
 }
 
-impl<'c> CompanyAnswer<'c> {
-    fn new(status: StatusCode, company: &'c Company) -> CompanyAnswer<'c> {
-        CompanyAnswer {
-            success: true,
+/// Saves a prepared write when it changes something (see [`durably`]),
+/// answers with its record (serialised before the commit moves it into
+/// the store, so never cloned), then commits it.
+fn finish_write<P: PreparedWrite>(
+    app: &App,
+    store: &mut Store,
+    pending: P,
+) -> Result<Response, Refusal> {
+    if pending.changed()
+        && let Some(durable) = &app.durable
+    {
+        durably(pending.save(durable))?;
+    }
+    let status = write_status(pending.created());
+    let answer = json(status, &Answer::new(status, P::KIND, pending.record()));
+    if pending.changed() {
+        pending.commit(store);
+    }
+    Ok(answer)
+}
+
+/// The 200 of a read of one record.
+fn found<R: Serialize>(kind: &'static str, record: &R) -> Response {
+    json(StatusCode::OK, &Answer::new(StatusCode::OK, kind, record))
+}
+
+/// `{"success": true, "status", "<kind>"}` over a borrowed person or company.
+struct Answer<'r, R> {
+    status: u16,
+    kind: &'static str,
+    record: &'r R,
+}
+
+impl<'r, R> Answer<'r, R> {
+    fn new(status: StatusCode, kind: &'static str, record: &'r R) -> Answer<'r, R> {
+        Answer {
             status: status.as_u16(),
-            company,
+            kind,
+            record,
         }
+    }
+}
+
+impl<R: Serialize> Serialize for Answer<'_, R> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("success", &true)?;
+        map.serialize_entry("status", &self.status)?;
+        map.serialize_entry(self.kind, self.record)?;
+        map.end()
     }
 }
 

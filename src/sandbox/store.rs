@@ -11,6 +11,8 @@ use serde_json::Value;
 
 use super::body::{self, PersonPatch};
 use super::companies::{Companies, PendingCompany};
+use super::durable::Durable;
+use super::http::PreparedWrite;
 use super::listing::{contains_ignoring_case, page_of};
 use crate::api::model::{CompanyRef, Person};
 use crate::person::{MatchField, normalize_email};
@@ -111,9 +113,23 @@ pub(crate) struct Pending {
     pub changed: bool,
 }
 
-impl Pending {
-    pub(crate) fn created(&self) -> bool {
+impl PreparedWrite for Pending {
+    type Record = Person;
+    const KIND: &'static str = "person";
+    fn record(&self) -> &Person {
+        &self.person
+    }
+    fn changed(&self) -> bool {
+        self.changed
+    }
+    fn created(&self) -> bool {
         self.slot.is_none()
+    }
+    fn save(&self, durable: &Durable) -> Result<(), rusqlite::Error> {
+        durable.save(&self.person)
+    }
+    fn commit(self, store: &mut Store) {
+        store.commit(self);
     }
 }
 

@@ -37,14 +37,19 @@ fn setup(declared: &str) -> Setup {
 }
 
 impl Setup {
-    fn zeeg(&self, args: &[&str]) -> common::Run {
-        run(self
-            .sandbox
-            .zeeg()
+    /// `zeeg ARGS` in the project, against its sandbox, without colour.
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut command = self.sandbox.zeeg();
+        command
             .env_remove("CI")
             .env("NO_COLOR", "1")
             .current_dir(self.dir.path())
-            .args(args))
+            .args(args);
+        command
+    }
+
+    fn zeeg(&self, args: &[&str]) -> common::Run {
+        run(&mut self.command(args))
     }
 
     fn declare(&self, declared: &str) {
@@ -111,14 +116,12 @@ fn a_relabel_and_an_added_option_keep_the_live_ids_and_values() {
                 "options: [gold, silver, platinum]",
             ),
     );
-    let out = setup.zeeg(&["plan", "--detailed-exitcode"]);
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(
-        out.stdout
-            .contains("    ~ label: \"Tier\" -> \"Customer tier\"\n    + option \"platinum\""),
-        "{}",
-        out.stdout
+    let out = crate::zeeg_snapshot!(
+        "relabel-and-added-option",
+        &mut setup.command(&["plan", "--detailed-exitcode"]),
+        [common::ID_FILTER]
     );
+    assert_eq!(out.code, 2, "{}", out.stderr);
     assert_eq!(setup.zeeg(&["apply", "--auto-approve"]).code, 0);
     let tier = setup.attribute("tier");
     assert_eq!(tier["label"], "Customer tier");
@@ -150,13 +153,11 @@ fn removing_a_held_option_is_refused_until_allowed_and_then_clears_it() {
     assert_eq!(change["destructive"], true);
     assert_eq!(plan["warnings"][0]["code"], "destructive");
 
-    let refused = setup.zeeg(&["apply", "--auto-approve"]);
-    assert_eq!(refused.code, 1, "{}\n{}", refused.stdout, refused.stderr);
-    assert!(
-        refused.stderr.contains("zeeg::apply::destructive")
-            && refused.stderr.contains("apply refuses to clear values"),
-        "{}",
-        refused.stderr
+    // The plan, its warning, then the refusal and how to allow it.
+    crate::zeeg_snapshot!(
+        "removing-a-held-option-refused",
+        &mut setup.command(&["apply", "--auto-approve"]),
+        [common::ID_FILTER]
     );
     let max = Api::new(&setup.sandbox).person("max@initech.example");
     assert_eq!(max["customAttributes"]["tier"], "silver", "nothing written");
@@ -197,4 +198,38 @@ fn a_saved_plan_whose_attribute_moved_is_stale() {
     let stale = setup.zeeg(&["apply", "--plan", "plan.json", "--auto-approve"]);
     assert_eq!(stale.code, 4, "{}\n{}", stale.stdout, stale.stderr);
     assert_eq!(setup.attribute("tier")["label"], "Level");
+}
+
+#[test]
+fn import_writes_the_attributes_as_declarations_and_then_plans_clean() {
+    let setup = setup(DECLARED);
+    assert_eq!(setup.zeeg(&["apply", "--auto-approve"]).code, 0);
+    let (status, _) = Api::new(&setup.sandbox).patch(
+        "/crm/objects/people/attributes/nickname",
+        json!({"isArchived": true}),
+    );
+    assert_eq!(status, 200);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let imported = run(setup
+        .sandbox
+        .zeeg()
+        .current_dir(elsewhere.path())
+        .args(["import", "--out", "crm"]));
+    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    let declarations =
+        std::fs::read_to_string(elsewhere.path().join("crm/attributes.yaml")).unwrap();
+    insta::assert_snapshot!("imported_declarations", declarations);
+    let plan = run(setup
+        .sandbox
+        .zeeg()
+        .env("NO_COLOR", "1")
+        .current_dir(elsewhere.path())
+        .args(["plan", "crm", "--detailed-exitcode"]));
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout
+            .contains("No changes. 3 attributes and 1 person up to date."),
+        "{}",
+        plan.stdout
+    );
 }

@@ -592,6 +592,9 @@ pub fn mock_api_failing(
     let object = json!({"success": true, "status": 200,
         "object": {"slug": "people", "attributes": attributes}})
     .to_string();
+    let companies_object = json!({"success": true, "status": 200,
+        "object": {"slug": "companies", "attributes": []}})
+    .to_string();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -615,6 +618,8 @@ pub fn mock_api_failing(
                         (code, json, answer.to_string())
                     } else if uri.path().ends_with("/crm/objects/people") {
                         (StatusCode::OK, json, object.clone())
+                    } else if uri.path().ends_with("/crm/objects/companies") {
+                        (StatusCode::OK, json, companies_object.clone())
                     } else {
                         (StatusCode::OK, json, page.clone())
                     };

@@ -94,6 +94,10 @@ enum Break {
     CompanySearchCaseSensitive,
     /// A person's `company` keeps the name the company had before a rename.
     StaleCompanyName,
+    /// A created attribute's key is camelCase, not derived as documented.
+    KeyCamelCase,
+    /// A PATCH of `isArchived` answers the attribute still live.
+    ArchiveIgnored,
 }
 
 struct Proxy {
@@ -344,6 +348,12 @@ async fn bend(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
                 people.reverse();
             }
         }
+        Break::KeyCamelCase if method == "POST" => {
+            json["attribute"]["key"] = json!("zeegDoctorCheck");
+        }
+        Break::ArchiveIgnored if method == "PATCH" => {
+            json["attribute"]["isArchived"] = json!(false);
+        }
         Break::UnknownType if path == "/v2/crm/objects/people" => {
             if let Some(Value::Array(attributes)) = json.pointer_mut("/object/attributes") {
                 for attribute in attributes {
@@ -510,6 +520,57 @@ async fn against_the_sandbox_every_check_zeeg_relies_on_holds() {
         "{}",
         write.stderr
     );
+    // The attribute doctor created stays, archived; a second run creates
+    // the next one, so it checks the `_2` rule too.
+    let again = doctor(&url, &["--write", "--auto-approve", "--format", "json"]).await;
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert_starts(
+        &check(&again, "attributes.key-derived"),
+        "observed",
+        "201, key `zeeg_doctor_check_2`",
+    );
+    let object: Value = reqwest::Client::new()
+        .get(format!("{url}/crm/objects/people"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("an answer")
+        .json()
+        .await
+        .expect("JSON");
+    let archived: Vec<&str> = object["object"]["attributes"]
+        .as_array()
+        .expect("attributes")
+        .iter()
+        .filter(|a| a["label"] == "Zeeg doctor check" && a["isArchived"] == true)
+        .filter_map(|a| a["key"].as_str())
+        .collect();
+    assert_eq!(archived, ["zeeg_doctor_check", "zeeg_doctor_check_2"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attribute_key_not_derived_from_its_label() {
+    let run = breaks(
+        Break::KeyCamelCase,
+        &["--write", "--auto-approve"],
+        &["attributes.archive", "attributes.key-derived"],
+    )
+    .await;
+    assert_starts(
+        &check(&run, "attributes.key-derived"),
+        "observed",
+        "201, key `zeegDoctorCheck`, not `zeeg_doctor_check`",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archive_the_server_ignores() {
+    breaks(
+        Break::ArchiveIgnored,
+        &["--write", "--auto-approve"],
+        &["attributes.archive"],
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -616,6 +677,8 @@ async fn copes_with(brk: Break, extra: &[&str], noted: &[&str]) -> (common::Run,
 /// checks.
 fn skipped_besides_the_usual(run: &common::Run) -> Vec<String> {
     let usual = [
+        "attributes.archive",
+        "attributes.key-derived",
         "errors.validation",
         "token.write",
         "upsert.omitted-kept",

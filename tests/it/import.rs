@@ -302,8 +302,8 @@ fn a_thousand_varied_people_import_to_files_that_read_back_as_the_crm() {
     let skipped = seed.unmatchable.len();
     assert!(
         run.stderr.contains(&format!(
-            "Imported {imported} people and 2 companies into 1 file; skipped {skipped} without \
-             email or phone"
+            "Imported {imported} people, 2 companies and 5 attributes into 2 files; skipped \
+             {skipped} without email or phone"
         )),
         "{}",
         run.stderr
@@ -322,7 +322,7 @@ fn a_thousand_varied_people_import_to_files_that_read_back_as_the_crm() {
     assert_eq!(validate.code, 0, "{}{}", validate.stdout, validate.stderr);
     assert!(
         format!("{}{}", validate.stdout, validate.stderr).contains(&format!(
-            "{imported} people and 2 companies in 1 file: valid"
+            "{imported} people, 2 companies and 5 attributes in 2 files: valid"
         )),
         "{}{}",
         validate.stdout,
@@ -334,7 +334,7 @@ fn a_thousand_varied_people_import_to_files_that_read_back_as_the_crm() {
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
     assert!(
         plan.stdout.contains(&format!(
-            "No changes. 2 companies and {imported} people up to date."
+            "No changes. 5 attributes, 2 companies and {imported} people up to date."
         )),
         "{}{}",
         plan.stdout,
@@ -378,19 +378,28 @@ fn importing_the_same_crm_twice_writes_the_same_bytes_and_splits_as_asked() {
     };
 
     let first = import("a", "none");
-    assert_eq!(first.keys().collect::<Vec<_>>(), ["people.yaml"]);
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        ["attributes.yaml", "people.yaml"]
+    );
     assert_eq!(import("b", "none"), first);
 
     let by_size = import("c", "file-size");
     assert_eq!(
         by_size.keys().collect::<Vec<_>>(),
-        ["companies.yaml", "people-001.yaml", "people-002.yaml"]
+        [
+            "attributes.yaml",
+            "companies.yaml",
+            "people-001.yaml",
+            "people-002.yaml"
+        ]
     );
     let by_company = import("d", "company");
     assert_eq!(
         by_company.keys().collect::<Vec<_>>(),
         [
             "acme.example.yaml",
+            "attributes.yaml",
             "initech.example.yaml",
             "no-company.yaml"
         ]
@@ -534,7 +543,7 @@ fn import_with_sandbox_reads_the_projects_own_sandbox() {
     let imported = seed.people.len() - seed.unmatchable.len();
     assert!(
         run.stderr.contains(&format!(
-            "Imported {imported} people and 2 companies into 1 file"
+            "Imported {imported} people, 2 companies and 5 attributes into 2 files"
         )),
         "{}",
         run.stderr
@@ -658,7 +667,7 @@ fn a_company_id_of_300_characters_names_a_short_stable_file() {
     };
     let first = import("a");
     let names: Vec<&String> = first.keys().collect();
-    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names.len(), 3, "{names:?}");
     let company_file = names.iter().find(|n| n.starts_with("company-")).unwrap();
     assert!(
         company_file.len() <= zeeg::import::MAX_FILE_NAME,
@@ -722,7 +731,7 @@ fn out_onto_a_symbolic_link_is_refused_and_the_link_kept() {
     // The folder it points to is fine.
     let run = common::run(sandbox.zeeg().args(["import", "--out"]).arg(&target));
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(files(&target).len(), 1);
+    assert_eq!(files(&target).len(), 2);
 }
 
 #[test]
@@ -785,7 +794,7 @@ fn companies_are_named_by_domain_where_one_names_them_and_plan_says_no_changes()
         assert_eq!(run.code, 0, "{}", run.stderr);
         assert!(
             run.stderr
-                .contains("Imported 7 people and 3 companies into"),
+                .contains("Imported 7 people, 3 companies and 5 attributes into"),
             "{}",
             run.stderr
         );
@@ -798,7 +807,7 @@ fn companies_are_named_by_domain_where_one_names_them_and_plan_says_no_changes()
         assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
         assert!(
             plan.stdout
-                .contains("No changes. 3 companies and 7 people up to date."),
+                .contains("No changes. 5 attributes, 3 companies and 7 people up to date."),
             "{split}: {}{}",
             plan.stdout,
             plan.stderr
@@ -822,7 +831,12 @@ fn an_import_into_the_current_folder_stages_inside_it_and_leaves_nothing_else() 
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         listing(&here),
-        ["README.md", "people.schema.json", "people.yaml"]
+        [
+            "README.md",
+            "attributes.yaml",
+            "people.schema.json",
+            "people.yaml"
+        ]
     );
     assert_eq!(listing(tmp.path()), ["crm", "seed.json"]);
 }
@@ -918,7 +932,8 @@ fn awkward_live_values_import_and_plan_back() {
     let plan = zeeg(&["plan", "--detailed-exitcode", "people"]);
     assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
     assert!(
-        plan.stdout.contains("No changes. 6 people up to date."),
+        plan.stdout
+            .contains("No changes. 2 attributes and 6 people up to date."),
         "{}",
         plan.stdout
     );

@@ -30,6 +30,7 @@ mod identities;
 mod input;
 #[cfg(test)]
 mod testing;
+mod values;
 
 use attributes::*;
 use companies::*;
@@ -135,21 +136,14 @@ fn load_keeping(paths: &[PathBuf], keep: Keep) -> Result<Manifest, Diagnostics> 
         ..FileOut::default()
     };
     let files = read_files(&found, &settings, keep, &mut all);
+    problems.append(&mut all.problems);
+    check_across_files(&all, &settings, &mut problems);
     let FileOut {
         loaded,
         companies,
         attributes,
-        problems: in_files,
+        problems: _,
     } = all;
-    problems.extend(in_files);
-    check_identities(&loaded, &mut problems);
-    check_company_domains(&companies, &mut problems);
-    check_attribute_keys(&attributes, &mut problems);
-    report_unmatched_defaults(
-        &loaded,
-        settings.matching_default_at.as_ref(),
-        &mut problems,
-    );
 
     if !problems.is_empty() {
         let mut diagnostics = Diagnostics { problems };
@@ -169,6 +163,17 @@ fn load_keeping(paths: &[PathBuf], keep: Keep) -> Result<Manifest, Diagnostics> 
             .collect(),
         root,
     })
+}
+
+/// The checks across the files' entries, companies and attributes:
+/// identities, company domains, attribute keys, declared values, and
+/// zeeg.yaml's default matching attribute.
+fn check_across_files(all: &FileOut, settings: &Settings, problems: &mut Vec<Problem>) {
+    check_identities(&all.loaded, problems);
+    check_company_domains(&all.companies, problems);
+    check_attribute_keys(&all.attributes, problems);
+    values::check_declared_values(&all.loaded, &all.attributes, problems);
+    report_unmatched_defaults(&all.loaded, settings.matching_default_at.as_ref(), problems);
 }
 
 /// Loads every found file (on a few threads), adding what each yields to

@@ -79,7 +79,10 @@ pub fn summary_line(plan: &Plan<'_>) -> String {
             .chain([&people])
             .map(|&(one, many, _, _, unchanged)| counted(unchanged, one, many))
             .collect();
-        return format!("No changes. {} up to date.", and_list(&up_to_date));
+        return format!(
+            "No changes. {} up to date.",
+            crate::plural::and_joined(&up_to_date)
+        );
     }
     if kinds.is_empty() {
         let (_, _, creates, updates, unchanged) = people;
@@ -94,15 +97,6 @@ pub fn summary_line(plan: &Plan<'_>) -> String {
         })
         .collect();
     format!("Plan: {}.", parts.join("; "))
-}
-
-/// `a`, `a and b`, `a, b and c`.
-fn and_list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
 }
 
 /// `people attribute tier`: how an attribute change is named in every
