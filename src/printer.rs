@@ -248,11 +248,17 @@ impl Printer {
         }
     }
 
+    /// Whether [`Printer::ask`] can ask a person: stdin and stderr are both
+    /// terminals.
+    pub fn can_ask(&self) -> bool {
+        self.stdin_is_terminal && self.stderr_is_terminal
+    }
+
     /// Asks `question` on the terminal (on stderr, so piped output stays
     /// clean) and reads one line, off the async workers. A person can be
     /// asked only when stdin and stderr are both terminals.
     pub async fn ask(&self, question: &'static str) -> std::io::Result<Reply> {
-        if !(self.stdin_is_terminal && self.stderr_is_terminal) {
+        if !self.can_ask() {
             return Ok(Reply::NoTerminal);
         }
         let asked = tokio::task::spawn_blocking(move || {

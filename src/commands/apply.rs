@@ -218,9 +218,10 @@ fn check_safety(fresh: &Plan<'_>, selected: &Selected, force: bool) -> Result<()
 
 /// `Apply these changes? [y/N]`, before anything is written.
 async fn ask(printer: &Printer, fresh: &Plan<'_>) -> Result<(), ApplyError> {
-    if !printer.stdout_is_terminal() {
+    if !printer.stdout_is_terminal() && printer.can_ask() {
         // The plan went to a file or a pipe: whoever answers the prompt
-        // on the terminal still sees what they agree to.
+        // on the terminal still sees what they agree to. Without a
+        // terminal nobody is asked, and the refusal says so.
         printer.errors(&format!("{}\n", plan::render::summary_line(fresh)));
     }
     approved(printer.ask(QUESTION).await)

@@ -196,7 +196,7 @@ pub enum ManifestError {
     },
 
     /// A YAML file that is not a people file.
-    #[error("not a people file: no top-level `people` or `companies` list")]
+    #[error("not a people file: no top-level `people`, `companies` or `attributes`")]
     #[diagnostic(
         code(zeeg::not_people_file),
         help(

@@ -50,6 +50,18 @@ impl SourceText {
         (line + 1, self.text()[start..offset].chars().count() + 1)
     }
 
+    /// The byte offset of a 1-based line and column (in characters), as
+    /// [`SourceText::line_col`] gives them; `None` past the text.
+    pub fn offset_of(&self, line: usize, column: usize) -> Option<usize> {
+        let bounds = self.line_bounds(line.checked_sub(1)?);
+        let on_line = &self.text()[bounds.clone()];
+        let within = match on_line.char_indices().nth(column.checked_sub(1)?) {
+            Some((at, _)) => at,
+            None => on_line.len(),
+        };
+        (line <= self.line_count()).then_some(bounds.start + within)
+    }
+
     /// The 0-based line of a byte offset.
     pub fn line_of(&self, offset: usize) -> usize {
         self.line_starts()

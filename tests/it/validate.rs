@@ -653,3 +653,36 @@ fn checking_finds_what_loading_finds() {
         }
     }
 }
+
+#[test]
+fn a_declared_value_refused_in_defaults_is_reported_once_naming_the_defaults() {
+    let dir = crate::common::project(&[
+        (
+            "zeeg.yaml",
+            "defaults:\n  customAttributes:\n    tier: platinum\nattributes:\n  people:\n    - {key: tier, label: Tier, type: select, options: [gold]}\n",
+        ),
+        (
+            "people/team.yaml",
+            "people:\n  - firstName: Ada\n    emails: [ada@example.com]\n  - firstName: Grace\n    emails: [grace@example.com]\n",
+        ),
+    ]);
+    let out = crate::common::run(
+        crate::common::zeeg()
+            .env("NO_COLOR", "1")
+            .current_dir(dir.path())
+            .arg("validate"),
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(
+        out.stderr.matches("zeeg::person::declared_value").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("its `tier` comes from the defaults at zeeg.yaml:3"),
+        "{}",
+        out.stderr
+    );
+}

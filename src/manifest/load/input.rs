@@ -77,14 +77,14 @@ impl FileInput<'_> {
             };
             if self.keep == Keep::Checks {
                 // What the checks across entries read: the identity (kept
-                // beside the fields) and the custom attribute slugs.
+                // beside the fields) and the custom attribute values, with
+                // where each is written (checked against declarations).
                 let fields = &mut loaded.entry.fields;
                 let custom = fields.remove("customAttributes");
                 *fields = custom
                     .map(|values| ("customAttributes".to_string(), values))
                     .into_iter()
                     .collect();
-                loaded.entry.custom_value_at.clear();
             }
             items.loaded.push(loaded);
         }

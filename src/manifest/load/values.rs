@@ -3,7 +3,7 @@
 //! ([`crate::api::Attribute::check_value`]), so `validate` finds a value a
 //! declared attribute refuses before anything exists.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::attributes::LoadedAttribute;
 use super::file::Loaded;
@@ -13,10 +13,9 @@ use crate::manifest::attributes::DeclaredAttribute;
 use crate::manifest::diagnostic::{ManifestError, Problem};
 
 /// Each value under `customAttributes` whose declared people attribute
-/// refuses it, once per entry and attribute, at the entry's matching value
-/// (`validate` keeps no place of each value, and reports what plan
-/// reports). Undeclared slugs are the live check's: offline they may name
-/// attributes that exist.
+/// refuses it, once per entry and attribute, where the value is written.
+/// Undeclared slugs are the live check's: offline they may name attributes
+/// that exist.
 pub(super) fn check_declared_values(
     loaded: &[Loaded],
     attributes: &[LoadedAttribute],
@@ -36,6 +35,8 @@ pub(super) fn check_declared_values(
     if declared.is_empty() {
         return;
     }
+    // A value from defaults is wrong once, not once per entry using it.
+    let mut reported = HashSet::new();
     for entry in loaded {
         let values = entry
             .entry
@@ -46,6 +47,10 @@ pub(super) fn check_declared_values(
             let Some((attribute, declared)) = declared.get(slug.as_str()) else {
                 continue;
             };
+            let written = entry.entry.custom_value_at.get(slug.as_str());
+            if written.is_some_and(|at| !reported.insert((slug.as_str(), at))) {
+                continue;
+            }
             if let Err(refusal) = attribute.check_value(value) {
                 let help = match &refusal.problem {
                     ValueProblem::NotAnOption { .. } => format!(
@@ -55,12 +60,31 @@ pub(super) fn check_declared_values(
                     ),
                     _ => refusal.hint(),
                 };
-                problems.push(
-                    Problem::new(ManifestError::DeclaredValue { refusal, help })
-                        .at(&entry.source, entry.match_span.clone())
-                        .label(format!("the `{slug}` of this person")),
-                );
+                let problem = Problem::new(ManifestError::DeclaredValue { refusal, help });
+                problems.push(at_value(problem, entry, slug));
             }
         }
+    }
+}
+
+/// `problem` at the value of `slug` in the entry's own file (to the end of
+/// its line), or at the entry when the value comes from zeeg.yaml's
+/// defaults, which the label then names.
+fn at_value(problem: Problem, entry: &Loaded, slug: &str) -> Problem {
+    let written = entry.entry.custom_value_at.get(slug);
+    let in_file = written.filter(|at| at.file == entry.entry.source.file);
+    let span = in_file.and_then(|at| {
+        let start = entry.source.offset_of(at.line, at.column)?;
+        let line = entry.source.line_bounds(at.line - 1);
+        Some(start..line.end.max(start))
+    });
+    match (span, written) {
+        (Some(span), _) => problem.at(&entry.source, span).label("this value"),
+        (None, Some(at)) => problem
+            .at(&entry.source, entry.match_span.clone())
+            .label(format!("its `{slug}` comes from the defaults at {at}")),
+        (None, None) => problem
+            .at(&entry.source, entry.match_span.clone())
+            .label(format!("the `{slug}` of this person")),
     }
 }

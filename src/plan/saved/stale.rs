@@ -1,6 +1,11 @@
 //! Staleness: which recomputed changes a saved plan still vouches for.
 
+use std::collections::{HashMap, VecDeque};
+
 use super::*;
+
+/// Saved changes' indices by identity, then matching attribute.
+type ByIdentity<'a> = HashMap<&'a str, HashMap<&'a str, VecDeque<usize>>>;
 
 /// Which recomputed changes a saved plan still vouches for.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -72,50 +77,58 @@ impl SavedPlan {
     /// Compares a freshly computed plan with this saved one, change by change.
     /// `key` must be that of the token the plan was made with; with another,
     /// every change is stale.
+    /// The saved changes by identity and matching attribute, each key's in
+    /// plan order: a fresh change takes the first one not taken, found
+    /// without a scan of them all (that was quadratic for a big file).
+    fn by_identity(&self) -> ByIdentity<'_> {
+        let mut by_identity = ByIdentity::new();
+        for (i, saved) in self.changes.iter().enumerate() {
+            by_identity
+                .entry(saved.identity.as_str())
+                .or_default()
+                .entry(saved.matching_attribute.as_str())
+                .or_default()
+                .push_back(i);
+        }
+        by_identity
+    }
+
     pub fn check(&self, fresh: &Plan<'_>, sources: &[SourceFile], key: &PlanKey) -> SavedPlanCheck {
         let keyed = Keyed::new(key, &self.salt);
         let mut check = SavedPlanCheck::default();
         let mut used = vec![false; self.changes.len()];
+        let mut by_identity = self.by_identity();
         for (index, change) in fresh.changes.iter().enumerate() {
             let print = fingerprint(&keyed, change, &fresh.companies);
-            let same_identity = self.changes.iter().enumerate().find(|(i, saved)| {
-                !used[*i]
-                    && saved.identity == print.identity
-                    && saved.matching_attribute == print.matching_attribute
-            });
+            let same_identity = by_identity
+                .get_mut(print.identity.as_str())
+                .and_then(|by_attribute| by_attribute.get_mut(print.matching_attribute.as_str()))
+                .and_then(VecDeque::pop_front)
+                .map(|i| (i, &self.changes[i]));
             match same_identity {
                 Some((i, saved)) => {
                     used[i] = true;
                     if same_fingerprint(saved, &print) {
                         check.current.push(index);
                     } else {
-                        check.stale.push(StaleChange {
-                            reason: StaleReason::Differs,
-                            source: change.source().clone(),
-                            fresh: Some(index),
-                            fresh_company: None,
-                            company: false,
-                        });
+                        let source = change.source().clone();
+                        let stale = StaleChange::person(StaleReason::Differs, source, Some(index));
+                        check.stale.push(stale);
                     }
                 }
-                None => check.stale.push(StaleChange {
-                    reason: StaleReason::NotInSavedPlan,
-                    source: change.source().clone(),
-                    fresh: Some(index),
-                    fresh_company: None,
-                    company: false,
-                }),
+                None => {
+                    let source = change.source().clone();
+                    let stale =
+                        StaleChange::person(StaleReason::NotInSavedPlan, source, Some(index));
+                    check.stale.push(stale);
+                }
             }
         }
         for (saved, _) in self.changes.iter().zip(&used).filter(|(_, used)| !**used) {
             let source = shown_source(&saved.source, sources);
-            check.stale.push(StaleChange {
-                reason: StaleReason::Gone,
-                source,
-                fresh: None,
-                fresh_company: None,
-                company: false,
-            });
+            check
+                .stale
+                .push(StaleChange::person(StaleReason::Gone, source, None));
         }
         self.check_companies(fresh, sources, &keyed, &mut check);
         self.check_attributes(fresh, sources, &keyed, &mut check);
@@ -135,6 +148,17 @@ impl SavedPlan {
 }
 
 impl StaleChange {
+    /// A stale change of a person, `fresh` its index in the recomputed plan.
+    fn person(reason: StaleReason, source: SourceLocation, fresh: Option<usize>) -> StaleChange {
+        StaleChange {
+            reason,
+            source,
+            fresh,
+            fresh_company: None,
+            company: false,
+        }
+    }
+
     /// A stale change of a declared company (`company`) or attribute: no
     /// person's.
     pub(super) fn declared(
