@@ -38,8 +38,8 @@
 //! - [`import`]: writing the people already in the CRM as people files.
 //! - [`doctor`]: checking a workspace against the API assumptions zeeg makes.
 //! - [`targeting`]: `--only` / `--exclude`, which entries a plan works on.
-//! - [`plural`]: counts with the noun that agrees with them, and the words
-//!   that agree with a count.
+//! - [`plural`]: counts with the noun that agrees with them, the words
+//!   that agree with a count, and lists in prose (`a, b and c`).
 //! - [`terminal`]: escaping text from files and servers before it is printed.
 //! - [`secret`]: the token and other secrets, cut out of what is printed.
 //! - [`files`]: reading and writing files named on the command line, bounded

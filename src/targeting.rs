@@ -134,7 +134,7 @@ impl Targeting {
 
     /// Whether the entry is one to work on.
     pub fn selects(&self, entry: &Entry) -> bool {
-        let emails: Vec<String> = entry.emails().map(str::to_lowercase).collect();
+        let emails: Vec<String> = entry.emails().iter().map(|e| e.to_lowercase()).collect();
         let path = slash_path(&entry.project_path);
         let matches = |m: &Matcher| m.matches(&path, &emails);
         self.only.as_ref().is_none_or(matches) && !self.exclude.as_ref().is_some_and(matches)
@@ -298,7 +298,7 @@ mod tests {
             },
             matching_attribute: "email".into(),
             match_value: json!(emails.first()),
-            fields,
+            fields: fields.into(),
             custom_value_at: Default::default(),
             project_path: file.into(),
             company: None,

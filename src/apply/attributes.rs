@@ -113,11 +113,11 @@ pub fn hold_people(
             .changes
             .get(index)
             .and_then(|change| change.entry.fields.get("customAttributes"))
-            .and_then(serde_json::Value::as_object)
-            .and_then(|values| {
-                values
-                    .keys()
-                    .find_map(|key| Some((key, failed.get(key.as_str())?)))
+            .and_then(|values| match values {
+                serde_json::Value::Object(values) => values
+                    .into_iter()
+                    .find_map(|(key, _)| failed.get(key.as_str()).map(|reason| (key, reason))),
+                _ => None,
             });
         match uses {
             Some((key, reason)) => {

@@ -83,10 +83,12 @@ pub async fn execute_phases(run: &PhaseContext<'_>) -> Phases {
         .as_ref()
         .filter(|a| a.interrupted || a.aborted.is_some())
     {
+        // Each phase counts its own not sent, as the report lists them.
+        let companies = plan.companies.involved;
         return Phases {
-            people: none_sent(jobs.len() + selected.companies.len(), done.interrupted),
+            people: none_sent(jobs.len(), done.interrupted),
+            companies: companies.then(|| none_sent(selected.companies.len(), done.interrupted)),
             attributes,
-            companies: None,
         };
     }
     let failed_attributes = attributes.as_ref().map_or_else(HashMap::new, |done| {

@@ -1,12 +1,13 @@
 //! Which changes of a plan apply sends, and as what jobs: all of a fresh
 //! plan's, or those of a saved plan that still match the recomputed one.
 
-use super::Job;
 use super::report::StaleEntry;
 use super::send::Upsert;
+use super::{Action, ApplyError, Job};
 use crate::manifest::SourceFile;
-use crate::plan::render::{company_label, identity_label};
+use crate::plan::render::{attribute_label, company_label, identity_label};
 use crate::plan::{Plan, PlanKey, SavedPlan, StaleReason};
+use crate::plural::counted;
 
 /// The changes apply sends, by index into the plan's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,6 +21,45 @@ pub struct Selected {
 }
 
 impl Selected {
+    /// Refuses what apply must not send unasked, as the plan warns: more
+    /// updates of people than the safety limit allows, unless `force`
+    /// (a company rename is no person's update, and a refused plan is
+    /// refused whole); options that live records hold, removed, unless
+    /// `allow_destructive`.
+    pub fn check(
+        &self,
+        plan: &Plan<'_>,
+        force: bool,
+        allow_destructive: bool,
+    ) -> Result<(), ApplyError> {
+        let updates = self
+            .people
+            .iter()
+            .filter(|&&i| plan.changes[i].action == Action::Update)
+            .count();
+        plan.check_safety(updates, force)?;
+        let destructive: Vec<String> = self
+            .attributes
+            .iter()
+            .filter_map(|&i| plan.attributes.changes.get(i))
+            .filter(|change| change.is_destructive())
+            .map(|change| {
+                let records = counted(change.records_losing() as usize, "record", "records");
+                let label = attribute_label(change);
+                format!(
+                    "{label} ({}) would clear the values of {records}",
+                    change.source
+                )
+            })
+            .collect();
+        if allow_destructive || destructive.is_empty() {
+            return Ok(());
+        }
+        Err(ApplyError::Destructive {
+            changes: destructive,
+        })
+    }
+
     /// How many changes in all.
     pub fn len(&self) -> usize {
         self.people.len() + self.companies.len() + self.attributes.len()
@@ -63,13 +103,21 @@ pub fn from_saved(
                     let company = fresh.companies.changes.get(stale.fresh_company?)?;
                     Some(company_label(company))
                 })
+                .or_else(|| {
+                    let attribute = fresh.attributes.changes.get(stale.fresh_attribute?)?;
+                    Some(attribute_label(attribute))
+                })
                 .unwrap_or_else(|| "(saved change)".to_string()),
-            reason: match (stale.fresh_company, stale.reason) {
-                (Some(_), StaleReason::Differs) => {
+            reason: match (stale.fresh_company, stale.fresh_attribute, stale.reason) {
+                (Some(_), _, StaleReason::Differs) => {
                     "the declaration or the live company changed since the plan was saved"
                         .to_string()
                 }
-                (_, reason) => reason.to_string(),
+                (_, Some(_), StaleReason::Differs) => {
+                    "the declaration or the live attribute changed since the plan was saved"
+                        .to_string()
+                }
+                (_, _, reason) => reason.to_string(),
             },
             company: stale.company,
         })
@@ -97,6 +145,6 @@ pub fn jobs<'p>(
         source: change.source().clone(),
         label: identity_label(change, redact),
         action: change.action,
-        payload: Upsert::new(change.matching_attribute().slug(), &change.body()),
+        payload: Upsert::from_json(change.matching_attribute().slug(), &change.body_json()),
     })
 }

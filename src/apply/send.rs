@@ -26,6 +26,14 @@ impl Upsert {
         }
     }
 
+    /// The upsert of a body already written as JSON text.
+    pub fn from_json(matching_attribute: &str, body: &str) -> Upsert {
+        Upsert {
+            matching_attribute: matching_attribute.to_string(),
+            body: body.as_bytes().into(),
+        }
+    }
+
     /// Adds `key: value` to the body. `key` must not be in it already (a
     /// person's `companyId` from its link by domain, which its fields
     /// never hold).

@@ -97,8 +97,7 @@ async fn plan_and_apply(
         nothing_to_apply(printer, saved.is_some(), args);
         return Ok(ExitStatus::Success);
     }
-    check_safety(&fresh, &selected, args.force)?;
-    check_destructive(&fresh, &selected, args.allow_destructive)?;
+    selected.check(&fresh, args.force, args.allow_destructive)?;
     if must_ask && !selected.is_empty() {
         ask(printer, &fresh).await?;
     }
@@ -130,33 +129,6 @@ fn fresh_plan<'a>(
     };
     fresh.warnings.retain(|warning| !answered(warning.code));
     Ok(fresh)
-}
-
-/// Refuses to remove options that live records hold, unless allowed.
-fn check_destructive(
-    fresh: &Plan<'_>,
-    selected: &Selected,
-    allowed: bool,
-) -> Result<(), ApplyError> {
-    let changes: Vec<String> = selected
-        .attributes
-        .iter()
-        .filter_map(|&i| fresh.attributes.changes.get(i))
-        .filter(|change| change.is_destructive())
-        .map(|change| {
-            let records =
-                crate::plural::counted(change.records_losing() as usize, "record", "records");
-            format!(
-                "{} ({}) would clear the values of {records}",
-                plan::render::attribute_label(change),
-                change.source
-            )
-        })
-        .collect();
-    if allowed || changes.is_empty() {
-        return Ok(());
-    }
-    Err(ApplyError::Destructive { changes })
 }
 
 /// The changes to send: all of the fresh plan's, or those of the saved plan
@@ -201,19 +173,6 @@ fn nothing_to_apply(printer: &Printer, from_saved: bool, args: &ApplyArgs) {
     if args.format == ApplyFormat::Json {
         printer.out(&empty_report().render_json());
     }
-}
-
-/// Refuses more updates at once than the configured share, unless forced.
-/// People only: a company rename is shown in the plan, but is no person's
-/// update (and a refused plan is refused whole, companies included).
-fn check_safety(fresh: &Plan<'_>, selected: &Selected, force: bool) -> Result<(), ApplyError> {
-    let updates = selected
-        .people
-        .iter()
-        .filter(|&&i| fresh.changes[i].action == apply::Action::Update)
-        .count();
-    fresh.check_safety(updates, force)?;
-    Ok(())
 }
 
 /// `Apply these changes? [y/N]`, before anything is written.

@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+pub use super::fields::Fields;
 use crate::person::MatchingAttribute;
 
 /// Where something was written: a file, as shown to the user (relative to the
@@ -50,8 +51,8 @@ pub struct Entry {
     /// The managed fields, by API JSON name, exactly as they will be sent:
     /// an absent key is unmanaged, `null` clears. `socials` and
     /// `customAttributes`, when present, are objects holding only the managed
-    /// keys.
-    pub fields: Map<String, Value>,
+    /// keys. Kept as JSON text (see [`Fields`]).
+    pub fields: Fields,
     /// Where each custom attribute value is written, by slug: in the entry,
     /// in its file's `defaults`, or in zeeg.yaml's. The plan checks values
     /// against the workspace's attribute types and points here.
@@ -95,12 +96,16 @@ pub struct CompanyDeclaration {
 
 impl Entry {
     /// The entry's emails, when it manages them.
-    pub fn emails(&self) -> impl Iterator<Item = &str> {
-        self.fields
-            .get("emails")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
+    pub fn emails(&self) -> Vec<String> {
+        match self.fields.get("emails") {
+            Some(Value::Array(emails)) => emails
+                .into_iter()
+                .filter_map(|email| match email {
+                    Value::String(email) => Some(email),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 }

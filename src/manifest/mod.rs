@@ -36,6 +36,7 @@ mod discover;
 mod entry;
 mod error;
 mod excerpt;
+mod fields;
 mod load;
 pub mod model;
 mod schema_check;
@@ -44,7 +45,7 @@ mod yaml;
 
 pub use diagnostic::{Diagnostics, ManifestError, Place, Problem, ProblemRecord};
 pub use discover::{ProjectRoot, in_project, project_root, shown};
-pub use entry::{CompanyDeclaration, CompanyLink, Entry, SourceFile, SourceLocation};
+pub use entry::{CompanyDeclaration, CompanyLink, Entry, Fields, SourceFile, SourceLocation};
 pub use load::{Checked, Manifest, check, load, read_config};
 pub use model::{Config, DeclaredCompany, DeclaredPerson, config_schema, people_schema};
 pub(crate) use schema_check::Schema;

@@ -134,6 +134,9 @@ pub enum OptionChange {
     /// A live option no longer declared: the API clears it on every record
     /// that holds it. `records`: how many of the records the plan read do.
     Removed { value: String, records: u64 },
+    /// A live option declared in another case (`Gold` as `gold`): sent
+    /// with its live id and the declared value, so its records keep it.
+    Renamed { before: String, after: String },
     /// A kept option whose colour changes.
     Recolored {
         value: String,
@@ -421,20 +424,41 @@ fn check_changeable(
 /// What the declared options change of the live ones, and the whole list a
 /// patch sends: the declared options in their order, each kept one with its
 /// live `id` (so its records keep it) and, when no colour is declared, its
-/// live colour. Options are matched by value, exactly.
+/// live colour. Options are matched by value, exactly, else ignoring case
+/// (a live option no other declared one names exactly): declared options
+/// are unique ignoring case, so each live one is matched once at most.
 fn option_changes(
     declaration: &AttributeDeclaration,
     live: &[AttributeOption],
 ) -> (Vec<OptionChange>, Vec<OptionPatch>) {
+    let declared = declaration.option_values();
+    let kept_of = |value: &str| {
+        live.iter().find(|l| l.value == value).or_else(|| {
+            live.iter().find(|l| {
+                l.value.to_lowercase() == value.to_lowercase()
+                    && !declared.contains(&l.value.as_str())
+            })
+        })
+    };
     let mut changes = Vec::new();
     let mut list = Vec::new();
+    let mut matched = Vec::new();
     for option in &declaration.options {
         let value = option.value();
-        let kept = live.iter().find(|l| l.value == value);
+        let kept = kept_of(value);
         let color = option
             .color()
             .map(str::to_string)
             .or_else(|| kept.and_then(|l| l.color.clone()));
+        if let Some(kept) = kept {
+            matched.push(kept.id.as_str());
+            if kept.value != value {
+                changes.push(OptionChange::Renamed {
+                    before: kept.value.clone(),
+                    after: value.to_string(),
+                });
+            }
+        }
         match kept {
             None => changes.push(OptionChange::Added {
                 value: value.to_string(),
@@ -452,10 +476,9 @@ fn option_changes(
             color,
         });
     }
-    let declared = declaration.option_values();
     changes.extend(
         live.iter()
-            .filter(|l| !declared.contains(&l.value.as_str()))
+            .filter(|l| !matched.contains(&l.id.as_str()))
             .map(|l| OptionChange::Removed {
                 value: l.value.clone(),
                 records: 0,
@@ -589,6 +612,43 @@ mod tests {
                 (ObjectSlug::People, "nickname".to_string())
             ]
         );
+    }
+
+    #[test]
+    fn an_option_in_another_case_is_renamed_with_its_id_unless_declared_exactly() {
+        let plan = plan(&[declared(
+            ObjectSlug::People,
+            3,
+            json!({"key": "tier", "label": "Tier", "type": "select", "options": ["Gold", "SILVER", "silver"]}),
+        )]);
+        // Options unique ignoring case are validate's rule; here `silver` is
+        // declared exactly, so `SILVER` is a new option, not a rename.
+        let plan = plan.unwrap();
+        let change = &plan.changes[0];
+        assert_eq!(
+            change.options,
+            vec![
+                OptionChange::Renamed {
+                    before: "gold".into(),
+                    after: "Gold".into()
+                },
+                OptionChange::Added {
+                    value: "SILVER".into()
+                },
+                OptionChange::Removed {
+                    value: "bronze".into(),
+                    records: 0
+                },
+            ]
+        );
+        let AttributeRequest::Patch(patch) = &change.request else {
+            panic!("a patch")
+        };
+        let list = patch.options.as_ref().unwrap();
+        assert_eq!(list[0].id.as_deref(), Some("o1"));
+        assert_eq!(list[0].value, "Gold");
+        assert_eq!(list[1].id, None);
+        assert_eq!(list[2].id.as_deref(), Some("o2"));
     }
 
     #[test]

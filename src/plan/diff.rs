@@ -6,6 +6,8 @@
 //! are compared key by key, each key its own [`FieldChange`]; `companyId` is
 //! compared with the live `company.id`.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::{Action, Change, CompanyPlan, FieldChange};
@@ -53,6 +55,8 @@ pub(crate) fn field_changes(
     companies: &CompanyPlan,
 ) -> Vec<FieldChange> {
     let mut fields = Vec::new();
+    // Parsed once for all the fields compared.
+    let desired = entry.fields.map();
     for &name in WRITABLE_FIELDS {
         if name == company::ID_FIELD
             && let Some(link) = &entry.company
@@ -60,7 +64,7 @@ pub(crate) fn field_changes(
             fields.extend(link_change(link, live, companies));
             continue;
         }
-        let Some(after) = entry.fields.get(name) else {
+        let Some(after) = desired.get(name) else {
             continue;
         };
         match name {
@@ -151,7 +155,7 @@ fn link_change(
 /// A link by domain is not in the body: apply puts the company's id there
 /// once it knows it. `company: null` is sent as `companyId: null`.
 pub(crate) fn request_body(entry: &Entry, live: Option<&Person>) -> Map<String, Value> {
-    let mut body = entry.fields.clone();
+    let mut body = entry.fields.map();
     for &object in MERGED_KEY_BY_KEY {
         if body.get(object).is_some_and(Value::is_null) {
             let cleared = keys(object, live)
@@ -169,6 +173,26 @@ pub(crate) fn request_body(entry: &Entry, live: Option<&Person>) -> Map<String, 
         body.insert(company::ID_FIELD.into(), Value::Null);
     }
     body
+}
+
+/// [`request_body`] as JSON text: the entry's own fields, as they are kept,
+/// when apply adds nothing to them (most entries), so they are neither
+/// parsed nor written again.
+pub(crate) fn request_body_json<'e>(entry: &'e Entry, live: Option<&Person>) -> Cow<'e, str> {
+    let unlinks = entry
+        .company
+        .as_ref()
+        .is_some_and(|link| link.domain.is_none());
+    let clears_merged = MERGED_KEY_BY_KEY
+        .iter()
+        .any(|object| entry.fields.get(object).is_some_and(|v| v.is_null()));
+    if unlinks || clears_merged {
+        let body = request_body(entry, live);
+        // A map of JSON values always serializes.
+        Cow::Owned(serde_json::to_string(&body).unwrap_or_default())
+    } else {
+        Cow::Borrowed(entry.fields.json())
+    }
 }
 
 /// The keys of an object merged key by key: every network for `socials`, the
@@ -383,6 +407,32 @@ mod tests {
         );
         assert_eq!(change.body()["socials"]["linkedin"], json!(null));
         assert_eq!(change.body()["customAttributes"], json!({"tier": null}));
+        let sent: Value = serde_json::from_str(&change.body_json()).unwrap();
+        assert_eq!(sent, Value::Object(change.body()));
+    }
+
+    #[test]
+    fn the_body_as_sent_is_the_fields_text_unless_apply_adds_to_it() {
+        let e = entry(
+            1,
+            "email",
+            json!({"emails": ["j@a.com"], "lastName": "Doe"}),
+        );
+        let change = diff_entry(&e, None, &CompanyPlan::default()).unwrap();
+        assert_eq!(
+            change.body_json(),
+            r#"{"emails":["j@a.com"],"lastName":"Doe"}"#
+        );
+        let mut unlinked = e.clone();
+        unlinked.company = Some(Box::new(CompanyLink {
+            domain: None,
+            at: e.source.clone(),
+        }));
+        let change = diff_entry(&unlinked, None, &CompanyPlan::default()).unwrap();
+        assert_eq!(
+            change.body_json(),
+            r#"{"emails":["j@a.com"],"lastName":"Doe","companyId":null}"#
+        );
     }
 
     #[test]
@@ -404,6 +454,6 @@ mod tests {
                 ("customAttributes.tier", json!(null), json!("gold")),
             ])
         );
-        assert_eq!(change.body(), e.fields);
+        assert_eq!(e.fields, change.body());
     }
 }

@@ -12,7 +12,7 @@ use std::future::Future;
 use futures::{StreamExt, TryStreamExt, stream};
 use miette::Diagnostic;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use thiserror::Error;
 
 use crate::api::assumed::{self, MAX_PAGE_SIZE, SEARCH_CONCURRENCY, SEARCHABLE_SLUGS};
@@ -200,15 +200,18 @@ pub async fn unknown_company_ids(
         )
         .collect();
     let mut asked = HashSet::new();
-    let unknown: Vec<(&str, &SourceLocation)> = entries
+    let unknown: Vec<(String, &SourceLocation)> = entries
         .iter()
-        .filter_map(|e| Some((e.fields.get(ID_FIELD)?.as_str()?, &e.source)))
-        .filter(|(id, _)| !known.contains(id) && asked.insert(*id))
+        .filter_map(|e| match e.fields.get(ID_FIELD)? {
+            Value::String(id) => Some((id, &e.source)),
+            _ => None,
+        })
+        .filter(|(id, _)| !known.contains(id.as_str()) && asked.insert(id.clone()))
         .collect();
     let found: Vec<Option<(String, SourceLocation)>> = stream::iter(unknown)
         .map(|(id, at)| async move {
-            let company = client.company(id).await?;
-            Ok::<_, ApiError>(company.is_none().then(|| (id.to_string(), at.clone())))
+            let company = client.company(&id).await?;
+            Ok::<_, ApiError>(company.is_none().then(|| (id, at.clone())))
         })
         .buffered(SEARCH_CONCURRENCY)
         .try_collect()
@@ -420,19 +423,19 @@ fn value_problems<'a>(
     entry: &'a Entry,
     schema: &'a ObjectSchema,
 ) -> impl Iterator<Item = CustomAttributeProblem> + 'a {
-    let values = entry
-        .fields
-        .get("customAttributes")
-        .and_then(Value::as_object);
-    values.into_iter().flatten().filter_map(|(slug, value)| {
+    let values = match entry.fields.get("customAttributes") {
+        Some(Value::Object(values)) => values,
+        _ => Map::new(),
+    };
+    values.into_iter().filter_map(move |(slug, value)| {
         // Unknown and archived slugs are reported once, by `slug_problems`.
         let attribute = schema
             .attributes
             .iter()
-            .find(|a| a.key == *slug && !a.is_archived && !a.is_standard)?;
-        let refusal = attribute.check_value(value).err()?;
+            .find(|a| a.key == slug && !a.is_archived && !a.is_standard)?;
+        let refusal = attribute.check_value(&value).err()?;
         Some(CustomAttributeProblem::Value(InvalidCustomValue {
-            at: value_at(entry, slug),
+            at: value_at(entry, &slug),
             refusal,
         }))
     })
@@ -441,20 +444,17 @@ fn value_problems<'a>(
 /// The slugs `entry` sets or matches on that are no live custom attribute
 /// of the workspace.
 fn slug_problems(entry: &Entry, schema: &ObjectSchema) -> Vec<CustomAttributeProblem> {
-    let mut slugs: Vec<&str> = entry
-        .fields
-        .get("customAttributes")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flat_map(|object| object.keys().map(String::as_str))
-        .collect();
+    let mut slugs: Vec<String> = match entry.fields.get("customAttributes") {
+        Some(Value::Object(values)) => values.into_iter().map(|(slug, _)| slug).collect(),
+        _ => Vec::new(),
+    };
     if entry.matching_attribute.is_custom() {
-        slugs.push(entry.matching_attribute.slug());
+        slugs.push(entry.matching_attribute.slug().to_string());
     }
     slugs.dedup();
     slugs
         .into_iter()
-        .filter_map(|slug| unknown_slug(entry, slug, schema))
+        .filter_map(|slug| unknown_slug(entry, &slug, schema))
         .map(CustomAttributeProblem::Unknown)
         .collect()
 }

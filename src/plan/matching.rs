@@ -120,7 +120,12 @@ fn report_emails_of_others(
         let own = matched[entry_index];
         let skip_first = entry.matching_attribute.is_email();
         let mut reported = Vec::new();
-        for (position, email) in entry.emails().enumerate().skip(usize::from(skip_first)) {
+        for (position, email) in entry
+            .emails()
+            .iter()
+            .enumerate()
+            .skip(usize::from(skip_first))
+        {
             for &owner in index.by_email(email) {
                 let owner_id = live[owner].id.as_str();
                 let is_own = own.is_some_and(|i| live[i].id == owner_id);

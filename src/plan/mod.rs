@@ -224,6 +224,11 @@ impl<'a> Change<'a> {
     pub fn body(&self) -> Map<String, Value> {
         diff::request_body(self.entry, self.live)
     }
+
+    /// [`Change::body`] as JSON text, as it is sent.
+    pub fn body_json(&self) -> std::borrow::Cow<'a, str> {
+        diff::request_body_json(self.entry, self.live)
+    }
 }
 
 /// One field (or one key of `socials` / `customAttributes`) that differs.
@@ -280,7 +285,7 @@ pub fn compute_with_companies<'a>(
         .changes
         .iter()
         .filter_map(|change| {
-            let size = json_size(&change.body());
+            let size = change.body_json().len();
             (size > crate::api::assumed::MAX_REQUEST_BYTES).then(|| OversizedEntry {
                 at: change.source().clone(),
                 size,
@@ -299,24 +304,6 @@ pub fn compute_with_companies<'a>(
         });
     }
     Ok(plan)
-}
-
-/// How many bytes `value` takes as JSON, counted without writing it out.
-fn json_size(value: &impl serde::Serialize) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 += bytes.len();
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    // Writing into a counter cannot fail, and a JSON map always serializes.
-    let _ = serde_json::to_writer(&mut count, value);
-    count.0
 }
 
 #[cfg(test)]
@@ -365,7 +352,7 @@ pub(crate) mod testing {
                     (slug.clone(), at)
                 })
                 .collect(),
-            fields,
+            fields: fields.into(),
             project_path: PathBuf::from("people.yaml"),
             company: None,
         }

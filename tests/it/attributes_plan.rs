@@ -52,6 +52,13 @@ impl Setup {
         run(&mut self.command(args))
     }
 
+    /// `zeeg plan --format json`, which must exit 0, as JSON.
+    fn plan_json(&self) -> Value {
+        let plan = self.zeeg(&["plan", "--format", "json"]);
+        assert_eq!(plan.code, 0, "{}", plan.stderr);
+        serde_json::from_str(&plan.stdout).expect("a JSON plan")
+    }
+
     fn declare(&self, declared: &str) {
         common::write_files(self.dir.path(), &[("zeeg.yaml", declared)]);
     }
@@ -132,6 +139,41 @@ fn a_relabel_and_an_added_option_keep_the_live_ids_and_values() {
 }
 
 #[test]
+fn an_option_declared_in_another_case_is_renamed_and_its_records_keep_it() {
+    let setup = setup(DECLARED);
+    assert_eq!(setup.zeeg(&["apply", "--auto-approve"]).code, 0);
+    let gold_id = setup.attribute("tier")["options"][0]["id"].clone();
+    setup.declare(&DECLARED.replace("options: [gold, silver]", "options: [Gold, silver]"));
+    common::write_files(
+        setup.dir.path(),
+        &[(
+            "people/team.yaml",
+            &PEOPLE.replace("tier: gold", "tier: Gold"),
+        )],
+    );
+    let plan = setup.plan_json();
+    let change = &plan["attributes"]["changes"][0];
+    assert_eq!(
+        change["options"],
+        json!([{"change": "rename", "before": "gold", "after": "Gold"}])
+    );
+    assert_eq!(change["destructive"], false);
+    // Not destructive: no flag needed, and Jane's value follows the option.
+    let applied = setup.zeeg(&["apply", "--auto-approve"]);
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    assert!(
+        applied.stdout.contains("~ option \"gold\" -> \"Gold\""),
+        "{}",
+        applied.stdout
+    );
+    assert_eq!(setup.attribute("tier")["options"][0]["id"], gold_id);
+    let jane = Api::new(&setup.sandbox).person("jane@acme.example");
+    assert_eq!(jane["customAttributes"]["tier"], "Gold");
+    let again = setup.zeeg(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+}
+
+#[test]
 fn removing_a_held_option_is_refused_until_allowed_and_then_clears_it() {
     let setup = setup(DECLARED);
     assert_eq!(setup.zeeg(&["apply", "--auto-approve"]).code, 0);
@@ -142,9 +184,7 @@ fn removing_a_held_option_is_refused_until_allowed_and_then_clears_it() {
     );
     setup.declare(&DECLARED.replace("options: [gold, silver]", "options: [gold]"));
 
-    let plan = setup.zeeg(&["plan", "--format", "json"]);
-    assert_eq!(plan.code, 0, "{}", plan.stderr);
-    let plan: Value = serde_json::from_str(&plan.stdout).unwrap();
+    let plan = setup.plan_json();
     let change = &plan["attributes"]["changes"][0];
     assert_eq!(
         change["options"],
@@ -197,6 +237,12 @@ fn a_saved_plan_whose_attribute_moved_is_stale() {
     assert_eq!(status, 200);
     let stale = setup.zeeg(&["apply", "--plan", "plan.json", "--auto-approve"]);
     assert_eq!(stale.code, 4, "{}\n{}", stale.stdout, stale.stderr);
+    // Named as the plan names it, with why.
+    let all = format!("{}{}", stale.stdout, stale.stderr);
+    assert!(
+        all.contains("people attribute tier: the declaration or the live attribute changed since the plan was saved"),
+        "{all}"
+    );
     assert_eq!(setup.attribute("tier")["label"], "Level");
 }
 
@@ -232,4 +278,28 @@ fn import_writes_the_attributes_as_declarations_and_then_plans_clean() {
         "{}",
         plan.stdout
     );
+}
+
+#[test]
+fn a_refused_attribute_phase_sends_no_company_and_no_person_and_counts_each() {
+    let setup = setup(DECLARED);
+    common::write_files(
+        setup.dir.path(),
+        &[(
+            "people/companies.yaml",
+            "companies:\n  - {domain: acme.example, name: Acme}\n",
+        )],
+    );
+    let refused = run(setup
+        .command(&["apply", "--auto-approve", "--format", "json"])
+        .env("ZEEG_API_TOKEN", common::READ_TOKEN));
+    assert_eq!(refused.code, 1, "{}\n{}", refused.stdout, refused.stderr);
+    let report: Value = serde_json::from_str(&refused.stdout).expect("a JSON report");
+    // The stop is the attributes': the companies and the people each count
+    // their own, unsent.
+    assert_eq!(report["attributes"]["summary"]["failed"], 1, "{report}");
+    assert_eq!(report["attributes"]["summary"]["notSent"], 1, "{report}");
+    assert_eq!(report["companies"]["summary"]["notSent"], 1, "{report}");
+    assert_eq!(report["summary"]["notSent"], 1, "{report}");
+    assert_eq!(Api::new(&setup.sandbox).total(), 0);
 }

@@ -483,12 +483,47 @@ fn a_token_file_is_read_within_its_cap_and_a_fifo_never_hangs() {
     let sandbox = Sandbox::start(&[]);
     let token_pipe = tmp.path().join("token2.fifo");
     fifo(&token_pipe);
-    let feeder = {
-        let token_pipe = token_pipe.clone();
-        std::thread::spawn(move || std::fs::write(token_pipe, format!("{}\n", common::TOKEN)))
+    // The writer is there before zeeg opens the pipe (a FIFO opened for
+    // reading and writing does not wait), and goes once zeeg holds its end,
+    // so zeeg reads the token, then the end of it; a writer started beside
+    // zeeg could come after zeeg read the pipe as empty, and then wait for
+    // a reader for ever.
+    let mut writer = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&token_pipe)
+        .unwrap();
+    std::io::Write::write_all(&mut writer, format!("{}\n", common::TOKEN).as_bytes()).unwrap();
+    let child = with_token_file(&token_pipe)
+        .env("ZEEG_API_URL", sandbox.api_url())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !holds_open(child.id(), &token_pipe) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "zeeg never opened the pipe"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    drop(writer);
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("Plan: 1 to create"), "{stdout}");
+}
+
+/// Whether process `pid` has `path` open, by its descriptors in /proc.
+fn holds_open(pid: u32, path: &Path) -> bool {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
     };
-    let run = common::run(with_token_file(&token_pipe).env("ZEEG_API_URL", sandbox.api_url()));
-    feeder.join().unwrap().unwrap();
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("Plan: 1 to create"), "{}", run.stdout);
+    let Ok(path) = path.canonicalize() else {
+        return false;
+    };
+    fds.flatten()
+        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target == path))
 }

@@ -166,7 +166,7 @@ fn zeeg_yaml_defaults_apply_after_file_defaults() {
     assert_eq!(entry.matching_attribute, "employee_id");
     assert_eq!(entry.match_value, json!("E-1"));
     assert_eq!(
-        Value::Object(entry.fields.clone()),
+        Value::Object(entry.fields.map()),
         json!({
             "firstName": "Ada",
             "jobTitle": "Engineer",
@@ -219,7 +219,7 @@ fn load_one(path: &str) -> Vec<Entry> {
 }
 
 fn fields(entry: &Entry) -> Value {
-    Value::Object(entry.fields.clone())
+    Value::Object(entry.fields.map())
 }
 
 #[test]
@@ -307,7 +307,7 @@ fn file_defaults_merge_under_each_entry() {
             (
                 e.matching_attribute.slug(),
                 e.match_value.clone(),
-                e.fields["companyId"].clone(),
+                e.fields.map()["companyId"].clone(),
             )
         })
         .collect();
@@ -360,7 +360,7 @@ fn each_kind_of_matching_attribute_finds_its_value() {
 #[test]
 fn the_bom_fixture_loads_like_any_file() {
     let entries = load_one("valid/bom.yaml");
-    assert_eq!(entries[0].fields["firstName"], "Jane");
+    assert_eq!(entries[0].fields.map()["firstName"], "Jane");
     assert_eq!((entries[0].source.line, entries[0].source.column), (2, 5));
 }
 
@@ -374,7 +374,7 @@ fn a_byte_order_mark_is_accepted() {
     )
     .unwrap();
     let manifest = load(&[file]).unwrap();
-    assert_eq!(manifest.entries[0].fields["firstName"], "Jörg");
+    assert_eq!(manifest.entries[0].fields.map()["firstName"], "Jörg");
     assert_eq!(manifest.entries[0].source.line, 2);
 }
 
@@ -515,7 +515,7 @@ proptest! {
             TestCaseError::fail(format!("{yaml}\n{:?}", miette::Report::new(d)))
         })?;
         let [entry] = &manifest.entries[..] else { panic!("one entry") };
-        let mut back = entry.fields.clone();
+        let mut back = entry.fields.map();
         back.insert("matchingAttribute".into(), json!(entry.matching_attribute));
         let back: DeclaredPerson = serde_json::from_value(Value::Object(back)).unwrap();
         let mut expected = person.clone();
@@ -598,7 +598,7 @@ fn a_big_file_loads_person_by_person_with_every_problem_at_its_line() {
     assert_eq!(manifest.entries.len(), n);
     let last = &manifest.entries[n - 1];
     assert_eq!(last.source.line, 4 + 3 * (n - 1));
-    assert_eq!(last.fields["jobTitle"], json!("Engineer"));
+    assert_eq!(last.fields.map()["jobTitle"], json!("Engineer"));
 
     std::fs::write(&path, big_file(n, 12_345)).unwrap();
     let out = run(zeeg().current_dir(dir.path()).args([

@@ -11,7 +11,6 @@ pub(super) fn report_unmatched_defaults(
     project_default: Option<&(SourceText, Range<usize>)>,
     problems: &mut Vec<Problem>,
 ) {
-    let known = known_slugs(loaded);
     // Where the default is, its attribute, and the entries without a value.
     type Group<'l> = ((SourceText, Range<usize>), &'l str, Vec<&'l Loaded>);
     let mut groups: Vec<Group> = Vec::new();
@@ -31,6 +30,10 @@ pub(super) fn report_unmatched_defaults(
             None => groups.push((place, attribute, vec![item])),
         }
     }
+    if groups.is_empty() {
+        return;
+    }
+    let known = known_slugs(loaded);
     for ((source, span), attribute, items) in groups {
         let help = unmatched_default_help(attribute, &items[0].entry.source, &known);
         problems.push(
@@ -50,21 +53,19 @@ pub(super) fn report_unmatched_defaults(
 
 /// The slugs a matching attribute could mean: the standard ones and every
 /// custom attribute the entries set.
-pub(super) fn known_slugs(loaded: &[Loaded]) -> Vec<&str> {
-    let mut known: Vec<&str> = crate::person::STANDARD_SLUGS
+pub(super) fn known_slugs(loaded: &[Loaded]) -> Vec<String> {
+    let mut known: Vec<String> = crate::person::STANDARD_SLUGS
         .iter()
-        .map(|(slug, _)| *slug)
+        .map(|(slug, _)| slug.to_string())
         .collect();
     // A set beside the list: `contains` on the list was quadratic in slugs.
-    let mut seen: HashSet<&str> = known.iter().copied().collect();
+    let mut seen: HashSet<String> = known.iter().cloned().collect();
     for item in loaded {
-        let custom = item
-            .entry
-            .fields
-            .get("customAttributes")
-            .and_then(Value::as_object);
-        for slug in custom.into_iter().flat_map(|c| c.keys()) {
-            if seen.insert(slug) {
+        let Some(Value::Object(custom)) = item.entry.fields.get("customAttributes") else {
+            continue;
+        };
+        for (slug, _) in custom {
+            if seen.insert(slug.clone()) {
                 known.push(slug);
             }
         }
@@ -77,12 +78,12 @@ pub(super) fn known_slugs(loaded: &[Loaded]) -> Vec<&str> {
 pub(super) fn unmatched_default_help(
     attribute: &str,
     first: &SourceLocation,
-    known: &[&str],
+    known: &[String],
 ) -> String {
     let suggestion = known
         .iter()
-        .filter(|slug| **slug != attribute)
-        .map(|slug| (strsim::jaro_winkler(attribute, slug), *slug))
+        .filter(|slug| *slug != attribute)
+        .map(|slug| (strsim::jaro_winkler(attribute, slug), slug.as_str()))
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0));
     let fix = format!(

@@ -3,9 +3,14 @@
 
 use super::*;
 
-/// Turns a merged person into an [`Entry`]: the managed fields in API JSON,
-/// the matching attribute, resolved here once, and its value.
-pub(crate) fn make_entry(mut person: DeclaredPerson, source: SourceLocation) -> Option<Entry> {
+/// Turns a merged person into an [`Entry`]: the matching attribute, resolved
+/// here once, and its value; and its managed fields in API JSON, as a map for
+/// the checks of the entry (the entry's own are empty until the caller,
+/// done with them, stores them).
+pub(crate) fn make_entry(
+    mut person: DeclaredPerson,
+    source: SourceLocation,
+) -> Option<(Entry, Map<String, Value>)> {
     let matching_attribute: MatchingAttribute = person
         .matching_attribute
         .take()
@@ -21,22 +26,20 @@ pub(crate) fn make_entry(mut person: DeclaredPerson, source: SourceLocation) -> 
             at: source.clone(),
         })
     });
-    // Of exactly its size: grown one insert at a time, a person's map had
-    // room for 8 fields of 104 bytes each, and a big file holds it per entry.
-    let fields: Map<String, Value> = fields.into_iter().collect();
     let match_value = matching_attribute
         .value_in(&fields)
         .cloned()
         .unwrap_or(Value::Null);
-    Some(Entry {
+    let entry = Entry {
         source,
         matching_attribute,
         match_value,
-        fields,
+        fields: Fields::default(),
         custom_value_at: Default::default(),
         project_path: PathBuf::new(),
         company,
-    })
+    };
+    Some((entry, fields))
 }
 
 pub(super) fn has_value(value: &Value) -> bool {
@@ -48,8 +51,8 @@ pub(super) fn has_value(value: &Value) -> bool {
     }
 }
 
-pub(super) fn has_name(entry: &Entry) -> bool {
-    crate::person::has_name(|field| entry.fields.get(field).is_some_and(has_value))
+pub(super) fn has_name(fields: &Map<String, Value>) -> bool {
+    crate::person::has_name(|field| fields.get(field).is_some_and(has_value))
 }
 
 /// Two entries with the same identity, or sharing an email, in one file or

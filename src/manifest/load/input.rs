@@ -72,20 +72,9 @@ impl FileInput<'_> {
         if let Value::Object(item) = value {
             let problems = &mut items.checked;
             check_company_keys(self.spans, Some(&item), self.source, &pointer, problems);
-            let Some(mut loaded) = self.load_entry(index, item, problems) else {
+            let Some(loaded) = self.load_entry(index, item, problems) else {
                 return;
             };
-            if self.keep == Keep::Checks {
-                // What the checks across entries read: the identity (kept
-                // beside the fields) and the custom attribute values, with
-                // where each is written (checked against declarations).
-                let fields = &mut loaded.entry.fields;
-                let custom = fields.remove("customAttributes");
-                *fields = custom
-                    .map(|values| ("customAttributes".to_string(), values))
-                    .into_iter()
-                    .collect();
-            }
             items.loaded.push(loaded);
         }
     }
@@ -129,10 +118,10 @@ impl FileInput<'_> {
                 return None;
             }
         };
-        let mut entry = make_entry(person, self.location(item_span.clone()))?;
+        let (mut entry, mut fields) = make_entry(person, self.location(item_span.clone()))?;
         entry.project_path = self.found.relative.clone();
-        self.locate_values(&mut entry, &pointer, &item_span, own_custom);
-        if !has_name(&entry) {
+        self.locate_values(&mut entry, &fields, &pointer, &item_span, own_custom);
+        if !has_name(&fields) {
             problems.push(
                 Problem::new(ManifestError::NoName)
                     .at(self.source, item_span.clone())
@@ -145,7 +134,14 @@ impl FileInput<'_> {
             item_span,
         };
         let (match_span, unmatched_default) = self.check_match_value(&entry, &at, problems);
-        let emails = self.entry_emails(&entry, &at, problems);
+        let emails = self.entry_emails(&fields, &at, problems);
+        if self.keep == Keep::Checks {
+            // What the checks across entries read: the identity (kept
+            // beside the fields) and the custom attribute values, with
+            // where each is written (checked against declarations).
+            fields.retain(|name, _| name == "customAttributes");
+        }
+        entry.fields = Fields::new(&fields);
         Some(Loaded {
             entry,
             source: self.source.clone(),
@@ -166,11 +162,12 @@ impl FileInput<'_> {
     }
 
     /// Records where the entry at `pointer` takes its company link and each
-    /// custom attribute value from: itself (`own_custom`), its file's
-    /// defaults or zeeg.yaml.
+    /// custom attribute value (of those in `fields`) from: itself
+    /// (`own_custom`), its file's defaults or zeeg.yaml.
     pub(super) fn locate_values(
         &self,
         entry: &mut Entry,
+        fields: &Map<String, Value>,
         pointer: &str,
         item_span: &Range<usize>,
         own_custom: Vec<(String, Range<usize>)>,
@@ -194,8 +191,7 @@ impl FileInput<'_> {
         entry.custom_value_at = value_at
             .into_iter()
             .filter(|(slug, _)| {
-                entry
-                    .fields
+                fields
                     .get("customAttributes")
                     .is_some_and(|values| values.get(slug).is_some())
             })
@@ -263,15 +259,22 @@ impl FileInput<'_> {
     /// email listed twice in one entry is reported and kept once.
     pub(super) fn entry_emails(
         &self,
-        entry: &Entry,
+        fields: &Map<String, Value>,
         at: &EntryAt,
         problems: &mut Vec<Problem>,
     ) -> Vec<(String, Range<usize>)> {
-        let mut emails: Vec<(String, Range<usize>)> = Vec::with_capacity(entry.emails().count());
+        let listed: Vec<&str> = fields
+            .get("emails")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let mut emails: Vec<(String, Range<usize>)> = Vec::with_capacity(listed.len());
         // Index into `emails` by address: linear in the entry's emails (a
         // scan of the list for each was quadratic: 80,000 took 10 s).
         let mut seen: rustc_hash::FxHashMap<String, usize> = rustc_hash::FxHashMap::default();
-        for (k, email) in entry.emails().enumerate() {
+        for (k, &email) in listed.iter().enumerate() {
             let normal = normalize_email(email);
             let span = at
                 .span_of(&format!("/emails/{k}"))

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::attributes::DeclaredAttribute;
 use super::diagnostic::{Diagnostics, ManifestError, Problem};
 use super::discover::{self, Filters, Found, ProjectRoot};
-use super::entry::{CompanyDeclaration, CompanyLink, Entry, SourceFile, SourceLocation};
+use super::entry::{CompanyDeclaration, CompanyLink, Entry, Fields, SourceFile, SourceLocation};
 use super::model::{Config, DeclaredCompany, DeclaredPerson};
 use super::schema_check::{self, Schema};
 use super::source::SourceText;

@@ -5,6 +5,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use serde_json::Value;
+
 use super::attributes::LoadedAttribute;
 use super::file::Loaded;
 use crate::api::object::ObjectSlug;
@@ -38,20 +40,18 @@ pub(super) fn check_declared_values(
     // A value from defaults is wrong once, not once per entry using it.
     let mut reported = HashSet::new();
     for entry in loaded {
-        let values = entry
-            .entry
-            .fields
-            .get("customAttributes")
-            .and_then(|values| values.as_object());
-        for (slug, value) in values.into_iter().flatten() {
+        let Some(Value::Object(values)) = entry.entry.fields.get("customAttributes") else {
+            continue;
+        };
+        for (slug, value) in values {
             let Some((attribute, declared)) = declared.get(slug.as_str()) else {
                 continue;
             };
-            let written = entry.entry.custom_value_at.get(slug.as_str());
-            if written.is_some_and(|at| !reported.insert((slug.as_str(), at))) {
+            let written = entry.entry.custom_value_at.get_key_value(slug.as_str());
+            if written.is_some_and(|(slug, at)| !reported.insert((slug.as_str(), at))) {
                 continue;
             }
-            if let Err(refusal) = attribute.check_value(value) {
+            if let Err(refusal) = attribute.check_value(&value) {
                 let help = match &refusal.problem {
                     ValueProblem::NotAnOption { .. } => format!(
                         "use one of: {}; or add the option to the declaration at {}",
@@ -61,7 +61,7 @@ pub(super) fn check_declared_values(
                     _ => refusal.hint(),
                 };
                 let problem = Problem::new(ManifestError::DeclaredValue { refusal, help });
-                problems.push(at_value(problem, entry, slug));
+                problems.push(at_value(problem, entry, &slug));
             }
         }
     }

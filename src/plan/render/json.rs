@@ -109,7 +109,7 @@ struct JsonAttributeChange {
     destructive: bool,
 }
 
-/// `{"change": "add"|"remove"|"recolor", "value", …}`.
+/// `{"change": "add"|"remove"|"rename"|"recolor", "value", …}`.
 #[derive(Serialize)]
 #[serde(tag = "change", rename_all = "lowercase")]
 enum JsonOption {
@@ -120,6 +120,11 @@ enum JsonOption {
         value: String,
         /// How many of the live records read hold it.
         records: u64,
+    },
+    /// `before` and `after` are the values: the option keeps its id.
+    Rename {
+        before: String,
+        after: String,
     },
     Recolor {
         value: String,
@@ -227,6 +232,7 @@ fn json_attributes(attributes: &AttributePlan) -> JsonAttributes {
             .map(|option| match option.clone() {
                 OptionChange::Added { value } => JsonOption::Add { value },
                 OptionChange::Removed { value, records } => JsonOption::Remove { value, records },
+                OptionChange::Renamed { before, after } => JsonOption::Rename { before, after },
                 OptionChange::Recolored {
                     value,
                     before,

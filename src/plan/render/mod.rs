@@ -114,7 +114,8 @@ pub(crate) enum OptionSign {
     Changed,
 }
 
-/// One line per option an attribute change adds, removes or recolours:
+/// One line per option an attribute change adds, removes, renames or
+/// recolours:
 /// `option "bronze" (held by 2 records, cleared)`.
 pub(crate) fn option_lines(change: &AttributeChange) -> Vec<(OptionSign, String)> {
     let quoted = |text: &str| crate::terminal::escaped(&Value::from(text).to_string()).into_owned();
@@ -136,6 +137,10 @@ pub(crate) fn option_lines(change: &AttributeChange) -> Vec<(OptionSign, String)
                     quoted(value),
                     counted(*records as usize, "record", "records")
                 ),
+            ),
+            OptionChange::Renamed { before, after } => (
+                OptionSign::Changed,
+                format!("option {} -> {}", quoted(before), quoted(after)),
             ),
             OptionChange::Recolored {
                 value,

@@ -72,9 +72,10 @@ impl SavedPlan {
                 None => StaleReason::NotInSavedPlan,
             };
             let source = change.source.clone();
-            check
-                .stale
-                .push(StaleChange::declared(reason, source, None, false));
+            check.stale.push(StaleChange {
+                fresh_attribute: Some(index),
+                ..StaleChange::declared(reason, source, None, false)
+            });
         }
         for (saved, _) in self
             .attributes

@@ -431,7 +431,7 @@ mod tests {
         let saved = SavedPlan::new(&plan, &sources("abc"), &[PathBuf::from(".")], &key());
 
         live[0].updated_at = "2025-02-01T00:00:00+00:00".into();
-        entries[2].fields.insert("firstName".into(), json!("Annie"));
+        entries[2].fields.insert("firstName", json!("Annie"));
         entries.push(entry(12, "email", json!({"emails": ["new@acme.com"]})));
         let fresh = compute(&entries, &live, &crate::plan::PlanOptions::default()).unwrap();
         let check = saved.check(&fresh, &sources("def"), &key());

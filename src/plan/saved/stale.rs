@@ -48,6 +48,9 @@ pub struct StaleChange {
     /// Whether the stale change is a company's (also when it is gone, and
     /// `fresh_company` is `None`).
     pub company: bool,
+    /// The index of the recomputed attribute change, when the stale change
+    /// is an attribute's and there is one.
+    pub fresh_attribute: Option<usize>,
 }
 
 /// Why a change is stale.
@@ -156,6 +159,7 @@ impl StaleChange {
             fresh,
             fresh_company: None,
             company: false,
+            fresh_attribute: None,
         }
     }
 
@@ -173,6 +177,7 @@ impl StaleChange {
             fresh: None,
             fresh_company,
             company,
+            fresh_attribute: None,
         }
     }
 }
