@@ -34,6 +34,8 @@ use super::token::Token;
 
 mod attributes;
 mod shape;
+#[cfg(test)]
+mod testing;
 mod transport;
 
 pub(crate) use shape::json_bytes;

@@ -134,3 +134,124 @@ fn attribute_answer(call: &Call, answer: &[u8]) -> Result<Attribute, ApiError> {
 fn body_of(body: &impl serde::Serialize) -> Vec<u8> {
     serde_json::to_vec(body).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::super::testing::{Mock, Received, Reply};
+    use super::*;
+
+    fn tier(key: &str) -> Value {
+        json!({"key": key, "label": "Tier", "type": "text"})
+    }
+
+    fn schema(attributes: Vec<Value>) -> Reply {
+        let object = json!({"slug": "people", "attributes": attributes});
+        Reply::json(
+            200,
+            json!({"success": true, "status": 200, "object": object}),
+        )
+    }
+
+    fn created(attribute: Value) -> Reply {
+        Reply::json(
+            201,
+            json!({"success": true, "status": 201, "attribute": attribute}),
+        )
+    }
+
+    /// A new text attribute `Tier`, as its request body writes it.
+    fn new_tier() -> NewAttribute {
+        let body =
+            json!({"label": "Tier", "type": "text", "isRequired": false, "isArchived": false});
+        serde_json::from_value(body).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_objects_schema_is_read_at_its_slug() {
+        let mock = Mock::serve(vec![schema(vec![tier("tier")])]).await;
+        let schema = mock
+            .client()
+            .object_schema_of(ObjectSlug::Companies)
+            .await
+            .unwrap();
+        assert_eq!(schema.attributes[0].key, "tier");
+        assert_eq!(
+            lines_of(&mock.received()),
+            ["GET /v2/crm/objects/companies"]
+        );
+    }
+
+    /// Try number `tries` of creating `tier` against an API answering
+    /// `replies`: the attribute answered, and the requests sent.
+    async fn create_on_try(replies: Vec<Reply>, tries: u32) -> (Attribute, Vec<Received>) {
+        let mock = Mock::serve(replies).await;
+        let attribute = mock
+            .client()
+            .create_attribute_try(ObjectSlug::People, &new_tier(), tries)
+            .await
+            .unwrap();
+        (attribute, mock.received())
+    }
+
+    fn lines_of(received: &[Received]) -> Vec<&str> {
+        received.iter().map(|r| r.line.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_first_try_creates_without_reading_the_schema() {
+        let (attribute, received) = create_on_try(vec![created(tier("tier"))], 1).await;
+        assert_eq!(attribute.key, "tier");
+        assert_eq!(
+            lines_of(&received),
+            ["POST /v2/crm/objects/people/attributes"]
+        );
+        assert_eq!(received[0].body["label"], "Tier");
+        assert_eq!(received[0].body["type"], "text");
+    }
+
+    #[tokio::test]
+    async fn a_retry_answers_what_a_lost_try_created_without_creating_again() {
+        let (attribute, received) = create_on_try(vec![schema(vec![tier("tier_2")])], 2).await;
+        assert_eq!(attribute.key, "tier_2");
+        assert_eq!(lines_of(&received), ["GET /v2/crm/objects/people"]);
+    }
+
+    #[tokio::test]
+    async fn a_retry_creates_when_no_lost_try_did() {
+        let other = json!({"key": "tier", "label": "Tier", "type": "number"});
+        let replies = vec![schema(vec![other]), created(tier("tier_2"))];
+        let (attribute, received) = create_on_try(replies, 2).await;
+        assert_eq!(attribute.key, "tier_2");
+        assert_eq!(
+            lines_of(&received),
+            [
+                "GET /v2/crm/objects/people",
+                "POST /v2/crm/objects/people/attributes"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_patch_goes_to_the_attributes_key_with_only_what_changes() {
+        let renamed = json!({"key": "tier", "label": "Level", "type": "text"});
+        let mock = Mock::serve(vec![Reply::json(200, json!({"attribute": renamed}))]).await;
+        let patch = AttributePatch {
+            label: Some("Level".into()),
+            ..AttributePatch::default()
+        };
+        let attribute = mock
+            .client()
+            .patch_attribute(ObjectSlug::People, "tier", &patch)
+            .await
+            .unwrap();
+        assert_eq!(attribute.label, "Level");
+        let received = mock.received();
+        assert_eq!(
+            received[0].line,
+            "PATCH /v2/crm/objects/people/attributes/tier"
+        );
+        assert_eq!(received[0].body, json!({"label": "Level"}));
+    }
+}

@@ -113,3 +113,123 @@ pub(super) fn checked_base_url(raw: &str) -> Result<Url, ApiError> {
         other => Err(invalid(&format!("scheme {other}: is not http(s)"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::testing::{Mock, Reply};
+    use super::*;
+
+    fn reason(raw: &str) -> String {
+        match checked_base_url(raw) {
+            Err(ApiError::InvalidUrl { reason, .. }) => reason,
+            other => panic!("{raw}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_base_url_is_trimmed_and_kept_as_given() {
+        let url = checked_base_url("  https://api.zeeg.me/v2 \n").unwrap();
+        assert_eq!(url.as_str(), "https://api.zeeg.me/v2");
+    }
+
+    #[test]
+    fn a_base_url_with_query_fragment_or_no_host_is_refused_with_why() {
+        let no_query = "a base URL has no query or fragment";
+        assert_eq!(reason("https://api.zeeg.me/v2?x=1"), no_query);
+        assert_eq!(reason("https://api.zeeg.me/v2#top"), no_query);
+        assert_eq!(reason("mailto:team@zeeg.me"), "not a base URL");
+        assert_eq!(reason("file:///tmp/api"), "it has no host");
+        assert!(reason("https://user@api.zeeg.me/v2").contains("ZEEG_API_TOKEN"));
+    }
+
+    #[test]
+    fn any_field_error_value_becomes_messages_as_text() {
+        let Value::Object(errors) = json!({
+            "seats": [3, "too many"],
+            "tier": {"allowed": ["gold"]},
+            "note": null,
+        }) else {
+            unreachable!()
+        };
+        let shown: Vec<String> = field_errors(errors)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "seats: 3, too many",
+                r#"tier: {"allowed":["gold"]}"#,
+                "note: null"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_answer_that_is_not_the_expected_json_names_the_request() {
+        let call = company_call("acme.com", None);
+        let error = decode::<CompanyEnvelope>(&call, b"{\"success\": true}").unwrap_err();
+        let ApiError::InvalidResponse { request, .. } = error else {
+            panic!("{error:?}")
+        };
+        assert_eq!(request, "PUT /crm/companies");
+    }
+
+    #[test]
+    fn a_lone_surrogate_in_an_answer_is_read_as_a_replacement_character() {
+        let call = Call::new(Method::GET, PEOPLE_PATH, Scope::Read);
+        let text: String = decode(&call, br#""Jo\ud800""#).unwrap();
+        assert_eq!(text, "Jo\u{fffd}");
+    }
+
+    fn company(id: &str) -> Value {
+        json!({"success": true, "status": 200, "company": {"id": id, "name": "Acme", "domain": "acme.com",
+            "createdAt": "2025-01-15T09:00:00+00:00", "updatedAt": "2025-01-15T09:00:00+00:00"}})
+    }
+
+    #[tokio::test]
+    async fn a_company_is_asserted_by_domain_and_created_only_on_201() {
+        let mock = Mock::serve(vec![
+            Reply::json(201, company("c-1")),
+            Reply::json(200, company("c-1")),
+        ])
+        .await;
+        let client = mock.client();
+        let created = client
+            .assert_company("acme.com", Some("Acme"))
+            .await
+            .unwrap();
+        let found = client.assert_company("acme.com", None).await.unwrap();
+        assert!(created.created && !found.created);
+        assert_eq!(found.company.id, "c-1");
+        let received = mock.received();
+        let line = "PUT /v2/crm/companies?matchingAttribute=domain";
+        assert_eq!(received[0].line, line);
+        assert_eq!(
+            received[0].body,
+            json!({"name": "Acme", "domain": "acme.com"})
+        );
+        assert_eq!(received[1].body, json!({"domain": "acme.com"}));
+    }
+
+    #[tokio::test]
+    async fn a_person_is_upserted_on_the_matching_attribute_given() {
+        let person = json!({"success": true, "status": 200, "person": {"id": "p-1",
+            "createdAt": "2025-01-15T09:00:00+00:00", "updatedAt": "2025-01-15T09:00:00+00:00"}});
+        let mock = Mock::serve(vec![Reply::json(200, person)]).await;
+        let Value::Object(body) = json!({"phoneNumber": "+4930"}) else {
+            unreachable!()
+        };
+        let upserted = mock.client().upsert("phone_number", &body).await.unwrap();
+        assert!(!upserted.created);
+        assert_eq!(upserted.person.id, "p-1");
+        let received = mock.received();
+        assert_eq!(
+            received[0].line,
+            "PUT /v2/crm/people?matchingAttribute=phone_number"
+        );
+        assert_eq!(received[0].body, json!({"phoneNumber": "+4930"}));
+    }
+}

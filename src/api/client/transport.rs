@@ -450,3 +450,215 @@ pub(super) fn network_cause(error: &reqwest::Error) -> NetworkCause {
     }
     NetworkCause::Other
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::testing::{Mock, Reply, TOKEN, client_of};
+    use super::*;
+
+    /// One try of an upsert against an API that answers `reply`.
+    async fn one_try(reply: Reply) -> TryFailure {
+        let mock = Mock::serve(vec![reply]).await;
+        let body = br#"{"emails":["jane@acme.com"]}"#;
+        match mock.client().upsert_try("email", body, 1).await {
+            Ok(upserted) => panic!("upserted {upserted:?}"),
+            Err(failure) => failure,
+        }
+    }
+
+    async fn failed(reply: Reply) -> ApiError {
+        match one_try(reply).await {
+            TryFailure::Failed(error) => error,
+            TryFailure::Retry(retry) => panic!("retried: {retry}"),
+        }
+    }
+
+    async fn retried(reply: Reply) -> Retry {
+        match one_try(reply).await {
+            TryFailure::Retry(retry) => retry,
+            TryFailure::Failed(error) => panic!("failed: {error}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_422_body_becomes_field_errors_without_the_token() {
+        let body = json!({
+            "message": "The given data was invalid.",
+            "errors": {
+                "firstName": ["is required", format!("not {TOKEN}")],
+                TOKEN: "echoed",
+            },
+        });
+        let ApiError::Validation {
+            request,
+            message,
+            errors,
+        } = failed(Reply::json(422, body)).await
+        else {
+            panic!("not a validation error")
+        };
+        assert_eq!(request, "PUT /crm/people");
+        assert_eq!(message.as_deref(), Some("The given data was invalid."));
+        let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        let cut = crate::secret::CUT;
+        assert_eq!(
+            shown,
+            [
+                format!("firstName: is required, not {cut}"),
+                format!("{cut}: echoed")
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_error_body_keeps_the_statuss_error_without_a_message() {
+        let error = failed(Reply::raw(422, "<html>oops</html>")).await;
+        assert!(
+            matches!(
+                &error,
+                ApiError::Validation { message: None, errors, .. } if errors.is_empty()
+            ),
+            "{error:?}"
+        );
+        let error = failed(Reply::raw(409, "")).await;
+        assert!(
+            matches!(error, ApiError::Conflict { message: None, .. }),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_other_error_shape_gives_the_message_too() {
+        let error = failed(Reply::json(400, json!({"error": "bad page"}))).await;
+        assert!(
+            matches!(&error, ApiError::BadRequest { message: Some(m), .. } if m == "bad page"),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_429_waits_as_its_retry_after_says_in_either_form() {
+        let in_30_s = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(30));
+        for (value, least, most) in [
+            ("7", 7.0, 7.1),
+            (in_30_s.as_str(), 28.9, 30.1),
+            (past.as_str(), 0.0, 0.01),
+        ] {
+            let retry = retried(Reply::raw(429, "").header("retry-after", value)).await;
+            let Cause::RateLimited {
+                retry_after: Some(after),
+            } = retry.cause
+            else {
+                panic!("{value}: {:?}", retry.cause)
+            };
+            let (after, wait) = (after.as_secs_f64(), retry.wait.as_secs_f64());
+            assert!((least..=most).contains(&after), "{value}: {after}");
+            assert!((least..=most).contains(&wait), "{value}: {wait}");
+            assert_eq!((retry.next_try, retry.max_tries), (2, 6));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_429_without_a_readable_retry_after_backs_off() {
+        for reply in [
+            Reply::raw(429, ""),
+            Reply::raw(429, "").header("retry-after", "soon"),
+        ] {
+            let retry = retried(reply).await;
+            assert_eq!(retry.cause, Cause::RateLimited { retry_after: None });
+            let wait = retry.wait.as_secs_f64();
+            assert!((1.0..=1.1).contains(&wait), "{wait}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_5xx_is_retried_until_the_last_try_which_names_the_tries() {
+        let retry = retried(Reply::json(503, json!({"message": "down"}))).await;
+        assert_eq!(retry.cause, Cause::Server { status: 503 });
+        let mock = Mock::serve(vec![Reply::json(503, json!({"message": "down"}))]).await;
+        let last = mock.client().upsert_try("email", b"{}", 6).await;
+        let Err(TryFailure::Failed(ApiError::Server {
+            status,
+            tries,
+            message,
+            ..
+        })) = last
+        else {
+            panic!("{last:?}")
+        };
+        assert_eq!((status, tries, message.as_deref()), (503, 6, Some("down")));
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_gets_three_tries() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/v2", listener.local_addr().unwrap());
+        drop(listener);
+        let failure = client_of(&url).upsert_try("email", b"{}", 1).await;
+        let Err(TryFailure::Retry(retry)) = failure else {
+            panic!("{failure:?}")
+        };
+        assert_eq!((retry.cause, retry.max_tries), (Cause::Refused, 3));
+    }
+
+    #[tokio::test]
+    async fn a_404_names_the_url_tried_without_its_query() {
+        let mock = Mock::serve(vec![Reply::json(404, json!({"message": "gone"}))]).await;
+        let error = mock
+            .client()
+            .search_companies("jane@acme.com")
+            .await
+            .unwrap_err();
+        let ApiError::NotFound { request, url, .. } = error else {
+            panic!("{error:?}")
+        };
+        assert_eq!(request, "GET /crm/companies");
+        assert_eq!(url, format!("{}/crm/companies", mock.url));
+        let sent = &mock.received()[0].line;
+        assert!(sent.contains("search=jane%40acme.com"), "{sent}");
+    }
+
+    #[test]
+    fn segments_are_escaped_and_the_query_is_only_sent() {
+        let client = client_of("http://127.0.0.1:9/v2/");
+        let call = Call::new(Method::GET, PEOPLE_PATH, Scope::Read)
+            .segment("a/b c")
+            .query(SEARCH_PARAM, "jane@acme.com");
+        assert_eq!(
+            client.url(&call, true).as_str(),
+            "http://127.0.0.1:9/v2/crm/people/a%2Fb%20c?search=jane%40acme.com"
+        );
+        assert_eq!(
+            client.shown_url(&call),
+            "http://127.0.0.1:9/v2/crm/people/a%2Fb%20c"
+        );
+        assert_eq!(call.describe(), "GET /crm/people/a/b c");
+    }
+
+    #[test]
+    fn a_token_in_the_base_url_is_cut_from_the_urls_shown() {
+        let client = client_of(&format!("http://127.0.0.1:9/v2/{TOKEN}"));
+        let call = Call::new(Method::GET, PEOPLE_PATH, Scope::Read);
+        let shown = client.shown_url(&call);
+        assert_eq!(
+            shown,
+            format!("http://127.0.0.1:9/v2/{}/crm/people", crate::secret::CUT)
+        );
+    }
+
+    #[test]
+    fn server_text_is_cut_at_its_limit_in_characters() {
+        let client = client_of("http://127.0.0.1:9/v2");
+        let limit = assumed::MAX_SERVER_TEXT_CHARS;
+        let long = "é".repeat(limit + 1);
+        assert_eq!(
+            client.server_text(&long),
+            format!("{}… (cut at {limit} characters)", "é".repeat(limit))
+        );
+        let exact = "é".repeat(limit);
+        assert_eq!(client.server_text(&exact), exact);
+    }
+}

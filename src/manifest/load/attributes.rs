@@ -194,3 +194,91 @@ pub(super) fn check_attribute_keys(attributes: &[LoadedAttribute], problems: &mu
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{manifest, one_problem};
+
+    fn declaring(items: &str) -> String {
+        format!("attributes:\n  people:\n{items}")
+    }
+
+    const TIER: &str = "    - {key: tier, label: Tier, type: text}\n";
+
+    #[test]
+    fn an_attribute_declared_in_zeeg_yaml_and_a_file_names_both_places() {
+        let seen = one_problem(&[
+            ("zeeg.yaml", &declaring(TIER)),
+            ("people.yaml", &declaring(TIER)),
+        ]);
+        assert_eq!(
+            seen.placed(),
+            (
+                "the people attribute `tier` is declared twice",
+                Some("people.yaml:3"),
+                Some("zeeg.yaml:3")
+            )
+        );
+    }
+
+    #[test]
+    fn one_key_on_two_objects_is_two_attributes() {
+        let file = format!("{}  companies:\n{TIER}", declaring(TIER));
+        let manifest = manifest(&[("attributes.yaml", &file)]);
+        assert_eq!(manifest.attributes.len(), 2);
+        let line = |i: usize| manifest.attributes[i].source.line;
+        assert_eq!((line(0), line(1)), (3, 5));
+    }
+
+    #[test]
+    fn a_key_that_is_not_snake_case_is_refused_with_the_derived_key() {
+        let file = declaring("    - {key: Tier, label: Customer Tier, type: text}\n");
+        let seen = one_problem(&[("attributes.yaml", &file)]);
+        assert_eq!(
+            seen.placed(),
+            (
+                "the attribute key `Tier` is not snake_case",
+                Some("attributes.yaml:3"),
+                None
+            )
+        );
+        let help = seen.help.as_deref().unwrap_or_default();
+        assert!(
+            help.ends_with("; for the label `Customer Tier` the server derives `customer_tier`"),
+            "{help}"
+        );
+    }
+
+    #[test]
+    fn an_option_twice_ignoring_case_names_both_options() {
+        let file = declaring(
+            "    - key: tier\n      label: Tier\n      type: select\n      \
+             options:\n        - gold\n        - silver\n        - Gold\n",
+        );
+        let seen = one_problem(&[("attributes.yaml", &file)]);
+        assert_eq!(
+            seen.placed(),
+            (
+                "the option `Gold` is declared twice",
+                Some("attributes.yaml:9"),
+                Some("attributes.yaml:7")
+            )
+        );
+    }
+
+    #[test]
+    fn options_on_a_type_without_them_point_at_the_options_key() {
+        let file = declaring(
+            "    - key: tier\n      label: Tier\n      type: text\n      options: [gold]\n",
+        );
+        let seen = one_problem(&[("attributes.yaml", &file)]);
+        assert_eq!(
+            seen.placed(),
+            (
+                "a `text` attribute has no options",
+                Some("attributes.yaml:6"),
+                None
+            )
+        );
+    }
+}

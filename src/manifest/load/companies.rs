@@ -87,3 +87,103 @@ pub(super) fn repeats<'a, T, K: Eq + std::hash::Hash>(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{manifest, one_problem};
+
+    const ID: &str = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
+    const JANE: &str = "  - firstName: Jane\n    emails: [jane@acme.com]\n";
+
+    #[test]
+    fn a_domain_declared_twice_in_one_file_names_both_places() {
+        let file = "companies:\n  - domain: acme.com\n    name: Acme\n  \
+                    - domain: acme.com\n    name: Acme again\n";
+        let seen = one_problem(&[("companies.yaml", file)]);
+        assert_eq!(
+            seen.placed(),
+            (
+                "the company `acme.com` is declared twice",
+                Some("companies.yaml:4"),
+                Some("companies.yaml:2")
+            )
+        );
+    }
+
+    #[test]
+    fn domains_are_compared_normalised_across_files() {
+        let a = "companies:\n  - domain: acme.com\n    name: Acme\n";
+        let b = "companies:\n  - domain: ACME.Com\n    name: Acme\n";
+        let seen = one_problem(&[("a.yaml", a), ("b.yaml", b)]);
+        assert_eq!(
+            seen.placed(),
+            (
+                "the company `ACME.Com` is declared twice",
+                Some("b.yaml:2"),
+                Some("a.yaml:2")
+            )
+        );
+    }
+
+    #[test]
+    fn distinct_domains_are_all_declared() {
+        let file = "companies:\n  - domain: acme.com\n    name: Acme\n  \
+                    - domain: acme.io\n    name: Acme\n";
+        assert_eq!(manifest(&[("companies.yaml", file)]).companies.len(), 2);
+    }
+
+    #[test]
+    fn a_declared_domain_that_is_no_host_name_is_refused_at_it() {
+        let file = "companies:\n  - name: Acme\n    domain: https://acme.com\n";
+        let seen = one_problem(&[("companies.yaml", file)]);
+        assert_eq!(
+            seen.placed(),
+            (
+                "`https://acme.com` is not a company domain: a domain is a host name, not a URL",
+                Some("companies.yaml:3"),
+                None
+            )
+        );
+    }
+
+    #[test]
+    fn a_company_linked_by_domain_and_by_id_names_both_keys() {
+        let file = format!("people:\n{JANE}    company: acme.com\n    companyId: {ID}\n");
+        let seen = one_problem(&[("people.yaml", &file)]);
+        assert_eq!(
+            seen.placed(),
+            (
+                "`company` and `companyId` both link this person to a company",
+                Some("people.yaml:4"),
+                Some("people.yaml:5")
+            )
+        );
+    }
+
+    #[test]
+    fn defaults_linking_both_ways_are_refused_too() {
+        let file = format!("defaults:\n  company: acme.com\n  companyId: {ID}\npeople:\n{JANE}");
+        let seen = one_problem(&[("people.yaml", &file)]);
+        let both = "`company` and `companyId` both link this person to a company";
+        assert_eq!(
+            seen.placed(),
+            (both, Some("people.yaml:2"), Some("people.yaml:3"))
+        );
+    }
+
+    #[test]
+    fn a_linked_domain_that_is_no_host_name_is_refused_at_the_link() {
+        let file = format!("people:\n{JANE}    company: jane@acme.com\n");
+        let seen = one_problem(&[("people.yaml", &file)]);
+        assert!(seen.message.ends_with("not an email"), "{seen:#?}");
+        assert_eq!(seen.at.as_deref(), Some("people.yaml:4"));
+    }
+
+    #[test]
+    fn repeats_pairs_each_later_item_with_the_first_of_its_key() {
+        let items = ["a", "b", "A", "c", "a"];
+        let twice = super::repeats(&items, |item| item.to_lowercase());
+        let pairs: Vec<(&str, &str)> = twice.into_iter().map(|(i, f)| (*i, *f)).collect();
+        assert_eq!(pairs, [("A", "a"), ("a", "a")]);
+    }
+}

@@ -140,3 +140,167 @@ pub(super) fn merge_under(entry: &mut Map<String, Value>, defaults: &Map<String,
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::testing::{field, manifest, one_problem};
+    use super::*;
+
+    fn map(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            other => panic!("not a mapping: {other}"),
+        }
+    }
+
+    fn merged(entry: Value, defaults: Value) -> Value {
+        let mut entry = map(entry);
+        merge_under(&mut entry, &map(defaults));
+        Value::Object(entry)
+    }
+
+    #[test]
+    fn a_default_fills_only_what_the_entry_lacks() {
+        let entry = json!({"firstName": "Jane", "jobTitle": "CEO"});
+        let defaults = json!({"jobTitle": "Staff", "description": "from defaults"});
+        assert_eq!(
+            merged(entry, defaults),
+            json!({"firstName": "Jane", "jobTitle": "CEO", "description": "from defaults"})
+        );
+    }
+
+    #[test]
+    fn an_explicit_null_is_kept_over_a_default() {
+        let entry = json!({"jobTitle": null});
+        assert_eq!(
+            merged(entry, json!({"jobTitle": "Staff"})),
+            json!({"jobTitle": null})
+        );
+    }
+
+    #[test]
+    fn socials_and_custom_attributes_merge_key_by_key() {
+        let entry = json!({
+            "socials": {"linkedin": "mine"},
+            "customAttributes": {"tier": "gold", "region": null},
+        });
+        let defaults = json!({
+            "socials": {"linkedin": "theirs", "twitter": "theirs"},
+            "customAttributes": {"tier": "silver", "region": "eu", "seats": 3},
+        });
+        assert_eq!(
+            merged(entry, defaults),
+            json!({
+                "socials": {"linkedin": "mine", "twitter": "theirs"},
+                "customAttributes": {"tier": "gold", "region": null, "seats": 3},
+            })
+        );
+    }
+
+    #[test]
+    fn a_list_is_not_merged_with_the_defaults_list() {
+        let entry = json!({"emails": ["jane@acme.com"]});
+        assert_eq!(
+            merged(entry, json!({"emails": ["team@acme.com"]})),
+            json!({"emails": ["jane@acme.com"]})
+        );
+    }
+
+    #[test]
+    fn an_entry_linked_either_way_takes_no_link_from_defaults() {
+        let defaults = json!({"company": "acme.com", "companyId": "c-1", "jobTitle": "Staff"});
+        assert_eq!(
+            merged(json!({"companyId": "c-2"}), defaults.clone()),
+            json!({"companyId": "c-2", "jobTitle": "Staff"})
+        );
+        assert_eq!(
+            merged(json!({"company": null}), defaults),
+            json!({"company": null, "jobTitle": "Staff"})
+        );
+    }
+
+    #[test]
+    fn the_files_defaults_win_over_zeeg_yaml_and_the_entry_over_both() {
+        let manifest = manifest(&[
+            (
+                "zeeg.yaml",
+                "defaults:\n  jobTitle: From project\n  description: Project text\n",
+            ),
+            (
+                "people.yaml",
+                "defaults:\n  jobTitle: From file\npeople:\n  \
+                 - firstName: Jane\n    emails: [jane@acme.com]\n  \
+                 - firstName: Max\n    emails: [max@acme.com]\n    jobTitle: Own\n  \
+                 - firstName: Ann\n    emails: [ann@acme.com]\n    jobTitle: null\n",
+            ),
+        ]);
+        let job = |email| field(&manifest, email, "jobTitle");
+        assert_eq!(job("jane@acme.com"), Some(&json!("From file")));
+        assert_eq!(job("max@acme.com"), Some(&json!("Own")));
+        assert_eq!(job("ann@acme.com"), Some(&Value::Null));
+        let description = field(&manifest, "ann@acme.com", "description");
+        assert_eq!(description, Some(&json!("Project text")));
+    }
+
+    #[test]
+    fn defaults_written_after_people_still_apply() {
+        let manifest = manifest(&[(
+            "people.yaml",
+            "people:\n  - firstName: Jane\n    emails: [jane@acme.com]\n\
+             defaults:\n  jobTitle: Staff\n",
+        )]);
+        let job = field(&manifest, "jane@acme.com", "jobTitle");
+        assert_eq!(job, Some(&json!("Staff")));
+    }
+
+    #[test]
+    fn a_default_matching_attribute_without_values_is_one_problem_at_the_default() {
+        let seen = one_problem(&[
+            ("zeeg.yaml", "defaults:\n  matchingAttribute: phone_numbr\n"),
+            (
+                "people.yaml",
+                "people:\n  - firstName: Jane\n    phoneNumber: '+4930'\n  \
+                 - firstName: Max\n    phoneNumber: '+4931'\n",
+            ),
+        ]);
+        let message = "2 entries match on `phone_numbr` by default but have no value for it";
+        assert_eq!(seen.placed(), (message, Some("zeeg.yaml:2"), None));
+        let help = seen.help.as_deref().unwrap_or_default();
+        assert!(
+            help.starts_with("did you mean `phone_number`? Or give each of them"),
+            "{help}"
+        );
+        assert!(help.contains("people.yaml:2"), "{help}");
+    }
+
+    #[test]
+    fn a_files_default_matching_attribute_is_reported_in_that_file() {
+        let seen = one_problem(&[(
+            "people.yaml",
+            "defaults:\n  matchingAttribute: tier\npeople:\n  \
+             - firstName: Jane\n    customAttributes: {region: eu}\n",
+        )]);
+        assert_eq!(seen.at.as_deref(), Some("people.yaml:2"));
+        assert!(seen.message.starts_with("1 entry matches on `tier`"));
+    }
+
+    #[test]
+    fn without_a_near_slug_the_help_lists_the_known_ones_custom_too() {
+        let first = SourceLocation {
+            file: PathBuf::from("people.yaml"),
+            line: 4,
+            column: 3,
+        };
+        let known = ["email", "phone_number", "region"];
+        let help = unmatched_default_help("zzz", &first, &known);
+        assert_eq!(
+            help,
+            "use a slug the entries have a value for: `email`, `phone_number`, `region`; \
+             or give each of them a value for `zzz` (the first is people.yaml:4)"
+        );
+        let near = unmatched_default_help("regoin", &first, &known);
+        assert!(near.starts_with("did you mean `region`? Or give"), "{near}");
+    }
+}

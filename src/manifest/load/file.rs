@@ -357,3 +357,112 @@ pub(super) fn schema_problems(
     }
     (!whole_file_bad).then_some(bad)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{manifest, one_problem, project};
+    use super::*;
+
+    const JANE: &str = "people:\n  - firstName: Jane\n    emails: [jane@acme.com]\n";
+
+    fn read(bytes: &[u8]) -> (Option<(SourceText, String)>, Vec<Problem>) {
+        let dir = project(&[]);
+        let path = dir.path().join("people.yaml");
+        std::fs::write(&path, bytes).unwrap();
+        let mut problems = Vec::new();
+        let read = read_source(&path, "people.yaml".into(), &mut problems);
+        (read, problems)
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_but_counted_in_the_digest() {
+        let with_bom = [b"\xef\xbb\xbf".as_slice(), JANE.as_bytes()].concat();
+        let (Some((source, digest)), problems) = read(&with_bom) else {
+            panic!("not read")
+        };
+        assert!(problems.is_empty());
+        assert_eq!(source.text(), JANE);
+        assert_eq!(digest, hex::encode(Sha256::digest(&with_bom)));
+        let (Some((_, plain_digest)), _) = read(JANE.as_bytes()) else {
+            panic!("not read")
+        };
+        assert_ne!(digest, plain_digest);
+    }
+
+    #[test]
+    fn a_byte_that_is_not_utf8_is_pointed_at() {
+        let (read, problems) = read(b"people:\n  - firstName: J\xe9r\xf4me\n");
+        assert!(read.is_none());
+        assert_eq!(problems.len(), 1);
+        let (source, span) = problems[0].at.as_ref().unwrap();
+        assert_eq!(source.line_col(span.start), (2, 17));
+        assert_eq!(problems[0].label.as_deref(), Some("this byte is not UTF-8"));
+    }
+
+    #[test]
+    fn utf16_text_is_named_without_being_shown() {
+        let utf16: Vec<u8> = [0xff, 0xfe]
+            .into_iter()
+            .chain(JANE.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let (read, problems) = read(&utf16);
+        assert!(read.is_none());
+        let (source, _) = problems[0].at.as_ref().unwrap();
+        assert_eq!(source.text(), "");
+        assert_eq!(
+            problems[0].help.as_deref(),
+            Some("this file is UTF-16; save it as UTF-8")
+        );
+    }
+
+    #[test]
+    fn a_yaml_file_of_no_people_points_at_a_misspelt_key() {
+        let seen = one_problem(&[("people.yaml", "peple:\n  - firstName: Jane\n")]);
+        assert_eq!(seen.at.as_deref(), Some("people.yaml:1"));
+        let help = seen.help.as_deref().unwrap_or_default();
+        assert!(
+            help.starts_with("did you mean `people:` for `peple:`? "),
+            "{help}"
+        );
+        assert!(help.contains("exclude: [\"people.yaml\"]"), "{help}");
+    }
+
+    #[test]
+    fn a_yaml_file_of_something_else_says_how_to_exclude_it() {
+        let seen = one_problem(&[("ci.yml", "jobs:\n  build: {}\n")]);
+        let help = seen.help.as_deref().unwrap_or_default();
+        assert!(help.starts_with("a people file holds"), "{help}");
+        assert!(help.contains("exclude: [\"ci.yml\"]"), "{help}");
+    }
+
+    #[test]
+    fn a_refused_company_item_does_not_hide_the_people() {
+        let file = format!("companies:\n  - name: No domain\n{JANE}");
+        let seen = one_problem(&[("people.yaml", &file)]);
+        assert_eq!(seen.at.as_deref(), Some("people.yaml:2"));
+    }
+
+    #[test]
+    fn every_file_read_is_recorded_with_the_digest_of_its_bytes() {
+        let companies = "companies:\n  - domain: acme.com\n    name: Acme\n";
+        let manifest = manifest(&[("a.yaml", JANE), ("sub/b.yml", companies)]);
+        let files: Vec<_> = manifest
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.sha256.clone()))
+            .collect();
+        assert_eq!(
+            files,
+            [
+                (
+                    PathBuf::from("a.yaml"),
+                    hex::encode(Sha256::digest(JANE.as_bytes()))
+                ),
+                (
+                    PathBuf::from("sub/b.yml"),
+                    hex::encode(Sha256::digest(companies.as_bytes()))
+                ),
+            ]
+        );
+    }
+}

@@ -124,3 +124,112 @@ fn same_identity(entry: &Loaded, other: &Loaded) -> Problem {
     .label("this person")
     .also(&other.source, other.match_span.clone(), "same as this one")
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::testing::{Seen, manifest, problems};
+    use super::*;
+
+    fn person(line: &str) -> String {
+        format!("  - firstName: Someone\n    {line}\n")
+    }
+
+    fn people(lines: &[&str]) -> String {
+        let items: String = lines.iter().map(|line| person(line)).collect();
+        format!("people:\n{items}")
+    }
+
+    fn places(seen: &[Seen]) -> Vec<(&str, Option<&str>, Option<&str>)> {
+        seen.iter()
+            .map(|s| (s.message.as_str(), s.at.as_deref(), s.also.as_deref()))
+            .collect()
+    }
+
+    #[test]
+    fn two_entries_of_one_file_sharing_an_email_name_both_places() {
+        let file = people(&[
+            "emails: [jane@acme.com]",
+            "emails: [max@acme.com, Jane@ACME.com]",
+        ]);
+        let seen = problems(&[("people.yaml", &file)]);
+        assert_eq!(
+            places(&seen),
+            [(
+                "two people share the email `jane@acme.com`",
+                Some("people.yaml:5"),
+                Some("people.yaml:3")
+            )]
+        );
+    }
+
+    #[test]
+    fn an_email_shared_across_files_names_both_files() {
+        let a = people(&["emails: [jane@acme.com]"]);
+        let b = people(&["emails: [jane@acme.com]"]);
+        let seen = problems(&[("a.yaml", &a), ("b.yaml", &b)]);
+        assert_eq!(
+            places(&seen),
+            [(
+                "two people share the email `jane@acme.com`",
+                Some("b.yaml:3"),
+                Some("a.yaml:3")
+            )]
+        );
+    }
+
+    #[test]
+    fn two_entries_sharing_several_emails_are_reported_once() {
+        let file = people(&[
+            "emails: [jane@acme.com, j@acme.com]",
+            "emails: [jane@acme.com, j@acme.com]",
+        ]);
+        assert_eq!(problems(&[("people.yaml", &file)]).len(), 1);
+    }
+
+    #[test]
+    fn a_non_email_identity_twice_names_both_entries() {
+        let file = format!(
+            "defaults:\n  matchingAttribute: phone_number\n{}",
+            people(&["phoneNumber: '+4930'", "phoneNumber: '+4930'"])
+        );
+        let seen = problems(&[("people.yaml", &file)]);
+        assert_eq!(
+            places(&seen),
+            [(
+                "two people have the same phone_number `+4930`",
+                Some("people.yaml:7"),
+                Some("people.yaml:5")
+            )]
+        );
+    }
+
+    #[test]
+    fn one_value_under_two_matching_attributes_is_two_identities() {
+        let file = people(&[
+            "matchingAttribute: phone_number\n    phoneNumber: '+4930'",
+            "matchingAttribute: legacy_id\n    customAttributes: {legacy_id: '+4930'}",
+        ]);
+        assert_eq!(manifest(&[("people.yaml", &file)]).entries.len(), 2);
+    }
+
+    #[test]
+    fn an_entry_matches_on_its_first_email_by_default() {
+        let file = people(&["emails: [jane@acme.com, j@acme.com]"]);
+        let manifest = manifest(&[("people.yaml", &file)]);
+        let entry = &manifest.entries[0];
+        assert!(entry.matching_attribute.is_email());
+        assert_eq!(entry.match_value, json!("jane@acme.com"));
+    }
+
+    #[test]
+    fn blank_text_and_empty_lists_are_no_value() {
+        for none in [json!(null), json!(""), json!("  "), json!([])] {
+            assert!(!has_value(&none), "{none}");
+        }
+        for some in [json!("x"), json!(0), json!(false), json!(["x"]), json!({})] {
+            assert!(has_value(&some), "{some}");
+        }
+    }
+}

@@ -329,3 +329,139 @@ impl EntryAt<'_> {
             .map(|s| s.value.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::testing::{manifest, one_problem};
+    use super::*;
+
+    #[test]
+    fn an_email_listed_twice_in_one_entry_is_reported_and_kept_once() {
+        let file = "people:\n  - firstName: Jane\n    emails:\n      - jane@acme.com\n      \
+                    - j@acme.com\n      - JANE@acme.com\n";
+        let seen = one_problem(&[("people.yaml", file)]);
+        assert_eq!(
+            seen.placed(),
+            (
+                "the email `JANE@acme.com` is listed twice",
+                Some("people.yaml:6"),
+                Some("people.yaml:4")
+            )
+        );
+    }
+
+    #[test]
+    fn an_entry_without_a_name_is_refused_at_the_entry() {
+        let file = "people:\n  - jobTitle: CEO\n    emails: [jane@acme.com]\n";
+        let seen = one_problem(&[("people.yaml", file)]);
+        assert_eq!(
+            seen.placed(),
+            (
+                "this person has neither `firstName` nor `lastName`",
+                Some("people.yaml:2"),
+                None
+            )
+        );
+    }
+
+    #[test]
+    fn a_missing_match_value_says_what_to_add_for_each_kind_of_attribute() {
+        let cases = [
+            ("", "email", "add `emails: [...]`"),
+            (
+                "\n    matchingAttribute: job_title",
+                "job_title",
+                "add `jobTitle` to this person",
+            ),
+            (
+                "\n    matchingAttribute: tier",
+                "tier",
+                "add `customAttributes: {tier: ...}` to this person",
+            ),
+        ];
+        for (extra, attribute, help) in cases {
+            let file = format!("people:\n  - firstName: Jane{extra}\n");
+            let seen = one_problem(&[("people.yaml", &file)]);
+            assert_eq!(
+                seen.message,
+                format!("this person has no value for its matching attribute `{attribute}`")
+            );
+            let found = seen.help.clone().unwrap_or_default();
+            assert!(found.starts_with(help), "{found}");
+        }
+    }
+
+    #[test]
+    fn a_custom_value_is_located_where_it_is_most_specifically_written() {
+        let manifest = manifest(&[
+            (
+                "zeeg.yaml",
+                "defaults:\n  customAttributes:\n    tier: gold\n    region: eu\n    seats: 1\n",
+            ),
+            (
+                "people.yaml",
+                "defaults:\n  customAttributes:\n    region: us\n    seats: 2\npeople:\n  \
+                 - firstName: Jane\n    emails: [jane@acme.com]\n    \
+                 customAttributes: {seats: 3}\n",
+            ),
+        ]);
+        let entry = &manifest.entries[0];
+        let at: Vec<(&str, String, usize)> = entry
+            .custom_value_at
+            .iter()
+            .map(|(slug, at)| {
+                let file = at.file.file_name().unwrap().to_string_lossy().into_owned();
+                (slug.as_str(), file, at.line)
+            })
+            .collect();
+        assert_eq!(
+            at,
+            [
+                ("region", "people.yaml".to_string(), 3),
+                ("seats", "people.yaml".to_string(), 8),
+                ("tier", "zeeg.yaml".to_string(), 3),
+            ]
+        );
+        assert_eq!(
+            entry.fields.get("customAttributes"),
+            Some(&json!({"tier": "gold", "region": "us", "seats": 3}))
+        );
+    }
+
+    #[test]
+    fn a_company_link_is_located_at_the_entry_else_at_the_files_default() {
+        let manifest = manifest(&[(
+            "people.yaml",
+            "defaults:\n  company: acme.com\npeople:\n  \
+             - firstName: Jane\n    emails: [jane@acme.com]\n  \
+             - firstName: Max\n    emails: [max@acme.com]\n    company: globex.com\n",
+        )]);
+        let links: Vec<(Option<&str>, usize)> = manifest
+            .entries
+            .iter()
+            .map(|entry| {
+                let link = entry.company.as_deref().unwrap();
+                (link.domain.as_deref(), link.at.line)
+            })
+            .collect();
+        assert_eq!(links, [(Some("acme.com"), 2), (Some("globex.com"), 8)]);
+    }
+
+    #[test]
+    fn checking_keeps_the_identity_and_custom_values_only() {
+        let dir = super::super::testing::project(&[(
+            "people.yaml",
+            "people:\n  - firstName: Jane\n    jobTitle: CEO\n    emails: [jane@acme.com]\n    \
+             customAttributes: {tier: gold}\n",
+        )]);
+        let checked = check(&[dir.path().to_path_buf()]).unwrap();
+        assert_eq!((checked.people, checked.files), (1, 1));
+        let manifest = load_keeping(&[dir.path().to_path_buf()], Keep::Checks).unwrap();
+        let entry = &manifest.entries[0];
+        assert_eq!(entry.match_value, json!("jane@acme.com"));
+        let kept: Vec<&String> = entry.fields.keys().collect();
+        assert_eq!(kept, ["customAttributes"]);
+    }
+}

@@ -28,6 +28,8 @@ mod defaults;
 mod file;
 mod identities;
 mod input;
+#[cfg(test)]
+mod testing;
 mod values;
 
 use attributes::*;
@@ -270,4 +272,84 @@ struct LoadedCompany {
 /// A path as diagnostics name it (see [`discover::shown`]).
 fn shown_name(path: &Path) -> String {
     discover::shown(path).to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{manifest, one_problem, problems, project};
+    use super::*;
+
+    const JANE: &str = "people:\n  - firstName: Jane\n    emails: [jane@acme.com]\n";
+
+    #[test]
+    fn parallel_map_keeps_the_order_of_its_items() {
+        let items: Vec<usize> = (0..103).collect();
+        let doubled = parallel_map(&items, |n| n * 2);
+        assert_eq!(doubled, (0..103).map(|n| n * 2).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn entries_come_in_file_order_then_list_order_over_threads() {
+        // Enough files to be read on several threads.
+        let files: Vec<(String, String)> = (0..12)
+            .map(|i| {
+                let person = |n| format!("  - firstName: P\n    emails: [p{n}@f{i:02}.com]\n");
+                (
+                    format!("f{i:02}.yaml"),
+                    format!("people:\n{}{}", person(1), person(2)),
+                )
+            })
+            .collect();
+        let named: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let manifest = manifest(&named);
+        let emails: Vec<&str> = manifest
+            .entries
+            .iter()
+            .filter_map(|entry| entry.emails().next())
+            .collect();
+        let expected: Vec<String> = (0..12)
+            .flat_map(|i| [format!("p1@f{i:02}.com"), format!("p2@f{i:02}.com")])
+            .collect();
+        assert_eq!(emails, expected);
+    }
+
+    #[test]
+    fn a_project_without_people_files_says_so() {
+        let seen = one_problem(&[("notes.txt", "not yaml")]);
+        assert!(seen.help.as_deref().unwrap_or_default().contains("*.yaml"));
+        assert_eq!(seen.at, None);
+    }
+
+    #[test]
+    fn the_paths_are_recorded_relative_to_the_root() {
+        let dir = project(&[
+            ("zeeg.yaml", "apiUrl: http://127.0.0.1:9/v2\n"),
+            ("team/a.yaml", JANE),
+        ]);
+        let manifest = load(&[dir.path().join("team")]).unwrap();
+        assert_eq!(manifest.paths, [PathBuf::from("team")]);
+        assert_eq!(manifest.files[0].path, PathBuf::from("team/a.yaml"));
+        assert_eq!(
+            manifest.config.api_url.as_deref(),
+            Some("http://127.0.0.1:9/v2")
+        );
+        assert!(
+            manifest
+                .config_file
+                .is_some_and(|f| f.ends_with("zeeg.yaml"))
+        );
+    }
+
+    #[test]
+    fn every_problem_of_every_file_is_reported_in_file_order() {
+        let seen = problems(&[
+            ("a.yaml", "people:\n  - emails: [a@acme.com]\n"),
+            ("b.yaml", "people:\n  - emails: [b@acme.com]\n"),
+        ]);
+        let at: Vec<Option<&str>> = seen.iter().map(|s| s.at.as_deref()).collect();
+        assert_eq!(at, [Some("a.yaml:2"), Some("b.yaml:2")]);
+    }
 }

@@ -93,3 +93,97 @@ impl SavedPlan {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::object::{AttributePatch, ObjectSlug};
+    use crate::plan::attributes::AttributeRequest;
+
+    fn key() -> PlanKey {
+        PlanKey::from_token(&crate::api::Token::new("t"))
+    }
+
+    /// A relabel of `people.tier` to `label`, planned against the live
+    /// attribute labelled `live_label`.
+    fn relabel(label: &str, live_label: &str) -> AttributeChange {
+        let live = json!({"key": "tier", "label": live_label, "type": "text"});
+        AttributeChange {
+            object: ObjectSlug::People,
+            key: "tier".into(),
+            source: SourceLocation {
+                file: PathBuf::from("zeeg.yaml"),
+                line: 4,
+                column: 7,
+            },
+            request: AttributeRequest::Patch(AttributePatch {
+                label: Some(label.into()),
+                ..AttributePatch::default()
+            }),
+            fields: Vec::new(),
+            options: Vec::new(),
+            live: Some(serde_json::from_value(live).unwrap()),
+        }
+    }
+
+    fn plan_of(changes: Vec<AttributeChange>) -> Plan<'static> {
+        let mut plan = crate::plan::compute(&[], &[], &Default::default()).unwrap();
+        plan.attributes.changes = changes;
+        plan
+    }
+
+    fn reasons(check: &SavedPlanCheck) -> Vec<StaleReason> {
+        check.stale.iter().map(|s| s.reason).collect()
+    }
+
+    fn checked(saved: Vec<AttributeChange>, fresh: Vec<AttributeChange>) -> SavedPlanCheck {
+        let saved = SavedPlan::new(&plan_of(saved), &[], &[], &key());
+        saved.check(&plan_of(fresh), &[], &key())
+    }
+
+    #[test]
+    fn the_same_change_against_the_same_live_attribute_is_current() {
+        let check = checked(
+            vec![relabel("Level", "Tier")],
+            vec![relabel("Level", "Tier")],
+        );
+        assert_eq!(check.current_attributes, [0]);
+        assert!(check.is_current());
+    }
+
+    #[test]
+    fn a_moved_live_attribute_or_another_request_is_stale() {
+        let moved = checked(
+            vec![relabel("Level", "Tier")],
+            vec![relabel("Level", "Rank")],
+        );
+        assert_eq!(reasons(&moved), [StaleReason::Differs]);
+        let other = checked(
+            vec![relabel("Level", "Tier")],
+            vec![relabel("Grade", "Tier")],
+        );
+        assert_eq!(reasons(&other), [StaleReason::Differs]);
+        assert!(moved.current_attributes.is_empty() && other.current_attributes.is_empty());
+    }
+
+    #[test]
+    fn a_change_gone_or_new_is_stale() {
+        let gone = checked(vec![relabel("Level", "Tier")], Vec::new());
+        assert_eq!(reasons(&gone), [StaleReason::Gone]);
+        let new = checked(Vec::new(), vec![relabel("Level", "Tier")]);
+        assert_eq!(reasons(&new), [StaleReason::NotInSavedPlan]);
+    }
+
+    #[test]
+    fn a_saved_attribute_change_names_its_object_and_key() {
+        let saved = SavedPlan::new(&plan_of(vec![relabel("Level", "Tier")]), &[], &[], &key());
+        let change = &saved.attributes[0];
+        assert_eq!(
+            (change.attribute.as_str(), change.action),
+            ("people.tier", Action::Update)
+        );
+        assert_eq!(change.fingerprint.len(), 64);
+    }
+}

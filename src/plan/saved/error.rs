@@ -118,3 +118,36 @@ fn list(paths: &[PathBuf]) -> String {
     }
     names.join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(n: usize) -> Vec<PathBuf> {
+        (1..=n)
+            .map(|i| PathBuf::from(format!("f{i}.yaml")))
+            .collect()
+    }
+
+    #[test]
+    fn a_few_paths_are_named_and_more_are_counted() {
+        assert_eq!(list(&paths(2)), "`f1.yaml`, `f2.yaml`");
+        assert_eq!(
+            list(&paths(7)),
+            "`f1.yaml`, `f2.yaml`, `f3.yaml`, `f4.yaml`, `f5.yaml`, and 2 more"
+        );
+    }
+
+    #[test]
+    fn differing_paths_name_the_plans_and_the_given() {
+        let error = SavedPlanError::PathsDiffer {
+            plan: PathBuf::from("zeeg.plan"),
+            saved: paths(1),
+            given: vec![PathBuf::from(".")],
+        };
+        assert_eq!(
+            error.to_string(),
+            "zeeg.plan was made from `f1.yaml`, not from `.`"
+        );
+    }
+}

@@ -86,3 +86,78 @@ impl SavedPlan {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::plan::testing::entry;
+
+    fn plan() -> SavedPlan {
+        let entries = [entry(1, "email", json!({"emails": ["jane@acme.com"]}))];
+        let plan = crate::plan::compute(&entries, &[], &Default::default()).unwrap();
+        let key = PlanKey::from_token(&crate::api::Token::new("t"));
+        SavedPlan::new(&plan, &[], &[PathBuf::from(".")], &key)
+    }
+
+    #[test]
+    fn a_written_plan_reads_back_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zeeg.plan");
+        let saved = plan();
+        saved.write(&path, &[]).unwrap();
+        assert_eq!(SavedPlan::read(&path).unwrap(), saved);
+        assert!(std::fs::read_to_string(&path).unwrap().ends_with("}\n"));
+    }
+
+    #[test]
+    fn a_plan_is_not_written_over_one_of_its_inputs_even_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("people.yaml");
+        std::fs::write(&input, "people: []\n").unwrap();
+        let link = dir.path().join("link.yaml");
+        std::fs::hard_link(&input, &link).unwrap();
+        let error = plan().write(&link, &[input.clone()]).unwrap_err();
+        assert!(
+            matches!(error, SavedPlanError::OverwritesInput { .. }),
+            "{error:?}"
+        );
+        assert_eq!(std::fs::read_to_string(&input).unwrap(), "people: []\n");
+    }
+
+    #[test]
+    fn a_plan_of_another_format_version_says_which() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zeeg.plan");
+        std::fs::write(&path, r#"{"formatVersion": 1, "salt": "s", "hashes": []}"#).unwrap();
+        assert!(matches!(
+            SavedPlan::read(&path),
+            Err(SavedPlanError::Version { found: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn a_plan_of_this_version_with_an_unknown_field_is_invalid() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zeeg.plan");
+        let mut value = serde_json::to_value(plan()).unwrap();
+        value["extra"] = json!(true);
+        std::fs::write(&path, value.to_string()).unwrap();
+        assert!(matches!(
+            SavedPlan::read(&path),
+            Err(SavedPlanError::Invalid { .. })
+        ));
+    }
+
+    #[test]
+    fn a_missing_plan_is_a_read_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("none.plan");
+        let error = SavedPlan::read(&path).unwrap_err();
+        assert!(
+            matches!(&error, SavedPlanError::Read { path: p, .. } if *p == path),
+            "{error:?}"
+        );
+    }
+}

@@ -100,3 +100,71 @@ impl Keyed {
         hex::encode(mac.finalize().into_bytes())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn keyed(token: &str, salt: &str) -> Keyed {
+        Keyed::new(&PlanKey::from_token(&crate::api::Token::new(token)), salt)
+    }
+
+    #[test]
+    fn the_same_text_under_the_same_key_and_salt_has_the_same_tag() {
+        let tag = |k: &Keyed| k.tag("jobTitle", "\"CEO\"");
+        assert_eq!(tag(&keyed("t", "s")), tag(&keyed("t", "s")));
+        assert_eq!(tag(&keyed("t", "s")).len(), 64);
+    }
+
+    #[test]
+    fn a_changed_value_label_salt_or_token_changes_the_tag() {
+        let base = keyed("t", "s").tag("jobTitle", "\"CEO\"");
+        for other in [
+            keyed("t", "s").tag("jobTitle", "\"CTO\""),
+            keyed("t", "s").tag("description", "\"CEO\""),
+            keyed("t", "other salt").tag("jobTitle", "\"CEO\""),
+            keyed("another token", "s").tag("jobTitle", "\"CEO\""),
+        ] {
+            assert_ne!(base, other);
+        }
+    }
+
+    #[test]
+    fn label_and_text_are_kept_apart_in_the_tag() {
+        let k = keyed("t", "s");
+        assert_ne!(k.tag("ab", "c"), k.tag("a", "bc"));
+    }
+
+    #[test]
+    fn what_is_sealed_opens_only_with_its_key_and_unaltered() {
+        let sealed = keyed("t", "s").seal(b"[\"jane@acme.com\"]");
+        assert!(!sealed.contains("jane"));
+        let opened = keyed("t", "s").open(&sealed);
+        assert_eq!(opened.as_deref(), Some(b"[\"jane@acme.com\"]".as_slice()));
+        assert_eq!(keyed("t", "other salt").open(&sealed), None);
+        assert_eq!(keyed("another token", "s").open(&sealed), None);
+        let mut altered = sealed.clone().into_bytes();
+        altered[0] = if altered[0] == b'0' { b'1' } else { b'0' };
+        assert_eq!(
+            keyed("t", "s").open(&String::from_utf8(altered).unwrap()),
+            None
+        );
+        assert_eq!(keyed("t", "s").open("not hex"), None);
+    }
+
+    #[test]
+    fn a_field_is_saved_as_its_path_and_the_tags_of_its_values() {
+        let k = keyed("t", "s");
+        let field = FieldChange {
+            path: "jobTitle".into(),
+            before: json!("CTO"),
+            after: json!("CEO"),
+        };
+        let saved = saved_field(&k, &field);
+        assert_eq!(saved.path, "jobTitle");
+        assert_eq!(saved.before, k.tag("jobTitle", "\"CTO\""));
+        assert_eq!(saved.after, k.tag("jobTitle", "\"CEO\""));
+    }
+}

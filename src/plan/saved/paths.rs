@@ -184,3 +184,171 @@ pub(super) fn shown_source(saved: &SourceLocation, sources: &[SourceFile]) -> So
     }
     source
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::plan::testing::{entry, person};
+
+    fn key(token: &str) -> PlanKey {
+        PlanKey::from_token(&crate::api::Token::new(token))
+    }
+
+    fn source_file(path: &str) -> SourceFile {
+        SourceFile {
+            path: PathBuf::from(path),
+            shown: PathBuf::from(format!("../project/{path}")),
+            sha256: "d".into(),
+        }
+    }
+
+    /// A saved plan of one create, made from `paths` and the file `people.yaml`.
+    fn saved(paths: &[&str]) -> SavedPlan {
+        let entries = [entry(1, "email", json!({"emails": ["jane@acme.com"]}))];
+        let plan = crate::plan::compute(&entries, &[], &Default::default()).unwrap();
+        let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+        SavedPlan::new(&plan, &[source_file("people.yaml")], &paths, &key("t"))
+    }
+
+    fn given(paths: &[&str]) -> Vec<PathBuf> {
+        paths.iter().map(PathBuf::from).collect()
+    }
+
+    fn globs(list: &[&str]) -> Vec<String> {
+        list.iter().map(|g| g.to_string()).collect()
+    }
+
+    #[test]
+    fn the_plans_own_paths_in_any_order_are_accepted() {
+        let plan = saved(&["team", "."]);
+        let at = Path::new("zeeg.plan");
+        assert!(plan.check_paths(at, &given(&[".", "team", "team"])).is_ok());
+    }
+
+    #[test]
+    fn other_paths_or_one_leaving_the_project_are_refused() {
+        let plan = saved(&["team"]);
+        for other in [&["."][..], &["team", "sales"], &["../elsewhere"]] {
+            let error = plan
+                .check_paths(Path::new("zeeg.plan"), &given(other))
+                .unwrap_err();
+            assert!(
+                matches!(&error, SavedPlanError::PathsDiffer { saved, .. } if *saved == given(&["team"])),
+                "{error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_plan_that_recorded_no_paths_accepts_any() {
+        let plan = saved(&[]);
+        assert!(
+            plan.check_paths(Path::new("zeeg.plan"), &given(&["x"]))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_sealed_globs_are_used_when_none_are_given() {
+        let plan = saved(&["."]).with_targeting(&globs(&["jane@*"]), &globs(&["*.old"]), &key("t"));
+        let text = serde_json::to_string(&plan).unwrap();
+        assert!(!text.contains("jane@") && !text.contains("*.old"), "{text}");
+        let targeting = plan.targeting(Path::new("p"), &[], &[], &key("t")).unwrap();
+        assert_eq!(targeting, (globs(&["jane@*"]), globs(&["*.old"])));
+    }
+
+    #[test]
+    fn the_same_globs_in_another_order_are_the_plans() {
+        let only = globs(&["a*", "b*"]);
+        let plan = saved(&["."]).with_targeting(&only, &[], &key("t"));
+        let again = globs(&["b*", "a*", "a*"]);
+        let targeting = plan.targeting(Path::new("p"), &again, &[], &key("t"));
+        assert_eq!(targeting.unwrap(), (again, Vec::new()));
+    }
+
+    #[test]
+    fn other_globs_are_refused_naming_both_selections() {
+        let plan = saved(&["."]).with_targeting(&globs(&["a*"]), &[], &key("t"));
+        let error = plan
+            .targeting(Path::new("zeeg.plan"), &[], &globs(&["b*"]), &key("t"))
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "zeeg.plan was made with --only \"a*\", not with --exclude \"b*\""
+        );
+    }
+
+    #[test]
+    fn globs_sealed_with_another_token_read_as_none() {
+        let plan = saved(&["."]).with_targeting(&globs(&["a*"]), &[], &key("t"));
+        let targeting = plan.targeting(Path::new("p"), &[], &[], &key("rotated"));
+        assert_eq!(targeting.unwrap(), (Vec::new(), Vec::new()));
+    }
+
+    #[test]
+    fn a_plan_of_none_of_the_files_read_now_is_refused() {
+        let plan = saved(&["."]);
+        let at = Path::new("zeeg.plan");
+        let now = [source_file("other.yaml"), source_file("people.yaml")];
+        assert!(plan.check_files(at, &now).is_ok());
+        let error = plan
+            .check_files(at, &[source_file("other.yaml")])
+            .unwrap_err();
+        assert!(
+            matches!(&error, SavedPlanError::OtherFiles { saved, .. } if *saved == given(&["people.yaml"])),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn an_email_identity_is_compared_without_case_or_space() {
+        let email = MatchingAttribute::new("email");
+        let phone = MatchingAttribute::new("phone_number");
+        assert_eq!(
+            identity_text(&email, &json!(" Jane@ACME.com ")),
+            identity_text(&email, &json!("jane@acme.com"))
+        );
+        assert_eq!(identity_text(&phone, &json!("+4930")), "\"+4930\"");
+        assert_ne!(
+            identity_text(&phone, &json!("+4930")),
+            identity_text(&phone, &json!("+4930 "))
+        );
+    }
+
+    #[test]
+    fn a_saved_place_is_shown_as_its_file_is_now() {
+        let at = |file: &str| SourceLocation {
+            file: PathBuf::from(file),
+            line: 3,
+            column: 5,
+        };
+        let sources = [source_file("people.yaml")];
+        let shown = shown_source(&at("people.yaml"), &sources);
+        assert_eq!(shown.file, PathBuf::from("../project/people.yaml"));
+        assert_eq!(shown_source(&at("gone.yaml"), &sources), at("gone.yaml"));
+    }
+
+    #[test]
+    fn a_fingerprint_ignores_only_the_place() {
+        let keyed = Keyed::new(&key("t"), "s");
+        let entries = [entry(
+            1,
+            "email",
+            json!({"emails": ["jane@acme.com"], "jobTitle": "CEO"}),
+        )];
+        let live = [person("jane", json!({"emails": ["jane@acme.com"]}))];
+        let plan = crate::plan::compute(&entries, &live, &Default::default()).unwrap();
+        let print = fingerprint(&keyed, &plan.changes[0], &plan.companies);
+        let mut moved = print.clone();
+        moved.source.line = 40;
+        assert!(same_fingerprint(&print, &moved));
+        let mut later = print.clone();
+        later.updated_at = Some("2025-02-01T00:00:00+00:00".into());
+        assert!(!same_fingerprint(&print, &later));
+        let mut other_id = print.clone();
+        other_id.person_id = Some("max".into());
+        assert!(!same_fingerprint(&print, &other_id));
+    }
+}

@@ -233,3 +233,123 @@ impl SavedPlan {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::plan::compute;
+    use crate::plan::testing::{entry, person};
+
+    fn key() -> PlanKey {
+        PlanKey::from_token(&crate::api::Token::new("t"))
+    }
+
+    fn file(path: &str, sha256: &str) -> SourceFile {
+        SourceFile {
+            path: PathBuf::from(path),
+            shown: PathBuf::from(path),
+            sha256: sha256.into(),
+        }
+    }
+
+    /// Jane's job title to update against her live record as of `updated_at`.
+    fn jane(
+        line: usize,
+        updated_at: &str,
+    ) -> (Vec<crate::manifest::Entry>, Vec<crate::api::Person>) {
+        let entries = vec![entry(
+            line,
+            "email",
+            json!({"emails": ["jane@acme.com"], "jobTitle": "CEO"}),
+        )];
+        let live = vec![person(
+            "jane",
+            json!({"emails": ["jane@acme.com"], "jobTitle": "CTO", "updatedAt": updated_at}),
+        )];
+        (entries, live)
+    }
+
+    const JAN: &str = "2025-01-15T09:00:00+00:00";
+
+    fn checked(saved_at: (usize, &str), now: (usize, &str)) -> SavedPlanCheck {
+        let (entries, live) = jane(saved_at.0, saved_at.1);
+        let plan = compute(&entries, &live, &Default::default()).unwrap();
+        let saved = SavedPlan::new(&plan, &[file("people.yaml", "d")], &[], &key());
+        let (entries, live) = jane(now.0, now.1);
+        let fresh = compute(&entries, &live, &Default::default()).unwrap();
+        saved.check(&fresh, &[file("people.yaml", "d")], &key())
+    }
+
+    #[test]
+    fn an_unchanged_updated_at_is_current() {
+        let check = checked((1, JAN), (1, JAN));
+        assert_eq!(check.current, [0]);
+        assert!(check.is_current());
+    }
+
+    #[test]
+    fn a_moved_updated_at_is_stale() {
+        let check = checked((1, JAN), (1, "2025-01-15T09:00:01+00:00"));
+        assert!(check.current.is_empty());
+        assert_eq!(check.stale.len(), 1);
+        let stale = &check.stale[0];
+        assert_eq!(
+            (stale.reason, stale.fresh, stale.company),
+            (StaleReason::Differs, Some(0), false)
+        );
+    }
+
+    #[test]
+    fn an_entry_moved_in_its_file_stays_current() {
+        let check = checked((1, JAN), (30, JAN));
+        assert_eq!(check.current, [0]);
+        assert!(check.is_current());
+    }
+
+    #[test]
+    fn files_changed_appeared_or_gone_are_named() {
+        let (entries, live) = jane(1, JAN);
+        let plan = compute(&entries, &live, &Default::default()).unwrap();
+        let then = [
+            file("a.yaml", "1"),
+            file("b.yaml", "2"),
+            file("c.yaml", "3"),
+        ];
+        let saved = SavedPlan::new(&plan, &then, &[], &key());
+        let now = [
+            file("a.yaml", "1"),
+            file("b.yaml", "changed"),
+            file("d.yaml", "4"),
+        ];
+        let check = saved.check(&plan, &now, &key());
+        let named: Vec<&str> = check
+            .changed_sources
+            .iter()
+            .filter_map(|p| p.to_str())
+            .collect();
+        assert_eq!(named, ["b.yaml", "c.yaml", "d.yaml"]);
+        assert!(check.is_current(), "changed files alone make nothing stale");
+    }
+
+    #[test]
+    fn each_reason_says_why_in_words() {
+        let said: Vec<String> = [
+            StaleReason::Differs,
+            StaleReason::Gone,
+            StaleReason::NotInSavedPlan,
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(
+            said,
+            [
+                "the entry or the live person changed since the plan was saved",
+                "the saved change is no longer needed",
+                "this change is not in the saved plan"
+            ]
+        );
+    }
+}
