@@ -237,11 +237,11 @@ mod tests {
             ),
         ]);
         let job = |email| field(&manifest, email, "jobTitle");
-        assert_eq!(job("jane@acme.com"), Some(&json!("From file")));
-        assert_eq!(job("max@acme.com"), Some(&json!("Own")));
-        assert_eq!(job("ann@acme.com"), Some(&Value::Null));
+        assert_eq!(job("jane@acme.com"), Some(json!("From file")));
+        assert_eq!(job("max@acme.com"), Some(json!("Own")));
+        assert_eq!(job("ann@acme.com"), Some(Value::Null));
         let description = field(&manifest, "ann@acme.com", "description");
-        assert_eq!(description, Some(&json!("Project text")));
+        assert_eq!(description, Some(json!("Project text")));
     }
 
     #[test]
@@ -252,7 +252,7 @@ mod tests {
              defaults:\n  jobTitle: Staff\n",
         )]);
         let job = field(&manifest, "jane@acme.com", "jobTitle");
-        assert_eq!(job, Some(&json!("Staff")));
+        assert_eq!(job, Some(json!("Staff")));
     }
 
     #[test]
@@ -293,7 +293,7 @@ mod tests {
             line: 4,
             column: 3,
         };
-        let known = ["email", "phone_number", "region"];
+        let known = ["email", "phone_number", "region"].map(String::from);
         let help = unmatched_default_help("zzz", &first, &known);
         assert_eq!(
             help,

@@ -426,7 +426,7 @@ mod tests {
         );
         assert_eq!(
             entry.fields.get("customAttributes"),
-            Some(&json!({"tier": "gold", "region": "us", "seats": 3}))
+            Some(json!({"tier": "gold", "region": "us", "seats": 3}))
         );
     }
 
@@ -461,7 +461,7 @@ mod tests {
         let manifest = load_keeping(&[dir.path().to_path_buf()], Keep::Checks).unwrap();
         let entry = &manifest.entries[0];
         assert_eq!(entry.match_value, json!("jane@acme.com"));
-        let kept: Vec<&String> = entry.fields.keys().collect();
+        let kept: Vec<String> = entry.fields.map().keys().cloned().collect();
         assert_eq!(kept, ["customAttributes"]);
     }
 }

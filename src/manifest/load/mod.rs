@@ -305,10 +305,10 @@ mod tests {
             .map(|(n, t)| (n.as_str(), t.as_str()))
             .collect();
         let manifest = manifest(&named);
-        let emails: Vec<&str> = manifest
+        let emails: Vec<String> = manifest
             .entries
             .iter()
-            .filter_map(|entry| entry.emails().next())
+            .filter_map(|entry| entry.emails().first().cloned())
             .collect();
         let expected: Vec<String> = (0..12)
             .flat_map(|i| [format!("p1@f{i:02}.com"), format!("p2@f{i:02}.com")])

@@ -76,11 +76,11 @@ fn seen(diagnostics: &Diagnostics) -> Vec<Seen> {
 }
 
 /// The value of `field` in the entry whose first email is `email`.
-pub(super) fn field<'m>(manifest: &'m Manifest, email: &str, field: &str) -> Option<&'m Value> {
+pub(super) fn field(manifest: &Manifest, email: &str, field: &str) -> Option<Value> {
     let entry = manifest
         .entries
         .iter()
-        .find(|entry| entry.emails().next() == Some(email))
+        .find(|entry| entry.emails().first().map(String::as_str) == Some(email))
         .unwrap_or_else(|| panic!("no entry for {email}"));
     entry.fields.get(field)
 }

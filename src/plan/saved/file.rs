@@ -118,7 +118,9 @@ mod tests {
         std::fs::write(&input, "people: []\n").unwrap();
         let link = dir.path().join("link.yaml");
         std::fs::hard_link(&input, &link).unwrap();
-        let error = plan().write(&link, &[input.clone()]).unwrap_err();
+        let error = plan()
+            .write(&link, std::slice::from_ref(&input))
+            .unwrap_err();
         assert!(
             matches!(error, SavedPlanError::OverwritesInput { .. }),
             "{error:?}"
