@@ -505,7 +505,8 @@ mod tests {
         live.push(ann);
         let whole = compute(&entries, &live, &PlanOptions::default()).unwrap();
 
-        let (companies, mut attributes) = (CompanyPlan::default(), AttributePlan::default());
+        let companies = std::sync::OnceLock::from(CompanyPlan::default());
+        let mut attributes = AttributePlan::default();
         let mut collector = live::Collector::new(&entries, &companies, &mut attributes);
         for page in live.chunks(2) {
             collector.page(page.to_vec());

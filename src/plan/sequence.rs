@@ -1,15 +1,16 @@
 //! The sequence every plan runs, `zeeg plan` and `zeeg apply` alike: read
 //! the objects' schemas and the totals, plan the declared attributes, check
 //! the people's custom values against the schema those attributes make,
-//! read the companies, then the people (matched page by page against the
-//! companies' plan, see [`live::Collector`]), refuse `companyId`s that
-//! name no company; then plan attributes, companies and people from what
-//! was read.
+//! read the people and companies (the people matched page by page, see
+//! [`live::Collector`]), refuse `companyId`s that name no company; then
+//! plan attributes, companies and people from what was read.
 //!
 //! Reading takes any [`LiveSource`], so the sequence users run is the one a
 //! test can count the requests of.
 
 use super::attributes::{self, AttributePlan, LiveSchemas};
+use std::sync::OnceLock;
+
 use super::live::{self, Collector, LiveCompanies, LiveSource, LiveState, ReadStrategy};
 use super::{CompanyProblem, Plan, PlanError, PlanOptions, Warning, WarningCode};
 use crate::api::object::ObjectSlug;
@@ -65,17 +66,9 @@ pub async fn read_for(source: &impl LiveSource, manifest: &Manifest) -> Result<L
     let effective =
         attributes::effective_schema(&people_schema, &manifest.attributes, ObjectSlug::People);
     live::check_custom_attributes(&manifest.entries, &effective)?;
-    let companies = read_companies(source, manifest, &mut planned).await?;
-    // What a person's link by domain is compared with while the people are
-    // read; a plan that fails here fails again, the same way, when planned.
-    let company_plan = super::companies::plan_companies(
-        &manifest.companies,
-        &manifest.entries,
-        &companies.companies,
-    )
-    .unwrap_or_default();
-    let collector = Collector::new(&manifest.entries, &company_plan, &mut planned);
-    let people = read_people(source, manifest, total, collector).await?;
+    let (people, companies) = read_records(source, manifest, total, &mut planned).await?;
+    let values = companies.companies.iter().map(|c| &c.custom_attributes);
+    planned.count_holders(ObjectSlug::Companies, values);
     check_company_ids(source, manifest, &people, &companies).await?;
     Ok(Live {
         attributes: planned,
@@ -84,29 +77,54 @@ pub async fn read_for(source: &impl LiveSource, manifest: &Manifest) -> Result<L
     })
 }
 
+/// The people and the companies, read alongside each other; the people
+/// are matched as their pages arrive, against the plan of the companies
+/// once it is made (the pages before it wait). The people holding an
+/// option `planned` removes are counted into it.
+async fn read_records(
+    source: &impl LiveSource,
+    manifest: &Manifest,
+    total: u64,
+    planned: &mut AttributePlan,
+) -> Result<(LiveState, LiveCompanies), live::LiveError> {
+    let every_company = planned.removes_options_of(ObjectSlug::Companies);
+    let company_plan = OnceLock::new();
+    let companies = async {
+        let companies = read_companies(source, manifest, every_company).await?;
+        // A plan that fails here fails again, the same way, when planned.
+        let entries = &manifest.entries;
+        let planned =
+            super::companies::plan_companies(&manifest.companies, entries, &companies.companies);
+        // Set once, here: `set` cannot find it set.
+        let _ = company_plan.set(planned.unwrap_or_default());
+        Ok::<_, live::LiveError>(companies)
+    };
+    let mut collector = Collector::new(&manifest.entries, &company_plan, planned);
+    let people = read_people(source, manifest, total, &mut collector);
+    let (strategy, companies) = tokio::try_join!(people, companies)?;
+    Ok((collector.finish(total, strategy), companies))
+}
+
 /// The live companies the plan needs, all of them when it removes an
-/// option of the companies' attributes (counted into `planned`).
+/// option of the companies' attributes (`every`: it counts who holds it).
 async fn read_companies(
     source: &impl LiveSource,
     manifest: &Manifest,
-    planned: &mut AttributePlan,
+    every: bool,
 ) -> Result<LiveCompanies, live::LiveError> {
     let domains = super::companies::domains_needed(&manifest.companies, &manifest.entries);
-    let every = planned.removes_options_of(ObjectSlug::Companies);
-    let companies = live::read_live_companies(source, &domains, every).await?;
-    let values = companies.companies.iter().map(|c| &c.custom_attributes);
-    planned.count_holders(ObjectSlug::Companies, values);
-    Ok(companies)
+    Ok(live::read_live_companies(source, &domains, every).await?)
 }
 
 /// The live people, all of them when the plan removes an option of the
-/// people's attributes (`collector` counts who holds it).
+/// people's attributes (`collector` counts who holds it). Returns how they
+/// were read.
 async fn read_people(
     source: &impl LiveSource,
     manifest: &Manifest,
     total: u64,
-    collector: Collector<'_>,
-) -> Result<LiveState, live::LiveError> {
+    collector: &mut Collector<'_>,
+) -> Result<ReadStrategy, live::LiveError> {
     let strategy = if collector.counts_holders() {
         ReadStrategy::List
     } else {

@@ -114,14 +114,14 @@ pub fn choose_strategy(entries: &[Entry], total: u64) -> ReadStrategy {
 /// Reads the live people `entries` may match, of the `total` the CRM
 /// holds, the way `strategy` says ([`choose_strategy`], or listing when
 /// every record must be seen), handing each page to `collector` as it
-/// arrives.
+/// arrives. Returns how they were read.
 pub async fn read_people(
     client: &impl LiveSource,
     entries: &[Entry],
     total: u64,
     strategy: ReadStrategy,
-    mut collector: Collector<'_>,
-) -> Result<LiveState, ApiError> {
+    collector: &mut Collector<'_>,
+) -> Result<ReadStrategy, ApiError> {
     tracing::info!(
         total,
         entries = entries.len(),
@@ -134,9 +134,9 @@ pub async fn read_people(
             client.list_pages(|page| collector.page(page)).await?;
             strategy
         }
-        ReadStrategy::Search => search_each(client, entries, total, &mut collector).await?,
+        ReadStrategy::Search => search_each(client, entries, total, collector).await?,
     };
-    Ok(collector.finish(total, strategy))
+    Ok(strategy)
 }
 
 /// Searches each distinct identity once, concurrently; matching happens

@@ -168,7 +168,8 @@ fn only_company_ids_no_live_read_links_to_are_looked_up_each_once() {
         "p-2",
         json!({"emails": ["b@x.io"], "company": {"id": "c-9", "name": "Company 9"}}),
     );
-    let (companies, mut attributes) = (CompanyPlan::default(), AttributePlan::default());
+    let companies = std::sync::OnceLock::from(CompanyPlan::default());
+    let mut attributes = AttributePlan::default();
     let mut collector = Collector::new(&entries, &companies, &mut attributes);
     collector.page(vec![linked, elsewhere]);
     let state = collector.finish(2, ReadStrategy::List);
@@ -237,13 +238,15 @@ fn read(crm: &CountingCrm, entries: &[Entry]) -> LiveState {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let (companies, mut attributes) = (CompanyPlan::default(), AttributePlan::default());
+    let companies = std::sync::OnceLock::from(CompanyPlan::default());
+    let mut attributes = AttributePlan::default();
     runtime
         .block_on(async {
             let total = crm.total().await?;
-            let collector = Collector::new(entries, &companies, &mut attributes);
+            let mut collector = Collector::new(entries, &companies, &mut attributes);
             let strategy = choose_strategy(entries, total);
-            read_people(crm, entries, total, strategy, collector).await
+            let strategy = read_people(crm, entries, total, strategy, &mut collector).await?;
+            Ok::<_, ApiError>(collector.finish(total, strategy))
         })
         .unwrap()
 }
@@ -395,4 +398,38 @@ fn unknown_and_archived_custom_attributes_name_slug_and_place() {
     };
     assert!(first.help.contains("did you mean `customer_tier`"));
     assert!(check_custom_attributes(&entries[..0], &schema).is_ok());
+}
+
+#[test]
+fn people_read_before_the_companies_are_planned_wait_for_that_plan() {
+    let mut linked = entry(1, "email", json!({"emails": ["ann@acme.com"]}));
+    linked.company = Some(Box::new(crate::manifest::CompanyLink {
+        domain: Some("acme.com".into()),
+        at: linked.source.clone(),
+    }));
+    let entries = [
+        linked,
+        entry(4, "email", json!({"emails": ["bob@acme.com"]})),
+    ];
+    let ann = person(
+        "p-ann",
+        json!({"emails": ["ann@acme.com"], "company": {"id": "c-1", "domain": "acme.com"}}),
+    );
+    let bob = person("p-bob", json!({"emails": ["bob@acme.com"]}));
+    let companies = std::sync::OnceLock::new();
+    let mut attributes = AttributePlan::default();
+    let mut collector = Collector::new(&entries, &companies, &mut attributes);
+    collector.page(vec![ann]);
+    let plan = CompanyPlan {
+        involved: true,
+        live_ids: [("acme.com".to_string(), "c-1".to_string())].into(),
+        ..CompanyPlan::default()
+    };
+    companies.set(plan).unwrap();
+    collector.page(vec![bob]);
+    let state = collector.finish(2, ReadStrategy::List);
+    // Against no companies, Ann's link would have differed and kept her.
+    assert_eq!((state.read(), state.kept()), (2, 0));
+    let found = state.matches.resolve(&entries).unwrap();
+    assert!(found.iter().all(|f| f.person.is_some() && f.kept.is_none()));
 }

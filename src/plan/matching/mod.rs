@@ -44,8 +44,6 @@ const NONE: u32 = u32::MAX;
 /// (`P`: a person, or a reference to one) only the people an entry changes.
 pub(crate) struct Matcher<'e, P> {
     entries: &'e [Entry],
-    /// The plan's companies: an entry's link by domain is compared by id.
-    companies: &'e CompanyPlan,
     index: Index,
     found: Matches<P>,
 }
@@ -78,10 +76,9 @@ pub(crate) struct Found {
 }
 
 impl<'e, P: Borrow<Person>> Matcher<'e, P> {
-    pub(crate) fn new(entries: &'e [Entry], companies: &'e CompanyPlan) -> Self {
+    pub(crate) fn new(entries: &'e [Entry]) -> Self {
         Matcher {
             entries,
-            companies,
             index: Index::new(entries),
             found: Matches {
                 ids: LiveIds::default(),
@@ -100,11 +97,11 @@ impl<'e, P: Borrow<Person>> Matcher<'e, P> {
     }
 
     /// Matches `person`, numbered `ordinal` by [`Matcher::admit`], and
-    /// keeps it if an entry it is the first match of changes it.
-    pub(crate) fn add(&mut self, ordinal: Ordinal, person: P) {
+    /// keeps it if an entry it is the first match of changes it, by the
+    /// plan's `companies` (a link by domain is compared by id).
+    pub(crate) fn add(&mut self, ordinal: Ordinal, person: P, companies: &CompanyPlan) {
         let Matcher {
             entries,
-            companies,
             index,
             found,
         } = self;
@@ -144,10 +141,10 @@ pub(crate) fn match_all<'a>(
     companies: &CompanyPlan,
     live: &'a [Person],
 ) -> Matches<&'a Person> {
-    let mut matcher = Matcher::new(entries, companies);
+    let mut matcher = Matcher::new(entries);
     for person in live {
         if let Some(ordinal) = matcher.admit(&person.id) {
-            matcher.add(ordinal, person);
+            matcher.add(ordinal, person, companies);
         }
     }
     matcher.finish()
