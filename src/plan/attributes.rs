@@ -537,7 +537,7 @@ mod tests {
             object,
             declaration: serde_json::from_value(declaration).unwrap(),
             source: SourceLocation {
-                file: PathBuf::from("zeeg.yaml"),
+                file: PathBuf::from("zeeg.yaml").into(),
                 line,
                 column: 7,
             },

@@ -370,7 +370,7 @@ pub(crate) mod testing {
             .unwrap_or(Value::Null);
         Entry {
             source: SourceLocation {
-                file: PathBuf::from("people.yaml"),
+                file: PathBuf::from("people.yaml").into(),
                 line,
                 column: 3,
             },
@@ -385,7 +385,7 @@ pub(crate) mod testing {
                 .enumerate()
                 .map(|(k, slug)| {
                     let at = SourceLocation {
-                        file: PathBuf::from("people.yaml"),
+                        file: PathBuf::from("people.yaml").into(),
                         line: line + 1 + k,
                         column: 7,
                     };
@@ -393,7 +393,7 @@ pub(crate) mod testing {
                 })
                 .collect(),
             fields: fields.into(),
-            project_path: PathBuf::from("people.yaml"),
+            project_path: PathBuf::from("people.yaml").into(),
             company: None,
         }
     }
