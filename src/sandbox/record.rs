@@ -55,6 +55,12 @@ impl Record {
         View::read(&self.bytes)
     }
 
+    /// The id alone, read without the rest: what the list order and the
+    /// id index look at.
+    pub(crate) fn id(&self) -> Id<'_> {
+        Reader { bytes: &self.bytes }.id()
+    }
+
     #[cfg(test)]
     /// The bytes it takes on the heap, for the store's own account.
     pub(crate) fn heap_bytes(&self) -> usize {
@@ -110,10 +116,7 @@ pub(crate) struct View<'a> {
 impl<'a> View<'a> {
     fn read(bytes: &'a [u8]) -> View<'a> {
         let mut r = Reader { bytes };
-        let id = match r.byte() {
-            UUID => Id::Uuid(Uuid::from_bytes(r.take(16).try_into().unwrap_or_default())),
-            _ => Id::Text(r.text()),
-        };
+        let id = r.id();
         let created_at = r.text();
         let updated_at = match r.byte() {
             SAME_AS_CREATED => None,
@@ -391,6 +394,15 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(self.take(len)).unwrap_or_default()
     }
 
+    fn id(&mut self) -> Id<'a> {
+        match self.byte() {
+            UUID => Id::Uuid(Uuid::from_bytes(
+                self.take(16).try_into().unwrap_or_default(),
+            )),
+            _ => Id::Text(self.text()),
+        }
+    }
+
     fn texts(&mut self) -> Texts<'a> {
         let left = self.varint();
         let texts = Texts {
@@ -463,6 +475,7 @@ mod tests {
         let record = Record::new(&person, 7);
         let view = record.view();
         assert!(view.id.is("0190b0e4-7c1a-7d3e-9f00-0123456789ab"));
+        assert!(record.id().is("0190b0e4-7c1a-7d3e-9f00-0123456789ab"));
         assert!(matches!(view.id, Id::Uuid(_)), "a UUID takes 16 bytes");
         assert_eq!(view.scalar("jobTitle"), person.job_title.as_deref());
         assert_eq!(view.scalar("nickname"), None);

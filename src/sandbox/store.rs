@@ -251,11 +251,17 @@ impl Store {
         let slot = Slot::try_from(self.records.len()).unwrap_or(Slot::MAX);
         self.by_id.insert(&person.id, slot);
         self.records.push(Record::new(&person, created));
-        // New people are almost always the newest, so this is an append.
-        let at = self
-            .order
-            .partition_point(|other| self.compare(*other, slot) == Ordering::Less);
-        self.order.insert(at, slot);
+        // New people are almost always the newest: an append, with one
+        // comparison rather than a search.
+        match self.order.last() {
+            Some(&last) if self.compare(last, slot) == Ordering::Greater => {
+                let at = self
+                    .order
+                    .partition_point(|other| self.compare(*other, slot) == Ordering::Less);
+                self.order.insert(at, slot);
+            }
+            _ => self.order.push(slot),
+        }
         self.index(slot);
     }
 
@@ -323,7 +329,7 @@ impl Store {
     fn slot_of(&self, id: &str) -> Option<Slot> {
         self.by_id
             .candidates(id)
-            .find(|slot| self.view(*slot).id.is(id))
+            .find(|slot| self.records[*slot as usize].id().is(id))
     }
 
     /// The oldest of `slots` whose person passes `holds`.
@@ -347,9 +353,7 @@ impl Store {
 
     fn compare(&self, a: Slot, b: Slot) -> Ordering {
         let (a, b) = (&self.records[a as usize], &self.records[b as usize]);
-        a.created
-            .cmp(&b.created)
-            .then_with(|| a.view().id.cmp(&b.view().id))
+        a.created.cmp(&b.created).then_with(|| a.id().cmp(&b.id()))
     }
 
     fn build_index(&self, name: &IndexName) -> SlotIndex {
