@@ -451,7 +451,7 @@ pub(super) mod tests {
         (0..n)
             .map(|i| Job {
                 source: SourceLocation {
-                    file: PathBuf::from("people.yaml"),
+                    file: PathBuf::from("people.yaml").into(),
                     line: i + 1,
                     column: 3,
                 },
