@@ -292,7 +292,7 @@ mod tests {
         }
         Entry {
             source: SourceLocation {
-                file: file.into(),
+                file: std::path::Path::new(file).into(),
                 line: 1,
                 column: 1,
             },
@@ -300,7 +300,7 @@ mod tests {
             match_value: json!(emails.first()),
             fields: fields.into(),
             custom_value_at: Default::default(),
-            project_path: file.into(),
+            project_path: std::path::Path::new(file).into(),
             company: None,
         }
     }

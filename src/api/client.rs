@@ -316,6 +316,14 @@ impl Client {
         self.all_pages(PEOPLE_PATH, None).await
     }
 
+    /// Every page of people, in the API's order, handed to `visit` as it
+    /// arrives (the requests of [`Client::list_all`]), so that a caller
+    /// keeps only what it needs of each. A person may come twice, on two
+    /// pages: the visitor drops repeats.
+    pub async fn list_pages(&self, visit: impl FnMut(Vec<Person>)) -> Result<(), ApiError> {
+        self.each_page(PEOPLE_PATH, None, visit).await
+    }
+
     /// Every person whose names, emails or phone number contain `text`,
     /// ignoring case (all pages).
     pub async fn search(&self, text: &str) -> Result<Vec<Person>, ApiError> {
@@ -431,12 +439,32 @@ impl Client {
     }
 
     /// Every item of the list at `path` (people or companies), in order,
-    /// read as far as the rules of [`assumed::pages_to_read`] allow.
+    /// each once (see [`Client::each_page`]).
     async fn all_pages<T: DeserializeOwned + Listed>(
         &self,
         path: &str,
         search: Option<&str>,
     ) -> Result<Vec<T>, ApiError> {
+        let mut items: Vec<T> = Vec::new();
+        self.each_page(path, search, |page| items.extend(page))
+            .await?;
+        // An item created while the pages were read shifts the later pages
+        // by one, which shows the last of a page again on the next.
+        let mut seen = HashSet::with_capacity(items.len());
+        items.retain(|item| seen.insert(item.id().to_owned()));
+        Ok(items)
+    }
+
+    /// Hands each page of the list at `path` to `visit`, in order, read as
+    /// far as the rules of [`assumed::pages_to_read`] allow. An item may come
+    /// twice, on two pages (see [`Client::all_pages`]): the visitor drops
+    /// repeats.
+    async fn each_page<T: DeserializeOwned + Listed>(
+        &self,
+        path: &str,
+        search: Option<&str>,
+        mut visit: impl FnMut(Vec<T>),
+    ) -> Result<(), ApiError> {
         let first = self.page::<T>(path, 1, MAX_PAGE_SIZE, search).await?;
         let pages = assumed::pages_to_read(
             first.pagination.total,
@@ -450,9 +478,9 @@ impl Client {
                 max: assumed::MAX_PAGES,
             });
         }
-        let mut items = Vec::new();
         let mut previous = ids_of(&first.collection);
-        items.extend(first.collection);
+        let mut read = first.collection.len();
+        visit(first.collection);
         // `buffered` keeps the pages in order while several are in flight.
         let mut rest = stream::iter(2..=pages)
             .map(|page| self.page::<T>(path, page, MAX_PAGE_SIZE, search))
@@ -464,7 +492,7 @@ impl Client {
                 // claimed; the same page twice means the server ignores
                 // `page`, and reading on would only repeat it.
                 tracing::warn!(
-                    read = items.len(),
+                    read,
                     claimed = first.pagination.total,
                     "the API's list ended early: page {} is {}",
                     page.pagination.current_page,
@@ -476,14 +504,11 @@ impl Client {
                 );
                 break;
             }
-            items.extend(page.collection);
+            read += page.collection.len();
+            visit(page.collection);
             previous = ids;
         }
-        // An item created while the pages were read shifts the later pages
-        // by one, which shows the last of a page again on the next.
-        let mut seen = HashSet::with_capacity(items.len());
-        items.retain(|item| seen.insert(item.id().to_owned()));
-        Ok(items)
+        Ok(())
     }
 }
 

@@ -445,7 +445,7 @@ mod tests {
 
     fn at(line: usize) -> SourceLocation {
         SourceLocation {
-            file: PathBuf::from("people/team.yaml"),
+            file: PathBuf::from("people/team.yaml").into(),
             line,
             column: 3,
         }

@@ -278,7 +278,7 @@ pub(super) mod tests {
 
     fn at(line: usize) -> SourceLocation {
         SourceLocation {
-            file: PathBuf::from("people/team.yaml"),
+            file: PathBuf::from("people/team.yaml").into(),
             line,
             column: 3,
         }

@@ -29,7 +29,10 @@ pub fn run(cli: Cli) -> ExitStatus {
             &printer,
             plan::run(&printer, &cli.global, args),
         )),
-        Command::Apply(args) => block_on(apply::run(&printer, &cli.global, args)),
+        Command::Apply(args) => {
+            let threads = Threads::for_sandbox(args.target.sandbox);
+            block_on_with(threads, apply::run(&printer, &cli.global, args))
+        }
         Command::Import(args) => block_on(interruptible(
             &printer,
             import::run(&printer, &cli.global, args),
@@ -60,7 +63,41 @@ pub fn command_line_error(error: &clap::Error) -> ExitStatus {
 fn block_on<F: std::future::Future<Output = miette::Result<ExitStatus>>>(
     future: F,
 ) -> miette::Result<ExitStatus> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    block_on_with(Threads::Workers, future)
+}
+
+/// Which threads a command's async work runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Threads {
+    /// A worker per core, beside the thread the command runs on.
+    Workers,
+    /// The command's own thread only: each answer is taken in, and the next
+    /// request sent, without waking another thread (see the README's
+    /// "Where apply's CPU goes").
+    One,
+}
+
+impl Threads {
+    /// An in-process sandbox answers on the same runtime as the client, so
+    /// it keeps the workers; a client of another process needs only one.
+    fn for_sandbox(in_process: bool) -> Threads {
+        if in_process {
+            Threads::Workers
+        } else {
+            Threads::One
+        }
+    }
+}
+
+fn block_on_with<F: std::future::Future<Output = miette::Result<ExitStatus>>>(
+    threads: Threads,
+    future: F,
+) -> miette::Result<ExitStatus> {
+    let mut builder = match threads {
+        Threads::Workers => tokio::runtime::Builder::new_multi_thread(),
+        Threads::One => tokio::runtime::Builder::new_current_thread(),
+    };
+    let runtime = builder
         .enable_all()
         .build()
         .map_err(|e| miette::miette!("could not start the async runtime: {e}"))?;

@@ -8,6 +8,7 @@
 //! the current folder, so they can be opened as printed.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use globset::GlobSet;
 
@@ -111,7 +112,10 @@ pub(crate) fn start_dir(first: &Path) -> PathBuf {
 pub(crate) struct Found {
     pub path: PathBuf,
     pub shown: String,
-    pub relative: PathBuf,
+    /// `shown` as a path, shared by every entry of the file.
+    pub shown_path: Arc<Path>,
+    /// Relative to the project root, shared by every entry of the file.
+    pub relative: Arc<Path>,
 }
 
 /// Globs of `zeeg.yaml`, matched against paths relative to the project root.
@@ -237,13 +241,12 @@ impl<'r> Bound<'r> {
             }));
             return None;
         }
-        let relative = absolute
-            .strip_prefix(self.root)
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|_| path.to_path_buf());
+        let relative = absolute.strip_prefix(self.root).unwrap_or(path).into();
+        let shown = shown(path).to_string_lossy().into_owned();
         Some(Found {
             path: path.to_path_buf(),
-            shown: shown(path).to_string_lossy().into_owned(),
+            shown_path: Path::new(&shown).into(),
+            shown,
             relative,
         })
     }

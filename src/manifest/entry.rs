@@ -1,7 +1,8 @@
 //! The desired side of a plan, as the manifest hands it over.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,9 +14,15 @@ use crate::person::MatchingAttribute;
 /// current folder), and a 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SourceLocation {
-    pub file: PathBuf,
+    /// Shared: every entry of a file points to the one path.
+    pub file: Arc<Path>,
     pub line: usize,
     pub column: usize,
+}
+
+/// The empty path: an entry deserialized without its file.
+fn no_path() -> Arc<Path> {
+    Path::new("").into()
 }
 
 impl std::fmt::Display for SourceLocation {
@@ -60,8 +67,8 @@ pub struct Entry {
     pub custom_value_at: BTreeMap<String, SourceLocation>,
     /// The entry's file relative to the project root, whatever the current
     /// folder: what `--only`/`--exclude` globs match.
-    #[serde(default)]
-    pub project_path: PathBuf,
+    #[serde(default = "no_path")]
+    pub project_path: Arc<Path>,
     /// The entry's `company` (its own, or from defaults): the company it is
     /// linked to by domain, or unlinked. `None` when the link is unmanaged
     /// or given as `companyId` (then in `fields`). Boxed: most entries have
@@ -91,7 +98,7 @@ pub struct CompanyDeclaration {
     /// The name, when declared: needed to create the company.
     pub name: Option<String>,
     /// The file relative to the project root (what `--only` matches).
-    pub project_path: PathBuf,
+    pub project_path: Arc<Path>,
 }
 
 impl Entry {

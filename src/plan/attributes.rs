@@ -64,8 +64,9 @@ impl AttributePlan {
             .any(|c| c.object == object && !c.removed_options().is_empty())
     }
 
-    /// Counts, for every removed option, the `records` (their custom
-    /// values, of the change's object) that hold it.
+    /// Adds to the count of every removed option the `records` (their
+    /// custom values, of the change's object) that hold it: the records may
+    /// come a page at a time.
     pub fn count_holders<'r>(
         &mut self,
         object: ObjectSlug,
@@ -79,7 +80,7 @@ impl AttributePlan {
                         .clone()
                         .filter(|values| holds(values.get(&key), value))
                         .count();
-                    *n = held as u64;
+                    *n += held as u64;
                 }
             }
         }
@@ -536,7 +537,7 @@ mod tests {
             object,
             declaration: serde_json::from_value(declaration).unwrap(),
             source: SourceLocation {
-                file: PathBuf::from("zeeg.yaml"),
+                file: PathBuf::from("zeeg.yaml").into(),
                 line,
                 column: 7,
             },
@@ -682,6 +683,9 @@ mod tests {
         assert_eq!(change.removed_options(), vec![("bronze", 2)]);
         assert!(change.is_destructive());
         assert_eq!(plan.destructive().count(), 1);
+        // The next page's records add to those of the first.
+        plan.count_holders(ObjectSlug::People, maps[..1].iter().copied());
+        assert_eq!(plan.changes[0].removed_options(), vec![("bronze", 3)]);
     }
 
     #[test]

@@ -189,13 +189,13 @@ mod tests {
             source: at(line),
             domain: domain.into(),
             name: name.map(str::to_string),
-            project_path: PathBuf::from("people.yaml"),
+            project_path: PathBuf::from("people.yaml").into(),
         }
     }
 
     fn at(line: usize) -> SourceLocation {
         SourceLocation {
-            file: PathBuf::from("people.yaml"),
+            file: PathBuf::from("people.yaml").into(),
             line,
             column: 3,
         }

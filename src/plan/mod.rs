@@ -268,14 +268,54 @@ pub fn compute_with_companies<'a>(
 ) -> Result<Plan<'a>, PlanError> {
     let companies = companies::plan_companies(declared, entries, live_companies)
         .map_err(|problems| PlanError::Companies { problems })?;
-    let matches = matching::match_entries(entries, live)?;
+    let matches = matching::match_all(entries, &companies, live);
+    plan_people(entries, companies, &matches, |k| matches.kept()[k], options)
+}
+
+/// [`compute_with_companies`] from the live people as the plan read them
+/// (see [`live::read_people`]), matched to these same `entries` as they
+/// arrived against the same companies.
+pub fn compute_from_live<'a>(
+    entries: &'a [Entry],
+    declared: &[CompanyDeclaration],
+    live: &'a LiveState,
+    live_companies: &[Company],
+    options: &PlanOptions,
+) -> Result<Plan<'a>, PlanError> {
+    let companies = companies::plan_companies(declared, entries, live_companies)
+        .map_err(|problems| PlanError::Companies { problems })?;
+    let matches = &live.matches;
+    plan_people(entries, companies, matches, |k| &matches.kept()[k], options)
+}
+
+/// The plan of `entries` from their `matches`, whose kept people
+/// `kept_person` hands out, once the companies are planned: each entry a create, an
+/// update or unchanged; refused when an upsert would be too large; warned
+/// when over the safety limit.
+fn plan_people<'a, P>(
+    entries: &'a [Entry],
+    companies: CompanyPlan,
+    matches: &matching::Matches<P>,
+    kept_person: impl Fn(usize) -> &'a Person,
+    options: &PlanOptions,
+) -> Result<Plan<'a>, PlanError> {
+    let found = matches.resolve(entries)?;
     let mut plan = Plan {
         companies,
         options: *options,
         ..Plan::default()
     };
-    for (entry, matched) in entries.iter().zip(matches) {
-        let person = matched.map(|index| &live[index]);
+    for (entry, found) in entries.iter().zip(found) {
+        let person = match found {
+            matching::Found {
+                person: Some(_),
+                kept: None,
+            } => {
+                plan.unchanged += 1;
+                continue;
+            }
+            matching::Found { kept, .. } => kept.map(|k| kept_person(k as usize)),
+        };
         match diff::diff_entry(entry, person, &plan.companies) {
             Some(change) => plan.changes.push(change),
             None => plan.unchanged += 1,
@@ -330,7 +370,7 @@ pub(crate) mod testing {
             .unwrap_or(Value::Null);
         Entry {
             source: SourceLocation {
-                file: PathBuf::from("people.yaml"),
+                file: PathBuf::from("people.yaml").into(),
                 line,
                 column: 3,
             },
@@ -345,7 +385,7 @@ pub(crate) mod testing {
                 .enumerate()
                 .map(|(k, slug)| {
                     let at = SourceLocation {
-                        file: PathBuf::from("people.yaml"),
+                        file: PathBuf::from("people.yaml").into(),
                         line: line + 1 + k,
                         column: 7,
                     };
@@ -353,7 +393,7 @@ pub(crate) mod testing {
                 })
                 .collect(),
             fields: fields.into(),
-            project_path: PathBuf::from("people.yaml"),
+            project_path: PathBuf::from("people.yaml").into(),
             company: None,
         }
     }
@@ -422,5 +462,68 @@ mod tests {
         assert_eq!(update.person_id(), Some("p-max"));
         assert_eq!(update.source().line, 5);
         assert_eq!(update.body()["firstName"], json!("Max"));
+    }
+
+    #[test]
+    fn a_plan_of_people_read_page_by_page_is_the_plan_of_all_of_them_at_once() {
+        let entries = [
+            entry(
+                1,
+                "email",
+                json!({"firstName": "Ann", "emails": ["ann@acme.com"]}),
+            ),
+            entry(
+                4,
+                "email",
+                json!({"firstName": "Bob", "emails": ["bob@acme.com"]}),
+            ),
+            entry(
+                7,
+                "phone_number",
+                json!({"phoneNumber": "+49", "jobTitle": "CEO"}),
+            ),
+            entry(9, "email", json!({"emails": ["new@acme.com"]})),
+        ];
+        let ann = person(
+            "p-ann",
+            json!({"firstName": "Ann", "emails": ["ann@acme.com"]}),
+        );
+        let mut live = vec![ann.clone()];
+        live.extend(
+            (0..5).map(|i| person(&format!("p-{i}"), json!({"emails": [format!("{i}@x.io")]}))),
+        );
+        live.push(person(
+            "p-max",
+            json!({"phoneNumber": "+49", "jobTitle": "CTO"}),
+        ));
+        live.push(person(
+            "p-bob",
+            json!({"firstName": "Robert", "emails": ["bob@acme.com"]}),
+        ));
+        // Shown again on a later page, as a list read while someone writes
+        // can show it.
+        live.push(ann);
+        let whole = compute(&entries, &live, &PlanOptions::default()).unwrap();
+
+        let companies = std::sync::OnceLock::from(CompanyPlan::default());
+        let mut attributes = AttributePlan::default();
+        let mut collector = live::Collector::new(&entries, &companies, &mut attributes);
+        for page in live.chunks(2) {
+            collector.page(page.to_vec());
+        }
+        let state = collector.finish(live.len() as u64, ReadStrategy::List);
+        assert_eq!(
+            (state.read(), state.kept()),
+            (8, 2),
+            "each once; the two updated kept"
+        );
+        let paged = compute_from_live(&entries, &[], &state, &[], &PlanOptions::default()).unwrap();
+        assert_eq!(paged, whole);
+        assert_eq!(
+            (paged.creates(), paged.updates(), paged.unchanged),
+            (1, 2, 1)
+        );
+        let updated: Vec<_> = paged.changes.iter().filter_map(Change::person_id).collect();
+        assert_eq!(updated, ["p-bob", "p-max"]);
     }
 }

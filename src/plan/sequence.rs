@@ -1,14 +1,17 @@
 //! The sequence every plan runs, `zeeg plan` and `zeeg apply` alike: read
 //! the objects' schemas and the totals, plan the declared attributes, check
 //! the people's custom values against the schema those attributes make,
-//! read the people and companies, refuse `companyId`s that name no company;
-//! then plan attributes, companies and people from what was read.
+//! read the people and companies (the people matched page by page, see
+//! [`live::Collector`]), refuse `companyId`s that name no company; then
+//! plan attributes, companies and people from what was read.
 //!
 //! Reading takes any [`LiveSource`], so the sequence users run is the one a
 //! test can count the requests of.
 
 use super::attributes::{self, AttributePlan, LiveSchemas};
-use super::live::{self, LiveCompanies, LiveSource, LiveState, ReadStrategy};
+use std::sync::OnceLock;
+
+use super::live::{self, Collector, LiveCompanies, LiveSource, LiveState, ReadStrategy};
 use super::{CompanyProblem, Plan, PlanError, PlanOptions, Warning, WarningCode};
 use crate::api::object::ObjectSlug;
 use crate::manifest::{Config, Manifest};
@@ -17,8 +20,8 @@ use crate::manifest::{Config, Manifest};
 /// from and borrows.
 #[derive(Debug, Clone)]
 pub struct Live {
-    /// The declared attributes planned against the objects' schemas (the
-    /// holders of removed options not yet counted).
+    /// The declared attributes planned against the objects' schemas, with
+    /// the live records holding each removed option counted.
     pub attributes: AttributePlan,
     pub people: LiveState,
     pub companies: LiveCompanies,
@@ -58,20 +61,14 @@ pub async fn read_for(source: &impl LiveSource, manifest: &Manifest) -> Result<L
         people: &people_schema,
         companies: companies_schema.as_ref(),
     };
-    let planned = attributes::plan_attributes(&manifest.attributes, schemas)
+    let mut planned = attributes::plan_attributes(&manifest.attributes, schemas)
         .map_err(|problems| PlanError::Attributes { problems })?;
     let effective =
         attributes::effective_schema(&people_schema, &manifest.attributes, ObjectSlug::People);
     live::check_custom_attributes(&manifest.entries, &effective)?;
-    let people = read_people(source, manifest, total, &planned);
-    let domains = super::companies::domains_needed(&manifest.companies, &manifest.entries);
-    let every_company = planned.removes_options_of(ObjectSlug::Companies);
-    let companies = async {
-        live::read_live_companies(source, &domains, every_company)
-            .await
-            .map_err(live::LiveError::from)
-    };
-    let (people, companies) = tokio::try_join!(people, companies)?;
+    let (people, companies) = read_records(source, manifest, total, &mut planned).await?;
+    let values = companies.companies.iter().map(|c| &c.custom_attributes);
+    planned.count_holders(ObjectSlug::Companies, values);
     check_company_ids(source, manifest, &people, &companies).await?;
     Ok(Live {
         attributes: planned,
@@ -80,20 +77,60 @@ pub async fn read_for(source: &impl LiveSource, manifest: &Manifest) -> Result<L
     })
 }
 
+/// The people and the companies, read alongside each other; the people
+/// are matched as their pages arrive, against the plan of the companies
+/// once it is made (the pages before it wait). The people holding an
+/// option `planned` removes are counted into it.
+async fn read_records(
+    source: &impl LiveSource,
+    manifest: &Manifest,
+    total: u64,
+    planned: &mut AttributePlan,
+) -> Result<(LiveState, LiveCompanies), live::LiveError> {
+    let every_company = planned.removes_options_of(ObjectSlug::Companies);
+    let company_plan = OnceLock::new();
+    let companies = async {
+        let companies = read_companies(source, manifest, every_company).await?;
+        // A plan that fails here fails again, the same way, when planned.
+        let entries = &manifest.entries;
+        let planned =
+            super::companies::plan_companies(&manifest.companies, entries, &companies.companies);
+        // Set once, here: `set` cannot find it set.
+        let _ = company_plan.set(planned.unwrap_or_default());
+        Ok::<_, live::LiveError>(companies)
+    };
+    let mut collector = Collector::new(&manifest.entries, &company_plan, planned);
+    let people = read_people(source, manifest, total, &mut collector);
+    let (strategy, companies) = tokio::try_join!(people, companies)?;
+    Ok((collector.finish(total, strategy), companies))
+}
+
+/// The live companies the plan needs, all of them when it removes an
+/// option of the companies' attributes (`every`: it counts who holds it).
+async fn read_companies(
+    source: &impl LiveSource,
+    manifest: &Manifest,
+    every: bool,
+) -> Result<LiveCompanies, live::LiveError> {
+    let domains = super::companies::domains_needed(&manifest.companies, &manifest.entries);
+    Ok(live::read_live_companies(source, &domains, every).await?)
+}
+
 /// The live people, all of them when the plan removes an option of the
-/// people's attributes (it counts who holds it).
+/// people's attributes (`collector` counts who holds it). Returns how they
+/// were read.
 async fn read_people(
     source: &impl LiveSource,
     manifest: &Manifest,
     total: u64,
-    planned: &AttributePlan,
-) -> Result<LiveState, live::LiveError> {
-    let strategy = if planned.removes_options_of(ObjectSlug::People) {
+    collector: &mut Collector<'_>,
+) -> Result<ReadStrategy, live::LiveError> {
+    let strategy = if collector.counts_holders() {
         ReadStrategy::List
     } else {
         live::choose_strategy(&manifest.entries, total)
     };
-    Ok(live::read_people(source, &manifest.entries, total, strategy).await?)
+    Ok(live::read_people(source, &manifest.entries, total, strategy, collector).await?)
 }
 
 /// A `companyId` that names no company would be refused at apply: an error
@@ -107,7 +144,7 @@ async fn check_company_ids(
     let unknown = live::unknown_company_ids(
         source,
         &manifest.entries,
-        &people.people,
+        &people.linked_companies,
         &companies.companies,
     )
     .await
@@ -123,25 +160,13 @@ async fn check_company_ids(
 }
 
 /// The plan of `manifest` against `live` (read by [`read_for`]), borrowing
-/// both: attributes, with the records that hold each removed option
-/// counted, then companies and people.
+/// both: attributes, then companies and people.
 pub fn plan_against<'a>(manifest: &'a Manifest, live: &'a Live) -> Result<Plan<'a>, PlanError> {
-    let mut attributes = live.attributes.clone();
-    attributes.count_holders(
-        ObjectSlug::People,
-        live.people.people.iter().map(|p| &p.custom_attributes),
-    );
-    attributes.count_holders(
-        ObjectSlug::Companies,
-        live.companies
-            .companies
-            .iter()
-            .map(|c| &c.custom_attributes),
-    );
-    let mut plan = super::compute_with_companies(
+    let attributes = live.attributes.clone();
+    let mut plan = super::compute_from_live(
         &manifest.entries,
         &manifest.companies,
-        &live.people.people,
+        &live.people,
         &live.companies.companies,
         &options_of(&manifest.config),
     )?;

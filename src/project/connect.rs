@@ -30,7 +30,8 @@ impl Connection {
         let live = crate::plan::read_for(&self.client, manifest).await?;
         tracing::info!(
             total = live.people.total,
-            read = live.people.people.len(),
+            read = live.people.read(),
+            kept = live.people.kept(),
             strategy = ?live.people.strategy,
             requests = self.client.stats().requests,
             elapsed_ms = reading.elapsed().as_millis() as u64,

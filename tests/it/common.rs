@@ -632,3 +632,13 @@ pub fn mock_api_failing(
     });
     format!("http://{}/v2", rx.recv().unwrap())
 }
+
+/// Error text with miette's line wrapping (at 100 columns) undone.
+pub fn unwrapped(stderr: &str) -> String {
+    let mut text = stderr.to_string();
+    for wrap in ["\n  | ", "\n    "] {
+        text = text.replace(wrap, " ");
+    }
+    // A break inside a hyphenated id leaves a space after the hyphen.
+    text.replace("- ", "-")
+}

@@ -27,6 +27,7 @@ mod exit_codes;
 mod hostile;
 mod import;
 mod plan;
+mod plan_pages;
 mod project;
 mod recipes;
 mod redaction;

@@ -466,7 +466,7 @@ fn the_sandbox_refuses_on_write_exactly_what_the_plan_refuses() {
             Some(message) => {
                 assert_eq!(planned.code, 1, "{values}: {}", planned.stdout);
                 assert!(
-                    unwrapped(&planned.stderr).contains(message),
+                    common::unwrapped(&planned.stderr).contains(message),
                     "{values}: {}",
                     planned.stderr
                 );
@@ -558,16 +558,6 @@ fn many_entries(count: usize) -> String {
         ));
     }
     yaml
-}
-
-/// Error text with miette's line wrapping (at 100 columns) undone.
-fn unwrapped(stderr: &str) -> String {
-    let mut text = stderr.to_string();
-    for wrap in ["\n  | ", "\n    "] {
-        text = text.replace(wrap, " ");
-    }
-    // A break inside a hyphenated id leaves a space after the hyphen.
-    text.replace("- ", "-")
 }
 
 #[test]
@@ -911,7 +901,7 @@ fn a_wrong_default_matching_attribute_is_one_error_in_zeeg_yaml() {
     std::fs::write(dir.path().join("people/team.yaml"), people).unwrap();
     let out = plan(&sandbox, dir.path(), &[]);
     assert_eq!(out.code, 1, "{}", out.stdout);
-    let stderr = unwrapped(&out.stderr);
+    let stderr = common::unwrapped(&out.stderr);
     assert_eq!(
         stderr.matches("match on `phone` by default").count(),
         1,

@@ -173,7 +173,7 @@ fn zeeg_yaml_defaults_apply_after_file_defaults() {
             "customAttributes": {"employee_id": "E-1", "source": "zeeg"}
         })
     );
-    assert_eq!(entry.project_path, Path::new("team.yaml"));
+    assert_eq!(*entry.project_path, *Path::new("team.yaml"));
     assert!(
         entry.source.file.ends_with("team.yaml"),
         "shown from the current folder"
@@ -259,8 +259,8 @@ fn every_field_loads_as_api_json() {
     );
     // The repository (its .git) is the project root of a fixture.
     assert_eq!(
-        jane.project_path,
-        Path::new("tests/fixtures/valid/every-field.yaml")
+        *jane.project_path,
+        *Path::new("tests/fixtures/valid/every-field.yaml")
     );
     assert_eq!(jane.source.line, 4);
 }

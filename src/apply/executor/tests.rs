@@ -18,7 +18,7 @@ pub(in crate::apply) fn jobs(n: usize) -> Vec<Job<usize>> {
         .map(|i| Job {
             entry: i,
             source: SourceLocation {
-                file: PathBuf::from("people.yaml"),
+                file: PathBuf::from("people.yaml").into(),
                 line: i + 1,
                 column: 3,
             },

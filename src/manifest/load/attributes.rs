@@ -47,7 +47,7 @@ pub(super) fn load_attributes(
                     object,
                     declaration,
                     source: SourceLocation {
-                        file: shown.to_path_buf(),
+                        file: shown.into(),
                         line,
                         column,
                     },

@@ -29,12 +29,13 @@ pub(super) fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings 
         .and_then(Value::as_object)
         .cloned();
     let relative = discover::shown(path);
+    let shown_path: std::sync::Arc<Path> = relative.as_path().into();
     let defaults_mapping = doc.value.get("defaults").and_then(Value::as_object);
     let custom_defaults_at = custom_value_spans(&doc.spans, defaults_mapping, "/defaults")
         .map(|(slug, span)| {
             let (line, column) = source.line_col(span.start);
             let at = SourceLocation {
-                file: relative.clone(),
+                file: shown_path.clone(),
                 line,
                 column,
             };
@@ -49,7 +50,7 @@ pub(super) fn load_config(path: &Path, problems: &mut Vec<Problem>) -> Settings 
     let company_default_at = doc.spans.get("/defaults/company").map(|span| {
         let (line, column) = source.line_col(span.value.start);
         SourceLocation {
-            file: relative.clone(),
+            file: shown_path.clone(),
             line,
             column,
         }

@@ -289,7 +289,7 @@ mod tests {
     #[test]
     fn without_a_near_slug_the_help_lists_the_known_ones_custom_too() {
         let first = SourceLocation {
-            file: PathBuf::from("people.yaml"),
+            file: PathBuf::from("people.yaml").into(),
             line: 4,
             column: 3,
         };

@@ -173,7 +173,7 @@ pub(super) fn load_file(
 ) -> Option<SourceFile> {
     let (source, sha256) = read_source(&found.path, found.shown.clone(), &mut out.problems)?;
     let file = SourceFile {
-        path: found.relative.clone(),
+        path: found.relative.to_path_buf(),
         shown: PathBuf::from(&found.shown),
         sha256,
     };

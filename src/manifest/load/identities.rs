@@ -36,7 +36,7 @@ pub(crate) fn make_entry(
         match_value,
         fields: Fields::default(),
         custom_value_at: Default::default(),
-        project_path: PathBuf::new(),
+        project_path: PathBuf::new().into(),
         company,
     };
     Some((entry, fields))

@@ -46,7 +46,7 @@ impl FileInput<'_> {
             companies.push(LoadedCompany {
                 declaration: CompanyDeclaration {
                     source: SourceLocation {
-                        file: PathBuf::from(&self.found.shown),
+                        file: self.found.shown_path.clone(),
                         line,
                         column,
                     },
@@ -166,7 +166,7 @@ impl FileInput<'_> {
     pub(super) fn location(&self, span: Range<usize>) -> SourceLocation {
         let (line, column) = self.source.line_col(span.start);
         SourceLocation {
-            file: PathBuf::from(&self.found.shown),
+            file: self.found.shown_path.clone(),
             line,
             column,
         }

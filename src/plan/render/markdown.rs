@@ -416,7 +416,7 @@ mod tests {
             "email",
             json!({"emails": [email], "customAttributes": values("y")}),
         );
-        desired.source.file = PathBuf::from("people/acme.yaml");
+        desired.source.file = PathBuf::from("people/acme.yaml").into();
         let live = person(
             &format!("id-{line}"),
             json!({"emails": [email], "customAttributes": values("x")}),
@@ -453,7 +453,7 @@ mod tests {
         let company = |i: usize| CompanyChange {
             action: Action::Create,
             source: SourceLocation {
-                file: PathBuf::from("people/companies.yaml"),
+                file: PathBuf::from("people/companies.yaml").into(),
                 line: 2 * i + 2,
                 column: 5,
             },

@@ -230,7 +230,7 @@ fn within_the_limit_there_is_no_warning() {
 fn companies_scenario() -> Plan<'static> {
     use crate::manifest::{CompanyDeclaration, CompanyLink, SourceLocation};
     let at = |file: &str, line| SourceLocation {
-        file: file.into(),
+        file: std::path::Path::new(file).into(),
         line,
         column: 5,
     };
@@ -238,7 +238,7 @@ fn companies_scenario() -> Plan<'static> {
         source: at("companies.yaml", line),
         domain: domain.into(),
         name: Some(name.into()),
-        project_path: "companies.yaml".into(),
+        project_path: std::path::Path::new("companies.yaml").into(),
     };
     let companies = [
         declared(2, "acme.example", "Acme Corp"),

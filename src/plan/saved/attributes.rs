@@ -114,7 +114,7 @@ mod tests {
             object: ObjectSlug::People,
             key: "tier".into(),
             source: SourceLocation {
-                file: PathBuf::from("zeeg.yaml"),
+                file: PathBuf::from("zeeg.yaml").into(),
                 line: 4,
                 column: 7,
             },

@@ -239,8 +239,8 @@ fn fresh_salt() -> String {
 /// `source` relative to the root, as saved: so it means the same file from
 /// whichever folder apply runs.
 fn relative_to_root(mut source: SourceLocation, sources: &[SourceFile]) -> SourceLocation {
-    if let Some(file) = sources.iter().find(|s| s.shown == source.file) {
-        source.file = file.path.clone();
+    if let Some(file) = sources.iter().find(|s| *s.shown == *source.file) {
+        source.file = file.path.as_path().into();
     }
     source
 }
@@ -345,13 +345,13 @@ mod tests {
         use crate::manifest::{CompanyDeclaration, CompanyLink};
         let declared = |line, domain: &str, name: &str| CompanyDeclaration {
             source: SourceLocation {
-                file: PathBuf::from("people.yaml"),
+                file: PathBuf::from("people.yaml").into(),
                 line,
                 column: 5,
             },
             domain: domain.into(),
             name: Some(name.into()),
-            project_path: PathBuf::from("people.yaml"),
+            project_path: PathBuf::from("people.yaml").into(),
         };
         let companies = [
             declared(20, "acme.example", "Acme Corp"),
