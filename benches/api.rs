@@ -1,6 +1,7 @@
 //! The client and the sandbox together, on loopback: upserts per second in
 //! memory and with `--state`, person reads per second (a list page of 100 is
-//! 100 reads), and the sandbox's memory holding 100,000 people.
+//! 100 reads), and the sandbox's memory holding 100,000 people, created
+//! through the API or read from its state file.
 //!
 //! `cargo bench --bench api`. Targets on the 2-core dev machine: ≥ 5,000
 //! upserts/s, ≥ 20,000 reads/s, ≥ 1,000 durable upserts/s, < 200 MB RSS.
@@ -76,6 +77,12 @@ async fn run(people: usize, concurrency: usize) {
     let sandbox = Sandbox::start(&["--state", &state.to_string_lossy()]);
     let client = connect(&sandbox.api_url());
     let durable = timed_upserts(&client, 0..durable_people, concurrency).await;
+    // The rest untimed, then a sandbox opening the state: its memory holding
+    // the people it read, and its peak while reading them.
+    timed_upserts(&client, durable_people..people, concurrency).await;
+    drop(sandbox);
+    let sandbox = Sandbox::start(&["--state", &state.to_string_lossy()]);
+    let opened = common::memory(sandbox.child.id());
     drop(sandbox);
 
     println!();
@@ -107,6 +114,15 @@ async fn run(people: usize, concurrency: usize) {
         "sandbox memory: idle {:.1} MB; holding {people} people {:.1} MB RSS, peak {:.1} MB \
          (after the creates: {:.1} MB)",
         idle.rss_mb, held.rss_mb, held.hwm_mb, after_creates.rss_mb
+    );
+    let per_100k = |mb: f64| (mb - idle.rss_mb) / people as f64 * 100_000.0;
+    println!(
+        "sandbox memory above idle per 100,000 people: {:.1} MB in memory (after the creates: \
+         {:.1} MB); opening the state of {people}: {:.1} MB RSS, peak {:.1} MB",
+        per_100k(held.rss_mb),
+        per_100k(after_creates.rss_mb),
+        per_100k(opened.rss_mb),
+        per_100k(opened.hwm_mb),
     );
     report(
         "peak RSS MB holding the people",

@@ -297,7 +297,7 @@ mod tests {
                 column: 1,
             },
             matching_attribute: "email".into(),
-            match_value: json!(emails.first()),
+            match_value: json!(emails.first()).into(),
             fields: fields.into(),
             custom_value_at: Default::default(),
             project_path: std::path::Path::new(file).into(),

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use super::fields::Fields;
+use super::match_value::MatchValue;
 use crate::person::MatchingAttribute;
 
 /// Where something was written: a file, as shown to the user (relative to the
@@ -54,7 +55,7 @@ pub struct Entry {
     pub matching_attribute: MatchingAttribute,
     /// The value the entry holds for its matching attribute (see
     /// [`MatchingAttribute::value_in`]); `null` when it holds none.
-    pub match_value: Value,
+    pub match_value: MatchValue,
     /// The managed fields, by API JSON name, exactly as they will be sent:
     /// an absent key is unmanaged, `null` clears. `socials` and
     /// `customAttributes`, when present, are objects holding only the managed

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::api::{Company, Person};
-use crate::manifest::{CompanyDeclaration, Entry, SourceLocation};
+use crate::manifest::{CompanyDeclaration, Entry, MatchValue, SourceLocation};
 use crate::person::MatchingAttribute;
 
 pub use attributes::{AttributeChange, AttributePlan};
@@ -190,7 +190,7 @@ impl<'a> Change<'a> {
     }
 
     /// The entry's value for its matching attribute (its identity).
-    pub fn match_value(&self) -> &'a Value {
+    pub fn match_value(&self) -> &'a MatchValue {
         &self.entry.match_value
     }
 
@@ -375,7 +375,7 @@ pub(crate) mod testing {
                 column: 3,
             },
             matching_attribute,
-            match_value,
+            match_value: match_value.into(),
             // Each custom value on a line of its own below the entry.
             custom_value_at: fields
                 .get("customAttributes")

@@ -27,9 +27,9 @@ pub(crate) struct Durable {
     conn: Mutex<Connection>,
 }
 
-/// What the state file held at start.
+/// What the state file held at start, but for the people: they are read
+/// one at a time into the store ([`Durable::read_people`]).
 pub(crate) struct Loaded {
-    pub people: Vec<Person>,
     pub companies: Vec<Company>,
     /// The custom attributes, each with its object, in creation order.
     pub attributes: Vec<(ObjectSlug, CustomAttribute)>,
@@ -104,11 +104,17 @@ impl Durable {
             path: path.to_path_buf(),
             reason,
         };
-        let people: Vec<Person> = read_rows(&conn, "SELECT id, person FROM people", "person")
-            .map_err(|e| e.into_error(path))?;
-        let companies: Vec<Company> =
-            read_rows(&conn, "SELECT id, company FROM companies", "company")
-                .map_err(|e| e.into_error(path))?;
+        let mut companies: Vec<Company> = Vec::new();
+        for_each_row(
+            &conn,
+            "SELECT id, company FROM companies",
+            "company",
+            |company| {
+                companies.push(company);
+                Ok(())
+            },
+        )
+        .map_err(|e| e.into_error(path))?;
         let mut attributes: Vec<(ObjectSlug, CustomAttribute)> = Vec::new();
         // The first states kept people's attributes as `slug, TYPE=A|B`; they
         // are read first, and a row of `object_attributes` replaces one.
@@ -135,11 +141,47 @@ impl Durable {
         Ok((
             durable,
             Loaded {
-                people,
                 companies,
                 attributes,
             },
         ))
+    }
+
+    /// Hands every stored person to `each`, in the order they were first
+    /// written, parsing one row at a time: the state's people are never all
+    /// in memory as rows or as `Person`s, only as the store keeps them.
+    pub(crate) fn read_people(
+        &self,
+        each: impl FnMut(Person) -> Result<(), SandboxError>,
+    ) -> Result<(), SandboxError> {
+        let conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        for_each_row(&conn, "SELECT id, person FROM people", "person", each)
+            .map_err(|e| e.into_error(&self.path))
+    }
+
+    /// At least as many people as the state holds (rowids are never
+    /// reused here: people are not deleted), without counting them.
+    pub(crate) fn people_hint(&self) -> Result<usize, SandboxError> {
+        let conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        conn.query_row("SELECT max(rowid) FROM people", [], |row| {
+            row.get::<_, Option<i64>>(0)
+        })
+        .map(|max| usize::try_from(max.unwrap_or(0)).unwrap_or(0))
+        .map_err(|source| SandboxError::State {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// The state file.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
     }
 
     /// The lock file beside a state file.
@@ -286,11 +328,12 @@ impl Durable {
     }
 }
 
-/// Why rows could not be read: the database, or a row that is not JSON of
-/// the expected shape.
+/// Why rows could not be read: the database, a row that is not JSON of
+/// the expected shape, or what the reader of a row found wrong with it.
 enum RowError {
     Sql(rusqlite::Error),
     Corrupt(String),
+    Refused(SandboxError),
 }
 
 impl RowError {
@@ -304,28 +347,33 @@ impl RowError {
                 path: path.to_path_buf(),
                 reason,
             },
+            RowError::Refused(error) => error,
         }
     }
 }
 
-/// Every row of `sql` (selecting id, then JSON), read as `T`; `what` names
-/// the kind of record in an error.
-fn read_rows<T: serde::de::DeserializeOwned>(
+/// Hands every row of `sql` (selecting id, then JSON), read as `T`, to
+/// `each`; `what` names the kind of record in an error.
+fn for_each_row<T: serde::de::DeserializeOwned>(
     conn: &Connection,
     sql: &str,
     what: &str,
-) -> Result<Vec<T>, RowError> {
+    mut each: impl FnMut(T) -> Result<(), SandboxError>,
+) -> Result<(), RowError> {
     let mut statement = conn.prepare(sql).map_err(RowError::Sql)?;
     let mut rows = statement.query([]).map_err(RowError::Sql)?;
-    let mut items = Vec::new();
     while let Some(row) = rows.next().map_err(RowError::Sql)? {
-        let id: String = row.get(0).map_err(RowError::Sql)?;
-        let json: String = row.get(1).map_err(RowError::Sql)?;
-        let item = serde_json::from_str(&json)
-            .map_err(|e| RowError::Corrupt(format!("{what} {id}: {e}")))?;
-        items.push(item);
+        let id = row.get_ref(0).map_err(RowError::Sql)?;
+        let json = row.get_ref(1).map_err(RowError::Sql)?;
+        // Read in place: no copy of the row's text.
+        let json = json.as_str().map_err(|e| RowError::Sql(e.into()))?;
+        let item = serde_json::from_str(json).map_err(|e| {
+            let id = id.as_str().unwrap_or("?");
+            RowError::Corrupt(format!("{what} {id}: {e}"))
+        })?;
+        each(item).map_err(RowError::Refused)?;
     }
-    Ok(items)
+    Ok(())
 }
 
 /// Reads `object_attributes` into `attributes`, a row replacing an attribute

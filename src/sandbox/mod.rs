@@ -24,8 +24,10 @@ mod latency;
 pub(crate) mod limit;
 mod listing;
 mod objects;
+mod record;
 mod seed;
 mod serve;
+mod slot_index;
 mod store;
 
 use std::fmt;
@@ -278,9 +280,9 @@ fn build(config: SandboxConfig) -> Result<http::App, SandboxError> {
     let attributes = declared_attributes(loaded.as_ref(), seed.as_ref(), &config)?;
     let mut store = Store::default();
     let mut seeded = Seeded::default();
-    if let Some(loaded) = loaded {
-        let state = config.state.clone().unwrap_or_default();
-        restore(&mut store, loaded, &state, &mut seeded)?;
+    if let (Some(durable), Some(loaded)) = (&durable, loaded) {
+        store = Store::with_capacity(durable.people_hint()?);
+        restore(&mut store, durable, loaded, &mut seeded)?;
     }
     if store.is_empty()
         && let Some(seed) = &seed
@@ -340,12 +342,12 @@ fn declared_attributes(
     Ok(objects)
 }
 
-/// Puts the stored companies and people of the state file `state` back
+/// Puts the stored companies and people of the state file `durable` back
 /// into `store`; the companies it has to declare go into `seeded`.
 fn restore(
     store: &mut Store,
+    durable: &Durable,
     loaded: Loaded,
-    state: &Path,
     seeded: &mut Seeded,
 ) -> Result<(), SandboxError> {
     let created_of = |what: &str, id: &str, created_at: &str| {
@@ -353,7 +355,7 @@ fn restore(
             .parse::<jiff::Timestamp>()
             .map(|created| created.as_second())
             .map_err(|e| SandboxError::StateCorrupt {
-                path: state.to_path_buf(),
+                path: durable.path().to_path_buf(),
                 reason: format!("{what} {id}: createdAt: {e}"),
             })
     };
@@ -362,16 +364,16 @@ fn restore(
         let created = created_of("company", &company.id, &company.created_at)?;
         store.companies.insert(company, created);
     }
-    // A state written before the sandbox kept companies links people to
-    // companies it does not hold. Each is declared from the people's view of
-    // it, as a seed person's `company` declares one, so that those people can
-    // be upserted with their `companyId` again.
-    for person in &loaded.people {
-        let Some(link) = &person.company else {
-            continue;
-        };
-        if store.companies.get(&link.id).is_none() {
-            let created = created_of("person", &person.id, &person.created_at)?;
+    durable.read_people(|person| {
+        let created = created_of("person", &person.id, &person.created_at)?;
+        if let Some(link) = &person.company
+            && store.companies.get(&link.id).is_none()
+        {
+            // A state written before the sandbox kept companies links people
+            // to companies it does not hold. Each is declared from the first
+            // linked person's view of it, as a seed person's `company`
+            // declares one, so that those people can be upserted with their
+            // `companyId` again.
             let company = Company {
                 custom_attributes: Default::default(),
                 id: link.id.clone(),
@@ -383,12 +385,9 @@ fn restore(
             seeded.companies.push(company.clone());
             store.companies.insert(company, created);
         }
-    }
-    for person in loaded.people {
-        let created = created_of("person", &person.id, &person.created_at)?;
         store.insert(person, created);
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// The app over `store`, with the tokens, limits and conditions of `config`.

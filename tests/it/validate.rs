@@ -306,7 +306,7 @@ fn file_defaults_merge_under_each_entry() {
         .map(|e| {
             (
                 e.matching_attribute.slug(),
-                e.match_value.clone(),
+                e.match_value.to_value(),
                 e.fields.map()["companyId"].clone(),
             )
         })
@@ -343,7 +343,7 @@ fn each_kind_of_matching_attribute_finds_its_value() {
     let entries = load_one("valid/matching.yaml");
     let identities: Vec<(&str, Value)> = entries
         .iter()
-        .map(|e| (e.matching_attribute.slug(), e.match_value.clone()))
+        .map(|e| (e.matching_attribute.slug(), e.match_value.to_value()))
         .collect();
     assert_eq!(
         identities,
@@ -554,7 +554,7 @@ fn defaults_written_after_people_merge_the_same() {
             .map(|e| {
                 (
                     e.matching_attribute.to_string(),
-                    e.match_value.clone(),
+                    e.match_value.to_value(),
                     fields(e),
                 )
             })

@@ -29,7 +29,7 @@ pub(crate) fn make_entry(
     let match_value = matching_attribute
         .value_in(&fields)
         .cloned()
-        .unwrap_or(Value::Null);
+        .map_or(MatchValue::Null, MatchValue::from);
     let entry = Entry {
         source,
         matching_attribute,
@@ -78,7 +78,7 @@ pub(super) fn check_identities(loaded: &[Loaded], problems: &mut Vec<Problem>) {
         }
         let e = &entry.entry;
         // Email identities are the emails, checked above.
-        if e.matching_attribute.is_email() || !has_value(&e.match_value) {
+        if e.matching_attribute.is_email() || !has_value(&e.match_value.to_value()) {
             continue;
         }
         let key = (e.matching_attribute.slug(), e.match_value.to_string());
@@ -112,9 +112,9 @@ fn shared_email(
 /// `entry` has the identity of `other`, which comes before it.
 fn same_identity(entry: &Loaded, other: &Loaded) -> Problem {
     let e = &entry.entry;
-    let value = match &e.match_value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+    let value = match e.match_value.as_str() {
+        Some(text) => text.to_string(),
+        None => e.match_value.to_string(),
     };
     Problem::new(ManifestError::DuplicateIdentity {
         attribute: e.matching_attribute.to_string(),

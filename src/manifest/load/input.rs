@@ -224,7 +224,7 @@ impl FileInput<'_> {
         let match_span = at
             .span_of(&match_path)
             .unwrap_or_else(|| at.item_span.clone());
-        if has_value(&entry.match_value) {
+        if has_value(&entry.match_value.to_value()) {
             return (match_span, None);
         }
         if at.span_of("/matchingAttribute").is_none() {

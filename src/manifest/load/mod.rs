@@ -14,6 +14,7 @@ use super::attributes::DeclaredAttribute;
 use super::diagnostic::{Diagnostics, ManifestError, Problem};
 use super::discover::{self, Filters, Found, ProjectRoot};
 use super::entry::{CompanyDeclaration, CompanyLink, Entry, Fields, SourceFile, SourceLocation};
+use super::match_value::MatchValue;
 use super::model::{Config, DeclaredCompany, DeclaredPerson};
 use super::schema_check::{self, Schema};
 use super::source::SourceText;

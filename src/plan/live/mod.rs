@@ -20,7 +20,6 @@ mod tests;
 use futures::{StreamExt, TryStreamExt, stream};
 use miette::Diagnostic;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use thiserror::Error;
 
 use crate::api::assumed::{self, MAX_PAGE_SIZE, SEARCH_CONCURRENCY, SEARCHABLE_SLUGS};
@@ -153,8 +152,8 @@ async fn search_each(
 ) -> Result<ReadStrategy, ApiError> {
     let mut queries: Vec<String> = entries
         .iter()
-        .filter_map(|entry| match &entry.match_value {
-            Value::String(text) if !text.trim().is_empty() => Some(text.trim().to_lowercase()),
+        .filter_map(|entry| match entry.match_value.as_str() {
+            Some(text) if !text.trim().is_empty() => Some(text.trim().to_lowercase()),
             _ => None,
         })
         .collect();

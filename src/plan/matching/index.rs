@@ -191,9 +191,7 @@ fn holds(entry: &Entry, field: &Field, value: &str) -> bool {
     match field {
         Field::Standard(_) => entry.match_value.as_str() == Some(value),
         // As JSON text: `42` and `"42"` are different values.
-        Field::Custom(_) => {
-            serde_json::to_string(&entry.match_value).is_ok_and(|text| text == value)
-        }
+        Field::Custom(_) => entry.match_value.to_string() == value,
     }
 }
 

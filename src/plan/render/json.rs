@@ -331,9 +331,9 @@ fn json_change<'a>(change: &Change<'a>, companies: &CompanyPlan, redacted: bool)
         source: json_source(change.source()),
         matching_attribute: matching_attribute.slug(),
         match_value: if redacted {
-            redact::identity(matching_attribute, match_value)
+            redact::identity(matching_attribute, &match_value.to_value())
         } else {
-            match_value.clone()
+            match_value.to_value()
         },
         person_id: change.person_id(),
         fields: change

@@ -192,9 +192,12 @@ pub(crate) fn company_label(change: &CompanyChange) -> String {
 /// `email j***@acme.com`, `phone_number +4930…`, `customer_id 42`.
 pub(crate) fn identity_label(change: &Change<'_>, redacted: bool) -> String {
     let value = if redacted {
-        redact::identity(change.matching_attribute(), change.match_value())
+        redact::identity(
+            change.matching_attribute(),
+            &change.match_value().to_value(),
+        )
     } else {
-        change.match_value().clone()
+        change.match_value().to_value()
     };
     let label = format!("{} {}", change.matching_attribute(), plain(&value));
     crate::terminal::escaped(&label).into_owned()

@@ -24,7 +24,6 @@ use std::path::{Path, PathBuf};
 use hmac::{Hmac, Mac};
 use miette::Diagnostic;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 

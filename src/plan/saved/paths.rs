@@ -2,6 +2,7 @@
 //! `apply --plan` is given the same ones and the files still hold what they did.
 
 use super::*;
+use crate::manifest::MatchValue;
 
 impl SavedPlan {
     /// Refuses paths given to `apply --plan` (relative to the project root,
@@ -161,9 +162,12 @@ pub(super) fn fingerprint(
 }
 
 /// The identity as the API compares it: emails without case or surrounding space.
-pub(super) fn identity_text(matching_attribute: &MatchingAttribute, match_value: &Value) -> String {
-    match (matching_attribute.field(), match_value) {
-        (MatchField::Email, Value::String(email)) => normalize_email(email),
+pub(super) fn identity_text(
+    matching_attribute: &MatchingAttribute,
+    match_value: &MatchValue,
+) -> String {
+    match (matching_attribute.field(), match_value.as_str()) {
+        (MatchField::Email, Some(email)) => normalize_email(email),
         _ => match_value.to_string(),
     }
 }
@@ -307,13 +311,13 @@ mod tests {
         let email = MatchingAttribute::new("email");
         let phone = MatchingAttribute::new("phone_number");
         assert_eq!(
-            identity_text(&email, &json!(" Jane@ACME.com ")),
-            identity_text(&email, &json!("jane@acme.com"))
+            identity_text(&email, &json!(" Jane@ACME.com ").into()),
+            identity_text(&email, &json!("jane@acme.com").into())
         );
-        assert_eq!(identity_text(&phone, &json!("+4930")), "\"+4930\"");
+        assert_eq!(identity_text(&phone, &json!("+4930").into()), "\"+4930\"");
         assert_ne!(
-            identity_text(&phone, &json!("+4930")),
-            identity_text(&phone, &json!("+4930 "))
+            identity_text(&phone, &json!("+4930").into()),
+            identity_text(&phone, &json!("+4930 ").into())
         );
     }
 
