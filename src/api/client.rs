@@ -24,7 +24,8 @@ use super::assumed::{
 use super::destination::is_loopback;
 use super::error::{ApiError, FieldError, Scope};
 use super::model::{
-    Company, CompanyEnvelope, ErrorBody, ListResponse, Listed, ObjectSchema, Person, PersonEnvelope,
+    Company, CompanyEnvelope, ErrorBody, ListResponse, Listed, ObjectSchema, Person,
+    PersonAcknowledged, PersonEnvelope,
 };
 use super::object::ObjectSlug;
 use super::pace::{PaceConfig, Pacer, Ticket};
@@ -283,16 +284,19 @@ impl Client {
     /// the retry policy's [`Retry`] (how long, and the line to show), or as
     /// the final error once the policy gives up. `body` is the JSON text of
     /// the request body: apply keeps each job's body as text, written once,
-    /// rather than as values written again at every try.
+    /// rather than as values written again at every try. The answer is
+    /// checked to be a person's, whose fields are not read: `Ok(true)` when
+    /// the API created the person (201), `Ok(false)` when it updated one.
     pub async fn upsert_try(
         &self,
         matching_attribute: &str,
         body: &[u8],
         tries: u32,
-    ) -> Result<Upserted, TryFailure> {
+    ) -> Result<bool, TryFailure> {
         let call = upsert_call(matching_attribute, body.to_vec());
         let (status, answer) = self.try_call(&call, tries.max(1)).await?;
-        upserted(&call, status, &answer).map_err(TryFailure::Failed)
+        let _: PersonAcknowledged = decode(&call, &answer).map_err(TryFailure::Failed)?;
+        Ok(status == StatusCode::CREATED)
     }
 
     /// `GET /crm/people?page=P&count=C`: one page of people, oldest first.

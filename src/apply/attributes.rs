@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::send::{SendFuture, Upsert};
+use super::send::SendFuture;
 use super::{Execution, Failure, Job, Outcome, Sent};
 use crate::api::object::ObjectSlug;
 use crate::api::{Client, TryFailure};
@@ -27,8 +27,9 @@ pub struct AttributeJob {
 pub fn attribute_jobs(plan: &Plan<'_>, selected: &[usize]) -> Vec<Job<AttributeJob>> {
     selected
         .iter()
-        .filter_map(|&i| plan.attributes.changes.get(i))
-        .map(|change| Job {
+        .filter_map(|&i| Some((i, plan.attributes.changes.get(i)?)))
+        .map(|(entry, change)| Job {
+            entry,
             source: change.source.clone(),
             label: attribute_label(change),
             action: change.action(),
@@ -77,15 +78,12 @@ pub fn failed_people_attributes(
     execution: &Execution,
 ) -> HashMap<String, String> {
     let mut failed: HashMap<String, String> = HashMap::new();
-    let changes: Vec<_> = selected
+    let changes = selected
         .iter()
-        .filter_map(|&i| plan.attributes.changes.get(i))
-        .filter(|change| change.object == ObjectSlug::People)
-        .collect();
-    for change in &changes {
-        let label = attribute_label(change);
-        let result = execution.results.iter().find(|r| r.label == label);
-        let reason = match result.map(|r| &r.outcome) {
+        .filter_map(|&i| Some((i, plan.attributes.changes.get(i)?)))
+        .filter(|(_, change)| change.object == ObjectSlug::People);
+    for (index, change) in changes {
+        let reason = match execution.results.outcome(index) {
             Some(Outcome::Failed { reason }) => reason.to_string(),
             Some(_) => continue,
             None => "not sent".to_string(),
@@ -95,38 +93,36 @@ pub fn failed_people_attributes(
     failed
 }
 
-/// Takes out of `jobs` the people whose custom values use an attribute
-/// in `failed`, and returns them with the reason.
+/// The `selected` people (the plan's indices) whose custom values use an
+/// attribute in `failed`, each with why it is not sent.
 pub fn hold_people(
     plan: &Plan<'_>,
     selected: &[usize],
-    jobs: &mut Vec<Job<Upsert>>,
     failed: &HashMap<String, String>,
-) -> Vec<(Job<Upsert>, String)> {
+) -> Vec<(usize, String)> {
     if failed.is_empty() {
         return Vec::new();
     }
-    let mut kept = Vec::with_capacity(jobs.len());
-    let mut held = Vec::new();
-    for (job, &index) in std::mem::take(jobs).into_iter().zip(selected) {
-        let uses = plan
+    let uses = |index: usize| {
+        let values = plan
             .changes
-            .get(index)
-            .and_then(|change| change.entry.fields.get("customAttributes"))
-            .and_then(|values| match values {
-                serde_json::Value::Object(values) => values
-                    .into_iter()
-                    .find_map(|(key, _)| failed.get(key.as_str()).map(|reason| (key, reason))),
-                _ => None,
-            });
-        match uses {
-            Some((key, reason)) => {
-                let reason = format!("not sent: its attribute people.{key} failed ({reason})");
-                held.push((job, reason));
-            }
-            None => kept.push(job),
-        }
-    }
-    *jobs = kept;
-    held
+            .get(index)?
+            .entry
+            .fields
+            .get("customAttributes")?;
+        let serde_json::Value::Object(values) = values else {
+            return None;
+        };
+        values
+            .into_iter()
+            .find_map(|(key, _)| failed.get(key.as_str()).map(|reason| (key, reason)))
+    };
+    selected
+        .iter()
+        .filter_map(|&index| {
+            let (key, reason) = uses(index)?;
+            let reason = format!("not sent: its attribute people.{key} failed ({reason})");
+            Some((index, reason))
+        })
+        .collect()
 }

@@ -39,9 +39,9 @@ impl AssertedIds {
         ids.insert(domain_key(domain), id);
     }
 
-    fn get(&self, key: &str) -> Option<String> {
-        let ids = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        ids.get(key).cloned()
+    /// Every id answered, once the asserts are done.
+    fn take(&self) -> HashMap<String, String> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
 
@@ -49,8 +49,9 @@ impl AssertedIds {
 pub fn company_jobs(plan: &Plan<'_>, selected: &[usize]) -> Vec<Job<CompanyAssert>> {
     selected
         .iter()
-        .filter_map(|&i| plan.companies.changes.get(i))
-        .map(|change| Job {
+        .filter_map(|&i| Some((i, plan.companies.changes.get(i)?)))
+        .map(|(entry, change)| Job {
+            entry,
             source: change.source.clone(),
             label: company_label(change),
             action: change.action,
@@ -90,70 +91,75 @@ pub fn company_sender(
     }
 }
 
-/// Puts each linked person's `companyId` into its job: the id phase 1's
+/// Where each person's `companyId` comes from in phase 2: the id phase 1's
 /// assert answered with, else the live company's. A person whose company
-/// failed in phase 1 (`failures`: each failed company's reason, by domain key),
-/// or has no id at all (its assert was not sent), is taken out and
-/// returned with the reason.
-pub fn link_people(
-    plan: &Plan<'_>,
-    selected: &[usize],
-    jobs: &mut Vec<Job<Upsert>>,
-    ids: &AssertedIds,
-    failures: &HashMap<String, String>,
-) -> Vec<(Job<Upsert>, String)> {
-    let mut kept = Vec::with_capacity(jobs.len());
-    let mut unlinked = Vec::new();
-    for (job, &index) in std::mem::take(jobs).into_iter().zip(selected) {
-        let Some(domain) = plan.changes.get(index).and_then(|c| c.company()) else {
-            kept.push(job);
-            continue;
+/// failed in phase 1, or has no id at all (its assert was not sent), is not
+/// sent.
+pub struct Links<'p> {
+    plan: &'p Plan<'p>,
+    /// Phase 1's answers, by domain key.
+    asserted: HashMap<String, String>,
+    /// Each failed company's reason, by domain key.
+    failures: HashMap<String, String>,
+}
+
+impl<'p> Links<'p> {
+    /// The links once phase 1 is done: its answers in `ids`, its failures in
+    /// `execution`.
+    pub fn new(plan: &'p Plan<'p>, ids: &AssertedIds, execution: &Execution) -> Links<'p> {
+        Links {
+            plan,
+            asserted: ids.take(),
+            failures: company_failures(plan, execution),
+        }
+    }
+
+    /// The id the plan's person `index` links to (`None`: no company), or
+    /// why it is not sent.
+    fn company_id(&self, index: usize) -> Result<Option<&str>, String> {
+        let Some(domain) = self.plan.changes.get(index).and_then(|c| c.company()) else {
+            return Ok(None);
         };
         let key = domain_key(domain);
         // A company whose assert failed: even a renamed one's live id is not
         // used, since the reviewed plan linked the person to what it asserts.
-        let id = match failures.get(&key) {
-            Some(_) => None,
-            None => ids
-                .get(&key)
-                .or_else(|| plan.companies.live_ids.get(&key).cloned()),
-        };
-        match id {
-            Some(id) => {
-                let mut job = job;
-                job.payload.add_field(ID_FIELD, &id.into());
-                kept.push(job);
-            }
-            None => {
-                let reason = match failures.get(&key) {
-                    Some(failed) => format!("not sent: its company {domain} failed ({failed})"),
-                    None => format!("not sent: its company {domain} was not asserted"),
-                };
-                unlinked.push((job, reason));
-            }
+        if let Some(failed) = self.failures.get(&key) {
+            return Err(format!("not sent: its company {domain} failed ({failed})"));
+        }
+        let id = self.asserted.get(&key);
+        match id.or_else(|| self.plan.companies.live_ids.get(&key)) {
+            Some(id) => Ok(Some(id)),
+            None => Err(format!("not sent: its company {domain} was not asserted")),
         }
     }
-    *jobs = kept;
-    unlinked
+
+    /// The people of `people` (the plan's indices) that cannot be linked,
+    /// each with why.
+    pub fn unlinked(&self, people: impl Iterator<Item = usize>) -> Vec<(usize, String)> {
+        people
+            .filter_map(|index| Some((index, self.company_id(index).err()?)))
+            .collect()
+    }
+
+    /// Puts the person's `companyId` into its job (one [`Links::unlinked`]
+    /// left in).
+    pub fn link(&self, job: &mut Job<Upsert>) {
+        if let Ok(Some(id)) = self.company_id(job.entry) {
+            job.payload.add_field(ID_FIELD, &id.into());
+        }
+    }
 }
 
-/// Why each failed company assert of `execution` failed, by domain key
-/// (results name companies by label; the plan says which domain each is).
-pub fn company_failures(
-    plan: &Plan<'_>,
-    selected: &[usize],
-    execution: &Execution,
-) -> HashMap<String, String> {
-    let key_of: HashMap<String, String> = selected
-        .iter()
-        .filter_map(|&i| plan.companies.changes.get(i))
-        .map(|change| (company_label(change), domain_key(&change.domain)))
-        .collect();
+/// Why each failed company assert of `execution` failed, by domain key.
+fn company_failures(plan: &Plan<'_>, execution: &Execution) -> HashMap<String, String> {
     execution
         .results
-        .iter()
-        .filter_map(|r| match &r.outcome {
-            Outcome::Failed { reason } => Some((key_of.get(&r.label)?.clone(), reason.to_string())),
+        .failures()
+        .filter_map(|(entry, failed)| match &failed.outcome {
+            Outcome::Failed { reason } => {
+                let change = plan.companies.changes.get(entry)?;
+                Some((domain_key(&change.domain), reason.to_string()))
+            }
             _ => None,
         })
         .collect()

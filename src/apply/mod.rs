@@ -11,7 +11,9 @@
 //! - [`Failure`] and [`Reason`]: why a try or an entry failed, kept typed
 //!   (the API's error, the retry cause) until a report or a line prints it.
 //! - [`progress`]: the progress bar or plain lines.
-//! - [`report`]: per-entry results, the summary, the exit status.
+//! - [`results`]: each phase's results, a few bytes per entry, failures
+//!   whole; [`names`]: an entry's place and label, from the plan.
+//! - [`report`]: the failures, the summary, JSON, the exit status.
 //! - the safety limit is the plan's ([`crate::plan::safety`]): a plan says
 //!   when apply will refuse it.
 //! - Ctrl-C and SIGTERM reach the executor as a [`crate::interrupt::Stop`].
@@ -21,11 +23,13 @@ pub mod companies;
 mod error;
 pub mod executor;
 mod failure;
+pub mod names;
 #[cfg(test)]
 mod pacing_tests;
 pub mod phases;
 pub mod progress;
 pub mod report;
+pub mod results;
 pub mod selection;
 pub mod send;
 
@@ -45,6 +49,9 @@ pub use progress::Progress;
 /// user, what the plan expects, and what the send function needs.
 #[derive(Debug, Clone)]
 pub struct Job<T> {
+    /// The entry's index in its phase's list of the plan: how the report
+    /// names it once the job is gone ([`names`]).
+    pub entry: usize,
     pub source: SourceLocation,
     /// How the entry is named in output, e.g. `email jane@acme.com` (already
     /// redacted when the user asked for that).
@@ -69,55 +76,34 @@ pub enum Outcome {
     Failed { reason: Reason },
 }
 
-/// The result of one entry, in plan order.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// The result of one entry, whole: while the executor hands it to the
+/// progress display, and kept so for a failure ([`results`]).
+#[derive(Debug, Clone)]
 pub struct EntryResult {
-    #[serde(serialize_with = "report::serialize_source")]
     pub source: SourceLocation,
     pub label: String,
     /// What the plan expected.
     pub action: Action,
-    #[serde(flatten)]
     pub outcome: Outcome,
     /// Something the user should know although the entry succeeded, e.g. a
     /// planned create that the API answered as an update.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<&'static str>,
 }
 
 impl EntryResult {
     /// Builds the result of an answered upsert, noting when the API did
-    /// something other than what the plan expected. The note says "it": the
-    /// entry is a person or a company, named by its label.
+    /// something other than what the plan expected.
     pub fn sent(source: SourceLocation, label: String, action: Action, sent: Sent) -> EntryResult {
-        let (outcome, note) = match (action, sent.created) {
-            (Action::Create, true) => (Outcome::Created, None),
-            (Action::Update, false) => (Outcome::Updated, None),
-            (Action::Create, false) => (
-                Outcome::Updated,
-                Some(
-                    "planned as a create, but the API answered 200 (updated): it was \
-                     created since the plan was made, by someone else or by an earlier \
-                     try of this request whose answer was lost"
-                        .to_string(),
-                ),
-            ),
-            (Action::Update, true) => (
-                Outcome::Created,
-                Some(
-                    "planned as an update, but the API created it anew (what the plan \
-                     matched changed or disappeared since the plan was made)"
-                        .to_string(),
-                ),
-            ),
-        };
         EntryResult {
             source,
             label,
             action,
-            outcome,
-            note,
+            outcome: if sent.created {
+                Outcome::Created
+            } else {
+                Outcome::Updated
+            },
+            note: note(action, sent.created),
         }
     }
 
@@ -138,5 +124,23 @@ impl EntryResult {
 
     pub fn is_failed(&self) -> bool {
         matches!(self.outcome, Outcome::Failed { .. })
+    }
+}
+
+/// What to say of an entry the API answered otherwise than the plan
+/// expected. It says "it": the entry is a person or a company, named by its
+/// label.
+fn note(action: Action, created: bool) -> Option<&'static str> {
+    match (action, created) {
+        (Action::Create, true) | (Action::Update, false) => None,
+        (Action::Create, false) => Some(
+            "planned as a create, but the API answered 200 (updated): it was \
+             created since the plan was made, by someone else or by an earlier \
+             try of this request whose answer was lost",
+        ),
+        (Action::Update, true) => Some(
+            "planned as an update, but the API created it anew (what the plan \
+             matched changed or disappeared since the plan was made)",
+        ),
     }
 }

@@ -2,10 +2,13 @@
 //! exit status.
 
 use std::fmt::Write as _;
+use std::io;
 
 use serde::{Serialize, Serializer};
 
-use super::{EntryResult, Execution, Outcome, Reason};
+use super::names::{Names, Phase};
+use super::results::Results;
+use super::{Execution, Outcome, Reason};
 use crate::exit::ExitStatus;
 use crate::manifest::SourceLocation;
 use crate::plural::counted;
@@ -41,8 +44,7 @@ pub struct RunStats {
 }
 
 /// Everything apply has to say at the end.
-#[derive(Debug, Clone)]
-pub struct Report {
+pub struct Report<'a> {
     /// Phase 0, the attribute changes; `None` when the plan changes none.
     pub attributes: Option<Execution>,
     /// Phase 1, the company asserts; `None` when the plan involves no
@@ -54,6 +56,9 @@ pub struct Report {
     pub stale: Vec<StaleEntry>,
     /// Request figures, when known.
     pub stats: Option<RunStats>,
+    /// Where the entries that succeeded were written and how they are named,
+    /// which their results do not keep.
+    pub names: Box<dyn Names + 'a>,
 }
 
 /// Counts of outcomes.
@@ -71,23 +76,19 @@ pub struct Summary {
 
 impl Summary {
     fn of(execution: &Execution) -> Summary {
-        let mut summary = Summary {
+        let (created, updated, failed) = execution.results.tally();
+        Summary {
+            created,
+            updated,
+            failed,
             not_sent: execution.not_sent,
             abandoned: execution.abandoned,
-            ..Summary::default()
-        };
-        for result in &execution.results {
-            match result.outcome {
-                Outcome::Created => summary.created += 1,
-                Outcome::Updated => summary.updated += 1,
-                Outcome::Failed { .. } => summary.failed += 1,
-            }
+            stale: 0,
         }
-        summary
     }
 }
 
-impl Report {
+impl Report<'_> {
     /// The people's counts (the companies' are [`Report::company_summary`]).
     pub fn summary(&self) -> Summary {
         Summary {
@@ -114,11 +115,12 @@ impl Report {
     }
 
     /// Every phase, in apply's order.
-    fn phases(&self) -> impl Iterator<Item = &Execution> {
-        self.attributes
-            .iter()
-            .chain(&self.companies)
-            .chain([&self.execution])
+    fn phases(&self) -> impl Iterator<Item = (Phase, &Execution)> {
+        let attributes = self.attributes.iter().map(|e| (Phase::Attributes, e));
+        let companies = self.companies.iter().map(|e| (Phase::Companies, e));
+        attributes
+            .chain(companies)
+            .chain([(Phase::People, &self.execution)])
     }
 
     /// The attributes' counts, when the plan changed attributes.
@@ -128,11 +130,11 @@ impl Report {
 
     /// Why the run stopped early on its own, in whichever phase.
     fn aborted(&self) -> Option<&Reason> {
-        self.phases().find_map(|e| e.aborted.as_ref())
+        self.phases().find_map(|(_, e)| e.aborted.as_ref())
     }
 
     fn interrupted(&self) -> bool {
-        self.phases().any(|e| e.interrupted)
+        self.phases().any(|(_, e)| e.interrupted)
     }
 
     /// 130 when interrupted, else 1 when stopped by a fatal failure, else 4
@@ -183,8 +185,8 @@ impl Report {
     fn write_failures(&self, out: &mut String) {
         let failed = self
             .phases()
-            .flat_map(|e| &e.results)
-            .filter_map(|r| match &r.outcome {
+            .flat_map(|(_, e)| e.results.failures())
+            .filter_map(|(_, r)| match &r.outcome {
                 Outcome::Failed { reason } => Some((r, reason)),
                 _ => None,
             });
@@ -203,11 +205,12 @@ impl Report {
 
     /// `Notes:` and a line per entry that succeeded with something to know.
     fn write_notes(&self, out: &mut String) {
+        let names = &*self.names;
         let noted = self
             .phases()
-            .flat_map(|e| &e.results)
-            .filter_map(|r| Some((r, r.note.as_ref()?)));
-        for (i, (result, note)) in noted.enumerate() {
+            .flat_map(|(phase, e)| e.results.noted(names, phase))
+            .filter_map(|r| Some((r.note?, r)));
+        for (i, (note, result)) in noted.enumerate() {
             if i == 0 {
                 let _ = writeln!(out, "Notes:");
             }
@@ -274,38 +277,24 @@ impl Report {
     }
 
     /// `{"formatVersion": 1, "summary": {…}, "interrupted", "results": […],
-    /// "stale": […]}`.
+    /// "stale": […]}`, as one text ([`Report::write_json`]).
     pub fn render_json(&self) -> String {
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Json<'a> {
-            format_version: u32,
-            summary: Summary,
-            interrupted: bool,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            aborted: Option<&'a Reason>,
-            /// Only when the plan changed attributes.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            attributes: Option<Attributes<'a>>,
-            /// Only when the plan involved companies.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            companies: Option<Companies<'a>>,
-            results: &'a [EntryResult],
-            stale: Vec<&'a StaleEntry>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            stats: Option<RunStats>,
-        }
-        #[derive(Serialize)]
-        struct Attributes<'a> {
-            summary: Summary,
-            results: &'a [EntryResult],
-        }
-        #[derive(Serialize)]
-        struct Companies<'a> {
-            summary: Summary,
-            results: &'a [EntryResult],
-            stale: Vec<&'a StaleEntry>,
-        }
+        let mut out = Vec::new();
+        // Writing to memory does not fail, and the text is JSON's, UTF-8.
+        let _ = self.write_json(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Writes the JSON report, one result at a time: each is put in its JSON
+    /// shape (named from the plan) only as it is written. The summary comes
+    /// before the results, so the report is written once all are in.
+    pub fn write_json(&self, out: &mut dyn io::Write) -> io::Result<()> {
+        let listed = |results, phase| Listed {
+            results,
+            names: &*self.names,
+            phase,
+        };
+        let none = Results::default();
         let json = Json {
             format_version: 1,
             summary: self.summary(),
@@ -313,21 +302,68 @@ impl Report {
             aborted: self.aborted(),
             attributes: self.attributes.as_ref().map(|e| Attributes {
                 summary: Summary::of(e),
-                results: &e.results,
+                results: listed(&e.results, Phase::Attributes),
             }),
             companies: self.company_summary().map(|summary| Companies {
                 summary,
-                results: self.companies.as_ref().map_or(&[], |e| &e.results),
+                results: listed(
+                    self.companies.as_ref().map_or(&none, |e| &e.results),
+                    Phase::Companies,
+                ),
                 stale: self.stale_of(true).collect(),
             }),
-            results: &self.execution.results,
+            results: listed(&self.execution.results, Phase::People),
             stale: self.stale_of(false).collect(),
             stats: self.stats,
         };
-        // Plain data with string keys: serialising cannot fail.
-        let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
-        text.push('\n');
-        text
+        // Plain data with string keys: the only error is the writer's.
+        serde_json::to_writer_pretty(&mut *out, &json).map_err(io::Error::from)?;
+        writeln!(out)
+    }
+}
+
+/// The JSON report's document.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Json<'a> {
+    format_version: u32,
+    summary: Summary,
+    interrupted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aborted: Option<&'a Reason>,
+    /// Only when the plan changed attributes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attributes: Option<Attributes<'a>>,
+    /// Only when the plan involved companies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    companies: Option<Companies<'a>>,
+    results: Listed<'a>,
+    stale: Vec<&'a StaleEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stats: Option<RunStats>,
+}
+#[derive(Serialize)]
+struct Attributes<'a> {
+    summary: Summary,
+    results: Listed<'a>,
+}
+#[derive(Serialize)]
+struct Companies<'a> {
+    summary: Summary,
+    results: Listed<'a>,
+    stale: Vec<&'a StaleEntry>,
+}
+
+/// A phase's results, each put in its JSON shape only as it is written.
+struct Listed<'a> {
+    results: &'a Results,
+    names: &'a dyn Names,
+    phase: Phase,
+}
+
+impl Serialize for Listed<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.results.shown(self.names, self.phase))
     }
 }
 
@@ -404,7 +440,8 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::apply::{Action, Sent};
+    use crate::apply::results::tests::Written;
+    use crate::apply::{Action, EntryResult, Sent};
 
     fn at(line: usize) -> SourceLocation {
         SourceLocation {
@@ -414,12 +451,22 @@ mod tests {
         }
     }
 
-    fn report(results: Vec<EntryResult>, interrupted: bool, not_sent: usize) -> Report {
+    /// A report of the people's `results`, kept as a run keeps them: each
+    /// success only as a record, named again when printed.
+    fn report(results: Vec<EntryResult>, interrupted: bool, not_sent: usize) -> Report<'static> {
+        let names = results
+            .iter()
+            .map(|r| (r.source.clone(), r.label.clone()))
+            .collect();
+        let mut kept = Results::default();
+        for (entry, result) in results.into_iter().enumerate() {
+            kept.push(entry, result);
+        }
         Report {
             attributes: None,
             companies: None,
             execution: Execution {
-                results,
+                results: kept,
                 not_sent,
                 abandoned: 0,
                 interrupted,
@@ -428,6 +475,7 @@ mod tests {
             },
             stale: Vec::new(),
             stats: None,
+            names: Box::new(Written(names)),
         }
     }
 

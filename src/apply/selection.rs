@@ -134,17 +134,51 @@ pub fn from_saved(
 /// the executor takes it.
 pub fn jobs<'p>(
     plan: &'p Plan<'_>,
-    selected: &[usize],
+    selected: &'p [usize],
     redact: bool,
 ) -> impl ExactSizeIterator<Item = Job<Upsert>> + 'p {
-    let changes: Vec<_> = selected
-        .iter()
-        .filter_map(|&i| plan.changes.get(i))
-        .collect();
-    changes.into_iter().map(move |change| Job {
+    let jobs = selected.iter().filter_map(move |&i| job(plan, i, redact));
+    Told::new(jobs, selected.len())
+}
+
+/// The upsert job of the plan's change `index`.
+pub fn job(plan: &Plan<'_>, index: usize, redact: bool) -> Option<Job<Upsert>> {
+    let change = plan.changes.get(index)?;
+    Some(Job {
+        entry: index,
         source: change.source().clone(),
         label: identity_label(change, redact),
         action: change.action,
         payload: Upsert::from_json(change.matching_attribute().slug(), &change.body_json()),
     })
 }
+
+/// An iterator of the length told beforehand, which its adapters (a
+/// filter) hide: the executor counts the jobs before it takes them.
+pub struct Told<I> {
+    items: I,
+    left: usize,
+}
+
+impl<I: Iterator> Told<I> {
+    /// `items`, which hold `len` (the executor copes with fewer).
+    pub fn new(items: I, len: usize) -> Told<I> {
+        Told { items, left: len }
+    }
+}
+
+impl<I: Iterator> Iterator for Told<I> {
+    type Item = I::Item;
+
+    fn next(&mut self) -> Option<I::Item> {
+        let item = self.items.next()?;
+        self.left = self.left.saturating_sub(1);
+        Some(item)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<I: Iterator> ExactSizeIterator for Told<I> {}

@@ -71,9 +71,7 @@ pub fn sender(client: Client) -> impl Fn(Arc<Upsert>, u32) -> SendFuture + Send 
                 .upsert_try(&upsert.matching_attribute, upsert.body(), tries)
                 .await
             {
-                Ok(upserted) => Ok(Sent {
-                    created: upserted.created,
-                }),
+                Ok(created) => Ok(Sent { created }),
                 Err(TryFailure::Retry(retry)) => Err(Failure::retry(retry)),
                 Err(TryFailure::Failed(error)) => Err(Failure::api(error)),
             }

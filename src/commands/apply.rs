@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use crate::api::Client;
+use crate::apply::names::PlanNames;
 use crate::apply::phases::{PhaseContext, Phases, execute_phases};
 use crate::apply::report::{Report, RunStats, StaleEntry};
 use crate::apply::selection::Selected;
@@ -94,7 +95,7 @@ async fn plan_and_apply(
         printer.status(&saved_plan_line(path, selected.len(), stale.len()));
     }
     if selected.is_empty() && stale.is_empty() {
-        nothing_to_apply(printer, saved.is_some(), args);
+        nothing_to_apply(printer, &fresh, saved.is_some(), args);
         return Ok(ExitStatus::Success);
     }
     selected.check(&fresh, args.force, args.allow_destructive)?;
@@ -166,12 +167,12 @@ fn show_plan(printer: &Printer, fresh: &Plan<'_>, args: &ApplyArgs) {
     }
 }
 
-fn nothing_to_apply(printer: &Printer, from_saved: bool, args: &ApplyArgs) {
+fn nothing_to_apply(printer: &Printer, fresh: &Plan<'_>, from_saved: bool, args: &ApplyArgs) {
     if from_saved {
         printer.status("Nothing to apply: the saved plan holds no changes.");
     }
     if args.format == ApplyFormat::Json {
-        printer.out(&empty_report().render_json());
+        printer.out(&empty_report(fresh).render_json());
     }
 }
 
@@ -197,15 +198,15 @@ fn approved(reply: std::io::Result<Reply>) -> Result<(), ApplyError> {
 }
 
 /// Sends the selected changes, with progress, until done or interrupted.
-async fn execute(
+async fn execute<'p>(
     printer: &Printer,
     client: &Client,
     manifest: &Manifest,
-    fresh: &Plan<'_>,
+    fresh: &'p Plan<'p>,
     selected: &Selected,
     stale: Vec<StaleEntry>,
     args: &ApplyArgs,
-) -> miette::Result<Report> {
+) -> miette::Result<Report<'p>> {
     let parallelism = args
         .parallelism
         .unwrap_or(manifest.config.apply.parallelism)
@@ -240,11 +241,21 @@ async fn execute(
     } else {
         progress.finish();
     }
-    Ok(report(client, phases, stale))
+    // Named as the jobs were: masked when the user asked for it.
+    let names = PlanNames {
+        plan: fresh,
+        redact: args.target.redact,
+    };
+    Ok(report(client, phases, stale, names))
 }
 
 /// The run's results with the request figures of the whole command.
-fn report(client: &Client, phases: Phases, stale: Vec<StaleEntry>) -> Report {
+fn report<'p>(
+    client: &Client,
+    phases: Phases,
+    stale: Vec<StaleEntry>,
+    names: PlanNames<'p>,
+) -> Report<'p> {
     let stats = client.stats();
     let Phases {
         attributes,
@@ -267,12 +278,13 @@ fn report(client: &Client, phases: Phases, stale: Vec<StaleEntry>) -> Report {
         companies,
         execution: people,
         stale,
+        names: Box::new(names),
     }
 }
 
 fn print_report(printer: &Printer, report: &Report, args: &ApplyArgs) {
     if args.format == ApplyFormat::Json {
-        printer.out(&report.render_json());
+        printer.out_with(|out| report.write_json(out));
     } else if printer.quiet() {
         // -q: errors only, on stderr; the exit status says the rest.
         printer.errors(&report.render_errors());
@@ -293,12 +305,12 @@ fn saved_plan_line(path: &Path, current: usize, stale: usize) -> String {
     line
 }
 
-fn empty_report() -> Report {
+fn empty_report<'p>(fresh: &'p Plan<'p>) -> Report<'p> {
     Report {
         attributes: None,
         companies: None,
         execution: apply::Execution {
-            results: Vec::new(),
+            results: Default::default(),
             not_sent: 0,
             abandoned: 0,
             interrupted: false,
@@ -307,5 +319,10 @@ fn empty_report() -> Report {
         },
         stale: Vec::new(),
         stats: None,
+        // Nothing to name.
+        names: Box::new(PlanNames {
+            plan: fresh,
+            redact: false,
+        }),
     }
 }

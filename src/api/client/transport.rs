@@ -343,7 +343,8 @@ pub(super) struct Call {
     path: String,
     segments: Vec<String>,
     query: Vec<(&'static str, String)>,
-    body: Option<Vec<u8>>,
+    /// Shared with each try's request rather than copied into it.
+    body: Option<bytes::Bytes>,
     scope: Scope,
 }
 
@@ -375,7 +376,7 @@ impl Call {
     }
 
     pub(super) fn body(mut self, body: Vec<u8>) -> Call {
-        self.body = Some(body);
+        self.body = Some(body.into());
         self
     }
 
@@ -572,6 +573,45 @@ mod tests {
             let wait = retry.wait.as_secs_f64();
             assert!((1.0..=1.1).contains(&wait), "{wait}");
         }
+    }
+
+    #[tokio::test]
+    async fn an_upsert_try_reads_created_from_the_status_and_needs_a_person_with_an_id() {
+        // Fields of the person apply never reads may be anything.
+        let person = json!({"id": "p-1", "emails": 7, "customAttributes": "?"});
+        let envelope = |status| json!({"success": true, "status": status, "person": person});
+        let mock = Mock::serve(vec![
+            Reply::json(201, envelope(201)),
+            Reply::json(200, envelope(200)),
+            Reply::json(200, json!({"success": true, "status": 200, "person": {}})),
+            Reply::json(200, json!({"success": true, "status": 200})),
+        ])
+        .await;
+        let client = mock.client();
+        let body = br#"{"emails":["jane@acme.com"]}"#;
+        assert!(matches!(
+            client.upsert_try("email", body, 1).await,
+            Ok(true)
+        ));
+        assert!(matches!(
+            client.upsert_try("email", body, 1).await,
+            Ok(false)
+        ));
+        for _ in 0..2 {
+            let answer = client.upsert_try("email", body, 1).await;
+            assert!(
+                matches!(
+                    &answer,
+                    Err(TryFailure::Failed(ApiError::InvalidResponse { request, .. }))
+                        if request == "PUT /crm/people"
+                ),
+                "{answer:?}"
+            );
+        }
+        assert_eq!(
+            mock.received()[0].body,
+            json!({"emails": ["jane@acme.com"]})
+        );
     }
 
     #[tokio::test]
